@@ -1,0 +1,2 @@
+export { createSignalServer } from './server.ts'
+export type { SignalServer, SignalServerOptions } from './server.ts'
