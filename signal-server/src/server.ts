@@ -1,14 +1,255 @@
-// Placeholder replaced by the real server in the next commit.
-export interface SignalServerOptions {
-  host?: string
-  port?: number
-  clientDir?: string | null
-  logLevel?: string
-}
+/**
+ * The signal server: one HTTP server, two WebSocket endpoints (introduction, connection), the
+ * static client, health and metrics. `createSignalServer(options)` is the programmatic API.
+ */
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { Logger } from 'pino'
+import { WebSocketServer, type WebSocket } from 'ws'
+import { resolveOptions, type SignalServerInput, type SignalServerOptions } from './config.ts'
+import { Conn, type Endpoint } from './conn.ts'
+import { CloseCode, type RejectReason } from './errors.ts'
+import { createHttpHandler } from './http.ts'
+import { IntroductionService } from './introduction.ts'
+import { AddressCounter } from './limits.ts'
+import { createLogger } from './log.ts'
+import { createMetrics, type ServerMetrics } from './metrics.ts'
+import { PipeService } from './pipes.ts'
+import { parseUpgradeUrl, type Route } from './routes.ts'
+
+export type { SignalServerOptions, SignalServerInput }
+
 export interface SignalServer {
-  listen(): Promise<{ port: number }>
+  /** Start listening; resolves with the real port (useful with port 0). */
+  listen(): Promise<{ port: number; host: string }>
+  /** Stop accepting, close every socket with 1001, close the HTTP listener. */
   close(): Promise<void>
+  /** Live counts, for health checks and leak tests. */
+  stats(): SignalStats
+  readonly options: SignalServerOptions
 }
-export function createSignalServer(_options: SignalServerOptions = {}): SignalServer {
-  throw new Error('not implemented yet')
+
+export interface SignalStats {
+  connections: { introduction: number; connection: number }
+  peers: number
+  documents: number
+  pipesOpen: number
+  pipesWaiting: number
+  heldFrames: number
+  heldBytes: number
+  bytesPiped: number
+  probes: number
+  addresses: number
+}
+
+/** How long close() waits for close handshakes before terminating sockets. */
+const CLOSE_GRACE_MS = 2_000
+
+export function createSignalServer(input: SignalServerInput = {}): SignalServer {
+  const options = resolveOptions(input)
+  const log: Logger = options.logger ?? createLogger(options.logLevel)
+  const conns = new Set<Conn>()
+  const counts: Record<Endpoint, number> = { introduction: 0, connection: 0 }
+  const addresses = new AddressCounter(options.maxConnectionsPerIp)
+  const startedAt = Date.now()
+  let closing = false
+
+  // Late-bound so the services can report rejections to the metrics that read from them.
+  let metrics: ServerMetrics
+  const events = {
+    reject: (reason: RejectReason) => metrics.reject(reason),
+    introduction: () => metrics.introduction(),
+  }
+  const introductions = new IntroductionService(options, log, events)
+  const pipes = new PipeService(options.held, options.pipeHighWaterMark, log, events)
+
+  const stats = (): SignalStats => ({
+    connections: { ...counts },
+    peers: introductions.peerCount,
+    documents: introductions.registry.documentCount,
+    pipesOpen: pipes.openCount,
+    pipesWaiting: pipes.waitingCount,
+    heldFrames: pipes.heldFrames,
+    heldBytes: pipes.heldBytes,
+    bytesPiped: pipes.bytesPiped,
+    probes: introductions.probeCount,
+    addresses: addresses.size,
+  })
+
+  metrics = createMetrics(
+    {
+      connections: (endpoint) => counts[endpoint],
+      peers: () => introductions.peerCount,
+      documents: () => introductions.registry.documentCount,
+      pipesOpen: () => pipes.openCount,
+      pipesWaiting: () => pipes.waitingCount,
+      heldFrames: () => pipes.heldFrames,
+      heldBytes: () => pipes.heldBytes,
+      bytesPiped: () => pipes.bytesPiped,
+    },
+    options.processMetrics,
+  )
+
+  const http: HttpServer = createServer(
+    createHttpHandler({
+      clientDir: options.clientDir,
+      metrics: metrics.registry,
+      log,
+      health: () => ({
+        status: closing ? 'closing' : 'ok',
+        uptimeSeconds: (Date.now() - startedAt) / 1000,
+        ...stats(),
+      }),
+    }),
+  )
+  // Servers of both endpoints share the HTTP listener; client tracking is ours (Conn set).
+  const introductionWss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    maxPayload: options.introductionMaxPayload,
+  })
+  const pipeWss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    maxPayload: options.pipeMaxPayload,
+  })
+
+  http.on('upgrade', onUpgrade)
+  http.on('clientError', (_error, socket) => socket.destroy())
+
+  function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy())
+    if (closing) return refuse(socket, 503, 'shutting-down', 'server is shutting down')
+    const origin = req.headers.origin
+    if (
+      options.allowedOrigins !== null &&
+      (origin === undefined || !options.allowedOrigins.includes(origin))
+    ) {
+      return refuse(socket, 403, 'origin', 'origin not allowed')
+    }
+    const routed = parseUpgradeUrl(req.url)
+    if (!routed.ok) return refuse(socket, routed.error.status, routed.error.reason, routed.error.message)
+    const address = req.socket.remoteAddress ?? 'unknown'
+    if (!addresses.acquire(address)) {
+      return refuse(socket, 429, 'ip-limit', 'too many connections from this address')
+    }
+    // The TCP socket's lifetime is the connection's, whether or not the handshake succeeds.
+    socket.once('close', () => addresses.release(address))
+    const route = routed.route
+    const wss = route.kind === 'introduction' ? introductionWss : pipeWss
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, route, address))
+  }
+
+  function refuse(socket: Duplex, status: number, reason: RejectReason, message: string): void {
+    metrics.reject(reason)
+    log.debug({ status, reason }, 'upgrade refused')
+    const body = JSON.stringify({ error: reason, message })
+    socket.end(
+      `HTTP/1.1 ${status} ${statusText(status)}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    )
+  }
+
+  function onConnection(ws: WebSocket, route: Route, address: string): void {
+    const endpoint: Endpoint = route.kind
+    const conn = new Conn(
+      ws,
+      endpoint,
+      address,
+      endpoint === 'introduction' ? options.introductionRate : options.pipeRate,
+    )
+    conns.add(conn)
+    counts[endpoint]++
+    ws.on('pong', () => conn.pong())
+    ws.on('error', (error) => log.debug({ err: error, endpoint }, 'socket error'))
+    ws.once('close', () => {
+      conns.delete(conn)
+      counts[endpoint]--
+    })
+    if (closing) return conn.close(CloseCode.GoingAway, 'server is shutting down')
+    switch (route.kind) {
+      case 'introduction':
+        return introductions.accept(conn, route.peerId, route.token)
+      case 'connection':
+        return pipes.accept(conn, route.localPeerId, route.remotePeerId, route.documentId)
+      default:
+        return route satisfies never
+    }
+  }
+
+  // One timer for every socket: a socket that missed the previous pong is dead.
+  const heartbeat = setInterval(() => {
+    for (const conn of conns) {
+      if (!conn.alive) {
+        log.debug({ endpoint: conn.endpoint }, 'terminating a socket that missed a heartbeat')
+        conn.ws.terminate()
+        continue
+      }
+      conn.alive = false
+      conn.ws.ping()
+    }
+  }, options.heartbeatIntervalMs)
+  heartbeat.unref()
+
+  let listening: Promise<{ port: number; host: string }> | null = null
+  let closed: Promise<void> | null = null
+
+  return {
+    options,
+    stats,
+    listen() {
+      listening ??= new Promise((resolve, reject) => {
+        http.once('error', reject)
+        http.listen(options.port, options.host, () => {
+          http.off('error', reject)
+          const address = http.address()
+          const port = typeof address === 'object' && address !== null ? address.port : options.port
+          log.info({ host: options.host, port }, 'listening')
+          resolve({ port, host: options.host })
+        })
+      })
+      return listening
+    },
+    close() {
+      closed ??= (async () => {
+        closing = true
+        clearInterval(heartbeat)
+        const httpClosed = new Promise<void>((resolve) => {
+          if (!http.listening) return resolve()
+          http.close(() => resolve())
+        })
+        const sockets = [...conns].map(
+          (conn) =>
+            new Promise<void>((resolve) => {
+              if (conn.ws.readyState === conn.ws.CLOSED) return resolve()
+              conn.ws.once('close', () => resolve())
+              conn.close(CloseCode.GoingAway, 'server is shutting down')
+              setTimeout(() => conn.ws.terminate(), CLOSE_GRACE_MS).unref()
+            }),
+        )
+        await Promise.all(sockets)
+        http.closeAllConnections()
+        await httpClosed
+        log.info('closed')
+      })()
+      return closed
+    },
+  }
+}
+
+function statusText(status: number): string {
+  switch (status) {
+    case 400:
+      return 'Bad Request'
+    case 403:
+      return 'Forbidden'
+    case 404:
+      return 'Not Found'
+    case 429:
+      return 'Too Many Requests'
+    case 503:
+      return 'Service Unavailable'
+    default:
+      return 'Error'
+  }
 }

@@ -1,0 +1,126 @@
+import type { Logger } from 'pino'
+
+export interface HeldLimits {
+  /** Frames a waiting pipe side may send before its partner arrives. */
+  frames: number
+  /** Bytes of those frames. */
+  bytes: number
+  /** How long the first held frame may wait for the partner. */
+  ageMs: number
+}
+
+export interface RateLimit {
+  /** Burst size. */
+  burst: number
+  /** Sustained messages per second. 0 disables the limit. */
+  perSecond: number
+}
+
+export interface SignalServerOptions {
+  host: string
+  /** 0 picks a free port; `listen()` returns the real one. */
+  port: number
+  /** The built client to serve over HTTP; null serves only the API endpoints. */
+  clientDir: string | null
+  logLevel: string
+  /** A logger to use instead of a new pino instance (tests capture warnings with it). */
+  logger: Logger | null
+  /** Server pings every socket this often and terminates those that missed the previous pong. */
+  heartbeatIntervalMs: number
+  /** How long an existing socket gets to answer a ping when a second one claims its peer id. */
+  duplicateProbeMs: number
+  maxDocumentsPerPeer: number
+  /** Max frame size on /introduction sockets (messages there are tiny). */
+  introductionMaxPayload: number
+  /** Max frame size on /connection pipes. */
+  pipeMaxPayload: number
+  held: HeldLimits
+  /** Message rate on /introduction sockets. */
+  introductionRate: RateLimit
+  /** Message rate on /connection pipes (generous: pipes carry signaling and fallback room traffic). */
+  pipeRate: RateLimit
+  /** Invalid or over-rate messages tolerated before the socket is closed. */
+  maxStrikes: number
+  /** Open WebSocket connections per client address. */
+  maxConnectionsPerIp: number
+  /** Allowed `Origin` header values; null allows any (including none). */
+  allowedOrigins: string[] | null
+  /** Pause a pipe's reading side while its other side has this many bytes unsent. */
+  pipeHighWaterMark: number
+  /** Collect Node's default process metrics (a process-wide concern: the CLI turns it on). */
+  processMetrics: boolean
+}
+
+export const DEFAULTS: SignalServerOptions = {
+  host: '127.0.0.1',
+  port: 8080,
+  clientDir: null,
+  logLevel: 'info',
+  logger: null,
+  heartbeatIntervalMs: 30_000,
+  duplicateProbeMs: 2_000,
+  maxDocumentsPerPeer: 64,
+  introductionMaxPayload: 16 * 1024,
+  pipeMaxPayload: 4 * 1024 * 1024,
+  held: { frames: 256, bytes: 1024 * 1024, ageMs: 30_000 },
+  introductionRate: { burst: 100, perSecond: 50 },
+  pipeRate: { burst: 20_000, perSecond: 10_000 },
+  maxStrikes: 10,
+  maxConnectionsPerIp: 256,
+  allowedOrigins: null,
+  pipeHighWaterMark: 4 * 1024 * 1024,
+  processMetrics: false,
+}
+
+export type SignalServerInput = Partial<
+  Omit<SignalServerOptions, 'held' | 'introductionRate' | 'pipeRate'>
+> & {
+  held?: Partial<HeldLimits>
+  introductionRate?: Partial<RateLimit>
+  pipeRate?: Partial<RateLimit>
+}
+
+/** Drop undefined values, so a spread never replaces a default with `undefined`. */
+function defined<T extends object>(value: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+export function resolveOptions(input: SignalServerInput = {}): SignalServerOptions {
+  return {
+    ...DEFAULTS,
+    ...defined(input),
+    held: { ...DEFAULTS.held, ...defined(input.held) },
+    introductionRate: { ...DEFAULTS.introductionRate, ...defined(input.introductionRate) },
+    pipeRate: { ...DEFAULTS.pipeRate, ...defined(input.pipeRate) },
+  }
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** Options from environment variables (the CLI); unknown or malformed values are errors, not guesses. */
+export function optionsFromEnv(env: NodeJS.ProcessEnv): SignalServerInput {
+  const int = (name: string): number | undefined => {
+    const raw = env[name]
+    if (raw === undefined || raw === '') return undefined
+    const value = Number(raw)
+    if (!Number.isInteger(value) || value < 0)
+      throw new ConfigError(`${name} must be a non-negative integer, got ${raw}`)
+    return value
+  }
+  const origins = env.ALLOWED_ORIGINS?.split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean)
+  return {
+    host: env.HOST || undefined,
+    port: int('PORT'),
+    logLevel: env.LOG_LEVEL || undefined,
+    heartbeatIntervalMs: int('HEARTBEAT_INTERVAL_MS'),
+    maxConnectionsPerIp: int('MAX_CONNECTIONS_PER_IP'),
+    maxDocumentsPerPeer: int('MAX_DOCUMENTS_PER_PEER'),
+    pipeMaxPayload: int('PIPE_MAX_PAYLOAD'),
+    held: { frames: int('HELD_MAX_FRAMES'), bytes: int('HELD_MAX_BYTES'), ageMs: int('HELD_MAX_AGE_MS') },
+    allowedOrigins: origins && origins.length > 0 ? origins : undefined,
+  }
+}

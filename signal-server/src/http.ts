@@ -1,0 +1,77 @@
+/**
+ * Plain HTTP on the signal server's port: the built client (static files with SPA fallback),
+ * `/healthz` and `/metrics`.
+ */
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Logger } from 'pino'
+import sirv from 'sirv'
+import type { Registry } from 'prom-client'
+
+export interface HttpDeps {
+  clientDir: string | null
+  metrics: Registry
+  health: () => Record<string, unknown>
+  log: Logger
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void
+
+/** Hashed build assets never change; everything else is revalidated so a new deploy shows at once. */
+function setCacheHeaders(res: ServerResponse, pathname: string): void {
+  if (pathname.startsWith('/assets/')) {
+    res.setHeader('Cache-Control', 'public, max-age=31536000, immutable')
+  } else {
+    res.setHeader('Cache-Control', 'no-cache')
+  }
+  if (pathname === '/sw.min.js') res.setHeader('Service-Worker-Allowed', '/')
+  res.setHeader('X-Content-Type-Options', 'nosniff')
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+  })
+  res.end(text)
+}
+
+export function createHttpHandler(deps: HttpDeps): Handler {
+  const hasClient = deps.clientDir !== null && existsSync(join(deps.clientDir, 'index.html'))
+  if (deps.clientDir !== null && !hasClient) {
+    deps.log.warn({ clientDir: deps.clientDir }, 'client is not built; run `npm run build` to serve the app')
+  }
+  const serveStatic =
+    hasClient && deps.clientDir !== null
+      ? sirv(deps.clientDir, { single: true, etag: true, dotfiles: false, setHeaders: setCacheHeaders })
+      : null
+
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/'
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD')
+      return sendJson(res, 405, { error: 'method-not-allowed' })
+    }
+    if (path === '/healthz') return sendJson(res, 200, deps.health())
+    if (path === '/metrics') {
+      deps.metrics.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'Content-Type': deps.metrics.contentType, 'Cache-Control': 'no-store' })
+          res.end(text)
+        },
+        (error: unknown) => {
+          deps.log.error({ err: error }, 'metrics collection failed')
+          sendJson(res, 500, { error: 'metrics-failed' })
+        },
+      )
+      return
+    }
+    if (serveStatic) {
+      return serveStatic(req, res, () => sendJson(res, 404, { error: 'not-found' }))
+    }
+    sendJson(res, 404, { error: 'not-found', message: 'this server does not serve the client' })
+  }
+}

@@ -1,0 +1,76 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import type { RejectReason } from './errors.ts'
+
+/** What the metrics read from the live server; gauges are sampled at scrape time, not maintained. */
+export interface MetricsSource {
+  connections(endpoint: 'introduction' | 'connection'): number
+  peers(): number
+  documents(): number
+  pipesOpen(): number
+  pipesWaiting(): number
+  heldFrames(): number
+  heldBytes(): number
+  bytesPiped(): number
+}
+
+export interface ServerMetrics {
+  registry: Registry
+  reject(reason: RejectReason): void
+  introduction(): void
+}
+
+/** One registry per server instance, so several servers in one process (tests) never collide. */
+export function createMetrics(source: MetricsSource, processMetrics: boolean): ServerMetrics {
+  const registry = new Registry()
+  if (processMetrics) collectDefaultMetrics({ register: registry })
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read())
+      },
+    })
+  new Gauge({
+    name: 'theatron_signal_connections',
+    help: 'Open WebSocket connections by endpoint',
+    labelNames: ['endpoint'],
+    registers: [registry],
+    collect() {
+      this.set({ endpoint: 'introduction' }, source.connections('introduction'))
+      this.set({ endpoint: 'connection' }, source.connections('connection'))
+    },
+  })
+  gauge('theatron_signal_peers', 'Registered peers on /introduction', source.peers)
+  gauge('theatron_signal_documents', 'Document ids with at least one interested peer', source.documents)
+  gauge('theatron_signal_pipes_open', 'Pipes with both sides connected', source.pipesOpen)
+  gauge('theatron_signal_pipes_waiting', 'Pipe sides waiting for their partner', source.pipesWaiting)
+  gauge('theatron_signal_held_frames', 'Frames held for a partner that has not arrived', source.heldFrames)
+  gauge('theatron_signal_held_bytes', 'Bytes of held frames', source.heldBytes)
+  new Counter({
+    name: 'theatron_signal_piped_bytes_total',
+    help: 'Bytes forwarded through pipes',
+    registers: [registry],
+    collect() {
+      this.reset()
+      this.inc(source.bytesPiped())
+    },
+  })
+  const rejections = new Counter({
+    name: 'theatron_signal_rejections_total',
+    help: 'Refused upgrades and closed sockets, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  })
+  const introductions = new Counter({
+    name: 'theatron_signal_introductions_total',
+    help: 'Introduction messages sent',
+    registers: [registry],
+  })
+  return {
+    registry,
+    reject: (reason) => rejections.inc({ reason }),
+    introduction: () => introductions.inc(),
+  }
+}
