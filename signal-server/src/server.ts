@@ -54,8 +54,7 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
   const startedAt = Date.now()
   let closing = false
 
-  // Late-bound so the services can report rejections to the metrics that read from them.
-  let metrics: ServerMetrics
+  // The services report to the metrics that read from them; `metrics` is bound below, before any socket.
   const events = {
     reject: (reason: RejectReason) => metrics.reject(reason),
     introduction: () => metrics.introduction(),
@@ -76,7 +75,7 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
     addresses: addresses.size,
   })
 
-  metrics = createMetrics(
+  const metrics: ServerMetrics = createMetrics(
     {
       connections: (endpoint) => counts[endpoint],
       peers: () => introductions.peerCount,
