@@ -101,12 +101,14 @@ export class ConfigError extends Error {
 
 /** Options from environment variables (the CLI); unknown or malformed values are errors, not guesses. */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): SignalServerInput {
-  const int = (name: string): number | undefined => {
+  // Digits only: Number(' ') is 0 and Number('1e3') is 1000. Only PORT may be 0: a zero interval,
+  // age, count or payload would terminate or refuse every socket (ws reads maxPayload 0 as unlimited).
+  const int = (name: string, min = 1): number | undefined => {
     const raw = env[name]
     if (raw === undefined || raw === '') return undefined
     const value = Number(raw)
-    if (!Number.isInteger(value) || value < 0)
-      throw new ConfigError(`${name} must be a non-negative integer, got ${raw}`)
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min)
+      throw new ConfigError(`${name} must be an integer of at least ${min}, got ${JSON.stringify(raw)}`)
     return value
   }
   const origins = env.ALLOWED_ORIGINS?.split(',')
@@ -114,7 +116,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): SignalServerInput {
     .filter(Boolean)
   return {
     host: env.HOST || undefined,
-    port: int('PORT'),
+    port: int('PORT', 0),
     logLevel: env.LOG_LEVEL || undefined,
     heartbeatIntervalMs: int('HEARTBEAT_INTERVAL_MS'),
     maxConnectionsPerIp: int('MAX_CONNECTIONS_PER_IP'),
