@@ -1,0 +1,145 @@
+import { Emitter } from '../events.ts'
+import { realTimers, type Timers } from '../timers.ts'
+import type { Channel } from './channel.ts'
+import type { PeerFactory } from './peer.ts'
+import { PeerSession } from './session.ts'
+import type { TransportDecision } from './transport.ts'
+
+/** Members in one room, this tab included. A full mesh of 8 is 28 connections. */
+export const MAX_MEMBERS = 8
+/** How long a refused newcomer's pipe stays open so it can read "full". */
+const REFUSAL_LINGER_MS = 10_000
+
+export interface Introductions {
+  on(event: 'introduction', listener: (peerId: string, documentIds: string[]) => void): () => void
+}
+
+export interface MeshEvents {
+  transport: [peerId: string, transport: TransportDecision]
+  message: [peerId: string, data: string]
+  closed: [peerId: string, reason: string]
+}
+
+export interface MeshOptions {
+  localId: string
+  documentId: string
+  introductions: Introductions
+  /** Opens `/connection/<local>/<remote>/<document>`. */
+  openPipe: (remoteId: string) => Channel
+  createPeer: PeerFactory
+  timers?: Timers
+  now?: () => number
+  maxMembers?: number
+}
+
+/**
+ * One PeerSession per introduced member of the room. Owns every session and pipe it made.
+ * Messages leave here tagged with the peer whose channel they came through — the only sender
+ * identity the room protocol trusts.
+ */
+export class Mesh extends Emitter<MeshEvents> {
+  readonly #options: MeshOptions
+  readonly #timers: Timers
+  readonly #sessions = new Map<string, PeerSession>()
+  /** Introduced again while the old pipe still looked open: reconnect once it closes. */
+  readonly #reintroduced = new Set<string>()
+  readonly #banned = new Set<string>()
+  readonly #refusals = new Map<Channel, unknown>()
+  readonly #unsubscribe: () => void
+  #destroyed = false
+
+  constructor(options: MeshOptions) {
+    super()
+    this.#options = options
+    this.#timers = options.timers ?? realTimers
+    this.#unsubscribe = options.introductions.on('introduction', (peerId, documentIds) => {
+      if (documentIds.includes(options.documentId)) this.#onIntroduction(peerId)
+    })
+  }
+
+  get peerIds(): string[] {
+    return [...this.#sessions.keys()]
+  }
+
+  transportOf(peerId: string): TransportDecision {
+    return this.#sessions.get(peerId)?.transport ?? 'closed'
+  }
+
+  send(peerId: string, data: string): boolean {
+    return this.#sessions.get(peerId)?.send(data) ?? false
+  }
+
+  broadcast(data: string): void {
+    for (const session of this.#sessions.values()) session.send(data)
+  }
+
+  /** Drop a member and ignore every future introduction of it (the host removed it). */
+  ban(peerId: string): void {
+    this.#banned.add(peerId)
+    this.#sessions.get(peerId)?.destroy('removed')
+  }
+
+  destroy(): void {
+    if (this.#destroyed) return
+    this.#destroyed = true
+    this.#unsubscribe()
+    for (const session of [...this.#sessions.values()]) session.destroy('left')
+    for (const [pipe, timer] of this.#refusals) {
+      this.#timers.clearTimeout(timer)
+      pipe.close()
+    }
+    this.#refusals.clear()
+    this.clear()
+  }
+
+  #onIntroduction(peerId: string): void {
+    if (this.#destroyed || peerId === this.#options.localId || this.#banned.has(peerId)) return
+    const session = this.#sessions.get(peerId)
+    if (session) {
+      if (session.pipeState === 'closed') session.attachPipe(this.#options.openPipe(peerId))
+      else this.#reintroduced.add(peerId)
+      return
+    }
+    if (this.#sessions.size + 1 >= (this.#options.maxMembers ?? MAX_MEMBERS)) return this.#refuse(peerId)
+    this.#startSession(peerId)
+  }
+
+  #startSession(peerId: string): void {
+    const session = new PeerSession({
+      localId: this.#options.localId,
+      remoteId: peerId,
+      pipe: this.#options.openPipe(peerId),
+      createPeer: this.#options.createPeer,
+      timers: this.#timers,
+      now: this.#options.now,
+    })
+    this.#sessions.set(peerId, session)
+    session.on('transport', (transport) => this.emit('transport', peerId, transport))
+    session.on('message', (data) => this.emit('message', peerId, data))
+    session.on('pipe-closed', () => {
+      if (this.#reintroduced.delete(peerId) && session.transport !== 'closed') {
+        session.attachPipe(this.#options.openPipe(peerId))
+      }
+    })
+    session.on('closed', (reason) => {
+      if (this.#sessions.get(peerId) === session) this.#sessions.delete(peerId)
+      this.emit('closed', peerId, reason)
+      if (this.#reintroduced.delete(peerId) && !this.#destroyed && !this.#banned.has(peerId)) {
+        this.#startSession(peerId)
+      }
+    })
+  }
+
+  /** Tell a newcomer the room is full, then let the pipe go. */
+  #refuse(peerId: string): void {
+    const pipe = this.#options.openPipe(peerId)
+    pipe.send(JSON.stringify({ k: 'full' }))
+    const release = () => {
+      this.#timers.clearTimeout(this.#refusals.get(pipe))
+      this.#refusals.delete(pipe)
+      pipe.close()
+    }
+    this.#refusals.set(pipe, this.#timers.setTimeout(release, REFUSAL_LINGER_MS))
+    pipe.on('message', release)
+  }
+}

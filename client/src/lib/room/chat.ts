@@ -1,0 +1,39 @@
+import { CHAT_HISTORY_LIMIT, MAX_CHAT_LENGTH, type HistoryEntry } from './protocol.ts'
+
+export type ChatEntry =
+  | { kind: 'chat'; id: string; from: string; name: string; text: string; at: number }
+  | { kind: 'notice'; id: string; text: string; at: number }
+
+/** Entries kept on screen: the history limit plus room for notices. */
+export const CHAT_DISPLAY_LIMIT = CHAT_HISTORY_LIMIT * 2
+
+/** The text to send, or null when there is nothing (or too much) to send. */
+export function chatText(input: string): string | null {
+  const text = input.trim()
+  return text.length > 0 && text.length <= MAX_CHAT_LENGTH ? text : null
+}
+
+/** The last messages for a newcomer's snapshot (notices are each member's own view, not history). */
+export function chatHistory(entries: readonly ChatEntry[]): HistoryEntry[] {
+  const chat: HistoryEntry[] = []
+  for (const entry of entries) {
+    if (entry.kind === 'chat')
+      chat.push({ id: entry.id, from: entry.from, name: entry.name, text: entry.text, at: entry.at })
+  }
+  return chat.slice(-CHAT_HISTORY_LIMIT)
+}
+
+/** Merge a snapshot's history into what we have: each message once, in time order. */
+export function mergeHistory(entries: readonly ChatEntry[], history: readonly HistoryEntry[]): ChatEntry[] {
+  const known = new Set(entries.map((entry) => entry.id))
+  const added = history
+    .filter((entry) => !known.has(entry.id))
+    .map((entry) => ({ kind: 'chat' as const, ...entry }))
+  if (added.length === 0) return [...entries]
+  return [...entries, ...added].sort((a, b) => a.at - b.at).slice(-CHAT_DISPLAY_LIMIT)
+}
+
+export function appendEntry(entries: readonly ChatEntry[], entry: ChatEntry): ChatEntry[] {
+  if (entries.some((existing) => existing.id === entry.id)) return [...entries]
+  return [...entries, entry].slice(-CHAT_DISPLAY_LIMIT)
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest'
+import {
+  encodeRoomMessage,
+  MAX_CHAT_LENGTH,
+  parseRoomMessage,
+  ProtocolError,
+  ROOM_PROTOCOL_VERSION,
+} from '../../src/lib/room/protocol.ts'
+
+const snapshot = { members: [], hostId: null, locked: false, removed: [], chat: [], features: {} }
+
+function code(raw: unknown): string | null {
+  const result = parseRoomMessage(raw)
+  return result instanceof ProtocolError ? result.code : null
+}
+
+describe('parseRoomMessage', () => {
+  it('accepts every message type it encodes', () => {
+    const messages = [
+      { type: 'hello', self: { name: 'Ana', joinedAt: 1 }, snapshot },
+      { type: 'presence', self: { name: 'Ana', joinedAt: 2 } },
+      { type: 'chat', id: 'abc', text: 'hi', at: 3 },
+      { type: 'lock', locked: true },
+      { type: 'remove', peerId: 'peer-1' },
+      { type: 'ping', t: 4 },
+      { type: 'pong', t: 4 },
+      { type: 'feature', feature: 'playback', body: { anything: [1, 2] } },
+    ] as const
+    for (const message of messages) {
+      expect(parseRoomMessage(encodeRoomMessage(message))).toEqual({ v: ROOM_PROTOCOL_VERSION, ...message })
+    }
+  })
+
+  it('returns typed errors instead of throwing', () => {
+    expect(code('{not json')).toBe('ERR_NOT_JSON')
+    expect(code({ v: 99, type: 'chat', id: 'a', text: 'x', at: 1 })).toBe('ERR_VERSION')
+    expect(code({ v: 1, type: 'shout', text: 'x' })).toBe('ERR_INVALID')
+    expect(code({ v: 1, type: 'chat', id: 'a', text: '', at: 1 })).toBe('ERR_INVALID')
+    expect(code({ v: 1, type: 'chat', id: 'a', text: 'x'.repeat(MAX_CHAT_LENGTH + 1), at: 1 })).toBe(
+      'ERR_INVALID',
+    )
+    expect(code({ v: 1, type: 'chat', id: 'a', text: 'x', at: Number.NaN })).toBe('ERR_INVALID')
+    expect(code({ v: 1, type: 'remove', peerId: 'bad id/with slash' })).toBe('ERR_INVALID')
+    expect(code(null)).toBe('ERR_INVALID')
+    expect(code('x'.repeat(2_000_000))).toBe('ERR_TOO_LARGE')
+  })
+
+  it('names the field that is wrong', () => {
+    const result = parseRoomMessage({
+      v: 1,
+      type: 'hello',
+      self: { name: 'Ana', joinedAt: 'soon' },
+      snapshot,
+    })
+    expect(result).toBeInstanceOf(ProtocolError)
+    expect((result as ProtocolError).message).toContain('self.joinedAt')
+  })
+
+  it('never carries a sender field: a forged `from` is dropped', () => {
+    const result = parseRoomMessage({ v: 1, type: 'chat', id: 'a', text: 'hi', at: 1, from: 'someone-else' })
+    expect(result).not.toBeInstanceOf(ProtocolError)
+    expect(result).not.toHaveProperty('from')
+  })
+})
