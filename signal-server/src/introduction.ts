@@ -69,6 +69,8 @@ export class IntroductionService {
     if (!live) return this.#register(conn, peerId, token, [])
     if (token !== null && live.token !== null && sameToken(token, live.token)) {
       this.#log.info({ peerId }, 'peer id taken over by its token')
+      // A tokenless claimant waiting on the old socket must not be promoted over the id's owner.
+      this.#refuseWaiting(peerId, live)
       this.#evict(live, 'taken over by a newer connection with the same token', false)
       return this.#register(conn, peerId, token, [])
     }
@@ -101,6 +103,15 @@ export class IntroductionService {
     this.#probes.set(peerId, { conn, token, queued, timer })
     live.conn.onPong = () => settle('live')
     live.conn.ws.ping()
+  }
+
+  #refuseWaiting(peerId: string, live: Registration): void {
+    const probe = this.#probes.get(peerId)
+    if (!probe) return
+    clearTimeout(probe.timer)
+    this.#probes.delete(peerId)
+    live.conn.onPong = null
+    this.#refuse(probe.conn, peerId)
   }
 
   #refuse(conn: Conn, peerId: string): void {
