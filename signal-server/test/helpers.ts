@@ -259,3 +259,20 @@ export async function metricsText(harness: Harness): Promise<string> {
   const res = await fetch(`${harness.http}/metrics`)
   return res.text()
 }
+
+/**
+ * Retry `assertion` on every turn of the event loop until it passes (or fail after `timeoutMs`):
+ * for server-side state that settles after the client-side event a test awaited.
+ */
+export async function eventually(assertion: () => void, timeoutMs = 2000): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  for (;;) {
+    try {
+      assertion()
+      return
+    } catch (error) {
+      if (performance.now() > deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+  }
+}
