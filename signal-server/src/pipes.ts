@@ -28,6 +28,13 @@ export interface PipeEvents {
   reject(reason: RejectReason): void
 }
 
+/** Why a held side is closed, and with which code (the same as a piped side over the rate). */
+const OVERFLOW_CODES = {
+  'held-too-much': CloseCode.HeldTooMuch,
+  'held-too-long': CloseCode.HeldTooLong,
+  'rate-limited': CloseCode.RateLimited,
+} as const satisfies Partial<Record<RejectReason, CloseCode>>
+
 /** Ids cannot contain '/', so these keys never collide (see ids.ts). */
 function pairKey(from: string, to: string, documentId: string): string {
   return `${from}/${to}/${documentId}`
@@ -99,8 +106,7 @@ export class PipeService {
   #onHeldMessage(waiting: Waiting, data: Buffer, isBinary: boolean): void {
     const { conn } = waiting
     conn.alive = true
-    if (!conn.admit())
-      return this.#overflow(waiting, 'held-too-much', 'message rate limit exceeded while held')
+    if (!conn.admit()) return this.#overflow(waiting, 'rate-limited', 'message rate limit exceeded')
     waiting.frames.push({ data, isBinary })
     waiting.bytes += data.length
     this.#heldFrames++
@@ -121,12 +127,12 @@ export class PipeService {
     }
   }
 
-  #overflow(waiting: Waiting, reason: 'held-too-much' | 'held-too-long', message: string): void {
+  #overflow(waiting: Waiting, reason: keyof typeof OVERFLOW_CODES, message: string): void {
     if (this.#waiting.get(waiting.key) !== waiting) return
     this.#release(waiting)
     this.#events.reject(reason)
     this.#log.info({ pipe: waiting.key, reason }, message)
-    waiting.conn.close(reason === 'held-too-long' ? CloseCode.HeldTooLong : CloseCode.HeldTooMuch, message)
+    waiting.conn.close(OVERFLOW_CODES[reason], message)
   }
 
   /** Stop holding: forget the frames and the listener. */
