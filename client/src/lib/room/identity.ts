@@ -46,10 +46,7 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g
 
 /** Trim, drop control characters, cap the length. An empty result means "no name". */
 export function cleanName(name: string): string {
-  return name
-    .replace(CONTROL_CHARACTERS, '')
-    .trim()
-    .slice(0, MAX_NAME_LENGTH)
+  return name.replace(CONTROL_CHARACTERS, '').trim().slice(0, MAX_NAME_LENGTH)
 }
 
 export function loadMembership(session: Storage, documentId: string): RoomMembership | null {

@@ -349,8 +349,10 @@ export class Room {
     })
     const firstHello = !this.#helloSeen
     this.#helloSeen = true
-    if (firstHello) for (const id of snapshot.removed) this.removed.add(id)
-    this.#settleJoinTime(self.joinedAt, snapshot)
+    if (firstHello) {
+      for (const id of snapshot.removed) this.removed.add(id)
+      this.#settleJoinTime(self.joinedAt, snapshot)
+    }
     if (!existing && self.joinedAt > this.joinedAt) this.#notice(`${this.displayName(from)} joined`)
     if (!existing || wasAway) {
       for (const feature of this.#features.values()) feature.onMemberJoined?.(from)
@@ -368,8 +370,8 @@ export class Room {
 
   /**
    * Clocks disagree, so a newcomer whose clock runs behind would claim to have been here first
-   * (and later inherit the host role out of turn). Right after joining, move our join time after
-   * every member we learn about.
+   * (and later inherit the host role out of turn). The first hello a newcomer gets comes from
+   * someone already in the room and lists who else is there: move our join time after all of them.
    */
   #settleJoinTime(joinedAt: number, snapshot: Snapshot): void {
     if (!this.#options.fresh || this.#options.membership.creator) return

@@ -11,6 +11,12 @@ import { releaseSocket, SOCKET_OPEN, type SocketFactory, type SocketLike } from 
 export const HEARTBEAT_INTERVAL_MS = 20_000
 export const RECONNECT_BASE_MS = 500
 export const RECONNECT_MAX_MS = 8_000
+/**
+ * The server closes a registration with 4410 when a newer socket presented our token (a duplicated
+ * tab shares sessionStorage): reconnecting would take it back and the two tabs would evict each
+ * other forever, so this tab stops.
+ */
+export const CLOSE_SUPERSEDED = 4410
 
 export type SignalState =
   | { kind: 'connecting'; attempt: number }
@@ -133,6 +139,13 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     this.#stopTimers()
     if (this.#socket) releaseSocket(this.#socket)
     this.#socket = null
+    if (code === CLOSE_SUPERSEDED) {
+      this.#setState({
+        kind: 'stopped',
+        reason: 'this room was opened again with the same identity (another tab?)',
+      })
+      return
+    }
     const retryInMs = backoffDelay(this.#attempt, this.#options.random)
     this.#attempt++
     this.#setState({

@@ -12,7 +12,7 @@ export function describeSignalState(state: SignalState): string {
     case 'waiting':
       return `Signal server unreachable (${state.reason}); retrying in ${Math.ceil(state.retryInMs / 1000)} s. The room keeps working between connected members.`
     case 'stopped':
-      return 'Disconnected'
+      return `Disconnected: ${state.reason}`
     default:
       return state satisfies never
   }

@@ -1,0 +1,90 @@
+import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test'
+import { newPerson } from './browser.ts'
+
+export interface PersonOptions {
+  /** Simulate a browser that cannot open WebRTC: the room must fall back to the signal-server pipe. */
+  noWebRTC?: boolean
+}
+
+export interface Person {
+  name: string
+  context: BrowserContext
+  page: Page
+  close(): Promise<void>
+}
+
+/**
+ * One person in their own browser context. ICE servers are emptied (offline machine; loopback
+ * candidates only), and without WebRTC `RTCPeerConnection` is deleted before the app loads.
+ */
+export async function person(
+  browser: Browser,
+  baseURL: string,
+  name: string,
+  options: PersonOptions = {},
+): Promise<Person> {
+  const context = await newPerson(browser, baseURL)
+  await context.addInitScript((noWebRTC: boolean) => {
+    localStorage.setItem('theatron:ice-servers', '[]')
+    if (noWebRTC) {
+      const scope = window as unknown as Record<string, unknown>
+      delete scope.RTCPeerConnection
+      delete scope.webkitRTCPeerConnection
+    }
+  }, options.noWebRTC ?? false)
+  const page = await context.newPage()
+  page.on('pageerror', (error) => console.error(`[${name}] page error: ${error.message}`))
+  return { name, context, page, close: () => context.close() }
+}
+
+/** Create a room from the home page and return its link. */
+export async function createRoom(host: Person): Promise<string> {
+  await host.page.goto('/')
+  await host.page.getByTestId('create-room').click()
+  const link = await host.page.getByTestId('room-link').getAttribute('href')
+  expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#\/r\/[A-Za-z0-9_-]{22}$/)
+  return link as string
+}
+
+/** Open the room link and join under the person's name. */
+export async function join(someone: Person, link: string): Promise<void> {
+  await someone.page.goto(link)
+  await enterName(someone)
+}
+
+export async function enterName(someone: Person): Promise<void> {
+  await someone.page.getByTestId('name-input').fill(someone.name)
+  await someone.page.getByTestId('name-save').click()
+}
+
+export async function say(someone: Person, text: string): Promise<void> {
+  await someone.page.getByTestId('chat-input').fill(text)
+  await someone.page.getByTestId('chat-send').click()
+}
+
+/** Every listed person sees exactly these member names. */
+export async function expectMembers(people: Person[], names: string[]): Promise<void> {
+  for (const someone of people) {
+    const members = someone.page.getByTestId('member-name')
+    await expect(members).toHaveCount(names.length)
+    await expect.poll(async () => (await members.allInnerTexts()).sort()).toEqual([...names].sort())
+  }
+}
+
+/** Every listed person sees the message exactly once, attributed to the sender. */
+export async function expectMessage(people: Person[], sender: Person, text: string): Promise<void> {
+  for (const someone of people) {
+    const message = someone.page.getByTestId('chat-message').filter({ hasText: text })
+    await expect(message).toHaveCount(1)
+    await expect(message.getByTestId('chat-sender')).toHaveText(sender.name)
+  }
+}
+
+/** The transports `viewer` shows for the other members. */
+export async function transports(viewer: Person): Promise<string[]> {
+  return viewer.page
+    .getByTestId('member')
+    .evaluateAll((items) =>
+      items.map((item) => item.getAttribute('data-transport') ?? '').filter((t) => t !== 'self'),
+    )
+}

@@ -1,0 +1,149 @@
+import { test, expect, startApp } from '../lib/fixtures.ts'
+import {
+  createRoom,
+  expectMembers,
+  expectMessage,
+  join,
+  person,
+  say,
+  transports,
+  type Person,
+} from '../lib/room.ts'
+
+// Joining involves the signal server, WebRTC negotiation and, for the fallback, a timeout.
+test.setTimeout(90_000)
+
+test.describe('rooms', () => {
+  let people: Person[] = []
+  test.afterEach(async () => {
+    await Promise.all(people.map((someone) => someone.close()))
+    people = []
+  })
+
+  test('three people join by link, pick names and chat', async ({ app, chromiumBrowser }) => {
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    const cy = await person(chromiumBrowser, app.baseURL, 'Cy')
+    people = [ana, bo, cy]
+
+    const link = await createRoom(ana)
+    await join(ana, link)
+    await join(bo, link)
+    await join(cy, link)
+    await expectMembers(people, ['Ana', 'Bo', 'Cy'])
+    for (const someone of people) {
+      await expect.poll(() => transports(someone)).toEqual(['webrtc', 'webrtc'])
+      await expect(someone.page.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected')
+    }
+    // The creator is the host.
+    await expect(
+      bo.page.getByTestId('member').filter({ hasText: 'Ana' }).getByTestId('member-host'),
+    ).toHaveCount(1)
+
+    await say(ana, 'hello from Ana')
+    await say(bo, 'hi, Bo here')
+    await say(cy, '<b>Cy</b> & co')
+    await expectMessage(people, ana, 'hello from Ana')
+    await expectMessage(people, bo, 'hi, Bo here')
+    await expectMessage(people, cy, '<b>Cy</b> & co')
+    // Rendered as text: no element came out of the message.
+    await expect(ana.page.getByTestId('chat-message').locator('b')).toHaveCount(0)
+    for (const someone of people) await expect(someone.page.getByTestId('chat-message')).toHaveCount(3)
+  })
+
+  test('a reload keeps the member, its name and the chat history', async ({ app, chromiumBrowser }) => {
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    people = [ana, bo]
+    const link = await createRoom(ana)
+    await join(ana, link)
+    await join(bo, link)
+    await expectMembers(people, ['Ana', 'Bo'])
+    await say(ana, 'before the reload')
+    await expectMessage(people, ana, 'before the reload')
+    const boId = await bo.page.getByTestId('member').filter({ hasText: 'Bo' }).getAttribute('data-peer-id')
+
+    await bo.page.reload()
+    // The name is remembered, so Bo rejoins without typing it; same peer id, same member.
+    await expectMembers(people, ['Ana', 'Bo'])
+    await expect(ana.page.getByTestId('member').filter({ hasText: 'Bo' })).toHaveAttribute(
+      'data-peer-id',
+      boId!,
+    )
+    await expect.poll(() => transports(ana)).toEqual(['webrtc'])
+    await expectMessage([bo], ana, 'before the reload')
+    await say(bo, 'after the reload')
+    await expectMessage(people, bo, 'after the reload')
+    await expect(ana.page.getByTestId('chat-notice').filter({ hasText: 'Bo left' })).toHaveCount(0)
+  })
+
+  test('a member whose browser cannot open WebRTC chats over the pipe', async ({ app, chromiumBrowser }) => {
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    const cy = await person(chromiumBrowser, app.baseURL, 'Cy', { noWebRTC: true })
+    people = [ana, bo, cy]
+    const link = await createRoom(ana)
+    await join(ana, link)
+    await join(bo, link)
+    await join(cy, link)
+    await expectMembers(people, ['Ana', 'Bo', 'Cy'])
+    await expect.poll(() => transports(cy)).toEqual(['relay', 'relay'])
+    await expect.poll(async () => (await transports(ana)).sort()).toEqual(['relay', 'webrtc'])
+
+    await say(cy, 'no webrtc here')
+    await say(ana, 'got you, Cy')
+    await expectMessage(people, cy, 'no webrtc here')
+    await expectMessage(people, ana, 'got you, Cy')
+  })
+
+  test('the room survives the signal server going away, and takes newcomers when it returns', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    const cy = await person(chromiumBrowser, app.baseURL, 'Cy')
+    people = [ana, bo, cy]
+    const link = await createRoom(ana)
+    for (const someone of people) await join(someone, link)
+    await expectMembers(people, ['Ana', 'Bo', 'Cy'])
+    for (const someone of people) await expect.poll(() => transports(someone)).toEqual(['webrtc', 'webrtc'])
+
+    await app.server.close()
+    for (const someone of people) {
+      await expect(someone.page.getByTestId('connection-status')).not.toHaveAttribute(
+        'data-state',
+        'connected',
+      )
+    }
+    await say(bo, 'the server is gone')
+    await expectMessage(people, bo, 'the server is gone')
+    await expectMembers(people, ['Ana', 'Bo', 'Cy'])
+
+    const port = Number(new URL(app.baseURL).port)
+    const restarted = await startApp(port)
+    try {
+      for (const someone of people) {
+        await expect(someone.page.getByTestId('connection-status')).toHaveAttribute(
+          'data-state',
+          'connected',
+          {
+            timeout: 20_000,
+          },
+        )
+      }
+      const di = await person(chromiumBrowser, restarted.baseURL, 'Di')
+      people.push(di)
+      await join(di, link)
+      await expectMembers(people, ['Ana', 'Bo', 'Cy', 'Di'])
+      await say(di, 'Di made it')
+      await expectMessage(people, di, 'Di made it')
+      // A late joiner gets the recent chat in its snapshot.
+      await expectMessage([di], bo, 'the server is gone')
+    } finally {
+      await Promise.all(people.map((someone) => someone.close()))
+      people = []
+      await restarted.server.close()
+    }
+  })
+})
