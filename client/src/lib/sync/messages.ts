@@ -129,15 +129,20 @@ export function parseSyncMessage(raw: unknown): SyncMessage | SyncProtocolError 
       detail: `expected an object, got ${raw === null ? 'null' : typeof raw}`,
     }
   }
-  const type: unknown = (raw as { type?: unknown }).type
-  if (!isSyncType(type)) {
-    // Never stringify an arbitrary value: a hostile `toString` would throw.
-    const shown = typeof type === 'string' ? JSON.stringify(type.slice(0, 64)) : typeof type
-    return { error: 'SYNC_UNKNOWN_TYPE', detail: `unknown type ${shown}` }
+  try {
+    const type: unknown = (raw as { type?: unknown }).type
+    if (!isSyncType(type)) {
+      // Never stringify an arbitrary value: a hostile `toString` would throw.
+      const shown = typeof type === 'string' ? JSON.stringify(type.slice(0, 64)) : typeof type
+      return { error: 'SYNC_UNKNOWN_TYPE', detail: `unknown type ${shown}` }
+    }
+    const result = v.safeParse(schemas[type], raw)
+    if (result.success) return result.output as SyncMessage
+    return { error: 'SYNC_INVALID_FIELD', detail: v.summarize(result.issues) }
+  } catch {
+    // Only objects built in-process (getters, proxies) get here; JSON never does. Still: never throw.
+    return { error: 'SYNC_NOT_OBJECT', detail: 'unreadable object' }
   }
-  const result = v.safeParse(schemas[type], raw)
-  if (result.success) return result.output as SyncMessage
-  return { error: 'SYNC_INVALID_FIELD', detail: v.summarize(result.issues) }
 }
 
 export function isSyncProtocolError(value: SyncMessage | SyncProtocolError): value is SyncProtocolError {

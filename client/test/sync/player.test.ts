@@ -1,0 +1,233 @@
+import { describe, expect, it } from 'vitest'
+import type { Action } from '../../src/lib/sync/decide.ts'
+import {
+  bufferedAhead,
+  EXPECT_TIMEOUT_MS,
+  perform,
+  VideoPlayer,
+  type UserAction,
+} from '../../src/lib/sync/player.ts'
+
+/** Enough of HTMLVideoElement, firing media events from a later task like a browser does. */
+class FakeVideo extends EventTarget {
+  paused = true
+  ended = false
+  readyState = 4
+  seeking = false
+  duration = 100
+  refusePlay = false
+  buffered = ranges([0, 30])
+  #time = 0
+  #rate = 1
+  listeners = 0
+
+  override addEventListener(...args: Parameters<EventTarget['addEventListener']>): void {
+    this.listeners++
+    super.addEventListener(...args)
+  }
+  override removeEventListener(...args: Parameters<EventTarget['removeEventListener']>): void {
+    this.listeners--
+    super.removeEventListener(...args)
+  }
+  /** drop events, as a browser coalescing them would */
+  silent = false
+  #fire(type: string): void {
+    if (this.silent) return
+    setTimeout(() => this.dispatchEvent(new Event(type)), 0)
+  }
+  get currentTime(): number {
+    return this.#time
+  }
+  set currentTime(t: number) {
+    this.#time = t
+    this.seeking = true
+    this.#fire('seeking')
+    setTimeout(() => {
+      this.seeking = false
+      this.dispatchEvent(new Event('seeked'))
+    }, 1)
+  }
+  get playbackRate(): number {
+    return this.#rate
+  }
+  set playbackRate(r: number) {
+    if (r === this.#rate) return
+    this.#rate = r
+    this.#fire('ratechange')
+  }
+  play(): Promise<void> {
+    if (this.refusePlay) return Promise.reject(new Error('NotAllowedError'))
+    if (this.paused) {
+      this.paused = false
+      this.#fire('play')
+    }
+    return Promise.resolve()
+  }
+  pause(): void {
+    if (this.paused) return
+    this.paused = true
+    this.#fire('pause')
+  }
+  /** Playback reached the end: the element pauses itself. */
+  end(): void {
+    this.ended = true
+    this.pause()
+  }
+}
+
+function ranges(...spans: [number, number][]): TimeRanges {
+  return { length: spans.length, start: (i: number) => spans[i]![0], end: (i: number) => spans[i]![1] }
+}
+
+const flush = () => new Promise((resolve) => setTimeout(resolve, 10))
+
+function setup() {
+  const video = new FakeVideo()
+  let now = 0
+  const player = new VideoPlayer(video as unknown as HTMLVideoElement, () => now)
+  const actions: UserAction[] = []
+  player.onUserAction((a) => actions.push(a))
+  return { video, player, actions, advance: (ms: number) => (now += ms) }
+}
+
+describe('VideoPlayer', () => {
+  it("swallows the events of the controller's own corrections", async () => {
+    const { player, actions } = setup()
+    await player.play()
+    player.setRate(1.03)
+    player.seek(12)
+    player.seek(12.5) // two seeks in a row: two `seeking` events
+    player.setRate(1)
+    player.pause()
+    await flush()
+    expect(actions).toEqual([])
+  })
+
+  it("reports the person's own actions: controls, keyboard, or a script on the element", async () => {
+    const { video, actions } = setup()
+    await video.play()
+    video.currentTime = 42
+    video.playbackRate = 1.5
+    video.pause()
+    await flush()
+    expect(actions).toEqual([
+      { type: 'play' },
+      { type: 'seek', position: 42 },
+      { type: 'ratechange', rate: 1.5 },
+      { type: 'pause' },
+    ])
+  })
+
+  it('tells them apart when they interleave', async () => {
+    const { video, player, actions } = setup()
+    player.seek(10)
+    video.currentTime = 20
+    await flush()
+    expect(actions).toEqual([{ type: 'seek', position: 20 }])
+  })
+
+  it('ignores the pause the element makes by itself at the end', async () => {
+    const { video, actions } = setup()
+    await video.play()
+    await flush()
+    video.end()
+    await flush()
+    expect(actions).toEqual([{ type: 'play' }])
+  })
+
+  it('does not mark operations that change nothing (no event would come to swallow)', async () => {
+    const { video, player, actions } = setup()
+    player.pause() // already paused
+    player.setRate(1) // already 1
+    video.play()
+    await flush()
+    expect(actions).toEqual([{ type: 'play' }])
+  })
+
+  it('a refused play() rejects and does not swallow the next user play', async () => {
+    const { video, player, actions } = setup()
+    video.refusePlay = true
+    await expect(player.play()).rejects.toThrow('NotAllowedError')
+    video.refusePlay = false
+    await video.play()
+    await flush()
+    expect(actions).toEqual([{ type: 'play' }])
+  })
+
+  it(`an expectation never met (a coalesced event) expires after ${EXPECT_TIMEOUT_MS} ms`, async () => {
+    const { video, player, actions, advance } = setup()
+    video.silent = true
+    player.seek(5) // the browser coalesced this `seeking` away
+    await flush()
+    video.silent = false
+    advance(EXPECT_TIMEOUT_MS - 1)
+    video.currentTime = 7 // still within the window: wrongly taken for ours
+    await flush()
+    player.seek(6)
+    video.silent = true
+    await flush()
+    video.silent = false
+    advance(EXPECT_TIMEOUT_MS + 1)
+    video.currentTime = 8 // past the window: the person's
+    await flush()
+    expect(actions).toEqual([{ type: 'seek', position: 8 }])
+  })
+
+  it('snapshots the element', () => {
+    const { video, player } = setup()
+    video.currentTime = 10
+    expect(player.snapshot()).toEqual({
+      currentTime: 10,
+      paused: true,
+      playbackRate: 1,
+      readyState: 4,
+      seeking: true,
+      bufferedAhead: 20,
+      duration: 100,
+    })
+  })
+
+  it('destroy removes every listener', () => {
+    const { video, player } = setup()
+    expect(video.listeners).toBeGreaterThan(0)
+    player.destroy()
+    expect(video.listeners).toBe(0)
+  })
+})
+
+describe('bufferedAhead', () => {
+  const cases: [TimeRanges, number, number][] = [
+    [ranges([0, 30]), 10, 20],
+    [ranges([0, 5], [8, 30]), 10, 20],
+    [ranges([0, 5], [8, 30]), 6, 0],
+    [ranges([10.005, 30]), 10, 20 - 0.005 + 0.005],
+    [ranges(), 3, 0],
+  ]
+  for (const [r, t, ahead] of cases) it(`at ${t}`, () => expect(bufferedAhead(r, t)).toBeCloseTo(ahead, 9))
+})
+
+describe('perform', () => {
+  it('maps every action onto the player', async () => {
+    const calls: string[] = []
+    const fake = {
+      snapshot: () => {
+        throw new Error('unused')
+      },
+      play: async () => void calls.push('play'),
+      pause: () => void calls.push('pause'),
+      seek: (t: number) => void calls.push(`seek ${t}`),
+      setRate: (r: number) => void calls.push(`rate ${r}`),
+      onUserAction: () => () => {},
+      destroy: () => {},
+    }
+    const actions: Action[] = [
+      { type: 'none' },
+      { type: 'play' },
+      { type: 'pause' },
+      { type: 'seek', position: 3 },
+      { type: 'setRate', rate: 1.1 },
+    ]
+    for (const a of actions) await perform(fake, a)
+    expect(calls).toEqual(['play', 'pause', 'seek 3', 'rate 1.1'])
+  })
+})
