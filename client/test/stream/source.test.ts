@@ -208,7 +208,8 @@ describe('parseTorrentFile', () => {
 })
 
 describe('parseDroppedFiles', () => {
-  const file = (name: string, bytes: Uint8Array = new Uint8Array(3)) => new File([bytes], name)
+  const file = (name: string, bytes: Uint8Array = new Uint8Array(3)) =>
+    new File([new Uint8Array(bytes)], name)
 
   it('opens a single .torrent file', async () => {
     const { bytes, infoHash } = torrentBytes({ info: singleFileInfo() })

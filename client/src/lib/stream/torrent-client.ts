@@ -1,0 +1,330 @@
+/**
+ * The only module that touches WebTorrent. One `TorrentClient` per page: it adds and seeds torrents, takes
+ * room members as peers, streams a file into a media element through WebTorrent's service worker, reports
+ * progress at a steady rate and turns failures into StreamErrors. `destroy()` releases all of it.
+ *
+ * Stores get this injected (see docs/streaming.md), so components never import webtorrent.
+ */
+import WebTorrent, {
+  type BrowserServer,
+  type Torrent,
+  type WebRtcPeer,
+  type WebTorrentFile,
+} from 'webtorrent/dist/webtorrent.min.js'
+import { StreamError, toStreamError } from './errors.ts'
+import type { FileLike } from './files.ts'
+import { fraction, torrentStatus, WAITING_FOR_PEERS_MS, type TorrentProgress } from './progress.ts'
+
+/** Public WebSocket trackers, used besides room members and the magnet's own trackers. */
+export const DEFAULT_TRACKERS: readonly string[] = [
+  'wss://tracker.webtorrent.dev',
+  'wss://tracker.openwebtorrent.com',
+]
+
+export interface TorrentClientOptions {
+  /** Extra trackers for every torrent; `[]` in tests and offline rooms. */
+  trackers?: readonly string[]
+  /** ICE servers for tracker-found peers (room members arrive as ready connections via `addPeer`). */
+  rtcConfig?: RTCConfiguration
+  serviceWorkerUrl?: string
+  serviceWorkerScope?: string
+  progressIntervalMs?: number
+  waitingForPeersMs?: number
+}
+
+export interface TorrentInfo {
+  infoHash: string
+  magnet: string
+  name: string
+  files: FileLike[]
+}
+
+/** What to add: a parsed source (source.ts) or a playlist item fits. `bytes` is a .torrent file. */
+export interface TorrentInput {
+  infoHash: string
+  magnet: string
+  bytes?: Uint8Array
+}
+
+export interface TorrentClientEvents {
+  progress: [TorrentProgress]
+  ready: [TorrentInfo]
+  error: [infoHash: string | null, error: StreamError]
+}
+
+type Listener<K extends keyof TorrentClientEvents> = (...args: TorrentClientEvents[K]) => void
+
+interface Tracked {
+  torrent: Torrent
+  addedAt: number
+  ready: Promise<TorrentInfo>
+  /** The file being streamed; progress is reported for it alone. */
+  fileIndex: number | null
+  detach: () => void
+}
+
+export class TorrentClient {
+  readonly #client: WebTorrent
+  readonly #options: Required<Omit<TorrentClientOptions, 'rtcConfig'>>
+  readonly #tracked = new Map<string, Tracked>()
+  /** Room peers that arrived before their torrent (or its info hash) did. */
+  readonly #pendingPeers = new Map<string, Set<WebRtcPeer>>()
+  readonly #listeners: { [K in keyof TorrentClientEvents]: Set<Listener<K>> } = {
+    progress: new Set(),
+    ready: new Set(),
+    error: new Set(),
+  }
+  readonly #timer: ReturnType<typeof setInterval>
+  #server: Promise<BrowserServer> | null = null
+  #destroyed = false
+
+  constructor(options: TorrentClientOptions = {}) {
+    this.#options = {
+      trackers: options.trackers ?? DEFAULT_TRACKERS,
+      serviceWorkerUrl: options.serviceWorkerUrl ?? '/sw.min.js',
+      serviceWorkerScope: options.serviceWorkerScope ?? '/',
+      progressIntervalMs: options.progressIntervalMs ?? 500,
+      waitingForPeersMs: options.waitingForPeersMs ?? WAITING_FOR_PEERS_MS,
+    }
+    // No DHT or LSD exist in the browser build; trackers get our ICE configuration.
+    const tracker = options.rtcConfig ? { rtcConfig: options.rtcConfig } : {}
+    this.#client = new WebTorrent({ dht: false, lsd: false, tracker })
+    this.#client.on('error', (err: unknown) => this.#emit('error', null, toStreamError(err)))
+    this.#timer = setInterval(() => this.#reportProgress(), this.#options.progressIntervalMs)
+  }
+
+  on<K extends keyof TorrentClientEvents>(event: K, listener: Listener<K>): () => void {
+    const set = this.#listeners[event] as Set<Listener<K>>
+    set.add(listener)
+    return () => set.delete(listener)
+  }
+
+  /** Starts fetching a torrent (once per info hash); resolves with its files when metadata is in. */
+  add(input: TorrentInput): Promise<TorrentInfo> {
+    this.#assertAlive()
+    const known = this.#tracked.get(input.infoHash)
+    if (known) return known.ready
+    const torrent = this.#client.add(input.bytes ?? input.magnet, { announce: [...this.#options.trackers] })
+    return this.#track(torrent, input.infoHash).ready
+  }
+
+  /** Seeds local files from this browser; resolves once they are hashed and the magnet is known. */
+  seed(files: readonly File[], name?: string): Promise<TorrentInfo> {
+    this.#assertAlive()
+    return new Promise<TorrentInfo>((resolve, reject) => {
+      const opts = { announce: [...this.#options.trackers], ...(name ? { name } : {}) }
+      const torrent = this.#client.seed([...files], opts, (seeded) => {
+        // Seeding what is already seeded hands back the existing torrent.
+        const tracked = this.#tracked.get(seeded.infoHash) ?? this.#track(seeded, seeded.infoHash)
+        tracked.ready.then(resolve, reject)
+      })
+      torrent.once('error', (err: unknown) => reject(toStreamError(err)))
+    })
+  }
+
+  /**
+   * Adds a room member's dedicated WebRTC connection as a peer of a torrent, so the room shares pieces
+   * without any tracker. The connection may be added before the torrent is; it is attached when it is.
+   */
+  addPeer(infoHash: string, peer: WebRtcPeer): void {
+    this.#assertAlive()
+    const pending = this.#pendingPeers.get(infoHash) ?? new Set()
+    pending.add(peer)
+    this.#pendingPeers.set(infoHash, pending)
+    this.#flushPeers(infoHash)
+  }
+
+  info(infoHash: string): TorrentInfo | null {
+    const torrent = this.#tracked.get(infoHash)?.torrent
+    return torrent?.ready ? infoOf(torrent) : null
+  }
+
+  progress(infoHash: string): TorrentProgress | null {
+    const tracked = this.#tracked.get(infoHash)
+    return tracked ? this.#progressOf(infoHash, tracked) : null
+  }
+
+  /** Streams file `fileIndex` of a torrent into `media`, fetching only that file. */
+  async streamTo(infoHash: string, fileIndex: number, media: HTMLMediaElement): Promise<void> {
+    const tracked = this.#tracked.get(infoHash)
+    if (!tracked) throw new StreamError('not-found')
+    await Promise.all([this.#ensureServer(), tracked.ready])
+    this.#assertAlive()
+    const file = tracked.torrent.files[fileIndex]
+    if (!file) throw new StreamError('no-playable-file')
+    selectOnly(tracked.torrent.files, file)
+    tracked.fileIndex = fileIndex
+    file.streamTo(media)
+  }
+
+  /** A small file of a torrent (a subtitle), whole. */
+  async readFile(infoHash: string, fileIndex: number, maxBytes = 5 * 1024 * 1024): Promise<Uint8Array> {
+    const tracked = this.#tracked.get(infoHash)
+    if (!tracked) throw new StreamError('not-found')
+    await tracked.ready
+    const file = tracked.torrent.files[fileIndex]
+    if (!file || file.length > maxBytes) throw new StreamError('not-found')
+    try {
+      return new Uint8Array(await file.arrayBuffer())
+    } catch (err) {
+      throw toStreamError(err)
+    }
+  }
+
+  /** Stops a torrent and frees its storage. */
+  async remove(infoHash: string): Promise<void> {
+    const tracked = this.#tracked.get(infoHash)
+    if (!tracked) return
+    this.#tracked.delete(infoHash)
+    tracked.detach()
+    await new Promise<void>((resolve) => {
+      this.#client.remove(tracked.torrent, { destroyStore: true }, () => resolve()).catch(() => resolve())
+    })
+  }
+
+  /** Releases everything: timer, listeners, torrents, their storage, peers, the stream server. */
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return
+    this.#destroyed = true
+    clearInterval(this.#timer)
+    for (const tracked of this.#tracked.values()) tracked.detach()
+    this.#tracked.clear()
+    for (const peers of this.#pendingPeers.values()) for (const peer of peers) peer.destroy()
+    this.#pendingPeers.clear()
+    for (const set of Object.values(this.#listeners)) set.clear()
+    await new Promise<void>((resolve) => this.#client.destroy(() => resolve()))
+  }
+
+  // ── private ──────────────────────────────────────────────────────────────────────────────────────────
+
+  #track(torrent: Torrent, infoHash: string): Tracked {
+    let detach = () => {}
+    const ready = new Promise<TorrentInfo>((resolve, reject) => {
+      const onReady = () => {
+        const info = infoOf(torrent)
+        this.#emit('ready', info)
+        resolve(info)
+      }
+      const onError = (err: unknown) => {
+        const error = toStreamError(err)
+        this.#tracked.delete(infoHash)
+        this.#emit('error', infoHash, error)
+        reject(error)
+      }
+      const onInfoHash = () => this.#flushPeers(infoHash)
+      torrent.once('ready', onReady)
+      torrent.once('error', onError)
+      torrent.once('infoHash', onInfoHash)
+      detach = () => {
+        torrent.removeListener('ready', onReady)
+        torrent.removeListener('error', onError)
+        torrent.removeListener('infoHash', onInfoHash)
+        reject(new StreamError('destroyed'))
+      }
+      if (torrent.ready) onReady()
+    })
+    // Callers may drop the promise (the `ready`/`error` events carry the same news); never leave it unhandled.
+    ready.catch(() => {})
+    const tracked: Tracked = { torrent, addedAt: Date.now(), ready, fileIndex: null, detach: () => detach() }
+    this.#tracked.set(infoHash, tracked)
+    this.#flushPeers(infoHash)
+    return tracked
+  }
+
+  #flushPeers(infoHash: string): void {
+    const torrent = this.#tracked.get(infoHash)?.torrent
+    const peers = this.#pendingPeers.get(infoHash)
+    // WebTorrent refuses peers until the torrent knows its info hash.
+    if (!torrent?.infoHash || torrent.destroyed || !peers) return
+    this.#pendingPeers.delete(infoHash)
+    for (const peer of peers) torrent.addPeer(peer)
+  }
+
+  async #ensureServer(): Promise<void> {
+    this.#server ??= registerWorker(this.#options.serviceWorkerUrl, this.#options.serviceWorkerScope).then(
+      (controller) => this.#client.createServer({ controller }),
+    )
+    try {
+      await this.#server
+    } catch (err) {
+      this.#server = null // let a later call try again (the person may have fixed the page)
+      throw toStreamError(err)
+    }
+  }
+
+  #progressOf(infoHash: string, { torrent, addedAt, fileIndex }: Tracked): TorrentProgress {
+    const file = fileIndex === null ? undefined : torrent.files[fileIndex]
+    const downloaded = file ? file.downloaded : torrent.downloaded
+    const length = file ? file.length : torrent.length || 0
+    const sample = {
+      ready: torrent.ready,
+      downloaded,
+      length,
+      numPeers: torrent.numPeers,
+      age: Date.now() - addedAt,
+    }
+    return {
+      infoHash,
+      status: torrentStatus(sample, this.#options.waitingForPeersMs),
+      progress: fraction(downloaded, length),
+      downloaded,
+      length,
+      downloadSpeed: torrent.downloadSpeed,
+      uploadSpeed: torrent.uploadSpeed,
+      numPeers: torrent.numPeers,
+    }
+  }
+
+  #reportProgress(): void {
+    if (this.#listeners.progress.size === 0) return
+    for (const [infoHash, tracked] of this.#tracked) {
+      if (!tracked.torrent.destroyed) this.#emit('progress', this.#progressOf(infoHash, tracked))
+    }
+  }
+
+  #emit<K extends keyof TorrentClientEvents>(event: K, ...args: TorrentClientEvents[K]): void {
+    for (const listener of [...(this.#listeners[event] as Set<Listener<K>>)]) {
+      try {
+        listener(...args)
+      } catch (err) {
+        console.error(`torrent-client: ${event} listener failed`, err) // a UI bug must not stop the torrent
+      }
+    }
+  }
+
+  #assertAlive(): void {
+    if (this.#destroyed) throw new StreamError('destroyed')
+  }
+}
+
+function infoOf(torrent: Torrent): TorrentInfo {
+  const files = torrent.files.map(({ name, path, length }) => ({ name, path, length }))
+  return { infoHash: torrent.infoHash, magnet: torrent.magnetURI, name: torrent.name, files }
+}
+
+/** Fetch only the file being watched; other files of a big torrent would compete for bandwidth. */
+function selectOnly(files: readonly WebTorrentFile[], chosen: WebTorrentFile): void {
+  for (const f of files) if (f !== chosen) f.deselect()
+  chosen.select()
+}
+
+/** Registers WebTorrent's worker and waits until it is active: createServer refuses it before. */
+async function registerWorker(url: string, scope: string): Promise<ServiceWorkerRegistration> {
+  if (!globalThis.isSecureContext || !('serviceWorker' in navigator))
+    throw new StreamError('no-service-worker')
+  const registration = await navigator.serviceWorker.register(url, { scope })
+  const worker = registration.active ?? registration.waiting ?? registration.installing
+  if (!worker) throw new StreamError('no-service-worker')
+  if (worker.state !== 'activated') {
+    await new Promise<void>((resolve, reject) => {
+      const onChange = () => {
+        if (worker.state !== 'activated' && worker.state !== 'redundant') return
+        worker.removeEventListener('statechange', onChange)
+        if (worker.state === 'activated') resolve()
+        else reject(new StreamError('no-service-worker'))
+      }
+      worker.addEventListener('statechange', onChange)
+    })
+  }
+  return registration
+}

@@ -1,0 +1,95 @@
+/**
+ * Types for WebTorrent 2's browser build, only the part torrent-client.ts uses. WebTorrent ships no types
+ * and @types/webtorrent describes version 1. Only torrent-client.ts may import this module.
+ */
+declare module 'webtorrent/dist/webtorrent.min.js' {
+  interface Emitter {
+    on(event: string, listener: (...args: never[]) => void): this
+    once(event: string, listener: (...args: never[]) => void): this
+    removeListener(event: string, listener: (...args: never[]) => void): this
+  }
+
+  export interface WebTorrentFile {
+    name: string
+    path: string
+    length: number
+    type: string
+    downloaded: number
+    progress: number
+    streamTo(element: HTMLMediaElement): HTMLMediaElement
+    arrayBuffer(opts?: { start?: number; end?: number }): Promise<ArrayBuffer>
+    select(): void
+    deselect(): void
+  }
+
+  /** A simple-peer (`@thaunknown/simple-peer`) instance; typed structurally so this module needs no import. */
+  export interface WebRtcPeer {
+    id?: string
+    connected?: boolean
+    destroy(err?: Error): void
+  }
+
+  export interface Torrent extends Emitter {
+    infoHash: string
+    magnetURI: string
+    name: string
+    files: WebTorrentFile[]
+    ready: boolean
+    destroyed: boolean
+    done: boolean
+    progress: number
+    downloaded: number
+    length: number
+    downloadSpeed: number
+    uploadSpeed: number
+    numPeers: number
+    timeRemaining: number
+    addPeer(peer: WebRtcPeer | string): boolean
+    destroy(opts?: { destroyStore?: boolean }, cb?: (err: Error | null) => void): void
+  }
+
+  export interface TorrentOptions {
+    announce?: string[]
+    private?: boolean
+    name?: string
+    destroyStoreOnDestroy?: boolean
+    deselect?: boolean
+  }
+
+  export interface WebTorrentOptions {
+    dht?: boolean
+    lsd?: boolean
+    utPex?: boolean
+    webSeeds?: boolean
+    maxConns?: number
+    tracker?: false | { rtcConfig?: RTCConfiguration; announce?: string[] }
+  }
+
+  export interface BrowserServer {
+    close(cb?: () => void): void
+    destroy(cb?: () => void): void
+  }
+
+  export default class WebTorrent implements Emitter {
+    constructor(opts?: WebTorrentOptions)
+    static WEBRTC_SUPPORT: boolean
+    torrents: Torrent[]
+    destroyed: boolean
+    on(event: string, listener: (...args: never[]) => void): this
+    once(event: string, listener: (...args: never[]) => void): this
+    removeListener(event: string, listener: (...args: never[]) => void): this
+    add(
+      torrentId: string | Uint8Array,
+      opts?: TorrentOptions,
+      ontorrent?: (torrent: Torrent) => void,
+    ): Torrent
+    seed(input: File | File[], opts?: TorrentOptions, onseed?: (torrent: Torrent) => void): Torrent
+    remove(
+      torrentId: string | Torrent,
+      opts?: { destroyStore?: boolean },
+      cb?: (err: Error | null) => void,
+    ): Promise<void>
+    createServer(opts: { controller: ServiceWorkerRegistration }): BrowserServer
+    destroy(cb?: (err: Error | null) => void): void
+  }
+}
