@@ -17,6 +17,8 @@ import {
 
 /** A member whose connection dropped stays listed this long, so a reload is not a leave + join. */
 export const LEAVE_GRACE_MS = 6000
+/** How long the host keeps a removed member's link open so the removal reaches it. */
+export const REMOVE_LINGER_MS = 1000
 /** Round-trip pings to each member, also shown in the member list. */
 export const PING_INTERVAL_MS = 2000
 /** After joining, a newcomer moves its join time after everyone it finds (clocks disagree). */
@@ -220,7 +222,8 @@ export class Room {
   removeMember(peerId: string): void {
     if (!this.isHost || peerId === this.selfId) return
     this.#broadcast({ type: 'remove', peerId })
-    this.#drop(peerId, 'was removed')
+    // Ignore the member at once, but keep its link a moment so it learns it was removed.
+    this.#drop(peerId, 'was removed', REMOVE_LINGER_MS)
   }
 
   registerFeature(name: string, feature: RoomFeature): FeatureHandle {
@@ -393,7 +396,7 @@ export class Room {
       return
     }
     const member = this.members.get(peerId)
-    if (!member || this.#graceTimers.has(peerId)) return
+    if (!member || this.#graceTimers.has(peerId) || this.removed.has(peerId)) return
     this.members.set(peerId, { ...member, away: true, transport: 'closed', rtt: null })
     this.#graceTimers.set(
       peerId,
@@ -412,10 +415,19 @@ export class Room {
   }
 
   /** Everyone drops a removed member and ignores it from now on. */
-  #drop(peerId: string, verb: string): void {
+  #drop(peerId: string, verb: string, lingerMs = 0): void {
     this.removed.add(peerId)
-    this.#options.transport.ban(peerId)
     this.#cancelGrace(peerId)
+    if (lingerMs === 0) this.#options.transport.ban(peerId)
+    else {
+      this.#graceTimers.set(
+        peerId,
+        this.#timers.setTimeout(() => {
+          this.#graceTimers.delete(peerId)
+          this.#options.transport.ban(peerId)
+        }, lingerMs),
+      )
+    }
     this.#leave(peerId, verb)
   }
 

@@ -1,0 +1,192 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { LEAVE_GRACE_MS, REMOVE_LINGER_MS, Room } from '../../src/lib/room/room.svelte.ts'
+import { encodeRoomMessage } from '../../src/lib/room/protocol.ts'
+import { connectedSignaling, FakeNet, settle } from './fakes.ts'
+
+beforeEach(() => {
+  vi.useFakeTimers()
+  vi.setSystemTime(1_000_000)
+})
+afterEach(() => vi.useRealTimers())
+
+function join(net: FakeNet, id: string, name: string, creator = false): Room {
+  vi.advanceTimersByTime(10) // members join one after another
+  const room = new Room({
+    selfId: id,
+    documentId: 'doc',
+    membership: { creator, joinedAt: Date.now() },
+    fresh: true,
+    name,
+    transport: net.add(id),
+    signaling: connectedSignaling,
+  })
+  room.start()
+  return room
+}
+
+/** Full mesh among the given rooms. */
+async function mesh(net: FakeNet, rooms: Room[]): Promise<void> {
+  for (let i = 0; i < rooms.length; i++) {
+    for (let j = i + 1; j < rooms.length; j++) {
+      if (!net.transports.get(rooms[i]!.selfId)!.links.has(rooms[j]!.selfId))
+        net.link(rooms[i]!.selfId, rooms[j]!.selfId)
+    }
+  }
+  await settle()
+}
+
+const names = (room: Room) => room.memberList.map((member) => member.name)
+const messages = (room: Room) =>
+  room.chat.flatMap((entry) => (entry.kind === 'chat' ? [`${entry.name}: ${entry.text}`] : []))
+
+describe('Room', () => {
+  it('shows every message once to everyone, attributed to the channel it came through', async () => {
+    const net = new FakeNet()
+    const rooms = [join(net, 'a', 'Ana', true), join(net, 'b', 'Bo'), join(net, 'c', 'Cy')]
+    await mesh(net, rooms)
+    rooms[1]!.sendChat('hi from Bo')
+    rooms[2]!.sendChat('  hi from Cy  ')
+    await settle()
+    // Sent at the same instant: each peer shows them in arrival order, each exactly once.
+    for (const room of rooms) expect(messages(room).sort()).toEqual(['Bo: hi from Bo', 'Cy: hi from Cy'])
+    expect(rooms[0]!.sendChat('   ')).toBe(false)
+    expect(rooms[0]!.sendChat('x'.repeat(2001))).toBe(false)
+  })
+
+  it('gives clashing names the same suffix on every peer', async () => {
+    const net = new FakeNet()
+    const rooms = [join(net, 'z', 'Ana', true), join(net, 'y', 'ana'), join(net, 'x', 'Ana')]
+    await mesh(net, rooms)
+    for (const room of rooms) expect(names(room)).toEqual(['Ana', 'ana (2)', 'Ana (3)'])
+  })
+
+  it('sends a newcomer the snapshot: members, host, lock and recent chat', async () => {
+    const net = new FakeNet()
+    const ana = join(net, 'a', 'Ana', true)
+    const bo = join(net, 'b', 'Bo')
+    await mesh(net, [ana, bo])
+    ana.setLocked(true)
+    ana.sendChat('before you came')
+    await settle()
+    const cy = join(net, 'c', 'Cy')
+    await mesh(net, [ana, bo, cy])
+    expect(cy.host).toBe('a')
+    expect(cy.locked).toBe(true)
+    expect(cy.canControlPlayback()).toBe(false)
+    expect(ana.canControlPlayback()).toBe(true)
+    expect(messages(cy)).toEqual(['Ana: before you came'])
+    expect(names(cy)).toEqual(['Ana', 'Bo', 'Cy'])
+  })
+
+  it('hands the host role to the longest-present member on every peer when the host leaves', async () => {
+    const net = new FakeNet()
+    const rooms = [
+      join(net, 'a', 'Ana', true),
+      join(net, 'c', 'Cy'),
+      join(net, 'b', 'Bo'),
+      join(net, 'd', 'Di'),
+    ]
+    await mesh(net, rooms)
+    for (const room of rooms) expect(room.host).toBe('a')
+    net.drop('a')
+    await settle()
+    const rest = rooms.slice(1)
+    // within the grace period the host may be reloading: nothing changes yet
+    for (const room of rest) expect(room.host).toBe('a')
+    vi.advanceTimersByTime(LEAVE_GRACE_MS)
+    for (const room of rest) {
+      expect(room.host).toBe('c') // Cy joined right after Ana
+      expect(names(room)).toEqual(['Cy', 'Bo', 'Di'])
+      expect(room.chat.some((entry) => entry.kind === 'notice' && entry.text === 'Ana left')).toBe(true)
+    }
+    expect(rooms[1]!.isHost).toBe(true)
+  })
+
+  it('lets only the host lock controls and remove members; everyone then ignores the removed one', async () => {
+    const net = new FakeNet()
+    const rooms = [join(net, 'a', 'Ana', true), join(net, 'b', 'Bo'), join(net, 'c', 'Cy')]
+    const [ana, bo, cy] = rooms as [Room, Room, Room]
+    await mesh(net, rooms)
+    // a non-host cannot lock, locally or by sending the message anyway
+    bo.setLocked(true)
+    net.transports.get('b')!.broadcast(encodeRoomMessage({ type: 'lock', locked: true }))
+    net.transports.get('b')!.broadcast(encodeRoomMessage({ type: 'remove', peerId: 'c' }))
+    await settle()
+    for (const room of rooms) expect(room.locked).toBe(false)
+    expect(names(ana)).toEqual(['Ana', 'Bo', 'Cy'])
+
+    ana.removeMember('c')
+    await settle()
+    expect(cy.ended).toBe('removed')
+    for (const room of [ana, bo]) {
+      expect(names(room)).toEqual(['Ana', 'Bo'])
+      expect([...room.removed]).toEqual(['c'])
+    }
+    // the host lets the link go once the removal had time to arrive; later introductions are ignored
+    vi.advanceTimersByTime(REMOVE_LINGER_MS)
+    net.link('a', 'c')
+    expect(net.transports.get('a')!.links.has('c')).toBe(false)
+  })
+
+  it('keeps a member through a reload: no leave, same name, chat history back', async () => {
+    const net = new FakeNet()
+    const ana = join(net, 'a', 'Ana', true)
+    const bo = join(net, 'b', 'Bo')
+    await mesh(net, [ana, bo])
+    ana.sendChat('remember me')
+    await settle()
+    net.drop('b')
+    bo.destroy()
+    await settle()
+    expect(ana.memberList.find((member) => member.id === 'b')?.away).toBe(true)
+    const reloaded = new Room({
+      selfId: 'b',
+      documentId: 'doc',
+      membership: { creator: false, joinedAt: bo.joinedAt },
+      fresh: false,
+      name: 'Bo',
+      transport: net.add('b'),
+      signaling: connectedSignaling,
+    })
+    reloaded.start()
+    await mesh(net, [ana, reloaded])
+    vi.advanceTimersByTime(LEAVE_GRACE_MS)
+    expect(names(ana)).toEqual(['Ana', 'Bo'])
+    expect(ana.chat.some((entry) => entry.kind === 'notice' && entry.text.includes('left'))).toBe(false)
+    expect(messages(reloaded)).toEqual(['Ana: remember me'])
+  })
+
+  it('carries feature snapshots and messages for later layers (playlist, playback)', async () => {
+    const net = new FakeNet()
+    const ana = join(net, 'a', 'Ana', true)
+    const got: unknown[] = []
+    const handle = ana.registerFeature('playlist', {
+      snapshot: () => ({ items: ['x'] }),
+      onMessage: () => {},
+    })
+    const bo = join(net, 'b', 'Bo')
+    bo.registerFeature('playlist', {
+      applySnapshot: (from, value) => got.push(['snapshot', from, value]),
+      onMessage: (from, body) => got.push(['message', from, body]),
+    })
+    await mesh(net, [ana, bo])
+    handle.send({ add: 'y' })
+    await settle()
+    expect(got).toEqual([
+      ['snapshot', 'a', { items: ['x'] }],
+      ['message', 'a', { add: 'y' }],
+    ])
+  })
+
+  it('destroy() clears its timers', async () => {
+    const net = new FakeNet()
+    const ana = join(net, 'a', 'Ana', true)
+    const bo = join(net, 'b', 'Bo')
+    await mesh(net, [ana, bo])
+    net.drop('b')
+    bo.destroy()
+    await settle()
+    ana.destroy()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+})
