@@ -178,6 +178,20 @@ describe('Room', () => {
     ])
   })
 
+  it('hands a late-registered feature the snapshots that arrived before it', async () => {
+    const net = new FakeNet()
+    const ana = join(net, 'a', 'Ana', true)
+    ana.registerFeature('playback', { snapshot: () => ({ playing: true }), onMessage: () => {} })
+    const bo = join(net, 'b', 'Bo')
+    await mesh(net, [ana, bo])
+    const got: unknown[] = []
+    bo.registerFeature('playback', {
+      applySnapshot: (from, value) => got.push([from, value]),
+      onMessage: () => {},
+    })
+    expect(got).toEqual([['a', { playing: true }]])
+  })
+
   it('destroy() clears its timers', async () => {
     const net = new FakeNet()
     const ana = join(net, 'a', 'Ana', true)

@@ -117,6 +117,8 @@ export class Room {
   readonly #features = new Map<string, RoomFeature>()
   readonly #graceTimers = new Map<string, unknown>()
   readonly #links = new Map<string, TransportDecision>()
+  /** Feature snapshots received before the feature registered: feature → sender → value. */
+  readonly #unclaimedSnapshots = new Map<string, Map<string, unknown>>()
   /* eslint-enable svelte/prefer-svelte-reactivity */
   readonly #release: (() => void)[] = []
   #pingTimer: unknown = null
@@ -226,8 +228,17 @@ export class Room {
     this.#drop(peerId, 'was removed', REMOVE_LINGER_MS)
   }
 
+  /**
+   * Plug a later layer into the room. Snapshots that arrived before it registered are handed to it
+   * now, so a store created after the room connected still learns the room's state.
+   */
   registerFeature(name: string, feature: RoomFeature): FeatureHandle {
     this.#features.set(name, feature)
+    const unclaimed = this.#unclaimedSnapshots.get(name)
+    this.#unclaimedSnapshots.delete(name)
+    for (const [from, value] of unclaimed ?? []) {
+      if (this.members.has(from)) feature.applySnapshot?.(from, value)
+    }
     return {
       send: (body, to) => {
         const message: OutgoingRoomMessage = { type: 'feature', feature: name, body }
@@ -367,8 +378,17 @@ export class Room {
     }
     if (firstHello || from === this.host) this.locked = snapshot.locked
     this.chat = mergeHistory(this.chat, snapshot.chat)
-    for (const [name, value] of Object.entries(snapshot.features))
-      this.#features.get(name)?.applySnapshot?.(from, value)
+    for (const [name, value] of Object.entries(snapshot.features)) {
+      const feature = this.#features.get(name)
+      if (feature) {
+        feature.applySnapshot?.(from, value)
+        continue
+      }
+      let unclaimed = this.#unclaimedSnapshots.get(name)
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
+      if (!unclaimed) this.#unclaimedSnapshots.set(name, (unclaimed = new Map()))
+      unclaimed.set(from, value)
+    }
   }
 
   /**
