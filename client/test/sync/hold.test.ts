@@ -9,20 +9,29 @@ import {
   STALL_DROP_MS,
   STALL_GRACE_MS,
   updateReadiness,
+  type HoldTimeline,
   type MemberHoldReport,
   type Readiness,
 } from '../../src/lib/sync/hold.ts'
 
-const ready: MemberHoldReport = { stalled: false, since: 0, optOut: false }
-const stalled = (since: number, optOut = false): MemberHoldReport => ({ stalled: true, since, optOut })
+const NOW = 100_000
+/** Reports are fresh (made just now) unless said otherwise. */
+const ready: MemberHoldReport = { stalled: false, since: 0, at: NOW, optOut: false }
+const stalled = (since: number, optOut = false): MemberHoldReport => ({
+  stalled: true,
+  since,
+  at: NOW,
+  optOut,
+})
 const room = (entries: [string, MemberHoldReport][]) => new Map(entries)
+const playingTimeline: HoldTimeline = { held: false, at: NOW - 10_000, releasedAt: 0 }
+const heldTimeline: HoldTimeline = { held: true, at: NOW - 1_000, releasedAt: 0 }
 
 describe('evaluateHold', () => {
-  const NOW = 100_000
   const cases: {
     name: string
     members: [string, MemberHoldReport][]
-    held: boolean
+    timeline: HoldTimeline
     decision: string
     waitingFor: string[]
   }[] = [
@@ -32,7 +41,7 @@ describe('evaluateHold', () => {
         ['a', ready],
         ['b', ready],
       ],
-      held: false,
+      timeline: playingTimeline,
       decision: 'none',
       waitingFor: [],
     },
@@ -42,7 +51,7 @@ describe('evaluateHold', () => {
         ['a', ready],
         ['b', stalled(NOW - 500)],
       ],
-      held: false,
+      timeline: playingTimeline,
       decision: 'hold',
       waitingFor: ['b'],
     },
@@ -52,7 +61,7 @@ describe('evaluateHold', () => {
         ['a', ready],
         ['b', stalled(NOW - 500)],
       ],
-      held: true,
+      timeline: heldTimeline,
       decision: 'none',
       waitingFor: ['b'],
     },
@@ -62,8 +71,28 @@ describe('evaluateHold', () => {
         ['a', ready],
         ['b', ready],
       ],
-      held: true,
+      timeline: heldTimeline,
       decision: 'release',
+      waitingFor: [],
+    },
+    {
+      name: 'all ready, but one not heard from since the hold → no release yet',
+      members: [
+        ['a', ready],
+        ['b', { ...ready, at: heldTimeline.at - 1 }],
+      ],
+      timeline: heldTimeline,
+      decision: 'none',
+      waitingFor: [],
+    },
+    {
+      name: 'a stall from before the last release is stale → no re-hold',
+      members: [
+        ['a', ready],
+        ['b', stalled(NOW - 3_000)],
+      ],
+      timeline: { held: false, at: NOW - 500, releasedAt: NOW - 700 },
+      decision: 'none',
       waitingFor: [],
     },
     {
@@ -72,14 +101,14 @@ describe('evaluateHold', () => {
         ['a', ready],
         ['b', stalled(NOW - 500, true)],
       ],
-      held: false,
+      timeline: playingTimeline,
       decision: 'none',
       waitingFor: [],
     },
     {
       name: 'opted out while held → release',
       members: [['b', stalled(NOW - 500, true)]],
-      held: true,
+      timeline: heldTimeline,
       decision: 'release',
       waitingFor: [],
     },
@@ -89,7 +118,17 @@ describe('evaluateHold', () => {
         ['a', ready],
         ['b', stalled(NOW - STALL_DROP_MS - 1)],
       ],
-      held: true,
+      timeline: heldTimeline,
+      decision: 'release',
+      waitingFor: [],
+    },
+    {
+      name: `silent for longer than ${STALL_DROP_MS} ms → dropped, released`,
+      members: [
+        ['a', ready],
+        ['b', { ...ready, at: NOW - STALL_DROP_MS - 1 }],
+      ],
+      timeline: heldTimeline,
       decision: 'release',
       waitingFor: [],
     },
@@ -100,35 +139,51 @@ describe('evaluateHold', () => {
         ['a', stalled(NOW - 2 * STALL_DROP_MS)],
         ['b', stalled(NOW - 1000)],
       ],
-      held: true,
+      timeline: heldTimeline,
       decision: 'none',
       waitingFor: ['b', 'c'],
     },
   ]
   for (const c of cases) {
     it(c.name, () => {
-      const result = evaluateHold(room(c.members), c.held, NOW, INITIAL_HOLD_STATE)
+      const result = evaluateHold(room(c.members), c.timeline, NOW, INITIAL_HOLD_STATE)
       expect(result.decision).toBe(c.decision)
       expect(result.waitingFor).toEqual(c.waitingFor)
     })
   }
 
   it('gives a dropped notice once, and a recovered one when the member is back', () => {
-    const members = room([
-      ['a', ready],
-      ['b', stalled(0)],
-    ])
-    const first = evaluateHold(members, true, STALL_DROP_MS + 10, INITIAL_HOLD_STATE)
-    expect(first.notices).toEqual([{ type: 'dropped', peer: 'b', stalledForMs: STALL_DROP_MS + 10 }])
-    const second = evaluateHold(members, false, STALL_DROP_MS + 500, first.state)
+    const at = (t: number, r: MemberHoldReport) => ({ ...r, at: t })
+    const t1 = STALL_DROP_MS + 10
+    const first = evaluateHold(
+      room([
+        ['a', at(t1, ready)],
+        ['b', at(t1, stalled(0))],
+      ]),
+      heldTimeline,
+      t1,
+      INITIAL_HOLD_STATE,
+    )
+    expect(first.notices).toEqual([{ type: 'dropped', peer: 'b', stalledForMs: t1 }])
+    const t2 = t1 + 500
+    const second = evaluateHold(
+      room([
+        ['a', at(t2, ready)],
+        ['b', at(t2, stalled(0))],
+      ]),
+      playingTimeline,
+      t2,
+      first.state,
+    )
     expect(second.notices).toEqual([])
+    const t3 = t2 + 500
     const back = evaluateHold(
       room([
-        ['a', ready],
-        ['b', ready],
+        ['a', at(t3, ready)],
+        ['b', at(t3, ready)],
       ]),
-      false,
-      STALL_DROP_MS + 900,
+      playingTimeline,
+      t3,
       second.state,
     )
     expect(back.notices).toEqual([{ type: 'recovered', peer: 'b' }])
@@ -142,8 +197,8 @@ describe('evaluateHold', () => {
       ['a', ready],
       ['q', stalled(0)],
     ]
-    const one = evaluateHold(room(entries), false, 99_000, INITIAL_HOLD_STATE)
-    const other = evaluateHold(room([...entries].reverse()), false, 99_000, INITIAL_HOLD_STATE)
+    const one = evaluateHold(room(entries), playingTimeline, 99_000, INITIAL_HOLD_STATE)
+    const other = evaluateHold(room([...entries].reverse()), playingTimeline, 99_000, INITIAL_HOLD_STATE)
     expect(other).toEqual(one)
     expect(one.notices.map((n) => n.peer)).toEqual(['q', 'z'])
   })

@@ -23,7 +23,16 @@ const valid: SyncMessage[] = [
   },
   {
     type: 'sync/state',
-    base: { playing: true, held: false, position: 1, rate: 1, at: 2, stamp: null, previous: null },
+    base: {
+      playing: true,
+      held: false,
+      position: 1,
+      rate: 1,
+      at: 2,
+      releasedAt: 0,
+      stamp: null,
+      previous: null,
+    },
     commands: [{ kind: 'pause', stamp, effectiveAt: 7 }],
   },
 ]
@@ -44,6 +53,7 @@ describe('parseSyncMessage', () => {
         position: 1,
         rate: 1,
         at: 2,
+        releasedAt: 0,
         stamp: null,
         extra: 1,
         previous: { x: 1 },
@@ -52,7 +62,16 @@ describe('parseSyncMessage', () => {
     })
     expect(parsed).toEqual({
       type: 'sync/state',
-      base: { playing: false, held: false, position: 1, rate: 1, at: 2, stamp: null, previous: null },
+      base: {
+        playing: false,
+        held: false,
+        position: 1,
+        rate: 1,
+        at: 2,
+        releasedAt: 0,
+        stamp: null,
+        previous: null,
+      },
       commands: [],
     })
   })

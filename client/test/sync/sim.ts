@@ -12,6 +12,15 @@ import {
   type PlayerSnapshot,
 } from '../../src/lib/sync/decide.ts'
 import { HLC_ZERO, hlcReceive, type Hlc } from '../../src/lib/sync/hlc.ts'
+import {
+  evaluateHold,
+  INITIAL_HOLD_STATE,
+  INITIAL_READINESS,
+  updateReadiness,
+  type HoldState,
+  type MemberHoldReport,
+  type Readiness,
+} from '../../src/lib/sync/hold.ts'
 import { isSyncProtocolError, parseSyncMessage, type SyncMessage } from '../../src/lib/sync/messages.ts'
 import {
   addCommand,
@@ -49,6 +58,8 @@ export class SimPlayer {
   #startAt = 0
   seeks = 0
   rateChanges = 0
+  /** true-time windows [from, to) where the network starves this player: no data, no motion */
+  stalls: [number, number][] = []
 
   constructor(
     private readonly rng: Rng,
@@ -65,7 +76,11 @@ export class SimPlayer {
     }
     if (!this.paused && this.seekTarget === null) {
       const from = Math.max(this.#last, this.#startAt)
-      if (t > from) this.position += ((t - from) / 1000) * this.rate * (1 + this.rateError)
+      const starved = this.stalls.reduce(
+        (ms, [a, b]) => ms + Math.max(0, Math.min(b, t) - Math.max(a, from)),
+        0,
+      )
+      if (t > from) this.position += ((t - from - starved) / 1000) * this.rate * (1 + this.rateError)
     }
     this.#last = Math.max(this.#last, t)
   }
@@ -76,16 +91,21 @@ export class SimPlayer {
     return this.seekTarget ?? this.position
   }
 
+  stalledAt(t: number): boolean {
+    return this.stalls.some(([a, b]) => t >= a && t < b)
+  }
+
   snapshot(t: number): PlayerSnapshot {
     const seeking = this.seekTarget !== null
+    const starved = this.stalledAt(t)
     const noise = this.rng.range(-0.001, 0.001)
     return {
       currentTime: Math.max(0, this.currentTime(t) + (seeking ? 0 : noise)),
       paused: this.paused,
       playbackRate: this.rate,
-      readyState: seeking ? 1 : 4,
+      readyState: seeking ? 1 : starved ? 2 : 4,
       seeking,
-      bufferedAhead: 30,
+      bufferedAhead: starved ? 0 : 30,
       duration: 7200,
     }
   }
@@ -130,6 +150,10 @@ export interface SimPeer {
   joined: boolean
   /** true ms of the first decide() this peer could run */
   firstDecideAt: number | null
+  readiness: Readiness
+  reports: Map<string, MemberHoldReport>
+  hold: HoldState
+  nextStatus: number
 }
 
 interface InFlight {
@@ -145,6 +169,8 @@ export interface SimOptions {
   peers: string[]
   /** true ms at which each peer joins (default 0) */
   joinAt?: Record<string, number>
+  /** run the buffering-hold protocol (status reports, hold/release commands) */
+  holds?: boolean
 }
 
 export class Simulation {
@@ -156,10 +182,13 @@ export class Simulation {
   #seq = 0
   #linkBase = new Map<string, number>()
   #joinAt: Record<string, number>
+  #holds: boolean
+  readonly holdCommands: { peer: string; kind: 'hold' | 'release'; at: number }[] = []
 
   constructor(options: SimOptions) {
     this.rng = new Rng(options.seed)
     this.#joinAt = options.joinAt ?? {}
+    this.#holds = options.holds ?? false
     for (const id of options.peers) {
       const player = new SimPlayer(this.rng, this.rng.range(-0.005, 0.005), this.rng.range(40, 300))
       this.peers.set(id, {
@@ -175,6 +204,10 @@ export class Simulation {
         nextTick: 0,
         joined: false,
         firstDecideAt: null,
+        readiness: INITIAL_READINESS,
+        reports: new Map(),
+        hold: INITIAL_HOLD_STATE,
+        nextStatus: 0,
       })
     }
   }
@@ -269,6 +302,12 @@ export class Simulation {
         peer.log = parsed.commands.reduce(addCommand, createLog(parsed.base))
         return
       case 'sync/status':
+        peer.reports.set(message.from, {
+          stalled: parsed.stalled,
+          since: parsed.since,
+          at: parsed.at,
+          optOut: parsed.optOut,
+        })
         return
     }
   }
@@ -290,9 +329,40 @@ export class Simulation {
     const shared = this.sharedNow(peer)
     if (shared === undefined) return
     peer.firstDecideAt ??= this.now
-    const decision = decide(peer.log.timeline, peer.player.snapshot(this.now), shared, peer.controller)
+    const snapshot = peer.player.snapshot(this.now)
+    const decision = decide(peer.log.timeline, snapshot, shared, peer.controller)
     peer.controller = decision.state
     peer.player.perform(this.now, decision.action)
+    if (this.#holds) this.#holdTick(peer, snapshot, shared, decision.driftMs)
+  }
+
+  /** What a playback store does each tick for holds: report, evaluate, issue hold/release. */
+  #holdTick(peer: SimPeer, snapshot: PlayerSnapshot, shared: number, driftMs: number | null): void {
+    const timeline = peer.log.timeline
+    const before = peer.readiness.stalled
+    peer.readiness = updateReadiness(peer.readiness, snapshot, timeline.rate, shared)
+    const { stalled, since } = peer.readiness
+    peer.reports.set(peer.id, { stalled, since, at: shared, optOut: false })
+    if (before !== peer.readiness.stalled || this.now >= peer.nextStatus) {
+      peer.nextStatus = this.now + 250
+      this.broadcast(peer.id, {
+        type: 'sync/status',
+        at: shared,
+        position: snapshot.currentTime,
+        bufferedAhead: snapshot.bufferedAhead,
+        stalled: peer.readiness.stalled,
+        since: peer.readiness.since,
+        optOut: false,
+        holding: peer.readiness.stalled,
+        driftMs,
+        rttMs: null,
+      })
+    }
+    const evaluation = evaluateHold(peer.reports, timeline, shared, peer.hold)
+    peer.hold = evaluation.state
+    if (evaluation.decision === 'none') return
+    this.holdCommands.push({ peer: peer.id, kind: evaluation.decision, at: this.now })
+    this.issue(peer.id, { kind: evaluation.decision })
   }
 
   /** Runs until true time `until` (ms), calling `onMs` after every step. */

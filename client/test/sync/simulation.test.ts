@@ -109,3 +109,36 @@ describe('simulated room (4 peers, clocks ±2 s, rates ±0.5 %, jittery network,
     })
   }
 })
+
+describe('simulated room: a stalled peer holds the room, which resumes together', () => {
+  const STALL: [number, number] = [6_000, 9_000]
+  for (const seed of [5, 6, 7]) {
+    it(`seed ${seed}`, () => {
+      const sim = new Simulation({ seed, peers: ['a', 'b', 'c'], holds: true })
+      sim.peers.get('c')!.player.stalls.push(STALL)
+      const at: Record<number, number[]> = {}
+      const spreads: { t: number; spread: number }[] = []
+      sim.run(16_000, (t) => {
+        if (t === 1_000) sim.issue('b', { kind: 'play' })
+        const positions = [...sim.peers.values()].map((p) => p.player.currentTime(t))
+        if ([7_000, 8_500].includes(t)) at[t] = positions
+        if (t % 10 === 0)
+          spreads.push({ t, spread: (Math.max(...positions) - Math.min(...positions)) * 1000 })
+      })
+      const kinds = sim.holdCommands.map((c) => c.kind)
+      expect(kinds).toContain('hold')
+      expect(kinds).toContain('release')
+      const release = sim.holdCommands.find((c) => c.kind === 'release')!.at
+      expect(release).toBeGreaterThan(STALL[1])
+      // Held: the healthy peers stopped where the stalled one is waiting to resume from.
+      for (const [i, p] of at[7_000]!.entries()) expect(at[8_500]![i]).toBeCloseTo(p, 2)
+      const after = spreads.filter((s) => s.t >= release + CONVERGE_MS).map((s) => s.spread)
+      console.info(
+        `hold seed ${seed}: ${kinds.join(',')} (stall ${STALL.join('–')} ms, release issued at ${release} ms), ` +
+          `p95 after ${percentile(after, 95).toFixed(1)} ms`,
+      )
+      expect(percentile(after, 95)).toBeLessThanOrEqual(P95_LIMIT_MS)
+      expect(sim.warnings).toEqual([])
+    })
+  }
+})

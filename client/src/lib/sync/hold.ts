@@ -57,6 +57,8 @@ export interface MemberHoldReport {
   stalled: boolean
   /** shared ms when `stalled` last changed */
   since: number
+  /** shared ms of the report itself */
+  at: number
   /** a member that opted out never holds the room */
   optOut: boolean
 }
@@ -76,40 +78,72 @@ export type HoldDecision = 'hold' | 'release' | 'none'
 export interface HoldEvaluation {
   /** what the room's timeline should become: issue a `hold`/`release` command, or nothing */
   decision: HoldDecision
-  /** members the room is waiting for, sorted */
+  /** stalled members the room is waiting for, sorted */
   waitingFor: string[]
+  /** members not heard from since the hold began: their last word may predate it, so no release yet */
+  unheard: string[]
   state: HoldState
   notices: HoldNotice[]
 }
 
+/** What the hold logic needs of the room timeline: its newest segment, scheduled or not. */
+export interface HoldTimeline {
+  held: boolean
+  /** shared ms the newest segment starts at */
+  at: number
+  /** stamp wall of the last release */
+  releasedAt: number
+}
+
 /**
- * Same reports, same `now`, same `held` → same answer on every peer. `held` is the room timeline's hold flag
- * at `now`, so a decision is only returned when the timeline disagrees with the reports.
+ * Same reports, same `now`, same timeline → same answer on every peer.
+ *
+ * Messages race, so three rules keep peers from undoing each other. The newest segment is used (scheduled
+ * or not), so a hold on its way is not issued again every tick. A release needs a report from every member
+ * made after the hold began: a peer that got the hold command before the stall report behind it would
+ * otherwise see everyone ready and release at once. And a stall that began before the last release is stale:
+ * whoever released had heard that member ready since, so it must not re-hold the room.
  */
 export function evaluateHold(
   members: ReadonlyMap<string, MemberHoldReport>,
-  held: boolean,
+  timeline: HoldTimeline,
   now: number,
   state: HoldState,
 ): HoldEvaluation {
+  const heldSince = timeline.held ? timeline.at : null
   const waitingFor: string[] = []
+  const unheard: string[] = []
   const dropped: string[] = []
   const notices: HoldNotice[] = []
   for (const peer of [...members.keys()].sort()) {
     const report = members.get(peer)!
     const wasDropped = state.dropped.includes(peer)
-    if (!report.stalled || report.optOut) {
+    if (report.optOut) continue
+    // Silence counts as a stall from the last word on: a vanished member cannot hold the room forever.
+    const stale = report.stalled && report.since < timeline.releasedAt
+    const stalledSince =
+      report.stalled && !stale ? report.since : now - report.at > STALL_DROP_MS ? report.at : null
+    if (stalledSince === null) {
       if (wasDropped) notices.push({ type: 'recovered', peer })
+      if (heldSince !== null && report.at < heldSince) unheard.push(peer)
       continue
     }
-    const stalledForMs = now - report.since
+    const stalledForMs = now - stalledSince
     if (stalledForMs <= STALL_DROP_MS) {
-      waitingFor.push(peer)
+      if (report.stalled && !stale) waitingFor.push(peer)
+      else unheard.push(peer)
       continue
     }
     dropped.push(peer)
     if (!wasDropped) notices.push({ type: 'dropped', peer, stalledForMs })
   }
-  const decision: HoldDecision = waitingFor.length > 0 ? (held ? 'none' : 'hold') : held ? 'release' : 'none'
-  return { decision, waitingFor, state: { dropped }, notices }
+  const decision: HoldDecision =
+    waitingFor.length > 0
+      ? heldSince === null
+        ? 'hold'
+        : 'none'
+      : heldSince !== null && unheard.length === 0
+        ? 'release'
+        : 'none'
+  return { decision, waitingFor, unheard, state: { dropped }, notices }
 }

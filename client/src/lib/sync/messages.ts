@@ -90,6 +90,7 @@ const timeline: v.GenericSchema<unknown, Timeline> = v.pipe(
     position: seconds,
     rate: v.pipe(v.number(), v.finite(), v.minValue(0)),
     at: time,
+    releasedAt: time,
     stamp: v.nullable(stamp),
   }),
   v.transform((t) => ({ ...t, previous: null })),

@@ -33,6 +33,8 @@ export interface Segment {
 }
 
 export interface Timeline extends Segment {
+  /** stamp wall (≈ shared ms at issue) of the last `release`: stall reports from before it are stale */
+  releasedAt: number
   /** the command that produced this segment; null for a base snapshot */
   stamp: Stamp | null
   /** what applies before `at` (bounded history) */
@@ -59,6 +61,7 @@ export const INITIAL_TIMELINE: Timeline = {
   position: 0,
   rate: 1,
   at: 0,
+  releasedAt: 0,
   stamp: null,
   previous: null,
 }
@@ -108,6 +111,7 @@ export function applyCommand(timeline: Timeline, command: Command): Timeline {
     position: positionAt(timeline, at),
     rate: timeline.rate,
     at,
+    releasedAt: timeline.releasedAt,
     stamp: command.stamp,
     previous: trimHistory(timeline, SEGMENT_HISTORY - 1),
   }
@@ -123,7 +127,7 @@ export function applyCommand(timeline: Timeline, command: Command): Timeline {
     case 'hold':
       return { ...next, held: true }
     case 'release':
-      return { ...next, held: false }
+      return { ...next, held: false, releasedAt: Math.max(timeline.releasedAt, command.stamp.wall) }
     default:
       return assertNever(command)
   }
