@@ -80,8 +80,8 @@ export class Harness {
 
 const running = new Set<Harness>()
 
-export async function startServer(options: SignalServerInput = {}): Promise<Harness> {
-  const { logger, records } = captureLogger()
+export async function startServer(options: SignalServerInput = {}, logLevel = 'debug'): Promise<Harness> {
+  const { logger, records } = captureLogger(logLevel)
   const server = createSignalServer({ host: '127.0.0.1', port: 0, logger, ...options })
   const { port } = await server.listen()
   const harness = new Harness(server, port, records)
