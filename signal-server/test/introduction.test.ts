@@ -255,6 +255,7 @@ describe('duplicate peer ids', () => {
     expect((await prober.closed).code).toBe(CloseCode.Conflict)
     const bob = await msgpackPeer(h, 'bob', ['doc'])
     expect((await owner.nextMessage()).peerId).toBe('bob')
+    expect((await bob.nextMessage()).peerId).toBe('alice')
     expect(h.server.stats()).toMatchObject({ peers: 2, probes: 0 })
   })
 })
