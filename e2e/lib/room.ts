@@ -63,11 +63,13 @@ export async function say(someone: Person, text: string): Promise<void> {
 }
 
 /** Every listed person sees exactly these member names. */
-export async function expectMembers(people: Person[], names: string[]): Promise<void> {
+export async function expectMembers(people: Person[], names: string[], timeout?: number): Promise<void> {
   for (const someone of people) {
     const members = someone.page.getByTestId('member-name')
-    await expect(members).toHaveCount(names.length)
-    await expect.poll(async () => (await members.allInnerTexts()).sort()).toEqual([...names].sort())
+    await expect(members).toHaveCount(names.length, { timeout })
+    await expect
+      .poll(async () => (await members.allInnerTexts()).sort(), { timeout })
+      .toEqual([...names].sort())
   }
 }
 

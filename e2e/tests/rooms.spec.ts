@@ -35,6 +35,8 @@ test.describe('rooms', () => {
       await expect.poll(() => transports(someone)).toEqual(['webrtc', 'webrtc'])
       await expect(someone.page.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected')
     }
+    // The link comes with a QR code for phones.
+    await expect(ana.page.getByTestId('room-qr')).toBeVisible()
     // The creator is the host.
     await expect(
       bo.page.getByTestId('member').filter({ hasText: 'Ana' }).getByTestId('member-host'),
@@ -94,6 +96,37 @@ test.describe('rooms', () => {
     await say(ana, 'got you, Cy')
     await expectMessage(people, cy, 'no webrtc here')
     await expectMessage(people, ana, 'got you, Cy')
+  })
+
+  test('the host removes a member; when the host leaves, the longest-present member takes over', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    const cy = await person(chromiumBrowser, app.baseURL, 'Cy')
+    const di = await person(chromiumBrowser, app.baseURL, 'Di')
+    people = [ana, bo, cy, di]
+    const link = await createRoom(ana)
+    for (const someone of people) await join(someone, link)
+    await expectMembers(people, ['Ana', 'Bo', 'Cy', 'Di'])
+
+    await ana.page.getByTestId('member').filter({ hasText: 'Di' }).getByTestId('member-remove').click()
+    await expect(di.page.getByTestId('room-ended')).toBeVisible()
+    await expectMembers([ana, bo, cy], ['Ana', 'Bo', 'Cy'])
+    await say(cy, 'Di is gone')
+    await expectMessage([ana, bo, cy], cy, 'Di is gone')
+    await expect(di.page.getByTestId('chat-message').filter({ hasText: 'Di is gone' })).toHaveCount(0)
+
+    // A closed tab's data channels may linger: members notice the silence (LINK_SILENCE_MS, 6 s).
+    await ana.close()
+    people = [bo, cy, di]
+    await expectMembers([bo, cy], ['Bo', 'Cy'], 20_000)
+    for (const someone of [bo, cy]) {
+      const host = someone.page.getByTestId('member').filter({ has: someone.page.getByTestId('member-host') })
+      await expect(host.getByTestId('member-name')).toHaveText('Bo')
+    }
+    await expect(bo.page.getByTestId('lock-controls')).toBeVisible()
   })
 
   test('the room survives the signal server going away, and takes newcomers when it returns', async ({

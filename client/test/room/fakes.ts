@@ -128,7 +128,7 @@ export class FakeNet {
     const gone = this.transports.get(id)
     if (!gone) return
     this.transports.delete(id)
-    for (const peer of gone.links) this.transports.get(peer)?.disconnect(id, 'disconnected')
+    for (const peer of gone.links) this.transports.get(peer)?.lose(id, 'disconnected')
   }
 }
 
@@ -149,13 +149,15 @@ export class FakeTransport extends Emitter<NetEvents> implements RoomTransport {
     this.emit('transport', peer, 'webrtc')
   }
 
-  disconnect(peer: string, reason: string): void {
+  /** The link closed underneath (the other tab went away). */
+  lose(peer: string, reason: string): void {
     if (this.links.delete(peer)) this.emit('closed', peer, reason)
   }
 
   send(peer: string, data: string): boolean {
     if (!this.links.has(peer)) return false
     const target = this.net.transports.get(peer)
+    if (this.muted) return true
     queueMicrotask(() => {
       if (target?.links.has(this.id)) target.emit('message', this.id, data)
     })
@@ -166,10 +168,17 @@ export class FakeTransport extends Emitter<NetEvents> implements RoomTransport {
     for (const peer of this.links) this.send(peer, data)
   }
 
+  /** A tab that stopped answering without closing its links. */
+  muted = false
+
+  disconnect(peer: string): void {
+    this.lose(peer, 'silent')
+  }
+
   ban(peer: string): void {
     this.banned.add(peer)
-    this.disconnect(peer, 'removed')
-    this.net.transports.get(peer)?.disconnect(this.id, 'disconnected')
+    this.lose(peer, 'removed')
+    this.net.transports.get(peer)?.lose(this.id, 'disconnected')
   }
 }
 

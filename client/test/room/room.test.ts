@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { LEAVE_GRACE_MS, REMOVE_LINGER_MS, Room } from '../../src/lib/room/room.svelte.ts'
+import {
+  LEAVE_GRACE_MS,
+  LINK_SILENCE_MS,
+  PING_INTERVAL_MS,
+  REMOVE_LINGER_MS,
+  Room,
+  type RoomSignaling,
+} from '../../src/lib/room/room.svelte.ts'
 import { encodeRoomMessage } from '../../src/lib/room/protocol.ts'
 import { connectedSignaling, FakeNet, settle } from './fakes.ts'
 
@@ -9,7 +16,13 @@ beforeEach(() => {
 })
 afterEach(() => vi.useRealTimers())
 
-function join(net: FakeNet, id: string, name: string, creator = false): Room {
+function join(
+  net: FakeNet,
+  id: string,
+  name: string,
+  creator = false,
+  signaling: RoomSignaling = connectedSignaling,
+): Room {
   vi.advanceTimersByTime(10) // members join one after another
   const room = new Room({
     selfId: id,
@@ -18,7 +31,7 @@ function join(net: FakeNet, id: string, name: string, creator = false): Room {
     fresh: true,
     name,
     transport: net.add(id),
-    signaling: connectedSignaling,
+    signaling,
   })
   room.start()
   return room
@@ -93,7 +106,7 @@ describe('Room', () => {
     const rest = rooms.slice(1)
     // within the grace period the host may be reloading: nothing changes yet
     for (const room of rest) expect(room.host).toBe('a')
-    vi.advanceTimersByTime(LEAVE_GRACE_MS)
+    await vi.advanceTimersByTimeAsync(LEAVE_GRACE_MS)
     for (const room of rest) {
       expect(room.host).toBe('c') // Cy joined right after Ana
       expect(names(room)).toEqual(['Cy', 'Bo', 'Di'])
@@ -123,7 +136,7 @@ describe('Room', () => {
       expect([...room.removed]).toEqual(['c'])
     }
     // the host lets the link go once the removal had time to arrive; later introductions are ignored
-    vi.advanceTimersByTime(REMOVE_LINGER_MS)
+    await vi.advanceTimersByTimeAsync(REMOVE_LINGER_MS)
     net.link('a', 'c')
     expect(net.transports.get('a')!.links.has('c')).toBe(false)
   })
@@ -150,7 +163,7 @@ describe('Room', () => {
     })
     reloaded.start()
     await mesh(net, [ana, reloaded])
-    vi.advanceTimersByTime(LEAVE_GRACE_MS)
+    await vi.advanceTimersByTimeAsync(LEAVE_GRACE_MS)
     expect(names(ana)).toEqual(['Ana', 'Bo'])
     expect(ana.chat.some((entry) => entry.kind === 'notice' && entry.text.includes('left'))).toBe(false)
     expect(messages(reloaded)).toEqual(['Ana: remember me'])
@@ -190,6 +203,20 @@ describe('Room', () => {
       onMessage: () => {},
     })
     expect(got).toEqual([['a', { playing: true }]])
+  })
+
+  it('drops a member that went silent without closing its links, and asks to be introduced again', async () => {
+    const net = new FakeNet()
+    const joins: string[] = []
+    const ana = join(net, 'a', 'Ana', true, { ...connectedSignaling, join: (doc) => joins.push(doc) })
+    const bo = join(net, 'b', 'Bo')
+    await mesh(net, [ana, bo])
+    joins.length = 0
+    net.transports.get('b')!.muted = true
+    await vi.advanceTimersByTimeAsync(LINK_SILENCE_MS + PING_INTERVAL_MS)
+    expect(names(ana)).toEqual(['Ana'])
+    expect(ana.chat.some((entry) => entry.kind === 'notice' && entry.text === 'Bo left')).toBe(true)
+    expect(joins).toEqual(['doc'])
   })
 
   it('destroy() clears its timers', async () => {

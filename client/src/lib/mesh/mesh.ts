@@ -73,6 +73,11 @@ export class Mesh extends Emitter<MeshEvents> {
     for (const session of this.#sessions.values()) session.send(data)
   }
 
+  /** Close the session with a member that went silent; its next introduction starts a new one. */
+  disconnect(peerId: string): void {
+    this.#sessions.get(peerId)?.destroy('silent')
+  }
+
   /** Drop a member and ignore every future introduction of it (the host removed it). */
   ban(peerId: string): void {
     this.#banned.add(peerId)

@@ -21,6 +21,11 @@ export const LEAVE_GRACE_MS = 6000
 export const REMOVE_LINGER_MS = 1000
 /** Round-trip pings to each member, also shown in the member list. */
 export const PING_INTERVAL_MS = 2000
+/**
+ * A member we have heard nothing from (not even a pong) for this long is gone. A closed tab does not
+ * always close its data channels, and the pipe alone cannot tell a closed tab from a lost server.
+ */
+export const LINK_SILENCE_MS = 6000
 /** After joining, a newcomer moves its join time after everyone it finds (clocks disagree). */
 export const JOIN_SETTLE_MS = 5000
 
@@ -31,6 +36,8 @@ export interface RoomTransport {
   on(event: 'closed', listener: (peerId: string, reason: string) => void): () => void
   send(peerId: string, data: string): boolean
   broadcast(data: string): void
+  /** Close the link to a member (it went silent); a later introduction may bring it back. */
+  disconnect(peerId: string): void
   ban(peerId: string): void
 }
 
@@ -38,6 +45,7 @@ export interface RoomTransport {
 export interface RoomSignaling {
   readonly state: SignalState
   on(event: 'state', listener: (state: SignalState) => void): () => void
+  /** Join (again): the server then introduces us to every member, healing dropped links. */
   join(documentId: string): void
 }
 
@@ -117,6 +125,7 @@ export class Room {
   readonly #features = new Map<string, RoomFeature>()
   readonly #graceTimers = new Map<string, unknown>()
   readonly #links = new Map<string, TransportDecision>()
+  readonly #lastHeard = new Map<string, number>()
   /** Feature snapshots received before the feature registered: feature → sender → value. */
   readonly #unclaimedSnapshots = new Map<string, Map<string, unknown>>()
   /* eslint-enable svelte/prefer-svelte-reactivity */
@@ -284,6 +293,7 @@ export class Room {
 
   #onMessage(from: string, data: string): void {
     if (this.removed.has(from) || this.ended) return
+    this.#lastHeard.set(from, this.#now())
     const message = parseRoomMessage(data)
     if (message instanceof ProtocolError) {
       console.warn(`room: ignored a message from ${from}: ${message.code} ${message.message}`)
@@ -415,8 +425,11 @@ export class Room {
       this.ended = 'full'
       return
     }
+    this.#lastHeard.delete(peerId)
     const member = this.members.get(peerId)
     if (!member || this.#graceTimers.has(peerId) || this.removed.has(peerId)) return
+    // Silent for LINK_SILENCE_MS already: that was the grace period.
+    if (reason === 'silent') return this.#leave(peerId, 'left')
     this.members.set(peerId, { ...member, away: true, transport: 'closed', rtt: null })
     this.#graceTimers.set(
       peerId,
@@ -478,7 +491,17 @@ export class Room {
   }
 
   #pingAll(): void {
-    this.#broadcast({ type: 'ping', t: this.#now() })
+    const now = this.#now()
+    this.#broadcast({ type: 'ping', t: now })
+    let dropped = false
+    for (const member of this.members.values()) {
+      if (member.away || (member.transport !== 'webrtc' && member.transport !== 'relay')) continue
+      if (now - (this.#lastHeard.get(member.id) ?? now) < LINK_SILENCE_MS) continue
+      this.#options.transport.disconnect(member.id)
+      dropped = true
+    }
+    // If that member is in fact alive, joining again makes the server introduce us anew.
+    if (dropped) this.#options.signaling.join(this.documentId)
   }
 
   #addChat(entry: ChatEntry): void {
