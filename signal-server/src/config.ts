@@ -5,7 +5,7 @@ export interface HeldLimits {
   frames: number
   /** Bytes of those frames. */
   bytes: number
-  /** How long the first held frame may wait for the partner. */
+  /** How long a pipe side may wait for its partner (with or without held frames). */
   ageMs: number
 }
 

@@ -40,6 +40,7 @@ export type RejectReason =
   | 'ip-limit'
   | 'shutting-down'
   | 'duplicate-peer'
+  | 'pipe-replaced'
   | 'held-too-much'
   | 'held-too-long'
   | 'bad-messages'

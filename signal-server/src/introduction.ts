@@ -82,8 +82,10 @@ export class IntroductionService {
   #probe(conn: Conn, peerId: string, token: string | null, live: Registration): void {
     const queued: Probe['queued'] = []
     const hold = (data: Buffer, isBinary: boolean) => {
-      if (queued.length < MAX_QUEUED_DURING_PROBE) queued.push({ data, isBinary })
-      else conn.strikes++
+      if (queued.length < MAX_QUEUED_DURING_PROBE) return void queued.push({ data, isBinary })
+      if (++conn.strikes < this.#options.maxStrikes) return
+      this.#events.reject('bad-messages')
+      conn.close(CloseCode.BadMessages, 'too many messages while the peer id was being checked')
     }
     conn.ws.on('message', hold)
     const settle = (winner: 'live' | 'newcomer') => {

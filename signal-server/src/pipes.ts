@@ -82,6 +82,7 @@ export class PipeService {
     if (previous) {
       // The same request again: the client retried. The newest request is the one it listens to.
       this.#release(previous)
+      this.#events.reject('pipe-replaced')
       previous.conn.close(CloseCode.Conflict, 'replaced by a newer connection request')
     }
     this.#hold(conn, key)
@@ -97,6 +98,12 @@ export class PipeService {
       onMessage: (data, isBinary) => this.#onHeldMessage(waiting, data as Buffer, isBinary),
     }
     this.#waiting.set(key, waiting)
+    // A side whose partner never comes is closed, frames or not: nothing waits forever.
+    waiting.timer = setTimeout(
+      () => this.#overflow(waiting, 'held-too-long', `no partner within ${this.#limits.ageMs} ms`),
+      this.#limits.ageMs,
+    )
+    waiting.timer.unref()
     conn.ws.on('message', waiting.onMessage)
     conn.ws.once('close', () => {
       if (this.#waiting.get(key) === waiting) this.#release(waiting)
@@ -116,14 +123,6 @@ export class PipeService {
     }
     if (waiting.bytes > this.#limits.bytes) {
       return this.#overflow(waiting, 'held-too-much', `more than ${this.#limits.bytes} bytes held`)
-    }
-    if (waiting.timer === null) {
-      waiting.timer = setTimeout(
-        () =>
-          this.#overflow(waiting, 'held-too-long', `held frames waited more than ${this.#limits.ageMs} ms`),
-        this.#limits.ageMs,
-      )
-      waiting.timer.unref()
     }
   }
 

@@ -187,12 +187,21 @@ describe('held-frame bounds', () => {
     }
   })
 
-  it('a held socket that sends nothing is not closed by the age bound', async () => {
-    const h = await startServer({ held: { ageMs: 20 } })
+  it('a waiting side that sends nothing is closed 4408 when no partner comes', async () => {
+    const h = await startServer({ held: { ageMs: 50 } })
     const alice = await open(connectionUrl(h, 'alice', 'bob', 'doc'))
-    await new Promise((resolve) => setTimeout(resolve, 60))
+    const closed = await alice.closed
+    expect(closed.code).toBe(CloseCode.HeldTooLong)
+    expect(closed.reason).toMatch(/no partner within 50 ms/)
+    expect(h.server.stats().pipesWaiting).toBe(0)
+  })
+
+  it('a partner arriving within the age bound clears it', async () => {
+    const h = await startServer({ held: { ageMs: 2_000 } })
+    const alice = await open(connectionUrl(h, 'alice', 'bob', 'doc'))
     const bob = await open(connectionUrl(h, 'bob', 'alice', 'doc'))
     await bob.send('hi', false)
     expect((await alice.next()).data.toString()).toBe('hi')
+    expect(h.server.stats()).toMatchObject({ pipesWaiting: 0, pipesOpen: 1 })
   })
 })

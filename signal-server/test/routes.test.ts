@@ -5,10 +5,10 @@ import { parseUpgradeUrl } from '../src/routes.ts'
 const TOKEN = 'token-0123456789abcdef'
 
 describe('ids', () => {
-  it.each(['a', 'A9', 'a'.repeat(128), 'x.y_z~w-v', '..', '~'])('accepts %j', (id) => {
+  it.each(['a', 'A9', 'a'.repeat(128), 'x.y_z~w-v', '...', '.a', '~'])('accepts %j', (id) => {
     expect(isValidId(id)).toBe(true)
   })
-  it.each(['', 'a'.repeat(129), 'a/b', 'a:b', 'a b', 'é', 'a%20', 'a\n', 42, null, undefined])(
+  it.each(['', '.', '..', 'a'.repeat(129), 'a/b', 'a:b', 'a b', 'é', 'a%20', 'a\n', 42, null, undefined])(
     'rejects %j',
     (id) => {
       expect(isValidId(id)).toBe(false)
