@@ -14,8 +14,8 @@ export interface Person {
 }
 
 /**
- * One person in their own browser context. ICE servers are emptied (offline machine; loopback
- * candidates only), and without WebRTC `RTCPeerConnection` is deleted before the app loads.
+ * One person in their own browser context. ICE servers and WebTorrent trackers are emptied (offline
+ * machine; loopback candidates only), and without WebRTC `RTCPeerConnection` is deleted before the app loads.
  */
 export async function person(
   browser: Browser,
@@ -26,6 +26,8 @@ export async function person(
   const context = await newPerson(browser, baseURL)
   await context.addInitScript((noWebRTC: boolean) => {
     localStorage.setItem('theatron:ice-servers', '[]')
+    // Offline: no public WebTorrent trackers; room members are the torrent peers.
+    localStorage.setItem('theatron:trackers', '[]')
     if (noWebRTC) {
       const scope = window as unknown as Record<string, unknown>
       delete scope.RTCPeerConnection

@@ -11,6 +11,8 @@ export interface TorrentProgress {
   progress: number
   downloaded: number
   length: number
+  /** Bytes this tab has sent to peers of this torrent (the whole torrent, not only the file played). */
+  uploaded: number
   /** Bytes per second. */
   downloadSpeed: number
   uploadSpeed: number

@@ -269,6 +269,7 @@ export class TorrentClient {
       progress: fraction(downloaded, length),
       downloaded,
       length,
+      uploaded: torrent.uploaded,
       downloadSpeed: torrent.downloadSpeed,
       uploadSpeed: torrent.uploadSpeed,
       numPeers: torrent.numPeers,

@@ -39,6 +39,7 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
     done: boolean
     progress: number
     downloaded: number
+    uploaded: number
     length: number
     downloadSpeed: number
     uploadSpeed: number

@@ -1,0 +1,504 @@
+/**
+ * Streaming in a room: one per room tab, destroyed with it. It owns the TorrentClient, the dedicated torrent
+ * connections to other members (torrent-links.ts), the playlist store, and what the player shows.
+ *
+ * - Local files are seeded from this browser and their magnet is added to the playlist.
+ * - The selected item is added to the client and streamed into the `<video>` (largest playable file, or the
+ *   one the room chose), with the torrent's subtitles as WebVTT `<track>`s.
+ * - Every torrent this tab has (seeding or downloading, and still in the playlist) is announced on the
+ *   `torrent` feature; members that share a torrent connect for it directly.
+ *
+ * THE VIDEO SEAM: the Player component attaches its `<video data-testid="player">` with `attachVideo`; the
+ * element is then `streaming.videoElement` (a `$state` field, null while there is none). Playback sync attaches
+ * its own Player seam to that element and should set `streaming.autoplay = false` once it decides when to
+ * play; until then this store starts playback itself when a new item has been loaded.
+ *
+ * Test and benchmark hooks: performance marks `theatron:stream:add:<infoHash>` (this tab started fetching
+ * the torrent), `theatron:stream:playing:<infoHash>` (first `playing` of it) and
+ * `theatron:stream:complete:<infoHash>` (the played file, or the whole torrent, is complete).
+ */
+import { untrack } from 'svelte'
+import { SvelteMap } from 'svelte/reactivity'
+import { StreamError, toStreamError } from './errors.ts'
+import { chooseFile, type FileChoice } from './files.ts'
+import { explainPlaybackError, MEDIA_ERR, type CanPlayType } from './media.ts'
+import type { PlaylistItem } from './playlist.ts'
+import { PlaylistStore, type FeatureHost } from './playlist.svelte.ts'
+import type { TorrentProgress, TorrentStatus } from './progress.ts'
+import { parseDroppedFiles, parseText } from './source.ts'
+import { decodeSubtitleBytes, findSubtitles, toWebVtt } from './subtitles.ts'
+import type { TorrentClient } from './torrent-client.ts'
+import { TorrentLinks, type TorrentPeer } from './torrent-links.ts'
+import { parseTorrentMessage, parseTorrentSnapshot } from './torrent-wire.ts'
+import type { FeatureHandle } from '../room/room.svelte.ts'
+
+export const TORRENT_FEATURE = 'torrent'
+/** A torrent rarely carries more; each one is read whole, so keep the number bounded. */
+const MAX_SUBTITLES = 8
+
+/** What the store uses of TorrentClient (tests may hand in a fake). */
+export type StreamClient = Pick<
+  TorrentClient,
+  'on' | 'add' | 'seed' | 'addPeer' | 'streamTo' | 'readFile' | 'remove' | 'destroy'
+>
+
+export interface StreamingOptions {
+  room: FeatureHost
+  client: StreamClient
+  /** A dedicated WebRTC connection for one torrent with one member (the mesh's simple-peer factory). */
+  createPeer: (initiator: boolean) => TorrentPeer
+}
+
+export interface SubtitleTrack {
+  src: string
+  label: string
+  language: string | undefined
+}
+
+/** What the player shows for the selected item. */
+export interface NowPlaying {
+  itemId: string
+  infoHash: string
+  title: string
+  state: 'loading' | 'streaming' | 'error'
+  fileIndex: number | null
+  fileName: string | null
+  /** Every audio/video file of the torrent, best first, for the file chooser. */
+  choices: FileChoice[]
+  subtitles: SubtitleTrack[]
+  /** Why it can't play, for people. */
+  error: string | null
+  /** It plays, but something is off (a "maybe" container, no picture). */
+  warning: string | null
+}
+
+export interface Notice {
+  kind: 'error' | 'info'
+  text: string
+}
+
+const STATUS_TEXT: Record<TorrentStatus, string> = {
+  'fetching-metadata': 'Finding the torrent…',
+  'waiting-for-peers': new StreamError('waiting-for-peers').message,
+  downloading: 'Downloading',
+  complete: 'Complete',
+}
+
+export function statusText(status: TorrentStatus): string {
+  return STATUS_TEXT[status]
+}
+
+export class StreamingStore {
+  readonly playlist: PlaylistStore
+  /** The seam: the room's one `<video>`, set by the Player component. */
+  videoElement = $state<HTMLVideoElement | null>(null)
+  /** Start playing when a new item is loaded. Playback sync turns this off and decides itself. */
+  autoplay = $state(true)
+  readonly progress = new SvelteMap<string, TorrentProgress>()
+  nowPlaying = $state.raw<NowPlaying | null>(null)
+  notice = $state.raw<Notice | null>(null)
+  /** A local file being hashed for seeding (its name), so the person sees something happen. */
+  preparing = $state<string | null>(null)
+
+  readonly #client: StreamClient
+  readonly #links: TorrentLinks
+  readonly #feature: FeatureHandle
+  readonly #stopEffects: () => void
+  readonly #release: (() => void)[] = []
+  // Bookkeeping nothing renders: plain collections on purpose.
+  /* eslint-disable svelte/prefer-svelte-reactivity */
+  /** Torrents in the client that are in the playlist: what this tab announces it has. */
+  readonly #have = new Set<string>()
+  /** `.torrent` bytes of dropped files, so the client needs no metadata from peers. */
+  readonly #torrentBytes = new Map<string, Uint8Array>()
+  readonly #marked = new Set<string>()
+  /* eslint-enable svelte/prefer-svelte-reactivity */
+  #announced = ''
+  #shownKey = ''
+  #shownVideo: HTMLVideoElement | null = null
+  #generation = 0
+  #subtitleUrls: string[] = []
+  #detachVideo: (() => void) | null = null
+  #destroyed = false
+
+  constructor({ room, client, createPeer }: StreamingOptions) {
+    this.#client = client
+    this.playlist = new PlaylistStore(room)
+    this.#links = new TorrentLinks({
+      selfId: room.selfId,
+      createPeer,
+      sendSignal: (peerId, signal) => this.#feature.send({ t: 'signal', ...signal }, peerId),
+      attach: (infoHash, peer) => client.addPeer(infoHash, peer),
+    })
+    this.#feature = room.registerFeature(TORRENT_FEATURE, {
+      snapshot: () => ({ have: [...this.#have] }),
+      applySnapshot: (from, raw) => {
+        const parsed = parseTorrentSnapshot(raw)
+        if (parsed.ok) this.#links.setRemote(from, parsed.value.have)
+        else console.warn(`torrent: ignored a snapshot from ${from}: ${parsed.error.message}`)
+      },
+      onMessage: (from, raw) => this.#onMessage(from, raw),
+      onMemberLeft: (peerId) => this.#links.removeMember(peerId),
+    })
+    this.#release.push(
+      client.on('progress', (p) => this.#onProgress(p)),
+      client.on('error', (infoHash, error) => this.#onClientError(infoHash, error)),
+    )
+    this.#stopEffects = $effect.root(() => {
+      $effect(() => {
+        const item = this.playlist.selected
+        const video = this.videoElement
+        untrack(() => this.#show(item, video))
+      })
+      $effect(() => {
+        const items = this.playlist.items
+        untrack(() => this.#prune(items))
+      })
+    })
+  }
+
+  get canEdit(): boolean {
+    return this.playlist.canEdit
+  }
+
+  // ── what a person does ───────────────────────────────────────────────────────────────────────────────
+
+  /** A pasted magnet link or info hash. Returns false (with a notice) when it can't be added. */
+  addText(text: string): boolean {
+    if (!this.#mayEdit()) return false
+    const parsed = parseText(text)
+    if (!parsed.ok) {
+      this.notice = { kind: 'error', text: parsed.error.message }
+      return false
+    }
+    const { source } = parsed
+    this.notice = null
+    this.playlist.add({
+      torrentId: source.magnet,
+      infoHash: source.infoHash,
+      title: source.name ?? `Torrent ${source.infoHash.slice(0, 8)}`,
+    })
+    return true
+  }
+
+  /** Dropped or picked files: a `.torrent` file is opened; videos are seeded from this browser. */
+  async addFiles(files: readonly File[]): Promise<void> {
+    if (!this.#mayEdit()) return
+    const parsed = await parseDroppedFiles(files)
+    if (this.#destroyed) return
+    if (!parsed.ok) {
+      this.notice = { kind: 'error', text: parsed.error.message }
+      return
+    }
+    const { source } = parsed
+    this.notice = null
+    if (source.kind !== 'local-files') {
+      if (source.kind === 'torrent-file') this.#torrentBytes.set(source.infoHash, source.bytes)
+      this.playlist.add({ torrentId: source.magnet, infoHash: source.infoHash, title: source.name ?? '' })
+      return
+    }
+    const [first] = source.files
+    this.preparing = first?.name ?? 'video'
+    try {
+      const info = await this.#client.seed(source.files)
+      if (this.#destroyed) return
+      // WebTorrent's magnet carries its own parameter order; the room shares the canonical form.
+      const canonical = parseText(info.magnet)
+      const magnet = canonical.ok ? canonical.source.magnet : info.magnet
+      this.playlist.add({ torrentId: magnet, infoHash: info.infoHash, title: info.name })
+      this.#setHave(info.infoHash, true)
+    } catch (err) {
+      this.notice = { kind: 'error', text: toStreamError(err).message }
+    } finally {
+      this.preparing = null
+    }
+  }
+
+  select(id: string): void {
+    if (this.#mayEdit()) this.playlist.select(id)
+  }
+
+  remove(id: string): void {
+    if (this.#mayEdit()) this.playlist.remove(id)
+  }
+
+  /** Moves an item one place up (-1) or down (+1). */
+  move(id: string, by: -1 | 1): void {
+    if (!this.#mayEdit()) return
+    const index = this.playlist.items.findIndex((i) => i.id === id)
+    if (index >= 0) this.playlist.move(id, index + by)
+  }
+
+  /** Plays another file of the selected torrent, for the whole room. */
+  chooseFile(fileIndex: number): void {
+    const current = this.playlist.selected
+    if (current && this.#mayEdit()) this.playlist.select(current.id, fileIndex)
+  }
+
+  dismissNotice(): void {
+    this.notice = null
+  }
+
+  /** The Player's `<video>` arrives (and leaves with `detachVideo`). Safe to call from an effect. */
+  attachVideo(video: HTMLVideoElement): void {
+    untrack(() => {
+      if (this.#destroyed || this.videoElement === video) return
+      this.#detachVideo?.()
+      const onError = () => this.#onVideoError(video)
+      const onMetadata = () => this.#onVideoMetadata(video)
+      const onPlaying = () => {
+        const hash = this.nowPlaying?.infoHash
+        if (hash) this.#mark('playing', hash)
+      }
+      video.addEventListener('error', onError)
+      video.addEventListener('loadedmetadata', onMetadata)
+      video.addEventListener('playing', onPlaying)
+      this.#detachVideo = () => {
+        video.removeEventListener('error', onError)
+        video.removeEventListener('loadedmetadata', onMetadata)
+        video.removeEventListener('playing', onPlaying)
+      }
+      this.videoElement = video
+    })
+  }
+
+  detachVideo(video: HTMLVideoElement): void {
+    untrack(() => {
+      if (this.videoElement !== video) return
+      this.#detachVideo?.()
+      this.#detachVideo = null
+      this.videoElement = null
+    })
+  }
+
+  /** Releases the client (torrents, their storage, peers), the links, the features, effects, blob URLs. */
+  destroy(): void {
+    untrack(() => this.#destroy())
+  }
+
+  // ── private ──────────────────────────────────────────────────────────────────────────────────────────
+
+  #destroy(): void {
+    if (this.#destroyed) return
+    this.#destroyed = true
+    this.#generation++
+    this.#stopEffects()
+    for (const release of this.#release.splice(0)) release()
+    this.#feature.unregister()
+    this.playlist.destroy()
+    this.#links.destroy()
+    this.#revokeSubtitles()
+    const video = this.videoElement
+    if (video) {
+      this.detachVideo(video)
+      clearSource(video)
+    }
+    void this.#client.destroy()
+  }
+
+  #mayEdit(): boolean {
+    if (this.#destroyed) return false
+    if (this.playlist.canEdit) return true
+    this.notice = {
+      kind: 'info',
+      text: 'The host has locked the controls; only the host can change the playlist.',
+    }
+    return false
+  }
+
+  #onMessage(from: string, raw: unknown): void {
+    const parsed = parseTorrentMessage(raw)
+    if (!parsed.ok) return console.warn(`torrent: ignored a message from ${from}: ${parsed.error.message}`)
+    const message = parsed.value
+    switch (message.t) {
+      case 'have':
+        return this.#links.setRemote(from, message.have)
+      case 'signal':
+        return this.#links.onSignal(from, message)
+      default:
+        message satisfies never
+    }
+  }
+
+  #setHave(infoHash: string, has: boolean): void {
+    if (has) this.#have.add(infoHash)
+    else this.#have.delete(infoHash)
+    const have = [...this.#have].sort()
+    const announced = have.join(',')
+    if (announced === this.#announced) return
+    this.#announced = announced
+    this.#links.setLocal(have)
+    this.#feature.send({ t: 'have', have })
+  }
+
+  /** Shows the selected item: add its torrent, pick the file, stream it, attach subtitles. */
+  #show(item: PlaylistItem | null, video: HTMLVideoElement | null): void {
+    if (this.#destroyed) return
+    const key = item ? `${item.id}|${item.infoHash}|${item.fileIndex ?? ''}` : ''
+    if (key === this.#shownKey && video === this.#shownVideo) return
+    const sameTorrent = item !== null && this.nowPlaying?.infoHash === item.infoHash
+    this.#shownKey = key
+    this.#shownVideo = video
+    const generation = ++this.#generation
+    this.#revokeSubtitles()
+    if (!item) {
+      this.nowPlaying = null
+      if (video) clearSource(video)
+      return
+    }
+    this.nowPlaying = {
+      itemId: item.id,
+      infoHash: item.infoHash,
+      title: item.title,
+      state: 'loading',
+      fileIndex: null,
+      fileName: null,
+      choices: sameTorrent ? (this.nowPlaying?.choices ?? []) : [],
+      subtitles: [],
+      error: null,
+      warning: null,
+    }
+    void this.#load(item, video, generation)
+  }
+
+  async #load(item: PlaylistItem, video: HTMLVideoElement | null, generation: number): Promise<void> {
+    const current = () => generation === this.#generation && !this.#destroyed
+    const update = (patch: Partial<NowPlaying>) => {
+      if (current() && this.nowPlaying) this.nowPlaying = { ...this.nowPlaying, ...patch }
+    }
+    try {
+      const first = !this.#have.has(item.infoHash)
+      const bytes = this.#torrentBytes.get(item.infoHash)
+      const ready = this.#client.add({
+        infoHash: item.infoHash,
+        magnet: item.torrentId,
+        ...(bytes ? { bytes } : {}),
+      })
+      if (first) this.#mark('add', item.infoHash)
+      this.#setHave(item.infoHash, true)
+      if (!video) return
+      const info = await ready
+      if (!current()) return
+      const canPlay: CanPlayType = (type) => video.canPlayType(type)
+      const { chosen, choices } = chooseFile(info.files, canPlay)
+      const index = item.fileIndex ?? chosen?.index
+      const choice = choices.find((c) => c.index === index)
+      if (index === undefined || !choice) {
+        const reason = choices[0]?.reason
+        update({ state: 'error', choices, error: reason ?? new StreamError('no-playable-file').message })
+        clearSource(video)
+        return
+      }
+      const file = info.files[index]
+      if (!file) throw new StreamError('no-playable-file')
+      if (choice.verdict === 'no') {
+        update({
+          state: 'error',
+          choices,
+          fileIndex: index,
+          fileName: file.name,
+          error: choice.reason ?? null,
+        })
+        clearSource(video)
+        return
+      }
+      update({ choices, fileIndex: index, fileName: file.name, warning: choice.reason ?? null })
+      await this.#client.streamTo(item.infoHash, index, video)
+      if (!current()) return
+      update({ state: 'streaming' })
+      if (this.autoplay) {
+        video.play().catch((err: unknown) => {
+          // Autoplay refused (no user gesture yet); a click on play starts it. Aborts by a newer load are normal.
+          if (err instanceof DOMException && err.name === 'NotAllowedError')
+            update({ warning: 'Press play to start watching.' })
+        })
+      }
+      await this.#attachSubtitles(item.infoHash, info.files, file.name, generation)
+    } catch (err) {
+      update({ state: 'error', error: toStreamError(err).message })
+    }
+  }
+
+  async #attachSubtitles(
+    infoHash: string,
+    files: readonly { name: string; path: string; length: number }[],
+    videoName: string,
+    generation: number,
+  ): Promise<void> {
+    const tracks: SubtitleTrack[] = []
+    for (const sub of findSubtitles(files, videoName).slice(0, MAX_SUBTITLES)) {
+      try {
+        const bytes = await this.#client.readFile(infoHash, sub.index)
+        if (generation !== this.#generation) return
+        const vtt = toWebVtt(decodeSubtitleBytes(bytes))
+        const src = URL.createObjectURL(new Blob([vtt], { type: 'text/vtt' }))
+        this.#subtitleUrls.push(src)
+        tracks.push({ src, label: sub.label, language: sub.language })
+      } catch (err) {
+        console.warn(`stream: skipped subtitles ${sub.name}`, err)
+      }
+    }
+    if (generation === this.#generation && this.nowPlaying && tracks.length > 0) {
+      this.nowPlaying = { ...this.nowPlaying, subtitles: tracks }
+    }
+  }
+
+  /** Torrents whose items all left the playlist are stopped, their storage freed, their links closed. */
+  #prune(items: readonly PlaylistItem[]): void {
+    if (this.#destroyed) return
+    const listed = new Set(items.map((i) => i.infoHash)) // eslint-disable-line svelte/prefer-svelte-reactivity -- local
+    for (const infoHash of [...this.#have]) {
+      if (listed.has(infoHash)) continue
+      this.#setHave(infoHash, false)
+      this.progress.delete(infoHash)
+      this.#torrentBytes.delete(infoHash)
+      void this.#client.remove(infoHash)
+    }
+  }
+
+  #onProgress(p: TorrentProgress): void {
+    if (!this.#have.has(p.infoHash)) return
+    this.progress.set(p.infoHash, p)
+    if (p.status === 'complete') this.#mark('complete', p.infoHash)
+  }
+
+  #onClientError(infoHash: string | null, error: StreamError): void {
+    const now = this.nowPlaying
+    if (infoHash && now?.infoHash === infoHash)
+      this.nowPlaying = { ...now, state: 'error', error: error.message }
+    else this.notice = { kind: 'error', text: error.message }
+  }
+
+  #onVideoError(video: HTMLVideoElement): void {
+    const now = this.nowPlaying
+    const code = video.error?.code
+    // An emptied source (we cleared it) reports an error too; only a failure of the current file counts.
+    if (!now?.fileName || code === undefined || code === MEDIA_ERR.ABORTED || !video.currentSrc) return
+    this.nowPlaying = { ...now, state: 'error', error: explainPlaybackError(now.fileName, code) }
+  }
+
+  #onVideoMetadata(video: HTMLVideoElement): void {
+    const now = this.nowPlaying
+    const kind = now?.choices.find((c) => c.index === now.fileIndex)?.kind
+    if (now?.fileName && kind === 'video' && video.videoWidth === 0) {
+      this.nowPlaying = { ...now, warning: explainPlaybackError(now.fileName, 'no-picture') }
+    }
+  }
+
+  #mark(what: 'add' | 'playing' | 'complete', infoHash: string): void {
+    const name = `theatron:stream:${what}:${infoHash}`
+    if (this.#marked.has(name)) return
+    this.#marked.add(name)
+    performance.mark(name)
+  }
+
+  #revokeSubtitles(): void {
+    for (const url of this.#subtitleUrls.splice(0)) URL.revokeObjectURL(url)
+  }
+}
+
+function clearSource(video: HTMLVideoElement): void {
+  if (!video.hasAttribute('src') && !video.currentSrc) return
+  video.removeAttribute('src')
+  video.load()
+}

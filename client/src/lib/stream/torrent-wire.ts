@@ -1,0 +1,52 @@
+/**
+ * The room's `torrent` feature on the wire: which torrents a member has, and WebRTC signals for the
+ * dedicated torrent connections between two members (torrent-links.ts). Validated at the boundary like every
+ * room message; the sender is the channel the body arrived on, never a field.
+ *
+ *   snapshot (in every hello):     {"have": [infoHash, …]}
+ *   broadcast when that changes:   {"t": "have", "have": [infoHash, …]}
+ *   to one member:                 {"t": "signal", "infoHash", "link", "signal": <simple-peer signal>}
+ */
+import * as v from 'valibot'
+import type { WireResult } from './playlist-wire.ts'
+
+/** Far more torrents than a playlist holds; bounds what one message can make us track. */
+export const MAX_HAVE = 256
+
+const InfoHash = v.pipe(v.string(), v.regex(/^[0-9a-f]{40}$/))
+const Have = v.pipe(v.array(InfoHash), v.maxLength(MAX_HAVE))
+
+const TorrentSnapshotSchema = v.object({ have: Have })
+
+const TorrentMessageSchema = v.variant('t', [
+  v.object({ t: v.literal('have'), have: Have }),
+  v.object({
+    t: v.literal('signal'),
+    infoHash: InfoHash,
+    link: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+    // simple-peer's own format (offer/answer/candidate/renegotiate); simple-peer checks it further.
+    signal: v.pipe(
+      v.record(v.string(), v.unknown()),
+      v.check((s) => typeof s['type'] === 'string' || typeof s['candidate'] === 'object', 'not a signal'),
+    ),
+  }),
+])
+
+export type TorrentSnapshot = v.InferOutput<typeof TorrentSnapshotSchema>
+export type TorrentMessage = v.InferOutput<typeof TorrentMessageSchema>
+
+function parseWith<S extends v.GenericSchema>(schema: S, raw: unknown): WireResult<v.InferOutput<S>> {
+  const result = v.safeParse(schema, raw)
+  if (result.success) return { ok: true, value: result.output }
+  const issue = result.issues[0]
+  const where = issue.path?.map((p) => String(p.key)).join('.') ?? ''
+  return { ok: false, error: { code: 'invalid', message: `${where ? `${where}: ` : ''}${issue.message}` } }
+}
+
+export function parseTorrentMessage(raw: unknown): WireResult<TorrentMessage> {
+  return parseWith(TorrentMessageSchema, raw)
+}
+
+export function parseTorrentSnapshot(raw: unknown): WireResult<TorrentSnapshot> {
+  return parseWith(TorrentSnapshotSchema, raw)
+}

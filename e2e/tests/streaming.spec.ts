@@ -1,0 +1,77 @@
+import { stat } from 'node:fs/promises'
+import type { Page } from '@playwright/test'
+import { test, expect } from '../lib/fixtures.ts'
+import { createRoom, expectMembers, join, person, type Person } from '../lib/room.ts'
+import { ensureTestVideo } from '../scripts/make-test-video.ts'
+
+// Four browsers, WebRTC negotiation per torrent link, and a 20 s video that must start playing.
+test.setTimeout(120_000)
+
+/** The player's position advances past `seconds`: the video really plays (not only loads). */
+async function expectPlaying(someone: Person, seconds = 1): Promise<void> {
+  const player = someone.page.getByTestId('player')
+  await expect
+    .poll(() => player.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 20_000 })
+    .toBeGreaterThan(seconds)
+  expect(await player.evaluate((v: HTMLVideoElement) => v.paused)).toBe(false)
+}
+
+/** A number from the playlist item's data attributes (downloaded, uploaded, peers). */
+function itemNumber(page: Page, attribute: string): Promise<number> {
+  return page
+    .getByTestId('playlist-item')
+    .first()
+    .getAttribute(`data-${attribute}`)
+    .then((value) => Number(value ?? 0))
+}
+
+test.describe('streaming', () => {
+  let people: Person[] = []
+  test.afterEach(async () => {
+    await Promise.all(people.map((someone) => someone.close()))
+    people = []
+  })
+
+  test('A drops a video; B and C stream it from A; a late joiner D streams it too', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    const videoPath = await ensureTestVideo()
+    const { size } = await stat(videoPath)
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    const cy = await person(chromiumBrowser, app.baseURL, 'Cy')
+    people = [ana, bo, cy]
+    const link = await createRoom(ana)
+    for (const someone of people) await join(someone, link)
+    await expectMembers(people, ['Ana', 'Bo', 'Cy'])
+
+    await ana.page.getByTestId('file-input').setInputFiles(videoPath)
+    for (const someone of people) {
+      const item = someone.page.getByTestId('playlist-item')
+      await expect(item).toHaveCount(1)
+      await expect(item).toHaveAttribute('data-selected', 'true')
+      await expect(item).toContainText('test-video.webm')
+    }
+    await expectPlaying(bo)
+    await expectPlaying(cy)
+    for (const someone of [bo, cy]) {
+      // Data came over the room's torrent links: peers connected, bytes downloaded.
+      await expect.poll(() => itemNumber(someone.page, 'peers')).toBeGreaterThan(0)
+      await expect.poll(() => itemNumber(someone.page, 'downloaded')).toBeGreaterThan(0)
+      await expect(someone.page.getByTestId('torrent-progress')).toHaveAttribute('value', /^\d+$/)
+    }
+    // Only Ana had the file: every piece anyone has left her browser at least once.
+    await expect
+      .poll(() => itemNumber(ana.page, 'uploaded'), { timeout: 30_000 })
+      .toBeGreaterThanOrEqual(size)
+
+    const di = await person(chromiumBrowser, app.baseURL, 'Di')
+    people.push(di)
+    await join(di, link)
+    await expectMembers(people, ['Ana', 'Bo', 'Cy', 'Di'])
+    await expect(di.page.getByTestId('playlist-item')).toHaveCount(1)
+    await expectPlaying(di)
+    await expect.poll(() => itemNumber(di.page, 'peers')).toBeGreaterThan(0)
+  })
+})
