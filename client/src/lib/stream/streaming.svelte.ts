@@ -327,8 +327,9 @@ export class StreamingStore {
     const announced = have.join(',')
     if (announced === this.#announced) return
     this.#announced = announced
-    this.#links.setLocal(have)
+    // The announcement goes first: a member must learn we have a torrent before our first signal for it.
     this.#feature.send({ t: 'have', have })
+    this.#links.setLocal(have)
   }
 
   /** Shows the selected item: add its torrent, pick the file, stream it, attach subtitles. */

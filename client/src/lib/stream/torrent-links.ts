@@ -112,7 +112,8 @@ export class TorrentLinks {
 
   /** A signal from `from`'s side of a link. Signals for links we don't want are dropped. */
   onSignal(from: string, { infoHash, link, signal }: LinkSignal): void {
-    if (this.#destroyed || !this.#mine.has(infoHash) || !this.#theirs.has(from)) return
+    // Room channels are ordered: the member's `have` always arrives before its first signal.
+    if (this.#destroyed || !this.#mine.has(infoHash) || !this.#theirs.get(from)?.has(infoHash)) return
     const key = keyOf(from, infoHash)
     let live = this.#live.get(key)
     if (isInitiator(this.#options.selfId, from)) {
