@@ -1,0 +1,134 @@
+/**
+ * Helpers for playback-sync tests and the sync benchmark: skewed clocks per person, reading the players, and
+ * pairwise drift measured the way DESIGN.md describes ("Measuring drift in a test").
+ */
+import { expect, type Browser, type Page } from '@playwright/test'
+import { createRoom, expectMembers, join, person, type Person } from './room.ts'
+
+/** The clock-skew testing aid (docs/sync.md): read by the app once, at start. */
+export const CLOCK_SKEW_KEY = 'theatron:clock-skew-ms'
+
+/** A person whose app clock is `skewMs` off (the page's real clock, `performance.timeOrigin`, is not). */
+export async function skewedPerson(
+  browser: Browser,
+  baseURL: string,
+  name: string,
+  skewMs: number,
+): Promise<Person> {
+  const someone = await person(browser, baseURL, name)
+  await someone.context.addInitScript(([key, skew]) => localStorage.setItem(key, String(skew)), [
+    CLOCK_SKEW_KEY,
+    skewMs,
+  ] as const)
+  return someone
+}
+
+export interface VideoReading {
+  /** media seconds */
+  t: number
+  /** the real clock of the reading, ms: `performance.timeOrigin + performance.now()` */
+  at: number
+  paused: boolean
+  rate: number
+  readyState: number
+  seeking: boolean
+}
+
+export function readVideo(page: Page): Promise<VideoReading> {
+  return page.evaluate(() => {
+    const video = document.querySelector<HTMLVideoElement>('[data-testid="player"]')
+    if (!video) throw new Error('no player')
+    const at = performance.timeOrigin + performance.now()
+    return {
+      t: video.currentTime,
+      at,
+      paused: video.paused,
+      rate: video.playbackRate,
+      readyState: video.readyState,
+      seeking: video.seeking,
+    }
+  })
+}
+
+/** Where a reading's video is at real instant `at` (ms), assuming it played on at its rate. */
+export function positionAt(reading: VideoReading, at: number): number {
+  return reading.paused ? reading.t : reading.t + ((at - reading.at) / 1000) * reading.rate
+}
+
+/**
+ * Reads every page at (nearly) once and extrapolates all to the latest reading's instant. Returns the drift
+ * of each page against the first, ms, and the largest pairwise difference (the room's spread).
+ */
+export async function measureDrift(
+  pages: Page[],
+): Promise<{ drifts: number[]; spread: number; readings: VideoReading[] }> {
+  const readings = await Promise.all(pages.map(readVideo))
+  const at = Math.max(...readings.map((r) => r.at))
+  const positions = readings.map((r) => positionAt(r, at))
+  const drifts = positions.map((p) => (p - positions[0]!) * 1000)
+  return { drifts, spread: Math.max(...drifts) - Math.min(...drifts), readings }
+}
+
+/** Room spread, or Infinity while some player is seeking, stalled or not loaded (not comparable yet). */
+export async function spreadMs(pages: Page[]): Promise<number> {
+  const { spread, readings } = await measureDrift(pages)
+  return readings.some((r) => r.seeking || r.readyState < 3) ? Infinity : spread
+}
+
+/** Polls until every page's video has its data and the sync controller runs. */
+export async function expectVideoReady(people: Person[], timeout = 30_000): Promise<void> {
+  for (const someone of people) {
+    await expect
+      .poll(async () => (await readVideo(someone.page)).readyState, { timeout })
+      .toBeGreaterThanOrEqual(3)
+    await expect(someone.page.getByTestId('playback-controls')).toHaveAttribute('data-ready', 'true', {
+      timeout,
+    })
+  }
+}
+
+/** The store's correction counters (`window.__theatron.playback`). */
+export function counters(
+  page: Page,
+): Promise<{ seeks: number; rateChanges: number; plays: number; pauses: number; commands: number }> {
+  return page.evaluate(() => {
+    const scope = window as unknown as {
+      __theatron?: {
+        playback?: {
+          counters(): { seeks: number; rateChanges: number; plays: number; pauses: number; commands: number }
+        }
+      }
+    }
+    const playback = scope.__theatron?.playback
+    if (!playback) throw new Error('no playback store')
+    return playback.counters()
+  })
+}
+
+/** Starve a person's player for `ms` (the store's testing hook, see client/src/lib/sync/stall.ts). */
+export async function simulateStall(page: Page, ms: number): Promise<void> {
+  const ok = await page.evaluate((duration) => {
+    const scope = window as unknown as { __theatron?: { playback?: { simulateStall(ms: number): boolean } } }
+    return scope.__theatron?.playback?.simulateStall(duration) ?? false
+  }, ms)
+  expect(ok).toBe(true)
+}
+
+/**
+ * A room of people (the first creates it) watching the test video: the first drops the file on
+ * `file-input`, it streams to the others as a torrent.
+ */
+export async function roomWatching(people: Person[], videoPath: string): Promise<string> {
+  const [host] = people
+  if (!host) throw new Error('nobody')
+  const link = await createRoom(host)
+  for (const someone of people) await join(someone, link)
+  await expectMembers(
+    people,
+    people.map((p) => p.name),
+  )
+  await host.page.getByTestId('file-input').setInputFiles(videoPath)
+  for (const someone of people) await expect(someone.page.getByTestId('playlist-item')).toHaveCount(1)
+  await expectVideoReady(people)
+  return link
+}
