@@ -19,6 +19,7 @@ import { ClockSync, createAppClock, type OffsetEstimate } from './clock.ts'
 import {
   decide,
   INITIAL_CONTROLLER_STATE,
+  SEEK_REFINE_MS,
   READY_TO_PLAY,
   type Action,
   type ControllerState,
@@ -79,6 +80,14 @@ const ITEM_LOGS = 4
 /** A frame change that cannot be measured (the old host left unmeasured) happens unrebased after this. */
 const FRAME_SWITCH_TIMEOUT_MS = 5_000
 const MAX_NOTICES = 5
+/** A member within this of the room (with data to play) has joined the room's playback. */
+const CAUGHT_UP_MS = 100
+/** Playback counts as resumed after a seek once it is this far past the target... */
+const SETTLE_MARGIN_S = 0.02
+/** ...or this long after its data was there (a later seek backwards must not keep it "seeking"). */
+const SETTLE_TIMEOUT_MS = 1_000
+/** A seek that takes longer than this to have data was waiting for the network, not the decoder. */
+const SEEK_FETCH_MS = 400
 
 /** What the store needs of the room (the Room implements it; tests use a fake). */
 export interface PlaybackRoom {
@@ -127,6 +136,10 @@ export interface PlaybackDebug {
   timeline(): Timeline
   frame(): string
   driftMs(): number | null
+  /** the last person actions seen on the element (that became commands when allowed) */
+  userActions(): UserAction[]
+  /** the controller's learned state, for debugging */
+  controller(): unknown
 }
 
 interface MemberReport extends MemberHoldReport {
@@ -184,7 +197,7 @@ export class PlaybackStore {
   #hlc: Hlc = HLC_ZERO
   #controller: ControllerState = INITIAL_CONTROLLER_STATE
   #readiness: Readiness = INITIAL_READINESS
-  #everReady = false
+  #caughtUp = false
   #autoStart = false
   #hold: HoldState = INITIAL_HOLD_STATE
   #player: StallablePlayer | null = null
@@ -192,6 +205,9 @@ export class PlaybackStore {
   #unsubscribePlayer: (() => void) | null = null
   /** After the person acts on the element, the controller waits for the command to take effect (shared ms). */
   #quietUntil = -Infinity
+  /** our last seek, until playback runs past its target */
+  #catchUp = false
+  #settling: { target: number; startedAt: number; until: number; dataBound: boolean } | null = null
   #driftMs: number | null = null
   #lastShared: number | undefined = undefined
   #nextStatusAt = 0
@@ -199,6 +215,7 @@ export class PlaybackStore {
   #nextViewAt = 0
   #counters: PlaybackCounters = { seeks: 0, rateChanges: 0, plays: 0, pauses: 0, commands: 0 }
   #destroyed = false
+  #userActions: UserAction[] = []
 
   constructor(options: PlaybackOptions) {
     this.#room = options.room
@@ -308,7 +325,7 @@ export class PlaybackStore {
     this.#autoStart = start && isEmptyLog(this.#log)
     this.#resetController()
     this.#readiness = INITIAL_READINESS
-    this.#everReady = false
+    this.#caughtUp = false
     this.#quietUntil = -Infinity
     this.timeline = this.#log.timeline
     this.#nextStatusAt = 0
@@ -463,10 +480,67 @@ export class PlaybackStore {
       this.#driftMs = snapshot.seeking ? null : (snapshot.currentTime - positionAt(timeline, shared)) * 1000
       return
     }
-    const decision = decide(timeline, snapshot, shared, this.#controller)
+    const masked = this.#settle(snapshot)
+    if (this.#catchUp && !masked.seeking && this.#catchUpSeek(player, masked, timeline, shared)) return
+    const decision = decide(timeline, masked, shared, this.#controller)
     this.#controller = decision.state
     this.#driftMs = decision.driftMs
     this.#act(player, decision.action)
+  }
+
+  /**
+   * After our seek, Chromium reports `currentTime` frozen at the target, not seeking, for a moment before
+   * frames flow again. Counting that as drift made the controller learn a seek latency ~250 ms too long and
+   * land late joiners that far ahead (measured in e2e). Until playback moves past the target, it is seeking.
+   *
+   * A seek that had to wait for data (a joiner's first seek lands where the torrent has nothing yet) says
+   * nothing about the next seek's latency: its observation is dropped, and the cooldown with it, so the
+   * controller seeks again at once with what it knew, now that the data is there.
+   */
+  #settle(snapshot: PlayerSnapshot): PlayerSnapshot {
+    const settling = this.#settling
+    if (!settling) return snapshot
+    const now = this.#now()
+    if (snapshot.seeking || snapshot.readyState < READY_TO_PLAY) {
+      if (now - settling.startedAt > SEEK_FETCH_MS) settling.dataBound = true
+      settling.until = now + SETTLE_TIMEOUT_MS
+      return { ...snapshot, seeking: true }
+    }
+    if (snapshot.paused) return snapshot
+    if (snapshot.currentTime <= settling.target + SETTLE_MARGIN_S && now < settling.until) {
+      return { ...snapshot, seeking: true }
+    }
+    this.#settling = null
+    if (settling.dataBound) {
+      this.#controller = { ...this.#controller, pendingSeek: null, lastSeek: null }
+      this.#catchUp = true
+    }
+    return snapshot
+  }
+
+  /**
+   * Right after an uninformative seek (see `#settle`), a miss above `SEEK_REFINE_MS` is sought again at once,
+   * as the controller does after an informative one, and this seek's outcome teaches it the latency.
+   * Returns true when it sought.
+   */
+  #catchUpSeek(player: Player, snapshot: PlayerSnapshot, timeline: Timeline, shared: number): boolean {
+    const segment = segmentAt(timeline, shared)
+    if (snapshot.paused || !isMoving(segment)) return false
+    this.#catchUp = false
+    const target = positionAt(timeline, shared)
+    if (Math.abs(snapshot.currentTime - target) * 1000 <= SEEK_REFINE_MS) return false
+    const latencyUsedMs = this.#controller.seekLatencyMs
+    const position = target + (latencyUsedMs / 1000) * segment.rate
+    this.#controller = {
+      ...this.#controller,
+      correcting: false,
+      idleBaseline: null,
+      lastSeek: { at: shared, segmentAt: segment.at },
+      pendingSeek: { latencyUsedMs, segmentAt: segment.at, refined: false },
+      seeks: this.#controller.seeks + 1,
+    }
+    this.#act(player, { type: 'seek', position })
+    return true
   }
 
   #act(player: Player, action: Action): void {
@@ -475,6 +549,15 @@ export class PlaybackStore {
         return
       case 'seek':
         this.#counters.seeks++
+        {
+          const now = this.#now()
+          this.#settling = {
+            target: action.position,
+            startedAt: now,
+            until: now + SETTLE_TIMEOUT_MS,
+            dataBound: false,
+          }
+        }
         break
       case 'setRate':
         this.#counters.rateChanges++
@@ -496,15 +579,23 @@ export class PlaybackStore {
   /** Readiness, status reports, and the room-wide hold/release decision. */
   #holdTick(snapshot: PlayerSnapshot | null, shared: number, local: number): void {
     const timeline = this.#log.timeline
-    // Until its video has been ready once for this item, a member is loading, not stalling: it seeks in when
-    // ready instead of pausing everyone for the torrent's start-up.
-    if (snapshot && snapshot.readyState >= READY_TO_PLAY && !snapshot.seeking) this.#everReady = true
-    if (this.#autoStart && (!isEmptyLog(this.#log) || this.#everReady)) {
+    // Until it has caught up with the room once for this item, a member is joining, not stalling: it seeks
+    // in when its data comes instead of pausing everyone for the torrent's start-up (a late joiner's first
+    // seek lands where nothing is downloaded yet; in e2e that held the whole room).
+    if (
+      snapshot &&
+      snapshot.readyState >= READY_TO_PLAY &&
+      !snapshot.seeking &&
+      this.#driftMs !== null &&
+      Math.abs(this.#driftMs) <= CAUGHT_UP_MS
+    )
+      this.#caughtUp = true
+    if (this.#autoStart && (!isEmptyLog(this.#log) || this.#caughtUp)) {
       this.#autoStart = false
       if (isEmptyLog(this.#log)) this.#issue({ kind: 'play' })
     }
     this.#readiness =
-      snapshot && this.#everReady
+      snapshot && this.#caughtUp
         ? updateReadiness(this.#readiness, snapshot, timeline.rate, shared)
         : INITIAL_READINESS
     const stalled = this.#readiness.stalled
@@ -641,6 +732,7 @@ export class PlaybackStore {
 
   /** The person acted on the element itself: native controls, keyboard, or a script. */
   #onUserAction(action: UserAction): void {
+    this.#userActions = [...this.#userActions, action].slice(-20)
     // Not allowed (the host locked the controls): no command, so the controller puts the element back.
     if (!this.canControl) return
     const shared = this.#lastShared
@@ -769,6 +861,8 @@ export class PlaybackStore {
       timeline: () => this.#log.timeline,
       frame: () => this.#frame,
       driftMs: () => this.#driftMs,
+      userActions: () => [...this.#userActions],
+      controller: () => ({ ...this.#controller, settling: this.#settling, caughtUp: this.#caughtUp }),
     }
     const scope = window as unknown as { __theatron?: { playback?: PlaybackDebug } }
     scope.__theatron ??= {}
