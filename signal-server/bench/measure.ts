@@ -1,5 +1,5 @@
 /** The three measurements, one run each; run.ts repeats and interleaves them. */
-import { withProcesses, type ServerChild } from './children.ts'
+import { startClient, startServer, withProcesses, type ClientChild, type ServerChild } from './children.ts'
 import type { MemorySample, ServerKind, ServerMode } from './ipc.ts'
 
 const KIB = 1024
@@ -99,25 +99,63 @@ export interface PipeResult {
   closed: { code: number; reason: string } | null
 }
 
-export function pipeRun(kind: ServerKind, cases: PipeCase[]): Promise<PipeResult[]> {
-  return withProcesses(kind, 'full', async (server, client, port) => {
-    const results: PipeResult[] = []
-    for (const [i, { frameSize, totalBytes }] of cases.entries()) {
-      const cpuBefore = await cpu(server)
-      const run = await client.request(
-        { type: 'pipe', port, frameSize, totalBytes, id: `p${i}x${Date.now().toString(36)}` },
-        'pipe',
-      )
-      const cpuMs = ((await cpu(server)) - cpuBefore) / 1000
-      const mib = run.bytes / MIB
-      results.push({
-        mibPerSecond: mib / (run.ms / 1000),
-        cpuMsPerMiB: mib > 0 ? cpuMs / mib : Number.NaN,
-        clientCpuMsPerMiB: mib > 0 ? run.clientCpuMicros / 1000 / mib : Number.NaN,
-        mib,
-        closed: run.closeCode === null ? null : { code: run.closeCode, reason: run.closeReason },
-      })
+async function transfer(
+  server: ServerChild,
+  client: ClientChild,
+  port: number,
+  pipeCase: PipeCase,
+): Promise<PipeResult> {
+  const { frameSize, totalBytes } = pipeCase
+  const cpuBefore = await cpu(server)
+  const run = await client.request(
+    { type: 'pipe', port, frameSize, totalBytes, id: `p${frameSize}x${(transfers++).toString(36)}` },
+    'pipe',
+  )
+  const cpuMs = ((await cpu(server)) - cpuBefore) / 1000
+  const mib = run.bytes / MIB
+  return {
+    mibPerSecond: mib / (run.ms / 1000),
+    cpuMsPerMiB: mib > 0 ? cpuMs / mib : Number.NaN,
+    clientCpuMsPerMiB: mib > 0 ? run.clientCpuMicros / 1000 / mib : Number.NaN,
+    mib,
+    closed: run.closeCode === null ? null : { code: run.closeCode, reason: run.closeReason },
+  }
+}
+let transfers = 0
+
+/** Small enough to stay within the default rate limit's burst. */
+const WARMUP_PIPE_CASES: readonly PipeCase[] = [
+  { frameSize: 1024, totalBytes: 8 * MIB },
+  { frameSize: MIB, totalBytes: 64 * MIB },
+]
+
+export type Transfer = (kind: ServerKind, cases: readonly PipeCase[]) => Promise<PipeResult[]>
+
+/**
+ * One server process per kind, all started up front, and one load generator: the caller alternates
+ * transfers between the servers, so neighbouring runs see the same background load (an idle server
+ * costs nothing) and the per-repetition ratios cancel most of the drift of a shared machine.
+ */
+export async function withPipeServers<T>(
+  kinds: readonly ServerKind[],
+  body: (transfer: Transfer) => Promise<T>,
+): Promise<T> {
+  const servers = new Map<ServerKind, { child: ServerChild; port: number }>()
+  const client = startClient()
+  try {
+    for (const kind of kinds) servers.set(kind, await startServer(kind, 'full'))
+    // Warm-up, discarded: the first transfers of a fresh process run before the JIT has caught up.
+    for (const server of servers.values()) {
+      for (const pipeCase of WARMUP_PIPE_CASES) await transfer(server.child, client, server.port, pipeCase)
     }
-    return results
-  })
+    return await body(async (kind, cases) => {
+      const server = servers.get(kind)
+      if (!server) throw new Error(`no ${kind} server`)
+      const results: PipeResult[] = []
+      for (const pipeCase of cases) results.push(await transfer(server.child, client, server.port, pipeCase))
+      return results
+    })
+  } finally {
+    await Promise.all([client.kill(), ...[...servers.values()].map(({ child }) => child.kill())])
+  }
 }

@@ -78,6 +78,14 @@ export function median(values: readonly number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
 }
 
+/**
+ * Median of the per-repetition ratios a[i] / b[i]: runs of one repetition are neighbours in time,
+ * so their ratio cancels most of the background load that moves both.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  return median(a.map((value, i) => value / (b[i] ?? Number.NaN)))
+}
+
 function fmt(value: number, digits = 1): string {
   return Number.isFinite(value) ? value.toFixed(digits) : '–'
 }
@@ -127,12 +135,13 @@ export function renderSection(results: Results, host: Machine, seconds: number, 
   const largeName = frameName(results.pipeCases[large]?.frameSize ?? 1024 * 1024)
 
   const oursRss = m(rss('ours'))
-  const introRatio = m(rate('ours')) / m(rate('relay'))
-  const pipeLarge = m(mibs('ours', large)) / m(mibs('bare', large))
-  const pipeSmallDefaults = m(mibs('ours', small)) / m(mibs('bare', small))
-  const pipeSmallUnlimited = m(mibs('ours-unlimited', small)) / m(mibs('bare', small))
-  const cpuLarge = m(cpuMib('bare', large)) / m(cpuMib('ours', large))
-  const cpuSmall = m(cpuMib('bare', small)) / m(cpuMib('ours-unlimited', small))
+  const introRatio = pairedRatio(rate('ours'), rate('relay'))
+  const pipeLarge = pairedRatio(mibs('ours', large), mibs('bare', large))
+  const pipeSmallDefaults = pairedRatio(mibs('ours', small), mibs('bare', small))
+  const pipeSmallUnlimited = pairedRatio(mibs('ours-unlimited', small), mibs('bare', small))
+  const cpuLarge = pairedRatio(cpuMib('bare', large), cpuMib('ours', large))
+  const cpuSmall = pairedRatio(cpuMib('bare', small), cpuMib('ours-unlimited', small))
+  const rateCost = pairedRatio(cpuMib('ours', small), cpuMib('ours-unlimited', small))
 
   const closedRuns = (results.pipe.ours ?? []).map((runs) => runs[small]?.closed).filter((c) => c)
   const closedMiB = (results.pipe.ours ?? [])
@@ -147,7 +156,8 @@ export function renderSection(results: Results, host: Machine, seconds: number, 
   lines.push('## Signal server', '')
   lines.push(
     `Ours (\`createSignalServer\`) against \`@localfirst/relay\` 4.2.2's \`Server\` and a bare \`ws\` server as the ` +
-      `floor, side by side in one run; medians of ${results.reps} interleaved runs (pipes: ${results.pipeReps}).`,
+      `floor, side by side in one run; medians of ${results.reps} interleaved runs (pipes: ${results.pipeReps}); ` +
+      `ratios are medians of the per-repetition ratios.`,
     '',
   )
   lines.push(
@@ -266,7 +276,9 @@ export function renderSection(results: Results, host: Machine, seconds: number, 
       `${fmt(capMiB / m(mibs('bare', small)), 2)}× bare here; the MiB/s shown is what arrived before the close.`,
     '',
     `³ Wall-clock throughput on a shared 2-core machine swings with other work; server CPU time per MiB ` +
-      `(user + system of the server process during the transfer) is the steadier comparison.`,
+      `(user + system of the server process during the transfer) is the steadier comparison. With ` +
+      `${smallName} frames the default rate limit's bookkeeping costs ${fmt((rateCost - 1) * 100, 0)}% more ` +
+      `server CPU per MiB than \`pipeRate\` off (median paired ratio).`,
     '',
   )
 
@@ -323,8 +335,10 @@ export function renderSection(results: Results, host: Machine, seconds: number, 
       `binary frames, keeping at most 8 MiB handed to \`ws\` but not yet written (its send callbacks), and B ` +
       `times the transfer from A's first send to its last byte (both in the load-generator process). The bare ` +
       `pipe pairs the two requests and forwards every frame with no limits, no holding and no backpressure.`,
-    `- Runs are interleaved (the order rotates each repetition) and medians are reported; a fresh server ` +
-      `process per run.`,
+    `- Runs are interleaved (the order rotates each repetition) and medians are reported. Connection runs ` +
+      `get a fresh server process each; for pipes the four servers are started once and transfers alternate ` +
+      `between them, so neighbouring transfers share the background load; one smaller transfer per size and ` +
+      `server goes first, discarded, to warm the JIT of the server and the load generator.`,
     '',
   )
   return lines.join('\n')

@@ -4,17 +4,23 @@
  * written to docs/benchmarks.md (section "## Signal server").
  *
  * Environment knobs (for quick checks; the documented figures use the defaults):
- *   BENCH_REPS=3  BENCH_PIPE_REPS=5  BENCH_CONNECTIONS=10000  BENCH_ONLY=connections,pipe  BENCH_WRITE=0 (print only)
+ *   BENCH_REPS=3  BENCH_PIPE_REPS=7  BENCH_CONNECTIONS=10000  BENCH_ONLY=connections,pipe  BENCH_WRITE=0 (print only)
  */
 import { killAll } from './children.ts'
-import { connectionsRun, pipeRun, type ConnectionsResult, type PipeCase, type PipeResult } from './measure.ts'
+import {
+  connectionsRun,
+  withPipeServers,
+  type ConnectionsResult,
+  type PipeCase,
+  type PipeResult,
+} from './measure.ts'
 import { CONNECTION_CASES, PIPE_KINDS, machine, writeSection, type Results } from './report.ts'
 
 const MIB = 1024 * 1024
 
 const reps = Number(process.env.BENCH_REPS ?? 3)
 /** Pipe runs are short and the noisiest, so they get more repetitions. */
-const pipeReps = Number(process.env.BENCH_PIPE_REPS ?? 5)
+const pipeReps = Number(process.env.BENCH_PIPE_REPS ?? 7)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10_000)
 const only = new Set((process.env.BENCH_ONLY ?? 'connections,pipe').split(','))
 const write = process.env.BENCH_WRITE !== '0'
@@ -61,20 +67,22 @@ async function main(): Promise<void> {
   }
 
   if (only.has('pipe')) {
-    for (let rep = 0; rep < pipeReps; rep++) {
-      for (const kind of rotate(PIPE_KINDS, rep)) {
-        const runs: PipeResult[] = await pipeRun(kind, PIPE_CASES)
-        ;(results.pipe[kind] ??= []).push(runs)
-        for (const [i, run] of runs.entries()) {
-          const frame = PIPE_CASES[i]?.frameSize === 1024 ? '1 KiB' : '1 MiB'
-          const closed = run.closed ? `, closed ${run.closed.code} after ${run.mib.toFixed(1)} MiB` : ''
-          log(
-            `pipe    ${kind.padEnd(14)} ${frame} frames ${run.mibPerSecond.toFixed(1)} MiB/s, ` +
-              `CPU ms/MiB server ${run.cpuMsPerMiB.toFixed(2)} client ${run.clientCpuMsPerMiB.toFixed(2)}${closed}`,
-          )
+    await withPipeServers(PIPE_KINDS, async (transfer) => {
+      for (let rep = 0; rep < pipeReps; rep++) {
+        for (const kind of rotate(PIPE_KINDS, rep)) {
+          const runs: PipeResult[] = await transfer(kind, PIPE_CASES)
+          ;(results.pipe[kind] ??= []).push(runs)
+          for (const [i, run] of runs.entries()) {
+            const frame = PIPE_CASES[i]?.frameSize === 1024 ? '1 KiB' : '1 MiB'
+            const closed = run.closed ? `, closed ${run.closed.code} after ${run.mib.toFixed(1)} MiB` : ''
+            log(
+              `pipe    ${kind.padEnd(14)} ${frame} frames ${run.mibPerSecond.toFixed(1)} MiB/s, ` +
+                `CPU ms/MiB server ${run.cpuMsPerMiB.toFixed(2)} client ${run.clientCpuMsPerMiB.toFixed(2)}${closed}`,
+            )
+          }
         }
       }
-    }
+    })
   }
 
   const seconds = (performance.now() - started) / 1000
