@@ -37,7 +37,7 @@ export interface SignalServerOptions {
   held: HeldLimits
   /** Message rate on /introduction sockets. */
   introductionRate: RateLimit
-  /** Message rate on /connection pipes (generous: pipes carry signaling and fallback room traffic). */
+  /** Message rate on /connection pipes; over it a side is slowed (reading paused), never closed. */
   pipeRate: RateLimit
   /** Invalid or over-rate messages tolerated before the socket is closed. */
   maxStrikes: number
@@ -64,7 +64,7 @@ export const DEFAULTS: SignalServerOptions = {
   pipeMaxPayload: 4 * 1024 * 1024,
   held: { frames: 256, bytes: 1024 * 1024, ageMs: 30_000 },
   introductionRate: { burst: 100, perSecond: 50 },
-  pipeRate: { burst: 20_000, perSecond: 10_000 },
+  pipeRate: { burst: 50_000, perSecond: 50_000 },
   maxStrikes: 10,
   maxConnectionsPerIp: 256,
   allowedOrigins: null,

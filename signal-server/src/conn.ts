@@ -1,11 +1,22 @@
 import type { WebSocket } from 'ws'
 import type { RateLimit } from './config.ts'
-import { TokenBucket } from './limits.ts'
+import { refillDelayMs, takeToken, type Bucket } from './limits.ts'
+import type { Dialect } from './protocol.ts'
 
 export type Endpoint = 'introduction' | 'connection'
 
-/** The server's bookkeeping for one open WebSocket, whichever endpoint it came through. */
-export class Conn {
+export interface Frame {
+  data: Buffer
+  isBinary: boolean
+}
+
+/**
+ * The server's bookkeeping for one open WebSocket, whichever endpoint it came through. One object
+ * per socket with every field an endpoint needs, and no closures: at 10k idle connections each
+ * listener closure or helper object shows up in memory per connection (docs/benchmarks.md).
+ * The socket's listeners are shared module-level functions that find this object through `ws`.
+ */
+export class Conn implements Bucket {
   readonly ws: WebSocket
   readonly endpoint: Endpoint
   readonly address: string
@@ -14,18 +25,42 @@ export class Conn {
   strikes = 0
   /** Called once on the next pong (duplicate-id probes). */
   onPong: (() => void) | null = null
-  readonly #bucket: TokenBucket | null
+  // Message rate budget (limits.ts), kept inline: two numbers, no extra object.
+  tokens: number
+  refilledAt: number
+  readonly #rate: RateLimit
+
+  // introduction: the peer id this socket registered or claims, its token, the dialect of its last
+  // valid message, and messages queued while a duplicate-id probe decides.
+  peerId: string | null = null
+  token: string | null = null
+  dialect: Dialect = 'json'
+  queued: Frame[] | null = null
+
+  // connection: the waiting side's key and held frames; the partner once piped.
+  pipeKey: string | null = null
+  held: Frame[] | null = null
+  heldBytes = 0
+  timer: NodeJS.Timeout | null = null
+  partner: Conn | null = null
 
   constructor(ws: WebSocket, endpoint: Endpoint, address: string, rate: RateLimit) {
     this.ws = ws
     this.endpoint = endpoint
     this.address = address
-    this.#bucket = rate.perSecond > 0 ? new TokenBucket(rate.burst, rate.perSecond, performance.now()) : null
+    this.#rate = rate
+    this.tokens = rate.burst
+    this.refilledAt = performance.now()
   }
 
-  /** False when this message exceeds the socket's rate limit. */
+  /** Take one message from the rate budget; false when it is exhausted. */
   admit(): boolean {
-    return this.#bucket === null || this.#bucket.take(performance.now())
+    return takeToken(this, this.#rate, performance.now())
+  }
+
+  /** Milliseconds until the rate budget holds a whole message again. */
+  refillDelayMs(): number {
+    return refillDelayMs(this, this.#rate)
   }
 
   pong(): void {
@@ -35,10 +70,27 @@ export class Conn {
     onPong?.()
   }
 
+  get open(): boolean {
+    return this.ws.readyState === this.ws.OPEN
+  }
+
   /** Close with a code and reason, unless the socket is already going. */
   close(code: number, reason: string): void {
     if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) {
       this.ws.close(code, reason)
     }
   }
+}
+
+const CONN = Symbol('theatron.conn')
+type Tagged = WebSocket & { [CONN]?: Conn }
+
+export function attach(ws: WebSocket, conn: Conn): void {
+  ;(ws as Tagged)[CONN] = conn
+}
+
+export function connOf(ws: WebSocket): Conn {
+  const conn = (ws as Tagged)[CONN]
+  if (!conn) throw new Error('socket has no Conn attached')
+  return conn
 }

@@ -1,5 +1,7 @@
 /**
  * The /introduction endpoint: registrations by peer id, Join/Leave, introductions, duplicate ids.
+ * The server's shared socket listeners call `accept`, `message` and `closed`; per-socket state lives
+ * in the Conn (conn.ts), so an idle registration costs no closures.
  */
 import { timingSafeEqual } from 'node:crypto'
 import type { Logger } from 'pino'
@@ -16,23 +18,14 @@ import {
 } from './protocol.ts'
 import { JoinLimitError, Registry } from './registry.ts'
 
-interface Registration {
-  readonly conn: Conn
-  readonly peerId: string
-  readonly token: string | null
-  /** The dialect of the last valid message: introductions to this peer are encoded in it. */
-  dialect: Dialect
-}
-
 /** A newcomer waiting to learn whether the live socket with its id still answers. */
 interface Probe {
   readonly conn: Conn
-  readonly token: string | null
-  readonly queued: Array<{ data: Buffer; isBinary: boolean }>
+  readonly live: Conn
   readonly timer: NodeJS.Timeout
 }
 
-/** Messages a newcomer may send while its id is being probed; more are dropped as strikes. */
+/** Messages a newcomer may send while its id is being probed; more count as strikes. */
 const MAX_QUEUED_DURING_PROBE = 16
 
 export interface IntroductionEvents {
@@ -42,7 +35,8 @@ export interface IntroductionEvents {
 
 export class IntroductionService {
   readonly registry: Registry
-  readonly #peers = new Map<string, Registration>()
+  /** Live registrations: the socket that owns each peer id. */
+  readonly #peers = new Map<string, Conn>()
   readonly #probes = new Map<string, Probe>()
   readonly #options: SignalServerOptions
   readonly #log: Logger
@@ -64,163 +58,157 @@ export class IntroductionService {
   }
 
   accept(conn: Conn, peerId: string, token: string | null): void {
-    conn.ws.on('close', () => this.#onClose(conn, peerId))
+    conn.peerId = peerId
+    conn.token = token
     const live = this.#peers.get(peerId)
-    if (!live) return this.#register(conn, peerId, token, [])
+    if (!live) return this.#register(conn)
     if (token !== null && live.token !== null && sameToken(token, live.token)) {
       this.#log.info({ peerId }, 'peer id taken over by its token')
       // A tokenless claimant waiting on the old socket must not be promoted over the id's owner.
-      this.#refuseWaiting(peerId, live)
+      this.#refuseWaiting(peerId)
       this.#evict(live, 'taken over by a newer connection with the same token', false)
-      return this.#register(conn, peerId, token, [])
+      return this.#register(conn)
     }
-    if (this.#probes.has(peerId)) return this.#refuse(conn, peerId)
-    this.#probe(conn, peerId, token, live)
+    if (this.#probes.has(peerId)) return this.#refuse(conn)
+    this.#probe(conn, live)
   }
 
-  /** Ask the live socket whether it is still there; the newcomer waits for the answer. */
-  #probe(conn: Conn, peerId: string, token: string | null, live: Registration): void {
-    const queued: Probe['queued'] = []
-    const hold = (data: Buffer, isBinary: boolean) => {
-      if (queued.length < MAX_QUEUED_DURING_PROBE) return void queued.push({ data, isBinary })
-      if (++conn.strikes < this.#options.maxStrikes) return
-      this.#events.reject('bad-messages')
-      conn.close(CloseCode.BadMessages, 'too many messages while the peer id was being checked')
-    }
-    conn.ws.on('message', hold)
-    const settle = (winner: 'live' | 'newcomer') => {
-      const probe = this.#probes.get(peerId)
-      if (probe?.conn !== conn) return
-      clearTimeout(probe.timer)
-      this.#probes.delete(peerId)
-      live.conn.onPong = null
-      conn.ws.off('message', hold)
-      if (winner === 'live') return this.#refuse(conn, peerId)
-      this.#log.info({ peerId }, 'live socket did not answer; newcomer takes the peer id')
-      this.#evict(live, 'did not answer while another connection claimed this peer id', true)
-      this.#register(conn, peerId, token, queued)
-    }
-    const timer = setTimeout(() => settle('newcomer'), this.#options.duplicateProbeMs)
-    timer.unref()
-    this.#probes.set(peerId, { conn, token, queued, timer })
-    live.conn.onPong = () => settle('live')
-    live.conn.ws.ping()
-  }
-
-  #refuseWaiting(peerId: string, live: Registration): void {
-    const probe = this.#probes.get(peerId)
-    if (!probe) return
-    clearTimeout(probe.timer)
-    this.#probes.delete(peerId)
-    live.conn.onPong = null
-    this.#refuse(probe.conn, peerId)
-  }
-
-  #refuse(conn: Conn, peerId: string): void {
-    this.#events.reject('duplicate-peer')
-    this.#log.info({ peerId }, 'refused a second connection for a live peer id')
-    conn.close(CloseCode.Conflict, `peer id ${peerId} is in use by a live connection`)
-  }
-
-  #evict(live: Registration, reason: string, unresponsive: boolean): void {
-    this.#forget(live)
-    live.conn.close(CloseCode.Superseded, reason)
-    // A socket that stopped answering would never complete the close handshake.
-    if (unresponsive) live.conn.ws.terminate()
-  }
-
-  #register(conn: Conn, peerId: string, token: string | null, queued: Probe['queued']): void {
-    if (conn.ws.readyState !== conn.ws.OPEN) return
-    const registration: Registration = { conn, peerId, token, dialect: 'json' }
-    this.#peers.set(peerId, registration)
-    conn.ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(registration, data, isBinary))
-    for (const { data, isBinary } of queued) this.#onMessage(registration, data, isBinary)
-  }
-
-  #onClose(conn: Conn, peerId: string): void {
-    const probe = this.#probes.get(peerId)
-    if (probe?.conn === conn) {
-      clearTimeout(probe.timer)
-      this.#probes.delete(peerId)
-      const live = this.#peers.get(peerId)
-      if (live) live.conn.onPong = null
-    }
-    const registration = this.#peers.get(peerId)
-    // Only the socket that owns the registration may remove it: a superseded socket's late close
-    // must never remove its successor.
-    if (registration?.conn === conn) this.#forget(registration)
-  }
-
-  /** The live socket closed while a newcomer waited on it: the newcomer wins at once. */
-  #promoteWaiting(peerId: string): void {
-    const probe = this.#probes.get(peerId)
-    if (!probe) return
-    clearTimeout(probe.timer)
-    this.#probes.delete(peerId)
-    this.#register(probe.conn, peerId, probe.token, probe.queued)
-  }
-
-  #forget(registration: Registration): void {
-    if (this.#peers.get(registration.peerId) !== registration) return
-    this.#peers.delete(registration.peerId)
-    this.registry.remove(registration.peerId)
-    // If a newcomer waits on this id, it no longer has anyone to wait for.
-    if (this.#probes.has(registration.peerId)) queueMicrotask(() => this.#promoteWaiting(registration.peerId))
-  }
-
-  #onMessage(registration: Registration, data: Buffer, isBinary: boolean): void {
-    if (this.#peers.get(registration.peerId) !== registration) return
-    const { conn } = registration
-    conn.alive = true
+  message(conn: Conn, data: Buffer, isBinary: boolean): void {
+    if (conn.queued !== null) return this.#queue(conn, data, isBinary)
+    if (conn.peerId === null || this.#peers.get(conn.peerId) !== conn) return
     if (!conn.admit()) {
       return this.#strike(
-        registration,
+        conn,
         new ProtocolError('rate-limited', 'too many messages'),
         frameDialect(isBinary),
       )
     }
     const parsed = parseClientMessage(data, isBinary)
-    if (parsed instanceof ProtocolError) return this.#strike(registration, parsed, frameDialect(isBinary))
-    registration.dialect = parsed.dialect
-    this.#handle(registration, parsed.message)
+    if (parsed instanceof ProtocolError) return this.#strike(conn, parsed, frameDialect(isBinary))
+    conn.dialect = parsed.dialect
+    this.#handle(conn, parsed.message)
   }
 
-  #handle(registration: Registration, message: ClientMessage): void {
+  closed(conn: Conn): void {
+    const peerId = conn.peerId
+    if (peerId === null) return
+    const probe = this.#probes.get(peerId)
+    if (probe?.conn === conn) this.#endProbe(probe)
+    // Only the socket that owns a registration may remove it: a superseded socket's late close
+    // must never remove its successor.
+    if (this.#peers.get(peerId) === conn) this.#forget(conn)
+  }
+
+  /** Ask the live socket whether it is still there; the newcomer waits for the answer. */
+  #probe(conn: Conn, live: Conn): void {
+    conn.queued = []
+    const timer = setTimeout(() => this.#settle(conn, 'newcomer'), this.#options.duplicateProbeMs)
+    timer.unref()
+    this.#probes.set(conn.peerId as string, { conn, live, timer })
+    live.onPong = () => this.#settle(conn, 'live')
+    live.ws.ping()
+  }
+
+  #settle(conn: Conn, winner: 'live' | 'newcomer'): void {
+    const probe = this.#probes.get(conn.peerId as string)
+    if (probe?.conn !== conn) return
+    this.#endProbe(probe)
+    if (winner === 'live') return this.#refuse(conn)
+    this.#log.info({ peerId: conn.peerId }, 'live socket did not answer; newcomer takes the peer id')
+    this.#evict(probe.live, 'did not answer while another connection claimed this peer id', true)
+    this.#register(conn)
+  }
+
+  #endProbe(probe: Probe): void {
+    clearTimeout(probe.timer)
+    this.#probes.delete(probe.conn.peerId as string)
+    probe.live.onPong = null
+  }
+
+  #queue(conn: Conn, data: Buffer, isBinary: boolean): void {
+    const queued = conn.queued as NonNullable<Conn['queued']>
+    if (queued.length < MAX_QUEUED_DURING_PROBE) return void queued.push({ data, isBinary })
+    if (++conn.strikes < this.#options.maxStrikes) return
+    this.#events.reject('bad-messages')
+    conn.close(CloseCode.BadMessages, 'too many messages while the peer id was being checked')
+  }
+
+  #refuseWaiting(peerId: string): void {
+    const probe = this.#probes.get(peerId)
+    if (!probe) return
+    this.#endProbe(probe)
+    this.#refuse(probe.conn)
+  }
+
+  #refuse(conn: Conn): void {
+    conn.queued = null
+    this.#events.reject('duplicate-peer')
+    this.#log.info({ peerId: conn.peerId }, 'refused a second connection for a live peer id')
+    conn.close(CloseCode.Conflict, `peer id ${conn.peerId} is in use by a live connection`)
+  }
+
+  #evict(live: Conn, reason: string, unresponsive: boolean): void {
+    this.#forget(live)
+    live.close(CloseCode.Superseded, reason)
+    // A socket that stopped answering would never complete the close handshake.
+    if (unresponsive) live.ws.terminate()
+  }
+
+  /** Register `conn` for its peer id, then handle what it sent while it waited. */
+  #register(conn: Conn): void {
+    const queued = conn.queued ?? []
+    conn.queued = null
+    if (!conn.open) return
+    this.#peers.set(conn.peerId as string, conn)
+    for (const { data, isBinary } of queued) this.message(conn, data, isBinary)
+  }
+
+  #forget(conn: Conn): void {
+    const peerId = conn.peerId as string
+    if (this.#peers.get(peerId) !== conn) return
+    this.#peers.delete(peerId)
+    this.registry.remove(peerId)
+    // A newcomer waiting on this id no longer has anyone to wait for: it wins at once.
+    const probe = this.#probes.get(peerId)
+    if (probe) {
+      this.#endProbe(probe)
+      this.#register(probe.conn)
+    }
+  }
+
+  #handle(conn: Conn, message: ClientMessage): void {
     switch (message.type) {
       case 'Heartbeat':
         return
       case 'Join':
-        return this.#join(registration, message.documentIds)
+        return this.#join(conn, message.documentIds)
       case 'Leave':
-        return this.registry.leave(registration.peerId, message.documentIds)
+        return this.registry.leave(conn.peerId as string, message.documentIds)
       default:
         return assertNever(message)
     }
   }
 
-  #join(registration: Registration, documentIds: string[]): void {
+  #join(conn: Conn, documentIds: string[]): void {
+    const peerId = conn.peerId as string
     let introductions: Map<string, string[]>
     try {
-      introductions = this.registry.join(registration.peerId, documentIds)
+      introductions = this.registry.join(peerId, documentIds)
     } catch (error) {
       if (!(error instanceof JoinLimitError)) throw error
-      return this.#strike(
-        registration,
-        new ProtocolError('too-many-documents', error.message),
-        registration.dialect,
-      )
+      return this.#strike(conn, new ProtocolError('too-many-documents', error.message), conn.dialect)
     }
     for (const [otherId, shared] of introductions) {
       const other = this.#peers.get(otherId)
       if (!other || shared.length === 0) continue
-      this.#introduce(registration, otherId, shared)
-      this.#introduce(other, registration.peerId, shared)
+      this.#introduce(conn, otherId, shared)
+      this.#introduce(other, peerId, shared)
     }
   }
 
-  #introduce(to: Registration, peerId: string, documentIds: string[]): void {
-    if (to.conn.ws.readyState !== to.conn.ws.OPEN) return
-    to.conn.ws.send(encodeIntroduction(to.dialect, peerId, documentIds))
+  #introduce(to: Conn, peerId: string, documentIds: string[]): void {
+    if (!to.open) return
+    to.ws.send(encodeIntroduction(to.dialect, peerId, documentIds))
     this.#events.introduction()
   }
 
@@ -228,11 +216,10 @@ export class IntroductionService {
    * A bad message: JSON peers are told why; msgpack (relay) peers would throw on an unknown
    * message type, so they get nothing and the server logs a warning. Repeated abuse closes the socket.
    */
-  #strike(registration: Registration, error: ProtocolError, dialect: Dialect): void {
-    const { conn, peerId } = registration
+  #strike(conn: Conn, error: ProtocolError, dialect: Dialect): void {
     conn.strikes++
-    if (dialect === 'json' && conn.ws.readyState === conn.ws.OPEN) conn.ws.send(encodeError(error))
-    else this.#log.warn({ peerId, code: error.code, strikes: conn.strikes }, error.message)
+    if (dialect === 'json' && conn.open) conn.ws.send(encodeError(error))
+    else this.#log.warn({ peerId: conn.peerId, code: error.code, strikes: conn.strikes }, error.message)
     if (conn.strikes < this.#options.maxStrikes) return
     const rateLimited = error.code === 'rate-limited'
     this.#events.reject(rateLimited ? 'rate-limited' : 'bad-messages')

@@ -1,29 +1,28 @@
+import type { RateLimit } from './config.ts'
+
 /**
  * Per-socket message rate: a token bucket refilled lazily from timestamps, so an idle socket costs
- * two numbers and no timer.
+ * two numbers and no timer. The state lives in the caller's object (one per socket).
  */
-export class TokenBucket {
-  #tokens: number
-  #last: number
-  readonly capacity: number
-  readonly perSecond: number
+export interface Bucket {
+  tokens: number
+  refilledAt: number
+}
 
-  constructor(capacity: number, perSecond: number, now: number) {
-    this.capacity = capacity
-    this.perSecond = perSecond
-    this.#tokens = capacity
-    this.#last = now
-  }
+/** Take one token; false when the bucket is empty. A clock going backwards adds nothing. */
+export function takeToken(bucket: Bucket, rate: RateLimit, now: number): boolean {
+  if (rate.perSecond <= 0) return true
+  const elapsed = Math.max(0, now - bucket.refilledAt) / 1000
+  bucket.refilledAt = now
+  bucket.tokens = Math.min(rate.burst, bucket.tokens + elapsed * rate.perSecond)
+  if (bucket.tokens < 1) return false
+  bucket.tokens -= 1
+  return true
+}
 
-  /** Take one token; false when the bucket is empty. */
-  take(now: number): boolean {
-    const elapsed = Math.max(0, now - this.#last) / 1000
-    this.#last = now
-    this.#tokens = Math.min(this.capacity, this.#tokens + elapsed * this.perSecond)
-    if (this.#tokens < 1) return false
-    this.#tokens -= 1
-    return true
-  }
+/** Milliseconds until the bucket holds a whole token again. */
+export function refillDelayMs(bucket: Bucket, rate: RateLimit): number {
+  return rate.perSecond <= 0 ? 0 : Math.max(0, ((1 - bucket.tokens) / rate.perSecond) * 1000)
 }
 
 /** Open WebSocket connections per remote address. */

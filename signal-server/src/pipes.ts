@@ -2,38 +2,24 @@
  * The /connection endpoint: two matching requests (A→B and B→A on one document) are piped together.
  * Content-blind: every frame passes byte for byte and keeps its type (text or binary), including
  * the frames one side sent before the other arrived, which are held within bounds.
+ * The server's shared socket listeners call `accept`, `message` and `closed`; state lives in the Conn.
  */
 import type { Logger } from 'pino'
-import type { RawData } from 'ws'
 import type { HeldLimits } from './config.ts'
 import type { Conn } from './conn.ts'
 import { CloseCode, type RejectReason } from './errors.ts'
-
-interface Frame {
-  data: Buffer
-  isBinary: boolean
-}
-
-/** One side that has connected and waits for its partner. */
-interface Waiting {
-  readonly key: string
-  readonly conn: Conn
-  readonly frames: Frame[]
-  bytes: number
-  timer: NodeJS.Timeout | null
-  readonly onMessage: (data: RawData, isBinary: boolean) => void
-}
 
 export interface PipeEvents {
   reject(reason: RejectReason): void
 }
 
-/** Why a held side is closed, and with which code (the same as a piped side over the rate). */
-const OVERFLOW_CODES = {
+type Overflow = 'held-too-much' | 'held-too-long' | 'rate-limited'
+
+const OVERFLOW_CODES: Record<Overflow, number> = {
   'held-too-much': CloseCode.HeldTooMuch,
   'held-too-long': CloseCode.HeldTooLong,
   'rate-limited': CloseCode.RateLimited,
-} as const satisfies Partial<Record<RejectReason, CloseCode>>
+}
 
 /** Ids cannot contain '/', so these keys never collide (see ids.ts). */
 function pairKey(from: string, to: string, documentId: string): string {
@@ -41,7 +27,8 @@ function pairKey(from: string, to: string, documentId: string): string {
 }
 
 export class PipeService {
-  readonly #waiting = new Map<string, Waiting>()
+  /** Sides waiting for their partner, by `from/to/document`. */
+  readonly #waiting = new Map<string, Conn>()
   readonly #limits: HeldLimits
   readonly #highWaterMark: number
   readonly #log: Logger
@@ -83,110 +70,130 @@ export class PipeService {
       // The same request again: the client retried. The newest request is the one it listens to.
       this.#release(previous)
       this.#events.reject('pipe-replaced')
-      previous.conn.close(CloseCode.Conflict, 'replaced by a newer connection request')
+      previous.close(CloseCode.Conflict, 'replaced by a newer connection request')
     }
     this.#hold(conn, key)
   }
 
-  #hold(conn: Conn, key: string): void {
-    const waiting: Waiting = {
-      key,
-      conn,
-      frames: [],
-      bytes: 0,
-      timer: null,
-      onMessage: (data, isBinary) => this.#onHeldMessage(waiting, data as Buffer, isBinary),
+  message(conn: Conn, data: Buffer, isBinary: boolean): void {
+    if (conn.partner === null) {
+      if (conn.held !== null) this.#holdFrame(conn, data, isBinary)
+      return
     }
-    this.#waiting.set(key, waiting)
+    // Over its rate a piped side is slowed, never cut: frames queue in order (conn.held, bounded
+    // because reading stops) and drain as the budget refills.
+    if (conn.held !== null || !conn.admit()) return this.#throttle(conn, data, isBinary)
+    this.#forward(conn, conn.partner, data, isBinary)
+  }
+
+  closed(conn: Conn, code: number, reason: Buffer): void {
+    if (conn.pipeKey !== null && this.#waiting.get(conn.pipeKey) === conn) this.#release(conn)
+    if (conn.timer) clearTimeout(conn.timer)
+    conn.timer = null
+    conn.held = null
+    const partner = conn.partner
+    if (partner === null) return
+    // Unlink both first: the partner's own close must not count the pipe twice.
+    conn.partner = null
+    partner.partner = null
+    this.#open--
+    const forwardable = code === 1000 || (code >= 3000 && code <= 4999)
+    partner.close(forwardable ? code : 1000, forwardable ? reason.toString() : 'the other side closed')
+  }
+
+  #hold(conn: Conn, key: string): void {
+    conn.pipeKey = key
+    conn.held = []
+    conn.heldBytes = 0
+    this.#waiting.set(key, conn)
     // A side whose partner never comes is closed, frames or not: nothing waits forever.
-    waiting.timer = setTimeout(
-      () => this.#overflow(waiting, 'held-too-long', `no partner within ${this.#limits.ageMs} ms`),
+    conn.timer = setTimeout(
+      () => this.#overflow(conn, 'held-too-long', `no partner within ${this.#limits.ageMs} ms`),
       this.#limits.ageMs,
     )
-    waiting.timer.unref()
-    conn.ws.on('message', waiting.onMessage)
-    conn.ws.once('close', () => {
-      if (this.#waiting.get(key) === waiting) this.#release(waiting)
-    })
+    conn.timer.unref()
   }
 
-  #onHeldMessage(waiting: Waiting, data: Buffer, isBinary: boolean): void {
-    const { conn } = waiting
-    conn.alive = true
-    if (!conn.admit()) return this.#overflow(waiting, 'rate-limited', 'message rate limit exceeded')
-    waiting.frames.push({ data, isBinary })
-    waiting.bytes += data.length
+  #holdFrame(conn: Conn, data: Buffer, isBinary: boolean): void {
+    const held = conn.held as NonNullable<Conn['held']>
+    if (!conn.admit()) return this.#overflow(conn, 'rate-limited', 'message rate limit exceeded')
+    held.push({ data, isBinary })
+    conn.heldBytes += data.length
     this.#heldFrames++
     this.#heldBytes += data.length
-    if (waiting.frames.length > this.#limits.frames) {
-      return this.#overflow(waiting, 'held-too-much', `more than ${this.#limits.frames} frames held`)
+    if (held.length > this.#limits.frames) {
+      return this.#overflow(conn, 'held-too-much', `more than ${this.#limits.frames} frames held`)
     }
-    if (waiting.bytes > this.#limits.bytes) {
-      return this.#overflow(waiting, 'held-too-much', `more than ${this.#limits.bytes} bytes held`)
+    if (conn.heldBytes > this.#limits.bytes) {
+      return this.#overflow(conn, 'held-too-much', `more than ${this.#limits.bytes} bytes held`)
     }
   }
 
-  #overflow(waiting: Waiting, reason: keyof typeof OVERFLOW_CODES, message: string): void {
-    if (this.#waiting.get(waiting.key) !== waiting) return
-    this.#release(waiting)
+  #overflow(conn: Conn, reason: Overflow, message: string): void {
+    if (conn.pipeKey === null || this.#waiting.get(conn.pipeKey) !== conn) return
+    this.#release(conn)
     this.#events.reject(reason)
-    this.#log.info({ pipe: waiting.key, reason }, message)
-    waiting.conn.close(OVERFLOW_CODES[reason], message)
+    this.#log.info({ pipe: conn.pipeKey, reason }, message)
+    conn.close(OVERFLOW_CODES[reason], message)
   }
 
-  /** Stop holding: forget the frames and the listener. */
-  #release(waiting: Waiting): Frame[] {
-    this.#waiting.delete(waiting.key)
-    if (waiting.timer) clearTimeout(waiting.timer)
-    waiting.conn.ws.off('message', waiting.onMessage)
-    this.#heldFrames -= waiting.frames.length
-    this.#heldBytes -= waiting.bytes
-    return waiting.frames.splice(0)
+  /** Stop holding: forget the frames and the timer; returns the frames. */
+  #release(conn: Conn): NonNullable<Conn['held']> {
+    this.#waiting.delete(conn.pipeKey as string)
+    if (conn.timer) clearTimeout(conn.timer)
+    conn.timer = null
+    const held = conn.held ?? []
+    conn.held = null
+    this.#heldFrames -= held.length
+    this.#heldBytes -= conn.heldBytes
+    conn.heldBytes = 0
+    return held
   }
 
-  #pipe(waiting: Waiting, arriving: Conn): void {
-    const held = this.#release(waiting)
-    const first = waiting.conn
-    if (first.ws.readyState !== first.ws.OPEN) {
+  #pipe(first: Conn, arriving: Conn): void {
+    const held = this.#release(first)
+    if (!first.open) {
       arriving.close(1000, 'the other side has gone')
       return
     }
     this.#open++
+    first.partner = arriving
+    arriving.partner = first
     for (const frame of held) this.#forward(first, arriving, frame.data, frame.isBinary)
-    this.#link(first, arriving)
-    this.#link(arriving, first)
-    let closed = false
-    const onClose = () => {
-      if (closed) return
-      closed = true
-      this.#open--
-    }
-    first.ws.once('close', onClose)
-    arriving.ws.once('close', onClose)
   }
 
-  /** Forward `from` → `to`, and close `to` when `from` closes (with the same code where allowed). */
-  #link(from: Conn, to: Conn): void {
-    from.ws.on('message', (data: RawData, isBinary: boolean) => {
-      from.alive = true
-      if (!from.admit()) {
-        this.#events.reject('rate-limited')
-        return from.close(CloseCode.RateLimited, 'message rate limit exceeded')
-      }
-      this.#forward(from, to, data as Buffer, isBinary)
-    })
-    from.ws.once('close', (code: number, reason: Buffer) => {
-      const forwardable = code === 1000 || (code >= 3000 && code <= 4999)
-      to.close(forwardable ? code : 1000, forwardable ? reason.toString() : 'the other side closed')
-    })
+  #throttle(conn: Conn, data: Buffer, isBinary: boolean): void {
+    if (conn.held === null) {
+      conn.held = []
+      conn.ws.pause()
+      this.#scheduleDrain(conn)
+    }
+    conn.held.push({ data, isBinary })
+  }
+
+  #scheduleDrain(conn: Conn): void {
+    conn.timer = setTimeout(() => this.#drain(conn), Math.max(1, conn.refillDelayMs()))
+  }
+
+  #drain(conn: Conn): void {
+    conn.timer = null
+    const queue = conn.held
+    if (queue === null || conn.partner === null) return
+    while (queue.length > 0 && conn.admit()) {
+      const frame = queue.shift() as (typeof queue)[number]
+      this.#forward(conn, conn.partner, frame.data, frame.isBinary)
+    }
+    if (queue.length > 0) return this.#scheduleDrain(conn)
+    conn.held = null
+    if (conn.open) conn.ws.resume()
   }
 
   /**
-   * Send with backpressure: when the receiving side has more than the high-water mark unsent, stop
-   * reading from the sender until that frame has been written out.
+   * Send `from` → `to`, as received, with backpressure: when `to` has more than the high-water mark
+   * unsent, stop reading from `from` until this frame is written out.
    */
   #forward(from: Conn, to: Conn, data: Buffer, isBinary: boolean): void {
-    if (to.ws.readyState !== to.ws.OPEN) return
+    if (!to.open) return
     this.#bytesPiped += data.length
     if (to.ws.bufferedAmount + data.length <= this.#highWaterMark) {
       to.ws.send(data, { binary: isBinary })
@@ -194,7 +201,8 @@ export class PipeService {
     }
     from.ws.pause()
     to.ws.send(data, { binary: isBinary }, () => {
-      if (from.ws.readyState === from.ws.OPEN) from.ws.resume()
+      // A throttled side resumes when its queue drains, not here.
+      if (from.open && from.held === null) from.ws.resume()
     })
   }
 }

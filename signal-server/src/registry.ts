@@ -2,6 +2,8 @@
  * Who is interested in which document: a pure data structure, no sockets. Both directions are
  * indexed, so a Join costs O(peers in the joined documents × shared ids), never O(all peers).
  */
+import { csAdd, csDelete, csHas, csSize, csValues, type CompactSet } from './compact-set.ts'
+
 export type Introductions = Map<string, string[]>
 
 export class JoinLimitError extends Error {
@@ -9,8 +11,8 @@ export class JoinLimitError extends Error {
 }
 
 export class Registry {
-  readonly #documentsByPeer = new Map<string, Set<string>>()
-  readonly #peersByDocument = new Map<string, Set<string>>()
+  readonly #documentsByPeer = new Map<string, CompactSet>()
+  readonly #peersByDocument = new Map<string, CompactSet>()
   readonly maxDocumentsPerPeer: number
 
   constructor(maxDocumentsPerPeer: number) {
@@ -26,7 +28,7 @@ export class Registry {
   }
 
   documentsOf(peerId: string): ReadonlySet<string> {
-    return this.#documentsByPeer.get(peerId) ?? new Set()
+    return new Set(csValues(this.#documentsByPeer.get(peerId)))
   }
 
   /**
@@ -35,21 +37,19 @@ export class Registry {
    * All or nothing: a Join that would exceed the per-peer cap changes nothing and throws.
    */
   join(peerId: string, documentIds: readonly string[]): Introductions {
-    const mine = this.#documentsByPeer.get(peerId) ?? new Set<string>()
-    const added = documentIds.filter((id) => !mine.has(id))
-    if (mine.size + new Set(added).size > this.maxDocumentsPerPeer) {
+    let mine = this.#documentsByPeer.get(peerId)
+    const added = [...new Set(documentIds)].filter((id) => !csHas(mine, id))
+    if (csSize(mine) + added.length > this.maxDocumentsPerPeer) {
       throw new JoinLimitError(`a peer may join at most ${this.maxDocumentsPerPeer} documents`)
     }
-    this.#documentsByPeer.set(peerId, mine)
     for (const id of added) {
-      mine.add(id)
-      let peers = this.#peersByDocument.get(id)
-      if (!peers) this.#peersByDocument.set(id, (peers = new Set()))
-      peers.add(peerId)
+      mine = csAdd(mine, id)
+      this.#peersByDocument.set(id, csAdd(this.#peersByDocument.get(id), peerId))
     }
+    if (mine !== undefined) this.#documentsByPeer.set(peerId, mine)
     const introductions: Introductions = new Map()
     for (const id of new Set(documentIds)) {
-      for (const other of this.#peersByDocument.get(id) ?? []) {
+      for (const other of csValues(this.#peersByDocument.get(id))) {
         if (other === peerId || introductions.has(other)) continue
         introductions.set(other, this.#shared(mine, this.#documentsByPeer.get(other)))
       }
@@ -58,27 +58,29 @@ export class Registry {
   }
 
   leave(peerId: string, documentIds: readonly string[]): void {
-    const mine = this.#documentsByPeer.get(peerId)
-    if (!mine) return
+    let mine = this.#documentsByPeer.get(peerId)
+    if (mine === undefined) return
     for (const id of documentIds) {
-      if (!mine.delete(id)) continue
-      const peers = this.#peersByDocument.get(id)
-      peers?.delete(peerId)
-      if (peers?.size === 0) this.#peersByDocument.delete(id)
+      if (!csHas(mine, id)) continue
+      mine = csDelete(mine, id)
+      const peers = csDelete(this.#peersByDocument.get(id), peerId)
+      if (peers === undefined) this.#peersByDocument.delete(id)
+      else this.#peersByDocument.set(id, peers)
     }
+    // A peer that left everything stays known (with no documents) until it is removed.
+    this.#documentsByPeer.set(peerId, mine ?? [])
   }
 
   /** Forget a peer entirely (its socket closed). */
   remove(peerId: string): void {
     const mine = this.#documentsByPeer.get(peerId)
-    if (!mine) return
-    this.leave(peerId, [...mine])
+    if (mine === undefined) return
+    this.leave(peerId, csValues(mine))
     this.#documentsByPeer.delete(peerId)
   }
 
-  #shared(a: ReadonlySet<string>, b: ReadonlySet<string> | undefined): string[] {
-    if (!b) return []
-    const [small, large] = a.size <= b.size ? [a, b] : [b, a]
-    return [...small].filter((id) => large.has(id))
+  #shared(a: CompactSet | undefined, b: CompactSet | undefined): string[] {
+    const [small, large] = csSize(a) <= csSize(b) ? [a, b] : [b, a]
+    return csValues(small).filter((id) => csHas(large, id))
   }
 }

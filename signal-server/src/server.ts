@@ -5,9 +5,9 @@
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
-import { WebSocketServer, type WebSocket } from 'ws'
+import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import { resolveOptions, type SignalServerInput, type SignalServerOptions } from './config.ts'
-import { Conn, type Endpoint } from './conn.ts'
+import { attach, Conn, connOf, type Endpoint } from './conn.ts'
 import { CloseCode, type RejectReason } from './errors.ts'
 import { createHttpHandler } from './http.ts'
 import { IntroductionService } from './introduction.ts'
@@ -117,7 +117,7 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
   http.on('clientError', (_error, socket) => socket.destroy())
 
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy())
+    socket.on('error', destroySocket)
     if (closing) return refuse(socket, 503, 'shutting-down', 'server is shutting down')
     const origin = req.headers.origin
     if (
@@ -132,11 +132,15 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
     if (!addresses.acquire(address)) {
       return refuse(socket, 429, 'ip-limit', 'too many connections from this address')
     }
-    // The TCP socket's lifetime is the connection's, whether or not the handshake succeeds.
-    socket.once('close', () => addresses.release(address))
+    // A handshake that fails never reaches onConnection; its address slot is freed with the socket.
+    const releaseFailed = () => addresses.release(address)
+    socket.once('close', releaseFailed)
     const route = routed.route
     const wss = route.kind === 'introduction' ? introductionWss : pipeWss
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, route, address))
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      socket.off('close', releaseFailed)
+      onConnection(ws, route, address)
+    })
   }
 
   function refuse(socket: Duplex, status: number, reason: RejectReason, message: string): void {
@@ -157,14 +161,14 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
       address,
       endpoint === 'introduction' ? options.introductionRate : options.pipeRate,
     )
+    attach(ws, conn)
     conns.add(conn)
     counts[endpoint]++
-    ws.on('pong', () => conn.pong())
-    ws.on('error', (error) => log.debug({ err: error, endpoint }, 'socket error'))
-    ws.once('close', () => {
-      conns.delete(conn)
-      counts[endpoint]--
-    })
+    // Shared listeners (one function per server, not per socket); they find the Conn through `ws`.
+    ws.on('pong', onPong)
+    ws.on('error', onError)
+    ws.on('close', onClose)
+    ws.on('message', onMessage)
     if (closing) return conn.close(CloseCode.GoingAway, 'server is shutting down')
     switch (route.kind) {
       case 'introduction':
@@ -174,6 +178,31 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
       default:
         return route satisfies never
     }
+  }
+
+  function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    const conn = connOf(this)
+    conn.alive = true
+    // With the default binaryType ('nodebuffer') a message is always one Buffer.
+    if (conn.endpoint === 'introduction') introductions.message(conn, data as Buffer, isBinary)
+    else pipes.message(conn, data as Buffer, isBinary)
+  }
+
+  function onClose(this: WebSocket, code: number, reason: Buffer): void {
+    const conn = connOf(this)
+    conns.delete(conn)
+    counts[conn.endpoint]--
+    addresses.release(conn.address)
+    if (conn.endpoint === 'introduction') introductions.closed(conn)
+    else pipes.closed(conn, code, reason)
+  }
+
+  function onPong(this: WebSocket): void {
+    connOf(this).pong()
+  }
+
+  function onError(this: WebSocket, error: Error): void {
+    log.debug({ err: error, endpoint: connOf(this).endpoint }, 'socket error')
   }
 
   // One timer for every socket: a socket that missed the previous pong is dead.
@@ -234,6 +263,10 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
       return closed
     },
   }
+}
+
+function destroySocket(this: Duplex): void {
+  this.destroy()
 }
 
 function statusText(status: number): string {
