@@ -123,12 +123,15 @@ export async function roomWatching(people: Person[], videoPath: string): Promise
   if (!host) throw new Error('nobody')
   const link = await createRoom(host)
   for (const someone of people) await join(someone, link)
+  // Explicit timeouts: the benchmark runs outside the test runner (5 s default) on a busy machine.
   await expectMembers(
     people,
     people.map((p) => p.name),
+    20_000,
   )
   await host.page.getByTestId('file-input').setInputFiles(videoPath)
-  for (const someone of people) await expect(someone.page.getByTestId('playlist-item')).toHaveCount(1)
+  for (const someone of people)
+    await expect(someone.page.getByTestId('playlist-item')).toHaveCount(1, { timeout: 20_000 })
   await expectVideoReady(people)
   return link
 }

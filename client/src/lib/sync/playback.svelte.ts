@@ -543,21 +543,20 @@ export class PlaybackStore {
     return true
   }
 
+  #startSettling(player: Player, target: number): void {
+    const now = this.#now()
+    // A seek from pause is followed by play(): its outcome measures play start-up, not seek latency.
+    const uninformative = player.snapshot().paused
+    this.#settling = { target, startedAt: now, until: now + SETTLE_TIMEOUT_MS, dataBound: uninformative }
+  }
+
   #act(player: Player, action: Action): void {
     switch (action.type) {
       case 'none':
         return
       case 'seek':
         this.#counters.seeks++
-        {
-          const now = this.#now()
-          this.#settling = {
-            target: action.position,
-            startedAt: now,
-            until: now + SETTLE_TIMEOUT_MS,
-            dataBound: false,
-          }
-        }
+        this.#startSettling(player, action.position)
         break
       case 'setRate':
         this.#counters.rateChanges++
