@@ -13,9 +13,10 @@
  * its own Player seam to that element and should set `streaming.autoplay = false` once it decides when to
  * play; until then this store starts playback itself when a new item has been loaded.
  *
- * Test and benchmark hooks: performance marks `theatron:stream:add:<infoHash>` (this tab started fetching
- * the torrent), `theatron:stream:playing:<infoHash>` (first `playing` of it) and
- * `theatron:stream:complete:<infoHash>` (the played file, or the whole torrent, is complete).
+ * Test and benchmark hooks: performance marks `theatron:stream:<what>:<infoHash>`, once each per tab, for
+ * `add` (this tab started fetching the torrent), `metadata` (its file list is known), `stream` (the file is
+ * handed to the video through the service worker), `playing` (first `playing` event) and `complete` (the
+ * played file is downloaded and verified).
  */
 import { untrack } from 'svelte'
 import { SvelteMap } from 'svelte/reactivity'
@@ -39,7 +40,7 @@ const MAX_SUBTITLES = 8
 /** What the store uses of TorrentClient (tests may hand in a fake). */
 export type StreamClient = Pick<
   TorrentClient,
-  'on' | 'add' | 'seed' | 'addPeer' | 'streamTo' | 'readFile' | 'remove' | 'destroy'
+  'on' | 'add' | 'seed' | 'addPeer' | 'prepare' | 'streamTo' | 'readFile' | 'remove' | 'destroy'
 >
 
 export interface StreamingOptions {
@@ -144,6 +145,8 @@ export class StreamingStore {
       client.on('progress', (p) => this.#onProgress(p)),
       client.on('error', (infoHash, error) => this.#onClientError(infoHash, error)),
     )
+    // The service worker takes a while to install in a fresh profile; do it before anything is selected.
+    void client.prepare()
     this.#stopEffects = $effect.root(() => {
       $effect(() => {
         const item = this.playlist.selected
@@ -379,6 +382,7 @@ export class StreamingStore {
       this.#setHave(item.infoHash, true)
       if (!video) return
       const info = await ready
+      this.#mark('metadata', item.infoHash)
       if (!current()) return
       const canPlay: CanPlayType = (type) => video.canPlayType(type)
       const { chosen, choices } = chooseFile(info.files, canPlay)
@@ -405,6 +409,7 @@ export class StreamingStore {
       }
       update({ choices, fileIndex: index, fileName: file.name, warning: choice.reason ?? null })
       await this.#client.streamTo(item.infoHash, index, video)
+      this.#mark('stream', item.infoHash)
       if (!current()) return
       update({ state: 'streaming' })
       if (this.autoplay) {
@@ -458,6 +463,7 @@ export class StreamingStore {
   }
 
   #onProgress(p: TorrentProgress): void {
+    console.log('DBG progress', p.status, p.numPeers, p.downloaded, performance.now().toFixed(0))
     if (!this.#have.has(p.infoHash)) return
     this.progress.set(p.infoHash, p)
     if (p.status === 'complete') this.#mark('complete', p.infoHash)
@@ -486,11 +492,12 @@ export class StreamingStore {
     }
   }
 
-  #mark(what: 'add' | 'playing' | 'complete', infoHash: string): void {
+  #mark(what: 'add' | 'metadata' | 'stream' | 'playing' | 'complete', infoHash: string): void {
     const name = `theatron:stream:${what}:${infoHash}`
     if (this.#marked.has(name)) return
     this.#marked.add(name)
     performance.mark(name)
+    console.log('DBG mark', what, performance.now().toFixed(0))
   }
 
   #revokeSubtitles(): void {

@@ -7,12 +7,14 @@
  */
 import WebTorrent, {
   type BrowserServer,
+  type StoreConstructor,
   type Torrent,
   type WebRtcPeer,
   type WebTorrentFile,
 } from 'webtorrent/dist/webtorrent.min.js'
 import { StreamError, toStreamError } from './errors.ts'
 import type { FileLike } from './files.ts'
+import { MemoryStore, type StoreOptions } from './memory-store.ts'
 import { fraction, torrentStatus, WAITING_FOR_PEERS_MS, type TorrentProgress } from './progress.ts'
 
 /** Public WebSocket trackers, used besides room members and the magnet's own trackers. */
@@ -20,6 +22,9 @@ export const DEFAULT_TRACKERS: readonly string[] = [
   'wss://tracker.webtorrent.dev',
   'wss://tracker.openwebtorrent.com',
 ]
+
+/** Torrents up to this size are stored in memory (fast); larger ones in WebTorrent's default (disk) store. */
+export const MEMORY_STORE_MAX_BYTES = 1024 ** 3
 
 export interface TorrentClientOptions {
   /** Extra trackers for every torrent; `[]` in tests and offline rooms. */
@@ -105,6 +110,7 @@ export class TorrentClient {
     const known = this.#tracked.get(input.infoHash)
     if (known) return known.ready
     const torrent = this.#client.add(input.bytes ?? input.magnet, { announce: [...this.#options.trackers] })
+    preferMemoryStore(torrent)
     return this.#track(torrent, input.infoHash).ready
   }
 
@@ -118,6 +124,7 @@ export class TorrentClient {
         const tracked = this.#tracked.get(seeded.infoHash) ?? this.#track(seeded, seeded.infoHash)
         tracked.ready.then(resolve, reject)
       })
+      preferMemoryStore(torrent)
       torrent.once('error', (err: unknown) => reject(toStreamError(err)))
     })
   }
@@ -142,6 +149,16 @@ export class TorrentClient {
   progress(infoHash: string): TorrentProgress | null {
     const tracked = this.#tracked.get(infoHash)
     return tracked ? this.#progressOf(infoHash, tracked) : null
+  }
+
+  /**
+   * Registers the service worker and starts the stream server now, so the first `streamTo` doesn't wait for
+   * a worker to install and activate (hundreds of milliseconds in a fresh browser profile). Failures are
+   * reported by `streamTo` later; this never rejects.
+   */
+  async prepare(): Promise<void> {
+    if (this.#destroyed) return
+    await this.#ensureServer().catch(() => {})
   }
 
   /** Streams file `fileIndex` of a torrent into `media`, fetching only that file. */
@@ -301,6 +318,21 @@ export class TorrentClient {
 function infoOf(torrent: Torrent): TorrentInfo {
   const files = torrent.files.map(({ name, path, length }) => ({ name, path, length }))
   return { infoHash: torrent.infoHash, magnet: torrent.magnetURI, name: torrent.name, files }
+}
+
+/**
+ * WebTorrent makes a torrent's store from `torrent._store` once the metadata is in (never synchronously in
+ * add/seed), so swapping the constructor right after creating the torrent chooses the store by size.
+ * `_store` is WebTorrent-internal: if it is not there, the default store is used, only slower.
+ */
+function preferMemoryStore(torrent: Torrent): void {
+  const fallback = torrent._store
+  if (typeof fallback !== 'function') return
+  torrent._store = function ChunkStore(chunkLength: number, opts: StoreOptions) {
+    return (opts.length ?? Infinity) <= MEMORY_STORE_MAX_BYTES
+      ? new MemoryStore(chunkLength, opts)
+      : new fallback(chunkLength, opts)
+  } as unknown as StoreConstructor
 }
 
 /** Fetch only the file being watched; other files of a big torrent would compete for bandwidth. */

@@ -29,7 +29,12 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
     destroy(err?: Error): void
   }
 
+  /** An abstract-chunk-store constructor. */
+  export type StoreConstructor = new (chunkLength: number, opts: { length?: number }) => object
+
   export interface Torrent extends Emitter {
+    /** Internal: the store constructor used once metadata arrives (see preferMemoryStore). */
+    _store?: StoreConstructor
     infoHash: string
     magnetURI: string
     name: string

@@ -1,0 +1,346 @@
+/**
+ * `npm run bench:stream`: streaming in the real app, in Chromium, on loopback. Each run opens a fresh room
+ * with three people: A drops a file (the seeder), B and C are leechers. Measured in B and C from the app's
+ * performance marks (lib/stream/streaming.svelte.ts):
+ *
+ * - add → playing: from the moment the tab starts fetching the torrent (the selected item's magnet reached it)
+ *   to the video's first `playing` event;
+ * - add → complete: to the whole file being downloaded (and verified);
+ * - a raw RTCDataChannel between A's and B's pages carrying the same bytes (16 KiB messages, back-pressure on
+ *   `bufferedAmount`), for the throughput WebTorrent reaches against what the channel alone can do.
+ *
+ * Two payloads: the test video (≈ 850 KB, what the `playing` target is about) and the same video repeated
+ * (`-c copy`, ≈ 17 MB at 20 loops) for throughput. Medians are printed and written to docs/benchmarks.md, section "## Streaming" (only that one).
+ *
+ * Knobs: BENCH_RUNS=5  BENCH_BIG_RUNS=3  BENCH_LOOPS=20  BENCH_WRITE=0 (print only)
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { readFile, rename, stat } from 'node:fs/promises'
+import { promisify } from 'node:util'
+import os from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Browser, Page } from '@playwright/test'
+import { createSignalServer } from '../../signal-server/src/index.ts'
+import { launchChromium } from '../lib/browser.ts'
+import { createRoom, expectMembers, join as joinRoom, person, type Person } from '../lib/room.ts'
+import { CACHE_DIR, ensureTestVideo } from '../scripts/make-test-video.ts'
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5)
+const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 3)
+const LOOPS = Number(process.env.BENCH_LOOPS ?? 20)
+const WRITE = process.env.BENCH_WRITE !== '0'
+const CLIENT_DIST = fileURLToPath(new URL('../../client/dist', import.meta.url))
+const DOC = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url))
+const TARGET_PLAYING_MS = 500
+const run = promisify(execFile)
+
+interface Leech {
+  metadata: number | null
+  playing: number | null
+  complete: number | null
+}
+
+interface RunResult {
+  leeches: Leech[]
+  bytes: number
+  /** Raw data channel A → B: milliseconds for the same bytes. */
+  rawMs: number
+}
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`)
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  if (sorted.length === 0) return Number.NaN
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
+
+/** A longer real video for throughput: the test video repeated, without re-encoding (ffmpeg `-c copy`). */
+async function longVideo(source: string, loops: number): Promise<string> {
+  const path = join(CACHE_DIR, `bench-video-x${loops}.webm`)
+  if (existsSync(path)) return path
+  const tmp = `${path}.tmp.webm`
+  await run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-stream_loop',
+    String(loops - 1),
+    '-i',
+    source,
+    '-c',
+    'copy',
+    tmp,
+  ])
+  await rename(tmp, path)
+  return path
+}
+
+/** Milliseconds between two of the app's performance marks in a page, or null if one is missing. */
+async function marks(page: Page, infoHash: string): Promise<Leech> {
+  // No named helpers inside evaluate(): tsx would wrap them in a `__name` call the page doesn't have.
+  const times = await page.evaluate(
+    (hash) =>
+      ['add', 'playing', 'complete', 'metadata'].map(
+        (what) => performance.getEntriesByName(`theatron:stream:${what}:${hash}`)[0]?.startTime ?? null,
+      ),
+    infoHash,
+  )
+  const [add, playing, complete, metadata] = times as (number | null)[]
+  return {
+    metadata: add != null && metadata != null ? metadata - add : null,
+    playing: add != null && playing != null ? playing - add : null,
+    complete: add != null && complete != null ? complete - add : null,
+  }
+}
+
+/**
+ * The same bytes from A's page to B's over a plain RTCDataChannel (signaled through this script).
+ * Returns the milliseconds from the first send to the last byte received (both pages share the clock).
+ */
+async function rawChannel(from: Page, to: Page, path: string): Promise<number> {
+  const data = await readFile(path)
+  await from.evaluate(() => {
+    const w = window as unknown as Record<string, unknown>
+    const pc = new RTCPeerConnection({ iceServers: [] })
+    w.benchPc = pc
+    w.benchDc = pc.createDataChannel('bench', { ordered: true })
+  })
+  await to.evaluate((expected) => {
+    const w = window as unknown as Record<string, unknown>
+    const pc = new RTCPeerConnection({ iceServers: [] })
+    w.benchPc = pc
+    w.benchDone = new Promise<number>((resolve) => {
+      pc.ondatachannel = ({ channel }) => {
+        channel.binaryType = 'arraybuffer'
+        let got = 0
+        channel.onmessage = ({ data }) => {
+          got += (data as ArrayBuffer).byteLength
+          if (got >= expected) resolve(performance.timeOrigin + performance.now())
+        }
+      }
+    })
+  }, data.length)
+  const candidates = (page: Page) =>
+    page.evaluate(async () => {
+      const pc = (window as unknown as { benchPc: RTCPeerConnection }).benchPc
+      if (pc.iceGatheringState !== 'complete') {
+        await new Promise<void>((resolve) =>
+          pc.addEventListener(
+            'icegatheringstatechange',
+            () => pc.iceGatheringState === 'complete' && resolve(),
+          ),
+        )
+      }
+      return pc.localDescription?.toJSON() as RTCSessionDescriptionInit
+    })
+  await from.evaluate(async () => {
+    const pc = (window as unknown as { benchPc: RTCPeerConnection }).benchPc
+    await pc.setLocalDescription(await pc.createOffer())
+  })
+  const offer = await candidates(from)
+  await to.evaluate(async (description) => {
+    const pc = (window as unknown as { benchPc: RTCPeerConnection }).benchPc
+    await pc.setRemoteDescription(description)
+    await pc.setLocalDescription(await pc.createAnswer())
+  }, offer)
+  const answer = await candidates(to)
+  await from.evaluate(async (description) => {
+    const w = window as unknown as { benchPc: RTCPeerConnection; benchDc: RTCDataChannel }
+    await w.benchPc.setRemoteDescription(description)
+    if (w.benchDc.readyState !== 'open') await new Promise((resolve) => (w.benchDc.onopen = resolve))
+  }, answer)
+  // The bytes go into the page once, before the clock starts.
+  await from.evaluate((base64) => {
+    const w = window as unknown as Record<string, unknown>
+    w.benchBytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))
+  }, data.toString('base64'))
+  const started = await from.evaluate(async () => {
+    const w = window as unknown as { benchDc: RTCDataChannel; benchBytes: Uint8Array<ArrayBuffer> }
+    const dc = w.benchDc
+    const bytes = w.benchBytes
+    const chunk = 16 * 1024
+    const high = 1024 * 1024
+    dc.bufferedAmountLowThreshold = high / 2
+    const t0 = performance.timeOrigin + performance.now()
+    for (let offset = 0; offset < bytes.length; offset += chunk) {
+      if (dc.bufferedAmount > high) await new Promise((resolve) => (dc.onbufferedamountlow = resolve))
+      dc.send(bytes.subarray(offset, offset + chunk))
+    }
+    return t0
+  })
+  const done = await to.evaluate(() => (window as unknown as { benchDone: Promise<number> }).benchDone)
+  for (const page of [from, to]) {
+    await page.evaluate(() => (window as unknown as { benchPc: RTCPeerConnection }).benchPc.close())
+  }
+  return done - started
+}
+
+async function oneRun(browser: Browser, baseURL: string, path: string): Promise<RunResult> {
+  const people: Person[] = []
+  try {
+    for (const name of ['Seeder', 'Leech B', 'Leech C']) people.push(await person(browser, baseURL, name))
+    const [seeder, b, c] = people as [Person, Person, Person]
+    const link = await createRoom(seeder)
+    for (const someone of people) await joinRoom(someone, link)
+    await expectMembers(people, ['Seeder', 'Leech B', 'Leech C'])
+
+    const rawMs = await rawChannel(seeder.page, b.page, path)
+
+    await seeder.page.getByTestId('file-input').setInputFiles(path)
+    const item = b.page.getByTestId('playlist-item').first()
+    await item.waitFor({ timeout: 30_000 })
+    const infoHash = (await item.getAttribute('data-info-hash')) ?? ''
+    const leeches: Leech[] = []
+    for (const leech of [b, c]) {
+      const deadline = Date.now() + 120_000
+      let result = await marks(leech.page, infoHash)
+      while (result.complete === null || result.playing === null) {
+        if (Date.now() > deadline) {
+          const item = leech.page.getByTestId('playlist-item').first()
+          const status = await item.evaluate((el) => JSON.stringify((el as HTMLElement).dataset))
+          throw new Error(`${leech.name}: no ${result.complete === null ? 'complete' : 'playing'}: ${status}`)
+        }
+        await leech.page.waitForTimeout(50)
+        result = await marks(leech.page, infoHash)
+      }
+      leeches.push({ metadata: result.metadata, playing: result.playing, complete: result.complete })
+    }
+    return { leeches, bytes: (await stat(path)).size, rawMs }
+  } finally {
+    await Promise.all(people.map((someone) => someone.close()))
+  }
+}
+
+interface Summary {
+  label: string
+  bytes: number
+  runs: number
+  metadata: number[]
+  playing: number[]
+  complete: number[]
+  raw: number[]
+}
+
+function summarize(label: string, results: RunResult[]): Summary {
+  return {
+    label,
+    bytes: results[0]?.bytes ?? 0,
+    runs: results.length,
+    metadata: results.flatMap((r) => r.leeches.flatMap((l) => (l.metadata === null ? [] : [l.metadata]))),
+    playing: results.flatMap((r) => r.leeches.flatMap((l) => (l.playing === null ? [] : [l.playing]))),
+    complete: results.flatMap((r) => r.leeches.flatMap((l) => (l.complete === null ? [] : [l.complete]))),
+    raw: results.map((r) => r.rawMs),
+  }
+}
+
+const mbps = (bytes: number, ms: number) => (bytes * 8) / 1e6 / (ms / 1000)
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–')
+
+function render(summaries: Summary[], chromium: string, seconds: number): string {
+  const cpu = os.cpus()[0]?.model ?? 'unknown'
+  const lines = [
+    '## Streaming',
+    '',
+    `Command: \`npm run bench:stream\` (e2e/bench/stream.ts). Date: ${new Date().toISOString().slice(0, 10)}.`,
+    `Machine: ${os.availableParallelism()} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ` +
+      `Node ${process.version}, Chromium ${chromium}. Took ${Math.round(seconds)} s.`,
+    '',
+    'The real app (built client + signal server) on 127.0.0.1, one Chromium, one browser context per person,',
+    'no trackers (`theatron:trackers = []`): the room members are the only torrent peers. Each run is a fresh',
+    'room: the seeder drops the file, both leechers stream it (the selected item), and the seeder also sends the',
+    'same bytes to leecher B over a plain RTCDataChannel (16 KiB messages) for comparison. Times are from the',
+    'leecher starting to fetch the torrent (its `add` mark: the magnet reached it) to its first `playing` and to',
+    'the complete, verified download; medians over both leechers of every run.',
+    '',
+    '| payload | runs | add → metadata | add → playing | add → complete | torrent throughput | raw data channel | torrent / raw |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ]
+  for (const s of summaries) {
+    const complete = median(s.complete)
+    const raw = median(s.raw)
+    const playing = `${fmt(median(s.playing))} ms`
+    lines.push(
+      `| ${s.label} (${fmt(s.bytes / 1024)} KiB) | ${s.runs} | ${fmt(median(s.metadata))} ms | ${playing} | ${fmt(complete)} ms | ` +
+        `${fmt(mbps(s.bytes, complete), 1)} Mbit/s | ${fmt(mbps(s.bytes, raw), 1)} Mbit/s (${fmt(raw)} ms) | ` +
+        `${fmt((mbps(s.bytes, complete) / mbps(s.bytes, raw)) * 100)} % |`,
+    )
+  }
+  const video = summaries[0]
+  if (video && video.playing.length > 0) {
+    const worst = Math.max(...video.playing)
+    lines.push(
+      '',
+      `Target: \`playing\` ≤ ${TARGET_PLAYING_MS} ms after the magnet is added when a room member seeds it — ` +
+        `median ${fmt(median(video.playing))} ms, worst of ${video.playing.length} ${fmt(worst)} ms ` +
+        `(${median(video.playing) <= TARGET_PLAYING_MS ? 'met' : 'NOT met'}).`,
+    )
+  }
+  return `${lines.join('\n')}\n`
+}
+
+/** Replaces only the "## Streaming" section of docs/benchmarks.md (other benches own the others). */
+function writeSection(section: string): void {
+  const current = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n'
+  const lines = current.split('\n')
+  const start = lines.findIndex((line) => line.trim() === '## Streaming')
+  let next: string
+  if (start === -1) next = `${current.trimEnd()}\n\n${section.trimEnd()}\n`
+  else {
+    const after = lines.findIndex((line, i) => i > start && /^## /.test(line))
+    const rest = after === -1 ? '' : `\n${lines.slice(after).join('\n')}`
+    next = `${lines.slice(0, start).join('\n').trimEnd()}\n\n${section.trimEnd()}\n${rest}`
+  }
+  writeFileSync(DOC, next)
+}
+
+async function main(): Promise<void> {
+  const started = performance.now()
+  if (!existsSync(join(CLIENT_DIST, 'index.html')))
+    throw new Error('client/dist is missing: run `npm run build`')
+  const video = await ensureTestVideo()
+  const big = await longVideo(video, LOOPS)
+  const server = createSignalServer({ host: '127.0.0.1', port: 0, clientDir: CLIENT_DIST, logLevel: 'warn' })
+  const { port } = await server.listen()
+  const baseURL = `http://127.0.0.1:${port}`
+  const browser = await launchChromium()
+  try {
+    const summaries: Summary[] = []
+    for (const [label, path, runs] of [
+      ['test video', video, RUNS],
+      [`test video ×${LOOPS}`, big, BIG_RUNS],
+    ] as const) {
+      const results: RunResult[] = []
+      for (let i = 0; i < runs; i++) {
+        const result = await oneRun(browser, baseURL, path)
+        results.push(result)
+        const leeches = result.leeches.map(
+          (l) => `playing ${fmt(l.playing ?? Number.NaN)} ms, complete ${fmt(l.complete ?? Number.NaN)} ms`,
+        )
+        log(`${label} run ${i + 1}/${runs}: ${leeches.join(' | ')} | raw ${fmt(result.rawMs)} ms`)
+      }
+      summaries.push(summarize(label, results))
+    }
+    const section = render(summaries, browser.version(), (performance.now() - started) / 1000)
+    log(`\n${section}`)
+    if (WRITE) {
+      writeSection(section)
+      log(`written to ${DOC}`)
+    }
+  } finally {
+    await browser.close()
+    await server.close()
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exit(1)
+})
