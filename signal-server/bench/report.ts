@@ -267,13 +267,12 @@ export function renderSection(results: Results, host: Machine, seconds: number, 
     `¹ The bare server has no introductions of its own; this column is a minimal introducer on bare \`ws\` ` +
       `(the first peer of a document waits, the second is introduced), the floor for handshake + Join + reply.`,
     '',
-    `² With the default \`pipeRate\` (burst ${rateLimit.burst}, ${rateLimit.perSecond} messages/s per socket) a ` +
-      `sender that pushes ${smallName} frames as fast as it can is closed with ` +
-      `${[...new Set(closedRuns.map((c) => c?.code))].join('/') || 'no code'} (“${closedRuns[0]?.reason ?? ''}”) after ` +
-      `${samples(closedMiB, 1)} MiB in ${closedRuns.length} of ${(results.pipe.ours ?? []).length} runs: the ` +
-      `burst (${fmt(burstMiB, 1)} MiB) plus ${fmt(capMiB, 1)} MiB/s. Sustained ${smallName}-frame throughput with ` +
-      `the defaults is therefore capped at ${fmt(capMiB, 1)} MiB/s, ` +
-      `${fmt(capMiB / m(mibs('bare', small)), 2)}× bare here; the MiB/s shown is what arrived before the close.`,
+    `² With the default \`pipeRate\` (${rateLimit.perSecond} frames/s per side, burst ${rateLimit.burst}) a ` +
+      `sender over the rate is throttled (the server stops reading from it and drains what it read, in order), ` +
+      `never closed: sustained ${smallName}-frame throughput is capped at ${fmt(capMiB, 1)} MiB/s per pipe after ` +
+      `a ${fmt(burstMiB, 1)} MiB burst, ${fmt(capMiB / m(mibs('bare', small)), 2)}× this run's bare median. ` +
+      `Transfers closed before the end: ${closedRuns.length} of ${(results.pipe.ours ?? []).length}` +
+      `${closedRuns.length > 0 ? ` (${[...new Set(closedRuns.map((c) => c?.code))].join('/')} after ${samples(closedMiB, 1)} MiB)` : ''}.`,
     '',
     `³ Wall-clock throughput on a shared 2-core machine swings with other work; server CPU time per MiB ` +
       `(user + system of the server process during the transfer) is the steadier comparison. With ` +
