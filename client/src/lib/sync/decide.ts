@@ -18,7 +18,7 @@ export const RATE_QUANTUM = 0.002
 /** Above this, rate would take too long: seek instead (with seek latency compensation). */
 export const SEEK_THRESHOLD_MS = 300
 /** Right after a seek taught us the real latency, a miss above this is re-sought at once (once). */
-export const SEEK_REFINE_MS = 100
+export const SEEK_REFINE_MS = 40
 /** No second seek this soon after one: let the latency estimate and rate correction settle. */
 export const SEEK_COOLDOWN_MS = 1_500
 /** When paused the target is one frame: re-seek if the shown frame is off by more than this. */
