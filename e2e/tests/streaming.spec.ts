@@ -74,4 +74,54 @@ test.describe('streaming', () => {
     await expectPlaying(di)
     await expect.poll(() => itemNumber(di.page, 'peers')).toBeGreaterThan(0)
   })
+
+  test('the playlist: plain errors, add, reorder, select, remove for everyone; the host can lock it', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    people = [ana, bo]
+    const link = await createRoom(ana)
+    await join(ana, link)
+
+    await ana.page.getByTestId('magnet-input').fill('magnet:?xt=urn:btih:nope')
+    await ana.page.getByTestId('magnet-submit').click()
+    await expect(ana.page.getByTestId('stream-notice')).toContainText('info hash')
+    // Two torrents nobody seeds: bare info hashes are accepted too.
+    for (const hash of ['1'.repeat(40), '2'.repeat(40)]) {
+      await ana.page.getByTestId('magnet-input').fill(hash)
+      await ana.page.getByTestId('magnet-submit').click()
+    }
+    // The first one added is selected; alone, with no seeder, Ana is told so.
+    const first = ana.page.getByTestId('playlist-item').first()
+    await expect(first).toHaveAttribute('data-selected', 'true')
+    await expect(first).toHaveAttribute('data-status', 'waiting-for-peers')
+    await expect(first).toContainText('Waiting for peers')
+
+    // Bo joins later and gets the playlist; the two of them are linked for the selected torrent.
+    await join(bo, link)
+    await expectMembers(people, ['Ana', 'Bo'])
+    const hashes = (someone: Person) =>
+      someone.page
+        .getByTestId('playlist-item')
+        .evaluateAll((items) => items.map((item) => item.getAttribute('data-info-hash')?.slice(0, 2)))
+    for (const someone of people) await expect.poll(() => hashes(someone)).toEqual(['11', '22'])
+    await expect.poll(() => itemNumber(bo.page, 'peers')).toBe(1)
+
+    await bo.page.getByTestId('playlist-item').nth(1).getByTestId('playlist-up').click()
+    await expect.poll(() => hashes(ana)).toEqual(['22', '11'])
+    await ana.page.getByTestId('playlist-item').first().getByTestId('playlist-select').click()
+    await expect(bo.page.getByTestId('playlist-item').first()).toHaveAttribute('data-selected', 'true')
+    await expect(bo.page.getByTestId('player')).toHaveAttribute('data-info-hash', '2'.repeat(40))
+    await bo.page.getByTestId('playlist-item').nth(1).getByTestId('playlist-remove').click()
+    await expect.poll(() => hashes(ana)).toEqual(['22'])
+
+    await ana.page.getByTestId('lock-controls').check()
+    await expect(bo.page.getByTestId('magnet-input')).toBeDisabled()
+    await expect(bo.page.getByTestId('playlist-remove')).toBeDisabled()
+    await ana.page.getByTestId('magnet-input').fill('3'.repeat(40))
+    await ana.page.getByTestId('magnet-submit').click()
+    await expect.poll(() => hashes(bo)).toEqual(['22', '33'])
+  })
 })
