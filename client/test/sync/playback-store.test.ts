@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest'
+import type { FeatureHandle, RoomFeature } from '../../src/lib/room/room.svelte.ts'
+import type { Timers } from '../../src/lib/timers.ts'
+import type { PlayerSnapshot } from '../../src/lib/sync/decide.ts'
+import { PLAYBACK_FEATURE } from '../../src/lib/sync/feature.ts'
+import { PlaybackStore, TICK_MS, type PlaybackRoom } from '../../src/lib/sync/playback.svelte.ts'
+import type { Player, UserAction } from '../../src/lib/sync/player.ts'
+
+/** True time of the test, ms; every member's app clock is this plus its skew. */
+let trueNow = 0
+
+/** Members of one room, delivering feature bodies through JSON at once (zero latency). */
+class Hub {
+  readonly rooms = new Map<string, FakeRoom>()
+  host = 'a'
+  locked = false
+
+  join(id: string): FakeRoom {
+    const room = new FakeRoom(this, id)
+    this.rooms.set(id, room)
+    return room
+  }
+
+  deliver(from: string, body: unknown, to?: string): void {
+    const json = JSON.stringify(body)
+    for (const [id, room] of this.rooms) {
+      if (id === from || (to !== undefined && id !== to)) continue
+      room.features.get(PLAYBACK_FEATURE)?.onMessage(from, JSON.parse(json))
+    }
+  }
+}
+
+class FakeRoom implements PlaybackRoom {
+  readonly features = new Map<string, RoomFeature>()
+  constructor(
+    private readonly hub: Hub,
+    readonly selfId: string,
+  ) {}
+  get host(): string {
+    return this.hub.host
+  }
+  get memberList(): { id: string; name: string }[] {
+    return [...this.hub.rooms.keys()].map((id) => ({ id, name: id.toUpperCase() }))
+  }
+  registerFeature(name: string, feature: RoomFeature): FeatureHandle {
+    this.features.set(name, feature)
+    return {
+      send: (body, to) => this.hub.deliver(this.selfId, body, to),
+      unregister: () => this.features.delete(name),
+    }
+  }
+  canControlPlayback(peerId: string = this.selfId): boolean {
+    return !this.hub.locked || peerId === this.hub.host
+  }
+}
+
+/** A perfect player on true time: seeks land at once, play starts at once. */
+class FakePlayer implements Player {
+  position = 0
+  paused = true
+  rate = 1
+  #since = 0
+  #listeners = new Set<(action: UserAction) => void>()
+  get currentTime(): number {
+    return this.paused ? this.position : this.position + ((trueNow - this.#since) / 1000) * this.rate
+  }
+  #rebase(): void {
+    this.position = this.currentTime
+    this.#since = trueNow
+  }
+  snapshot(): PlayerSnapshot {
+    return {
+      currentTime: this.currentTime,
+      paused: this.paused,
+      playbackRate: this.rate,
+      readyState: 4,
+      seeking: false,
+      bufferedAhead: 30,
+      duration: 600,
+    }
+  }
+  play(): Promise<void> {
+    this.#rebase()
+    this.paused = false
+    return Promise.resolve()
+  }
+  pause(): void {
+    this.#rebase()
+    this.paused = true
+  }
+  seek(position: number): void {
+    this.position = position
+    this.#since = trueNow
+  }
+  setRate(rate: number): void {
+    this.#rebase()
+    this.rate = rate
+  }
+  onUserAction(listener: (action: UserAction) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+  /** The person acted on the element. */
+  user(action: UserAction): void {
+    for (const listener of this.#listeners) listener(action)
+  }
+  destroy(): void {
+    this.#listeners.clear()
+  }
+}
+
+/** Timers the test drives: every store's interval runs at each step. */
+class ManualTimers implements Timers {
+  readonly intervals = new Map<number, () => void>()
+  #next = 1
+  setTimeout(): unknown {
+    throw new Error('not used')
+  }
+  clearTimeout(): void {}
+  setInterval(fn: () => void): unknown {
+    const id = this.#next++
+    this.intervals.set(id, fn)
+    return id
+  }
+  clearInterval(handle: unknown): void {
+    this.intervals.delete(handle as number)
+  }
+}
+
+interface Member {
+  store: PlaybackStore
+  player: FakePlayer
+  room: FakeRoom
+}
+
+function setup(skews: Record<string, number>) {
+  trueNow = 1_000_000
+  const hub = new Hub()
+  const timers = new ManualTimers()
+  const members: Record<string, Member> = {}
+  const add = (id: string, skew: number) => {
+    const room = hub.join(id)
+    const store = new PlaybackStore({ room, timers, now: () => trueNow + skew })
+    const player = new FakePlayer()
+    store.attachPlayer(player)
+    members[id] = { store, player, room }
+    return members[id]
+  }
+  for (const [id, skew] of Object.entries(skews)) add(id, skew)
+  const run = (ms: number) => {
+    for (let t = 0; t < ms; t += TICK_MS) {
+      trueNow += TICK_MS
+      for (const tick of [...timers.intervals.values()]) tick()
+    }
+  }
+  return { hub, timers, members, add, run }
+}
+
+const spread = (members: Member[]) => {
+  const times = members.map((m) => m.player.currentTime)
+  return (Math.max(...times) - Math.min(...times)) * 1000
+}
+
+describe('PlaybackStore', () => {
+  it('a play from one member plays every member on the same frame, clocks seconds apart', () => {
+    const { members, run } = setup({ a: 0, b: 1500, c: -900 })
+    const all = Object.values(members)
+    run(1_000) // clock bursts
+    expect(all.every((m) => m.store.ready)).toBe(true)
+    members.b!.store.play()
+    run(2_000)
+    for (const m of all) expect(m.player.paused).toBe(false)
+    expect(spread(all)).toBeLessThan(5)
+    expect(members.c!.store.timeline.playing).toBe(true)
+  })
+
+  it("the element's own pause and seek become room commands", () => {
+    const { members, run } = setup({ a: 0, b: 700 })
+    const all = Object.values(members)
+    run(1_000)
+    members.a!.store.play()
+    run(1_000)
+    members.b!.player.pause()
+    members.b!.player.user({ type: 'pause' })
+    run(500)
+    expect(all.every((m) => m.player.paused)).toBe(true)
+    members.b!.player.seek(42)
+    members.b!.player.user({ type: 'seek', position: 42 })
+    run(1_000)
+    for (const m of all) expect(m.player.currentTime).toBeCloseTo(42, 2)
+    expect(members.b!.store.counters.commands).toBe(2)
+  })
+
+  it('under the host lock, a guest cannot change the room and its forged commands are refused', () => {
+    const { hub, members, run } = setup({ a: 0, b: 300 })
+    run(1_000)
+    hub.locked = true
+    members.b!.store.play()
+    run(1_000)
+    expect(members.a!.player.paused).toBe(true)
+    // b plays its element: no command, and the controller puts it back.
+    members.b!.player.play()
+    members.b!.player.user({ type: 'play' })
+    run(500)
+    expect(members.b!.player.paused).toBe(true)
+    const forged = {
+      type: 'sync/command',
+      command: { kind: 'play', stamp: { wall: 2e6, counter: 0, peer: 'b' }, effectiveAt: 0 },
+    }
+    hub.deliver('b', forged, 'a')
+    run(500)
+    expect(members.a!.store.timeline.playing).toBe(false)
+  })
+
+  it('a late joiner adopts the room from the snapshot and lands in sync', () => {
+    const { members, add, run } = setup({ a: 0, b: -1500 })
+    run(1_000)
+    members.a!.store.play()
+    run(3_000)
+    const late = add('c', 900)
+    // The room hands the newcomer every member's snapshot.
+    for (const id of ['a', 'b']) {
+      const snapshot = members[id]!.room.features.get(PLAYBACK_FEATURE)!.snapshot!()
+      late.room.features.get(PLAYBACK_FEATURE)!.applySnapshot!(id, JSON.parse(JSON.stringify(snapshot)))
+    }
+    run(2_000)
+    expect(late.player.paused).toBe(false)
+    expect(spread(Object.values(members))).toBeLessThan(5)
+  })
+
+  it('a stalled member holds the room, which resumes together', () => {
+    const { members, run } = setup({ a: 0, b: 400, c: -300 })
+    const all = Object.values(members)
+    run(1_000)
+    members.a!.store.play()
+    run(3_000)
+    const stalled = members.c!.player
+    const snapshot = stalled.snapshot.bind(stalled)
+    stalled.snapshot = () => ({ ...snapshot(), readyState: 2, bufferedAhead: 0 })
+    run(1_500)
+    expect(members.a!.player.paused).toBe(true)
+    expect(members.a!.store.held).toBe(true)
+    expect(members.a!.store.waitingFor).toEqual(['C'])
+    stalled.snapshot = snapshot
+    run(2_000)
+    for (const m of all) expect(m.player.paused).toBe(false)
+    expect(spread(all)).toBeLessThan(5)
+  })
+
+  it('destroy stops the loop and leaves the room feature', () => {
+    const { timers, members } = setup({ a: 0 })
+    members.a!.store.destroy()
+    expect(timers.intervals.size).toBe(0)
+    expect(members.a!.room.features.size).toBe(0)
+  })
+})
