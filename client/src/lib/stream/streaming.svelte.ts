@@ -463,7 +463,6 @@ export class StreamingStore {
   }
 
   #onProgress(p: TorrentProgress): void {
-    console.log('DBG progress', p.status, p.numPeers, p.downloaded, performance.now().toFixed(0))
     if (!this.#have.has(p.infoHash)) return
     this.progress.set(p.infoHash, p)
     if (p.status === 'complete') this.#mark('complete', p.infoHash)
@@ -497,7 +496,6 @@ export class StreamingStore {
     if (this.#marked.has(name)) return
     this.#marked.add(name)
     performance.mark(name)
-    console.log('DBG mark', what, performance.now().toFixed(0))
   }
 
   #revokeSubtitles(): void {
