@@ -66,6 +66,7 @@ test.describe('streaming', () => {
       .poll(() => itemNumber(ana.page, 'uploaded'), { timeout: 30_000 })
       .toBeGreaterThanOrEqual(size)
 
+    await ana.page.getByTestId('seek-bar').fill('1') // sync: D joins the room's playhead, before the end
     const di = await person(chromiumBrowser, app.baseURL, 'Di')
     people.push(di)
     await join(di, link)
