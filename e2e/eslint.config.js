@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint'
 import globals from 'globals'
 
 export default tseslint.config(
-  { ignores: ['dist/**'] },
+  { ignores: ['dist/**', '.cache/**'] }, // .cache: generated test videos, spikes and bench builds (gitignored)
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
