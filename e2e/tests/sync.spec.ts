@@ -84,6 +84,17 @@ test.describe('playback sync', () => {
     await expectAll(pages, 'all paused at 1×', (r) => r.paused && r.rate === 1)
     await expectInSync(pages)
 
+    // The host locks playback: Bo's controls are disabled, and what Bo does on the element is undone.
+    await ana.page.getByTestId('lock-controls').check()
+    await expect(bo.page.getByTestId('play-toggle')).toBeDisabled()
+    await expect(bo.page.getByTestId('playback-locked')).toBeVisible()
+    await expect(ana.page.getByTestId('play-toggle')).toBeEnabled()
+    await bo.page.getByTestId('player').evaluate((v: HTMLVideoElement) => v.play())
+    await expectAll([bo.page], 'Bo put back on pause', (r) => r.paused)
+    await expectAll([ana.page, cy.page], 'the others stay paused', (r) => r.paused)
+    await ana.page.getByTestId('lock-controls').uncheck()
+    await expect(bo.page.getByTestId('play-toggle')).toBeEnabled()
+
     // The health panel lists every member, with a drift in ms for each.
     for (const page of pages) {
       const drifts = page.getByTestId('member-drift')
