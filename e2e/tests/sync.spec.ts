@@ -14,7 +14,7 @@ import {
 import { ensureTestVideo } from '../scripts/make-test-video.ts'
 
 // Three browsers, a torrent to stream between them, and several seconds of playback per step.
-test.setTimeout(120_000)
+test.setTimeout(150_000)
 
 /** The frame-accuracy target (docs/sync.md): the room's spread must come under it after every change. */
 const SYNC_MS = 25
@@ -179,6 +179,21 @@ test.describe('playback sync', () => {
       )
       .toBe(true)
     expect(othersPaused).toBe(false)
+    await expectInSync(pages)
+
+    // Bo is stuck for longer than the room waits (15 s): the room drops Bo from the wait, says so in the chat
+    // and plays on; when Bo's data comes back, Bo seeks back in.
+    await ana.page.getByTestId('seek-bar').fill('1')
+    await expectInSync(pages)
+    await simulateStall(bo.page, 20_000)
+    await expectAll([ana.page, cy.page], 'the others hold', (r) => r.paused)
+    const dropped = ana.page.getByTestId('chat-notice').filter({ hasText: 'Bo has been buffering' })
+    await expect(dropped).toHaveCount(1, { timeout: 25_000 })
+    await expectAll([ana.page, cy.page], 'the others play on', (r) => !r.paused)
+    await expectInSync([ana.page, cy.page])
+    await expect(ana.page.getByTestId('chat-notice').filter({ hasText: 'Bo caught up' })).toHaveCount(1, {
+      timeout: 15_000,
+    })
     await expectInSync(pages)
   })
 })

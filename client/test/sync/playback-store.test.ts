@@ -247,6 +247,26 @@ describe('PlaybackStore', () => {
     expect(spread(all)).toBeLessThan(5)
   })
 
+  it('a member stuck longer than the room waits is dropped with a notice, and the room plays on', () => {
+    const { members, run } = setup({ a: 0, b: 400, c: -300 })
+    run(1_000)
+    members.a!.store.play()
+    run(3_000)
+    const stalled = members.c!.player
+    const snapshot = stalled.snapshot.bind(stalled)
+    stalled.snapshot = () => ({ ...snapshot(), readyState: 2, bufferedAhead: 0 })
+    run(1_500)
+    expect(members.a!.player.paused).toBe(true)
+    run(15_000)
+    expect(members.a!.store.notices.join()).toContain('C has been buffering')
+    expect(members.a!.player.paused).toBe(false)
+    run(1_000)
+    expect(members.a!.store.notices.join()).not.toContain('caught up') // still stuck
+    stalled.snapshot = snapshot
+    run(2_000)
+    expect(members.a!.store.notices.at(-1)).toBe('C caught up')
+  })
+
   it('destroy stops the loop and leaves the room feature', () => {
     const { timers, members } = setup({ a: 0 })
     members.a!.store.destroy()

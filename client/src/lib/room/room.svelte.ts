@@ -260,6 +260,11 @@ export class Room {
     }
   }
 
+  /** A local notice in the chat (not history, not sent), for later layers: e.g. playback sync dropping a member. */
+  notice(text: string): void {
+    this.#notice(text)
+  }
+
   destroy(): void {
     for (const release of this.#release.splice(0)) release()
     for (const timer of this.#graceTimers.values()) this.#timers.clearTimeout(timer)

@@ -44,6 +44,7 @@ import {
   evaluateHold,
   INITIAL_HOLD_STATE,
   INITIAL_READINESS,
+  STALL_DROP_MS,
   updateReadiness,
   type HoldNotice,
   type HoldState,
@@ -98,6 +99,8 @@ export interface PlaybackRoom {
   readonly memberList: readonly { id: string; name: string }[]
   registerFeature(name: string, feature: RoomFeature): FeatureHandle
   canControlPlayback(peerId?: string): boolean
+  /** A local notice in the room's chat, when the room offers one. */
+  notice?(text: string): void
 }
 
 /** What the store needs of streaming: the `<video>`, its autoplay switch, and the selected item. */
@@ -218,6 +221,10 @@ export class PlaybackStore {
   #counters: PlaybackCounters = { seeks: 0, rateChanges: 0, plays: 0, pauses: 0, commands: 0 }
   #destroyed = false
   #userActions: UserAction[] = []
+  /** members dropped from the wait whose recovery we have not announced yet */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
+  readonly #droppedPeers = new Set<string>()
+  #waitingFor: readonly string[] = []
 
   constructor(options: PlaybackOptions) {
     this.#room = options.room
@@ -632,7 +639,19 @@ export class PlaybackStore {
     }
     const evaluation = evaluateHold(this.#reports, timeline, shared, this.#hold)
     this.#hold = evaluation.state
-    for (const notice of evaluation.notices) this.#notice(notice)
+    for (const notice of evaluation.notices) if (notice.type === 'dropped') this.#dropped(notice)
+    // Whoever drops a member first releases the room; everyone else then sees that member's stall as stale
+    // (it predates the release) and gets no `dropped` notice from the engine. Still stalled when it stops
+    // holding the room: it was dropped.
+    for (const peer of this.#waitingFor) {
+      const report = this.#reports.get(peer)
+      const stalledForMs = report?.stalled ? shared - report.since : 0
+      // (a member released for being ready, whose "ready" report we have not had yet, is not dropped)
+      if (stalledForMs >= STALL_DROP_MS - 1_000 && !evaluation.waitingFor.includes(peer))
+        this.#dropped({ type: 'dropped', peer, stalledForMs })
+    }
+    this.#waitingFor = evaluation.waitingFor
+    this.#announceRecoveries()
     this.held = segmentAt(timeline, shared).held
     this.waitingFor = evaluation.waitingFor.map((id) => this.#name(id))
     if (evaluation.decision !== 'none') this.#issue({ kind: evaluation.decision })
@@ -838,13 +857,31 @@ export class PlaybackStore {
     })
   }
 
-  #notice(notice: HoldNotice): void {
-    const name = this.#name(notice.peer)
-    const text =
-      notice.type === 'dropped'
-        ? `${name} has been buffering for ${Math.round(notice.stalledForMs / 1000)} s; the room plays on without them`
-        : `${name} caught up`
+  #dropped(notice: Extract<HoldNotice, { type: 'dropped' }>): void {
+    if (this.#droppedPeers.has(notice.peer)) return
+    this.#droppedPeers.add(notice.peer)
+    const seconds = Math.round(notice.stalledForMs / 1000)
+    this.#say(
+      `${this.#name(notice.peer)} has been buffering for ${seconds} s; the room plays on without them`,
+    )
+  }
+
+  /**
+   * The engine's `recovered` notice comes as soon as the room released without the member (its stall then
+   * predates the release and counts as stale), while it may still be stuck. Say it when its reports say so.
+   */
+  #announceRecoveries(): void {
+    for (const peer of this.#droppedPeers) {
+      const report = this.#reports.get(peer)
+      if (report?.stalled) continue
+      this.#droppedPeers.delete(peer)
+      if (report) this.#say(`${this.#name(peer)} caught up`)
+    }
+  }
+
+  #say(text: string): void {
     this.notices = [...this.notices, text].slice(-MAX_NOTICES)
+    this.#room.notice?.(text)
   }
 
   #name(peerId: string): string {
