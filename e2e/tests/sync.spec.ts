@@ -101,8 +101,10 @@ test.describe('playback sync', () => {
       await expect(drifts).toHaveCount(3)
       for (let i = 0; i < 3; i++) await expect(drifts.nth(i)).toHaveText(/^-?\d+ ms$/)
       // Paused on one frame: every member's own drift is within the target.
-      const reported = (await drifts.allInnerTexts()).map((text) => Math.abs(parseInt(text, 10)))
-      expect(Math.max(...reported)).toBeLessThanOrEqual(SYNC_MS)
+      // (reports are periodic: poll until the latest ones arrived)
+      await expect
+        .poll(async () => Math.max(...(await drifts.allInnerTexts()).map((t) => Math.abs(parseInt(t, 10)))))
+        .toBeLessThanOrEqual(SYNC_MS)
     }
   })
 
