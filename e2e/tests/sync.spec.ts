@@ -146,8 +146,9 @@ test.describe('playback sync', () => {
     await expectAll(pages, 'all playing', (r) => !r.paused)
     await expectInSync(pages)
 
-    // Bo's player starves for 3 s (the store's testing hook: the element stops as if no data came).
-    await simulateStall(bo.page, 3_000)
+    // Bo's player starves for 6 s (the store's testing hook: the element stops as if no data came), long
+    // enough that the hold can be observed on every page before Bo's data comes back.
+    await simulateStall(bo.page, 6_000)
     await expectAll([ana.page, cy.page], 'the others hold', (r) => r.paused)
     await expect(ana.page.getByTestId('sync-waiting')).toContainText('Bo')
     await expect(cy.page.getByTestId('member-health').filter({ hasText: 'Bo' })).toHaveAttribute(
