@@ -7,13 +7,24 @@ import { ensureTestVideo } from '../scripts/make-test-video.ts'
 // Four browsers, WebRTC negotiation per torrent link, and a 20 s video that must start playing.
 test.setTimeout(120_000)
 
-/** The player's position advances past `seconds`: the video really plays (not only loads). */
+/**
+ * The player really plays: it is playing past `seconds`, and its position then advances. (A joiner may
+ * first seek, paused, to the room's position: being past `seconds` alone is not playing.)
+ */
 async function expectPlaying(someone: Person, seconds = 1): Promise<void> {
   const player = someone.page.getByTestId('player')
+  const read = () => player.evaluate((v: HTMLVideoElement) => ({ time: v.currentTime, paused: v.paused }))
   await expect
-    .poll(() => player.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 20_000 })
-    .toBeGreaterThan(seconds)
-  expect(await player.evaluate((v: HTMLVideoElement) => v.paused)).toBe(false)
+    .poll(
+      async () => {
+        const { time, paused } = await read()
+        return !paused && time > seconds
+      },
+      { timeout: 20_000 },
+    )
+    .toBe(true)
+  const { time } = await read()
+  await expect.poll(async () => (await read()).time, { timeout: 10_000 }).toBeGreaterThan(time)
 }
 
 /** A number from the playlist item's data attributes (downloaded, uploaded, peers). */
