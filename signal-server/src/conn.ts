@@ -43,6 +43,10 @@ export class Conn implements Bucket {
   heldBytes = 0
   timer: NodeJS.Timeout | null = null
   partner: Conn | null = null
+  /** This side's reading is paused because its partner has too much unsent. */
+  backpressured = false
+  /** A frame to this side carries a flush callback that will resume its partner (see pipes.ts). */
+  marked = false
 
   constructor(ws: WebSocket, endpoint: Endpoint, address: string, rate: RateLimit) {
     this.ws = ws

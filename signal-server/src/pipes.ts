@@ -185,24 +185,34 @@ export class PipeService {
     }
     if (queue.length > 0) return this.#scheduleDrain(conn)
     conn.held = null
-    if (conn.open) conn.ws.resume()
+    if (conn.open && !conn.backpressured) conn.ws.resume()
   }
 
   /**
-   * Send `from` → `to`, as received, with backpressure: when `to` has more than the high-water mark
-   * unsent, stop reading from `from` until this frame is written out.
+   * Send `from` → `to`, as received, with backpressure and no bubble: past the high-water mark of
+   * unsent bytes to `to`, reading from `from` pauses; it resumes at half that, when a marked frame (the
+   * one that crossed the half mark) has been written out, so the pipe never runs dry while paused.
    */
   #forward(from: Conn, to: Conn, data: Buffer, isBinary: boolean): void {
     if (!to.open) return
     this.#bytesPiped += data.length
-    if (to.ws.bufferedAmount + data.length <= this.#highWaterMark) {
+    const unsent = to.ws.bufferedAmount + data.length
+    if (unsent <= this.#highWaterMark / 2 || to.marked) {
       to.ws.send(data, { binary: isBinary })
-      return
+    } else {
+      to.marked = true
+      to.ws.send(data, { binary: isBinary }, () => {
+        to.marked = false
+        const sender = to.partner
+        if (sender === null || !sender.backpressured) return
+        sender.backpressured = false
+        // A throttled side resumes when its queue drains, not here.
+        if (sender.open && sender.held === null) sender.ws.resume()
+      })
     }
-    from.ws.pause()
-    to.ws.send(data, { binary: isBinary }, () => {
-      // A throttled side resumes when its queue drains, not here.
-      if (from.open && from.held === null) from.ws.resume()
-    })
+    if (unsent > this.#highWaterMark && !from.backpressured) {
+      from.backpressured = true
+      from.ws.pause()
+    }
   }
 }

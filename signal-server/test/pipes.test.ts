@@ -205,3 +205,40 @@ describe('held-frame bounds', () => {
     expect(h.server.stats()).toMatchObject({ pipesWaiting: 0, pipesOpen: 1 })
   })
 })
+
+describe('backpressure', () => {
+  it('a receiver that stops reading stops the server reading from the sender; nothing is lost', async () => {
+    const h = await startServer({ pipeHighWaterMark: 256 * 1024 })
+    const [alice, bob] = await pipe(h)
+    bob.ws.pause() // bob reads nothing: his kernel buffers fill, then the server's queue to him
+    const frame = 64 * 1024
+    const count = 512 // 32 MiB: far more than loopback's kernel buffers hold
+    for (let i = 0; i < count; i++) {
+      const data = Buffer.alloc(frame, i % 256)
+      alice.ws.send(data, { binary: true })
+    }
+    // The server stops reading alice: her own queue settles well above zero and stays there. Without
+    // backpressure the server would read it all within moments (and hold it in memory for bob).
+    let last = -1
+    let steady = 0
+    await eventually(() => {
+      const now = alice.ws.bufferedAmount
+      steady = now === last ? steady + 1 : 0
+      last = now
+      expect(now).toBeGreaterThan(8 * 1024 * 1024)
+      expect(steady).toBeGreaterThanOrEqual(200) // unchanged for 200 polls (1 ms apart at least)
+    }, 10_000)
+
+    bob.ws.resume()
+    let bytes = 0
+    for (let i = 0; i < count; i++) {
+      const { data, isBinary } = await bob.next()
+      expect(isBinary).toBe(true)
+      expect(data.length).toBe(frame)
+      expect(data[0]).toBe(i % 256)
+      bytes += data.length
+    }
+    expect(bytes).toBe(frame * count)
+    await eventually(() => expect(alice.ws.bufferedAmount).toBe(0))
+  })
+})
