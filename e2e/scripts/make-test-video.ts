@@ -30,7 +30,10 @@ export const TEST_VIDEO_PARAMS = {
   videoBitrate: '400k',
   audioBitrate: '48k',
   toneHz: 440,
-  version: 1,
+  // Cues (the seek index) before the clusters, as a streamable file has them: a player can start from
+  // the first bytes instead of first fetching the index from the file's end.
+  cuesToFront: true,
+  version: 2,
 } as const
 
 function paramsHash(): string {
@@ -77,6 +80,7 @@ function ffmpegArgs(out: string): string[] {
     '-ac',
     '1',
     '-shortest',
+    ...(p.cuesToFront ? ['-cues_to_front', '1'] : []),
     '-f',
     'webm',
     out,
