@@ -14,7 +14,7 @@
  *
  * Knobs: BENCH_RUNS=5  BENCH_BIG_RUNS=3  BENCH_LOOPS=20  BENCH_WRITE=0 (print only)
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { execFile } from 'node:child_process'
 import { readFile, rename, stat } from 'node:fs/promises'
 import { promisify } from 'node:util'
@@ -23,6 +23,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from '@playwright/test'
 import { createSignalServer } from '../../signal-server/src/index.ts'
+import { BENCHMARKS_DOC, writeSection } from './doc-section.ts'
 import { launchChromium } from '../lib/browser.ts'
 import { createRoom, expectMembers, join as joinRoom, person, type Person } from '../lib/room.ts'
 import { CACHE_DIR, ensureTestVideo } from '../scripts/make-test-video.ts'
@@ -34,7 +35,6 @@ const WRITE = process.env.BENCH_WRITE !== '0'
 /** Its own build, so a concurrent `npm run build` (another bench, an e2e run) can't empty it mid-run. */
 const CLIENT_DIST = join(CACHE_DIR, 'stream-bench-dist')
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const DOC = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url))
 const TARGET_PLAYING_MS = 500
 const run = promisify(execFile)
 
@@ -299,21 +299,6 @@ function render(summaries: Summary[], chromium: string, seconds: number, load: r
   return `${lines.join('\n')}\n`
 }
 
-/** Replaces only the "## Streaming" section of docs/benchmarks.md (other benches own the others). */
-function writeSection(section: string): void {
-  const current = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n'
-  const lines = current.split('\n')
-  const start = lines.findIndex((line) => line.trim() === '## Streaming')
-  let next: string
-  if (start === -1) next = `${current.trimEnd()}\n\n${section.trimEnd()}\n`
-  else {
-    const after = lines.findIndex((line, i) => i > start && /^## /.test(line))
-    const rest = after === -1 ? '' : `\n${lines.slice(after).join('\n')}`
-    next = `${lines.slice(0, start).join('\n').trimEnd()}\n\n${section.trimEnd()}\n${rest}`
-  }
-  writeFileSync(DOC, next)
-}
-
 async function main(): Promise<void> {
   const started = performance.now()
   const loadStart = os.loadavg()[0] ?? 0
@@ -348,8 +333,8 @@ async function main(): Promise<void> {
     const section = render(summaries, browser.version(), (performance.now() - started) / 1000, load)
     log(`\n${section}`)
     if (WRITE) {
-      writeSection(section)
-      log(`written to ${DOC}`)
+      writeSection('Streaming', section)
+      log(`written to ${BENCHMARKS_DOC}`)
     }
   } finally {
     await browser.close()

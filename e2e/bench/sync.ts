@@ -14,12 +14,13 @@
  * Writes docs/benchmarks.md, section "## Playback sync" (only that one). Knobs: BENCH_STEADY_S=30,
  * BENCH_JOINS=3, BENCH_WRITE=0 (print only).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Page } from '@playwright/test'
 import { createSignalServer } from '../../signal-server/src/index.ts'
+import { writeSection } from './doc-section.ts'
 import { launchChromium } from '../lib/browser.ts'
 import { expectMembers, join as joinRoom, type Person } from '../lib/room.ts'
 import { counters, expectVideoReady, measureDrift, roomWatching, skewedPerson } from '../lib/sync.ts'
@@ -31,7 +32,6 @@ const WRITE = process.env.BENCH_WRITE !== '0'
 /** Print every convergence sample (page drifts against the first page, s = seeking, p = paused). */
 const TRACE = process.env.BENCH_TRACE === '1'
 const CLIENT_DIST = fileURLToPath(new URL('../../client/dist', import.meta.url))
-const DOC = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url))
 const SYNC_MS = 25
 /** Converged = the spread stays under SYNC_MS this long. */
 const HOLD_MS = 1_000
@@ -209,7 +209,7 @@ async function main(): Promise<void> {
     log(JSON.stringify(result, null, 2))
     const section = render(result, (performance.now() - started) / 1000, browser.version())
     log(section)
-    if (WRITE) writeSection(section)
+    if (WRITE) writeSection('Playback sync', section)
   } finally {
     await Promise.all(people.map((p) => p.close().catch(() => {})))
     await browser.close()
@@ -267,21 +267,6 @@ function render(r: Result, seconds: number, chromium: string): string {
     `Worst convergence ${Math.round(worstConvergence)} ms.`,
     '',
   ].join('\n')
-}
-
-/** Replaces only the "## Playback sync" section of docs/benchmarks.md (other benches own the others). */
-function writeSection(section: string): void {
-  const current = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n'
-  const lines = current.split('\n')
-  const start = lines.findIndex((line) => line.trim() === '## Playback sync')
-  let next: string
-  if (start === -1) next = `${current.trimEnd()}\n\n${section.trimEnd()}\n`
-  else {
-    const after = lines.findIndex((line, i) => i > start && /^## /.test(line))
-    const rest = after === -1 ? '' : `\n${lines.slice(after).join('\n')}`
-    next = `${lines.slice(0, start).join('\n').trimEnd()}\n\n${section.trimEnd()}\n${rest}`
-  }
-  writeFileSync(DOC, next)
 }
 
 main().catch((error: unknown) => {

@@ -10,9 +10,9 @@ import * as v from 'valibot'
 import { ORDER_KEY } from './order-key.ts'
 import type { PlaylistOp, PlaylistSnapshot } from './playlist.ts'
 import { MAX_MAGNET_LENGTH, parseText } from './source.ts'
+import { parseWith, type WireResult } from './wire.ts'
 
-export type WireResult<T> =
-  { ok: true; value: T } | { ok: false; error: { code: 'invalid'; message: string } }
+export type { WireResult }
 
 /** Lamport counters grow by one per edit; anything near 2^53 is an attack on the clock, not an edit. */
 const MAX_COUNTER = 2 ** 40
@@ -80,14 +80,6 @@ const Snapshot = v.object({
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
 const _opMatches: Same<v.InferOutput<typeof Op>, PlaylistOp> = true
 const _snapshotMatches: Same<v.InferOutput<typeof Snapshot>, PlaylistSnapshot> = true
-
-function parseWith<S extends v.GenericSchema>(schema: S, raw: unknown): WireResult<v.InferOutput<S>> {
-  const result = v.safeParse(schema, raw)
-  if (result.success) return { ok: true, value: result.output }
-  const issue = result.issues[0]
-  const where = issue.path?.map((p) => String(p.key)).join('.') ?? ''
-  return { ok: false, error: { code: 'invalid', message: `${where ? `${where}: ` : ''}${issue.message}` } }
-}
 
 export function parsePlaylistOp(raw: unknown): WireResult<PlaylistOp> {
   return parseWith(Op, raw)

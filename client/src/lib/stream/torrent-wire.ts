@@ -8,7 +8,7 @@
  *   to one member:                 {"t": "signal", "infoHash", "link", "signal": <simple-peer signal>}
  */
 import * as v from 'valibot'
-import type { WireResult } from './playlist-wire.ts'
+import { parseWith, type WireResult } from './wire.ts'
 
 /** Far more torrents than a playlist holds; bounds what one message can make us track. */
 export const MAX_HAVE = 256
@@ -34,14 +34,6 @@ const TorrentMessageSchema = v.variant('t', [
 
 export type TorrentSnapshot = v.InferOutput<typeof TorrentSnapshotSchema>
 export type TorrentMessage = v.InferOutput<typeof TorrentMessageSchema>
-
-function parseWith<S extends v.GenericSchema>(schema: S, raw: unknown): WireResult<v.InferOutput<S>> {
-  const result = v.safeParse(schema, raw)
-  if (result.success) return { ok: true, value: result.output }
-  const issue = result.issues[0]
-  const where = issue.path?.map((p) => String(p.key)).join('.') ?? ''
-  return { ok: false, error: { code: 'invalid', message: `${where ? `${where}: ` : ''}${issue.message}` } }
-}
 
 export function parseTorrentMessage(raw: unknown): WireResult<TorrentMessage> {
   return parseWith(TorrentMessageSchema, raw)
