@@ -48,6 +48,22 @@ export async function createRoom(host: Person): Promise<string> {
   return link as string
 }
 
+/**
+ * The first person creates a room, everyone joins by its link under their names, and every one of them
+ * sees all the others. Returns the link.
+ */
+export async function gather(people: Person[]): Promise<string> {
+  const [first] = people
+  if (!first) throw new Error('gather needs at least one person')
+  const link = await createRoom(first)
+  for (const someone of people) await join(someone, link)
+  await expectMembers(
+    people,
+    people.map((someone) => someone.name),
+  )
+  return link
+}
+
 /** Open the room link and join under the person's name. */
 export async function join(someone: Person, link: string): Promise<void> {
   await someone.page.goto(link)

@@ -3,6 +3,7 @@ import {
   createRoom,
   expectMembers,
   expectMessage,
+  gather,
   join,
   person,
   say,
@@ -26,11 +27,7 @@ test.describe('rooms', () => {
     const cy = await person(chromiumBrowser, app.baseURL, 'Cy')
     people = [ana, bo, cy]
 
-    const link = await createRoom(ana)
-    await join(ana, link)
-    await join(bo, link)
-    await join(cy, link)
-    await expectMembers(people, ['Ana', 'Bo', 'Cy'])
+    await gather(people)
     for (const someone of people) {
       await expect.poll(() => transports(someone)).toEqual(['webrtc', 'webrtc'])
       await expect(someone.page.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected')
@@ -84,11 +81,7 @@ test.describe('rooms', () => {
     const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
     const cy = await person(chromiumBrowser, app.baseURL, 'Cy', { noWebRTC: true })
     people = [ana, bo, cy]
-    const link = await createRoom(ana)
-    await join(ana, link)
-    await join(bo, link)
-    await join(cy, link)
-    await expectMembers(people, ['Ana', 'Bo', 'Cy'])
+    await gather(people)
     await expect.poll(() => transports(cy)).toEqual(['relay', 'relay'])
     await expect.poll(async () => (await transports(ana)).sort()).toEqual(['relay', 'webrtc'])
 
@@ -107,9 +100,7 @@ test.describe('rooms', () => {
     const cy = await person(chromiumBrowser, app.baseURL, 'Cy')
     const di = await person(chromiumBrowser, app.baseURL, 'Di')
     people = [ana, bo, cy, di]
-    const link = await createRoom(ana)
-    for (const someone of people) await join(someone, link)
-    await expectMembers(people, ['Ana', 'Bo', 'Cy', 'Di'])
+    await gather(people)
 
     await ana.page.getByTestId('member').filter({ hasText: 'Di' }).getByTestId('member-remove').click()
     await expect(di.page.getByTestId('room-ended')).toBeVisible()
@@ -137,9 +128,7 @@ test.describe('rooms', () => {
     const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
     const cy = await person(chromiumBrowser, app.baseURL, 'Cy')
     people = [ana, bo, cy]
-    const link = await createRoom(ana)
-    for (const someone of people) await join(someone, link)
-    await expectMembers(people, ['Ana', 'Bo', 'Cy'])
+    const link = await gather(people)
     for (const someone of people) await expect.poll(() => transports(someone)).toEqual(['webrtc', 'webrtc'])
 
     await app.server.close()

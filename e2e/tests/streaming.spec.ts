@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises'
 import type { Page } from '@playwright/test'
 import { test, expect } from '../lib/fixtures.ts'
-import { createRoom, expectMembers, join, person, type Person } from '../lib/room.ts'
+import { createRoom, expectMembers, gather, join, person, type Person } from '../lib/room.ts'
 import { ensureTestVideo } from '../scripts/make-test-video.ts'
 
 // Four browsers, WebRTC negotiation per torrent link, and a 20 s video that must start playing.
@@ -53,9 +53,7 @@ test.describe('streaming', () => {
     const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
     const cy = await person(chromiumBrowser, app.baseURL, 'Cy')
     people = [ana, bo, cy]
-    const link = await createRoom(ana)
-    for (const someone of people) await join(someone, link)
-    await expectMembers(people, ['Ana', 'Bo', 'Cy'])
+    const link = await gather(people)
 
     await ana.page.getByTestId('file-input').setInputFiles(videoPath)
     for (const someone of people) {
