@@ -1,4 +1,4 @@
-import type { Page } from '@playwright/test'
+import type { Browser, Page } from '@playwright/test'
 import { test, expect } from '../lib/fixtures.ts'
 import { join, expectMembers, type Person } from '../lib/room.ts'
 import {
@@ -33,6 +33,24 @@ async function expectInSync(pages: Page[], timeout = 10_000): Promise<void> {
   await expect.poll(() => spreadMs(pages), { timeout }).toBeLessThanOrEqual(SYNC_MS)
 }
 
+/**
+ * Ana, Bo and Cy, with app clocks 2.4 s apart (−1500 / 0 / +900 ms), in one room watching the test video
+ * that Ana dropped: it starts playing for everyone, on the same frame.
+ */
+async function threeWatching(browser: Browser, baseURL: string): Promise<Person[]> {
+  const video = await ensureTestVideo()
+  const people = [
+    await skewedPerson(browser, baseURL, 'Ana', -1500),
+    await skewedPerson(browser, baseURL, 'Bo', 0),
+    await skewedPerson(browser, baseURL, 'Cy', 900),
+  ]
+  const pages = people.map((p) => p.page)
+  await roomWatching(people, video)
+  await expectAll(pages, 'all playing', (r) => !r.paused)
+  await expectInSync(pages)
+  return people
+}
+
 test.describe('playback sync', () => {
   let people: Person[] = []
   test.afterEach(async () => {
@@ -41,17 +59,9 @@ test.describe('playback sync', () => {
   })
 
   test('play, pause, seek and speed from any page reach every page', async ({ app, chromiumBrowser }) => {
-    const video = await ensureTestVideo()
-    const ana = await skewedPerson(chromiumBrowser, app.baseURL, 'Ana', -1500)
-    const bo = await skewedPerson(chromiumBrowser, app.baseURL, 'Bo', 0)
-    const cy = await skewedPerson(chromiumBrowser, app.baseURL, 'Cy', 900)
-    people = [ana, bo, cy]
+    people = await threeWatching(chromiumBrowser, app.baseURL)
+    const [ana, bo, cy] = people as [Person, Person, Person]
     const pages = people.map((p) => p.page)
-    await roomWatching(people, video)
-
-    // Ana added the video, so it starts playing for everyone, on the same frame despite clocks 2.4 s apart.
-    await expectAll(pages, 'all playing', (r) => !r.paused)
-    await expectInSync(pages)
 
     // Bo pauses with the play toggle: everyone stops on one frame.
     await bo.page.getByTestId('play-toggle').click()
@@ -136,15 +146,9 @@ test.describe('playback sync', () => {
     app,
     chromiumBrowser,
   }) => {
-    const video = await ensureTestVideo()
-    const ana = await skewedPerson(chromiumBrowser, app.baseURL, 'Ana', -1500)
-    const bo = await skewedPerson(chromiumBrowser, app.baseURL, 'Bo', 0)
-    const cy = await skewedPerson(chromiumBrowser, app.baseURL, 'Cy', 900)
-    people = [ana, bo, cy]
+    people = await threeWatching(chromiumBrowser, app.baseURL)
+    const [ana, bo, cy] = people as [Person, Person, Person]
     const pages = people.map((p) => p.page)
-    await roomWatching(people, video)
-    await expectAll(pages, 'all playing', (r) => !r.paused)
-    await expectInSync(pages)
 
     // Bo's player starves for 6 s (the store's testing hook: the element stops as if no data came), long
     // enough that the hold can be observed on every page before Bo's data comes back.
