@@ -3,7 +3,7 @@ import {
   RETRY_MIN_MS,
   TorrentLinks,
   wantedLinks,
-  type LinkSignal,
+  type LinkMessage,
   type TorrentPeer,
 } from '../../src/lib/stream/torrent-links.ts'
 import { parseTorrentMessage, parseTorrentSnapshot } from '../../src/lib/stream/torrent-wire.ts'
@@ -88,7 +88,7 @@ interface Side {
   timers: ManualTimers
 }
 
-/** Two or more members whose torrent signals are delivered to each other asynchronously. */
+/** Two or more members whose torrent messages are delivered to each other asynchronously, in order. */
 function members(...ids: string[]): Map<string, Side> {
   const sides = new Map<string, Side>()
   for (const id of ids) {
@@ -103,12 +103,14 @@ function members(...ids: string[]): Map<string, Side> {
         peers.push(peer)
         return peer
       },
-      sendSignal: (to: string, signal: LinkSignal) => {
+      send: (to: string, message: LinkMessage) => {
         // Through JSON and the wire parser, as over the room's data channel.
-        const body: unknown = JSON.parse(JSON.stringify({ t: 'signal', ...signal }))
+        const body: unknown = JSON.parse(JSON.stringify(message))
         queueMicrotask(() => {
           const parsed = parseTorrentMessage(body)
-          if (parsed.ok && parsed.value.t === 'signal') sides.get(to)?.links.onSignal(id, parsed.value)
+          if (!parsed.ok) throw new Error(parsed.error.message)
+          const m = parsed.value
+          if (m.t === 'signal' || m.t === 'assign') sides.get(to)?.links.receive(id, m)
         })
       },
       attach: (infoHash, peer) => attached.push([infoHash, peer]),
@@ -118,18 +120,25 @@ function members(...ids: string[]): Map<string, Side> {
   return sides
 }
 
-function announce(sides: Map<string, Side>, have: Record<string, string[]>): void {
+/**
+ * Members announce what they have to the members in the room (all, unless `present` says who has joined).
+ * As in a room, a member learns of another (its hello) before any message from it.
+ */
+function announce(sides: Map<string, Side>, have: Record<string, string[]>, present?: string[]): void {
+  const here = [...sides.values()].filter((side) => !present || present.includes(side.id))
   for (const [id, hashes] of Object.entries(have)) {
     sides.get(id)!.links.setLocal(hashes)
-    for (const other of sides.values()) if (other.id !== id) other.links.setRemote(id, hashes)
+    for (const other of here) if (other.id !== id) other.links.setRemote(id, hashes)
   }
 }
+
+const live = (side: Side) => side.peers.filter((p) => !p.destroyed)
 
 describe('TorrentLinks', () => {
   it('connects every pair of members for each torrent both have, and hands each end to the torrent', async () => {
     const sides = members('a', 'b', 'c')
     announce(sides, { a: [H1], b: [H1, H2], c: [H2] })
-    await settle()
+    await settle(200)
     const a = sides.get('a')!
     const b = sides.get('b')!
     const c = sides.get('c')!
@@ -142,86 +151,145 @@ describe('TorrentLinks', () => {
         side.links.links().map((key) => key.split(' ')[1]),
       )
     }
-    // Exactly one offer per link: the lower id made it.
-    expect(a.peers.map((p) => p.initiator)).toEqual([true])
-    expect(c.peers.map((p) => p.initiator)).toEqual([false])
+    // The lower id of each pair makes every offer; c only ever answers.
+    expect(c.peers.every((p) => !p.initiator)).toBe(true)
+  })
+
+  it('keeps one warm spare per member, so a torrent link costs no new connection', async () => {
+    const sides = members('a', 'b')
+    announce(sides, { a: [], b: [] })
+    await settle(200)
+    const a = sides.get('a')!
+    const b = sides.get('b')!
+    expect(a.links.spares()).toEqual(['b']) // the initiator holds it…
+    expect(b.links.spares()).toEqual(['a']) // …and so does the other end
+    expect(a.peers).toHaveLength(1)
+    const [spareA] = a.peers
+    const [spareB] = b.peers
+    expect(spareA!.connected && spareB!.connected).toBe(true)
+    expect(a.attached).toEqual([])
+
+    announce(sides, { a: [H1], b: [H1] })
+    await settle(200)
+    // The already-connected spare became the H1 link on both ends…
+    expect(a.attached).toEqual([[H1, spareA]])
+    expect(b.attached).toEqual([[H1, spareB]])
+    expect(a.links.links()).toEqual([`b ${H1}`])
+    expect(b.links.links()).toEqual([`a ${H1}`])
+    // …and a new spare is warming up for the next torrent.
+    expect(a.links.spares()).toEqual(['b'])
+    expect(a.peers).toHaveLength(2)
+    expect(live(a).every((p) => p.connected)).toBe(true)
   })
 
   it('a late joiner connects to everyone who has the torrent', async () => {
     const sides = members('b', 'c', 'a')
-    announce(sides, { b: [H1], c: [H1] })
-    await settle()
+    announce(sides, { b: [H1], c: [H1] }, ['b', 'c'])
+    await settle(200)
+    announce(sides, { a: [], b: [H1], c: [H1] }) // the hellos when a joins
     announce(sides, { a: [H1] })
-    await settle()
-    expect(sides.get('a')!.links.links()).toEqual([`b ${H1}`, `c ${H1}`])
-    expect(sides.get('a')!.peers.every((p) => p.connected)).toBe(true)
+    await settle(200)
+    const a = sides.get('a')!
+    expect(a.links.links()).toEqual([`b ${H1}`, `c ${H1}`])
+    expect(a.attached.map(([hash]) => hash)).toEqual([H1, H1])
+    expect(live(a).every((p) => p.connected)).toBe(true)
   })
 
   it('closes the links of a member that leaves, and of a torrent that is removed', async () => {
     const sides = members('a', 'b', 'c')
     announce(sides, { a: [H1, H2], b: [H1, H2], c: [H1] })
-    await settle()
+    await settle(200)
     const a = sides.get('a')!
     expect(a.links.links()).toHaveLength(3)
     a.links.removeMember('c')
     expect(a.links.links()).toEqual([`b ${H1}`, `b ${H2}`])
+    expect(a.links.spares()).toEqual(['b'])
     a.links.setLocal([H2])
-    await settle()
+    await settle(200)
     expect(a.links.links()).toEqual([`b ${H2}`])
-    expect(a.peers.filter((p) => !p.destroyed)).toHaveLength(1)
+    expect(live(a)).toHaveLength(2) // the H2 link and the spare to b
     // The other ends see their connection close; the answering side does not call back.
     expect(sides.get('c')!.links.links()).toEqual([`b ${H1}`])
   })
 
-  it('drops signals for links it does not want', async () => {
-    const sides = members('a', 'b')
+  it('drops messages for links it does not want, and about links of other members', async () => {
+    const sides = members('a', 'b', 'c')
     const b = sides.get('b')!
     b.links.setLocal([H1])
-    b.links.onSignal('a', { infoHash: H1, link: 'x', signal: { type: 'offer' } }) // a never said it has H1
+    b.links.receive('a', { t: 'signal', infoHash: H1, link: 'x', signal: { type: 'offer' } }) // a isn't known
     b.links.setRemote('a', [H2])
-    b.links.onSignal('a', { infoHash: H1, link: 'x', signal: { type: 'offer' } })
-    await settle()
+    b.links.receive('a', { t: 'signal', infoHash: H1, link: 'x', signal: { type: 'offer' } }) // a lacks H1
+    b.links.receive('a', { t: 'assign', infoHash: H1, link: 'nothing' })
+    await settle(200)
     expect(b.peers).toHaveLength(0)
+    // c may not steer a's spare
+    b.links.receive('a', { t: 'signal', link: 's', signal: { type: 'offer', from: 'nobody' } })
+    const [spareFromA] = b.peers
+    expect(b.links.spares()).toEqual(['a'])
+    b.links.setRemote('c', [H1])
+    b.links.receive('c', { t: 'assign', infoHash: H1, link: 's' })
+    await settle(200)
+    expect(b.attached.map(([, peer]) => peer)).not.toContain(spareFromA)
+    expect(b.links.spares()).toContain('a')
+  })
+
+  it('an assignment to a torrent the other end lacks closes the spare; the initiator retries', async () => {
+    const sides = members('a', 'b')
+    announce(sides, { a: [], b: [] })
+    await settle(200)
+    const a = sides.get('a')!
+    const b = sides.get('b')!
+    // a believes b has H1, b doesn't (yet): b refuses the assignment by closing the connection.
+    a.links.setLocal([H1])
+    a.links.setRemote('b', [H1])
+    await settle(200)
+    expect(b.attached).toEqual([])
+    expect(a.links.links()).toEqual([])
+    expect(a.timers.pending.size).toBe(1) // the H1 link backs off
+    announce(sides, { a: [H1], b: [H1] })
+    a.timers.advance(RETRY_MIN_MS)
+    await settle(200)
+    expect(a.links.links()).toEqual([`b ${H1}`])
+    expect(b.links.links()).toEqual([`a ${H1}`])
   })
 
   it('the initiator retries a link that failed, after a back-off, and the other end replaces its side', async () => {
     const sides = members('a', 'b')
     announce(sides, { a: [H1], b: [H1] })
-    await settle()
+    await settle(200)
     const a = sides.get('a')!
     const b = sides.get('b')!
-    const [first] = b.peers
-    first!.destroy() // b's end dies (a network failure): both ends close
-    await settle()
+    const link = b.attached[0]![1] as FakePeer
+    link.destroy() // b's end dies (a network failure): both ends close
+    await settle(200)
     expect(a.links.links()).toEqual([])
+    const made = a.peers.length
     a.timers.advance(RETRY_MIN_MS - 1)
-    expect(a.peers).toHaveLength(1)
+    expect(a.peers).toHaveLength(made)
     a.timers.advance(1)
-    await settle()
-    expect(a.peers).toHaveLength(2)
+    await settle(200)
     expect(a.links.links()).toEqual([`b ${H1}`])
     expect(b.links.links()).toEqual([`a ${H1}`])
-    expect(b.peers).toHaveLength(2)
-    expect(b.peers[1]!.connected).toBe(true)
+    expect(b.attached).toHaveLength(2)
+    expect((b.attached[1]![1] as FakePeer).connected).toBe(true)
   })
 
   it('destroy() closes every connection and cancels retries', async () => {
     const sides = members('a', 'b', 'c')
     announce(sides, { a: [H1], b: [H1], c: [H1] })
-    await settle()
+    await settle(200)
     const a = sides.get('a')!
-    sides
-      .get('b')!
-      .peers.find((p) => !p.initiator)!
-      .destroy() // b's end of the a–b link fails: a (the initiator) schedules a retry
-    await settle()
+    const ab = sides.get('b')!.attached.find(([, peer]) => !(peer as FakePeer).initiator)![1] as FakePeer
+    ab.destroy() // b's end of the a–b link fails: a (the initiator) schedules a retry
+    await settle(200)
     expect(a.timers.pending.size).toBe(1)
     a.links.destroy()
     expect(a.timers.pending.size).toBe(0)
     expect(a.peers.every((p) => p.destroyed)).toBe(true)
     expect(a.links.links()).toEqual([])
+    expect(a.links.spares()).toEqual([])
     a.links.setLocal([H1])
-    expect(a.peers.filter((p) => !p.destroyed)).toHaveLength(0)
+    expect(live(a)).toHaveLength(0)
   })
 })
 
@@ -236,6 +304,12 @@ describe('torrent feature wire', () => {
     )
     expect(parseTorrentMessage({ t: 'signal', infoHash: H1, link: 'l', signal: 'offer' }).ok).toBe(false)
     expect(parseTorrentMessage({ t: 'signal', infoHash: H1, link: '', signal: { type: 'x' } }).ok).toBe(false)
+    expect(parseTorrentMessage({ t: 'signal', link: 'l', signal: { type: 'offer' } }).ok).toBe(true) // a spare
+    expect(parseTorrentMessage({ t: 'assign', link: 'l', infoHash: H1 }).ok).toBe(true)
+    expect(parseTorrentMessage({ t: 'assign', link: 'l' }).ok).toBe(false)
+    expect(parseTorrentMessage({ t: 'meta', infoHash: H1, torrent: 'ZDQ6aW5mb2Vl' }).ok).toBe(true)
+    expect(parseTorrentMessage({ t: 'meta', infoHash: H1, torrent: 'x'.repeat(800_000) }).ok).toBe(false)
+    expect(parseTorrentSnapshot({ have: [], meta: { infoHash: H1, torrent: 'ZA==' } }).ok).toBe(true)
     expect(parseTorrentMessage({ t: 'other' }).ok).toBe(false)
   })
 })

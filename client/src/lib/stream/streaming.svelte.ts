@@ -30,7 +30,8 @@ import { parseDroppedFiles, parseText } from './source.ts'
 import { decodeSubtitleBytes, findSubtitles, toWebVtt } from './subtitles.ts'
 import type { TorrentClient } from './torrent-client.ts'
 import { TorrentLinks, type TorrentPeer } from './torrent-links.ts'
-import { parseTorrentMessage, parseTorrentSnapshot } from './torrent-wire.ts'
+import { decodeMeta, encodeMeta, MetaCache } from './torrent-meta.ts'
+import { parseTorrentMessage, parseTorrentSnapshot, type TorrentSnapshot } from './torrent-wire.ts'
 import type { FeatureHandle } from '../room/room.svelte.ts'
 
 export const TORRENT_FEATURE = 'torrent'
@@ -40,7 +41,16 @@ const MAX_SUBTITLES = 8
 /** What the store uses of TorrentClient (tests may hand in a fake). */
 export type StreamClient = Pick<
   TorrentClient,
-  'on' | 'add' | 'seed' | 'addPeer' | 'prepare' | 'streamTo' | 'readFile' | 'remove' | 'destroy'
+  | 'on'
+  | 'add'
+  | 'seed'
+  | 'addPeer'
+  | 'prepare'
+  | 'streamTo'
+  | 'readFile'
+  | 'remove'
+  | 'destroy'
+  | 'torrentFile'
 >
 
 export interface StreamingOptions {
@@ -102,6 +112,7 @@ export class StreamingStore {
   preparing = $state<string | null>(null)
 
   readonly #client: StreamClient
+  readonly #selfId: string
   readonly #links: TorrentLinks
   readonly #feature: FeatureHandle
   readonly #stopEffects: () => void
@@ -110,8 +121,10 @@ export class StreamingStore {
   /* eslint-disable svelte/prefer-svelte-reactivity */
   /** Torrents in the client that are in the playlist: what this tab announces it has. */
   readonly #have = new Set<string>()
-  /** `.torrent` bytes of dropped files, so the client needs no metadata from peers. */
-  readonly #torrentBytes = new Map<string, Uint8Array>()
+  /* eslint-enable svelte/prefer-svelte-reactivity */
+  /** `.torrent` bytes this tab made, opened or was sent (verified), so the client needs no ut_metadata. */
+  readonly #metas = new MetaCache()
+  /* eslint-disable svelte/prefer-svelte-reactivity */
   readonly #marked = new Set<string>()
   /* eslint-enable svelte/prefer-svelte-reactivity */
   #announced = ''
@@ -124,19 +137,23 @@ export class StreamingStore {
 
   constructor({ room, client, createPeer }: StreamingOptions) {
     this.#client = client
+    this.#selfId = room.selfId
     this.playlist = new PlaylistStore(room)
     this.#links = new TorrentLinks({
       selfId: room.selfId,
       createPeer,
-      sendSignal: (peerId, signal) => this.#feature.send({ t: 'signal', ...signal }, peerId),
+      send: (peerId, message) => this.#feature.send(message, peerId),
       attach: (infoHash, peer) => client.addPeer(infoHash, peer),
     })
     this.#feature = room.registerFeature(TORRENT_FEATURE, {
-      snapshot: () => ({ have: [...this.#have] }),
+      snapshot: () => this.#snapshot(),
       applySnapshot: (from, raw) => {
         const parsed = parseTorrentSnapshot(raw)
-        if (parsed.ok) this.#links.setRemote(from, parsed.value.have)
-        else console.warn(`torrent: ignored a snapshot from ${from}: ${parsed.error.message}`)
+        if (!parsed.ok)
+          return console.warn(`torrent: ignored a snapshot from ${from}: ${parsed.error.message}`)
+        const { have, meta } = parsed.value
+        if (meta) this.#offerMeta(meta.infoHash, meta.torrent)
+        this.#links.setRemote(from, have)
       },
       onMessage: (from, raw) => this.#onMessage(from, raw),
       onMemberLeft: (peerId) => this.#links.removeMember(peerId),
@@ -196,7 +213,7 @@ export class StreamingStore {
     const { source } = parsed
     this.notice = null
     if (source.kind !== 'local-files') {
-      if (source.kind === 'torrent-file') this.#torrentBytes.set(source.infoHash, source.bytes)
+      if (source.kind === 'torrent-file') this.#shareMeta(source.infoHash, source.bytes)
       this.playlist.add({ torrentId: source.magnet, infoHash: source.infoHash, title: source.name ?? '' })
       return
     }
@@ -208,6 +225,8 @@ export class StreamingStore {
       // WebTorrent's magnet carries its own parameter order; the room shares the canonical form.
       const canonical = parseText(info.magnet)
       const magnet = canonical.ok ? canonical.source.magnet : info.magnet
+      const bytes = this.#client.torrentFile(info.infoHash)
+      if (bytes) this.#shareMeta(info.infoHash, bytes)
       this.playlist.add({ torrentId: magnet, infoHash: info.infoHash, title: info.name })
       this.#setHave(info.infoHash, true)
     } catch (err) {
@@ -317,10 +336,38 @@ export class StreamingStore {
       case 'have':
         return this.#links.setRemote(from, message.have)
       case 'signal':
-        return this.#links.onSignal(from, message)
+      case 'assign':
+        return this.#links.receive(from, message)
+      case 'meta':
+        return this.#offerMeta(message.infoHash, message.torrent)
       default:
         message satisfies never
     }
+  }
+
+  /**
+   * A member's `.torrent` bytes, checked before use. Messages on a channel arrive in order, so the item's
+   * `meta` (sent first) is being checked when the item itself shows up; #load waits for that check.
+   */
+  #offerMeta(infoHash: string, base64: string): void {
+    if (this.#have.has(infoHash) || this.#metas.has(infoHash)) return
+    const bytes = decodeMeta(base64)
+    if (bytes) this.#metas.offer(infoHash, bytes)
+  }
+
+  /** Our own metadata for an item we are about to add: everyone gets it before the item. */
+  #shareMeta(infoHash: string, bytes: Uint8Array): void {
+    this.#metas.set(infoHash, bytes)
+    if (this.#metas.has(infoHash)) this.#feature.send({ t: 'meta', infoHash, torrent: encodeMeta(bytes) })
+  }
+
+  /** A newcomer gets the selected item's metadata from the member who added it (one copy, not one each). */
+  #snapshot(): TorrentSnapshot {
+    const have = [...this.#have]
+    const selected = this.playlist.selected
+    if (!selected || selected.addedBy !== this.#selfId) return { have }
+    const bytes = this.#client.torrentFile(selected.infoHash)
+    return bytes ? { have, meta: { infoHash: selected.infoHash, torrent: encodeMeta(bytes) } } : { have }
   }
 
   #setHave(infoHash: string, has: boolean): void {
@@ -372,13 +419,14 @@ export class StreamingStore {
     }
     try {
       const first = !this.#have.has(item.infoHash)
-      const bytes = this.#torrentBytes.get(item.infoHash)
+      if (first) this.#mark('add', item.infoHash)
+      const bytes = first ? await this.#metas.get(item.infoHash) : null
+      if (!current()) return
       const ready = this.#client.add({
         infoHash: item.infoHash,
         magnet: item.torrentId,
         ...(bytes ? { bytes } : {}),
       })
-      if (first) this.#mark('add', item.infoHash)
       this.#setHave(item.infoHash, true)
       if (!video) return
       const info = await ready
@@ -457,7 +505,7 @@ export class StreamingStore {
       if (listed.has(infoHash)) continue
       this.#setHave(infoHash, false)
       this.progress.delete(infoHash)
-      this.#torrentBytes.delete(infoHash)
+      this.#metas.delete(infoHash)
       void this.#client.remove(infoHash)
     }
   }

@@ -146,6 +146,12 @@ export class TorrentClient {
     return torrent?.ready ? infoOf(torrent) : null
   }
 
+  /** The `.torrent` file of a torrent whose metadata is in (to share with the room), else null. */
+  torrentFile(infoHash: string): Uint8Array | null {
+    const torrent = this.#tracked.get(infoHash)?.torrent
+    return torrent?.ready && torrent.torrentFile ? new Uint8Array(torrent.torrentFile) : null
+  }
+
   progress(infoHash: string): TorrentProgress | null {
     const tracked = this.#tracked.get(infoHash)
     return tracked ? this.#progressOf(infoHash, tracked) : null

@@ -4,6 +4,13 @@
  * with `TorrentClient.addPeer`. The lower peer id initiates (no glare); signals travel over the room's
  * `torrent` feature, addressed to the one member. So a late joiner streams from everyone already watching.
  *
+ * WARM SPARES. Setting up a WebRTC connection (ICE, DTLS, SCTP) took 200–600 ms on this machine while the
+ * page was also loading a video: most of the time to first frame. So the initiator of each pair keeps one
+ * spare connection to the member, made as soon as the member is known and tied to no torrent. When a link is
+ * wanted, the initiator takes the spare, tells the other end `assign {link, infoHash}` (same ordered channel
+ * as the signals, so it always follows them), hands it to the torrent, and makes a new spare. A link then
+ * costs one room message instead of a connection set-up. Cost: one idle connection per member pair.
+ *
  * `wantedLinks` is the rule, pure and table-tested; `TorrentLinks` keeps the live connections equal to it.
  */
 import { isInitiator } from '../mesh/peer.ts'
@@ -46,30 +53,32 @@ export interface TorrentPeer {
   on(event: 'error', listener: (error: Error) => void): void
 }
 
-/** A signal for one link. `link` names the initiator's connection, so a restarted link replaces the old. */
-export interface LinkSignal {
-  infoHash: string
-  link: string
-  signal: unknown
-}
+/**
+ * What the two ends of links say to each other. `link` names the initiator's connection, so a restarted link
+ * replaces the old; a signal without `infoHash` belongs to a spare (or to the link it was since assigned to).
+ */
+export type LinkMessage =
+  | { t: 'signal'; link: string; infoHash?: string | undefined; signal: unknown }
+  | { t: 'assign'; link: string; infoHash: string }
 
 export interface TorrentLinksOptions {
   selfId: string
   createPeer: (initiator: boolean) => TorrentPeer
-  /** Deliver a signal to one member (the room's `torrent` feature). */
-  sendSignal: (peerId: string, signal: LinkSignal) => void
-  /** Hand a new connection to the torrent (`TorrentClient.addPeer`). */
+  /** Deliver a message to one member (the room's `torrent` feature). */
+  send: (peerId: string, message: LinkMessage) => void
+  /** Hand a connection to the torrent (`TorrentClient.addPeer`). */
   attach: (infoHash: string, peer: TorrentPeer) => void
   timers?: Timers
 }
 
-/** A failed or closed link is retried by its initiator after this long, doubling up to the maximum. */
+/** A failed or closed link (or spare) is retried by its initiator after this long, doubling up to the maximum. */
 export const RETRY_MIN_MS = 2_000
 export const RETRY_MAX_MS = 30_000
 
 interface Live {
   peerId: string
-  infoHash: string
+  /** null: a spare, tied to no torrent yet. */
+  infoHash: string | null
   initiator: boolean
   link: string
   peer: TorrentPeer
@@ -80,8 +89,13 @@ export class TorrentLinks {
   readonly #timers: Timers
   readonly #mine = new Set<string>()
   readonly #theirs = new Map<string, Set<string>>()
+  /** Links given to a torrent, by `peerId infoHash`. */
   readonly #live = new Map<string, Live>()
-  /** Failed links: attempts so far, and the back-off timer (null once it fired). */
+  /** One spare per member. */
+  readonly #spares = new Map<string, Live>()
+  /** Every connection (links and spares) by its link name, for routing signals. */
+  readonly #byLink = new Map<string, Live>()
+  /** Failed links and spares: attempts so far, and the back-off timer (null once it fired). */
   readonly #retries = new Map<string, { attempt: number; timer: unknown }>()
   #destroyed = false
 
@@ -97,37 +111,32 @@ export class TorrentLinks {
     this.#reconcile()
   }
 
-  /** The torrents a member says it has. */
+  /** The torrents a member says it has (and that the member is here: it gets a spare). */
   setRemote(peerId: string, infoHashes: Iterable<string>): void {
     if (peerId === this.#options.selfId) return
     this.#theirs.set(peerId, new Set(infoHashes))
     this.#reconcile()
   }
 
-  /** A member left (or was removed): close every link to it. */
+  /** A member left (or was removed): close every connection to it. */
   removeMember(peerId: string): void {
     this.#theirs.delete(peerId)
     this.#reconcile()
   }
 
-  /** A signal from `from`'s side of a link. Signals for links we don't want are dropped. */
-  onSignal(from: string, { infoHash, link, signal }: LinkSignal): void {
-    // Room channels are ordered: the member's `have` always arrives before its first signal.
-    if (this.#destroyed || !this.#mine.has(infoHash) || !this.#theirs.get(from)?.has(infoHash)) return
-    const key = keyOf(from, infoHash)
-    let live = this.#live.get(key)
-    if (isInitiator(this.#options.selfId, from)) {
-      // We offered; only answers to our current connection count.
-      if (live?.link === link) live.peer.signal(signal)
-      return
+  /** A message from `from`'s end. Anything for links we don't want is dropped. */
+  receive(from: string, message: LinkMessage): void {
+    if (this.#destroyed || !this.#theirs.has(from)) return
+    const known = this.#byLink.get(message.link)
+    if (known && known.peerId !== from) return // not theirs to talk about
+    switch (message.t) {
+      case 'signal':
+        return this.#onSignal(from, known, message.link, message.infoHash, message.signal)
+      case 'assign':
+        return this.#onAssign(from, known, message.infoHash)
+      default:
+        message satisfies never
     }
-    if (live && live.link !== link) {
-      // The initiator restarted the link (its side closed, or it reloaded): replace ours.
-      this.#close(key)
-      live = undefined
-    }
-    live ??= this.#open(from, infoHash, false, link)
-    live.peer.signal(signal)
   }
 
   /** Live links as `peerId infoHash` keys (tests and the UI's peer detail). */
@@ -135,14 +144,56 @@ export class TorrentLinks {
     return [...this.#live.keys()].sort()
   }
 
+  /** Members we hold a spare connection to (tests). */
+  spares(): string[] {
+    return [...this.#spares.keys()].sort()
+  }
+
   destroy(): void {
     if (this.#destroyed) return
     this.#destroyed = true
     for (const { timer } of this.#retries.values()) if (timer !== null) this.#timers.clearTimeout(timer)
     this.#retries.clear()
-    for (const key of [...this.#live.keys()]) this.#close(key)
+    for (const live of [...this.#byLink.values()]) this.#close(live)
     this.#mine.clear()
     this.#theirs.clear()
+  }
+
+  #onSignal(
+    from: string,
+    known: Live | undefined,
+    link: string,
+    infoHash: string | undefined,
+    signal: unknown,
+  ) {
+    if (known) return known.peer.signal(signal)
+    // We offered; only answers to our current connections count.
+    if (isInitiator(this.#options.selfId, from)) return
+    if (infoHash === undefined) {
+      // A new spare from the initiator replaces the old one (its side closed, or it reloaded).
+      const old = this.#spares.get(from)
+      if (old) this.#close(old)
+      this.#open(from, null, false, link).peer.signal(signal)
+      return
+    }
+    // Room channels are ordered: the member's `have` always arrives before its first signal.
+    if (!this.#wants(from, infoHash)) return
+    const old = this.#live.get(keyOf(from, infoHash))
+    if (old) this.#close(old) // the initiator restarted the link
+    this.#open(from, infoHash, false, link).peer.signal(signal)
+  }
+
+  /** The initiator gave its spare to a torrent: so do we, if we want that link too. */
+  #onAssign(from: string, spare: Live | undefined, infoHash: string): void {
+    if (!spare || spare.infoHash !== null || spare.initiator) return
+    if (!this.#wants(from, infoHash)) return this.#close(spare) // its end sees the close and retries later
+    const old = this.#live.get(keyOf(from, infoHash))
+    if (old) this.#close(old)
+    this.#assign(spare, infoHash)
+  }
+
+  #wants(peerId: string, infoHash: string): boolean {
+    return this.#mine.has(infoHash) && (this.#theirs.get(peerId)?.has(infoHash) ?? false)
   }
 
   #reconcile(): void {
@@ -151,45 +202,77 @@ export class TorrentLinks {
     for (const w of wantedLinks(this.#options.selfId, this.#mine, this.#theirs)) {
       wanted.set(keyOf(w.peerId, w.infoHash), w)
     }
-    for (const key of [...this.#live.keys()]) if (!wanted.has(key)) this.#close(key)
+    for (const [key, live] of [...this.#live]) if (!wanted.has(key)) this.#close(live)
+    for (const [peerId, spare] of [...this.#spares]) if (!this.#theirs.has(peerId)) this.#close(spare)
     for (const [key, retry] of [...this.#retries]) {
-      if (wanted.has(key)) continue
+      const [peerId = '', infoHash] = key.split(' ')
+      if (infoHash === SPARE ? this.#theirs.has(peerId) : wanted.has(key)) continue
       if (retry.timer !== null) this.#timers.clearTimeout(retry.timer)
       this.#retries.delete(key)
     }
     for (const [key, w] of wanted) {
-      // The answering side waits for the offer; a link in back-off waits for its timer.
-      const backingOff = (this.#retries.get(key)?.timer ?? null) !== null
-      if (w.initiator && !this.#live.has(key) && !backingOff) {
+      // The answering side waits for the offer (or assignment); a link in back-off waits for its timer.
+      if (!w.initiator || this.#live.has(key) || this.#backingOff(key)) continue
+      const spare = this.#spares.get(w.peerId)
+      if (spare) {
+        this.#options.send(w.peerId, { t: 'assign', link: spare.link, infoHash: w.infoHash })
+        this.#assign(spare, w.infoHash)
+      } else {
         this.#open(w.peerId, w.infoHash, true, randomId())
+      }
+    }
+    for (const peerId of this.#theirs.keys()) {
+      const initiator = isInitiator(this.#options.selfId, peerId)
+      if (initiator && !this.#spares.has(peerId) && !this.#backingOff(keyOf(peerId, SPARE))) {
+        this.#open(peerId, null, true, randomId())
       }
     }
   }
 
-  #open(peerId: string, infoHash: string, initiator: boolean, link: string): Live {
-    const key = keyOf(peerId, infoHash)
+  #backingOff(key: string): boolean {
+    return (this.#retries.get(key)?.timer ?? null) !== null
+  }
+
+  #assign(live: Live, infoHash: string): void {
+    this.#spares.delete(live.peerId)
+    live.infoHash = infoHash
+    this.#live.set(keyOf(live.peerId, infoHash), live)
+    this.#options.attach(infoHash, live.peer)
+  }
+
+  #open(peerId: string, infoHash: string | null, initiator: boolean, link: string): Live {
     const peer = this.#options.createPeer(initiator)
     const live: Live = { peerId, infoHash, initiator, link, peer }
-    this.#live.set(key, live)
+    this.#byLink.set(link, live)
+    if (infoHash === null) this.#spares.set(peerId, live)
     peer.on('signal', (signal) => {
-      if (this.#live.get(key) === live) this.#options.sendSignal(peerId, { infoHash, link, signal })
+      if (this.#byLink.get(link) !== live) return
+      // A spare's signals carry no torrent; the other end routes later ones by the link's name.
+      const hash = live.infoHash
+      this.#options.send(
+        peerId,
+        hash === null ? { t: 'signal', link, signal } : { t: 'signal', link, infoHash: hash, signal },
+      )
     })
     peer.on('connect', () => {
-      if (this.#live.get(key) === live) this.#retries.delete(key)
+      if (this.#byLink.get(link) === live) this.#retries.delete(keyOf(peerId, live.infoHash ?? SPARE))
     })
     // simple-peer emits 'close' after 'error' too; either way this connection is over.
-    peer.on('error', () => this.#onGone(key, live))
-    peer.on('close', () => this.#onGone(key, live))
-    this.#options.attach(infoHash, peer)
+    peer.on('error', () => this.#onGone(live))
+    peer.on('close', () => this.#onGone(live))
+    if (infoHash !== null) {
+      this.#live.set(keyOf(peerId, infoHash), live)
+      this.#options.attach(infoHash, peer)
+    }
     return live
   }
 
-  /** A link closed by itself: its initiator tries again after a back-off while both still want it. */
-  #onGone(key: string, live: Live): void {
-    if (this.#live.get(key) !== live) return
-    this.#live.delete(key)
-    live.peer.destroy()
+  /** A connection closed by itself: its initiator tries again after a back-off while both still want it. */
+  #onGone(live: Live): void {
+    if (this.#byLink.get(live.link) !== live) return
+    this.#close(live)
     if (!live.initiator || this.#destroyed) return
+    const key = keyOf(live.peerId, live.infoHash ?? SPARE)
     const attempt = (this.#retries.get(key)?.attempt ?? 0) + 1
     const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (attempt - 1))
     const timer = this.#timers.setTimeout(() => {
@@ -200,13 +283,19 @@ export class TorrentLinks {
     this.#retries.set(key, { attempt, timer })
   }
 
-  #close(key: string): void {
-    const live = this.#live.get(key)
-    if (!live) return
-    this.#live.delete(key)
+  #close(live: Live): void {
+    if (this.#byLink.get(live.link) !== live) return
+    this.#byLink.delete(live.link)
+    if (this.#spares.get(live.peerId) === live) this.#spares.delete(live.peerId)
+    if (live.infoHash !== null && this.#live.get(keyOf(live.peerId, live.infoHash)) === live) {
+      this.#live.delete(keyOf(live.peerId, live.infoHash))
+    }
     live.peer.destroy()
   }
 }
+
+/** The retry key of a member's spare (info hashes are hex, so this never collides). */
+const SPARE = '*'
 
 function keyOf(peerId: string, infoHash: string): string {
   return `${peerId} ${infoHash}`

@@ -3,27 +3,42 @@
  * dedicated torrent connections between two members (torrent-links.ts). Validated at the boundary like every
  * room message; the sender is the channel the body arrived on, never a field.
  *
- *   snapshot (in every hello):     {"have": [infoHash, …]}
+ *   snapshot (in every hello):     {"have": [infoHash, …], "meta"?: {"infoHash", "torrent"}}
  *   broadcast when that changes:   {"t": "have", "have": [infoHash, …]}
- *   to one member:                 {"t": "signal", "infoHash", "link", "signal": <simple-peer signal>}
+ *   to one member:                 {"t": "signal", "infoHash"?, "link", "signal": <simple-peer signal>}
+ *   to one member:                 {"t": "assign", "link", "infoHash"}  (a warm spare now serves a torrent)
+ *   broadcast before an item:      {"t": "meta", "infoHash", "torrent": <base64 .torrent bytes>}
+ *
+ * `meta` carries a torrent's metadata from the member who has it (torrent-meta.ts); the receiver checks the
+ * bytes against the info hash before using them.
  */
 import * as v from 'valibot'
+import { MAX_META_BYTES } from './torrent-meta.ts'
 import { parseWith, type WireResult } from './wire.ts'
 
 /** Far more torrents than a playlist holds; bounds what one message can make us track. */
 export const MAX_HAVE = 256
 
 const InfoHash = v.pipe(v.string(), v.regex(/^[0-9a-f]{40}$/))
+const Link = v.pipe(v.string(), v.minLength(1), v.maxLength(64))
 const Have = v.pipe(v.array(InfoHash), v.maxLength(MAX_HAVE))
 
-const TorrentSnapshotSchema = v.object({ have: Have })
+const Meta = {
+  infoHash: InfoHash,
+  torrent: v.pipe(v.string(), v.minLength(1), v.maxLength(Math.ceil(MAX_META_BYTES / 3) * 4)),
+}
+
+const TorrentSnapshotSchema = v.object({ have: Have, meta: v.optional(v.object(Meta)) })
 
 const TorrentMessageSchema = v.variant('t', [
   v.object({ t: v.literal('have'), have: Have }),
+  v.object({ t: v.literal('meta'), ...Meta }),
+  v.object({ t: v.literal('assign'), link: Link, infoHash: InfoHash }),
   v.object({
     t: v.literal('signal'),
-    infoHash: InfoHash,
-    link: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+    // Absent for a warm spare not yet given to a torrent (torrent-links.ts).
+    infoHash: v.optional(InfoHash),
+    link: Link,
     // simple-peer's own format (offer/answer/candidate/renegotiate); simple-peer checks it further.
     signal: v.pipe(
       v.record(v.string(), v.unknown()),

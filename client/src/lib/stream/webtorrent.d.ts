@@ -37,6 +37,8 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
     _store?: StoreConstructor
     infoHash: string
     magnetURI: string
+    /** The `.torrent` file, once the metadata is in. */
+    torrentFile?: Uint8Array
     name: string
     files: WebTorrentFile[]
     ready: boolean
