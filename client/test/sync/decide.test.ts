@@ -132,10 +132,10 @@ const cases: Case[] = [
     action: { type: 'seek', position: 50 + SEEK_LATENCY_INITIAL_MS / 1000 },
   },
   {
-    name: 'paused player far behind a playing room → seek first',
+    name: 'paused player far behind a playing room → seek and play at once',
     timeline: playing(),
     snapshot: player(-5000, { paused: true }),
-    action: { type: 'seek', position: 50 + SEEK_LATENCY_INITIAL_MS / 1000 },
+    action: { type: 'seek', position: 50 + SEEK_LATENCY_INITIAL_MS / 1000, play: true },
   },
   {
     name: 'mid-seek → wait',

@@ -85,7 +85,8 @@ export interface IdleBaseline {
 export type Action =
   | { type: 'none' }
   | { type: 'setRate'; rate: number }
-  | { type: 'seek'; position: number }
+  /** `play`: also start playing (a paused player joining a moving room), not after the seek lands. */
+  | { type: 'seek'; position: number; play?: true }
   | { type: 'play' }
   | { type: 'pause' }
 
@@ -141,7 +142,9 @@ export function decide(
   const seekAbove = refine ? SEEK_REFINE_MS : SEEK_THRESHOLD_MS
   if (Math.abs(driftMs) > seekAbove && (!cooling || refine)) {
     const compensated = target + (s.seekLatencyMs / 1000) * segment.rate
-    return seek(settled, compensated, now, segment, driftMs, true, refine)
+    // Paused (a joiner, or after a stall): play with the seek. Waiting for the seek to land before play()
+    // cost a tick, the seek and play's own start-up (≈ 150–300 ms to first frame in the benchmark).
+    return seek(settled, compensated, now, segment, driftMs, true, refine, snapshot.paused)
   }
   if (snapshot.paused) return decision({ type: 'play' }, settled)
   // Stalled: buffering is the hold logic's business; a rate change now would only be measured wrong.
@@ -223,9 +226,11 @@ function seek(
   driftMs: number,
   learn: boolean,
   refined = false,
+  play = false,
 ): Decision {
+  const at = Math.max(0, position)
   return {
-    action: { type: 'seek', position: Math.max(0, position) },
+    action: play ? { type: 'seek', position: at, play: true } : { type: 'seek', position: at },
     state: {
       ...state,
       lastSeek: { at: now, segmentAt: segment.at },

@@ -552,10 +552,11 @@ export class PlaybackStore {
     return true
   }
 
-  #startSettling(player: Player, target: number): void {
+  #startSettling(player: Player, target: number, playing: boolean): void {
     const now = this.#now()
-    // A seek from pause is followed by play(): its outcome measures play start-up, not seek latency.
-    const uninformative = player.snapshot().paused
+    // A seek from pause that stays paused is followed by play() later: its outcome measures play start-up,
+    // not seek latency. One that plays with the seek is measured like any seek while playing.
+    const uninformative = !playing && player.snapshot().paused
     this.#settling = { target, startedAt: now, until: now + SETTLE_TIMEOUT_MS, dataBound: uninformative }
   }
 
@@ -565,7 +566,9 @@ export class PlaybackStore {
         return
       case 'seek':
         this.#counters.seeks++
-        this.#startSettling(player, action.position)
+        if (action.play && this.blocked) return // waiting for a click
+        if (action.play) this.#counters.plays++
+        this.#startSettling(player, action.position, action.play === true)
         break
       case 'setRate':
         this.#counters.rateChanges++

@@ -35,7 +35,7 @@ export function perform(player: Player, action: Action): Promise<void> {
       return Promise.resolve()
     case 'seek':
       player.seek(action.position)
-      return Promise.resolve()
+      return action.play ? player.play() : Promise.resolve()
     case 'setRate':
       player.setRate(action.rate)
       return Promise.resolve()
