@@ -20,9 +20,9 @@ import { readFile, rename, stat } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import os from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from '@playwright/test'
 import { createSignalServer } from '../../signal-server/src/index.ts'
+import { buildClient } from './build-client.ts'
 import { BENCHMARKS_DOC, writeSection } from './doc-section.ts'
 import { launchChromium } from '../lib/browser.ts'
 import { createRoom, expectMembers, join as joinRoom, person, type Person } from '../lib/room.ts'
@@ -32,9 +32,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 3)
 const LOOPS = Number(process.env.BENCH_LOOPS ?? 20)
 const WRITE = process.env.BENCH_WRITE !== '0'
-/** Its own build, so a concurrent `npm run build` (another bench, an e2e run) can't empty it mid-run. */
-const CLIENT_DIST = join(CACHE_DIR, 'stream-bench-dist')
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const TARGET_PLAYING_MS = 500
 const run = promisify(execFile)
 
@@ -303,12 +300,10 @@ async function main(): Promise<void> {
   const started = performance.now()
   const loadStart = os.loadavg()[0] ?? 0
   log('building the client…')
-  await run('npx', ['vite', 'build', '--logLevel', 'error', '--outDir', CLIENT_DIST, '--emptyOutDir'], {
-    cwd: ROOT,
-  })
+  const clientDir = await buildClient('stream-bench')
   const video = await ensureTestVideo()
   const big = await longVideo(video, LOOPS)
-  const server = createSignalServer({ host: '127.0.0.1', port: 0, clientDir: CLIENT_DIST, logLevel: 'warn' })
+  const server = createSignalServer({ host: '127.0.0.1', port: 0, clientDir, logLevel: 'warn' })
   const { port } = await server.listen()
   const baseURL = `http://127.0.0.1:${port}`
   const browser = await launchChromium()

@@ -14,12 +14,10 @@
  * Writes docs/benchmarks.md, section "## Playback sync" (only that one). Knobs: BENCH_STEADY_S=30,
  * BENCH_JOINS=3, BENCH_WRITE=0 (print only).
  */
-import { existsSync } from 'node:fs'
 import os from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Page } from '@playwright/test'
 import { createSignalServer } from '../../signal-server/src/index.ts'
+import { buildClient } from './build-client.ts'
 import { writeSection } from './doc-section.ts'
 import { launchChromium } from '../lib/browser.ts'
 import { expectMembers, join as joinRoom, type Person } from '../lib/room.ts'
@@ -31,7 +29,6 @@ const JOINS = Number(process.env.BENCH_JOINS ?? 3)
 const WRITE = process.env.BENCH_WRITE !== '0'
 /** Print every convergence sample (page drifts against the first page, s = seeking, p = paused). */
 const TRACE = process.env.BENCH_TRACE === '1'
-const CLIENT_DIST = fileURLToPath(new URL('../../client/dist', import.meta.url))
 const SYNC_MS = 25
 /** Converged = the spread stays under SYNC_MS this long. */
 const HOLD_MS = 1_000
@@ -109,10 +106,10 @@ async function totals(pages: Page[]): Promise<{ seeks: number; rateChanges: numb
 
 async function main(): Promise<void> {
   const started = performance.now()
-  if (!existsSync(join(CLIENT_DIST, 'index.html')))
-    throw new Error('client/dist is missing: run `npm run build`')
+  log('building the client…')
+  const clientDir = await buildClient('sync-bench')
   const video = await ensureTestVideo()
-  const server = createSignalServer({ host: '127.0.0.1', port: 0, clientDir: CLIENT_DIST, logLevel: 'warn' })
+  const server = createSignalServer({ host: '127.0.0.1', port: 0, clientDir, logLevel: 'warn' })
   const { port } = await server.listen()
   const baseURL = `http://127.0.0.1:${port}`
   const browser = await launchChromium()
