@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url'
 import { createSignalServer, type SignalServer } from '../../signal-server/src/index.ts'
 import { launchChromium } from './browser.ts'
 
-export const CLIENT_DIST = fileURLToPath(new URL('../../client/dist', import.meta.url))
+/** The built client; `THEATRON_CLIENT_DIST` points the tests at another build (e.g. one made while another run uses client/dist). */
+export const CLIENT_DIST =
+  process.env.THEATRON_CLIENT_DIST ?? fileURLToPath(new URL('../../client/dist', import.meta.url))
 
 export interface RunningServer {
   server: SignalServer

@@ -23,7 +23,7 @@ import { SvelteMap } from 'svelte/reactivity'
 import { StreamError, toStreamError } from './errors.ts'
 import { chooseFile, type FileChoice } from './files.ts'
 import { explainPlaybackError, MEDIA_ERR, type CanPlayType } from './media.ts'
-import type { PlaylistItem } from './playlist.ts'
+import type { PlaylistItem, PlaylistItemData } from './playlist.ts'
 import { PlaylistStore, type FeatureHost } from './playlist.svelte.ts'
 import type { TorrentProgress, TorrentStatus } from './progress.ts'
 import { parseDroppedFiles, parseText } from './source.ts'
@@ -193,7 +193,7 @@ export class StreamingStore {
     }
     const { source } = parsed
     this.notice = null
-    this.playlist.add({
+    this.#addItem({
       torrentId: source.magnet,
       infoHash: source.infoHash,
       title: source.name ?? `Torrent ${source.infoHash.slice(0, 8)}`,
@@ -213,8 +213,8 @@ export class StreamingStore {
     const { source } = parsed
     this.notice = null
     if (source.kind !== 'local-files') {
-      if (source.kind === 'torrent-file') this.#shareMeta(source.infoHash, source.bytes)
-      this.playlist.add({ torrentId: source.magnet, infoHash: source.infoHash, title: source.name ?? '' })
+      const item = { torrentId: source.magnet, infoHash: source.infoHash, title: source.name ?? '' }
+      this.#addItem(item, source.kind === 'torrent-file' ? source.bytes : null)
       return
     }
     const [first] = source.files
@@ -225,9 +225,8 @@ export class StreamingStore {
       // WebTorrent's magnet carries its own parameter order; the room shares the canonical form.
       const canonical = parseText(info.magnet)
       const magnet = canonical.ok ? canonical.source.magnet : info.magnet
-      const bytes = this.#client.torrentFile(info.infoHash)
-      if (bytes) this.#shareMeta(info.infoHash, bytes)
-      this.playlist.add({ torrentId: magnet, infoHash: info.infoHash, title: info.name })
+      const item = { torrentId: magnet, infoHash: info.infoHash, title: info.name }
+      this.#addItem(item, this.#client.torrentFile(info.infoHash))
       this.#setHave(info.infoHash, true)
     } catch (err) {
       this.notice = { kind: 'error', text: toStreamError(err).message }
@@ -353,6 +352,21 @@ export class StreamingStore {
     if (this.#have.has(infoHash) || this.#metas.has(infoHash)) return
     const bytes = decodeMeta(base64)
     if (bytes) this.#metas.offer(infoHash, bytes)
+  }
+
+  /**
+   * One item per torrent: the same magnet, `.torrent` or file again only says where it already is. (Two
+   * members adding the same torrent at the same moment still make two items; either can be removed.)
+   * `meta`: our `.torrent` bytes, sent to everyone just before the item.
+   */
+  #addItem(item: PlaylistItemData, meta: Uint8Array | null = null): void {
+    const known = this.playlist.items.find((i) => i.infoHash === item.infoHash)
+    if (known) {
+      this.notice = { kind: 'info', text: `“${known.title}” is already in the playlist.` }
+      return
+    }
+    if (meta) this.#shareMeta(item.infoHash, meta)
+    this.playlist.add(item)
   }
 
   /** Our own metadata for an item we are about to add: everyone gets it before the item. */
