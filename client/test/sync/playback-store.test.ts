@@ -267,6 +267,25 @@ describe('PlaybackStore', () => {
     expect(members.a!.store.notices.at(-1)).toBe('C caught up')
   })
 
+  it("when the host leaves, the next host's clock becomes the frame and the room plays on without a jump", () => {
+    const { hub, members, run } = setup({ a: 0, b: 1500, c: -900 })
+    run(1_000)
+    members.b!.store.play()
+    run(2_000)
+    const rest = [members.b!, members.c!]
+    const before = members.b!.player.currentTime
+    members.a!.store.destroy()
+    hub.rooms.delete('a')
+    hub.host = 'b'
+    run(2_000)
+    // Rebased by the 1.5 s between a's clock and b's: playback ran on 2 s, it did not jump.
+    for (const m of rest) expect(m.player.currentTime - before).toBeCloseTo(2, 1)
+    expect(spread(rest)).toBeLessThan(5)
+    members.c!.store.pause()
+    run(1_000)
+    for (const m of rest) expect(m.player.paused).toBe(true)
+  })
+
   it('destroy stops the loop and leaves the room feature', () => {
     const { timers, members } = setup({ a: 0 })
     members.a!.store.destroy()

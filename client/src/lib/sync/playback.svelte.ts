@@ -724,7 +724,8 @@ export class PlaybackStore {
     this.#framePendingSince ??= local
     const timedOut = local - this.#framePendingSince > FRAME_SWITCH_TIMEOUT_MS
     if (delta === undefined && !timedOut) return
-    for (const [item, log] of this.#logs) this.#setLog(item, rebaseLog(log, delta ?? 0))
+    // Over a copy: `#setLog` moves each entry to the end, where a live iteration would visit it again, forever.
+    for (const [item, log] of [...this.#logs]) this.#setLog(item, rebaseLog(log, delta ?? 0))
     this.#quietUntil += delta ?? 0
     this.#controller = { ...this.#controller, lastSeek: null, pendingSeek: null, idleBaseline: null }
     this.#frame = host
