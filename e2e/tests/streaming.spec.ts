@@ -1,8 +1,12 @@
-import { stat } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { readFile, rename, stat } from 'node:fs/promises'
+import { join as joinPath } from 'node:path'
+import { promisify } from 'node:util'
 import type { Page } from '@playwright/test'
 import { test, expect } from '../lib/fixtures.ts'
 import { createRoom, expectMembers, gather, join, person, type Person } from '../lib/room.ts'
-import { ensureTestVideo } from '../scripts/make-test-video.ts'
+import { CACHE_DIR, ensureTestVideo } from '../scripts/make-test-video.ts'
 
 // Four browsers, WebRTC negotiation per torrent link, and a 20 s video that must start playing.
 test.setTimeout(120_000)
@@ -34,6 +38,44 @@ function itemNumber(page: Page, attribute: string): Promise<number> {
     .first()
     .getAttribute(`data-${attribute}`)
     .then((value) => Number(value ?? 0))
+}
+
+/** The first `seconds` of the test video, without re-encoding: a second, smaller video for a folder. */
+async function shortVideo(source: string, seconds: number): Promise<string> {
+  const path = joinPath(CACHE_DIR, `short-${seconds}s.webm`)
+  if (existsSync(path)) return path
+  const tmp = `${path}.tmp.webm`
+  await promisify(execFile)('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    source,
+    '-t',
+    String(seconds),
+    '-c',
+    'copy',
+    tmp,
+  ])
+  await rename(tmp, path)
+  return path
+}
+
+/** Drops files on the page the way a file manager does: dragover, then drop, with the files in a DataTransfer. */
+async function dropFiles(page: Page, files: { name: string; bytes: Buffer; type: string }[]): Promise<void> {
+  const encoded = files.map(({ name, bytes, type }) => ({ name, type, base64: bytes.toString('base64') }))
+  const dataTransfer = await page.evaluateHandle((list) => {
+    const transfer = new DataTransfer()
+    for (const { name, type, base64 } of list) {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))
+      transfer.items.add(new File([bytes], name, { type }))
+    }
+    return transfer
+  }, encoded)
+  await page.locator('body').dispatchEvent('dragover', { dataTransfer })
+  await expect(page.getByTestId('drop-overlay')).toBeVisible()
+  await page.locator('body').dispatchEvent('drop', { dataTransfer })
+  await expect(page.getByTestId('drop-overlay')).toBeHidden()
 }
 
 test.describe('streaming', () => {
@@ -138,5 +180,49 @@ test.describe('streaming', () => {
     await ana.page.getByTestId('magnet-input').fill('3'.repeat(40))
     await ana.page.getByTestId('magnet-submit').click()
     await expect.poll(() => hashes(bo)).toEqual(['22', '33'])
+  })
+
+  test('a dropped folder: the largest video plays with its subtitles; choosing the other file switches everyone', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    const clip = await ensureTestVideo()
+    const short = await shortVideo(clip, 4)
+    const srt = '1\n00:00:00,000 --> 00:00:19,000\nHello from the subtitles\n'
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    people = [ana, bo]
+    await gather(people)
+
+    await dropFiles(ana.page, [
+      { name: 'short.webm', bytes: await readFile(short), type: 'video/webm' },
+      { name: 'clip.webm', bytes: await readFile(clip), type: 'video/webm' },
+      { name: 'clip.en.srt', bytes: Buffer.from(srt), type: 'application/x-subrip' },
+    ])
+    await expect(bo.page.getByTestId('playlist-item')).toHaveCount(1)
+    // Bo streams the largest video, with a chooser for the other one and the subtitles as a WebVTT track.
+    await expect(bo.page.getByTestId('player-title')).toHaveText('clip.webm')
+    const choices = bo.page.getByTestId('file-choice').locator('option')
+    await expect(choices).toHaveText([/clip\.webm$/, /short\.webm$/])
+    const track = bo.page.getByTestId('player').locator('track')
+    await expect(track).toHaveCount(1)
+    await expect(track).toHaveAttribute('srclang', 'en')
+    await expect(track).toHaveAttribute('label', 'English')
+    const cue = await track.evaluate(async (element: HTMLTrackElement) => {
+      const vtt = await (await fetch(element.src)).text()
+      return vtt.startsWith('WEBVTT') && vtt.includes('Hello from the subtitles')
+    })
+    expect(cue).toBe(true)
+    await expectPlaying(bo)
+
+    // Bo picks the other file: the choice is the room's, so both players switch to it and play it.
+    const other = await choices.filter({ hasText: /short\.webm$/ }).getAttribute('value')
+    await bo.page.getByTestId('file-choice').selectOption(other ?? '')
+    for (const someone of people)
+      await expect(someone.page.getByTestId('player-title')).toHaveText('short.webm')
+    await expectPlaying(bo, 0.5)
+    await expect
+      .poll(() => bo.page.getByTestId('player').evaluate((v: HTMLVideoElement) => v.duration))
+      .toBeLessThan(5)
   })
 })

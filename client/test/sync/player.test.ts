@@ -73,6 +73,12 @@ class FakeVideo extends EventTarget {
     this.ended = true
     this.pause()
   }
+  /** A new source: the load algorithm pauses a playing element and resets its rate, with nothing loaded. */
+  load(): void {
+    this.readyState = 0
+    this.pause()
+    this.playbackRate = 1
+  }
 }
 
 function ranges(...spans: [number, number][]): TimeRanges {
@@ -133,6 +139,18 @@ describe('VideoPlayer', () => {
     video.end()
     await flush()
     expect(actions).toEqual([{ type: 'play' }])
+  })
+
+  it('ignores the pause and rate reset that loading a new source makes (another item or file)', async () => {
+    const { video, actions } = setup()
+    await video.play()
+    await flush()
+    video.playbackRate = 1.002 // as the controller left it
+    await flush()
+    actions.length = 0
+    video.load()
+    await flush()
+    expect(actions).toEqual([])
   })
 
   it('does not mark operations that change nothing (no event would come to swallow)', async () => {

@@ -52,6 +52,8 @@ export function bufferedAhead(ranges: TimeRanges, time: number): number {
   return 0
 }
 
+const HAVE_NOTHING = 0
+
 /** An expected event that never came (the browser coalesced it) must not swallow a later user action. */
 export const EXPECT_TIMEOUT_MS = 1_000
 
@@ -69,12 +71,20 @@ export class VideoPlayer implements Player {
     this.#now = now
     const handlers: [Expected, () => void][] = [
       ['play', () => this.#onMediaEvent('play', { type: 'play' })],
-      // Reaching the end pauses the element by itself: that is not the person pausing the room.
-      ['pause', () => !video.ended && this.#onMediaEvent('pause', { type: 'pause' })],
+      // Reaching the end pauses the element by itself. Loading a new source (another item or file) pauses a
+      // playing element and resets its rate to 1, firing `pause` and `ratechange` with nothing loaded yet.
+      // None of that is the person acting on the room.
+      [
+        'pause',
+        () =>
+          !video.ended && video.readyState !== HAVE_NOTHING && this.#onMediaEvent('pause', { type: 'pause' }),
+      ],
       ['seeking', () => this.#onMediaEvent('seeking', { type: 'seek', position: video.currentTime })],
       [
         'ratechange',
-        () => this.#onMediaEvent('ratechange', { type: 'ratechange', rate: video.playbackRate }),
+        () =>
+          video.readyState !== HAVE_NOTHING &&
+          this.#onMediaEvent('ratechange', { type: 'ratechange', rate: video.playbackRate }),
       ],
     ]
     for (const [event, handler] of handlers) video.addEventListener(event, handler)
