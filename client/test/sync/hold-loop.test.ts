@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest'
+import type { PlayerSnapshot } from '../../src/lib/sync/decide.ts'
+import { HoldLoop, OWN_SEEK_GRACE_MS, STATUS_INTERVAL_MS } from '../../src/lib/sync/hold-loop.ts'
+import { STALL_DROP_MS, STALL_GRACE_MS } from '../../src/lib/sync/hold.ts'
+import type { StatusReport } from '../../src/lib/sync/messages.ts'
+import { INITIAL_TIMELINE, type Timeline } from '../../src/lib/sync/timeline.ts'
+
+const healthy: PlayerSnapshot = {
+  currentTime: 10,
+  paused: false,
+  playbackRate: 1,
+  readyState: 4,
+  seeking: false,
+  bufferedAhead: 30,
+  duration: 600,
+}
+const starved: PlayerSnapshot = { ...healthy, readyState: 2, bufferedAhead: 0 }
+const playing: Timeline = { ...INITIAL_TIMELINE, playing: true }
+
+function status(overrides: Partial<StatusReport>): StatusReport {
+  return {
+    type: 'sync/status',
+    at: 0,
+    position: 10,
+    bufferedAhead: 30,
+    stalled: false,
+    since: 0,
+    optOut: false,
+    holding: false,
+    driftMs: 0,
+    rttMs: 2,
+    ...overrides,
+  }
+}
+
+/** Ticks every 50 ms of shared (= local) time. */
+function ticker(hold: HoldLoop, start = 10_000) {
+  let t = start
+  return (snapshot: PlayerSnapshot, extra: { seekingSince?: number | null; timeline?: Timeline } = {}) => {
+    t += 50
+    const outcome = hold.tick({
+      snapshot,
+      timeline: extra.timeline ?? playing,
+      shared: t,
+      local: t,
+      driftMs: 0,
+      rttMs: 2,
+      optOut: false,
+      seekingSince: extra.seekingSince ?? null,
+    })
+    return { ...outcome, at: t }
+  }
+}
+
+describe('HoldLoop', () => {
+  it('a member still joining the item is never stalled, however starved', () => {
+    const hold = new HoldLoop('a', (id) => id.toUpperCase())
+    const tick = ticker(hold)
+    for (let i = 0; i < 40; i++) expect(tick(starved).decision).toBe('none')
+    expect(hold.catchUp(healthy, 500)).toBe(false) // far from the room
+    expect(hold.catchUp(healthy, 20)).toBe(true)
+  })
+
+  it('once caught up, a starved player holds the room after the grace, and says so at once', () => {
+    const hold = new HoldLoop('a', (id) => id.toUpperCase())
+    hold.catchUp(healthy, 0)
+    const tick = ticker(hold)
+    expect(tick(healthy).status).not.toBeNull()
+    expect(tick(healthy).status).toBeNull() // next report not due yet
+    let outcome = tick(starved)
+    for (let i = 0; outcome.decision === 'none' && i < STALL_GRACE_MS / 50 + 2; i++) outcome = tick(starved)
+    expect(outcome.decision).toBe('hold')
+    expect(outcome.waitingFor).toEqual(['a'])
+    expect(outcome.status).toMatchObject({ stalled: true, holding: true })
+  })
+
+  it(`our own seek is not a stall for ${OWN_SEEK_GRACE_MS} ms`, () => {
+    const hold = new HoldLoop('a', (id) => id.toUpperCase())
+    hold.catchUp(healthy, 0)
+    const tick = ticker(hold)
+    const seekingSince = 10_000
+    for (let t = 0; t < OWN_SEEK_GRACE_MS - 100; t += 50)
+      expect(tick(starved, { seekingSince }).decision).toBe('none')
+  })
+
+  it('reports at least every STATUS_INTERVAL_MS, and at once when asked', () => {
+    const hold = new HoldLoop('a', (id) => id)
+    const tick = ticker(hold)
+    const sent = Array.from({ length: 20 }, () => tick(healthy).status).filter(Boolean)
+    expect(sent).toHaveLength(Math.ceil((20 * 50) / STATUS_INTERVAL_MS))
+    hold.reportNow()
+    expect(tick(healthy).status).not.toBeNull()
+  })
+
+  it('a member stuck past the drop time is named in a notice, and its recovery too', () => {
+    const hold = new HoldLoop('a', (id) => id.toUpperCase())
+    const tick = ticker(hold)
+    hold.onStatus('c', status({ stalled: true, since: 10_000, at: 10_000 }))
+    const held: Timeline = { ...playing, held: true, at: 10_000 }
+    expect(tick(healthy, { timeline: held }).waitingFor).toEqual(['c'])
+    let notices: string[] = []
+    for (let t = 0; t <= STALL_DROP_MS && notices.length === 0; t += 50) {
+      hold.onStatus('c', status({ stalled: true, since: 10_000, at: 10_000 + t }))
+      notices = tick(healthy, { timeline: held }).notices
+    }
+    expect(notices).toEqual(['C has been buffering for 15 s; the room plays on without them'])
+    hold.onStatus('c', status({ stalled: false, since: 30_000, at: 30_000 }))
+    expect(tick(healthy).notices).toEqual(['C caught up'])
+    expect(
+      hold.health(
+        [
+          { id: 'a', name: 'A' },
+          { id: 'c', name: 'C' },
+        ],
+        { driftMs: 1, rttMs: 3 },
+        () => 7,
+      ),
+    ).toEqual([
+      expect.objectContaining({ id: 'a', self: true, driftMs: 1, rttMs: 3 }),
+      expect.objectContaining({ id: 'c', self: false, rttMs: 7, stalled: false, holding: false }),
+    ])
+  })
+})
