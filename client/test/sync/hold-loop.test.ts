@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { PlayerSnapshot } from '../../src/lib/sync/decide.ts'
 import { HoldLoop, OWN_SEEK_GRACE_MS, STATUS_INTERVAL_MS } from '../../src/lib/sync/hold-loop.ts'
-import { STALL_DROP_MS, STALL_GRACE_MS } from '../../src/lib/sync/hold.ts'
+import { STALL_DROP_MS, STALL_GRACE_MS, type Supply } from '../../src/lib/sync/hold.ts'
 import type { StatusReport } from '../../src/lib/sync/messages.ts'
 import { INITIAL_TIMELINE, type Timeline } from '../../src/lib/sync/timeline.ts'
 
@@ -36,7 +36,10 @@ function status(overrides: Partial<StatusReport>): StatusReport {
 /** Ticks every 50 ms of shared (= local) time. */
 function ticker(hold: HoldLoop, start = 10_000) {
   let t = start
-  return (snapshot: PlayerSnapshot, extra: { seekingSince?: number | null; timeline?: Timeline } = {}) => {
+  return (
+    snapshot: PlayerSnapshot,
+    extra: { seekingSince?: number | null; timeline?: Timeline; supply?: Supply | null } = {},
+  ) => {
     t += 50
     const outcome = hold.tick({
       snapshot,
@@ -47,6 +50,7 @@ function ticker(hold: HoldLoop, start = 10_000) {
       rttMs: 2,
       optOut: false,
       seekingSince: extra.seekingSince ?? null,
+      supply: extra.supply ?? null,
     })
     return { ...outcome, at: t }
   }
@@ -72,6 +76,20 @@ describe('HoldLoop', () => {
     expect(outcome.decision).toBe('hold')
     expect(outcome.waitingFor).toEqual(['a'])
     expect(outcome.status).toMatchObject({ stalled: true, holding: true })
+  })
+
+  it('holds the room before its buffer runs dry when its torrent is slower than the video', () => {
+    const hold = new HoldLoop('a', (id) => id.toUpperCase())
+    hold.catchUp(healthy, 0)
+    const tick = ticker(hold)
+    const oneSecondLeft: PlayerSnapshot = { ...healthy, bufferedAhead: 1 }
+    const fast: Supply = { downloadBps: 2e6, bytesPerMediaSecond: 1e6, complete: false }
+    const slow: Supply = { ...fast, downloadBps: 1e5 }
+    for (let i = 0; i < 20; i++) expect(tick(oneSecondLeft, { supply: fast }).decision).toBe('none')
+    let outcome = tick(oneSecondLeft, { supply: slow })
+    for (let i = 0; outcome.decision === 'none' && i < STALL_GRACE_MS / 50 + 2; i++)
+      outcome = tick(oneSecondLeft, { supply: slow })
+    expect(outcome.decision).toBe('hold')
   })
 
   it(`our own seek is not a stall for ${OWN_SEEK_GRACE_MS} ms`, () => {

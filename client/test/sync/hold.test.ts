@@ -4,14 +4,19 @@ import {
   evaluateHold,
   INITIAL_HOLD_STATE,
   INITIAL_READINESS,
+  MAX_RESUME_AHEAD_S,
+  PREDICTED_STALL_S,
   PREEMPT_HOLD_AHEAD_S,
+  resumeAheadS,
   RESUME_AHEAD_S,
+  secondsToStall,
   STALL_DROP_MS,
   STALL_GRACE_MS,
   updateReadiness,
   type HoldTimeline,
   type MemberHoldReport,
   type Readiness,
+  type Supply,
 } from '../../src/lib/sync/hold.ts'
 
 const NOW = 100_000
@@ -216,11 +221,16 @@ describe('updateReadiness', () => {
     ...over,
   })
   /** Feeds snapshots every 100 ms; returns the readiness after each. */
-  function run(snapshots: PlayerSnapshot[], rate = 1, start: Readiness = INITIAL_READINESS): Readiness[] {
+  function run(
+    snapshots: PlayerSnapshot[],
+    rate = 1,
+    start: Readiness = INITIAL_READINESS,
+    supply: Supply | null = null,
+  ): Readiness[] {
     const out: Readiness[] = []
     let r = start
     snapshots.forEach((s, i) => {
-      r = updateReadiness(r, s, rate, 1000 + i * 100)
+      r = updateReadiness(r, s, rate, 1000 + i * 100, supply)
       out.push(r)
     })
     return out
@@ -264,5 +274,67 @@ describe('updateReadiness', () => {
   it('buffered to the end is enough, however little is left', () => {
     const nearEnd = snap({ currentTime: 3599.5, bufferedAhead: 0.5 })
     expect(run(times(10, nearEnd)).every((r) => !r.stalled)).toBe(true)
+  })
+})
+
+describe('torrent supply (piece availability ahead of a stall)', () => {
+  /** A 4 Mbit/s video: 500 kB per media second. */
+  const supply = (downloadBps: number, complete = false): Supply => ({
+    downloadBps,
+    bytesPerMediaSecond: 500_000,
+    complete,
+  })
+
+  it.each<[string, number, Supply | null, number, number]>([
+    ['no torrent: only the buffer counts', 5, null, 1, Infinity],
+    ['the download keeps up', 5, supply(600_000), 1, Infinity],
+    ['complete', 5, supply(0, true), 1, Infinity],
+    ['nothing arrives: the buffer lasts its length', 5, supply(0), 1, 5],
+    ['half the bitrate arrives: twice as long', 5, supply(250_000), 1, 10],
+    ['keeps up at 1×, not at 2×', 5, supply(600_000), 2, 5 / (1 - 0.6)],
+  ])('secondsToStall: %s', (_name, ahead, s, rate, expected) => {
+    expect(secondsToStall(ahead, s, rate)).toBeCloseTo(expected, 9)
+  })
+
+  it.each<[string, Supply | null, number, number]>([
+    ['no torrent', null, 600, RESUME_AHEAD_S],
+    ['keeping up', supply(600_000), 600, RESUME_AHEAD_S],
+    ['a little short near the end', supply(450_000), 10, RESUME_AHEAD_S],
+    ['short with 60 s left: 10 % of it', supply(450_000), 60, 6],
+    ['far too slow: capped', supply(100_000), 3600, MAX_RESUME_AHEAD_S],
+  ])('resumeAheadS: %s', (_name, s, remaining, expected) => {
+    expect(resumeAheadS(s, 1, remaining)).toBeCloseTo(expected, 9)
+  })
+
+  const snap = (bufferedAhead: number, currentTime = 100): PlayerSnapshot => ({
+    currentTime,
+    paused: false,
+    playbackRate: 1,
+    readyState: 4,
+    seeking: false,
+    bufferedAhead,
+    duration: 3600,
+  })
+  const feed = (snapshots: PlayerSnapshot[], s: Supply | null, start: Readiness = INITIAL_READINESS) => {
+    let r = start
+    snapshots.forEach((one, i) => (r = updateReadiness(r, one, 1, 1000 + i * 100, s)))
+    return r
+  }
+  const ten = (ahead: number) => Array.from({ length: 10 }, () => snap(ahead))
+
+  it(`holds while ${PREDICTED_STALL_S} s from a stall the supply can't prevent, with the buffer still above the pre-emptive margin`, () => {
+    const ahead = PREDICTED_STALL_S * 0.5 // 1 s: above PREEMPT_HOLD_AHEAD_S, but nothing arrives
+    expect(ahead).toBeGreaterThan(PREEMPT_HOLD_AHEAD_S)
+    expect(feed(ten(ahead), supply(0)).stalled).toBe(true)
+    expect(feed(ten(ahead), supply(600_000)).stalled).toBe(false) // the same buffer with a fast peer is fine
+    expect(feed(ten(ahead), null).stalled).toBe(false)
+  })
+
+  it('a slow supply resumes only with enough buffered to play on, not after RESUME_AHEAD_S', () => {
+    const stalledNow: Readiness = { stalled: true, since: 500, starvedSince: 100 }
+    const slow = supply(250_000) // half the bitrate: needs half the remaining hour, capped
+    expect(feed([snap(RESUME_AHEAD_S + 0.5)], slow, stalledNow).stalled).toBe(true)
+    expect(feed([snap(MAX_RESUME_AHEAD_S + 0.5)], slow, stalledNow).stalled).toBe(false)
+    expect(feed([snap(RESUME_AHEAD_S + 0.5)], supply(600_000), stalledNow).stalled).toBe(false)
   })
 })

@@ -181,6 +181,17 @@ export class StreamingStore {
     return this.playlist.canEdit
   }
 
+  /**
+   * The played file's download, for playback sync to see a stall coming (a peer slower than the video's
+   * bitrate): bytes per second arriving now, the file's length, and whether it is all here.
+   */
+  supply(): { downloadBps: number; length: number; complete: boolean } | null {
+    const infoHash = this.nowPlaying?.infoHash
+    const p = infoHash ? this.progress.get(infoHash) : undefined
+    if (!p || p.length <= 0) return null
+    return { downloadBps: p.downloadSpeed, length: p.length, complete: p.status === 'complete' }
+  }
+
   // ── what a person does ───────────────────────────────────────────────────────────────────────────────
 
   /** A pasted magnet link or info hash. Returns false (with a notice) when it can't be added. */

@@ -12,6 +12,7 @@ import {
   INITIAL_READINESS,
   STALL_DROP_MS,
   updateReadiness,
+  type Supply,
   type HoldDecision,
   type HoldState,
   type MemberHoldReport,
@@ -48,6 +49,8 @@ export interface HoldTickInput {
   optOut: boolean
   /** when our own seek started (app ms), while it settles; null otherwise */
   seekingSince: number | null
+  /** the torrent behind the player, when known (hold.ts `Supply`) */
+  supply?: Supply | null
 }
 
 export interface HoldTickOutcome {
@@ -145,7 +148,14 @@ export class HoldLoop {
     // a seek that still has no data counts (with the usual grace on top).
     const ownSeek = input.seekingSince !== null && local - input.seekingSince < OWN_SEEK_GRACE_MS
     if (!snapshot || !this.#caughtUp) this.#readiness = INITIAL_READINESS
-    else if (!ownSeek) this.#readiness = updateReadiness(this.#readiness, snapshot, timeline.rate, shared)
+    else if (!ownSeek)
+      this.#readiness = updateReadiness(
+        this.#readiness,
+        snapshot,
+        timeline.rate,
+        shared,
+        input.supply ?? null,
+      )
     const stalled = this.#readiness.stalled
     const self: MemberReport = {
       stalled,

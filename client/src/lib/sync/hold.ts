@@ -27,6 +27,48 @@ export interface Readiness {
 
 export const INITIAL_READINESS: Readiness = { stalled: false, since: 0, starvedSince: null }
 
+/**
+ * The torrent behind the player, when it is one: how fast the file arrives against how fast playback eats
+ * it. From this a member sees a stall coming while its buffer still looks fine (a peer slower than the
+ * video's bitrate), instead of only when less than PREEMPT_HOLD_AHEAD_S is left.
+ */
+export interface Supply {
+  /** Bytes per second arriving now (WebTorrent's moving average). */
+  downloadBps: number
+  /** The file's bytes per media second (its length over its duration). */
+  bytesPerMediaSecond: number
+  /** Every byte is here: nothing can starve. */
+  complete: boolean
+}
+
+/** Hold when the buffer is predicted to run dry within this many wall seconds. */
+export const PREDICTED_STALL_S = 2
+/** Never ask for more than this much buffered before resuming, however slow the supply. */
+export const MAX_RESUME_AHEAD_S = 10
+
+/**
+ * Wall seconds until the buffer runs dry at the room's rate, counting what keeps arriving: Infinity when the
+ * supply keeps up (or is complete, or unknown).
+ */
+export function secondsToStall(aheadWallS: number, supply: Supply | null, rate: number): number {
+  if (!supply || supply.complete || !(supply.bytesPerMediaSecond > 0)) return Infinity
+  const consumption = supply.bytesPerMediaSecond * rate // bytes per wall second
+  if (supply.downloadBps >= consumption) return Infinity
+  return aheadWallS / (1 - supply.downloadBps / consumption)
+}
+
+/**
+ * Buffer to resume with: RESUME_AHEAD_S, or, when the supply can't keep up, enough to play to the end
+ * without stalling again — ahead · (1 − d/c) ≥ remaining · (1 − d/c) — capped at MAX_RESUME_AHEAD_S.
+ */
+export function resumeAheadS(supply: Supply | null, rate: number, remainingWallS: number): number {
+  if (!supply || supply.complete || !(supply.bytesPerMediaSecond > 0)) return RESUME_AHEAD_S
+  const consumption = supply.bytesPerMediaSecond * rate
+  if (supply.downloadBps >= consumption) return RESUME_AHEAD_S
+  const deficit = 1 - supply.downloadBps / consumption
+  return Math.min(MAX_RESUME_AHEAD_S, Math.max(RESUME_AHEAD_S, remainingWallS * deficit))
+}
+
 /** Buffered-ahead in wall-clock seconds: at 2× the buffer runs out twice as fast. */
 function wallAhead(snapshot: PlayerSnapshot, rate: number): number {
   const toEnd = Number.isFinite(snapshot.duration) ? snapshot.duration - snapshot.currentTime : Infinity
@@ -34,19 +76,29 @@ function wallAhead(snapshot: PlayerSnapshot, rate: number): number {
   return snapshot.bufferedAhead / Math.max(rate, 1e-3)
 }
 
-/** This member's readiness after looking at its player at shared instant `now`. */
+/**
+ * This member's readiness after looking at its player at shared instant `now`, and at its torrent's supply
+ * when there is one (`supply`): a supply slower than playback makes it hold before the buffer runs dry, and
+ * resume only with enough buffered to reach the end (or MAX_RESUME_AHEAD_S).
+ */
 export function updateReadiness(
   prev: Readiness,
   snapshot: PlayerSnapshot,
   roomRate: number,
   now: number,
+  supply: Supply | null = null,
 ): Readiness {
   const ahead = wallAhead(snapshot, roomRate)
   const canPlay = snapshot.readyState >= READY_TO_PLAY && !snapshot.seeking
   if (prev.stalled) {
-    return canPlay && ahead >= RESUME_AHEAD_S ? { stalled: false, since: now, starvedSince: null } : prev
+    const remaining = Number.isFinite(snapshot.duration)
+      ? Math.max(0, snapshot.duration - snapshot.currentTime) / Math.max(roomRate, 1e-3)
+      : Infinity
+    const needed = resumeAheadS(supply, roomRate, remaining)
+    return canPlay && ahead >= needed ? { stalled: false, since: now, starvedSince: null } : prev
   }
-  const starved = !canPlay || ahead < PREEMPT_HOLD_AHEAD_S
+  const starved =
+    !canPlay || ahead < PREEMPT_HOLD_AHEAD_S || secondsToStall(ahead, supply, roomRate) < PREDICTED_STALL_S
   if (!starved) return prev.starvedSince === null ? prev : { ...prev, starvedSince: null }
   const starvedSince = prev.starvedSince ?? now
   if (now - starvedSince >= STALL_GRACE_MS) return { stalled: true, since: now, starvedSince }

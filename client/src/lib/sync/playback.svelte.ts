@@ -33,6 +33,7 @@ import {
   type PlaybackSnapshot,
 } from './feature.ts'
 import { HoldLoop } from './hold-loop.ts'
+import type { Supply } from './hold.ts'
 import { ItemLogs } from './item-logs.ts'
 import { MemberClocks } from './member-clocks.ts'
 import { exposePlaybackDebug, type PlaybackDebug } from './playback-debug.ts'
@@ -78,6 +79,8 @@ export interface PlaybackSource {
   readonly playlist: {
     readonly selected: { id: string; fileIndex?: number | undefined; addedBy?: string } | null
   }
+  /** The played file's download: bytes per second arriving, its length, whether it is all here. */
+  supply?(): { downloadBps: number; length: number; complete: boolean } | null
 }
 
 export interface PlaybackOptions {
@@ -121,6 +124,7 @@ export class PlaybackStore {
   readonly #clocks: MemberClocks
   readonly #loop: ControllerLoop
   readonly #holds: HoldLoop
+  readonly #source: PlaybackSource | null
   readonly #logs = new ItemLogs((log) => (this.timeline = log.timeline))
   #stopEffects: (() => void) | null = null
   #releaseDebug: (() => void) | null = null
@@ -152,7 +156,8 @@ export class PlaybackStore {
       onMemberLeft: (peerId) => this.#forget(peerId),
     })
     this.#tickTimer = this.#timers.setInterval(() => this.#tick(), TICK_MS)
-    const source = options.source
+    const source = options.source ?? null
+    this.#source = source
     if (source) {
       source.autoplay = false // we decide when to play
       this.#stopEffects = $effect.root(() => {
@@ -378,6 +383,18 @@ export class PlaybackStore {
     })
   }
 
+  /** What the torrent delivers against what playback eats (for holding before a stall; hold.ts). */
+  #supply(snapshot: PlayerSnapshot | null): Supply | null {
+    const file = this.#source?.supply?.() ?? null
+    const duration = snapshot?.duration ?? NaN
+    if (!file || !Number.isFinite(duration) || duration <= 0 || file.length <= 0) return null
+    return {
+      downloadBps: file.downloadBps,
+      bytesPerMediaSecond: file.length / duration,
+      complete: file.complete,
+    }
+  }
+
   /** Readiness, status reports, and the room-wide hold/release decision (hold-loop.ts). */
   #holdTick(snapshot: PlayerSnapshot | null, shared: number, local: number): void {
     const timeline = this.#logs.current.timeline
@@ -395,6 +412,7 @@ export class PlaybackStore {
       rttMs: this.#clocks.maxRtt(),
       optOut: this.optOut,
       seekingSince: this.#loop.settlingSince,
+      supply: this.#supply(snapshot),
     })
     if (outcome.status) this.#handle.send(outcome.status)
     for (const text of outcome.notices) this.#say(text)
