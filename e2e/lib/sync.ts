@@ -105,6 +105,16 @@ export function counters(
   })
 }
 
+/** Whose clock the room's shared time is in, as a page's playback store sees it (a peer id). */
+export function playbackFrame(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const scope = window as unknown as { __theatron?: { playback?: { frame(): string } } }
+    const playback = scope.__theatron?.playback
+    if (!playback) throw new Error('no playback store')
+    return playback.frame()
+  })
+}
+
 /** Starve a person's player for `ms` (the store's testing hook, see client/src/lib/sync/stall.ts). */
 export async function simulateStall(page: Page, ms: number): Promise<void> {
   const ok = await page.evaluate((duration) => {

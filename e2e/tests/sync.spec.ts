@@ -4,6 +4,7 @@ import { join, expectMembers, type Person } from '../lib/room.ts'
 import {
   expectVideoReady,
   measureDrift,
+  playbackFrame,
   readVideo,
   roomWatching,
   simulateStall,
@@ -140,6 +141,59 @@ test.describe('playback sync', () => {
     // 2 s is the target; the poll itself and a busy 2-core machine add a little.
     expect(convergedMs).toBeLessThanOrEqual(3_000)
     await expectAll(pages, 'all playing', (r) => !r.paused)
+  })
+
+  test("when the host leaves, the next host's clock becomes the room's time and the others play on in sync", async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    people = await threeWatching(chromiumBrowser, app.baseURL)
+    const [ana, bo, cy] = people as [Person, Person, Person]
+    const pages = people.map((p) => p.page)
+    const rest = [bo.page, cy.page]
+
+    // Back near the start (the hand-over takes several seconds of the 20 s video): paused on 1 s, then
+    // playing from there, so that where the room was before the hand-over is known.
+    await bo.page.getByTestId('play-toggle').click()
+    await expectAll(pages, 'all paused', (r) => r.paused)
+    await bo.page.getByTestId('seek-bar').fill('1')
+    await expectAll(pages, 'all at 1 s', (r) => Math.abs(r.t - 1) < 0.02 && r.paused)
+    await bo.page.getByTestId('play-toggle').click()
+    await expectAll(pages, 'all playing from 1 s', (r) => !r.paused && r.t > 1)
+    await expectInSync(pages)
+    const before = await readVideo(bo.page)
+
+    // Ana, the host (clock −1500 ms), closes her tab. The others notice the silence (LINK_SILENCE_MS, 6 s)
+    // and Bo, present longest, takes over: every page moves the room's times onto Bo's clock (0 ms).
+    await ana.close()
+    people = [bo, cy]
+    await expectMembers([bo, cy], ['Bo', 'Cy'], 20_000)
+    for (const someone of [bo, cy]) {
+      const host = someone.page.getByTestId('member').filter({ has: someone.page.getByTestId('member-host') })
+      await expect(host.getByTestId('member-name')).toHaveText('Bo')
+    }
+    const boId = await cy.page.getByTestId('member').filter({ hasText: 'Bo' }).getAttribute('data-peer-id')
+    expect(boId).toBeTruthy()
+    for (const page of rest) await expect.poll(() => playbackFrame(page)).toBe(boId)
+
+    // Both play on, in sync, and without a jump: a log left in Ana's frame would move playback by the 1.5 s
+    // between the two clocks.
+    const handedOver = await readVideo(bo.page)
+    await expectAll(rest, 'both playing on', (r) => !r.paused && r.t > handedOver.t + 1)
+    await expectInSync(rest)
+    const { readings } = await measureDrift(rest)
+    // At 1×, from where Bo was before the hand-over.
+    const offCourseMs = readings.map((r) => Math.abs(r.t - (before.t + (r.at - before.at) / 1000)) * 1000)
+    console.log(`after the hand-over, ${offCourseMs.map(Math.round).join(' / ')} ms off the unbroken course`)
+    for (const off of offCourseMs) expect(off).toBeLessThanOrEqual(250)
+
+    // Commands after the hand-over reach the other page: Cy pauses, then Bo, the new host, plays.
+    await cy.page.getByTestId('play-toggle').click()
+    await expectAll(rest, 'both paused', (r) => r.paused)
+    await expectInSync(rest)
+    await bo.page.getByTestId('play-toggle').click()
+    await expectAll(rest, 'both playing again', (r) => !r.paused)
+    await expectInSync(rest)
   })
 
   test('a stalled peer holds the room, which resumes together; an opted-out peer does not', async ({
