@@ -188,6 +188,10 @@ async function main(): Promise<void> {
       if (at === null) throw new Error('the late joiner never converged')
       joinConvergence.push(at - ready)
       log(`late joiner ${joiner.name}: converged ${Math.round(at - ready)} ms after its first canplay`)
+      if (TRACE)
+        log(
+          `  joiner controller: ${await joiner.page.evaluate(() => JSON.stringify((window as unknown as { __theatron: { playback: { controller: () => unknown } } }).__theatron.playback.controller()))}`,
+        )
       await joiner.close()
     }
 

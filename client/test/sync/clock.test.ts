@@ -4,6 +4,8 @@ import {
   CLOCK_BURST_INTERVAL_MS,
   CLOCK_MIN_SAMPLES,
   CLOCK_REFRESH_INTERVAL_MS,
+  CLOCK_WARMUP_COUNT,
+  CLOCK_WARMUP_INTERVAL_MS,
   CLOCK_WINDOW,
   ClockSync,
   chooseReference,
@@ -146,15 +148,18 @@ describe('ClockSync', () => {
     expect(sent).toEqual([{ type: 'sync/pong', id: 4, t0: 12, t1: 770, t2: 777 }])
   })
 
-  it('bursts at start, then refreshes slowly', () => {
+  it('bursts at start, warms up, then refreshes slowly', () => {
     const c = new ClockSync({ now: () => 0, send: () => {} })
     const delays: number[] = []
-    for (let i = 0; i < CLOCK_BURST_COUNT + 2; i++) {
+    for (let i = 0; i < CLOCK_WARMUP_COUNT + 2; i++) {
       delays.push(c.nextPingDelayMs())
       c.ping()
     }
     expect(delays.slice(0, CLOCK_BURST_COUNT).every((d) => d === CLOCK_BURST_INTERVAL_MS)).toBe(true)
-    expect(delays.slice(CLOCK_BURST_COUNT)).toEqual([CLOCK_REFRESH_INTERVAL_MS, CLOCK_REFRESH_INTERVAL_MS])
+    const warmup = delays.slice(CLOCK_BURST_COUNT, CLOCK_WARMUP_COUNT)
+    expect(warmup).toHaveLength(CLOCK_WARMUP_COUNT - CLOCK_BURST_COUNT)
+    expect(warmup.every((d) => d === CLOCK_WARMUP_INTERVAL_MS)).toBe(true)
+    expect(delays.slice(CLOCK_WARMUP_COUNT)).toEqual([CLOCK_REFRESH_INTERVAL_MS, CLOCK_REFRESH_INTERVAL_MS])
   })
 })
 

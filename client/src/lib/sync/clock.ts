@@ -9,7 +9,15 @@ export const CLOCK_WINDOW = 8
 /** Fast burst at start so a fresh peer has a usable offset within about half a second. */
 export const CLOCK_BURST_COUNT = 5
 export const CLOCK_BURST_INTERVAL_MS = 100
-/** After the burst, refresh slowly: clocks drift by ppm, the window still covers ~16 s. */
+/**
+ * Then a warm-up: a member's first seconds in a room are its busiest (joining, fetching the torrent,
+ * starting the video), so its first samples carry the most queueing. Late joiners in the benchmark sat
+ * 20–30 ms off for a second, inside the controller's dead band by their own estimate, until the next sample
+ * 2 s later corrected it. Pinging every 250 ms for the first few seconds refills the window with calm samples.
+ */
+export const CLOCK_WARMUP_COUNT = 25
+export const CLOCK_WARMUP_INTERVAL_MS = 250
+/** After the warm-up, refresh slowly: clocks drift by ppm, the window still covers ~16 s. */
 export const CLOCK_REFRESH_INTERVAL_MS = 2_000
 /** A pong older than this is ignored: its round trip would be useless and the ping is forgotten. */
 export const CLOCK_PING_TIMEOUT_MS = 5_000
@@ -134,9 +142,10 @@ export class ClockSync {
     return this.estimator.add({ t0, t1: pong.t1, t2: pong.t2, t3: receivedAt })
   }
 
-  /** Delay before the next ping: a burst while the peer is new, then a slow refresh. */
+  /** Delay before the next ping: a burst while the peer is new, a warm-up, then a slow refresh. */
   nextPingDelayMs(): number {
-    return this.#sent < CLOCK_BURST_COUNT ? CLOCK_BURST_INTERVAL_MS : CLOCK_REFRESH_INTERVAL_MS
+    if (this.#sent < CLOCK_BURST_COUNT) return CLOCK_BURST_INTERVAL_MS
+    return this.#sent < CLOCK_WARMUP_COUNT ? CLOCK_WARMUP_INTERVAL_MS : CLOCK_REFRESH_INTERVAL_MS
   }
 
   estimate(): OffsetEstimate | undefined {

@@ -202,7 +202,7 @@ export class ControllerLoop {
         this.#counters.seeks++
         if (action.play && blocked) return none // waiting for a click
         if (action.play) this.#counters.plays++
-        this.#startSettling(player, action.position, action.play === true)
+        this.#startSettling(player, action.position)
         return action
       case 'setRate':
         this.#counters.rateChanges++
@@ -217,11 +217,12 @@ export class ControllerLoop {
     }
   }
 
-  #startSettling(player: Player, target: number, playing: boolean): void {
+  #startSettling(player: Player, target: number): void {
     const now = this.#now()
-    // A seek from pause that stays paused is followed by play() later: its outcome measures play start-up,
-    // not seek latency. One that plays with the seek is measured like any seek while playing.
-    const uninformative = !playing && player.snapshot().paused
+    // A seek from pause (with play or without) measures play start-up and, for a joiner, fetching data where nothing is downloaded
+    // yet, not seek latency: learning from it (as a first version of seek-and-play did) taught joiners a
+    // latency 2–3× too long, so their next seek landed 150–400 ms ahead (bench:sync, late joiners 2.7–3.3 s).
+    const uninformative = player.snapshot().paused
     this.#settling = { target, startedAt: now, until: now + SETTLE_TIMEOUT_MS, dataBound: uninformative }
   }
 }
