@@ -1,12 +1,13 @@
 /**
- * Streaming in a room: one per room tab, destroyed with it. It owns the TorrentClient, the dedicated torrent
- * connections to other members (torrent-links.ts), the playlist store, and what the player shows.
+ * Streaming in a room: one per room tab, destroyed with it. It owns the TorrentClient, the room's `torrent`
+ * feature (torrent-feature.ts: the `have` announcement, the dedicated torrent connections to other members,
+ * shared metadata), the playlist store, and what the player shows (now-playing.ts).
  *
  * - Local files are seeded from this browser and their magnet is added to the playlist.
  * - The selected item is added to the client and streamed into the `<video>` (largest playable file, or the
  *   one the room chose), with the torrent's subtitles as WebVTT `<track>`s.
- * - Every torrent this tab has (seeding or downloading, and still in the playlist) is announced on the
- *   `torrent` feature; members that share a torrent connect for it directly.
+ * - What this tab has is the torrents in its client that are still in the playlist; it tells the `torrent`
+ *   feature, which announces them, and frees a torrent once its items have all left the playlist.
  *
  * THE VIDEO SEAM: the Player component attaches its `<video data-testid="player">` with `attachVideo`; the
  * element is then `streaming.videoElement` (a `$state` field, null while there is none). Playback sync attaches
@@ -21,22 +22,19 @@
 import { untrack } from 'svelte'
 import { SvelteMap } from 'svelte/reactivity'
 import { StreamError, toStreamError } from './errors.ts'
-import { chooseFile, type FileChoice } from './files.ts'
+import { chooseFile } from './files.ts'
 import { explainPlaybackError, MEDIA_ERR, type CanPlayType } from './media.ts'
+import { clearSource, Subtitles, type NowPlaying } from './now-playing.ts'
 import type { PlaylistItem, PlaylistItemData } from './playlist.ts'
 import { PlaylistStore, type FeatureHost } from './playlist.svelte.ts'
 import type { TorrentProgress, TorrentStatus } from './progress.ts'
 import { parseDroppedFiles, parseText } from './source.ts'
-import { decodeSubtitleBytes, findSubtitles, toWebVtt } from './subtitles.ts'
 import type { TorrentClient } from './torrent-client.ts'
-import { TorrentLinks, type TorrentPeer } from './torrent-links.ts'
-import { decodeMeta, encodeMeta, MetaCache } from './torrent-meta.ts'
-import { parseTorrentMessage, parseTorrentSnapshot, type TorrentSnapshot } from './torrent-wire.ts'
-import type { FeatureHandle } from '../room/room.svelte.ts'
+import { TorrentFeature } from './torrent-feature.ts'
+import type { TorrentPeer } from './torrent-links.ts'
 
-export const TORRENT_FEATURE = 'torrent'
-/** A torrent rarely carries more; each one is read whole, so keep the number bounded. */
-const MAX_SUBTITLES = 8
+export { TORRENT_FEATURE } from './torrent-feature.ts'
+export type { NowPlaying, SubtitleTrack } from './now-playing.ts'
 
 /** What the store uses of TorrentClient (tests may hand in a fake). */
 export type StreamClient = Pick<
@@ -58,29 +56,6 @@ export interface StreamingOptions {
   client: StreamClient
   /** A dedicated WebRTC connection for one torrent with one member (the mesh's simple-peer factory). */
   createPeer: (initiator: boolean) => TorrentPeer
-}
-
-export interface SubtitleTrack {
-  src: string
-  label: string
-  language: string | undefined
-}
-
-/** What the player shows for the selected item. */
-export interface NowPlaying {
-  itemId: string
-  infoHash: string
-  title: string
-  state: 'loading' | 'streaming' | 'error'
-  fileIndex: number | null
-  fileName: string | null
-  /** Every audio/video file of the torrent, best first, for the file chooser. */
-  choices: FileChoice[]
-  subtitles: SubtitleTrack[]
-  /** Why it can't play, for people. */
-  error: string | null
-  /** It plays, but something is off (a "maybe" container, no picture). */
-  warning: string | null
 }
 
 export interface Notice {
@@ -112,52 +87,25 @@ export class StreamingStore {
   preparing = $state<string | null>(null)
 
   readonly #client: StreamClient
-  readonly #selfId: string
-  readonly #links: TorrentLinks
-  readonly #feature: FeatureHandle
+  readonly #torrents: TorrentFeature
+  readonly #subtitles: Subtitles
   readonly #stopEffects: () => void
   readonly #release: (() => void)[] = []
-  // Bookkeeping nothing renders: plain collections on purpose.
-  /* eslint-disable svelte/prefer-svelte-reactivity */
-  /** Torrents in the client that are in the playlist: what this tab announces it has. */
-  readonly #have = new Set<string>()
-  /* eslint-enable svelte/prefer-svelte-reactivity */
-  /** `.torrent` bytes this tab made, opened or was sent (verified), so the client needs no ut_metadata. */
-  readonly #metas = new MetaCache()
+  // Bookkeeping nothing renders: a plain collection on purpose.
   /* eslint-disable svelte/prefer-svelte-reactivity */
   readonly #marked = new Set<string>()
   /* eslint-enable svelte/prefer-svelte-reactivity */
-  #announced = ''
   #shownKey = ''
   #shownVideo: HTMLVideoElement | null = null
   #generation = 0
-  #subtitleUrls: string[] = []
   #detachVideo: (() => void) | null = null
   #destroyed = false
 
   constructor({ room, client, createPeer }: StreamingOptions) {
     this.#client = client
-    this.#selfId = room.selfId
     this.playlist = new PlaylistStore(room)
-    this.#links = new TorrentLinks({
-      selfId: room.selfId,
-      createPeer,
-      send: (peerId, message) => this.#feature.send(message, peerId),
-      attach: (infoHash, peer) => client.addPeer(infoHash, peer),
-    })
-    this.#feature = room.registerFeature(TORRENT_FEATURE, {
-      snapshot: () => this.#snapshot(),
-      applySnapshot: (from, raw) => {
-        const parsed = parseTorrentSnapshot(raw)
-        if (!parsed.ok)
-          return console.warn(`torrent: ignored a snapshot from ${from}: ${parsed.error.message}`)
-        const { have, meta } = parsed.value
-        if (meta) this.#offerMeta(meta.infoHash, meta.torrent)
-        this.#links.setRemote(from, have)
-      },
-      onMessage: (from, raw) => this.#onMessage(from, raw),
-      onMemberLeft: (peerId) => this.#links.removeMember(peerId),
-    })
+    this.#torrents = new TorrentFeature({ room, client, createPeer, selected: () => this.playlist.selected })
+    this.#subtitles = new Subtitles(client)
     this.#release.push(
       client.on('progress', (p) => this.#onProgress(p)),
       client.on('error', (infoHash, error) => this.#onClientError(infoHash, error)),
@@ -238,7 +186,7 @@ export class StreamingStore {
       const magnet = canonical.ok ? canonical.source.magnet : info.magnet
       const item = { torrentId: magnet, infoHash: info.infoHash, title: info.name }
       this.#addItem(item, this.#client.torrentFile(info.infoHash))
-      this.#setHave(info.infoHash, true)
+      this.#torrents.setHave(info.infoHash, true)
     } catch (err) {
       this.notice = { kind: 'error', text: toStreamError(err).message }
     } finally {
@@ -316,10 +264,9 @@ export class StreamingStore {
     this.#generation++
     this.#stopEffects()
     for (const release of this.#release.splice(0)) release()
-    this.#feature.unregister()
+    this.#torrents.destroy()
     this.playlist.destroy()
-    this.#links.destroy()
-    this.#revokeSubtitles()
+    this.#subtitles.revoke()
     const video = this.videoElement
     if (video) {
       this.detachVideo(video)
@@ -338,33 +285,6 @@ export class StreamingStore {
     return false
   }
 
-  #onMessage(from: string, raw: unknown): void {
-    const parsed = parseTorrentMessage(raw)
-    if (!parsed.ok) return console.warn(`torrent: ignored a message from ${from}: ${parsed.error.message}`)
-    const message = parsed.value
-    switch (message.t) {
-      case 'have':
-        return this.#links.setRemote(from, message.have)
-      case 'signal':
-      case 'assign':
-        return this.#links.receive(from, message)
-      case 'meta':
-        return this.#offerMeta(message.infoHash, message.torrent)
-      default:
-        message satisfies never
-    }
-  }
-
-  /**
-   * A member's `.torrent` bytes, checked before use. Messages on a channel arrive in order, so the item's
-   * `meta` (sent first) is being checked when the item itself shows up; #load waits for that check.
-   */
-  #offerMeta(infoHash: string, base64: string): void {
-    if (this.#have.has(infoHash) || this.#metas.has(infoHash)) return
-    const bytes = decodeMeta(base64)
-    if (bytes) this.#metas.offer(infoHash, bytes)
-  }
-
   /**
    * One item per torrent: the same magnet, `.torrent` or file again only says where it already is. (Two
    * members adding the same torrent at the same moment still make two items; either can be removed.)
@@ -376,35 +296,8 @@ export class StreamingStore {
       this.notice = { kind: 'info', text: `“${known.title}” is already in the playlist.` }
       return
     }
-    if (meta) this.#shareMeta(item.infoHash, meta)
+    if (meta) this.#torrents.shareMeta(item.infoHash, meta)
     this.playlist.add(item)
-  }
-
-  /** Our own metadata for an item we are about to add: everyone gets it before the item. */
-  #shareMeta(infoHash: string, bytes: Uint8Array): void {
-    this.#metas.set(infoHash, bytes)
-    if (this.#metas.has(infoHash)) this.#feature.send({ t: 'meta', infoHash, torrent: encodeMeta(bytes) })
-  }
-
-  /** A newcomer gets the selected item's metadata from the member who added it (one copy, not one each). */
-  #snapshot(): TorrentSnapshot {
-    const have = [...this.#have]
-    const selected = this.playlist.selected
-    if (!selected || selected.addedBy !== this.#selfId) return { have }
-    const bytes = this.#client.torrentFile(selected.infoHash)
-    return bytes ? { have, meta: { infoHash: selected.infoHash, torrent: encodeMeta(bytes) } } : { have }
-  }
-
-  #setHave(infoHash: string, has: boolean): void {
-    if (has) this.#have.add(infoHash)
-    else this.#have.delete(infoHash)
-    const have = [...this.#have].sort()
-    const announced = have.join(',')
-    if (announced === this.#announced) return
-    this.#announced = announced
-    // The announcement goes first: a member must learn we have a torrent before our first signal for it.
-    this.#feature.send({ t: 'have', have })
-    this.#links.setLocal(have)
   }
 
   /** Shows the selected item: add its torrent, pick the file, stream it, attach subtitles. */
@@ -416,7 +309,7 @@ export class StreamingStore {
     this.#shownKey = key
     this.#shownVideo = video
     const generation = ++this.#generation
-    this.#revokeSubtitles()
+    this.#subtitles.revoke()
     if (!item) {
       this.nowPlaying = null
       if (video) clearSource(video)
@@ -443,16 +336,16 @@ export class StreamingStore {
       if (current() && this.nowPlaying) this.nowPlaying = { ...this.nowPlaying, ...patch }
     }
     try {
-      const first = !this.#have.has(item.infoHash)
+      const first = !this.#torrents.has(item.infoHash)
       if (first) this.#mark('add', item.infoHash)
-      const bytes = first ? await this.#metas.get(item.infoHash) : null
+      const bytes = first ? await this.#torrents.meta(item.infoHash) : null
       if (!current()) return
       const ready = this.#client.add({
         infoHash: item.infoHash,
         magnet: item.torrentId,
         ...(bytes ? { bytes } : {}),
       })
-      this.#setHave(item.infoHash, true)
+      this.#torrents.setHave(item.infoHash, true)
       if (!video) return
       const info = await ready
       this.#mark('metadata', item.infoHash)
@@ -504,20 +397,13 @@ export class StreamingStore {
     videoName: string,
     generation: number,
   ): Promise<void> {
-    const tracks: SubtitleTrack[] = []
-    for (const sub of findSubtitles(files, videoName).slice(0, MAX_SUBTITLES)) {
-      try {
-        const bytes = await this.#client.readFile(infoHash, sub.index)
-        if (generation !== this.#generation) return
-        const vtt = toWebVtt(decodeSubtitleBytes(bytes))
-        const src = URL.createObjectURL(new Blob([vtt], { type: 'text/vtt' }))
-        this.#subtitleUrls.push(src)
-        tracks.push({ src, label: sub.label, language: sub.language })
-      } catch (err) {
-        console.warn(`stream: skipped subtitles ${sub.name}`, err)
-      }
-    }
-    if (generation === this.#generation && this.nowPlaying && tracks.length > 0) {
+    const tracks = await this.#subtitles.load(
+      infoHash,
+      files,
+      videoName,
+      () => generation === this.#generation,
+    )
+    if (tracks && generation === this.#generation && this.nowPlaying && tracks.length > 0) {
       this.nowPlaying = { ...this.nowPlaying, subtitles: tracks }
     }
   }
@@ -526,17 +412,17 @@ export class StreamingStore {
   #prune(items: readonly PlaylistItem[]): void {
     if (this.#destroyed) return
     const listed = new Set(items.map((i) => i.infoHash)) // eslint-disable-line svelte/prefer-svelte-reactivity -- local
-    for (const infoHash of [...this.#have]) {
+    for (const infoHash of this.#torrents.have()) {
       if (listed.has(infoHash)) continue
-      this.#setHave(infoHash, false)
+      this.#torrents.setHave(infoHash, false)
       this.progress.delete(infoHash)
-      this.#metas.delete(infoHash)
+      this.#torrents.forgetMeta(infoHash)
       void this.#client.remove(infoHash)
     }
   }
 
   #onProgress(p: TorrentProgress): void {
-    if (!this.#have.has(p.infoHash)) return
+    if (!this.#torrents.has(p.infoHash)) return
     this.progress.set(p.infoHash, p)
     if (p.status === 'complete') this.#mark('complete', p.infoHash)
   }
@@ -570,14 +456,4 @@ export class StreamingStore {
     this.#marked.add(name)
     performance.mark(name)
   }
-
-  #revokeSubtitles(): void {
-    for (const url of this.#subtitleUrls.splice(0)) URL.revokeObjectURL(url)
-  }
-}
-
-function clearSource(video: HTMLVideoElement): void {
-  if (!video.hasAttribute('src') && !video.currentSrc) return
-  video.removeAttribute('src')
-  video.load()
 }

@@ -1,0 +1,149 @@
+/**
+ * The room's `torrent` feature for one tab: what this tab announces it has, the dedicated torrent connections
+ * to other members (torrent-links.ts), and the torrent metadata members share (torrent-meta.ts).
+ *
+ * - Every torrent this tab has (seeding or downloading, and still in the playlist) is announced with `have`;
+ *   members that share a torrent connect for it directly (`signal`, `assign`).
+ * - The `.torrent` bytes this tab made, opened or was sent (verified) are kept in a `MetaCache`, so the client
+ *   needs no ut_metadata; the member who adds an item broadcasts them (`meta`) just before it, and the adder
+ *   of the selected item puts them in its snapshot for newcomers.
+ *
+ * A plain class: StreamingStore decides what the tab has and when; this one keeps the wire and the links.
+ */
+import type { FeatureHost } from './playlist.svelte.ts'
+import type { TorrentClient } from './torrent-client.ts'
+import { TorrentLinks, type TorrentPeer } from './torrent-links.ts'
+import { decodeMeta, encodeMeta, MetaCache } from './torrent-meta.ts'
+import { parseTorrentMessage, parseTorrentSnapshot, type TorrentSnapshot } from './torrent-wire.ts'
+import type { FeatureHandle } from '../room/room.svelte.ts'
+
+export const TORRENT_FEATURE = 'torrent'
+
+export interface TorrentFeatureOptions {
+  room: FeatureHost
+  /** What the feature uses of the TorrentClient: links are handed to it, snapshots read its `.torrent`s. */
+  client: Pick<TorrentClient, 'addPeer' | 'torrentFile'>
+  /** A dedicated WebRTC connection for one torrent with one member (the mesh's simple-peer factory). */
+  createPeer: (initiator: boolean) => TorrentPeer
+  /** The playlist's selected item, for the snapshot. */
+  selected: () => { infoHash: string; addedBy: string } | null
+}
+
+export class TorrentFeature {
+  readonly #selfId: string
+  readonly #client: Pick<TorrentClient, 'addPeer' | 'torrentFile'>
+  readonly #selected: () => { infoHash: string; addedBy: string } | null
+  readonly #links: TorrentLinks
+  readonly #feature: FeatureHandle
+  /** Torrents in the client that are in the playlist: what this tab announces it has. */
+  readonly #have = new Set<string>()
+  /** `.torrent` bytes this tab made, opened or was sent (verified), so the client needs no ut_metadata. */
+  readonly #metas = new MetaCache()
+  #announced = ''
+
+  constructor({ room, client, createPeer, selected }: TorrentFeatureOptions) {
+    this.#selfId = room.selfId
+    this.#client = client
+    this.#selected = selected
+    this.#links = new TorrentLinks({
+      selfId: room.selfId,
+      createPeer,
+      send: (peerId, message) => this.#feature.send(message, peerId),
+      attach: (infoHash, peer) => client.addPeer(infoHash, peer),
+    })
+    this.#feature = room.registerFeature(TORRENT_FEATURE, {
+      snapshot: () => this.#snapshot(),
+      applySnapshot: (from, raw) => {
+        const parsed = parseTorrentSnapshot(raw)
+        if (!parsed.ok)
+          return console.warn(`torrent: ignored a snapshot from ${from}: ${parsed.error.message}`)
+        const { have, meta } = parsed.value
+        if (meta) this.#offerMeta(meta.infoHash, meta.torrent)
+        this.#links.setRemote(from, have)
+      },
+      onMessage: (from, raw) => this.#onMessage(from, raw),
+      onMemberLeft: (peerId) => this.#links.removeMember(peerId),
+    })
+  }
+
+  /** Whether this tab has (and announces) the torrent. */
+  has(infoHash: string): boolean {
+    return this.#have.has(infoHash)
+  }
+
+  /** What this tab has, in the order it got them (a copy). */
+  have(): string[] {
+    return [...this.#have]
+  }
+
+  /** This tab got (or dropped) a torrent: announce it when that changes what we have, then update the links. */
+  setHave(infoHash: string, has: boolean): void {
+    if (has) this.#have.add(infoHash)
+    else this.#have.delete(infoHash)
+    const have = [...this.#have].sort()
+    const announced = have.join(',')
+    if (announced === this.#announced) return
+    this.#announced = announced
+    // The announcement goes first: a member must learn we have a torrent before our first signal for it.
+    this.#feature.send({ t: 'have', have })
+    this.#links.setLocal(have)
+  }
+
+  /** Our own metadata for an item we are about to add: everyone gets it before the item. */
+  shareMeta(infoHash: string, bytes: Uint8Array): void {
+    this.#metas.set(infoHash, bytes)
+    if (this.#metas.has(infoHash)) this.#feature.send({ t: 'meta', infoHash, torrent: encodeMeta(bytes) })
+  }
+
+  /** The torrent's verified `.torrent` bytes, waiting for a check still running; null when there are none. */
+  meta(infoHash: string): Promise<Uint8Array | null> {
+    return this.#metas.get(infoHash)
+  }
+
+  /** Forget a torrent's metadata (it left the playlist). */
+  forgetMeta(infoHash: string): void {
+    this.#metas.delete(infoHash)
+  }
+
+  /** Leaves the room's feature and closes every link. */
+  destroy(): void {
+    this.#feature.unregister()
+    this.#links.destroy()
+  }
+
+  #onMessage(from: string, raw: unknown): void {
+    const parsed = parseTorrentMessage(raw)
+    if (!parsed.ok) return console.warn(`torrent: ignored a message from ${from}: ${parsed.error.message}`)
+    const message = parsed.value
+    switch (message.t) {
+      case 'have':
+        return this.#links.setRemote(from, message.have)
+      case 'signal':
+      case 'assign':
+        return this.#links.receive(from, message)
+      case 'meta':
+        return this.#offerMeta(message.infoHash, message.torrent)
+      default:
+        message satisfies never
+    }
+  }
+
+  /**
+   * A member's `.torrent` bytes, checked before use. Messages on a channel arrive in order, so the item's
+   * `meta` (sent first) is being checked when the item itself shows up; the store's load waits for that check.
+   */
+  #offerMeta(infoHash: string, base64: string): void {
+    if (this.#have.has(infoHash) || this.#metas.has(infoHash)) return
+    const bytes = decodeMeta(base64)
+    if (bytes) this.#metas.offer(infoHash, bytes)
+  }
+
+  /** A newcomer gets the selected item's metadata from the member who added it (one copy, not one each). */
+  #snapshot(): TorrentSnapshot {
+    const have = [...this.#have]
+    const selected = this.#selected()
+    if (!selected || selected.addedBy !== this.#selfId) return { have }
+    const bytes = this.#client.torrentFile(selected.infoHash)
+    return bytes ? { have, meta: { infoHash: selected.infoHash, torrent: encodeMeta(bytes) } } : { have }
+  }
+}
