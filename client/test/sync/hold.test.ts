@@ -298,6 +298,8 @@ describe('torrent supply (piece availability ahead of a stall)', () => {
 
   it.each<[string, Supply | null, number, number]>([
     ['no torrent', null, 600, RESUME_AHEAD_S],
+    ['keeping up, length unknown', supply(600_000), Infinity, RESUME_AHEAD_S],
+    ['short, length unknown: capped', supply(450_000), Infinity, MAX_RESUME_AHEAD_S],
     ['keeping up', supply(600_000), 600, RESUME_AHEAD_S],
     ['a little short near the end', supply(450_000), 10, RESUME_AHEAD_S],
     ['short with 60 s left: 10 % of it', supply(450_000), 60, 6],

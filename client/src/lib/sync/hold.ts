@@ -47,14 +47,22 @@ export const PREDICTED_STALL_S = 2
 export const MAX_RESUME_AHEAD_S = 10
 
 /**
+ * The share of consumption the supply does not cover: 1 − download / consumption, at the room's rate. 0 when
+ * the supply keeps up, is complete, or is unknown.
+ */
+function deficit(supply: Supply | null, rate: number): number {
+  if (!supply || supply.complete || !(supply.bytesPerMediaSecond > 0)) return 0
+  const consumption = supply.bytesPerMediaSecond * rate // bytes per wall second
+  return Math.max(0, 1 - supply.downloadBps / consumption)
+}
+
+/**
  * Wall seconds until the buffer runs dry at the room's rate, counting what keeps arriving: Infinity when the
  * supply keeps up (or is complete, or unknown).
  */
 export function secondsToStall(aheadWallS: number, supply: Supply | null, rate: number): number {
-  if (!supply || supply.complete || !(supply.bytesPerMediaSecond > 0)) return Infinity
-  const consumption = supply.bytesPerMediaSecond * rate // bytes per wall second
-  if (supply.downloadBps >= consumption) return Infinity
-  return aheadWallS / (1 - supply.downloadBps / consumption)
+  const short = deficit(supply, rate)
+  return short > 0 ? aheadWallS / short : Infinity
 }
 
 /**
@@ -62,11 +70,9 @@ export function secondsToStall(aheadWallS: number, supply: Supply | null, rate: 
  * without stalling again — ahead · (1 − d/c) ≥ remaining · (1 − d/c) — capped at MAX_RESUME_AHEAD_S.
  */
 export function resumeAheadS(supply: Supply | null, rate: number, remainingWallS: number): number {
-  if (!supply || supply.complete || !(supply.bytesPerMediaSecond > 0)) return RESUME_AHEAD_S
-  const consumption = supply.bytesPerMediaSecond * rate
-  if (supply.downloadBps >= consumption) return RESUME_AHEAD_S
-  const deficit = 1 - supply.downloadBps / consumption
-  return Math.min(MAX_RESUME_AHEAD_S, Math.max(RESUME_AHEAD_S, remainingWallS * deficit))
+  const short = deficit(supply, rate)
+  if (short === 0) return RESUME_AHEAD_S // (and no Infinity · 0 for a stream of unknown length)
+  return Math.min(MAX_RESUME_AHEAD_S, Math.max(RESUME_AHEAD_S, remainingWallS * short))
 }
 
 /** Buffered-ahead in wall-clock seconds: at 2× the buffer runs out twice as fast. */
