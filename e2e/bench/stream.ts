@@ -14,26 +14,21 @@
  *
  * Knobs: BENCH_RUNS=5  BENCH_BIG_RUNS=3  BENCH_LOOPS=20  BENCH_WRITE=0 (print only)
  */
-import { existsSync } from 'node:fs'
-import { execFile } from 'node:child_process'
-import { readFile, rename, stat } from 'node:fs/promises'
-import { promisify } from 'node:util'
+import { readFile, stat } from 'node:fs/promises'
 import os from 'node:os'
-import { join } from 'node:path'
 import type { Browser, Page } from '@playwright/test'
 import { createSignalServer } from '../../signal-server/src/index.ts'
 import { buildClient } from './build-client.ts'
 import { BENCHMARKS_DOC, writeSection } from './doc-section.ts'
 import { launchChromium } from '../lib/browser.ts'
 import { createRoom, expectMembers, join as joinRoom, person, type Person } from '../lib/room.ts'
-import { CACHE_DIR, ensureTestVideo } from '../scripts/make-test-video.ts'
+import { derivedVideo, ensureTestVideo } from '../scripts/make-test-video.ts'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 3)
 const LOOPS = Number(process.env.BENCH_LOOPS ?? 20)
 const WRITE = process.env.BENCH_WRITE !== '0'
 const TARGET_PLAYING_MS = 500
-const run = promisify(execFile)
 
 interface Leech {
   metadata: number | null
@@ -59,27 +54,6 @@ function median(values: readonly number[]): number {
   return sorted.length % 2
     ? (sorted[mid] as number)
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
-}
-
-/** A longer real video for throughput: the test video repeated, without re-encoding (ffmpeg `-c copy`). */
-async function longVideo(source: string, loops: number): Promise<string> {
-  const path = join(CACHE_DIR, `bench-video-x${loops}.webm`)
-  if (existsSync(path)) return path
-  const tmp = `${path}.tmp.webm`
-  await run('ffmpeg', [
-    '-v',
-    'error',
-    '-y',
-    '-stream_loop',
-    String(loops - 1),
-    '-i',
-    source,
-    '-c',
-    'copy',
-    tmp,
-  ])
-  await rename(tmp, path)
-  return path
 }
 
 /** Milliseconds between two of the app's performance marks in a page, or null if one is missing. */
@@ -303,7 +277,7 @@ async function main(): Promise<void> {
   log('building the client…')
   const clientDir = await buildClient('stream-bench')
   const video = await ensureTestVideo()
-  const big = await longVideo(video, LOOPS)
+  const big = await derivedVideo(`bench-video-x${LOOPS}.webm`, { input: ['-stream_loop', String(LOOPS - 1)] })
   const server = createSignalServer({ host: '127.0.0.1', port: 0, clientDir, logLevel: 'warn' })
   const { port } = await server.listen()
   const baseURL = `http://127.0.0.1:${port}`

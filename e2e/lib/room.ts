@@ -91,6 +91,14 @@ export async function expectMembers(people: Person[], names: string[], timeout?:
   }
 }
 
+/** Every listed person sees `name` marked as the room's host. */
+export async function expectHost(people: Person[], name: string): Promise<void> {
+  for (const someone of people) {
+    const host = someone.page.getByTestId('member').filter({ has: someone.page.getByTestId('member-host') })
+    await expect(host.getByTestId('member-name')).toHaveText(name)
+  }
+}
+
 /** Every listed person sees the message exactly once, attributed to the sender. */
 export async function expectMessage(people: Person[], sender: Person, text: string): Promise<void> {
   for (const someone of people) {

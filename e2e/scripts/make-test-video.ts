@@ -7,6 +7,7 @@
  *   import { ensureTestVideo } from '../scripts/make-test-video.ts'
  */
 import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -112,6 +113,23 @@ export async function ensureTestVideo(): Promise<string> {
   await rename(tmp, TEST_VIDEO_PATH)
   await writeFile(STAMP_PATH, JSON.stringify({ hash: paramsHash(), params: TEST_VIDEO_PARAMS }, null, 2))
   return TEST_VIDEO_PATH
+}
+
+/**
+ * A video cut or looped from the test video without re-encoding (`ffmpeg -c copy`), cached in CACHE_DIR as
+ * `name`: `input` options go before `-i` (e.g. `-stream_loop 19`), `output` options after it (e.g. `-t 4`).
+ */
+export async function derivedVideo(
+  name: string,
+  { input = [], output = [] }: { input?: string[]; output?: string[] },
+): Promise<string> {
+  const path = join(CACHE_DIR, name)
+  if (existsSync(path)) return path
+  const source = await ensureTestVideo()
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp.webm`
+  await run('ffmpeg', ['-v', 'error', '-y', ...input, '-i', source, ...output, '-c', 'copy', tmp])
+  await rename(tmp, path)
+  return path
 }
 
 /** What ffprobe reports, for a person to check the file by eye. */

@@ -1,6 +1,7 @@
 import { test, expect, startApp } from '../lib/fixtures.ts'
 import {
   createRoom,
+  expectHost,
   expectMembers,
   expectMessage,
   gather,
@@ -113,10 +114,7 @@ test.describe('rooms', () => {
     await ana.close()
     people = [bo, cy, di]
     await expectMembers([bo, cy], ['Bo', 'Cy'], 20_000)
-    for (const someone of [bo, cy]) {
-      const host = someone.page.getByTestId('member').filter({ has: someone.page.getByTestId('member-host') })
-      await expect(host.getByTestId('member-name')).toHaveText('Bo')
-    }
+    await expectHost([bo, cy], 'Bo')
     await expect(bo.page.getByTestId('lock-controls')).toBeVisible()
   })
 

@@ -1,12 +1,8 @@
-import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { readFile, rename, stat } from 'node:fs/promises'
-import { join as joinPath } from 'node:path'
-import { promisify } from 'node:util'
+import { readFile, stat } from 'node:fs/promises'
 import type { Page } from '@playwright/test'
 import { test, expect } from '../lib/fixtures.ts'
 import { createRoom, expectMembers, gather, join, person, type Person } from '../lib/room.ts'
-import { CACHE_DIR, ensureTestVideo } from '../scripts/make-test-video.ts'
+import { derivedVideo, ensureTestVideo } from '../scripts/make-test-video.ts'
 
 // Four browsers, WebRTC negotiation per torrent link, and a 20 s video that must start playing.
 test.setTimeout(120_000)
@@ -38,27 +34,6 @@ function itemNumber(page: Page, attribute: string): Promise<number> {
     .first()
     .getAttribute(`data-${attribute}`)
     .then((value) => Number(value ?? 0))
-}
-
-/** The first `seconds` of the test video, without re-encoding: a second, smaller video for a folder. */
-async function shortVideo(source: string, seconds: number): Promise<string> {
-  const path = joinPath(CACHE_DIR, `short-${seconds}s.webm`)
-  if (existsSync(path)) return path
-  const tmp = `${path}.tmp.webm`
-  await promisify(execFile)('ffmpeg', [
-    '-v',
-    'error',
-    '-y',
-    '-i',
-    source,
-    '-t',
-    String(seconds),
-    '-c',
-    'copy',
-    tmp,
-  ])
-  await rename(tmp, path)
-  return path
 }
 
 /** Drops files on the page the way a file manager does: dragover, then drop, with the files in a DataTransfer. */
@@ -187,7 +162,7 @@ test.describe('streaming', () => {
     chromiumBrowser,
   }) => {
     const clip = await ensureTestVideo()
-    const short = await shortVideo(clip, 4)
+    const short = await derivedVideo('short-4s.webm', { output: ['-t', '4'] })
     const srt = '1\n00:00:00,000 --> 00:00:19,000\nHello from the subtitles\n'
     const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
     const bo = await person(chromiumBrowser, app.baseURL, 'Bo')

@@ -1,6 +1,6 @@
 import type { Browser, Page } from '@playwright/test'
 import { test, expect } from '../lib/fixtures.ts'
-import { join, expectMembers, type Person } from '../lib/room.ts'
+import { join, expectHost, expectMembers, type Person } from '../lib/room.ts'
 import {
   expectVideoReady,
   measureDrift,
@@ -168,10 +168,7 @@ test.describe('playback sync', () => {
     await ana.close()
     people = [bo, cy]
     await expectMembers([bo, cy], ['Bo', 'Cy'], 20_000)
-    for (const someone of [bo, cy]) {
-      const host = someone.page.getByTestId('member').filter({ has: someone.page.getByTestId('member-host') })
-      await expect(host.getByTestId('member-name')).toHaveText('Bo')
-    }
+    await expectHost([bo, cy], 'Bo')
     const boId = await cy.page.getByTestId('member').filter({ hasText: 'Bo' }).getAttribute('data-peer-id')
     expect(boId).toBeTruthy()
     for (const page of rest) await expect.poll(() => playbackFrame(page)).toBe(boId)
