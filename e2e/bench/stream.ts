@@ -13,6 +13,12 @@
  * (`-c copy`, ≈ 17 MB at 20 loops) for throughput. Medians are printed and written to docs/benchmarks.md, section "## Streaming" (only that one).
  *
  * Knobs: BENCH_RUNS=5  BENCH_BIG_RUNS=3  BENCH_LOOPS=20  BENCH_WRITE=0 (print only)
+ *
+ * A/B: `BENCH_BASELINE_DIST=<a client build>` compares that build with this one on the test video, runs
+ * interleaved (baseline, this, baseline, …) so both see the same background load; prints, never writes.
+ * `BENCH_AB_VIDEO=big` compares on the long video instead.
+ * Make a baseline with `git stash`-free tools, e.g. `git worktree add /tmp/base <rev>` and `npx vite build`
+ * there, or keep `e2e/.cache/stream-bench-dist` from an earlier run.
  */
 import { readFile, stat } from 'node:fs/promises'
 import os from 'node:os'
@@ -28,6 +34,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 3)
 const LOOPS = Number(process.env.BENCH_LOOPS ?? 20)
 const WRITE = process.env.BENCH_WRITE !== '0'
+const BASELINE_DIST = process.env.BENCH_BASELINE_DIST
 const TARGET_PLAYING_MS = 500
 
 interface Leech {
@@ -261,14 +268,43 @@ function render(summaries: Summary[], chromium: string, seconds: number, load: r
     '',
     'Reading the figures. `add → metadata` is the member who dropped the file sending its `.torrent` with the',
     'item (checked against the info hash), so no ut_metadata exchange is needed; the first BitTorrent wire comes',
-    'up 80–220 ms after `add` on a warm spare connection (docs/streaming.md). The rest is download: the first',
-    '16 KiB blocks take 80–400 ms each to arrive although the seeder serves them from memory at once; they wait',
-    'in the streamx pipelines of pages whose main threads share two cores with three video decoders (and with',
-    'whatever else runs: see the load average). The short video’s leechers then seek into the room, which is',
-    'already playing, and play. The long video shows streaming proper: it plays after a small fraction has',
-    'arrived. Before the shared metadata and warm links (same machine, same day): metadata 353 ms, playing 850 ms.',
+    'up on a warm spare connection, and room wires skip WebTorrent’s one-block probe and are unchoked at once',
+    '(docs/streaming.md). What is left is CPU: a trace of a leecher while it joins shows its main thread 80–90 %',
+    'busy (about half in script, the rest in style, layout and frame updates) while three pages load and play',
+    'video on two cores, so every step of the start — the media element’s load, the service worker’s pulls,',
+    'the sync’s seek into the room, which is already playing — waits in that queue. The long video shows',
+    'streaming proper: it plays after a small fraction has arrived.',
   )
   return `${lines.join('\n')}\n`
+}
+
+/** Interleaved runs of a baseline build and this one on the same video; prints the medians and their ratios. */
+async function compare(
+  browser: Browser,
+  urls: { baseline: string; current: string },
+  path: string,
+): Promise<void> {
+  const empty = () => ({ playing: [] as number[], complete: [] as number[] })
+  const times = { baseline: empty(), current: empty() }
+  for (let i = 0; i < RUNS; i++) {
+    for (const which of ['baseline', 'current'] as const) {
+      const { leeches } = await oneRun(browser, urls[which], path)
+      for (const measure of ['playing', 'complete'] as const) {
+        times[which][measure].push(...leeches.flatMap((l) => (l[measure] === null ? [] : [l[measure]])))
+      }
+      const line = leeches.map(
+        (l) => `playing ${fmt(l.playing ?? NaN)} ms, complete ${fmt(l.complete ?? NaN)} ms`,
+      )
+      log(`run ${i + 1}/${RUNS} ${which}: ${line.join(' | ')}`)
+    }
+  }
+  for (const measure of ['playing', 'complete'] as const) {
+    const [base, current] = [median(times.baseline[measure]), median(times.current[measure])]
+    log(
+      `add → ${measure}, median of ${times.current[measure].length}: baseline ${fmt(base)} ms, ` +
+        `this build ${fmt(current)} ms (this / baseline ${fmt(current / base, 2)})`,
+    )
+  }
 }
 
 async function main(): Promise<void> {
@@ -282,6 +318,21 @@ async function main(): Promise<void> {
   const { port } = await server.listen()
   const baseURL = `http://127.0.0.1:${port}`
   const browser = await launchChromium()
+  if (BASELINE_DIST) {
+    const baseline = createSignalServer({
+      host: '127.0.0.1',
+      port: 0,
+      clientDir: BASELINE_DIST,
+      logLevel: 'warn',
+    })
+    try {
+      const urls = { baseline: `http://127.0.0.1:${(await baseline.listen()).port}`, current: baseURL }
+      await compare(browser, urls, process.env.BENCH_AB_VIDEO === 'big' ? big : video)
+    } finally {
+      await Promise.all([browser.close(), baseline.close(), server.close()])
+    }
+    return
+  }
   try {
     const summaries: Summary[] = []
     for (const [label, path, runs] of [

@@ -15,6 +15,7 @@ import WebTorrent, {
 import { StreamError, toStreamError } from './errors.ts'
 import type { FileLike } from './files.ts'
 import { MemoryStore, type StoreOptions } from './memory-store.ts'
+import { connectionOf, trustRoomWire } from './torrent-tuning.ts'
 import { fraction, torrentStatus, WAITING_FOR_PEERS_MS, type TorrentProgress } from './progress.ts'
 
 /** Public WebSocket trackers, used besides room members and the magnet's own trackers. */
@@ -74,6 +75,9 @@ export class TorrentClient {
   readonly #tracked = new Map<string, Tracked>()
   /** Room peers that arrived before their torrent (or its info hash) did. */
   readonly #pendingPeers = new Map<string, Set<WebRtcPeer>>()
+  /** Every room member's connection ever added: their wires are trusted at once (torrent-tuning.ts). */
+  readonly #roomConns = new WeakSet<WebRtcPeer>()
+  #peerSerial = 0
   readonly #listeners: { [K in keyof TorrentClientEvents]: Set<Listener<K>> } = {
     progress: new Set(),
     ready: new Set(),
@@ -137,6 +141,7 @@ export class TorrentClient {
     this.#assertAlive()
     const pending = this.#pendingPeers.get(infoHash) ?? new Set()
     pending.add(peer)
+    this.#roomConns.add(peer)
     this.#pendingPeers.set(infoHash, pending)
     this.#flushPeers(infoHash)
   }
@@ -235,10 +240,16 @@ export class TorrentClient {
         reject(error)
       }
       const onInfoHash = () => this.#flushPeers(infoHash)
+      const onWire = (wire: object) => {
+        const conn = connectionOf(torrent._peers, wire)
+        if (conn && this.#roomConns.has(conn as WebRtcPeer)) trustRoomWire(wire, torrent.ready)
+      }
       torrent.once('ready', onReady)
       torrent.once('error', onError)
       torrent.once('infoHash', onInfoHash)
+      torrent.on('wire', onWire)
       detach = () => {
+        torrent.removeListener('wire', onWire)
         torrent.removeListener('ready', onReady)
         torrent.removeListener('error', onError)
         torrent.removeListener('infoHash', onInfoHash)
@@ -260,7 +271,12 @@ export class TorrentClient {
     // WebTorrent refuses peers until the torrent knows its info hash.
     if (!torrent?.infoHash || torrent.destroyed || !peers) return
     this.#pendingPeers.delete(infoHash)
-    for (const peer of peers) torrent.addPeer(peer)
+    for (const peer of peers) {
+      // WebTorrent files a WebRTC peer under `peer.id`, which its trackers set and simple-peer lacks: without
+      // one, every room connection shared the key `undefined` and each replaced the last in its peer table.
+      peer.id ??= `room-${++this.#peerSerial}`
+      torrent.addPeer(peer)
+    }
   }
 
   async #ensureServer(): Promise<void> {

@@ -35,6 +35,8 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
   export interface Torrent extends Emitter {
     /** Internal: the store constructor used once metadata arrives (see preferMemoryStore). */
     _store?: StoreConstructor
+    /** Internal: the peer table, by peer id (a WebRTC peer's id is its connection's id); see torrent-tuning.ts. */
+    _peers?: Map<string, { conn?: unknown; wire?: unknown }>
     infoHash: string
     magnetURI: string
     /** The `.torrent` file, once the metadata is in. */

@@ -1,0 +1,57 @@
+/**
+ * Room members' torrent wires are trusted at once. WebTorrent treats every new wire as a stranger from the
+ * open internet, which costs two round trips through both pages' main threads before the first useful block
+ * — on pages that are at that moment loading a video, each such trip took 30–440 ms here. A room member is
+ * a peer the room introduced, so for its wires (`trustRoomWire`):
+ *
+ * - **No probe of a member who has it all.** While `wire.downloaded` is 0, WebTorrent sends a new wire a single
+ *   request and fills the pipeline only when that block is in. `downloaded` is read nowhere else (the torrent
+ *   keeps its own byte counts, which people see), so a room wire that announces every piece (`have-all`)
+ *   counts 1 byte and gets its full pipeline at once. Members still downloading keep the probe: measured,
+ *   skipping it for them too had a leecher queue its first blocks at the other, slower leecher.
+ * - **Unchoked at once.** WebTorrent unchokes a peer when it says it is interested: another round trip.
+ *   A room wire is unchoked right after our bitfield (which must go first), when the torrent has metadata.
+ *
+ * WebTorrent has no options for either; these are its internals. Each hook checks that what it touches is
+ * there, so if an update renames it, nothing breaks: streaming starts as before, one or two trips later.
+ * Measured effect and what was tried and dropped (a deeper request window, prompter refills, a deeper send
+ * buffer): docs/streaming.md.
+ */
+
+export interface RoomWire {
+  downloaded?: unknown
+  destroyed?: unknown
+  unchoke?: unknown
+  once?: unknown
+}
+
+/** Call from WebTorrent's 'wire' event: our listeners then run before the ones WebTorrent adds next. */
+export function trustRoomWire(wire: RoomWire, torrentReady: boolean): void {
+  if (typeof wire.once === 'function') {
+    // WebTorrent's own 'have-all' listener (added after this one) asks for blocks: the probe is skipped by then.
+    wire.once.call(wire, 'have-all', () => {
+      if (wire.downloaded === 0) wire.downloaded = 1
+    })
+  }
+  const unchoke = wire.unchoke
+  if (!torrentReady || typeof unchoke !== 'function') return
+  // After the 'wire' event WebTorrent queues a microtask that sends our bitfield and then chokes a peer whose
+  // bitfield it hasn't seen yet (it takes it for a seeder). Queued from inside a microtask, ours runs after.
+  queueMicrotask(() =>
+    queueMicrotask(() => {
+      if (!wire.destroyed) unchoke.call(wire)
+    }),
+  )
+}
+
+export interface PeerRecord {
+  conn?: unknown
+  wire?: unknown
+}
+
+/** The connection a wire runs on, from WebTorrent's peer table (`torrent._peers`), or undefined. */
+export function connectionOf(peers: ReadonlyMap<unknown, PeerRecord> | undefined, wire: unknown): unknown {
+  if (!peers) return undefined
+  for (const peer of peers.values()) if (peer.wire === wire) return peer.conn
+  return undefined
+}
