@@ -204,8 +204,20 @@ describe('decide: hysteresis', () => {
   })
 })
 
-/** A closed loop against a player whose clock runs `rateError` fast and whose seeks take `seekMs`. */
-function loop(options: { startDriftMs: number; rateError: number; seekMs: number; seconds: number }) {
+/**
+ * A closed loop against a player whose clock runs `rateError` fast and whose seeks take `seekMs` (a list: the
+ * n-th seek takes the n-th entry, the last one repeating).
+ */
+function loop(options: {
+  startDriftMs: number
+  rateError: number
+  seekMs: number | number[]
+  seconds: number
+}) {
+  const seekMs = (n: number) =>
+    Array.isArray(options.seekMs)
+      ? (options.seekMs[Math.min(n, options.seekMs.length - 1)] ?? 0)
+      : options.seekMs
   const timeline = playing()
   let state = S
   let position = 50 + options.startDriftMs / 1000
@@ -230,7 +242,7 @@ function loop(options: { startDriftMs: number; rateError: number; seekMs: number
     if (action.type === 'seek') {
       seeks++
       seekTarget = action.position
-      seekingUntil = now + options.seekMs
+      seekingUntil = now + seekMs(seeks - 1)
     }
     if (!seeking) position += 0.05 * rate * (1 + options.rateError)
   }
@@ -249,6 +261,31 @@ describe('decide: closed loop', () => {
     expect(seeks).toBeLessThanOrEqual(2)
     expect(state.seekLatencyMs).toBeGreaterThan(SEEK_LATENCY_INITIAL_MS + 50)
     expect(Math.max(...drifts.slice(40).map(Math.abs))).toBeLessThanOrEqual(RATE_ENTER_MS)
+  })
+
+  it('a first informative seek slowed by a wait for data does not leave the joiner a second off for long', () => {
+    // Seek 1 waits 450 ms (data); later seeks take 150 ms. The first lesson (450 ms) lands the next seek 300 ms
+    // ahead; what that seek teaches is used at once instead of a second of rate correction.
+    const { drifts, seeks, state } = loop({
+      startDriftMs: -2000,
+      rateError: 0,
+      seekMs: [450, 150],
+      seconds: 6,
+    })
+    expect(seeks).toBeLessThanOrEqual(4)
+    expect(state.seekLatencyMs).toBeCloseTo(150, -1)
+    // within 2 s of the start (40 ticks) and from then on, inside the band that counts as converged
+    expect(Math.max(...drifts.slice(40).map(Math.abs))).toBeLessThanOrEqual(25)
+  })
+
+  it('refines at most while warming up: noisy seeks later do not chain seeks', () => {
+    const { seeks } = loop({
+      startDriftMs: -2000,
+      rateError: 0,
+      seekMs: [450, 150, 450, 150, 450, 150],
+      seconds: 20,
+    })
+    expect(seeks).toBeLessThanOrEqual(5)
   })
 
   it('learns a media clock 0.4 % fast and keeps drift small without flapping', () => {

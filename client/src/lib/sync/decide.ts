@@ -27,6 +27,11 @@ export const SEEK_LATENCY_INITIAL_MS = 150
 export const SEEK_LATENCY_MAX_MS = 2_000
 /** EWMA weight of a new seek-latency observation. */
 export const SEEK_LATENCY_ALPHA = 0.3
+/**
+ * The first observations of a new element: the estimate keeps the smallest (a seek can be slowed by a wait for
+ * data or a busy page, never sped up), and a refinement may follow a refinement while the estimate moves.
+ */
+export const SEEK_LATENCY_WARMUP = 3
 /** Observations further than this from the estimate are outliers (a command landed mid-seek), not latency. */
 export const SEEK_LATENCY_OUTLIER_MS = 1_000
 /** Shortest idle stretch to learn the media-clock error from (2 ms of read noise over 1 s is 0.2 %). */
@@ -124,7 +129,8 @@ export function decide(
   const driftMs = (snapshot.currentTime - target) * 1000
   const s = learnSeekLatency(state, snapshot, segment, driftMs)
   // A seek just told us the real latency and missed by a lot: one refinement beats seconds of rate correction.
-  const refine = state.pendingSeek !== null && !state.pendingSeek.refined && s.seekSamples > state.seekSamples
+  const refine =
+    state.pendingSeek !== null && s.seekSamples > state.seekSamples && refinable(state.pendingSeek, s)
   const decision = (action: Action, next: ControllerState): Decision => ({ action, state: next, driftMs })
   const settled = { ...s, correcting: false, idleBaseline: null }
 
@@ -268,13 +274,31 @@ function learnSeekLatency(
   if (Math.abs(observed - state.seekLatencyMs) > SEEK_LATENCY_OUTLIER_MS)
     return { ...state, pendingSeek: null }
   const alpha = state.seekSamples === 0 ? 1 : SEEK_LATENCY_ALPHA
-  const ewma = state.seekLatencyMs + alpha * (observed - state.seekLatencyMs)
+  const ewma =
+    state.seekSamples > 0 && state.seekSamples < SEEK_LATENCY_WARMUP
+      ? Math.min(state.seekLatencyMs, observed)
+      : state.seekLatencyMs + alpha * (observed - state.seekLatencyMs)
   return {
     ...state,
     pendingSeek: null,
     seekSamples: state.seekSamples + 1,
     seekLatencyMs: clamp(ewma, 0, SEEK_LATENCY_MAX_MS),
   }
+}
+
+/**
+ * A seek that taught us the latency may be refined at once (a miss above `SEEK_REFINE_MS`). A refinement's own
+ * outcome may be refined too, while the controller is still warming up and what it learned changes the aim by
+ * more than that: a joiner's first informative seek often still waited for data, so its latency was too long
+ * and the refinement landed 100–150 ms ahead, which rate correction needed over a second to absorb (measured
+ * in bench:sync). Bounded: at most `SEEK_LATENCY_WARMUP` samples qualify in an element's life.
+ */
+function refinable(pending: NonNullable<ControllerState['pendingSeek']>, learned: ControllerState): boolean {
+  if (!pending.refined) return true
+  return (
+    learned.seekSamples <= SEEK_LATENCY_WARMUP &&
+    Math.abs(learned.seekLatencyMs - pending.latencyUsedMs) > SEEK_REFINE_MS
+  )
 }
 
 function clamp(value: number, min: number, max: number): number {
