@@ -12,7 +12,7 @@
  * - correction counts from the store (`window.__theatron.playback.counters()`).
  *
  * Writes docs/benchmarks.md, section "## Playback sync" (only that one). Knobs: BENCH_STEADY_S=30,
- * BENCH_JOINS=3, BENCH_WRITE=0 (print only).
+ * BENCH_JOINS=3, BENCH_WRITE=0 (print only), BENCH_CLIENT_DIST=<a client build> (measure that build instead).
  */
 import os from 'node:os'
 import type { Page } from '@playwright/test'
@@ -107,7 +107,8 @@ async function totals(pages: Page[]): Promise<{ seeks: number; rateChanges: numb
 async function main(): Promise<void> {
   const started = performance.now()
   log('building the client…')
-  const clientDir = await buildClient('sync-bench')
+  // BENCH_CLIENT_DIST: measure another build (e.g. the previous commit's) with the same harness.
+  const clientDir = process.env.BENCH_CLIENT_DIST ?? (await buildClient('sync-bench'))
   const video = await ensureTestVideo()
   const server = createSignalServer({ host: '127.0.0.1', port: 0, clientDir, logLevel: 'warn' })
   const { port } = await server.listen()
