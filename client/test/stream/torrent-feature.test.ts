@@ -104,6 +104,19 @@ describe('TorrentFeature', () => {
     b.feature.destroy()
   })
 
+  it('a forged copy sent first does not shut out the good copy another member sends', async () => {
+    const room = new FakeRoom()
+    const forger = side(room, 'f')
+    const b = side(room, 'b')
+    const a = side(room, 'a')
+    const { bytes: other } = torrentBytes({ info: singleFileInfo('other.webm') })
+    forger.feature.shareMeta(REAL, new Uint8Array(other)) // claims REAL with another file's metadata
+    a.feature.shareMeta(REAL, META)
+    await settle(200)
+    expect(await b.feature.meta(REAL)).toEqual(META)
+    for (const s of [forger, a, b]) s.feature.destroy()
+  })
+
   it('puts the selected item’s metadata in its snapshot only when this tab added it', () => {
     const room = new FakeRoom()
     const mine = side(room, 'a', { infoHash: REAL, addedBy: 'a' })

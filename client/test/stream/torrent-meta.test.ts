@@ -69,6 +69,19 @@ describe('MetaCache', () => {
     expect(await late.get(real.infoHash)).toEqual(real.bytes)
   })
 
+  it('checks a copy only when no good one came before it', async () => {
+    const checked: Uint8Array[] = []
+    const cache = new MetaCache((infoHash, bytes) => {
+      checked.push(bytes)
+      return isMetaFor(infoHash, bytes)
+    })
+    cache.offer(real.infoHash, other.bytes)
+    cache.offer(real.infoHash, real.bytes)
+    cache.offer(real.infoHash, real.bytes) // a duplicate of the good copy
+    expect(await cache.get(real.infoHash)).toEqual(real.bytes)
+    expect(checked).toEqual([other.bytes, real.bytes])
+  })
+
   it('trusts our own bytes, refuses oversized ones, and forgets on request', async () => {
     const cache = new MetaCache(() => Promise.resolve(false))
     cache.set(hash(1), real.bytes)

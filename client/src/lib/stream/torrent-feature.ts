@@ -133,7 +133,7 @@ export class TorrentFeature {
    * `meta` (sent first) is being checked when the item itself shows up; the store's load waits for that check.
    */
   #offerMeta(infoHash: string, base64: string): void {
-    if (this.#have.has(infoHash) || this.#metas.has(infoHash)) return
+    if (this.#have.has(infoHash)) return
     const bytes = decodeMeta(base64)
     if (bytes) this.#metas.offer(infoHash, bytes)
   }

@@ -53,15 +53,19 @@ export class MetaCache {
     this.#put(infoHash, Promise.resolve(bytes))
   }
 
-  /** Bytes a member sent: kept once verified; the first good copy wins. */
+  /**
+   * Bytes a member sent: kept once verified; the first good copy wins. A copy is checked only when no good
+   * one came before it, so a forged first copy doesn't shut out a good later one, and duplicates cost nothing.
+   */
   offer(infoHash: string, bytes: Uint8Array): void {
     if (bytes.length > MAX_META_BYTES) return
     const known = this.#entries.get(infoHash)
-    const verified = this.#verify(infoHash, bytes).then(
-      (ok) => (ok ? bytes : null),
-      () => null,
-    )
-    this.#put(infoHash, known ? known.then(async (had) => had ?? (await verified)) : verified)
+    const verify = () =>
+      this.#verify(infoHash, bytes).then(
+        (ok) => (ok ? bytes : null),
+        () => null,
+      )
+    this.#put(infoHash, known ? known.then((had) => had ?? verify()) : verify())
   }
 
   /** The verified bytes, waiting for a check still running; null when there are none. */
