@@ -75,11 +75,20 @@ export function resumeAheadS(supply: Supply | null, rate: number, remainingWallS
   return Math.min(MAX_RESUME_AHEAD_S, Math.max(RESUME_AHEAD_S, remainingWallS * short))
 }
 
-/** Buffered-ahead in wall-clock seconds: at 2× the buffer runs out twice as fast. */
+/** Media seconds left to the end; Infinity while the duration is unknown. */
+function mediaToEnd(snapshot: PlayerSnapshot): number {
+  return Number.isFinite(snapshot.duration) ? Math.max(0, snapshot.duration - snapshot.currentTime) : Infinity
+}
+
+/** Media seconds in wall-clock seconds at the room's rate: at 2× they go twice as fast. */
+function wallSeconds(mediaSeconds: number, rate: number): number {
+  return mediaSeconds / Math.max(rate, 1e-3)
+}
+
+/** Buffered-ahead in wall-clock seconds; Infinity when the buffer reaches the end. */
 function wallAhead(snapshot: PlayerSnapshot, rate: number): number {
-  const toEnd = Number.isFinite(snapshot.duration) ? snapshot.duration - snapshot.currentTime : Infinity
-  if (snapshot.bufferedAhead >= toEnd - END_MARGIN_S) return Infinity
-  return snapshot.bufferedAhead / Math.max(rate, 1e-3)
+  if (snapshot.bufferedAhead >= mediaToEnd(snapshot) - END_MARGIN_S) return Infinity
+  return wallSeconds(snapshot.bufferedAhead, rate)
 }
 
 /**
@@ -97,10 +106,7 @@ export function updateReadiness(
   const ahead = wallAhead(snapshot, roomRate)
   const canPlay = snapshot.readyState >= READY_TO_PLAY && !snapshot.seeking
   if (prev.stalled) {
-    const remaining = Number.isFinite(snapshot.duration)
-      ? Math.max(0, snapshot.duration - snapshot.currentTime) / Math.max(roomRate, 1e-3)
-      : Infinity
-    const needed = resumeAheadS(supply, roomRate, remaining)
+    const needed = resumeAheadS(supply, roomRate, wallSeconds(mediaToEnd(snapshot), roomRate))
     return canPlay && ahead >= needed ? { stalled: false, since: now, starvedSince: null } : prev
   }
   const starved =
