@@ -3,21 +3,13 @@ import { ControllerLoop, SEEK_FETCH_MS, SETTLE_MARGIN_S } from '../../src/lib/sy
 import { SEEK_LATENCY_INITIAL_MS, type PlayerSnapshot } from '../../src/lib/sync/decide.ts'
 import type { Player } from '../../src/lib/sync/player.ts'
 import { INITIAL_TIMELINE, type Timeline } from '../../src/lib/sync/timeline.ts'
+import { snapshotOf } from './snapshot.ts'
 
 let now = 0
 
 /** The loop only reads the player; the test sets what it shows. */
 function player(snapshot: Partial<PlayerSnapshot>): Player & { shows: PlayerSnapshot } {
-  const shows: PlayerSnapshot = {
-    currentTime: 0,
-    paused: false,
-    playbackRate: 1,
-    readyState: 4,
-    seeking: false,
-    bufferedAhead: 30,
-    duration: 600,
-    ...snapshot,
-  }
+  const shows = snapshotOf(snapshot)
   return {
     shows,
     snapshot: () => ({ ...shows }),

@@ -4,16 +4,9 @@ import { HoldLoop, OWN_SEEK_GRACE_MS, STATUS_INTERVAL_MS } from '../../src/lib/s
 import { STALL_DROP_MS, STALL_GRACE_MS, type Supply } from '../../src/lib/sync/hold.ts'
 import type { StatusReport } from '../../src/lib/sync/messages.ts'
 import { INITIAL_TIMELINE, type Timeline } from '../../src/lib/sync/timeline.ts'
+import { snapshotOf } from './snapshot.ts'
 
-const healthy: PlayerSnapshot = {
-  currentTime: 10,
-  paused: false,
-  playbackRate: 1,
-  readyState: 4,
-  seeking: false,
-  bufferedAhead: 30,
-  duration: 600,
-}
+const healthy = snapshotOf({ currentTime: 10 })
 const starved: PlayerSnapshot = { ...healthy, readyState: 2, bufferedAhead: 0 }
 const playing: Timeline = { ...INITIAL_TIMELINE, playing: true }
 

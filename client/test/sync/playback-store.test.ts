@@ -5,6 +5,7 @@ import type { PlayerSnapshot } from '../../src/lib/sync/decide.ts'
 import { PLAYBACK_FEATURE } from '../../src/lib/sync/feature.ts'
 import { PlaybackStore, TICK_MS, type PlaybackRoom } from '../../src/lib/sync/playback.svelte.ts'
 import type { Player, UserAction } from '../../src/lib/sync/player.ts'
+import { snapshotOf } from './snapshot.ts'
 
 /** True time of the test, ms; every member's app clock is this plus its skew. */
 let trueNow = 0
@@ -69,15 +70,7 @@ class FakePlayer implements Player {
     this.#since = trueNow
   }
   snapshot(): PlayerSnapshot {
-    return {
-      currentTime: this.currentTime,
-      paused: this.paused,
-      playbackRate: this.rate,
-      readyState: 4,
-      seeking: false,
-      bufferedAhead: 30,
-      duration: 600,
-    }
+    return snapshotOf({ currentTime: this.currentTime, paused: this.paused, playbackRate: this.rate })
   }
   play(): Promise<void> {
     this.#rebase()
