@@ -17,8 +17,9 @@
  * A/B: `BENCH_BASELINE_DIST=<a client build>` compares that build with this one on the test video, runs
  * interleaved (baseline, this, baseline, …) so both see the same background load; prints, never writes.
  * `BENCH_AB_VIDEO=big` compares on the long video instead.
- * Make a baseline with `git stash`-free tools, e.g. `git worktree add /tmp/base <rev>` and `npx vite build`
- * there, or keep `e2e/.cache/stream-bench-dist` from an earlier run.
+ * Make the baseline build from another revision without touching this tree, e.g. `git worktree add /tmp/base
+ * <rev>` and `npx vite build --outDir /tmp/base-dist` there (or copy `e2e/.cache/stream-bench-dist` away
+ * before changing the code: each run rebuilds it).
  */
 import { readFile, stat } from 'node:fs/promises'
 import os from 'node:os'
