@@ -165,7 +165,7 @@ export class HoldLoop {
       driftMs: input.driftMs,
       rttMs: input.rttMs,
       bufferedAhead: snapshot?.bufferedAhead ?? 0,
-      holding: stalled && !input.optOut && !this.#hold.dropped.includes(this.#selfId),
+      holding: this.#holds({ stalled, optOut: input.optOut }, this.#selfId),
     }
     this.#reports.set(this.#selfId, self)
     let status: StatusReport | null = null
@@ -217,7 +217,6 @@ export class HoldLoop {
     self: { driftMs: number | null; rttMs: number | null },
     rttTo: (peerId: string) => number | null,
   ): MemberHealth[] {
-    const dropped = new Set(this.#hold.dropped)
     return members.map((member) => {
       const isSelf = member.id === this.#selfId
       const report = this.#reports.get(member.id)
@@ -229,7 +228,7 @@ export class HoldLoop {
         rttMs: isSelf ? self.rttMs : rttTo(member.id),
         bufferedAhead: report ? report.bufferedAhead : null,
         stalled: report?.stalled ?? false,
-        holding: (report?.stalled ?? false) && !(report?.optOut ?? false) && !dropped.has(member.id),
+        holding: report ? this.#holds(report, member.id) : false,
         optOut: report?.optOut ?? false,
       }
     })
@@ -253,5 +252,10 @@ export class HoldLoop {
       this.#droppedPeers.delete(peer)
       if (report) notices.push(`${this.#name(peer)} caught up`)
     }
+  }
+
+  /** A member holds the room while it is stalled, unless it opted out or the room dropped it from the wait. */
+  #holds(report: { stalled: boolean; optOut: boolean }, peerId: string): boolean {
+    return report.stalled && !report.optOut && !this.#hold.dropped.includes(peerId)
   }
 }
