@@ -13,6 +13,8 @@
  * (`-c copy`, ≈ 17 MB at 20 loops) for throughput. Medians are printed and written to docs/benchmarks.md, section "## Streaming" (only that one).
  *
  * Knobs: BENCH_RUNS=5  BENCH_BIG_RUNS=3  BENCH_LOOPS=20  BENCH_WRITE=0 (print only)
+ *   BENCH_TRACE=1 (print each leecher's media events, ms after its `add` mark, and the service worker's
+ *   requests and the chunks that answer them)
  *
  * A/B: `BENCH_BASELINE_DIST=<a client build>` compares that build with this one on the test video, runs
  * interleaved (baseline, this, baseline, …) so both see the same background load; prints, never writes.
@@ -36,6 +38,17 @@ const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 3)
 const LOOPS = Number(process.env.BENCH_LOOPS ?? 20)
 const WRITE = process.env.BENCH_WRITE !== '0'
 const BASELINE_DIST = process.env.BENCH_BASELINE_DIST
+const TRACE = process.env.BENCH_TRACE === '1'
+const MEDIA_EVENTS = [
+  'loadstart',
+  'loadedmetadata',
+  'seeking',
+  'seeked',
+  'canplay',
+  'play',
+  'playing',
+  'waiting',
+]
 const TARGET_PLAYING_MS = 500
 
 interface Leech {
@@ -80,6 +93,60 @@ async function marks(page: Page, infoHash: string): Promise<Leech> {
     playing: add != null && playing != null ? playing - add : null,
     complete: add != null && complete != null ? complete - add : null,
   }
+}
+
+/** BENCH_TRACE=1: record the media element's events in a leecher (capture on the document). */
+async function startTrace(page: Page): Promise<void> {
+  await page.evaluate((names) => {
+    const w = window as unknown as { benchTrace: string[] }
+    w.benchTrace = []
+    for (const name of names) {
+      document.addEventListener(
+        name,
+        (event) => {
+          const video = event.target as HTMLVideoElement
+          w.benchTrace.push(`${name}@${Math.round(performance.now())}(t=${video.currentTime.toFixed(2)})`)
+        },
+        true,
+      )
+    }
+  }, MEDIA_EVENTS)
+}
+
+/**
+ * BENCH_TRACE=1, before the app loads: each request WebTorrent's service worker forwards to the page, and each
+ * chunk the page answers with (bytes @ ms after navigation), to see the pulls that stream a file into <video>.
+ */
+const SW_TRACE = `(() => {
+  const trace = (window.benchSwTrace = [])
+  navigator.serviceWorker?.addEventListener('message', (event) => {
+    const port = event.ports[0]
+    if (event.data?.type !== 'webtorrent' || !port) return
+    const id = trace.length
+    trace.push('req#' + id + '(' + (event.data.headers?.range ?? '-') + ')@' + Math.round(performance.now()))
+    const post = port.postMessage.bind(port)
+    port.postMessage = (data, ...rest) => {
+      if (data?.byteLength !== undefined) trace.push('#' + id + ':' + data.byteLength + '@' + Math.round(performance.now()))
+      return post(data, ...rest)
+    }
+  }, true)
+})()`
+
+/** The recorded events and the app's `stream` mark, in ms after its `add` mark. */
+async function trace(page: Page, infoHash: string): Promise<string> {
+  const [add, stream, events] = await page.evaluate(
+    (hash) =>
+      [
+        performance.getEntriesByName(`theatron:stream:add:${hash}`)[0]?.startTime ?? 0,
+        performance.getEntriesByName(`theatron:stream:stream:${hash}`)[0]?.startTime ?? 0,
+        (window as unknown as { benchTrace: string[] }).benchTrace,
+      ] as const,
+    infoHash,
+  )
+  const shifted = events.map((e) =>
+    e.replace(/@(\d+)/, (_, ms: string) => `@${Math.round(Number(ms) - add)}`),
+  )
+  return [`add@${Math.round(add)}(abs)`, `stream@${Math.round(stream - add)}`, ...shifted].join(' ')
 }
 
 /**
@@ -170,10 +237,12 @@ async function oneRun(browser: Browser, baseURL: string, path: string): Promise<
     for (const name of ['Seeder', 'Leech B', 'Leech C']) people.push(await person(browser, baseURL, name))
     const [seeder, b, c] = people as [Person, Person, Person]
     const link = await createRoom(seeder)
+    if (TRACE) for (const leech of [b, c]) await leech.page.context().addInitScript({ content: SW_TRACE })
     for (const someone of people) await joinRoom(someone, link)
     await expectMembers(people, ['Seeder', 'Leech B', 'Leech C'])
 
     const rawMs = await rawChannel(seeder.page, b.page, path)
+    if (TRACE) for (const leech of [b, c]) await startTrace(leech.page)
 
     await seeder.page.getByTestId('file-input').setInputFiles(path)
     const item = b.page.getByTestId('playlist-item').first()
@@ -193,6 +262,13 @@ async function oneRun(browser: Browser, baseURL: string, path: string): Promise<
         result = await marks(leech.page, infoHash)
       }
       leeches.push({ metadata: result.metadata, playing: result.playing, complete: result.complete })
+      if (TRACE) log(`  ${leech.name}: ${await trace(leech.page, infoHash)}`)
+      if (TRACE)
+        log(
+          await leech.page.evaluate(() =>
+            (window as unknown as { benchSwTrace: string[] }).benchSwTrace.join(' '),
+          ),
+        )
     }
     return { leeches, bytes: (await stat(path)).size, rawMs }
   } finally {

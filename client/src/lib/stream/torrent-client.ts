@@ -12,6 +12,7 @@ import WebTorrent, {
   type WebRtcPeer,
   type WebTorrentFile,
 } from 'webtorrent/dist/webtorrent.min.js'
+import { coalesceStreams } from './coalesce.ts'
 import { StreamError, toStreamError } from './errors.ts'
 import type { FileLike } from './files.ts'
 import { MemoryStore, type StoreOptions } from './memory-store.ts'
@@ -182,6 +183,7 @@ export class TorrentClient {
     if (!file) throw new StreamError('no-playable-file')
     selectOnly(tracked.torrent.files, file)
     tracked.fileIndex = fileIndex
+    coalesceStreams(file, tracked.torrent)
     file.streamTo(media)
   }
 

@@ -10,6 +10,16 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
   }
 
   export interface WebTorrentFile {
+    /** Byte offset of the file in the torrent. */
+    offset: number
+    /** Listeners of `iterator` may replace what the stream server reads (see coalesce.ts). */
+    on(
+      event: 'iterator',
+      listener: (
+        event: { iterator: AsyncIterator<Uint8Array>; req: { headers: Record<string, string | undefined> } },
+        use: (target: AsyncIterable<Uint8Array>) => void,
+      ) => void,
+    ): unknown
     name: string
     path: string
     length: number
@@ -39,6 +49,9 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
     _peers?: Map<string, { conn?: unknown; wire?: unknown }>
     infoHash: string
     magnetURI: string
+    pieceLength: number
+    /** Verified pieces, once the metadata is in. */
+    bitfield?: { get(index: number): boolean } | null
     /** The `.torrent` file, once the metadata is in. */
     torrentFile?: Uint8Array
     name: string
