@@ -200,4 +200,52 @@ test.describe('streaming', () => {
       .poll(() => bo.page.getByTestId('player').evaluate((v: HTMLVideoElement) => v.duration))
       .toBeLessThan(5)
   })
+  test('two rooms in two tabs of one browser: only the tab that plays a video answers its requests', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    // Both tabs share one service worker, which asks every tab of the site for the bytes of a stream.
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    people = [ana]
+    await ana.context.addInitScript(() => {
+      // Registered before the app's listeners: every stream request this tab sees, and what it answers.
+      const seen: string[] = []
+      const answered: string[] = []
+      Object.assign(window, { streamRequests: { seen, answered } })
+      navigator.serviceWorker?.addEventListener('message', (event: MessageEvent) => {
+        const data = event.data as { type?: string; url?: string } | null
+        const port = event.ports[0]
+        if (data?.type !== 'webtorrent' || !data.url || !port) return
+        seen.push(data.url)
+        const post = port.postMessage.bind(port)
+        port.postMessage = ((message: unknown, ...rest: [Transferable[]]) => {
+          answered.push(data.url as string)
+          post(message, ...rest)
+        }) as typeof port.postMessage
+      })
+    })
+    await join(ana, await createRoom(ana))
+    const other = await ana.context.newPage()
+    await other.goto(await createRoom({ ...ana, page: other }))
+    const name = other.getByTestId('name-input')
+    if (await name.isVisible()) {
+      await name.fill('Ana')
+      await other.getByTestId('name-save').click()
+    }
+    await expect(other.getByTestId('magnet-input')).toBeVisible()
+
+    await ana.page.getByTestId('file-input').setInputFiles(await ensureTestVideo())
+    await expectPlaying(ana)
+    const requests = (page: Page) =>
+      page.evaluate(
+        () =>
+          (window as unknown as { streamRequests: { seen: string[]; answered: string[] } }).streamRequests,
+      )
+    const mine = await requests(ana.page)
+    expect(mine.answered.length).toBeGreaterThan(0)
+    // The idle tab heard the same requests and left them to the tab that plays (it used to answer "404").
+    const theirs = await requests(other)
+    expect(theirs.seen).toEqual(expect.arrayContaining(mine.answered.slice(0, 1)))
+    expect(theirs.answered).toEqual([])
+  })
 })

@@ -12,10 +12,12 @@ import WebTorrent, {
   type WebRtcPeer,
   type WebTorrentFile,
 } from 'webtorrent/dist/webtorrent.min.js'
+import { randomId } from '../random.ts'
 import { coalesceStreams } from './coalesce.ts'
 import { StreamError, toStreamError } from './errors.ts'
 import type { FileLike } from './files.ts'
 import { MemoryStore, type StoreOptions } from './memory-store.ts'
+import { claimStreamRequests, tagStreamUrl } from './stream-requests.ts'
 import { connectionOf, trustRoomWire } from './torrent-tuning.ts'
 import { fraction, torrentStatus, WAITING_FOR_PEERS_MS, type TorrentProgress } from './progress.ts'
 
@@ -86,6 +88,9 @@ export class TorrentClient {
   }
   readonly #timer: ReturnType<typeof setInterval>
   #server: Promise<BrowserServer> | null = null
+  /** This client's tag on its stream URLs, so that only this tab answers their requests (stream-requests.ts). */
+  readonly #tab = randomId()
+  #releaseRequests = () => {}
   #destroyed = false
 
   constructor(options: TorrentClientOptions = {}) {
@@ -184,7 +189,7 @@ export class TorrentClient {
     selectOnly(tracked.torrent.files, file)
     tracked.fileIndex = fileIndex
     coalesceStreams(file, tracked.torrent)
-    file.streamTo(media)
+    media.src = tagStreamUrl(file.streamURL, this.#tab)
   }
 
   /** A small file of a torrent (a subtitle), whole. */
@@ -217,6 +222,7 @@ export class TorrentClient {
     if (this.#destroyed) return
     this.#destroyed = true
     clearInterval(this.#timer)
+    this.#releaseRequests()
     for (const tracked of this.#tracked.values()) tracked.detach()
     this.#tracked.clear()
     for (const peers of this.#pendingPeers.values()) for (const peer of peers) peer.destroy()
@@ -283,7 +289,11 @@ export class TorrentClient {
 
   async #ensureServer(): Promise<void> {
     this.#server ??= registerWorker(this.#options.serviceWorkerUrl, this.#options.serviceWorkerScope).then(
-      (controller) => this.#client.createServer({ controller }),
+      (controller) => {
+        if (this.#destroyed) throw new StreamError('destroyed')
+        this.#releaseRequests = claimStreamRequests(navigator.serviceWorker, this.#tab)
+        return this.#client.createServer({ controller })
+      },
     )
     try {
       await this.#server

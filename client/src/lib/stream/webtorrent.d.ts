@@ -27,6 +27,8 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
     downloaded: number
     progress: number
     streamTo(element: HTMLMediaElement): HTMLMediaElement
+    /** Where WebTorrent's stream server serves the file (needs `createServer`). */
+    streamURL: string
     arrayBuffer(opts?: { start?: number; end?: number }): Promise<ArrayBuffer>
     select(): void
     deselect(): void
