@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { FeatureHandle, RoomFeature } from '../../src/lib/room/room.svelte.ts'
 import type { Timers } from '../../src/lib/timers.ts'
-import type { PlayerSnapshot } from '../../src/lib/sync/decide.ts'
+import { SEEK_LATENCY_INITIAL_MS, type PlayerSnapshot } from '../../src/lib/sync/decide.ts'
 import { PLAYBACK_FEATURE } from '../../src/lib/sync/feature.ts'
 import { PlaybackStore, TICK_MS, type PlaybackRoom } from '../../src/lib/sync/playback.svelte.ts'
 import type { Player, UserAction } from '../../src/lib/sync/player.ts'
@@ -99,6 +99,23 @@ class FakePlayer implements Player {
   }
   destroy(): void {
     this.#listeners.clear()
+  }
+}
+
+/** A player whose element has nothing loaded until `load()`, which tells the store at once (as media events do). */
+class LoadingPlayer extends FakePlayer {
+  loaded = false
+  readonly #progress = new Set<() => void>()
+  override snapshot(): PlayerSnapshot {
+    return this.loaded ? super.snapshot() : { ...super.snapshot(), readyState: 0 }
+  }
+  onMediaProgress(listener: () => void): () => void {
+    this.#progress.add(listener)
+    return () => this.#progress.delete(listener)
+  }
+  load(): void {
+    this.loaded = true
+    for (const listener of this.#progress) listener()
   }
 }
 
@@ -277,6 +294,21 @@ describe('PlaybackStore', () => {
     members.c!.store.pause()
     run(1_000)
     for (const m of rest) expect(m.player.paused).toBe(true)
+  })
+
+  it('an element that gets its data is acted on at once, not at the next tick', () => {
+    const { members, run } = setup({ a: 0, b: 400 })
+    const loading = new LoadingPlayer()
+    members.b!.store.attachPlayer(loading)
+    run(1_000)
+    members.a!.store.play()
+    run(1_000)
+    expect(loading.paused).toBe(true) // nothing loaded: nothing to play
+    loading.load()
+    expect(loading.paused).toBe(false)
+    // It sought to the room's position, ahead by the seek latency it allows for (which this fake lacks).
+    const aheadMs = (loading.currentTime - members.a!.player.currentTime) * 1000
+    expect(Math.abs(aheadMs - SEEK_LATENCY_INITIAL_MS)).toBeLessThan(5)
   })
 
   it('destroy stops the loop and leaves the room feature', () => {

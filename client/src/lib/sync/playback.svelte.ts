@@ -237,7 +237,14 @@ export class PlaybackStore {
     if (this.#destroyed || !player) return
     const stallable = new StallablePlayer(player, () => performance.now())
     this.#player = stallable
-    this.#unsubscribePlayer = stallable.onUserAction((action) => this.#onUserAction(action))
+    const actions = stallable.onUserAction((action) => this.#onUserAction(action))
+    // A joiner's element that just got its metadata, data to play or a seek's frames is acted on at once:
+    // waiting for the next tick cost up to TICK_MS, and far more on a busy main thread.
+    const progress = stallable.onMediaProgress(() => this.#tick())
+    this.#unsubscribePlayer = () => {
+      actions()
+      progress()
+    }
     this.#loop.reset()
   }
 

@@ -20,8 +20,16 @@ export interface Player {
   setRate(rate: number): void
   /** Person-initiated changes only. Returns an unsubscribe function. */
   onUserAction(listener: (action: UserAction) => void): () => void
+  /**
+   * The element can do more than before (`loadedmetadata`, `canplay`, `seeked`): the controller should decide
+   * now rather than at its next tick. Optional; returns an unsubscribe function.
+   */
+  onMediaProgress?(listener: () => void): () => void
   destroy(): void
 }
+
+/** The media events after which the controller has something new to decide. */
+export const PROGRESS_EVENTS = ['loadedmetadata', 'canplay', 'seeked'] as const
 
 /** Performs a controller action. */
 export function perform(player: Player, action: Action): Promise<void> {
@@ -137,6 +145,14 @@ export class VideoPlayer implements Player {
   onUserAction(listener: (action: UserAction) => void): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
+  }
+
+  onMediaProgress(listener: () => void): () => void {
+    const video = this.#video
+    for (const event of PROGRESS_EVENTS) video.addEventListener(event, listener)
+    return () => {
+      for (const event of PROGRESS_EVENTS) video.removeEventListener(event, listener)
+    }
   }
 
   destroy(): void {

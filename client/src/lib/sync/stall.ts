@@ -73,6 +73,10 @@ export class StallablePlayer implements Player {
     return this.#inner.onUserAction(listener)
   }
 
+  onMediaProgress(listener: () => void): () => void {
+    return this.#inner.onMediaProgress?.(listener) ?? (() => {})
+  }
+
   destroy(): void {
     this.#until = -Infinity
     this.#inner.destroy()
