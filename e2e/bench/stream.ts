@@ -95,7 +95,7 @@ async function marks(page: Page, infoHash: string): Promise<Leech> {
   }
 }
 
-/** BENCH_TRACE=1: record the media element's events in a leecher (capture on the document). */
+/** BENCH_TRACE=1: record the media element's events in a page (capture on the document), in epoch ms. */
 async function startTrace(page: Page): Promise<void> {
   await page.evaluate((names) => {
     const w = window as unknown as { benchTrace: string[] }
@@ -105,7 +105,8 @@ async function startTrace(page: Page): Promise<void> {
         name,
         (event) => {
           const video = event.target as HTMLVideoElement
-          w.benchTrace.push(`${name}@${Math.round(performance.now())}(t=${video.currentTime.toFixed(2)})`)
+          const at = Math.round(performance.timeOrigin + performance.now())
+          w.benchTrace.push(`${name}@${at}(t=${video.currentTime.toFixed(2)})`)
         },
         true,
       )
@@ -115,38 +116,56 @@ async function startTrace(page: Page): Promise<void> {
 
 /**
  * BENCH_TRACE=1, before the app loads: each request WebTorrent's service worker forwards to the page, and each
- * chunk the page answers with (bytes @ ms after navigation), to see the pulls that stream a file into <video>.
+ * chunk the page answers with (bytes @ epoch ms), to see the pulls that stream a file into <video>.
  */
 const SW_TRACE = `(() => {
   const trace = (window.benchSwTrace = [])
+  const now = () => Math.round(performance.timeOrigin + performance.now())
   navigator.serviceWorker?.addEventListener('message', (event) => {
     const port = event.ports[0]
     if (event.data?.type !== 'webtorrent' || !port) return
     const id = trace.length
-    trace.push('req#' + id + '(' + (event.data.headers?.range ?? '-') + ')@' + Math.round(performance.now()))
+    trace.push('req#' + id + '(' + (event.data.headers?.range ?? '-') + ')@' + now())
     const post = port.postMessage.bind(port)
     port.postMessage = (data, ...rest) => {
-      if (data?.byteLength !== undefined) trace.push('#' + id + ':' + data.byteLength + '@' + Math.round(performance.now()))
+      if (data?.byteLength !== undefined) trace.push('#' + id + ':' + data.byteLength + '@' + now())
       return post(data, ...rest)
     }
   }, true)
 })()`
 
-/** The recorded events and the app's `stream` mark, in ms after its `add` mark. */
-async function trace(page: Page, infoHash: string): Promise<string> {
-  const [add, stream, events] = await page.evaluate(
+/** Epoch ms of a page's `add` mark for a torrent (0 if none). */
+function addEpoch(page: Page, infoHash: string): Promise<number> {
+  return page.evaluate(
+    (hash) =>
+      performance.timeOrigin +
+      (performance.getEntriesByName(`theatron:stream:add:${hash}`)[0]?.startTime ?? 0),
+    infoHash,
+  )
+}
+
+/** A page's app marks, media events and worker chunks, in ms after `base` (epoch ms). */
+async function trace(page: Page, infoHash: string, base: number): Promise<string> {
+  const [marks, events, chunks] = await page.evaluate(
     (hash) =>
       [
-        performance.getEntriesByName(`theatron:stream:add:${hash}`)[0]?.startTime ?? 0,
-        performance.getEntriesByName(`theatron:stream:stream:${hash}`)[0]?.startTime ?? 0,
-        (window as unknown as { benchTrace: string[] }).benchTrace,
+        performance
+          .getEntriesByType('mark')
+          .filter((m) => m.name.endsWith(hash))
+          .map((m) => `${m.name.split(':')[2]}@${Math.round(performance.timeOrigin + m.startTime)}`),
+        (window as unknown as { benchTrace?: string[] }).benchTrace ?? [],
+        (window as unknown as { benchSwTrace?: string[] }).benchSwTrace ?? [],
       ] as const,
     infoHash,
   )
-  const shifted = events.map((e) =>
-    e.replace(/@(\d+)/, (_, ms: string) => `@${Math.round(Number(ms) - add)}`),
-  )
-  return [`add@${Math.round(add)}(abs)`, `stream@${Math.round(stream - add)}`, ...shifted].join(' ')
+  const shift = (e: string) => e.replace(/@(\d+)/, (_, ms: string) => `@${Math.round(Number(ms) - base)}`)
+  return [
+    `marks: ${marks.map(shift).join(' ')}`,
+    `media: ${events.map(shift).join(' ')}`,
+    `worker: ${chunks.map(shift).join(' ')}`,
+  ]
+    .map((line) => `    ${line}`)
+    .join('\n')
 }
 
 /**
@@ -237,12 +256,12 @@ async function oneRun(browser: Browser, baseURL: string, path: string): Promise<
     for (const name of ['Seeder', 'Leech B', 'Leech C']) people.push(await person(browser, baseURL, name))
     const [seeder, b, c] = people as [Person, Person, Person]
     const link = await createRoom(seeder)
-    if (TRACE) for (const leech of [b, c]) await leech.page.context().addInitScript({ content: SW_TRACE })
+    if (TRACE) for (const someone of people) await someone.page.context().addInitScript({ content: SW_TRACE })
     for (const someone of people) await joinRoom(someone, link)
     await expectMembers(people, ['Seeder', 'Leech B', 'Leech C'])
 
     const rawMs = await rawChannel(seeder.page, b.page, path)
-    if (TRACE) for (const leech of [b, c]) await startTrace(leech.page)
+    if (TRACE) for (const someone of people) await startTrace(someone.page)
 
     await seeder.page.getByTestId('file-input').setInputFiles(path)
     const item = b.page.getByTestId('playlist-item').first()
@@ -262,13 +281,11 @@ async function oneRun(browser: Browser, baseURL: string, path: string): Promise<
         result = await marks(leech.page, infoHash)
       }
       leeches.push({ metadata: result.metadata, playing: result.playing, complete: result.complete })
-      if (TRACE) log(`  ${leech.name}: ${await trace(leech.page, infoHash)}`)
-      if (TRACE)
-        log(
-          await leech.page.evaluate(() =>
-            (window as unknown as { benchSwTrace: string[] }).benchSwTrace.join(' '),
-          ),
-        )
+    }
+    if (TRACE) {
+      const base = await addEpoch(b.page, infoHash)
+      log(`  trace, ms after ${b.name}'s add:`)
+      for (const someone of people) log(`  ${someone.name}\n${await trace(someone.page, infoHash, base)}`)
     }
     return { leeches, bytes: (await stat(path)).size, rawMs }
   } finally {
