@@ -71,6 +71,18 @@ test.describe('streaming', () => {
     const cy = await person(chromiumBrowser, app.baseURL, 'Cy')
     people = [ana, bo, cy]
     const link = await gather(people)
+    // Where each player was when it first played (media events do not bubble; a capturing listener sees them).
+    for (const someone of people)
+      await someone.page.evaluate(() => {
+        document.addEventListener(
+          'playing',
+          (event) => {
+            const scope = window as unknown as { firstPlayingAt?: number }
+            scope.firstPlayingAt ??= (event.target as HTMLMediaElement).currentTime
+          },
+          true,
+        )
+      })
 
     await ana.page.getByTestId('file-input').setInputFiles(videoPath)
     for (const someone of people) {
@@ -81,6 +93,18 @@ test.describe('streaming', () => {
     }
     await expectPlaying(bo)
     await expectPlaying(cy)
+    // The room started when all three could play: everyone from the first frame, nobody sought in late.
+    for (const someone of people) {
+      const at = await someone.page.evaluate(
+        () => (window as unknown as { firstPlayingAt?: number }).firstPlayingAt,
+      )
+      expect(at, `${someone.name} first played at`).toBeLessThan(0.5)
+    }
+    // Ana plays her own file from disk; Bo and Cy stream through the service worker.
+    const source = (someone: Person) =>
+      someone.page.getByTestId('player').evaluate((v: HTMLVideoElement) => v.currentSrc)
+    expect(await source(ana)).toMatch(/^blob:/)
+    for (const someone of [bo, cy]) expect(await source(someone)).toContain('/webtorrent/')
     for (const someone of [bo, cy]) {
       // Data came over the room's torrent links: peers connected, bytes downloaded.
       await expect.poll(() => itemNumber(someone.page, 'peers')).toBeGreaterThan(0)
@@ -205,8 +229,10 @@ test.describe('streaming', () => {
     chromiumBrowser,
   }) => {
     // Both tabs share one service worker, which asks every tab of the site for the bytes of a stream.
+    // Bo drops the video into Ana's room; Ana's first tab streams it, her second tab is in a room of its own.
     const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
-    people = [ana]
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    people = [ana, bo]
     await ana.context.addInitScript(() => {
       // Registered before the app's listeners: every stream request this tab sees, and what it answers.
       const seen: string[] = []
@@ -224,7 +250,7 @@ test.describe('streaming', () => {
         }) as typeof port.postMessage
       })
     })
-    await join(ana, await createRoom(ana))
+    await gather(people)
     const other = await ana.context.newPage()
     await other.goto(await createRoom({ ...ana, page: other }))
     const name = other.getByTestId('name-input')
@@ -234,7 +260,7 @@ test.describe('streaming', () => {
     }
     await expect(other.getByTestId('magnet-input')).toBeVisible()
 
-    await ana.page.getByTestId('file-input').setInputFiles(await ensureTestVideo())
+    await bo.page.getByTestId('file-input').setInputFiles(await ensureTestVideo())
     await expectPlaying(ana)
     const requests = (page: Page) =>
       page.evaluate(

@@ -35,6 +35,7 @@ function ticker(hold: HoldLoop, start = 10_000) {
   ) => {
     t += 50
     const outcome = hold.tick({
+      item: 'item|0',
       snapshot,
       timeline: extra.timeline ?? playing,
       shared: t,
@@ -92,6 +93,27 @@ describe('HoldLoop', () => {
     const seekingSince = 10_000
     for (let t = 0; t < OWN_SEEK_GRACE_MS - 100; t += 50)
       expect(tick(starved, { seekingSince }).decision).toBe('none')
+  })
+
+  it('says at once which item it is ready for, once it has caught up with it (the start waits for that)', () => {
+    const hold = new HoldLoop('a', (id) => id)
+    const tick = ticker(hold)
+    expect(tick(healthy).status).toMatchObject({ readyFor: null })
+    expect(tick(healthy).status).toBeNull() // next report not due yet
+    hold.catchUp(healthy, 0)
+    expect(tick(healthy).status).toMatchObject({ readyFor: 'item|0' })
+    hold.reset() // a new item: not ready for anything until caught up again
+    expect(tick(healthy).status).toMatchObject({ readyFor: null })
+  })
+
+  it("tells whom the start of an item waits for, from the members' reports", () => {
+    const hold = new HoldLoop('a', (id) => id)
+    hold.onStatus('b', status({ readyFor: 'item|0' }))
+    hold.onStatus('c', status({ readyFor: null }))
+    expect(hold.waitingToStart('item|0', ['a', 'b', 'c', 'd'])).toEqual(['c', 'd'])
+    hold.onStatus('c', status({ readyFor: 'item|0' }))
+    hold.forget('d')
+    expect(hold.waitingToStart('item|0', ['a', 'b', 'c'])).toEqual([])
   })
 
   it('reports at least every STATUS_INTERVAL_MS, and at once when asked', () => {

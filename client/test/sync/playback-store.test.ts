@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { FeatureHandle, RoomFeature } from '../../src/lib/room/room.svelte.ts'
 import type { Timers } from '../../src/lib/timers.ts'
 import { SEEK_LATENCY_INITIAL_MS, type PlayerSnapshot } from '../../src/lib/sync/decide.ts'
+import { START_WAIT_MS } from '../../src/lib/sync/start.ts'
 import { PLAYBACK_FEATURE } from '../../src/lib/sync/feature.ts'
 import { PlaybackStore, TICK_MS, type PlaybackRoom } from '../../src/lib/sync/playback.svelte.ts'
 import type { Player, UserAction } from '../../src/lib/sync/player.ts'
@@ -309,6 +310,58 @@ describe('PlaybackStore', () => {
     // It sought to the room's position, ahead by the seek latency it allows for (which this fake lacks).
     const aheadMs = (loading.currentTime - members.a!.player.currentTime) * 1000
     expect(Math.abs(aheadMs - SEEK_LATENCY_INITIAL_MS)).toBeLessThan(5)
+  })
+
+  it('the member who added an item starts it when everyone can play it, all on the first frame', () => {
+    const { members, run } = setup({ a: 0, b: 700 })
+    const loading = new LoadingPlayer()
+    members.b!.store.attachPlayer(loading)
+    run(1_000)
+    members.a!.store.setItem('item|0', true)
+    members.b!.store.setItem('item|0')
+    run(1_500)
+    // a's own video is ready; b's is not: the room waits, and a's view says for whom.
+    expect(members.a!.player.paused).toBe(true)
+    expect(members.a!.store.timeline.playing).toBe(false)
+    expect(members.a!.store.startingFor).toEqual(['B'])
+    loading.load() // b can play: its report reaches a at once, a starts the room
+    expect(members.a!.store.startingFor).toEqual([])
+    expect(members.a!.store.timeline.playing).toBe(true)
+    run(1_000)
+    expect(loading.paused).toBe(false)
+    expect(spread([members.a!, { ...members.b!, player: loading }])).toBeLessThan(5)
+    // Nobody sought into a moving room: both started from the first frame.
+    expect(loading.currentTime).toBeLessThan(1.2)
+    expect(members.b!.store.counters.seeks).toBe(0)
+  })
+
+  it(`a member who never gets ready does not keep the room from starting: ${START_WAIT_MS} ms at most`, () => {
+    const { members, run } = setup({ a: 0, b: -200 })
+    members.b!.store.attachPlayer(new LoadingPlayer()) // never loads
+    run(1_000)
+    members.a!.store.setItem('item|0', true)
+    members.b!.store.setItem('item|0')
+    run(START_WAIT_MS - 200)
+    expect(members.a!.store.timeline.playing).toBe(false)
+    run(400)
+    expect(members.a!.store.timeline.playing).toBe(true)
+    run(500)
+    expect(members.a!.player.paused).toBe(false)
+    expect(members.a!.store.startingFor).toEqual([])
+  })
+
+  it('someone pressing play while the start waits ends the wait, with one play', () => {
+    const { members, run } = setup({ a: 0, b: 300 })
+    members.b!.store.attachPlayer(new LoadingPlayer())
+    run(1_000)
+    members.a!.store.setItem('item|0', true)
+    members.b!.store.setItem('item|0')
+    run(500)
+    members.b!.store.play()
+    run(START_WAIT_MS)
+    expect(members.a!.player.paused).toBe(false)
+    expect(members.a!.store.startingFor).toEqual([])
+    expect(members.a!.store.counters.commands).toBe(0) // a never issued its own play
   })
 
   it('destroy stops the loop and leaves the room feature', () => {

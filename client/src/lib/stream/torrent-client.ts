@@ -16,6 +16,7 @@ import { randomId } from '../random.ts'
 import { coalesceStreams } from './coalesce.ts'
 import { StreamError, toStreamError } from './errors.ts'
 import type { FileLike } from './files.ts'
+import { alignLocalFiles } from './local-files.ts'
 import { MemoryStore, type StoreOptions } from './memory-store.ts'
 import { claimStreamRequests, tagStreamUrl } from './stream-requests.ts'
 import { connectionOf, trustRoomWire } from './torrent-tuning.ts'
@@ -81,6 +82,10 @@ export class TorrentClient {
   /** Every room member's connection ever added: their wires are trusted at once (torrent-tuning.ts). */
   readonly #roomConns = new WeakSet<WebRtcPeer>()
   #peerSerial = 0
+  /** Torrents seeded from this browser: their dropped files, in the torrent's file order (local-files.ts). */
+  readonly #localFiles = new Map<string, (File | undefined)[]>()
+  /** The `blob:` URL each media element plays, revoked when it plays something else or on destroy. */
+  readonly #objectUrls = new Map<HTMLMediaElement, string>()
   readonly #listeners: { [K in keyof TorrentClientEvents]: Set<Listener<K>> } = {
     progress: new Set(),
     ready: new Set(),
@@ -130,6 +135,7 @@ export class TorrentClient {
     return new Promise<TorrentInfo>((resolve, reject) => {
       const opts = { announce: [...this.#options.trackers], ...(name ? { name } : {}) }
       const torrent = this.#client.seed([...files], opts, (seeded) => {
+        this.#localFiles.set(seeded.infoHash, alignLocalFiles(seeded.files, files))
         // Seeding what is already seeded hands back the existing torrent.
         const tracked = this.#tracked.get(seeded.infoHash) ?? this.#track(seeded, seeded.infoHash)
         tracked.ready.then(resolve, reject)
@@ -178,18 +184,24 @@ export class TorrentClient {
     await this.#ensureServer().catch(() => {})
   }
 
-  /** Streams file `fileIndex` of a torrent into `media`, fetching only that file. */
+  /**
+   * Streams file `fileIndex` of a torrent into `media`, fetching only that file. A file this browser seeded
+   * plays straight from the dropped `File` (a `blob:` URL, see local-files.ts); the room still gets its pieces
+   * from the torrent.
+   */
   async streamTo(infoHash: string, fileIndex: number, media: HTMLMediaElement): Promise<void> {
     const tracked = this.#tracked.get(infoHash)
     if (!tracked) throw new StreamError('not-found')
-    await Promise.all([this.#ensureServer(), tracked.ready])
+    const local = this.#localFiles.get(infoHash)?.[fileIndex]
+    await Promise.all([local ? null : this.#ensureServer(), tracked.ready])
     this.#assertAlive()
     const file = tracked.torrent.files[fileIndex]
     if (!file) throw new StreamError('no-playable-file')
     selectOnly(tracked.torrent.files, file)
     tracked.fileIndex = fileIndex
+    if (local) return this.#play(media, URL.createObjectURL(local))
     coalesceStreams(file, tracked.torrent)
-    media.src = tagStreamUrl(file.streamURL, this.#tab)
+    this.#play(media, tagStreamUrl(file.streamURL, this.#tab))
   }
 
   /** A small file of a torrent (a subtitle), whole. */
@@ -211,6 +223,7 @@ export class TorrentClient {
     const tracked = this.#tracked.get(infoHash)
     if (!tracked) return
     this.#tracked.delete(infoHash)
+    this.#localFiles.delete(infoHash)
     tracked.detach()
     await new Promise<void>((resolve) => {
       this.#client.remove(tracked.torrent, { destroyStore: true }, () => resolve()).catch(() => resolve())
@@ -223,6 +236,9 @@ export class TorrentClient {
     this.#destroyed = true
     clearInterval(this.#timer)
     this.#releaseRequests()
+    for (const url of this.#objectUrls.values()) URL.revokeObjectURL(url)
+    this.#objectUrls.clear()
+    this.#localFiles.clear()
     for (const tracked of this.#tracked.values()) tracked.detach()
     this.#tracked.clear()
     for (const peers of this.#pendingPeers.values()) for (const peer of peers) peer.destroy()
@@ -232,6 +248,15 @@ export class TorrentClient {
   }
 
   // ── private ──────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Points `media` at `url`, revoking the `blob:` URL it played before (the element has let go of it). */
+  #play(media: HTMLMediaElement, url: string): void {
+    const previous = this.#objectUrls.get(media)
+    if (url.startsWith('blob:')) this.#objectUrls.set(media, url)
+    else this.#objectUrls.delete(media)
+    media.src = url
+    if (previous) URL.revokeObjectURL(previous)
+  }
 
   #track(torrent: Torrent, infoHash: string): Tracked {
     let detach = () => {}

@@ -19,6 +19,7 @@ import {
   type Readiness,
 } from './hold.ts'
 import type { StatusReport } from './messages.ts'
+import { waitingToStart } from './start.ts'
 import { segmentAt, type Timeline } from './timeline.ts'
 
 /** Status reports go out on every readiness change and at least this often. */
@@ -33,9 +34,12 @@ interface MemberReport extends MemberHoldReport {
   rttMs: number | null
   bufferedAhead: number
   holding: boolean
+  readyFor: string | null
 }
 
 export interface HoldTickInput {
+  /** the current item's key (feature.ts), reported as `readyFor` once we have caught up with it */
+  item: string
   /** our player now; null without one */
   snapshot: PlayerSnapshot | null
   /** the current item's timeline */
@@ -74,6 +78,7 @@ export class HoldLoop {
   #caughtUp = false
   #hold: HoldState = INITIAL_HOLD_STATE
   #lastStalled = false
+  #lastReadyFor: string | null = null
   #nextStatusAt = 0
   /** members dropped from the wait whose recovery we have not announced yet */
   readonly #droppedPeers = new Set<string>()
@@ -112,7 +117,13 @@ export class HoldLoop {
       rttMs: status.rttMs,
       bufferedAhead: status.bufferedAhead,
       holding: status.holding,
+      readyFor: status.readyFor ?? null,
     })
+  }
+
+  /** The present members the first play of `item` still waits for (start.ts). */
+  waitingToStart(item: string, members: readonly string[]): string[] {
+    return waitingToStart(item, members, this.#selfId, this.#reports)
   }
 
   forget(peerId: string): void {
@@ -166,11 +177,18 @@ export class HoldLoop {
       rttMs: input.rttMs,
       bufferedAhead: snapshot?.bufferedAhead ?? 0,
       holding: this.#holds({ stalled, optOut: input.optOut }, this.#selfId),
+      readyFor: this.#caughtUp && snapshot ? input.item : null,
     }
     this.#reports.set(this.#selfId, self)
     let status: StatusReport | null = null
-    if (stalled !== this.#lastStalled || local >= this.#nextStatusAt) {
+    // A change of readiness is news for the room at once: a hold, or the start of a new item, waits for it.
+    if (
+      stalled !== this.#lastStalled ||
+      self.readyFor !== this.#lastReadyFor ||
+      local >= this.#nextStatusAt
+    ) {
       this.#lastStalled = stalled
+      this.#lastReadyFor = self.readyFor
       this.#nextStatusAt = local + STATUS_INTERVAL_MS
       status = {
         type: 'sync/status',
@@ -183,6 +201,7 @@ export class HoldLoop {
         holding: self.holding,
         driftMs: self.driftMs,
         rttMs: self.rttMs,
+        readyFor: self.readyFor,
       }
     }
     const evaluation = evaluateHold(this.#reports, timeline, shared, this.#hold)

@@ -36,6 +36,11 @@ export interface StatusReport {
   driftMs: number | null
   /** largest round trip to the other members, ms; null while unknown */
   rttMs: number | null
+  /**
+   * The playlist item (feature.ts key) this member can play from the room's position, or null; a new item
+   * starts once every member is (start.ts). Optional on the wire: older peers leave it out.
+   */
+  readyFor?: string | null | undefined
 }
 
 export interface CommandMessage {
@@ -111,6 +116,7 @@ const schemas = {
     holding: v.boolean(),
     driftMs: v.nullable(time),
     rttMs: v.nullable(seconds),
+    readyFor: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(256)))),
   }),
   'sync/state': v.object({
     type: v.literal('sync/state'),

@@ -39,6 +39,7 @@ import { MemberClocks } from './member-clocks.ts'
 import { exposePlaybackDebug, type PlaybackDebug } from './playback-debug.ts'
 import { perform, VideoPlayer, type Player, type UserAction } from './player.ts'
 import { StallablePlayer } from './stall.ts'
+import { shouldStart } from './start.ts'
 import {
   addCommand,
   clampRate,
@@ -106,6 +107,8 @@ export class PlaybackStore {
   /** The room is held (buffering) right now, and whom it waits for (display names). */
   held = $state(false)
   waitingFor = $state.raw<string[]>([])
+  /** We added the item and its start waits for these members to be ready (display names; start.ts). */
+  startingFor = $state.raw<string[]>([])
   /** "Don't hold the room for me". */
   optOut = $state(false)
   /** The browser refused to play without a click (autoplay policy). */
@@ -129,6 +132,8 @@ export class PlaybackStore {
   #stopEffects: (() => void) | null = null
   #releaseDebug: (() => void) | null = null
   #autoStart = false
+  /** When our own video became ready for the item we are to start (app ms); null before. */
+  #startWaitFrom: number | null = null
   #player: StallablePlayer | null = null
   #video: HTMLVideoElement | null = null
   #unsubscribePlayer: (() => void) | null = null
@@ -250,13 +255,16 @@ export class PlaybackStore {
 
   /**
    * The selected playlist item (and file) changed: its own timeline, from 0, paused. `start`: this member
-   * added the item, so it starts it playing (once, when its own video is ready and nobody has acted yet):
-   * exactly one member does, and with no message about the selection.
+   * added the item, so it starts it playing (once, when its own video and the other members' are ready, or
+   * after `START_WAIT_MS`, and nobody has acted yet): exactly one member does, and with no message about the
+   * selection.
    */
   setItem(key: string, start = false): void {
     if (this.#destroyed || key === this.#logs.item) return
     this.#logs.select(key)
     this.#autoStart = start && isEmptyLog(this.#logs.current)
+    this.#startWaitFrom = null
+    this.startingFor = []
     this.#loop.reset()
     this.#holds.reset()
     this.#loop.quietUntil(-Infinity)
@@ -326,7 +334,10 @@ export class PlaybackStore {
       case 'sync/command':
         return this.#onCommand(from, message.command, body.item, body.frame)
       case 'sync/status':
-        return this.#holds.onStatus(from, message)
+        this.#holds.onStatus(from, message)
+        // The start of our new item may have been waiting for this member's "ready": act on it now.
+        if (this.#autoStart) this.#tick()
+        return
       case 'sync/state':
         return // joiners get the state in the room snapshot
       default:
@@ -406,11 +417,9 @@ export class PlaybackStore {
   #holdTick(snapshot: PlayerSnapshot | null, shared: number, local: number): void {
     const timeline = this.#logs.current.timeline
     const caughtUp = this.#holds.catchUp(snapshot, this.#loop.driftMs)
-    if (this.#autoStart && (!isEmptyLog(this.#logs.current) || caughtUp)) {
-      this.#autoStart = false
-      if (isEmptyLog(this.#logs.current)) this.#issue({ kind: 'play' })
-    }
+    if (this.#autoStart) this.#startWhenReady(caughtUp, local)
     const outcome = this.#holds.tick({
+      item: this.#logs.item,
       snapshot,
       timeline,
       shared,
@@ -426,6 +435,26 @@ export class PlaybackStore {
     this.held = outcome.held
     this.waitingFor = outcome.waitingFor.map((id) => this.#name(id))
     if (outcome.decision !== 'none') this.#issue({ kind: outcome.decision })
+  }
+
+  /**
+   * We added the current item: start it once our video and every other member's are ready, or after
+   * `START_WAIT_MS` (start.ts). Anyone's command for the item first (a person pressed play or pause) ends it.
+   */
+  #startWhenReady(caughtUp: boolean, local: number): void {
+    const untouched = isEmptyLog(this.#logs.current)
+    if (untouched && !caughtUp) return
+    const members = this.#room.memberList.map((m) => m.id)
+    const waiting = untouched ? this.#holds.waitingToStart(this.#logs.item, members) : []
+    this.#startWaitFrom ??= local
+    if (untouched && !shouldStart(waiting, local - this.#startWaitFrom)) {
+      const names = waiting.map((id) => this.#name(id))
+      if (names.join() !== this.startingFor.join()) this.startingFor = names
+      return
+    }
+    this.#autoStart = false
+    this.startingFor = []
+    if (untouched) this.#issue({ kind: 'play' })
   }
 
   /** Shared time: the host's clock. When the host changes, every log moves to the new frame first. */
