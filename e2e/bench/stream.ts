@@ -53,12 +53,17 @@ const TARGET_PLAYING_MS = 500
 
 interface Leech {
   metadata: number | null
+  /** add → the element's first `canplay`: the stream alone */
+  canplay: number | null
+  /** add → first `playing`: the room starts when every member can play (docs/sync.md) */
   playing: number | null
   complete: number | null
 }
 
 interface RunResult {
   leeches: Leech[]
+  /** Largest gap between the three pages' first `playing` (epoch ms): how together the room started. */
+  startSpreadMs: number | null
   bytes: number
   /** Raw data channel A → B: milliseconds for the same bytes. */
   rawMs: number
@@ -82,14 +87,15 @@ async function marks(page: Page, infoHash: string): Promise<Leech> {
   // No named helpers inside evaluate(): tsx would wrap them in a `__name` call the page doesn't have.
   const times = await page.evaluate(
     (hash) =>
-      ['add', 'playing', 'complete', 'metadata'].map(
+      ['add', 'playing', 'complete', 'metadata', 'canplay'].map(
         (what) => performance.getEntriesByName(`theatron:stream:${what}:${hash}`)[0]?.startTime ?? null,
       ),
     infoHash,
   )
-  const [add, playing, complete, metadata] = times as (number | null)[]
+  const [add, playing, complete, metadata, canplay] = times as (number | null)[]
   return {
     metadata: add != null && metadata != null ? metadata - add : null,
+    canplay: add != null && canplay != null ? canplay - add : null,
     playing: add != null && playing != null ? playing - add : null,
     complete: add != null && complete != null ? complete - add : null,
   }
@@ -133,6 +139,14 @@ const SW_TRACE = `(() => {
     }
   }, true)
 })()`
+
+/** Epoch ms of a page's first `playing` mark for a torrent, or null. */
+function playingEpoch(page: Page, infoHash: string): Promise<number | null> {
+  return page.evaluate((hash) => {
+    const mark = performance.getEntriesByName(`theatron:stream:playing:${hash}`)[0]
+    return mark ? performance.timeOrigin + mark.startTime : null
+  }, infoHash)
+}
 
 /** Epoch ms of a page's `add` mark for a torrent (0 if none). */
 function addEpoch(page: Page, infoHash: string): Promise<number> {
@@ -280,14 +294,17 @@ async function oneRun(browser: Browser, baseURL: string, path: string): Promise<
         await leech.page.waitForTimeout(50)
         result = await marks(leech.page, infoHash)
       }
-      leeches.push({ metadata: result.metadata, playing: result.playing, complete: result.complete })
+      leeches.push(result)
     }
+    const starts = await Promise.all(people.map((someone) => playingEpoch(someone.page, infoHash)))
+    const known = starts.filter((t): t is number => t !== null)
+    const startSpreadMs = known.length === people.length ? Math.max(...known) - Math.min(...known) : null
     if (TRACE) {
       const base = await addEpoch(b.page, infoHash)
       log(`  trace, ms after ${b.name}'s add:`)
       for (const someone of people) log(`  ${someone.name}\n${await trace(someone.page, infoHash, base)}`)
     }
-    return { leeches, bytes: (await stat(path)).size, rawMs }
+    return { leeches, startSpreadMs, bytes: (await stat(path)).size, rawMs }
   } finally {
     await Promise.all(people.map((someone) => someone.close()))
   }
@@ -298,7 +315,9 @@ interface Summary {
   bytes: number
   runs: number
   metadata: number[]
+  canplay: number[]
   playing: number[]
+  startSpread: number[]
   complete: number[]
   raw: number[]
 }
@@ -309,7 +328,9 @@ function summarize(label: string, results: RunResult[]): Summary {
     bytes: results[0]?.bytes ?? 0,
     runs: results.length,
     metadata: results.flatMap((r) => r.leeches.flatMap((l) => (l.metadata === null ? [] : [l.metadata]))),
+    canplay: results.flatMap((r) => r.leeches.flatMap((l) => (l.canplay === null ? [] : [l.canplay]))),
     playing: results.flatMap((r) => r.leeches.flatMap((l) => (l.playing === null ? [] : [l.playing]))),
+    startSpread: results.flatMap((r) => (r.startSpreadMs === null ? [] : [r.startSpreadMs])),
     complete: results.flatMap((r) => r.leeches.flatMap((l) => (l.complete === null ? [] : [l.complete]))),
     raw: results.map((r) => r.rawMs),
   }
@@ -332,18 +353,21 @@ function render(summaries: Summary[], chromium: string, seconds: number, load: r
     'no trackers (`theatron:trackers = []`): the room members are the only torrent peers. Each run is a fresh',
     'room: the seeder drops the file, both leechers stream it (the selected item), and the seeder also sends the',
     'same bytes to leecher B over a plain RTCDataChannel (16 KiB messages) for comparison. Times are from the',
-    'leecher starting to fetch the torrent (its `add` mark: the magnet reached it) to its first `playing` and to',
-    'the complete, verified download; medians over both leechers of every run.',
+    'leecher starting to fetch the torrent (its `add` mark: the magnet reached it) to its first `canplay` (the',
+    'stream alone), its first `playing` (the room starts a new item once every member can play it, so all start',
+    'on the first frame together) and the complete, verified download; medians over both leechers of every run.',
+    '`start spread`: the largest gap between the three pages’ first `playing`, median over runs.',
     '',
-    '| payload | runs | add → metadata | add → playing | add → complete | torrent throughput | raw data channel | torrent / raw |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| payload | runs | add → metadata | add → can play | add → playing | start spread | add → complete | torrent throughput | raw data channel | torrent / raw |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const s of summaries) {
     const complete = median(s.complete)
     const raw = median(s.raw)
     const playing = `${fmt(median(s.playing))} ms`
     lines.push(
-      `| ${s.label} (${fmt(s.bytes / 1024)} KiB) | ${s.runs} | ${fmt(median(s.metadata))} ms | ${playing} | ${fmt(complete)} ms | ` +
+      `| ${s.label} (${fmt(s.bytes / 1024)} KiB) | ${s.runs} | ${fmt(median(s.metadata))} ms | ` +
+        `${fmt(median(s.canplay))} ms | ${playing} | ${fmt(median(s.startSpread))} ms | ${fmt(complete)} ms | ` +
         `${fmt(mbps(s.bytes, complete), 1)} Mbit/s | ${fmt(mbps(s.bytes, raw), 1)} Mbit/s (${fmt(raw)} ms) | ` +
         `${fmt((mbps(s.bytes, complete) / mbps(s.bytes, raw)) * 100)} % |`,
     )
@@ -380,21 +404,22 @@ async function compare(
   urls: { baseline: string; current: string },
   path: string,
 ): Promise<void> {
-  const empty = () => ({ playing: [] as number[], complete: [] as number[] })
+  const empty = () => ({ canplay: [] as number[], playing: [] as number[], complete: [] as number[] })
   const times = { baseline: empty(), current: empty() }
   for (let i = 0; i < RUNS; i++) {
     for (const which of ['baseline', 'current'] as const) {
       const { leeches } = await oneRun(browser, urls[which], path)
-      for (const measure of ['playing', 'complete'] as const) {
+      for (const measure of ['canplay', 'playing', 'complete'] as const) {
         times[which][measure].push(...leeches.flatMap((l) => (l[measure] === null ? [] : [l[measure]])))
       }
       const line = leeches.map(
-        (l) => `playing ${fmt(l.playing ?? NaN)} ms, complete ${fmt(l.complete ?? NaN)} ms`,
+        (l) =>
+          `can play ${fmt(l.canplay ?? NaN)} ms, playing ${fmt(l.playing ?? NaN)} ms, complete ${fmt(l.complete ?? NaN)} ms`,
       )
       log(`run ${i + 1}/${RUNS} ${which}: ${line.join(' | ')}`)
     }
   }
-  for (const measure of ['playing', 'complete'] as const) {
+  for (const measure of ['canplay', 'playing', 'complete'] as const) {
     const [base, current] = [median(times.baseline[measure]), median(times.current[measure])]
     log(
       `add → ${measure}, median of ${times.current[measure].length}: baseline ${fmt(base)} ms, ` +
@@ -440,9 +465,14 @@ async function main(): Promise<void> {
         const result = await oneRun(browser, baseURL, path)
         results.push(result)
         const leeches = result.leeches.map(
-          (l) => `playing ${fmt(l.playing ?? Number.NaN)} ms, complete ${fmt(l.complete ?? Number.NaN)} ms`,
+          (l) =>
+            `can play ${fmt(l.canplay ?? Number.NaN)} ms, playing ${fmt(l.playing ?? Number.NaN)} ms, ` +
+            `complete ${fmt(l.complete ?? Number.NaN)} ms`,
         )
-        log(`${label} run ${i + 1}/${runs}: ${leeches.join(' | ')} | raw ${fmt(result.rawMs)} ms`)
+        log(
+          `${label} run ${i + 1}/${runs}: ${leeches.join(' | ')} | start spread ` +
+            `${fmt(result.startSpreadMs ?? Number.NaN)} ms | raw ${fmt(result.rawMs)} ms`,
+        )
       }
       summaries.push(summarize(label, results))
     }

@@ -120,14 +120,27 @@ class LoadingPlayer extends FakePlayer {
   }
 }
 
-/** Timers the test drives: every store's interval runs at each step. */
+/** Timers the test drives: every store's interval runs at each step, and each timeout at the first step past it. */
 class ManualTimers implements Timers {
   readonly intervals = new Map<number, () => void>()
+  readonly timeouts = new Map<number, { fn: () => void; at: number }>()
   #next = 1
-  setTimeout(): unknown {
-    throw new Error('not used')
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.#next++
+    this.timeouts.set(id, { fn, at: trueNow + ms })
+    return id
   }
-  clearTimeout(): void {}
+  clearTimeout(handle: unknown): void {
+    this.timeouts.delete(handle as number)
+  }
+  /** Runs the timeouts that are due. */
+  fire(): void {
+    for (const [id, { fn, at }] of [...this.timeouts])
+      if (at <= trueNow) {
+        this.timeouts.delete(id)
+        fn()
+      }
+  }
   setInterval(fn: () => void): unknown {
     const id = this.#next++
     this.intervals.set(id, fn)
@@ -161,6 +174,7 @@ function setup(skews: Record<string, number>) {
   const run = (ms: number) => {
     for (let t = 0; t < ms; t += TICK_MS) {
       trueNow += TICK_MS
+      timers.fire()
       for (const tick of [...timers.intervals.values()]) tick()
     }
   }
@@ -362,6 +376,20 @@ describe('PlaybackStore', () => {
     expect(members.a!.player.paused).toBe(false)
     expect(members.a!.store.startingFor).toEqual([])
     expect(members.a!.store.counters.commands).toBe(0) // a never issued its own play
+  })
+
+  it('a change scheduled ahead runs every member at its instant, not at their next tick', () => {
+    const { members, timers, run } = setup({ a: 0, b: 800 })
+    run(1_000)
+    members.a!.store.play()
+    // Both the issuer and the receiver woke themselves for the command's instant.
+    const due = [...timers.timeouts.values()].map((t) => t.at)
+    expect(due).toHaveLength(2)
+    expect(Math.abs(due[0]! - due[1]!)).toBeLessThan(2) // the same shared instant on both clocks
+    trueNow = Math.max(...due) // between two ticks: no interval runs
+    timers.fire()
+    for (const m of [members.a!, members.b!]) expect(m.player.paused).toBe(false)
+    expect(spread([members.a!, members.b!])).toBeLessThan(3)
   })
 
   it('destroy stops the loop and leaves the room feature', () => {

@@ -16,8 +16,9 @@
  *
  * Test and benchmark hooks: performance marks `theatron:stream:<what>:<infoHash>`, once each per tab, for
  * `add` (this tab started fetching the torrent), `metadata` (its file list is known), `stream` (the file is
- * handed to the video through the service worker), `playing` (first `playing` event) and `complete` (the
- * played file is downloaded and verified).
+ * handed to the video, through the service worker or from the dropped file), `canplay` (first `canplay`: the
+ * element could play; the room may start later, when every member can), `playing` (first `playing` event)
+ * and `complete` (the played file is downloaded and verified).
  */
 import { untrack } from 'svelte'
 import { SvelteMap } from 'svelte/reactivity'
@@ -230,12 +231,18 @@ export class StreamingStore {
         const hash = this.nowPlaying?.infoHash
         if (hash) this.#mark('playing', hash)
       }
+      const onCanPlay = () => {
+        const hash = this.nowPlaying?.infoHash
+        if (hash) this.#mark('canplay', hash)
+      }
       video.addEventListener('error', onError)
       video.addEventListener('loadedmetadata', onMetadata)
+      video.addEventListener('canplay', onCanPlay)
       video.addEventListener('playing', onPlaying)
       this.#detachVideo = () => {
         video.removeEventListener('error', onError)
         video.removeEventListener('loadedmetadata', onMetadata)
+        video.removeEventListener('canplay', onCanPlay)
         video.removeEventListener('playing', onPlaying)
       }
       this.videoElement = video
@@ -450,7 +457,7 @@ export class StreamingStore {
     }
   }
 
-  #mark(what: 'add' | 'metadata' | 'stream' | 'playing' | 'complete', infoHash: string): void {
+  #mark(what: 'add' | 'metadata' | 'stream' | 'canplay' | 'playing' | 'complete', infoHash: string): void {
     const name = `theatron:stream:${what}:${infoHash}`
     if (this.#marked.has(name)) return
     this.#marked.add(name)

@@ -61,6 +61,8 @@ export const TICK_MS = 50
 /** How often the UI's position, health rows and counters are refreshed. */
 export const VIEW_INTERVAL_MS = 250
 const MAX_NOTICES = 5
+/** A change scheduled further ahead than this (the lead is at most 1 s) is left to the ticks. */
+const MAX_WAKE_MS = 2_000
 
 /** What the store needs of the room (the Room implements it; tests use a fake). */
 export interface PlaybackRoom {
@@ -128,7 +130,10 @@ export class PlaybackStore {
   readonly #loop: ControllerLoop
   readonly #holds: HoldLoop
   readonly #source: PlaybackSource | null
-  readonly #logs = new ItemLogs((log) => (this.timeline = log.timeline))
+  readonly #logs = new ItemLogs((log) => {
+    this.timeline = log.timeline
+    this.#wakeAt(log.timeline.at)
+  })
   #stopEffects: (() => void) | null = null
   #releaseDebug: (() => void) | null = null
   #autoStart = false
@@ -138,6 +143,9 @@ export class PlaybackStore {
   #video: HTMLVideoElement | null = null
   #unsubscribePlayer: (() => void) | null = null
   #lastShared: number | undefined = undefined
+  /** App clock at `#lastShared`. */
+  #lastLocal = 0
+  #wakeTimer: unknown = null
   #nextViewAt = 0
   #destroyed = false
   #userActions: UserAction[] = []
@@ -276,6 +284,7 @@ export class PlaybackStore {
     if (this.#destroyed) return
     this.#destroyed = true
     this.#timers.clearInterval(this.#tickTimer)
+    if (this.#wakeTimer !== null) this.#timers.clearTimeout(this.#wakeTimer)
     this.#stopEffects?.()
     this.#stopEffects = null
     this.#handle.unregister()
@@ -379,6 +388,7 @@ export class PlaybackStore {
     this.#clocks.pingDue(local)
     const shared = this.#sharedNow(local)
     this.#lastShared = shared
+    this.#lastLocal = local
     const player = this.#player
     const snapshot = player?.snapshot() ?? null
     if (shared !== undefined && player && snapshot) {
@@ -391,6 +401,22 @@ export class PlaybackStore {
       this.#nextViewAt = local + VIEW_INTERVAL_MS
       this.#updateView(snapshot, shared)
     }
+  }
+
+  /**
+   * A change scheduled ahead (a command's `effectiveAt`) runs the loop at that instant instead of at the next
+   * tick, which came up to `TICK_MS` late: every member then starts, pauses or seeks within a timer's jitter
+   * of the others, with no rate correction to make up for the late start.
+   */
+  #wakeAt(at: number): void {
+    if (this.#destroyed || this.#lastShared === undefined) return
+    const inMs = at - (this.#lastShared + (this.#now() - this.#lastLocal))
+    if (!(inMs > 0 && inMs < MAX_WAKE_MS)) return
+    if (this.#wakeTimer !== null) this.#timers.clearTimeout(this.#wakeTimer)
+    this.#wakeTimer = this.#timers.setTimeout(() => {
+      this.#wakeTimer = null
+      this.#tick()
+    }, inMs)
   }
 
   #act(player: Player, action: Action): void {
