@@ -303,6 +303,11 @@ async function oneRun(browser: Browser, baseURL: string, path: string): Promise<
       const base = await addEpoch(b.page, infoHash)
       log(`  trace, ms after ${b.name}'s add:`)
       for (const someone of people) log(`  ${someone.name}\n${await trace(someone.page, infoHash, base)}`)
+      // The health panel as each page sees it: RTTs set the command lead (docs/sync.md).
+      for (const someone of people) {
+        const rows = await someone.page.getByTestId('member-health').allInnerTexts()
+        log(`  ${someone.name} health: ${rows.map((r) => r.replace(/\s+/g, ' ')).join(' | ')}`)
+      }
     }
     return { leeches, startSpreadMs, bytes: (await stat(path)).size, rawMs }
   } finally {
