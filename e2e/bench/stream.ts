@@ -283,12 +283,27 @@ async function oneRun(browser: Browser, baseURL: string, path: string): Promise<
     const infoHash = (await item.getAttribute('data-info-hash')) ?? ''
     const leeches: Leech[] = []
     for (const leech of [b, c]) {
-      const deadline = Date.now() + 120_000
+      const deadline = Date.now() + (TRACE ? 20_000 : 120_000)
       let result = await marks(leech.page, infoHash)
       while (result.complete === null || result.playing === null) {
         if (Date.now() > deadline) {
           const item = leech.page.getByTestId('playlist-item').first()
           const status = await item.evaluate((el) => JSON.stringify((el as HTMLElement).dataset))
+          if (TRACE) {
+            const base = await addEpoch(b.page, infoHash)
+            for (const someone of people) {
+              log(`  ${someone.name}\n${await trace(someone.page, infoHash, base)}`)
+              const debug = await someone.page.evaluate(() => {
+                const p = (window as unknown as { __theatron?: { playback?: Record<string, () => unknown> } })
+                  .__theatron?.playback
+                return JSON.stringify({ timeline: p?.timeline?.(), controller: p?.controller?.() })
+              })
+              log(`  ${someone.name} playback: ${debug}`)
+              log(
+                `  ${someone.name} page: ${(await someone.page.locator('body').innerText()).replace(/\s+/g, ' ').slice(0, 600)}`,
+              )
+            }
+          }
           throw new Error(`${leech.name}: no ${result.complete === null ? 'complete' : 'playing'}: ${status}`)
         }
         await leech.page.waitForTimeout(50)

@@ -364,6 +364,36 @@ describe('PlaybackStore', () => {
     expect(members.a!.store.startingFor).toEqual([])
   })
 
+  it('a member that holds the room while the item loads does not cancel the start: it plays on the release', () => {
+    const { members, run } = setup({ a: 0, b: 300 })
+    const adder = new LoadingPlayer()
+    members.a!.store.attachPlayer(adder)
+    const thin = new LoadingPlayer() // b can start, with too little buffered to keep playing: it holds
+    members.b!.store.attachPlayer(thin)
+    const full = thin.snapshot.bind(thin)
+    thin.snapshot = () => ({ ...full(), bufferedAhead: 0.1 })
+    run(1_000)
+    members.a!.store.setItem('item|0', true)
+    members.b!.store.setItem('item|0')
+    thin.load()
+    run(1_500)
+    expect(members.a!.store.timeline.held).toBe(true) // b's hold reached the room before a was ready
+    adder.load()
+    run(500)
+    expect(members.a!.store.timeline.playing).toBe(true) // a started it anyway, held
+    expect(adder.paused).toBe(true)
+    thin.snapshot = full // b has buffered enough: the room is released and plays, together
+    run(1_500)
+    expect(adder.paused).toBe(false)
+    expect(thin.paused).toBe(false)
+    expect(
+      spread([
+        { ...members.a!, player: adder },
+        { ...members.b!, player: thin },
+      ]),
+    ).toBeLessThan(5)
+  })
+
   it('someone pressing play while the start waits ends the wait, with one play', () => {
     const { members, run } = setup({ a: 0, b: 300 })
     members.b!.store.attachPlayer(new LoadingPlayer())

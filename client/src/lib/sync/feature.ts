@@ -72,6 +72,15 @@ export function isEmptyLog(log: PlaybackLog): boolean {
 }
 
 /**
+ * Nobody has played, paused, sought or changed the speed of this item yet. Holds and releases do not count:
+ * they follow from members' buffers (a member still loading a big file may hold the room before it ever
+ * started), not from a person.
+ */
+export function untouchedByPeople(log: PlaybackLog): boolean {
+  return log.base.stamp === null && log.commands.every((c) => c.kind === 'hold' || c.kind === 'release')
+}
+
+/**
  * Merges another member's log into ours: the newer base wins (a base is a fold of everything up to its
  * stamp), then every command of both is folded over it. The result does not depend on which came first.
  */

@@ -31,6 +31,7 @@ import {
   rebaseLog,
   type MemberHealth,
   type PlaybackSnapshot,
+  untouchedByPeople,
 } from './feature.ts'
 import { HoldLoop } from './hold-loop.ts'
 import type { Supply } from './hold.ts'
@@ -270,7 +271,7 @@ export class PlaybackStore {
   setItem(key: string, start = false): void {
     if (this.#destroyed || key === this.#logs.item) return
     this.#logs.select(key)
-    this.#autoStart = start && isEmptyLog(this.#logs.current)
+    this.#autoStart = start && untouchedByPeople(this.#logs.current)
     this.#startWaitFrom = null
     this.startingFor = []
     this.#loop.reset()
@@ -465,10 +466,11 @@ export class PlaybackStore {
 
   /**
    * We added the current item: start it once our video and every other member's are ready, or after
-   * `START_WAIT_MS` (start.ts). Anyone's command for the item first (a person pressed play or pause) ends it.
+   * `START_WAIT_MS` (start.ts). A person's command for the item first (play, pause, seek, speed) ends it; a
+   * hold does not (the play then waits for the release, like any play while held).
    */
   #startWhenReady(caughtUp: boolean, local: number): void {
-    const untouched = isEmptyLog(this.#logs.current)
+    const untouched = untouchedByPeople(this.#logs.current)
     if (untouched && !caughtUp) return
     const members = this.#room.memberList.map((m) => m.id)
     const waiting = untouched ? this.#holds.waitingToStart(this.#logs.item, members) : []
