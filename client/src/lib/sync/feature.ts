@@ -23,6 +23,9 @@ import { addCommand, createLog, rebaseTimeline, type Command, type PlaybackLog }
 
 export const PLAYBACK_FEATURE = 'playback'
 
+/** The commands a person gives (the room's roles may refuse them); `hold` and `release` follow from buffers. */
+export const CONTROL_KINDS: ReadonlySet<Command['kind']> = new Set(['play', 'pause', 'seek', 'rate'])
+
 /** Which playlist item (and file) a timeline belongs to; '' when there is no playlist. */
 const itemKey = v.pipe(v.string(), v.maxLength(256))
 const peerId = v.pipe(v.string(), v.minLength(1), v.maxLength(128))
@@ -77,7 +80,7 @@ export function isEmptyLog(log: PlaybackLog): boolean {
  * started), not from a person.
  */
 export function untouchedByPeople(log: PlaybackLog): boolean {
-  return log.base.stamp === null && log.commands.every((c) => c.kind === 'hold' || c.kind === 'release')
+  return log.base.stamp === null && !log.commands.some((c) => CONTROL_KINDS.has(c.kind))
 }
 
 /**

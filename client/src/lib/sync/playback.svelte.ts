@@ -22,6 +22,7 @@ import { createAppClock } from './clock.ts'
 import { ControllerLoop, type PlaybackCounters } from './controller-loop.ts'
 import type { Action, PlayerSnapshot } from './decide.ts'
 import {
+  CONTROL_KINDS,
   isEmptyLog,
   isPlaybackError,
   parsePlaybackBody,
@@ -96,8 +97,6 @@ export interface PlaybackOptions {
   /** Expose `window.__theatron.playback` (the app does; unit tests need not). */
   exposeDebug?: boolean
 }
-
-const CONTROL_KINDS: ReadonlySet<Command['kind']> = new Set(['play', 'pause', 'seek', 'rate'])
 
 export class PlaybackStore {
   /** The current item's room timeline (newest segment, possibly scheduled ahead). */
@@ -471,14 +470,16 @@ export class PlaybackStore {
    */
   #startWhenReady(caughtUp: boolean, local: number): void {
     const untouched = untouchedByPeople(this.#logs.current)
-    if (untouched && !caughtUp) return
-    const members = this.#room.memberList.map((m) => m.id)
-    const waiting = untouched ? this.#holds.waitingToStart(this.#logs.item, members) : []
-    this.#startWaitFrom ??= local
-    if (untouched && !shouldStart(waiting, local - this.#startWaitFrom)) {
-      const names = waiting.map((id) => this.#name(id))
-      if (names.join() !== this.startingFor.join()) this.startingFor = names
-      return
+    if (untouched) {
+      if (!caughtUp) return
+      const members = this.#room.memberList.map((m) => m.id)
+      const waiting = this.#holds.waitingToStart(this.#logs.item, members)
+      this.#startWaitFrom ??= local
+      if (!shouldStart(waiting, local - this.#startWaitFrom)) {
+        const names = waiting.map((id) => this.#name(id))
+        if (names.join() !== this.startingFor.join()) this.startingFor = names
+        return
+      }
     }
     this.#autoStart = false
     this.startingFor = []
