@@ -140,22 +140,38 @@ const SW_TRACE = `(() => {
   }, true)
 })()`
 
-/** Epoch ms of a page's first `playing` mark for a torrent, or null. */
-function playingEpoch(page: Page, infoHash: string): Promise<number | null> {
-  return page.evaluate((hash) => {
-    const mark = performance.getEntriesByName(`theatron:stream:playing:${hash}`)[0]
-    return mark ? performance.timeOrigin + mark.startTime : null
-  }, infoHash)
+/** Epoch ms of one of a page's app marks for a torrent (`add`, `playing`, …), or null if it has none. */
+function markEpoch(page: Page, what: string, infoHash: string): Promise<number | null> {
+  return page.evaluate(
+    ([name, hash]) => {
+      const mark = performance.getEntriesByName(`theatron:stream:${name}:${hash}`)[0]
+      return mark ? performance.timeOrigin + mark.startTime : null
+    },
+    [what, infoHash] as const,
+  )
 }
 
-/** Epoch ms of a page's `add` mark for a torrent (0 if none). */
-function addEpoch(page: Page, infoHash: string): Promise<number> {
-  return page.evaluate(
-    (hash) =>
-      performance.timeOrigin +
-      (performance.getEntriesByName(`theatron:stream:add:${hash}`)[0]?.startTime ?? 0),
-    infoHash,
-  )
+/**
+ * BENCH_TRACE=1: every page's marks, media events and worker chunks, in ms after `leech`'s `add`; with
+ * `playback`, also each page's room timeline and controller state, and the start of its text.
+ */
+async function logTrace(people: Person[], leech: Person, infoHash: string, playback = false): Promise<void> {
+  const base =
+    (await markEpoch(leech.page, 'add', infoHash)) ??
+    (await leech.page.evaluate(() => performance.timeOrigin))
+  log(`  trace, ms after ${leech.name}'s add:`)
+  for (const someone of people) {
+    log(`  ${someone.name}\n${await trace(someone.page, infoHash, base)}`)
+    if (!playback) continue
+    const debug = await someone.page.evaluate(() => {
+      const p = (window as unknown as { __theatron?: { playback?: Record<string, () => unknown> } })
+        .__theatron?.playback
+      return JSON.stringify({ timeline: p?.timeline?.(), controller: p?.controller?.() })
+    })
+    log(`  ${someone.name} playback: ${debug}`)
+    const text = await someone.page.locator('body').innerText()
+    log(`  ${someone.name} page: ${text.replace(/\s+/g, ' ').slice(0, 600)}`)
+  }
 }
 
 /** A page's app marks, media events and worker chunks, in ms after `base` (epoch ms). */
@@ -289,21 +305,7 @@ async function oneRun(browser: Browser, baseURL: string, path: string): Promise<
         if (Date.now() > deadline) {
           const item = leech.page.getByTestId('playlist-item').first()
           const status = await item.evaluate((el) => JSON.stringify((el as HTMLElement).dataset))
-          if (TRACE) {
-            const base = await addEpoch(b.page, infoHash)
-            for (const someone of people) {
-              log(`  ${someone.name}\n${await trace(someone.page, infoHash, base)}`)
-              const debug = await someone.page.evaluate(() => {
-                const p = (window as unknown as { __theatron?: { playback?: Record<string, () => unknown> } })
-                  .__theatron?.playback
-                return JSON.stringify({ timeline: p?.timeline?.(), controller: p?.controller?.() })
-              })
-              log(`  ${someone.name} playback: ${debug}`)
-              log(
-                `  ${someone.name} page: ${(await someone.page.locator('body').innerText()).replace(/\s+/g, ' ').slice(0, 600)}`,
-              )
-            }
-          }
+          if (TRACE) await logTrace(people, b, infoHash, true)
           throw new Error(`${leech.name}: no ${result.complete === null ? 'complete' : 'playing'}: ${status}`)
         }
         await leech.page.waitForTimeout(50)
@@ -311,13 +313,11 @@ async function oneRun(browser: Browser, baseURL: string, path: string): Promise<
       }
       leeches.push(result)
     }
-    const starts = await Promise.all(people.map((someone) => playingEpoch(someone.page, infoHash)))
+    const starts = await Promise.all(people.map((someone) => markEpoch(someone.page, 'playing', infoHash)))
     const known = starts.filter((t): t is number => t !== null)
     const startSpreadMs = known.length === people.length ? Math.max(...known) - Math.min(...known) : null
     if (TRACE) {
-      const base = await addEpoch(b.page, infoHash)
-      log(`  trace, ms after ${b.name}'s add:`)
-      for (const someone of people) log(`  ${someone.name}\n${await trace(someone.page, infoHash, base)}`)
+      await logTrace(people, b, infoHash)
       // The health panel as each page sees it: RTTs set the command lead (docs/sync.md).
       for (const someone of people) {
         const rows = await someone.page.getByTestId('member-health').allInnerTexts()

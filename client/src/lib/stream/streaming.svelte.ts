@@ -227,14 +227,12 @@ export class StreamingStore {
       this.#detachVideo?.()
       const onError = () => this.#onVideoError(video)
       const onMetadata = () => this.#onVideoMetadata(video)
-      const onPlaying = () => {
+      const markFirst = (what: 'canplay' | 'playing') => () => {
         const hash = this.nowPlaying?.infoHash
-        if (hash) this.#mark('playing', hash)
+        if (hash) this.#mark(what, hash)
       }
-      const onCanPlay = () => {
-        const hash = this.nowPlaying?.infoHash
-        if (hash) this.#mark('canplay', hash)
-      }
+      const onCanPlay = markFirst('canplay')
+      const onPlaying = markFirst('playing')
       video.addEventListener('error', onError)
       video.addEventListener('loadedmetadata', onMetadata)
       video.addEventListener('canplay', onCanPlay)
