@@ -166,6 +166,10 @@ describe('decide: one case per branch', () => {
     })
   }
 
+  it('two members paused on either side of the room, each within tolerance, are within 25 ms of each other', () => {
+    expect(2 * PAUSED_TOLERANCE_MS).toBeLessThan(25)
+  })
+
   it('reports drift, and none while seeking', () => {
     expect(decide(playing(), player(-37), NOW, S).driftMs).toBeCloseTo(-37, 6)
     expect(decide(playing(), player(0, { seeking: true }), NOW, S).driftMs).toBeNull()

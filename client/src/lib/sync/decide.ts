@@ -21,8 +21,12 @@ export const SEEK_THRESHOLD_MS = 300
 export const SEEK_REFINE_MS = 40
 /** No second seek this soon after one: let the latency estimate and rate correction settle. */
 export const SEEK_COOLDOWN_MS = 1_500
-/** When paused the target is one frame: re-seek if the shown frame is off by more than this. */
-export const PAUSED_TOLERANCE_MS = 20
+/**
+ * When paused the target is one frame: re-seek if the shown frame is off by more than this. Two members may
+ * sit on either side of the room, so twice this must stay under the room's 25 ms target; a paused seek lands
+ * on the exact time in Chromium, so the re-seek costs nothing visible.
+ */
+export const PAUSED_TOLERANCE_MS = 10
 export const SEEK_LATENCY_INITIAL_MS = 150
 export const SEEK_LATENCY_MAX_MS = 2_000
 /** EWMA weight of a new seek-latency observation. */
