@@ -36,6 +36,33 @@ function itemNumber(page: Page, attribute: string): Promise<number> {
     .then((value) => Number(value ?? 0))
 }
 
+/** Wall-clock instants (one machine: one clock) of each page's first media events, and where they happened. */
+type FirstMediaEvents = Partial<Record<'canplay' | 'play' | 'playing', number>> & { positions: string }
+
+/** In the page: records the first `canplay`, `play` and `playing` (media events do not bubble: capture them). */
+function recordFirstMediaEvents(): void {
+  const firsts: Record<string, number> = {}
+  const positions: string[] = []
+  ;(window as unknown as { firstMediaEvents: () => FirstMediaEvents }).firstMediaEvents = () => ({
+    ...firsts,
+    positions: positions.join(', '),
+  })
+  for (const type of ['canplay', 'play', 'playing'])
+    document.addEventListener(
+      type,
+      (event) => {
+        if (type in firsts) return
+        firsts[type] = Date.now()
+        positions.push(`${type} at ${(event.target as HTMLMediaElement).currentTime.toFixed(3)} s`)
+      },
+      true,
+    )
+}
+
+function readFirstMediaEvents(): FirstMediaEvents {
+  return (window as unknown as { firstMediaEvents: () => FirstMediaEvents }).firstMediaEvents()
+}
+
 /** Drops files on the page the way a file manager does: dragover, then drop, with the files in a DataTransfer. */
 async function dropFiles(page: Page, files: { name: string; bytes: Buffer; type: string }[]): Promise<void> {
   const encoded = files.map(({ name, bytes, type }) => ({ name, type, base64: bytes.toString('base64') }))
@@ -71,19 +98,7 @@ test.describe('streaming', () => {
     const cy = await person(chromiumBrowser, app.baseURL, 'Cy')
     people = [ana, bo, cy]
     const link = await gather(people)
-    // Where each player was when it first played (media events do not bubble; a capturing listener sees them).
-    for (const someone of people)
-      await someone.page.evaluate(() => {
-        document.addEventListener(
-          'playing',
-          (event) => {
-            const scope = window as unknown as { firstPlayingAt?: number }
-            scope.firstPlayingAt ??= (event.target as HTMLMediaElement).currentTime
-          },
-          true,
-        )
-      })
-
+    for (const someone of people) await someone.page.evaluate(recordFirstMediaEvents)
     await ana.page.getByTestId('file-input').setInputFiles(videoPath)
     for (const someone of people) {
       const item = someone.page.getByTestId('playlist-item')
@@ -93,13 +108,17 @@ test.describe('streaming', () => {
     }
     await expectPlaying(bo)
     await expectPlaying(cy)
-    // The room started when all three could play: everyone from the first frame, nobody sought in late.
-    for (const someone of people) {
-      const at = await someone.page.evaluate(
-        () => (window as unknown as { firstPlayingAt?: number }).firstPlayingAt,
-      )
-      expect(at, `${someone.name} first played at`).toBeLessThan(0.5)
-    }
+    // The room started when all three could play: Ana's element started only after every element could.
+    // (Where each then first played, ~0 s on an idle machine, depends on how late a starved main thread
+    // acts on the start: bench:stream measures it, as `start spread`.)
+    const firsts = await Promise.all(people.map((someone) => someone.page.evaluate(readFirstMediaEvents)))
+    const anaPlayed = firsts[0]?.play
+    expect(anaPlayed, `Ana's element played (${JSON.stringify(firsts)})`).toBeDefined()
+    for (const [i, someone] of people.entries())
+      expect(
+        firsts[i]?.canplay,
+        `${someone.name} could play before the room started (${JSON.stringify(firsts)})`,
+      ).toBeLessThanOrEqual(anaPlayed!)
     // Ana plays her own file from disk; Bo and Cy stream through the service worker.
     const source = (someone: Person) =>
       someone.page.getByTestId('player').evaluate((v: HTMLVideoElement) => v.currentSrc)
