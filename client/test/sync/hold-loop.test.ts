@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { PlayerSnapshot } from '../../src/lib/sync/decide.ts'
 import { HoldLoop, OWN_SEEK_GRACE_MS, STATUS_INTERVAL_MS } from '../../src/lib/sync/hold-loop.ts'
-import { LAG_MAX_MS } from '../../src/lib/sync/lag.ts'
 import { STALL_DROP_MS, STALL_GRACE_MS, type Supply } from '../../src/lib/sync/hold.ts'
 import type { StatusReport } from '../../src/lib/sync/messages.ts'
 import { INITIAL_TIMELINE, type Timeline } from '../../src/lib/sync/timeline.ts'
@@ -32,7 +31,7 @@ function ticker(hold: HoldLoop, start = 10_000) {
   let t = start
   return (
     snapshot: PlayerSnapshot,
-    extra: { seekingSince?: number | null; timeline?: Timeline; supply?: Supply | null; lagMs?: number } = {},
+    extra: { seekingSince?: number | null; timeline?: Timeline; supply?: Supply | null } = {},
   ) => {
     t += 50
     const outcome = hold.tick({
@@ -43,7 +42,6 @@ function ticker(hold: HoldLoop, start = 10_000) {
       local: t,
       driftMs: 0,
       rttMs: 2,
-      lagMs: extra.lagMs ?? 0,
       optOut: false,
       seekingSince: extra.seekingSince ?? null,
       supply: extra.supply ?? null,
@@ -53,21 +51,6 @@ function ticker(hold: HoldLoop, start = 10_000) {
 }
 
 describe('HoldLoop', () => {
-  it("reports our main-thread lag, and the room's worst lag counts the present members only, capped", () => {
-    const hold = new HoldLoop('a', (id) => id.toUpperCase())
-    const tick = ticker(hold)
-    expect(tick(healthy, { lagMs: 30.4 }).status).toMatchObject({ lagMs: 30 })
-    expect(hold.maxLag(['a', 'b'])).toBeCloseTo(30.4)
-    hold.onStatus('b', status({ lagMs: 120 }))
-    hold.onStatus('c', status({ lagMs: 400 }))
-    hold.onStatus('d', status({ lagMs: 60_000 })) // a throttled or lying member counts LAG_MAX_MS at most
-    expect(hold.maxLag(['a', 'b'])).toBe(120)
-    expect(hold.maxLag(['a', 'b', 'c'])).toBe(400)
-    expect(hold.maxLag(['a', 'b', 'c', 'd'])).toBe(LAG_MAX_MS)
-    hold.onStatus('b', status({})) // an older peer sends no lag
-    expect(hold.maxLag(['a', 'b'])).toBeCloseTo(30.4)
-  })
-
   it('a member still joining the item is never stalled, however starved', () => {
     const hold = new HoldLoop('a', (id) => id.toUpperCase())
     const tick = ticker(hold)

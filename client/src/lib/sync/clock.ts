@@ -68,12 +68,6 @@ export class OffsetEstimator {
     return this.#samples.length
   }
 
-  /** The longest round trip of the window, ms: what a message may take now and then (a command's lead). */
-  worstRtt(): number | undefined {
-    if (this.#samples.length === 0) return undefined
-    return Math.max(...this.#samples.map((s) => s.rtt))
-  }
-
   estimate(): OffsetEstimate | undefined {
     let best: { offset: number; rtt: number } | undefined
     for (const s of this.#samples) if (!best || s.rtt < best.rtt) best = s

@@ -19,7 +19,6 @@ import {
   type Readiness,
 } from './hold.ts'
 import type { StatusReport } from './messages.ts'
-import { LAG_MAX_MS } from './lag.ts'
 import { waitingToStart } from './start.ts'
 import { segmentAt, type Timeline } from './timeline.ts'
 
@@ -36,7 +35,6 @@ interface MemberReport extends MemberHoldReport {
   bufferedAhead: number
   holding: boolean
   readyFor: string | null
-  lagMs: number
 }
 
 export interface HoldTickInput {
@@ -52,8 +50,6 @@ export interface HoldTickInput {
   driftMs: number | null
   /** our largest round trip to anyone */
   rttMs: number | null
-  /** our recent worst main-thread lag (lag.ts) */
-  lagMs: number
   optOut: boolean
   /** when our own seek started (app ms), while it settles; null otherwise */
   seekingSince: number | null
@@ -122,15 +118,7 @@ export class HoldLoop {
       bufferedAhead: status.bufferedAhead,
       holding: status.holding,
       readyFor: status.readyFor ?? null,
-      lagMs: Math.min(LAG_MAX_MS, status.lagMs ?? 0),
     })
-  }
-
-  /** The worst recent main-thread lag among the present members, us included (ms). */
-  maxLag(members: readonly string[]): number {
-    let worst = this.#reports.get(this.#selfId)?.lagMs ?? 0
-    for (const id of members) worst = Math.max(worst, this.#reports.get(id)?.lagMs ?? 0)
-    return worst
   }
 
   /** The present members the first play of `item` still waits for (start.ts). */
@@ -190,7 +178,6 @@ export class HoldLoop {
       bufferedAhead: snapshot?.bufferedAhead ?? 0,
       holding: this.#holds({ stalled, optOut: input.optOut }, this.#selfId),
       readyFor: this.#caughtUp && snapshot ? input.item : null,
-      lagMs: input.lagMs,
     }
     this.#reports.set(this.#selfId, self)
     let status: StatusReport | null = null
@@ -215,7 +202,6 @@ export class HoldLoop {
         driftMs: self.driftMs,
         rttMs: self.rttMs,
         readyFor: self.readyFor,
-        lagMs: Math.round(self.lagMs),
       }
     }
     const evaluation = evaluateHold(this.#reports, timeline, shared, this.#hold)

@@ -100,16 +100,6 @@ export class MemberClocks {
     return max
   }
 
-  /** The longest recent round trip to any member, ms (not the best sample: a command's lead must cover it). */
-  worstRtt(): number | null {
-    let max: number | null = null
-    for (const clock of this.#clocks.values()) {
-      const rtt = clock.sync.estimator.worstRtt()
-      if (rtt !== undefined) max = Math.max(max ?? 0, rtt)
-    }
-    return max
-  }
-
   rttTo(peerId: string): number | null {
     return this.#clocks.get(peerId)?.sync.estimate()?.rtt ?? null
   }

@@ -41,8 +41,6 @@ export interface StatusReport {
    * starts once every member is (start.ts). Optional on the wire: older peers leave it out.
    */
   readyFor?: string | null | undefined
-  /** this member's recent worst main-thread lag, ms (lag.ts); a command's lead covers it. Optional on the wire. */
-  lagMs?: number | undefined
 }
 
 export interface CommandMessage {
@@ -119,7 +117,6 @@ const schemas = {
     driftMs: v.nullable(time),
     rttMs: v.nullable(seconds),
     readyFor: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(256)))),
-    lagMs: v.optional(seconds),
   }),
   'sync/state': v.object({
     type: v.literal('sync/state'),

@@ -37,7 +37,6 @@ import {
 import { HoldLoop } from './hold-loop.ts'
 import type { Supply } from './hold.ts'
 import { ItemLogs } from './item-logs.ts'
-import { LagMonitor } from './lag.ts'
 import { MemberClocks } from './member-clocks.ts'
 import { exposePlaybackDebug, type PlaybackDebug } from './playback-debug.ts'
 import { perform, VideoPlayer, type Player, type UserAction } from './player.ts'
@@ -150,7 +149,6 @@ export class PlaybackStore {
   #nextViewAt = 0
   #destroyed = false
   #userActions: UserAction[] = []
-  readonly #lag = new LagMonitor()
 
   constructor(options: PlaybackOptions) {
     this.#room = options.room
@@ -170,12 +168,7 @@ export class PlaybackStore {
       onMessage: (from, raw) => this.#onMessage(from, raw),
       onMemberLeft: (peerId) => this.#forget(peerId),
     })
-    this.#tickTimer = this.#timers.setInterval(() => {
-      // A hidden tab's timers are throttled on purpose: that is not a busy main thread.
-      if (typeof document !== 'undefined' && document.hidden) this.#lag.pause()
-      else this.#lag.tick(this.#now(), TICK_MS)
-      this.#tick()
-    }, TICK_MS)
+    this.#tickTimer = this.#timers.setInterval(() => this.#tick(), TICK_MS)
     const source = options.source ?? null
     this.#source = source
     if (source) {
@@ -459,7 +452,6 @@ export class PlaybackStore {
       local,
       driftMs: this.#loop.driftMs,
       rttMs: this.#clocks.maxRtt(),
-      lagMs: this.#lag.recentMs(local),
       optOut: this.optOut,
       seekingSince: this.#loop.settlingSince,
       supply: this.#supply(snapshot),
@@ -516,25 +508,11 @@ export class PlaybackStore {
   #issue(body: CommandBody): Command | null {
     const shared = this.#sharedNow(this.#now())
     if (shared === undefined || this.#destroyed) return null
-    const command = this.#logs.issue(body, {
-      peer: this.#selfId,
-      sharedNow: shared,
-      maxRttMs: this.#leadDelayMs(),
-    })
+    const maxRttMs = this.#clocks.maxRtt() ?? 0
+    const command = this.#logs.issue(body, { peer: this.#selfId, sharedNow: shared, maxRttMs })
     this.#handle.send({ type: 'sync/command', command, item: this.#logs.item, frame: this.#clocks.frame })
     this.#loop.countCommand()
     return command
-  }
-
-  /**
-   * What a command's lead must cover (timeline.ts `commandLeadMs`): the longest recent round trip to anyone,
-   * and the worst recent main-thread lag in the room. The best round trip (the clock's) understates both on a
-   * busy machine, where members then received the first play of an item after its instant and came in with a
-   * seek; on an idle one both are a few milliseconds and the lead stays at its minimum.
-   */
-  #leadDelayMs(): number {
-    const members = this.#room.memberList.map((m) => m.id)
-    return (this.#clocks.worstRtt() ?? 0) + this.#holds.maxLag(members)
   }
 
   /** The person acted on the element itself: native controls, keyboard, or a script. */
@@ -546,7 +524,7 @@ export class PlaybackStore {
     const body = userCommand(action, {
       timeline: this.#logs.current.timeline,
       shared: this.#lastShared,
-      maxRttMs: this.#leadDelayMs(),
+      maxRttMs: this.#clocks.maxRtt() ?? 0,
       elementPlaying: () => this.#player?.snapshot().paused === false,
     })
     const command = this.#issue(body)

@@ -9,10 +9,7 @@ import { compareStamps, hlcTick, type Hlc, type Stamp } from './hlc.ts'
 
 export const RATE_MIN = 0.5
 export const RATE_MAX = 2
-/**
- * Lead = clamp(margin + factor × delay, min, max): the command must reach every peer, and be acted on, before it
- * applies. The store passes the room's longest recent round trip plus its worst recent main-thread lag (lag.ts).
- */
+/** Lead = clamp(margin + factor × max RTT, min, max): the command must reach every peer before it applies. */
 export const LEAD_MIN_MS = 80
 export const LEAD_MAX_MS = 1_000
 export const LEAD_MARGIN_MS = 50
