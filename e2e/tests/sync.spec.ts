@@ -48,7 +48,9 @@ async function threeWatching(browser: Browser, baseURL: string): Promise<Person[
   const pages = people.map((p) => p.page)
   await roomWatching(people, video)
   await expectAll(pages, 'all playing', (r) => !r.paused)
-  await expectInSync(pages)
+  // The start is the heaviest moment (three pages begin decoding and streaming at once): on a one-core run
+  // the room once needed over 10 s to come under SYNC_MS. 15 s still ends before the 20 s video does.
+  await expectInSync(pages, 15_000)
   return people
 }
 
