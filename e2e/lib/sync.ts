@@ -32,6 +32,8 @@ export interface VideoReading {
   rate: number
   readyState: number
   seeking: boolean
+  /** played to the end: every page there reads the same, which says nothing about sync */
+  ended: boolean
 }
 
 export function readVideo(page: Page): Promise<VideoReading> {
@@ -46,6 +48,7 @@ export function readVideo(page: Page): Promise<VideoReading> {
       rate: video.playbackRate,
       readyState: video.readyState,
       seeking: video.seeking,
+      ended: video.ended,
     }
   })
 }
@@ -69,10 +72,10 @@ export async function measureDrift(
   return { drifts, spread: Math.max(...drifts) - Math.min(...drifts), readings }
 }
 
-/** Room spread, or Infinity while some player is seeking, stalled or not loaded (not comparable yet). */
+/** Room spread, or Infinity while some player is seeking, stalled, not loaded or at the end (not comparable). */
 export async function spreadMs(pages: Page[]): Promise<number> {
   const { spread, readings } = await measureDrift(pages)
-  return readings.some((r) => r.seeking || r.readyState < 3) ? Infinity : spread
+  return readings.some((r) => r.seeking || r.readyState < 3 || r.ended) ? Infinity : spread
 }
 
 /** Polls until every page's video has its data and the sync controller runs. */
