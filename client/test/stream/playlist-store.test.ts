@@ -75,6 +75,27 @@ describe('PlaylistStore', () => {
     expect(rooms.features.size).toBe(0)
   })
 
+  it('a torrent added by two members at once is listed once; removing it removes both adds', () => {
+    const rooms = new FakeRooms()
+    const a = new PlaylistStore(rooms.member('a'))
+    const b = new PlaylistStore(rooms.member('b'))
+    const mine = a.add(item(5))
+    // c added the same torrent before it saw a's add: its op has the same counter, and comes later.
+    const theirs = makeAdd(emptyPlaylist(), 'c', { ...item(5), title: 'the same, renamed' })
+    if (theirs.type !== 'add') throw new Error('makeAdd made another op')
+    for (const store of ['a', 'b'])
+      rooms.features.get(store)!.onMessage('c', JSON.parse(JSON.stringify(theirs)))
+    for (const store of [a, b]) {
+      expect(titles(store)).toEqual(['video 5'])
+      expect(store.selected?.id).toBe(mine)
+    }
+    b.remove(mine!)
+    for (const store of [a, b]) {
+      expect(store.items).toEqual([])
+      expect(store.state.entries.get(theirs.id)?.removed).toBe(true)
+    }
+  })
+
   it('drops an op stamped by another peer than the channel it came on', () => {
     const rooms = new FakeRooms()
     const b = new PlaylistStore(rooms.member('b'))

@@ -11,6 +11,7 @@ import {
   parsePlaylistOp,
   parsePlaylistSnapshot,
   playlistItems,
+  sameTorrent,
   selectedItem,
   toSnapshot,
   type PlaylistItemData,
@@ -170,6 +171,33 @@ describe('concurrent edits', () => {
     expect(titles(after).slice(1, 3).sort()).toEqual(['Video 10', 'Video 11'])
   })
 
+  it('two concurrent adds of one torrent show once, the earlier add, the same on both sides', () => {
+    const base = threeItems()
+    const fromAlice = makeAdd(base, 'alice', video(7))
+    const fromBob = makeAdd(base, 'bob', { ...video(7), title: "Bob's name for it" })
+    if (fromAlice.type !== 'add' || fromBob.type !== 'add') throw new Error('makeAdd made another op')
+    const after = exchange(base, fromAlice, fromBob)
+    // Same counter: the peer id orders the adds ("alice" < "bob").
+    expect(titles(after)).toEqual(['Video 1', 'Video 2', 'Video 3', 'Video 7'])
+    expect(playlistItems(after)[3]).toMatchObject({ id: fromAlice.id, addedBy: 'alice' })
+    // Each selected its own add (nothing was selected): either way the room plays the one visible item.
+    const selected = exchange(
+      after,
+      makeSelect(after, 'alice', fromAlice.id),
+      makeSelect(after, 'bob', fromBob.id),
+    )
+    expect(selectedItem(selected)?.id).toBe(fromAlice.id)
+    // Removing the item removes the hidden add too, so it can't come back.
+    let removed = selected
+    for (const id of sameTorrent(removed, fromAlice.id))
+      removed = applyOp(removed, makeRemove(removed, 'carol', id))
+    expect(sameTorrent(selected, fromAlice.id).sort()).toEqual([fromAlice.id, fromBob.id].sort())
+    expect(titles(removed)).toEqual(['Video 1', 'Video 2', 'Video 3'])
+    expect(selectedItem(removed)).toBeNull()
+    // Without the fix both adds were listed: the same torrent twice in the playlist.
+    expect(playlistItems(after).filter((i) => i.infoHash === video(7).infoHash)).toHaveLength(1)
+  })
+
   it('a move that arrives before its add still applies', () => {
     const [s1, add1] = edit(emptyPlaylist(), (x) => makeAdd(x, 'alice', video(1)))
     const [s2, add2] = edit(s1, (x) => makeAdd(x, 'alice', video(2)))
@@ -207,7 +235,10 @@ describe('concurrent edits', () => {
       const r = rnd()
       const op =
         r < 0.35 || items.length === 0
-          ? makeAdd(s, peer, video(step), { index: Math.floor(rnd() * (items.length + 1)) })
+          ? // now and then a torrent someone else may add too (concurrent duplicates show once)
+            makeAdd(s, peer, video(rnd() < 0.25 ? 1000 + Math.floor(rnd() * 4) : step), {
+              index: Math.floor(rnd() * (items.length + 1)),
+            })
           : r < 0.55
             ? makeMove(s, peer, pick(), Math.floor(rnd() * items.length))
             : r < 0.7

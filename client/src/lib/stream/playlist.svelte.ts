@@ -15,6 +15,7 @@ import {
   makeMove,
   makeRemove,
   makeSelect,
+  sameTorrent,
   mergeSnapshot,
   parsePlaylistOp,
   parsePlaylistSnapshot,
@@ -67,9 +68,11 @@ export class PlaylistStore {
     return op.id
   }
 
+  /** Removes an item, and any concurrent add of the same torrent hidden behind it (playlist.ts). */
   remove(id: string): void {
     if (!this.canEdit || !this.items.some((i) => i.id === id)) return
-    this.#local(makeRemove(this.state, this.#room.selfId, id))
+    for (const same of sameTorrent(this.state, id))
+      this.#local(makeRemove(this.state, this.#room.selfId, same))
   }
 
   /** Moves an item to `index` among the visible items. */

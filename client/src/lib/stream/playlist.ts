@@ -90,11 +90,15 @@ export function compareStamps(a: Stamp, b: Stamp): number {
 
 // ── reading ────────────────────────────────────────────────────────────────────────────────────────────
 
-/** The visible items, in order. */
+/**
+ * The visible items, in order. One torrent shows once: when two people add it at the same moment (each before
+ * seeing the other's add, so neither was told "already in the playlist"), every peer shows the earlier add.
+ */
 export function playlistItems(state: PlaylistState): PlaylistItem[] {
+  const first = firstAdds(state)
   const visible: { item: PlaylistItem; key: string }[] = []
   for (const e of state.entries.values()) {
-    if (e.removed || !e.data || !e.key) continue
+    if (e.removed || !e.data || !e.key || first.get(e.data.value.infoHash) !== e) continue
     const item = { id: e.id, ...e.data.value, addedBy: e.data.stamp.peer, fileIndex: e.file?.value }
     visible.push({ item, key: e.key.value })
   }
@@ -102,10 +106,41 @@ export function playlistItems(state: PlaylistState): PlaylistItem[] {
   return visible.map((v) => v.item)
 }
 
-/** The selected item, or null when nothing is selected or the selected item was removed. */
+/**
+ * The selected item, or null when nothing is selected or the selected item was removed. A selected duplicate
+ * add (see `playlistItems`) is its torrent's visible item.
+ */
 export function selectedItem(state: PlaylistState): PlaylistItem | null {
   const id = state.selected?.value
-  return id == null ? null : (playlistItems(state).find((i) => i.id === id) ?? null)
+  if (id == null) return null
+  const items = playlistItems(state)
+  const data = state.entries.get(id)?.data
+  return (
+    items.find((i) => i.id === id) ??
+    (data ? items.find((i) => i.infoHash === data.value.infoHash) : null) ??
+    null
+  )
+}
+
+/** The ids of every add of item `id`'s torrent still there: removing the item removes them all. */
+export function sameTorrent(state: PlaylistState, id: string): string[] {
+  const infoHash = state.entries.get(id)?.data?.value.infoHash
+  if (infoHash === undefined) return []
+  const ids: string[] = []
+  for (const e of state.entries.values())
+    if (!e.removed && e.data?.value.infoHash === infoHash) ids.push(e.id)
+  return ids
+}
+
+/** Per info hash, the entry of its earliest add (stamp order: the same on every peer). */
+function firstAdds(state: PlaylistState): Map<string, Entry> {
+  const first = new Map<string, Entry>()
+  for (const e of state.entries.values()) {
+    if (e.removed || !e.data || !e.key) continue
+    const other = first.get(e.data.value.infoHash)
+    if (!other?.data || order(e.data, other.data) < 0) first.set(e.data.value.infoHash, e)
+  }
+  return first
 }
 
 // ── making local ops ───────────────────────────────────────────────────────────────────────────────────
