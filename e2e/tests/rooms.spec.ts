@@ -77,6 +77,47 @@ test.describe('rooms', () => {
     await expect(ana.page.getByTestId('chat-notice').filter({ hasText: 'Bo left' })).toHaveCount(0)
   })
 
+  test('a duplicated tab joins as a new member; the original tab stays in the room', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    people = [ana, bo]
+    const link = await gather(people)
+    const boId = await bo.page.getByTestId('member').filter({ hasText: 'Bo' }).getAttribute('data-peer-id')
+
+    // The browser's "Duplicate tab" copies the tab's sessionStorage (its peer id and takeover token) into a new
+    // tab of the same profile, which opens the same link.
+    const copied = await bo.page.evaluate(() => JSON.stringify(Object.entries(sessionStorage)))
+    const tab = await bo.context.newPage()
+    await tab.addInitScript((entries: string) => {
+      if (sessionStorage.length > 0) return // its own reloads keep its own storage
+      for (const [key, value] of JSON.parse(entries) as [string, string][]) sessionStorage.setItem(key, value)
+    }, copied)
+    await tab.goto(link)
+    const second: Person = { name: 'Bo', context: bo.context, page: tab, close: async () => {} }
+
+    // Two members named Bo (the newer one told apart), with different peer ids; the original keeps its own.
+    await expectMembers([ana, bo, second], ['Ana', 'Bo', 'Bo (2)'])
+    const ids = await ana.page
+      .getByTestId('member')
+      .filter({ hasText: 'Bo' })
+      .evaluateAll((items) => items.map((item) => item.getAttribute('data-peer-id')))
+    expect(new Set(ids).size).toBe(2)
+    expect(ids).toContain(boId)
+    // Both tabs stay connected and reach the room.
+    for (const page of [bo.page, tab])
+      await expect(page.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected')
+    await say(bo, 'from the first tab')
+    await say(second, 'from the second tab')
+    for (const page of [ana.page, bo.page, tab]) {
+      await expect(page.getByTestId('chat-message').filter({ hasText: 'from the first tab' })).toHaveCount(1)
+      await expect(page.getByTestId('chat-message').filter({ hasText: 'from the second tab' })).toHaveCount(1)
+    }
+    await expectMembers([ana, bo, second], ['Ana', 'Bo', 'Bo (2)'])
+  })
+
   test('a member whose browser cannot open WebRTC chats over the pipe', async ({ app, chromiumBrowser }) => {
     const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
     const bo = await person(chromiumBrowser, app.baseURL, 'Bo')

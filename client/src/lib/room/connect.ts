@@ -4,7 +4,7 @@ import { Mesh } from '../mesh/mesh.ts'
 import { simplePeerFactory } from '../mesh/simple-peer.ts'
 import { SignalingClient } from '../signaling/client.ts'
 import { browserSocket } from '../signaling/socket.ts'
-import { loadIdentity, loadMembership, loadName, saveMembership, saveName } from './identity.ts'
+import { claimIdentity, loadMembership, loadName, saveMembership, saveName } from './identity.ts'
 import { createRoomSecret, documentIdFor, roomHash } from './link.ts'
 import { Room } from './room.svelte.ts'
 
@@ -26,8 +26,9 @@ export interface RoomConnection {
 
 export async function connectRoom(secret: string): Promise<RoomConnection> {
   const documentId = await documentIdFor(secret)
-  const identity = loadIdentity(sessionStorage)
-  let membership = loadMembership(sessionStorage, documentId)
+  const { identity, duplicated } = await claimIdentity(sessionStorage, navigator.locks)
+  // A duplicated tab is a new member: what the original remembered of the room is not its own.
+  let membership = duplicated ? null : loadMembership(sessionStorage, documentId)
   const fresh = membership === null
   if (!membership) {
     const creator = sessionStorage.getItem(CREATED_KEY) === secret

@@ -28,9 +28,58 @@ export function loadIdentity(session: Storage): Identity {
   if (stored && typeof stored.peerId === 'string' && typeof stored.token === 'string') {
     return { peerId: stored.peerId, token: stored.token }
   }
+  return newIdentity(session)
+}
+
+function newIdentity(session: Storage): Identity {
   const identity = { peerId: randomId(), token: randomId() }
   session.setItem(PEER_KEY, JSON.stringify(identity))
   return identity
+}
+
+/** What `claimIdentity` needs of the Web Locks API (`navigator.locks`). */
+export interface IdentityLocks {
+  request(
+    name: string,
+    options: { ifAvailable?: boolean; signal?: AbortSignal },
+    callback: (lock: unknown) => Promise<void>,
+  ): Promise<void>
+}
+
+/** A reloaded tab's old page may still hold its lock this long while it unloads. */
+export const IDENTITY_RELEASE_WAIT_MS = 500
+
+/**
+ * This tab's identity, held for the page's life with a Web Lock named after its peer id. The browser's
+ * "Duplicate tab" copies sessionStorage, so a duplicate would be the same member as the original: the signal
+ * server hands a registration to whoever presents its token, and the two tabs would take it from each other.
+ * A tab that finds its peer id's lock held by a live tab (after giving a reloaded page's old document time to
+ * let go) takes a new identity and is a new member (`duplicated`). Without Web Locks: as stored.
+ */
+export async function claimIdentity(
+  session: Storage,
+  locks: IdentityLocks | undefined,
+): Promise<{ identity: Identity; duplicated: boolean }> {
+  const stored = loadIdentity(session)
+  if (!locks) return { identity: stored, duplicated: false }
+  if (await holdLock(locks, stored.peerId)) return { identity: stored, duplicated: false }
+  const identity = newIdentity(session)
+  await holdLock(locks, identity.peerId)
+  return { identity, duplicated: true }
+}
+
+/** Takes the lock for `peerId` and keeps it until the page goes; false if a live tab holds it. */
+async function holdLock(locks: IdentityLocks, peerId: string): Promise<boolean> {
+  const name = `theatron:peer:${peerId}`
+  const forever = () => new Promise<void>(() => {})
+  return new Promise<boolean>((resolve) => {
+    locks
+      .request(name, { signal: AbortSignal.timeout(IDENTITY_RELEASE_WAIT_MS) }, () => {
+        resolve(true)
+        return forever()
+      })
+      .catch(() => resolve(false)) // timed out: another tab has it
+  })
 }
 
 export function loadName(local: Storage): string {
