@@ -43,6 +43,8 @@ export interface SignalServerOptions {
   maxStrikes: number
   /** Open WebSocket connections per client address. */
   maxConnectionsPerIp: number
+  /** Reverse proxies in front whose `X-Forwarded-For` entries are trusted for the client address (limits.ts). */
+  trustedProxies: number
   /** Allowed `Origin` header values; null allows any (including none). */
   allowedOrigins: string[] | null
   /** Pause a pipe's reading side while its other side has this many bytes unsent. */
@@ -67,6 +69,7 @@ export const DEFAULTS: SignalServerOptions = {
   pipeRate: { burst: 50_000, perSecond: 50_000 },
   maxStrikes: 10,
   maxConnectionsPerIp: 256,
+  trustedProxies: 0,
   allowedOrigins: null,
   pipeHighWaterMark: 4 * 1024 * 1024,
   processMetrics: false,
@@ -120,6 +123,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): SignalServerInput {
     logLevel: env.LOG_LEVEL || undefined,
     heartbeatIntervalMs: int('HEARTBEAT_INTERVAL_MS'),
     maxConnectionsPerIp: int('MAX_CONNECTIONS_PER_IP'),
+    trustedProxies: int('TRUSTED_PROXIES', 0),
     maxDocumentsPerPeer: int('MAX_DOCUMENTS_PER_PEER'),
     pipeMaxPayload: int('PIPE_MAX_PAYLOAD'),
     held: { frames: int('HELD_MAX_FRAMES'), bytes: int('HELD_MAX_BYTES'), ageMs: int('HELD_MAX_AGE_MS') },

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import type { RateLimit } from './config.ts'
 
 /**
@@ -23,6 +24,25 @@ export function takeToken(bucket: Bucket, rate: RateLimit, now: number): boolean
 /** Milliseconds until the bucket holds a whole token again. */
 export function refillDelayMs(bucket: Bucket, rate: RateLimit): number {
   return rate.perSecond <= 0 ? 0 : Math.max(0, ((1 - bucket.tokens) / rate.perSecond) * 1000)
+}
+
+/**
+ * The address a connection counts against. Behind `trustedProxies` reverse proxies (each appends the
+ * address it got the request from to `X-Forwarded-For`) every socket comes from the last proxy, and the
+ * per-address limit would count the whole audience as one client. The client is then the entry that many
+ * hops from the right of the chain `X-Forwarded-For…, socket address`; entries further left were written by
+ * the client itself and are not trusted. With no trusted proxy, or an entry that is not an IP address, the
+ * socket's own address counts.
+ */
+export function clientAddress(
+  remote: string,
+  forwardedFor: string | undefined,
+  trustedProxies: number,
+): string {
+  if (trustedProxies <= 0 || forwardedFor === undefined) return remote
+  const chain = [...forwardedFor.split(',').map((entry) => entry.trim()), remote]
+  const entry = chain[Math.max(0, chain.length - 1 - trustedProxies)] ?? remote
+  return isIP(entry) === 0 ? remote : entry
 }
 
 /** Open WebSocket connections per remote address. */

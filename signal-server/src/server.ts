@@ -11,7 +11,7 @@ import { attach, Conn, connOf, type Endpoint } from './conn.ts'
 import { CloseCode, type RejectReason } from './errors.ts'
 import { createHttpHandler } from './http.ts'
 import { IntroductionService } from './introduction.ts'
-import { AddressCounter } from './limits.ts'
+import { AddressCounter, clientAddress } from './limits.ts'
 import { createLogger } from './log.ts'
 import { createMetrics, type ServerMetrics } from './metrics.ts'
 import { PipeService } from './pipes.ts'
@@ -128,7 +128,12 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
     }
     const routed = parseUpgradeUrl(req.url)
     if (!routed.ok) return refuse(socket, routed.error.status, routed.error.reason, routed.error.message)
-    const address = req.socket.remoteAddress ?? 'unknown'
+    const forwardedFor = req.headers['x-forwarded-for']
+    const address = clientAddress(
+      req.socket.remoteAddress ?? 'unknown',
+      Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor,
+      options.trustedProxies,
+    )
     if (!addresses.acquire(address)) {
       return refuse(socket, 429, 'ip-limit', 'too many connections from this address')
     }

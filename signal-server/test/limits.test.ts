@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { CloseCode } from '../src/errors.ts'
-import { AddressCounter, refillDelayMs, takeToken } from '../src/limits.ts'
+import { AddressCounter, clientAddress, refillDelayMs, takeToken } from '../src/limits.ts'
 import {
   connectionUrl,
   eventually,
@@ -54,6 +54,22 @@ describe('token bucket', () => {
     expect(bucket.take(-5_000)).toBe(false)
     const later = 1_000_000
     expect([bucket.take(later), bucket.take(later), bucket.take(later)]).toEqual([true, true, false])
+  })
+})
+
+describe('clientAddress', () => {
+  it.each([
+    ['no proxy trusted: the socket', '10.0.0.1', '203.0.113.7', 0, '10.0.0.1'],
+    ['no header: the socket', '10.0.0.1', undefined, 1, '10.0.0.1'],
+    ['one proxy: its entry', '10.0.0.1', '203.0.113.7', 1, '203.0.113.7'],
+    ['one proxy, client-written entries left of it', '10.0.0.1', '6.6.6.6, 203.0.113.7', 1, '203.0.113.7'],
+    ['two proxies', '10.0.0.1', '6.6.6.6, 203.0.113.7, 10.0.0.2', 2, '203.0.113.7'],
+    ['more proxies trusted than entries: the leftmost', '10.0.0.1', '203.0.113.7', 3, '203.0.113.7'],
+    ['IPv6', '::1', ' 2001:db8::1 ', 1, '2001:db8::1'],
+    ['not an address: the socket', '10.0.0.1', 'evil', 1, '10.0.0.1'],
+    ['empty entry: the socket', '10.0.0.1', '203.0.113.7, ', 1, '10.0.0.1'],
+  ])('%s', (_name, remote, header, hops, expected) => {
+    expect(clientAddress(remote, header, hops)).toBe(expected)
   })
 })
 
@@ -240,6 +256,25 @@ describe('per-IP connection limit', () => {
     await first.close()
     await eventually(() => expect(h.server.stats().connections.introduction).toBe(0))
     await open(introductionUrl(h, 'c'))
+  })
+
+  it('behind trusted proxies, counts the client from X-Forwarded-For; otherwise the header is ignored', async () => {
+    const h = await startServer({ maxConnectionsPerIp: 1, trustedProxies: 1 })
+    const from = (client: string) => ({ headers: { 'X-Forwarded-For': client } })
+    await open(introductionUrl(h, 'a'), from('203.0.113.7'))
+    await open(introductionUrl(h, 'b'), from('198.51.100.2')) // another client behind the same proxy
+    const again = await refusedUpgrade(introductionUrl(h, 'c'), { 'X-Forwarded-For': '203.0.113.7' })
+    expect(again.status).toBe(429)
+    // A client can't dodge the limit by writing its own entries: only the proxy's (rightmost) one counts.
+    const spoofed = await refusedUpgrade(introductionUrl(h, 'd'), {
+      'X-Forwarded-For': '1.2.3.4, 203.0.113.7',
+    })
+    expect(spoofed.status).toBe(429)
+
+    const direct = await startServer({ maxConnectionsPerIp: 1 }) // trusts no proxy
+    await open(introductionUrl(direct, 'a'), from('203.0.113.7'))
+    const ignored = await refusedUpgrade(introductionUrl(direct, 'b'), { 'X-Forwarded-For': '198.51.100.2' })
+    expect(ignored.status).toBe(429)
   })
 
   it('refused upgrades do not count against the limit', async () => {
