@@ -51,6 +51,13 @@ export interface SignalServerOptions {
   pipeHighWaterMark: number
   /** Collect Node's default process metrics (a process-wide concern: the CLI turns it on). */
   processMetrics: boolean
+  /** Serve HTTPS and WSS with this certificate and key (PEM); null: plain HTTP (or TLS at a proxy in front). */
+  tls: TlsFiles | null
+}
+
+export interface TlsFiles {
+  cert: string | Buffer
+  key: string | Buffer
 }
 
 export const DEFAULTS: SignalServerOptions = {
@@ -73,6 +80,7 @@ export const DEFAULTS: SignalServerOptions = {
   allowedOrigins: null,
   pipeHighWaterMark: 4 * 1024 * 1024,
   processMetrics: false,
+  tls: null,
 }
 
 export type SignalServerInput = Partial<

@@ -3,6 +3,7 @@
  * static client, health and metrics. `createSignalServer(options)` is the programmatic API.
  */
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http'
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
@@ -89,18 +90,20 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
     options.processMetrics,
   )
 
-  const http: HttpServer = createServer(
-    createHttpHandler({
-      clientDir: options.clientDir,
-      metrics: metrics.registry,
-      log,
-      health: () => ({
-        status: closing ? 'closing' : 'ok',
-        uptimeSeconds: (Date.now() - startedAt) / 1000,
-        ...stats(),
-      }),
+  const handler = createHttpHandler({
+    clientDir: options.clientDir,
+    metrics: metrics.registry,
+    log,
+    health: () => ({
+      status: closing ? 'closing' : 'ok',
+      uptimeSeconds: (Date.now() - startedAt) / 1000,
+      ...stats(),
     }),
-  )
+  })
+  // HTTPS when given a certificate (a LAN without a TLS proxy: service workers need a secure context).
+  const http: HttpServer | HttpsServer = options.tls
+    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler)
+    : createServer(handler)
   // Servers of both endpoints share the HTTP listener; client tracking is ours (Conn set).
   const introductionWss = new WebSocketServer({
     noServer: true,
