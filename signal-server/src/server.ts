@@ -102,7 +102,7 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
   })
   // HTTPS when given a certificate (a LAN without a TLS proxy: service workers need a secure context).
   const http: HttpServer | HttpsServer = options.tls
-    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler)
+    ? createHttpsServer(options.tls, handler)
     : createServer(handler)
   // Servers of both endpoints share the HTTP listener; client tracking is ours (Conn set).
   const introductionWss = new WebSocketServer({

@@ -41,7 +41,7 @@ function newIdentity(session: Storage): Identity {
 export interface IdentityLocks {
   request(
     name: string,
-    options: { ifAvailable?: boolean; signal?: AbortSignal },
+    options: { signal?: AbortSignal },
     callback: (lock: unknown) => Promise<void>,
   ): Promise<void>
 }
@@ -69,7 +69,7 @@ export async function claimIdentity(
 }
 
 /** Takes the lock for `peerId` and keeps it until the page goes; false if a live tab holds it. */
-async function holdLock(locks: IdentityLocks, peerId: string): Promise<boolean> {
+function holdLock(locks: IdentityLocks, peerId: string): Promise<boolean> {
   const name = `theatron:peer:${peerId}`
   const forever = () => new Promise<void>(() => {})
   return new Promise<boolean>((resolve) => {

@@ -95,10 +95,8 @@ export function compareStamps(a: Stamp, b: Stamp): number {
  * seeing the other's add, so neither was told "already in the playlist"), every peer shows the earlier add.
  */
 export function playlistItems(state: PlaylistState): PlaylistItem[] {
-  const first = firstAdds(state)
   const visible: { item: PlaylistItem; key: string }[] = []
-  for (const e of state.entries.values()) {
-    if (e.removed || !e.data || !e.key || first.get(e.data.value.infoHash) !== e) continue
+  for (const e of firstAdds(state).values()) {
     const item = { id: e.id, ...e.data.value, addedBy: e.data.stamp.peer, fileIndex: e.file?.value }
     visible.push({ item, key: e.key.value })
   }
@@ -132,15 +130,22 @@ export function sameTorrent(state: PlaylistState, id: string): string[] {
   return ids
 }
 
-/** Per info hash, the entry of its earliest add (stamp order: the same on every peer). */
-function firstAdds(state: PlaylistState): Map<string, Entry> {
-  const first = new Map<string, Entry>()
+/** An entry that can be listed: not removed, its add and its place both known. */
+type Listable = Entry & { data: Register<PlaylistItemData>; key: Register<string> }
+
+/** Per info hash, the listable entry of its earliest add (stamp order: the same on every peer). */
+function firstAdds(state: PlaylistState): Map<string, Listable> {
+  const first = new Map<string, Listable>()
   for (const e of state.entries.values()) {
-    if (e.removed || !e.data || !e.key) continue
+    if (!isListable(e)) continue
     const other = first.get(e.data.value.infoHash)
-    if (!other?.data || order(e.data, other.data) < 0) first.set(e.data.value.infoHash, e)
+    if (!other || order(e.data, other.data) < 0) first.set(e.data.value.infoHash, e)
   }
   return first
+}
+
+function isListable(e: Entry): e is Listable {
+  return !e.removed && e.data !== undefined && e.key !== undefined
 }
 
 // ── making local ops ───────────────────────────────────────────────────────────────────────────────────
