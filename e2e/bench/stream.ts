@@ -122,11 +122,18 @@ async function startTrace(page: Page): Promise<void> {
 
 /**
  * BENCH_TRACE=1, before the app loads: each request WebTorrent's service worker forwards to the page, and each
- * chunk the page answers with (bytes @ epoch ms), to see the pulls that stream a file into <video>.
+ * chunk the page answers with (bytes @ epoch ms), to see the pulls that stream a file into <video>; on the MSE
+ * path, each SourceBuffer append (`+bytes@ms`) and its end (`ok@ms`).
  */
 const SW_TRACE = `(() => {
   const trace = (window.benchSwTrace = [])
   const now = () => Math.round(performance.timeOrigin + performance.now())
+  const append = window.SourceBuffer?.prototype.appendBuffer
+  if (append) window.SourceBuffer.prototype.appendBuffer = function (data) {
+    trace.push('+' + data.byteLength + '@' + now())
+    this.addEventListener('updateend', () => trace.push('ok@' + now()), { once: true })
+    return append.call(this, data)
+  }
   navigator.serviceWorker?.addEventListener('message', (event) => {
     const port = event.ports[0]
     if (event.data?.type !== 'webtorrent' || !port) return

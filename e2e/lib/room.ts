@@ -4,6 +4,8 @@ import { newPerson } from './browser.ts'
 export interface PersonOptions {
   /** Simulate a browser that cannot open WebRTC: the room must fall back to the signal-server pipe. */
   noWebRTC?: boolean
+  /** `worker`: torrents play through WebTorrent's service worker, WebM too (default: WebM through MSE). */
+  streamVia?: 'worker'
 }
 
 export interface Person {
@@ -24,16 +26,20 @@ export async function person(
   options: PersonOptions = {},
 ): Promise<Person> {
   const context = await newPerson(browser, baseURL)
-  await context.addInitScript((noWebRTC: boolean) => {
-    localStorage.setItem('theatron:ice-servers', '[]')
-    // Offline: no public WebTorrent trackers; room members are the torrent peers.
-    localStorage.setItem('theatron:trackers', '[]')
-    if (noWebRTC) {
-      const scope = window as unknown as Record<string, unknown>
-      delete scope.RTCPeerConnection
-      delete scope.webkitRTCPeerConnection
-    }
-  }, options.noWebRTC ?? false)
+  await context.addInitScript(
+    ({ noWebRTC, streamVia }: { noWebRTC: boolean; streamVia: string | null }) => {
+      localStorage.setItem('theatron:ice-servers', '[]')
+      // Offline: no public WebTorrent trackers; room members are the torrent peers.
+      localStorage.setItem('theatron:trackers', '[]')
+      if (streamVia) localStorage.setItem('theatron:stream-via', streamVia)
+      if (noWebRTC) {
+        const scope = window as unknown as Record<string, unknown>
+        delete scope.RTCPeerConnection
+        delete scope.webkitRTCPeerConnection
+      }
+    },
+    { noWebRTC: options.noWebRTC ?? false, streamVia: options.streamVia ?? null },
+  )
   const page = await context.newPage()
   page.on('pageerror', (error) => console.error(`[${name}] page error: ${error.message}`))
   return { name, context, page, close: () => context.close() }

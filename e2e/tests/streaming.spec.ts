@@ -95,7 +95,8 @@ test.describe('streaming', () => {
     const { size } = await stat(videoPath)
     const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
     const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
-    const cy = await person(chromiumBrowser, app.baseURL, 'Cy')
+    // Bo's page appends the WebM to his player itself (MSE); Cy's plays it through the service worker.
+    const cy = await person(chromiumBrowser, app.baseURL, 'Cy', { streamVia: 'worker' })
     people = [ana, bo, cy]
     const link = await gather(people)
     for (const someone of people) await someone.page.evaluate(recordFirstMediaEvents)
@@ -119,11 +120,15 @@ test.describe('streaming', () => {
         firsts[i]?.canplay,
         `${someone.name} could play before the room started (${JSON.stringify(firsts)})`,
       ).toBeLessThanOrEqual(anaPlayed!)
-    // Ana plays her own file from disk; Bo and Cy stream through the service worker.
+    // Ana plays her own file from disk; Bo's page feeds his player through MSE; Cy's streams through the
+    // service worker.
     const source = (someone: Person) =>
-      someone.page.getByTestId('player').evaluate((v: HTMLVideoElement) => v.currentSrc)
-    expect(await source(ana)).toMatch(/^blob:/)
-    for (const someone of [bo, cy]) expect(await source(someone)).toContain('/webtorrent/')
+      someone.page
+        .getByTestId('player')
+        .evaluate((v: HTMLVideoElement) => ({ via: v.dataset.stream, src: v.currentSrc }))
+    expect(await source(ana)).toEqual({ via: 'file', src: expect.stringMatching(/^blob:/) })
+    expect(await source(bo)).toEqual({ via: 'mse', src: expect.stringMatching(/^blob:/) })
+    expect(await source(cy)).toEqual({ via: 'worker', src: expect.stringContaining('/webtorrent/') })
     for (const someone of [bo, cy]) {
       // Data came over the room's torrent links: peers connected, bytes downloaded.
       await expect.poll(() => itemNumber(someone.page, 'peers')).toBeGreaterThan(0)
@@ -145,6 +150,49 @@ test.describe('streaming', () => {
     await ana.page.getByTestId('seek-bar').fill('1')
     await expectPlaying(di)
     await expect.poll(() => itemNumber(di.page, 'peers')).toBeGreaterThan(0)
+  })
+
+  test('a long WebM through MSE: a minute appended ahead, and a far seek fetches from the cluster there', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    // 200 s, 8.5 MB: the test video ten times over, without re-encoding (its Cues sit at the end).
+    const long = await derivedVideo('long-x10.webm', { input: ['-stream_loop', '9'] })
+    const { size } = await stat(long)
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    people = [ana, bo]
+    await gather(people)
+    await ana.page.getByTestId('file-input').setInputFiles(long)
+    await expectPlaying(bo)
+    const player = bo.page.getByTestId('player')
+    expect(await player.evaluate((v: HTMLVideoElement) => v.dataset.stream)).toBe('mse')
+    // Every byte arrives, but Bo's page appends at most a minute past the playhead (mse.ts, AHEAD_S), plus
+    // the chunk that crossed it (≤ 512 KiB, ~10 s of this video).
+    await expect
+      .poll(() => itemNumber(bo.page, 'downloaded'), { timeout: 60_000 })
+      .toBeGreaterThanOrEqual(size)
+    const ahead = await player.evaluate((v: HTMLVideoElement) => ({
+      end: v.buffered.end(v.buffered.length - 1),
+      now: v.currentTime,
+      duration: v.duration,
+    }))
+    expect(ahead.duration).toBeGreaterThan(190)
+    expect(ahead.end, JSON.stringify(ahead)).toBeLessThan(ahead.now + 60 + 15)
+
+    // Ana jumps to 150 s, far past what Bo appended: his page fetches from the cluster at 150 s (found in the
+    // Cues), so the range he plays in starts there instead of running on from the start.
+    await ana.page.getByTestId('seek-bar').fill('150')
+    await expectPlaying(bo, 150)
+    const playing = await player.evaluate((v: HTMLVideoElement) => {
+      const ranges = Array.from({ length: v.buffered.length }, (_, i) => [
+        v.buffered.start(i),
+        v.buffered.end(i),
+      ])
+      return { now: v.currentTime, ranges }
+    })
+    const range = playing.ranges.find(([start, end]) => start! <= playing.now && playing.now < end!)
+    expect(range?.[0], JSON.stringify(playing)).toBeGreaterThan(140)
   })
 
   test('the playlist: plain errors, add, reorder, select, remove for everyone; the host can lock it', async ({
@@ -251,7 +299,8 @@ test.describe('streaming', () => {
   }) => {
     // Both tabs share one service worker, which asks every tab of the site for the bytes of a stream.
     // Bo drops the video into Ana's room; Ana's first tab streams it, her second tab is in a room of its own.
-    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    // (A WebM would go through MSE, which asks no worker: Ana's browser uses the worker for every file.)
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana', { streamVia: 'worker' })
     const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
     people = [ana, bo]
     await ana.context.addInitScript(() => {

@@ -37,6 +37,19 @@ describe('wantedLinks', () => {
     expect(wantedLinks(self, new Set(mine), sets(theirs))).toEqual(want)
   })
 
+  it('the selected torrent counts as had by everyone: links for it before anyone says so', () => {
+    expect(wantedLinks('b', new Set([H1]), sets({ a: [], c: [H2] }), H2)).toEqual([
+      { peerId: 'a', infoHash: H2, initiator: false },
+      { peerId: 'c', infoHash: H2, initiator: true },
+    ])
+    // Listed once when they do say so; other torrents still need both ends.
+    expect(wantedLinks('a', new Set([H1, H2]), sets({ b: [H1, H2] }), H2)).toEqual([
+      { peerId: 'b', infoHash: H1, initiator: true },
+      { peerId: 'b', infoHash: H2, initiator: true },
+    ])
+    expect(wantedLinks('a', new Set([H1]), sets({ a: [H1] }), H1)).toEqual([])
+  })
+
   it('both ends of every link agree on it and on who initiates', () => {
     const have = { a: [H1, H2], b: [H1], c: [H2, H3], d: [H1, H2, H3] }
     const all = sets(have)
@@ -251,6 +264,30 @@ describe('TorrentLinks', () => {
     await settle(200)
     expect(a.links.links()).toEqual([`b ${H1}`])
     expect(b.links.links()).toEqual([`a ${H1}`])
+  })
+
+  it('the selected torrent is linked at once: the spare goes to it before the other end has added it', async () => {
+    const sides = members('a', 'b')
+    announce(sides, { a: [H1], b: [] }) // a seeds H1; b has nothing yet
+    await settle(200)
+    const a = sides.get('a')!
+    const b = sides.get('b')!
+    const [spareB] = b.peers
+    expect(a.links.links()).toEqual([])
+    // H1 is selected: each end hears of it (the playlist), b has not even started to add the torrent.
+    b.links.setExpected(H1)
+    a.links.setExpected(H1)
+    await settle(200)
+    expect(a.links.links()).toEqual([`b ${H1}`])
+    expect(b.links.links()).toEqual([`a ${H1}`])
+    expect(b.attached).toEqual([[H1, spareB]]) // the torrent gets it when b adds it (TorrentClient.addPeer)
+    // Another selection: b never added H1, so that link goes (a still seeds it); the new one gets a link.
+    b.links.setExpected(H2)
+    a.links.setExpected(H2)
+    await settle(200)
+    expect(b.links.links()).toEqual([`a ${H2}`])
+    expect(a.links.links()).toEqual([`b ${H2}`])
+    expect(spareB!.destroyed).toBe(true)
   })
 
   it('the initiator retries a link that failed, after a back-off, and the other end replaces its side', async () => {

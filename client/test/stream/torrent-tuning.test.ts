@@ -77,6 +77,57 @@ describe('trustRoomWire', () => {
   })
 })
 
+describe('a room wire’s first requests', () => {
+  /** A wire whose peer chokes us until it unchokes; `update` plays WebTorrent's `_updateWire`. */
+  function wireWithUpdates(piecesToAsk: number) {
+    const wire = Object.assign(new FakeWire(), { peerChoking: true, requests: [] as number[] })
+    const updates: number[] = []
+    const update = () => {
+      updates.push(wire.requests.length)
+      if (!wire.peerChoking && piecesToAsk > 0)
+        wire.requests.push(...Array.from({ length: piecesToAsk }, (_, i) => i))
+    }
+    return { wire, updates, update }
+  }
+  const microtasks = () => new Promise<void>((resolve) => queueMicrotask(resolve))
+
+  it('go out in the microtask after the member has unchoked us and said what it has, not at idle time', async () => {
+    const { wire, updates, update } = wireWithUpdates(2)
+    trustRoomWire(wire, true, update)
+    wire.emit('have-all')
+    await microtasks()
+    expect(updates).toEqual([]) // still choked: nothing to ask for yet
+    wire.peerChoking = false
+    wire.emit('unchoke')
+    expect(updates).toEqual([]) // not inside the event: after WebTorrent's own listeners
+    await microtasks()
+    expect(updates).toEqual([0])
+    expect(wire.requests).toEqual([0, 1])
+    // Once asked, refills are WebTorrent's again (its idle-paced `_update`).
+    wire.emit('bitfield')
+    await microtasks()
+    expect(updates).toEqual([0])
+  })
+
+  it('try again on the next news while nothing could be asked, and never on a destroyed wire', async () => {
+    const { wire, updates, update } = wireWithUpdates(0)
+    wire.peerChoking = false
+    trustRoomWire(wire, true, update)
+    wire.emit('bitfield') // a member with nothing yet
+    await microtasks()
+    wire.emit('unchoke')
+    await microtasks()
+    expect(updates).toEqual([0, 0])
+    const gone = wireWithUpdates(2)
+    gone.wire.peerChoking = false
+    trustRoomWire(gone.wire, true, gone.update)
+    gone.wire.emit('have-all')
+    gone.wire.destroyed = true
+    await microtasks()
+    expect(gone.updates).toEqual([])
+  })
+})
+
 describe('connectionOf', () => {
   it('finds the connection a wire runs on in the peer table', () => {
     const [wireA, wireB, connA, connB] = [{}, {}, {}, {}]

@@ -2,7 +2,7 @@ import { getContext, setContext } from 'svelte'
 import { iceServers } from '../config.ts'
 import { simplePeerFactory } from '../mesh/simple-peer.ts'
 import type { Room } from '../room/room.svelte.ts'
-import { trackerList } from './config.ts'
+import { streamVia, trackerList } from './config.ts'
 import { StreamingStore } from './streaming.svelte.ts'
 import { TorrentClient } from './torrent-client.ts'
 import type { TorrentPeer } from './torrent-links.ts'
@@ -15,7 +15,11 @@ import type { TorrentPeer } from './torrent-links.ts'
 export function openStreaming(room: Room): StreamingStore {
   const ice = iceServers(localStorage)
   const trackers = trackerList(localStorage)
-  const client = new TorrentClient({ rtcConfig: { iceServers: ice }, ...(trackers ? { trackers } : {}) })
+  const client = new TorrentClient({
+    rtcConfig: { iceServers: ice },
+    streamVia: streamVia(localStorage),
+    ...(trackers ? { trackers } : {}),
+  })
   const createPeer = simplePeerFactory(ice)
   return new StreamingStore({
     room,

@@ -315,6 +315,8 @@ export class StreamingStore {
     this.#shownVideo = video
     const generation = ++this.#generation
     this.#subtitles.revoke()
+    // Before anything is awaited: a member's link for it may be assigned by the next message.
+    this.#torrents.expect(item?.infoHash ?? null)
     if (!item) {
       this.nowPlaying = null
       if (video) clearSource(video)

@@ -13,11 +13,13 @@ import WebTorrent, {
   type WebTorrentFile,
 } from 'webtorrent/dist/webtorrent.min.js'
 import { randomId } from '../random.ts'
-import { coalesceStreams } from './coalesce.ts'
+import { coalesce, coalesceStreams } from './coalesce.ts'
+import type { StreamVia } from './config.ts'
 import { StreamError, toStreamError } from './errors.ts'
 import type { FileLike } from './files.ts'
 import { alignLocalFiles } from './local-files.ts'
 import { MemoryStore, type StoreOptions } from './memory-store.ts'
+import { mseCandidate, MseStream, type ByteSource } from './mse.ts'
 import { claimStreamRequests, tagStreamUrl } from './stream-requests.ts'
 import { connectionOf, trustRoomWire } from './torrent-tuning.ts'
 import { fraction, torrentStatus, WAITING_FOR_PEERS_MS, type TorrentProgress } from './progress.ts'
@@ -40,6 +42,8 @@ export interface TorrentClientOptions {
   serviceWorkerScope?: string
   progressIntervalMs?: number
   waitingForPeersMs?: number
+  /** `worker`: every file through the service worker; `auto` (default): WebMs through MSE (config.ts). */
+  streamVia?: StreamVia
 }
 
 export interface TorrentInfo {
@@ -86,6 +90,8 @@ export class TorrentClient {
   readonly #localFiles = new Map<string, (File | undefined)[]>()
   /** The `blob:` URL each media element plays, revoked when it plays something else or on destroy. */
   readonly #objectUrls = new Map<HTMLMediaElement, string>()
+  /** The media source feeding each element that plays through MSE. */
+  readonly #streams = new Map<HTMLMediaElement, MseStream>()
   readonly #listeners: { [K in keyof TorrentClientEvents]: Set<Listener<K>> } = {
     progress: new Set(),
     ready: new Set(),
@@ -105,6 +111,7 @@ export class TorrentClient {
       serviceWorkerScope: options.serviceWorkerScope ?? '/',
       progressIntervalMs: options.progressIntervalMs ?? 500,
       waitingForPeersMs: options.waitingForPeersMs ?? WAITING_FOR_PEERS_MS,
+      streamVia: options.streamVia ?? 'auto',
     }
     // No DHT or LSD exist in the browser build; trackers get our ICE configuration.
     const tracker = options.rtcConfig ? { rtcConfig: options.rtcConfig } : {}
@@ -187,21 +194,36 @@ export class TorrentClient {
   /**
    * Streams file `fileIndex` of a torrent into `media`, fetching only that file. A file this browser seeded
    * plays straight from the dropped `File` (a `blob:` URL, see local-files.ts); the room still gets its pieces
-   * from the torrent.
+   * from the torrent. A WebM is appended to the element by this page (Media Source Extensions, mse.ts); other
+   * files, and WebMs MSE can't open, play through WebTorrent's service worker. `media.dataset.stream` says
+   * which: `file`, `mse` or `worker`.
    */
   async streamTo(infoHash: string, fileIndex: number, media: HTMLMediaElement): Promise<void> {
     const tracked = this.#tracked.get(infoHash)
     if (!tracked) throw new StreamError('not-found')
     const local = this.#localFiles.get(infoHash)?.[fileIndex]
-    await Promise.all([local ? null : this.#ensureServer(), tracked.ready])
+    const name = tracked.torrent.files[fileIndex]?.name ?? ''
+    const mse = !local && this.#options.streamVia === 'auto' && mseCandidate(name)
+    await Promise.all([local || mse ? null : this.#ensureServer(), tracked.ready])
     this.#assertAlive()
     const file = tracked.torrent.files[fileIndex]
     if (!file) throw new StreamError('no-playable-file')
     selectOnly(tracked.torrent.files, file)
     tracked.fileIndex = fileIndex
-    if (local) return this.#play(media, URL.createObjectURL(local))
+    if (local) return this.#play(media, URL.createObjectURL(local), 'file')
     coalesceStreams(file, tracked.torrent)
-    this.#play(media, tagStreamUrl(file.streamURL, this.#tab))
+    if (!mse) return this.#play(media, tagStreamUrl(file.streamURL, this.#tab), 'worker')
+    const stream = new MseStream(media, byteSource(file, tracked.torrent), (reason) => {
+      console.info(`stream: ${file.name} plays through the service worker: ${reason}`)
+      void this.#ensureServer().then(
+        () => {
+          if (this.#streams.get(media) === stream && !this.#destroyed)
+            this.#play(media, tagStreamUrl(file.streamURL, this.#tab), 'worker')
+        },
+        (err: unknown) => this.#emit('error', infoHash, toStreamError(err)),
+      )
+    })
+    this.#play(media, stream.url, 'mse', stream)
   }
 
   /** A small file of a torrent (a subtitle), whole. */
@@ -238,6 +260,8 @@ export class TorrentClient {
     this.#releaseRequests()
     for (const url of this.#objectUrls.values()) URL.revokeObjectURL(url)
     this.#objectUrls.clear()
+    for (const stream of this.#streams.values()) stream.destroy()
+    this.#streams.clear()
     this.#localFiles.clear()
     for (const tracked of this.#tracked.values()) tracked.detach()
     this.#tracked.clear()
@@ -249,13 +273,21 @@ export class TorrentClient {
 
   // ── private ──────────────────────────────────────────────────────────────────────────────────────────
 
-  /** Points `media` at `url`, revoking the `blob:` URL it played before (the element has let go of it). */
-  #play(media: HTMLMediaElement, url: string): void {
+  /**
+   * Points `media` at `url`, revoking the `blob:` URL it played before (the element has let go of it) and
+   * stopping the media source that fed it. `stream` is the media source behind an `mse` url.
+   */
+  #play(media: HTMLMediaElement, url: string, kind: 'file' | 'mse' | 'worker', stream?: MseStream): void {
     const previous = this.#objectUrls.get(media)
-    if (url.startsWith('blob:')) this.#objectUrls.set(media, url)
+    if (kind === 'file') this.#objectUrls.set(media, url)
     else this.#objectUrls.delete(media)
+    const previousStream = this.#streams.get(media)
+    if (stream) this.#streams.set(media, stream)
+    else this.#streams.delete(media)
+    media.dataset.stream = kind
     media.src = url
     if (previous) URL.revokeObjectURL(previous)
+    if (previousStream !== stream) previousStream?.destroy()
   }
 
   #track(torrent: Torrent, infoHash: string): Tracked {
@@ -275,7 +307,8 @@ export class TorrentClient {
       const onInfoHash = () => this.#flushPeers(infoHash)
       const onWire = (wire: object) => {
         const conn = connectionOf(torrent._peers, wire)
-        if (conn && this.#roomConns.has(conn as WebRtcPeer)) trustRoomWire(wire, torrent.ready)
+        if (conn && this.#roomConns.has(conn as WebRtcPeer))
+          trustRoomWire(wire, torrent.ready, (w) => torrent._updateWire?.(w))
       }
       torrent.once('ready', onReady)
       torrent.once('error', onError)
@@ -305,6 +338,8 @@ export class TorrentClient {
     if (!torrent?.infoHash || torrent.destroyed || !peers) return
     this.#pendingPeers.delete(infoHash)
     for (const peer of peers) {
+      // A link closed before its torrent came (the selection moved on) is not a peer any more.
+      if (peer.destroyed) continue
       // WebTorrent files a WebRTC peer under `peer.id`, which its trackers set and simple-peer lacks: without
       // one, every room connection shared the key `undefined` and each replaced the last in its peer table.
       peer.id ??= `room-${++this.#peerSerial}`
@@ -419,4 +454,18 @@ async function registerWorker(url: string, scope: string): Promise<ServiceWorker
     })
   }
   return registration
+}
+
+/** A torrent file's bytes for MSE: coalesced like the service worker's (coalesce.ts). */
+function byteSource(file: WebTorrentFile, torrent: Torrent): ByteSource {
+  return {
+    length: file.length,
+    read: (start, end = file.length - 1) =>
+      coalesce(file[Symbol.asyncIterator]({ start, end }), {
+        start: file.offset + start,
+        end: file.offset + end,
+        pieceLength: torrent.pieceLength,
+        has: (piece) => torrent.bitfield?.get(piece) === true,
+      }),
+  }
 }

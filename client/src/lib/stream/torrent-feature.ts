@@ -89,6 +89,11 @@ export class TorrentFeature {
     this.#links.setLocal(have)
   }
 
+  /** The room selected this torrent (null: nothing): links to every member for it are made now. */
+  expect(infoHash: string | null): void {
+    this.#links.setExpected(infoHash)
+  }
+
   /** Our own metadata for an item we are about to add: everyone gets it before the item. */
   shareMeta(infoHash: string, bytes: Uint8Array): void {
     this.#metas.set(infoHash, bytes)

@@ -24,18 +24,24 @@ export interface WantedLink {
   initiator: boolean
 }
 
-/** One link per (member, torrent) that both sides have; never one to ourselves. */
+/**
+ * One link per (member, torrent) that both sides have; never one to ourselves. `expected`: the room's selected
+ * torrent, which every member adds the moment it sees the selection: it counts as had by everyone, so the
+ * link is ready when the torrent is (instead of one room round trip after its `have`).
+ */
 export function wantedLinks(
   selfId: string,
   mine: ReadonlySet<string>,
   theirs: ReadonlyMap<string, ReadonlySet<string>>,
+  expected: string | null = null,
 ): WantedLink[] {
   const links: WantedLink[] = []
   for (const [peerId, hashes] of theirs) {
     if (peerId === selfId) continue
-    for (const infoHash of hashes) {
-      if (mine.has(infoHash)) links.push({ peerId, infoHash, initiator: isInitiator(selfId, peerId) })
-    }
+    const initiator = isInitiator(selfId, peerId)
+    for (const infoHash of hashes)
+      if (mine.has(infoHash) || infoHash === expected) links.push({ peerId, infoHash, initiator })
+    if (expected !== null && !hashes.has(expected)) links.push({ peerId, infoHash: expected, initiator })
   }
   return links.sort((a, b) => compare(a.peerId, b.peerId) || compare(a.infoHash, b.infoHash))
 }
@@ -89,6 +95,8 @@ export class TorrentLinks {
   readonly #timers: Timers
   readonly #mine = new Set<string>()
   readonly #theirs = new Map<string, Set<string>>()
+  /** The room's selected torrent, which everyone is adding (`wantedLinks`). */
+  #expected: string | null = null
   /** Links given to a torrent, by `peerId infoHash`. */
   readonly #live = new Map<string, Live>()
   /** One spare per member. */
@@ -108,6 +116,13 @@ export class TorrentLinks {
   setLocal(infoHashes: Iterable<string>): void {
     this.#mine.clear()
     for (const hash of infoHashes) this.#mine.add(hash)
+    this.#reconcile()
+  }
+
+  /** The room's selected torrent (null: none): every member is about to have it. */
+  setExpected(infoHash: string | null): void {
+    if (infoHash === this.#expected) return
+    this.#expected = infoHash
     this.#reconcile()
   }
 
@@ -193,13 +208,16 @@ export class TorrentLinks {
   }
 
   #wants(peerId: string, infoHash: string): boolean {
-    return this.#mine.has(infoHash) && (this.#theirs.get(peerId)?.has(infoHash) ?? false)
+    const theirs = this.#theirs.get(peerId)
+    if (!theirs) return false
+    if (infoHash === this.#expected) return true
+    return this.#mine.has(infoHash) && theirs.has(infoHash)
   }
 
   #reconcile(): void {
     if (this.#destroyed) return
     const wanted = new Map<string, WantedLink>()
-    for (const w of wantedLinks(this.#options.selfId, this.#mine, this.#theirs)) {
+    for (const w of wantedLinks(this.#options.selfId, this.#mine, this.#theirs, this.#expected)) {
       wanted.set(keyOf(w.peerId, w.infoHash), w)
     }
     for (const [key, live] of [...this.#live]) if (!wanted.has(key)) this.#close(live)

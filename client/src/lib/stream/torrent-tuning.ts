@@ -11,6 +11,9 @@
  *   skipping it for them too had a leecher queue its first blocks at the other, slower leecher.
  * - **Unchoked at once.** WebTorrent unchokes a peer when it says it is interested: another round trip.
  *   A room wire is unchoked right after our bitfield (which must go first), when the torrent has metadata.
+ * - **First requests at once.** WebTorrent asks a wire for blocks from `requestIdleCallback` (250 ms timeout),
+ *   which on a page loading a video came 60–170 ms after the member's `have-all` and unchoke. A room wire's
+ *   first requests go out in the microtask after whichever of those comes last; later refills stay idle-paced.
  *
  * WebTorrent has no options for either; these are its internals. Each hook checks that what it touches is
  * there, so if an update renames it, nothing breaks: streaming starts as before, one or two trips later.
@@ -23,15 +26,25 @@ export interface RoomWire {
   destroyed?: unknown
   unchoke?: unknown
   once?: unknown
+  peerChoking?: unknown
+  requests?: unknown
 }
 
-/** Call from WebTorrent's 'wire' event: our listeners then run before the ones WebTorrent adds next. */
-export function trustRoomWire(wire: RoomWire, torrentReady: boolean): void {
+/**
+ * Call from WebTorrent's 'wire' event: our listeners then run before the ones WebTorrent adds next.
+ * `requestNow` asks the wire for blocks at once (WebTorrent's `torrent._updateWire`).
+ */
+export function trustRoomWire(
+  wire: RoomWire,
+  torrentReady: boolean,
+  requestNow?: (wire: RoomWire) => void,
+): void {
   if (typeof wire.once === 'function') {
     // WebTorrent's own 'have-all' listener (added after this one) asks for blocks: the probe is skipped by then.
     wire.once.call(wire, 'have-all', () => {
       if (wire.downloaded === 0) wire.downloaded = 1
     })
+    if (requestNow) requestFirstBlocksAtOnce(wire, wire.once as EmitterOnce, requestNow)
   }
   const unchoke = wire.unchoke
   if (!torrentReady || typeof unchoke !== 'function') return
@@ -54,4 +67,22 @@ export function connectionOf(peers: ReadonlyMap<unknown, PeerRecord> | undefined
   if (!peers) return undefined
   for (const peer of peers.values()) if (peer.wire === wire) return peer.conn
   return undefined
+}
+
+type EmitterOnce = (event: string, listener: () => void) => unknown
+
+/** After the member's pieces and unchoke are in, the wire's first requests go out in the next microtask. */
+function requestFirstBlocksAtOnce(
+  wire: RoomWire,
+  once: EmitterOnce,
+  requestNow: (wire: RoomWire) => void,
+): void {
+  let asked = false
+  const kick = () =>
+    queueMicrotask(() => {
+      if (asked || wire.destroyed || wire.peerChoking !== false) return
+      requestNow(wire)
+      asked = Array.isArray(wire.requests) && wire.requests.length > 0
+    })
+  for (const event of ['have-all', 'bitfield', 'unchoke']) once.call(wire, event, kick)
 }

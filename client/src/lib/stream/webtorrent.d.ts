@@ -30,6 +30,8 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
     /** Where WebTorrent's stream server serves the file (needs `createServer`). */
     streamURL: string
     arrayBuffer(opts?: { start?: number; end?: number }): Promise<ArrayBuffer>
+    /** The file's bytes [start, end] (end inclusive), each piece as it is verified; selects them first. */
+    [Symbol.asyncIterator](opts?: { start?: number; end?: number }): AsyncIterator<Uint8Array>
     select(): void
     deselect(): void
   }
@@ -38,6 +40,7 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
   export interface WebRtcPeer {
     id?: string
     connected?: boolean
+    destroyed?: boolean
     destroy(err?: Error): void
   }
 
@@ -49,6 +52,8 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
     _store?: StoreConstructor
     /** Internal: the peer table, by peer id (a WebRTC peer's id is its connection's id); see torrent-tuning.ts. */
     _peers?: Map<string, { conn?: unknown; wire?: unknown }>
+    /** Internal: asks one wire for blocks now (WebTorrent calls it from `requestIdleCallback`); see torrent-tuning.ts. */
+    _updateWire?: (wire: object) => void
     infoHash: string
     magnetURI: string
     pieceLength: number
