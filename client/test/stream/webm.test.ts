@@ -128,6 +128,11 @@ describe('parseHead', () => {
     )
     const bytes = file([info(), huge, tracks('V_VP9'), cluster])
     expect(parseHead(bytes.subarray(0, 4096))).toMatchObject({ kind: 'unsupported' })
+    // Endless small elements: each is whole, none is the first cluster.
+    const voids = Array.from({ length: MAX_HEAD_BYTES / 4 }, () => el(0xec, [0, 0]))
+    const endless = file([info(), tracks('V_VP9'), ...voids])
+    expect(parseHead(endless.subarray(0, MAX_HEAD_BYTES - 1)).kind).toBe('more')
+    expect(parseHead(endless.subarray(0, MAX_HEAD_BYTES))).toMatchObject({ kind: 'unsupported' })
   })
 })
 

@@ -92,11 +92,14 @@ export class MseStream {
         return this.#giveUp(`this browser's Media Source Extensions can't play ${head.mimeType}`)
       await opened
       if (generation !== this.#generation) return
-      this.#head = head
       this.#buffer = this.#mediaSource.addSourceBuffer(head.mimeType)
       this.#position = 0
       await this.#append(bytes, generation)
+      if (generation !== this.#generation) return
       this.#position = bytes.byteLength
+      // Seeks are acted on from here: a restart before the head is in would append clusters to nothing.
+      this.#head = head
+      if (this.#media.seeking) this.#onSeeking()
       await this.#pump(generation, iterator)
     } catch (err) {
       this.#stopped(err, generation)

@@ -126,7 +126,11 @@ function* children(bytes: Uint8Array, start: number, end: number): Generator<Hea
  */
 export function parseHead(bytes: Uint8Array): HeadResult {
   try {
-    return readHead(bytes)
+    const result = readHead(bytes)
+    // Whatever keeps it from ending (a huge header, endless small elements), it is not a head we can use.
+    if (result.kind === 'more' && bytes.length >= MAX_HEAD_BYTES)
+      return unsupported('its head is larger than expected')
+    return result
   } catch (err) {
     if (err instanceof WebmError) return { kind: 'unsupported', reason: err.message }
     throw err
