@@ -195,6 +195,27 @@ test.describe('streaming', () => {
     expect(range?.[0], JSON.stringify(playing)).toBeGreaterThan(140)
   })
 
+  test('a .webm that MSE cannot open (a Matroska file by another name) plays through the service worker', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    // The same VP9/Opus, muxed as Matroska: its EBML document type is "matroska", which Chromium's MSE
+    // refuses, but its demuxer behind a plain src plays.
+    const matroska = await derivedVideo('matroska-4s.webm', { output: ['-t', '4', '-f', 'matroska'] })
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    people = [ana, bo]
+    await gather(people)
+    await ana.page.getByTestId('file-input').setInputFiles(matroska)
+    await expectPlaying(bo, 0.5)
+    const player = bo.page.getByTestId('player')
+    const source = await player.evaluate((v: HTMLVideoElement) => ({
+      via: v.dataset.stream,
+      src: v.currentSrc,
+    }))
+    expect(source).toEqual({ via: 'worker', src: expect.stringContaining('/webtorrent/') })
+  })
+
   test('the playlist: plain errors, add, reorder, select, remove for everyone; the host can lock it', async ({
     app,
     chromiumBrowser,
