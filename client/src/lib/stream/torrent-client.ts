@@ -212,13 +212,13 @@ export class TorrentClient {
     tracked.fileIndex = fileIndex
     if (local) return this.#play(media, URL.createObjectURL(local), 'file')
     coalesceStreams(file, tracked.torrent)
-    if (!mse) return this.#play(media, tagStreamUrl(file.streamURL, this.#tab), 'worker')
+    const viaWorker = () => this.#play(media, tagStreamUrl(file.streamURL, this.#tab), 'worker')
+    if (!mse) return viaWorker()
     const stream = new MseStream(media, byteSource(file, tracked.torrent), (reason) => {
       console.info(`stream: ${file.name} plays through the service worker: ${reason}`)
       void this.#ensureServer().then(
         () => {
-          if (this.#streams.get(media) === stream && !this.#destroyed)
-            this.#play(media, tagStreamUrl(file.streamURL, this.#tab), 'worker')
+          if (this.#streams.get(media) === stream && !this.#destroyed) viaWorker()
         },
         (err: unknown) => this.#emit('error', infoHash, toStreamError(err)),
       )

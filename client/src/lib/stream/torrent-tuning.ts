@@ -15,7 +15,7 @@
  *   which on a page loading a video came 60–170 ms after the member's `have-all` and unchoke. A room wire's
  *   first requests go out in the microtask after whichever of those comes last; later refills stay idle-paced.
  *
- * WebTorrent has no options for either; these are its internals. Each hook checks that what it touches is
+ * WebTorrent has no options for any of these; they are its internals. Each hook checks that what it touches is
  * there, so if an update renames it, nothing breaks: streaming starts as before, one or two trips later.
  * Measured effect and what was tried and dropped (a deeper request window, prompter refills, a deeper send
  * buffer): docs/streaming.md.
