@@ -121,6 +121,13 @@ describe('parseHead', () => {
     if (result.kind === 'unsupported') expect(result.reason).toMatch(reason)
   })
 
+  it('reads a huge codec ID as the unknown codec it is, without choking on its length', () => {
+    const bytes = file([info(), tracks('V_' + 'X'.repeat(200_000)), cluster])
+    const result = parseHead(bytes)
+    expect(result.kind).toBe('unsupported')
+    if (result.kind === 'unsupported') expect(result.reason.length).toBeLessThan(200)
+  })
+
   it('gives up on a head larger than MAX_HEAD_BYTES instead of asking for ever more', () => {
     const huge = el(
       0xec,

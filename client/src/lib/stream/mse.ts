@@ -9,8 +9,8 @@
  *   Cues (read once, at the first such seek); without Cues the bytes keep coming in order.
  * - Bounded: it appends at most `AHEAD_S` seconds past the playhead; Chromium evicts what is far behind, and
  *   when an append still does not fit, the played part is removed first.
- * - Falls back: a file whose head this module can't read, or whose codecs MSE refuses, is handed back
- *   (`fallback`) to be played the ordinary way, before anything was appended.
+ * - Falls back: a file whose head this module can't read, whose codecs MSE refuses, or whose head the
+ *   SourceBuffer won't take, is handed back (`fallback`) to be played the ordinary way.
  */
 import { clusterFor, elementLength, ID, parseCues, parseHead, type CuePoint, type WebmHead } from './webm.ts'
 
@@ -83,27 +83,30 @@ export class MseStream {
     const generation = ++this.#generation
     const iterator = this.#source.read(0)
     this.#iterator = iterator
+    let head: WebmHead
     try {
       const start = await this.#readHead(iterator)
       if (generation !== this.#generation) return
       if (!start.ok) return this.#giveUp(start.reason)
-      const { head, bytes } = start
+      head = start.head
       if (!MediaSource.isTypeSupported(head.mimeType))
         return this.#giveUp(`this browser's Media Source Extensions can't play ${head.mimeType}`)
       await opened
       if (generation !== this.#generation) return
       this.#buffer = this.#mediaSource.addSourceBuffer(head.mimeType)
       this.#position = 0
-      await this.#append(bytes, generation)
+      await this.#append(start.bytes, generation)
       if (generation !== this.#generation) return
-      this.#position = bytes.byteLength
-      // Seeks are acted on from here: a restart before the head is in would append clusters to nothing.
-      this.#head = head
-      if (this.#media.seeking) this.#onSeeking()
-      await this.#pump(generation, iterator)
+      this.#position = start.bytes.byteLength
     } catch (err) {
-      this.#stopped(err, generation)
+      // Nothing played yet (the head was refused, the SourceBuffer would not open): the worker may still.
+      if (generation === this.#generation) this.#giveUp(err instanceof Error ? err.message : String(err))
+      return
     }
+    // Seeks are acted on from here: a restart before the head is in would append clusters to nothing.
+    this.#head = head
+    if (this.#media.seeking) this.#onSeeking()
+    await this.#pump(generation, iterator).catch((err: unknown) => this.#stopped(err, generation))
   }
 
   /** Reads the file's first bytes until they hold its head; the reason when they can't. */

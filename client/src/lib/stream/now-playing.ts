@@ -4,6 +4,7 @@
  * are revoked when another item (or none) is shown.
  */
 import type { FileChoice } from './files.ts'
+import { explainPlaybackError, MEDIA_ERR } from './media.ts'
 import { decodeSubtitleBytes, findSubtitles, toWebVtt } from './subtitles.ts'
 import type { TorrentClient } from './torrent-client.ts'
 
@@ -31,6 +32,31 @@ export interface NowPlaying {
   error: string | null
   /** It plays, but something is off (a "maybe" container, no picture). */
   warning: string | null
+}
+
+/**
+ * The `<video>` failed (`code`: its `MediaError` code). Only a failure of the current file counts: an emptied
+ * source (no `src`, or an abort because we replaced it) reports one too.
+ */
+export function afterVideoError(
+  now: NowPlaying | null,
+  code: number | undefined,
+  hasSource: boolean,
+): NowPlaying | null {
+  if (!now?.fileName || code === undefined || code === MEDIA_ERR.ABORTED || !hasSource) return now
+  return { ...now, state: 'error', error: explainPlaybackError(now.fileName, code) }
+}
+
+/**
+ * The `<video>` loaded the file's metadata. A playback error before is past (MSE refused the file and the
+ * worker then loaded it); a video whose picture has no width plays sound only (a codec we can't decode).
+ */
+export function afterVideoMetadata(now: NowPlaying | null, videoWidth: number): NowPlaying | null {
+  if (!now?.fileName) return now
+  const recovered: NowPlaying = now.state === 'error' ? { ...now, state: 'streaming', error: null } : now
+  const kind = now.choices.find((c) => c.index === now.fileIndex)?.kind
+  if (kind !== 'video' || videoWidth !== 0) return recovered
+  return { ...recovered, warning: explainPlaybackError(now.fileName, 'no-picture') }
 }
 
 /** The subtitle tracks of the shown item, and the blob URLs they live at. */

@@ -24,8 +24,14 @@ import { untrack } from 'svelte'
 import { SvelteMap } from 'svelte/reactivity'
 import { StreamError, toStreamError } from './errors.ts'
 import { chooseFile } from './files.ts'
-import { explainPlaybackError, MEDIA_ERR, type CanPlayType } from './media.ts'
-import { clearSource, Subtitles, type NowPlaying } from './now-playing.ts'
+import type { CanPlayType } from './media.ts'
+import {
+  afterVideoError,
+  afterVideoMetadata,
+  clearSource,
+  Subtitles,
+  type NowPlaying,
+} from './now-playing.ts'
 import type { PlaylistItem, PlaylistItemData } from './playlist.ts'
 import { PlaylistStore, type FeatureHost } from './playlist.svelte.ts'
 import type { TorrentProgress, TorrentStatus } from './progress.ts'
@@ -442,19 +448,13 @@ export class StreamingStore {
   }
 
   #onVideoError(video: HTMLVideoElement): void {
-    const now = this.nowPlaying
-    const code = video.error?.code
-    // An emptied source (we cleared it) reports an error too; only a failure of the current file counts.
-    if (!now?.fileName || code === undefined || code === MEDIA_ERR.ABORTED || !video.currentSrc) return
-    this.nowPlaying = { ...now, state: 'error', error: explainPlaybackError(now.fileName, code) }
+    const now = afterVideoError(this.nowPlaying, video.error?.code, video.currentSrc !== '')
+    if (now !== this.nowPlaying) this.nowPlaying = now
   }
 
   #onVideoMetadata(video: HTMLVideoElement): void {
-    const now = this.nowPlaying
-    const kind = now?.choices.find((c) => c.index === now.fileIndex)?.kind
-    if (now?.fileName && kind === 'video' && video.videoWidth === 0) {
-      this.nowPlaying = { ...now, warning: explainPlaybackError(now.fileName, 'no-picture') }
-    }
+    const now = afterVideoMetadata(this.nowPlaying, video.videoWidth)
+    if (now !== this.nowPlaying) this.nowPlaying = now
   }
 
   #mark(what: 'add' | 'metadata' | 'stream' | 'canplay' | 'playing' | 'complete', infoHash: string): void {

@@ -105,8 +105,14 @@ function uint(bytes: Uint8Array, start: number, size: number): number {
   return value
 }
 
+/** Document types and codec IDs are a few ASCII bytes; a longer field is cut (it names nothing we know). */
+const MAX_TEXT_BYTES = 64
+
 function text(bytes: Uint8Array, start: number, size: number): string {
-  return String.fromCharCode(...bytes.subarray(start, start + size)).replace(/\0+$/, '')
+  return String.fromCharCode(...bytes.subarray(start, start + Math.min(size, MAX_TEXT_BYTES))).replace(
+    /\0+$/,
+    '',
+  )
 }
 
 /** The children of the body [start, end): each with its header; stops at the first one not wholly there. */
@@ -132,8 +138,8 @@ export function parseHead(bytes: Uint8Array): HeadResult {
       return unsupported('its head is larger than expected')
     return result
   } catch (err) {
-    if (err instanceof WebmError) return { kind: 'unsupported', reason: err.message }
-    throw err
+    // Bytes from a peer: whatever breaks the reading (WebmError for what EBML forbids), it is not a head.
+    return { kind: 'unsupported', reason: err instanceof Error ? err.message : String(err) }
   }
 }
 
