@@ -18,6 +18,8 @@ import { clusterFor, elementLength, ID, parseCues, parseHead, type CuePoint, typ
 export const AHEAD_S = 60
 /** When an append doesn't fit, the played part up to this far behind the playhead is removed. */
 export const BEHIND_KEEP_S = 10
+/** A playhead this close before a buffered range is waiting for that range (`bufferedAhead`). */
+export const GAP_S = 0.25
 /** A seek whose cluster starts at most this many bytes behind where the bytes are coming from waits for them. */
 export const NEAR_BYTES = 1024 * 1024
 
@@ -303,18 +305,23 @@ function join(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out
 }
 
-function isBuffered(media: HTMLMediaElement, seconds: number): boolean {
+/** The end of the buffered range that holds `seconds` (counting from `gap` seconds before its start), or null. */
+export function rangeEnd(media: Pick<HTMLMediaElement, 'buffered'>, seconds: number, gap = 0): number | null {
   const ranges = media.buffered
   for (let i = 0; i < ranges.length; i++)
-    if (ranges.start(i) <= seconds && seconds < ranges.end(i)) return true
-  return false
+    if (ranges.start(i) - gap <= seconds && seconds < ranges.end(i)) return ranges.end(i)
+  return null
 }
 
-/** Seconds buffered past the playhead in the range holding it (0 when it is in none). */
-function bufferedAhead(media: HTMLMediaElement): number {
-  const ranges = media.buffered
-  const now = media.currentTime
-  for (let i = 0; i < ranges.length; i++)
-    if (ranges.start(i) <= now && now < ranges.end(i)) return ranges.end(i) - now
-  return 0
+/** Whether playing from `seconds` needs no more bytes: a seek anywhere else fetches from the cluster there. */
+const isBuffered = (media: HTMLMediaElement, seconds: number): boolean => rangeEnd(media, seconds) !== null
+
+/**
+ * Seconds buffered past the playhead in the range holding it (0 when it is in none). A playhead up to `GAP_S`
+ * before a range is waiting for it: a WebM's first cluster may start a few ms after 0 (our test video's at 0.007 s),
+ * and a paused playhead at 0 must not keep the pump appending without bound.
+ */
+export function bufferedAhead(media: Pick<HTMLMediaElement, 'buffered' | 'currentTime'>): number {
+  const end = rangeEnd(media, media.currentTime, GAP_S)
+  return end === null ? 0 : end - media.currentTime
 }
