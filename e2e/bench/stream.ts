@@ -419,7 +419,7 @@ function render(summaries: Summary[], chromium: string, seconds: number, load: r
     'member is made when the item is selected, on a warm spare connection; room wires are unchoked at once, a',
     'member with every piece is not probed, and a room wire’s first requests go out at once instead of at idle',
     'time. Interleaved A/B runs against the build before these three changes (`BENCH_BASELINE_DIST=<build>',
-    'BENCH_RUNS=12`, 24 samples per build, three runs): `add → can play` 0.77× and 0.82× in two runs, 1.25× in the',
+    'BENCH_RUNS=12` twice and `8` once: 24, 24 and 16 samples per build): `add → can play` 0.77× and 0.82×, 1.25× in the',
     'third; `add → playing` 0.73×, 0.97× and 1.18×. `add → playing` is the slower leecher’s `can play` plus the',
     'room’s start: the adder hears that everyone can play (one message), starts the item with the command lead',
     '(~80 ms) and each member wakes at that instant on its busy main thread — 120–200 ms after the slower',
