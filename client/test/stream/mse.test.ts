@@ -1,5 +1,12 @@
 import { describe, expect, it, vi } from 'vitest'
-import { bufferedAhead, GAP_S, mseCandidate, rangeEnd } from '../../src/lib/stream/mse.ts'
+import {
+  bufferedAhead,
+  GAP_S,
+  mseCandidate,
+  NEAR_BYTES,
+  rangeEnd,
+  readReachesSoon,
+} from '../../src/lib/stream/mse.ts'
 
 /** An element's `buffered` and `currentTime`, as plain numbers. */
 function media(ranges: [number, number][], currentTime = 0) {
@@ -48,5 +55,22 @@ describe('what is buffered around the playhead', () => {
     } finally {
       vi.unstubAllGlobals()
     }
+  })
+
+  it('a seek waits for the running read only when it gets to the cluster without waiting for peers', () => {
+    const all = () => true
+    const none = () => false
+    // Inside the cluster already: its bytes are being read now.
+    expect(readReachesSoon(5_000, 4_000, 9_000, none)).toBe(true)
+    expect(readReachesSoon(9_000, 4_000, 9_000, all)).toBe(false) // past it
+    // Before it, with everything up to it downloaded: appending that takes milliseconds.
+    expect(readReachesSoon(1_000, 4_000, 9_000, all)).toBe(true)
+    // Before it, with bytes still to download first: start at the cluster (the torrent then fetches it first).
+    expect(readReachesSoon(1_000, 4_000, 9_000, none)).toBe(false)
+    const asked: [number, number][] = []
+    readReachesSoon(1_000, 4_000, 9_000, (start, end) => (asked.push([start, end]), true))
+    expect(asked).toEqual([[1_000, 4_000]])
+    // Too far before it, even if all there.
+    expect(readReachesSoon(0, NEAR_BYTES + 1, NEAR_BYTES + 10, all)).toBe(false)
   })
 })

@@ -20,13 +20,34 @@ export const AHEAD_S = 60
 export const BEHIND_KEEP_S = 10
 /** A playhead this close before a buffered range is waiting for that range (`bufferedAhead`). */
 export const GAP_S = 0.25
-/** A seek whose cluster starts at most this many bytes behind where the bytes are coming from waits for them. */
+/**
+ * A seek whose cluster starts at most this many bytes after where the running read is, all of them already
+ * downloaded, waits for that read (appending them takes milliseconds) instead of starting another.
+ */
 export const NEAR_BYTES = 1024 * 1024
 
 /** The bytes of one file: `read(start, end)` yields [start, end] (end inclusive; the file's end by default). */
 export interface ByteSource {
   length: number
   read(start: number, end?: number): AsyncIterator<Uint8Array>
+  /** Whether every byte of [start, end) is downloaded and verified: reading it waits for no peer. */
+  has(start: number, end: number): boolean
+}
+
+/**
+ * Whether a seek into the cluster [clusterStart, clusterEnd) can wait for the read that is at `position`:
+ * it is inside that cluster already, or a little before it with everything up to it downloaded. Otherwise
+ * the read restarts at the cluster, which also tells the torrent to fetch those pieces first: waiting for a
+ * read that still has to download what lies before the cluster cost a late joiner seconds on a slow link.
+ */
+export function readReachesSoon(
+  position: number,
+  clusterStart: number,
+  clusterEnd: number,
+  has: (start: number, end: number) => boolean,
+): boolean {
+  if (position >= clusterStart) return position < clusterEnd
+  return clusterStart - position <= NEAR_BYTES && has(position, clusterStart)
 }
 
 /** Whether to try MSE for a file of this name in this browser. */
@@ -246,9 +267,10 @@ export class MseStream {
     if (!cues || this.#destroyed || this.#media.currentTime !== seconds) return
     const cluster = clusterFor(cues, seconds)
     if (!cluster) return
-    // The bytes already coming are in that cluster or will get there soon: don't throw them away.
+    // The running read is in that cluster or gets there without waiting for peers: let it.
     const clusterEnd = cues.find((cue) => cue.offset > cluster.offset)?.offset ?? this.#source.length
-    if (this.#pumping && this.#position >= cluster.offset - NEAR_BYTES && this.#position < clusterEnd) return
+    const has = (start: number, end: number) => this.#source.has(start, end)
+    if (this.#pumping && readReachesSoon(this.#position, cluster.offset, clusterEnd, has)) return
     this.#stopPump()
     const generation = this.#generation
     await this.#idle()

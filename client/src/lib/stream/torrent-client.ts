@@ -458,14 +458,22 @@ async function registerWorker(url: string, scope: string): Promise<ServiceWorker
 
 /** A torrent file's bytes for MSE: coalesced like the service worker's (coalesce.ts). */
 function byteSource(file: WebTorrentFile, torrent: Torrent): ByteSource {
+  const verified = (piece: number) => torrent.bitfield?.get(piece) === true
   return {
     length: file.length,
+    has: (start, end) => {
+      if (end <= start) return true
+      const first = Math.floor((file.offset + start) / torrent.pieceLength)
+      const last = Math.floor((file.offset + end - 1) / torrent.pieceLength)
+      for (let piece = first; piece <= last; piece++) if (!verified(piece)) return false
+      return true
+    },
     read: (start, end = file.length - 1) =>
       coalesce(file[Symbol.asyncIterator]({ start, end }), {
         start: file.offset + start,
         end: file.offset + end,
         pieceLength: torrent.pieceLength,
-        has: (piece) => torrent.bitfield?.get(piece) === true,
+        has: verified,
       }),
   }
 }
