@@ -27,6 +27,13 @@ async function expectPlaying(someone: Person, seconds = 1): Promise<void> {
   await expect.poll(async () => (await read()).time, { timeout: 10_000 }).toBeGreaterThan(time)
 }
 
+/** Which path feeds someone's player (`data-stream`: file, mse or worker) and the URL it plays. */
+function playerSource(someone: Person): Promise<{ via: string | undefined; src: string }> {
+  return someone.page
+    .getByTestId('player')
+    .evaluate((v: HTMLVideoElement) => ({ via: v.dataset.stream, src: v.currentSrc }))
+}
+
 /** A number from the playlist item's data attributes (downloaded, uploaded, peers). */
 function itemNumber(page: Page, attribute: string): Promise<number> {
   return page
@@ -122,13 +129,9 @@ test.describe('streaming', () => {
       ).toBeLessThanOrEqual(anaPlayed!)
     // Ana plays her own file from disk; Bo's page feeds his player through MSE; Cy's streams through the
     // service worker.
-    const source = (someone: Person) =>
-      someone.page
-        .getByTestId('player')
-        .evaluate((v: HTMLVideoElement) => ({ via: v.dataset.stream, src: v.currentSrc }))
-    expect(await source(ana)).toEqual({ via: 'file', src: expect.stringMatching(/^blob:/) })
-    expect(await source(bo)).toEqual({ via: 'mse', src: expect.stringMatching(/^blob:/) })
-    expect(await source(cy)).toEqual({ via: 'worker', src: expect.stringContaining('/webtorrent/') })
+    expect(await playerSource(ana)).toEqual({ via: 'file', src: expect.stringMatching(/^blob:/) })
+    expect(await playerSource(bo)).toEqual({ via: 'mse', src: expect.stringMatching(/^blob:/) })
+    expect(await playerSource(cy)).toEqual({ via: 'worker', src: expect.stringContaining('/webtorrent/') })
     for (const someone of [bo, cy]) {
       // Data came over the room's torrent links: peers connected, bytes downloaded.
       await expect.poll(() => itemNumber(someone.page, 'peers')).toBeGreaterThan(0)
@@ -166,7 +169,7 @@ test.describe('streaming', () => {
     await ana.page.getByTestId('file-input').setInputFiles(long)
     await expectPlaying(bo)
     const player = bo.page.getByTestId('player')
-    expect(await player.evaluate((v: HTMLVideoElement) => v.dataset.stream)).toBe('mse')
+    expect((await playerSource(bo)).via).toBe('mse')
     // Every byte arrives, but Bo's page appends at most a minute past the playhead (mse.ts, AHEAD_S), plus
     // the chunk that crossed it (≤ 512 KiB, ~10 s of this video).
     await expect
@@ -208,12 +211,7 @@ test.describe('streaming', () => {
     await gather(people)
     await ana.page.getByTestId('file-input').setInputFiles(matroska)
     await expectPlaying(bo, 0.5)
-    const player = bo.page.getByTestId('player')
-    const source = await player.evaluate((v: HTMLVideoElement) => ({
-      via: v.dataset.stream,
-      src: v.currentSrc,
-    }))
-    expect(source).toEqual({ via: 'worker', src: expect.stringContaining('/webtorrent/') })
+    expect(await playerSource(bo)).toEqual({ via: 'worker', src: expect.stringContaining('/webtorrent/') })
   })
 
   test('the playlist: plain errors, add, reorder, select, remove for everyone; the host can lock it', async ({

@@ -64,7 +64,7 @@ export function coalesce(
         parts.push(part)
         total += part.byteLength
       }
-      return { done: false, value: parts.length === 1 ? first : concat(parts, total) }
+      return { done: false, value: concat(parts, total) }
     },
     async return(): Promise<IteratorResult<Uint8Array>> {
       done = true
@@ -74,7 +74,15 @@ export function coalesce(
   }
 }
 
-function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
+/**
+ * The parts one after another in one array (`total`: their summed length, when the caller has it); a single
+ * part as it is, uncopied.
+ */
+export function concat(
+  parts: readonly Uint8Array[],
+  total = parts.reduce((sum, part) => sum + part.byteLength, 0),
+): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array
   const out = new Uint8Array(total)
   let offset = 0
   for (const part of parts) {

@@ -12,6 +12,7 @@
  * - Falls back: a file whose head this module can't read, whose codecs MSE refuses, or whose head the
  *   SourceBuffer won't take, is handed back (`fallback`) to be played the ordinary way.
  */
+import { concat } from './coalesce.ts'
 import { clusterFor, elementLength, ID, parseCues, parseHead, type CuePoint, type WebmHead } from './webm.ts'
 
 /** How far past the playhead it appends before waiting for playback to move. */
@@ -134,11 +135,12 @@ export class MseStream {
 
   /** Reads the file's first bytes until they hold its head; the reason when they can't. */
   async #readHead(iterator: AsyncIterator<Uint8Array>): Promise<HeadRead> {
-    let bytes: Uint8Array = new Uint8Array(0)
+    const parts: Uint8Array[] = []
     for (;;) {
       const next = await iterator.next()
       if (next.done) return { ok: false, reason: 'the file ended before its head did' }
-      bytes = join(bytes, next.value)
+      parts.push(next.value)
+      const bytes = concat(parts)
       const result = parseHead(bytes)
       if (result.kind === 'head') return { ok: true, head: result.head, bytes }
       if (result.kind === 'unsupported') return { ok: false, reason: result.reason }
@@ -311,20 +313,12 @@ export class MseStream {
 
 async function readAll(source: ByteSource, start: number, end: number): Promise<Uint8Array> {
   const iterator = source.read(start, end)
-  let bytes: Uint8Array = new Uint8Array(0)
+  const parts: Uint8Array[] = []
   for (;;) {
     const next = await iterator.next()
-    if (next.done) return bytes
-    bytes = join(bytes, next.value)
+    if (next.done) return concat(parts)
+    parts.push(next.value)
   }
-}
-
-function join(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.byteLength === 0) return b
-  const out = new Uint8Array(a.byteLength + b.byteLength)
-  out.set(a, 0)
-  out.set(b, a.byteLength)
-  return out
 }
 
 /** The end of the buffered range that holds `seconds` (counting from `gap` seconds before its start), or null. */

@@ -39,11 +39,21 @@ export function wantedLinks(
   for (const [peerId, hashes] of theirs) {
     if (peerId === selfId) continue
     const initiator = isInitiator(selfId, peerId)
-    for (const infoHash of hashes)
-      if (mine.has(infoHash) || infoHash === expected) links.push({ peerId, infoHash, initiator })
-    if (expected !== null && !hashes.has(expected)) links.push({ peerId, infoHash: expected, initiator })
+    const candidates = expected === null ? hashes : new Set([...hashes, expected])
+    for (const infoHash of candidates)
+      if (linkWanted(infoHash, mine, hashes, expected)) links.push({ peerId, infoHash, initiator })
   }
   return links.sort((a, b) => compare(a.peerId, b.peerId) || compare(a.infoHash, b.infoHash))
+}
+
+/** The rule for one torrent and one member: the room's selected torrent, or one both have. */
+function linkWanted(
+  infoHash: string,
+  mine: ReadonlySet<string>,
+  theirs: ReadonlySet<string>,
+  expected: string | null,
+): boolean {
+  return infoHash === expected || (mine.has(infoHash) && theirs.has(infoHash))
 }
 
 function compare(a: string, b: string): number {
@@ -209,9 +219,7 @@ export class TorrentLinks {
 
   #wants(peerId: string, infoHash: string): boolean {
     const theirs = this.#theirs.get(peerId)
-    if (!theirs) return false
-    if (infoHash === this.#expected) return true
-    return this.#mine.has(infoHash) && theirs.has(infoHash)
+    return theirs !== undefined && linkWanted(infoHash, this.#mine, theirs, this.#expected)
   }
 
   #reconcile(): void {
