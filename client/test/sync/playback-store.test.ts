@@ -16,6 +16,9 @@ class Hub {
   readonly rooms = new Map<string, FakeRoom>()
   host = 'a'
   locked = false
+  /** While set, bodies wait in `queued` until `flush()` (messages in flight). */
+  holding = false
+  queued: (() => void)[] = []
 
   join(id: string): FakeRoom {
     const room = new FakeRoom(this, id)
@@ -25,6 +28,21 @@ class Hub {
 
   deliver(from: string, body: unknown, to?: string): void {
     const json = JSON.stringify(body)
+    if (this.holding) {
+      this.queued.push(() => this.#deliverNow(from, json, to))
+      return
+    }
+    this.#deliverNow(from, json, to)
+  }
+
+  /** Delivers what was in flight; what that sends is queued again while `holding`. */
+  flush(): void {
+    const queued = this.queued
+    this.queued = []
+    for (const deliver of queued) deliver()
+  }
+
+  #deliverNow(from: string, json: string, to?: string): void {
     for (const [id, room] of this.rooms) {
       if (id === from || (to !== undefined && id !== to)) continue
       room.features.get(PLAYBACK_FEATURE)?.onMessage(from, JSON.parse(json))
@@ -326,7 +344,7 @@ describe('PlaybackStore', () => {
     expect(Math.abs(aheadMs - SEEK_LATENCY_INITIAL_MS)).toBeLessThan(5)
   })
 
-  it('the member who added an item starts it when everyone can play it, all on the first frame', () => {
+  it('an item starts when everyone can play it, all on the first frame', () => {
     const { members, run } = setup({ a: 0, b: 700 })
     const loading = new LoadingPlayer()
     members.b!.store.attachPlayer(loading)
@@ -338,10 +356,13 @@ describe('PlaybackStore', () => {
     expect(members.a!.player.paused).toBe(true)
     expect(members.a!.store.timeline.playing).toBe(false)
     expect(members.a!.store.startingFor).toEqual(['B'])
-    loading.load() // b can play: its report reaches a at once, a starts the room
+    loading.load() // b can play, and everyone else can: b starts the room itself
     expect(members.a!.store.startingFor).toEqual([])
     expect(members.a!.store.timeline.playing).toBe(true)
     run(1_000)
+    // No report to the adder and a play back: the last member to get ready sent the play.
+    expect(members.b!.store.counters.commands).toBe(1)
+    expect(members.a!.store.counters.commands).toBe(0)
     expect(loading.paused).toBe(false)
     expect(spread([members.a!, { ...members.b!, player: loading }])).toBeLessThan(5)
     // Nobody sought into a moving room: both started from the first frame.
@@ -394,6 +415,54 @@ describe('PlaybackStore', () => {
     ).toBeLessThan(5)
   })
 
+  it('two members who complete the start at the same moment both start it: the room plays once, together', () => {
+    const { hub, members, run } = setup({ a: 0, b: 400 })
+    const [pa, pb] = [new LoadingPlayer(), new LoadingPlayer()]
+    members.a!.store.attachPlayer(pa)
+    members.b!.store.attachPlayer(pb)
+    run(1_000)
+    members.a!.store.setItem('item|0', true)
+    members.b!.store.setItem('item|0')
+    run(500)
+    hub.holding = true // each one's "ready" is still in flight when the other gets ready
+    pa.load()
+    pb.load()
+    hub.flush() // the reports arrive: each sees everyone ready and sends a play
+    hub.flush() // the plays arrive
+    hub.holding = false
+    run(1_000)
+    expect(members.a!.store.counters.commands).toBe(1)
+    expect(members.b!.store.counters.commands).toBe(1)
+    expect(members.a!.store.timeline).toEqual(members.b!.store.timeline)
+    expect(pa.paused || pb.paused).toBe(false)
+    expect(
+      spread([
+        { ...members.a!, player: pa },
+        { ...members.b!, player: pb },
+      ]),
+    ).toBeLessThan(5)
+    expect(pa.currentTime).toBeLessThan(1.2) // from the first frame, no seek
+    expect(members.a!.store.counters.seeks + members.b!.store.counters.seeks).toBe(0)
+  })
+
+  it('under the host lock, a guest who added the item leaves its start to the host', () => {
+    const { hub, members, run } = setup({ a: 0, b: 250 })
+    hub.locked = true // a hosts
+    const loading = new LoadingPlayer()
+    members.a!.store.attachPlayer(loading)
+    run(1_000)
+    members.b!.store.setItem('item|0', true) // b, a guest, added it
+    members.a!.store.setItem('item|0')
+    run(START_WAIT_MS + 500) // b's play would be refused by a: b sends none, not even after the wait
+    expect(members.b!.store.counters.commands).toBe(0)
+    expect(members.b!.store.timeline.playing).toBe(false)
+    loading.load() // the host can play it too, and everyone else can: the host starts it
+    run(500)
+    expect(members.a!.store.counters.commands).toBe(1)
+    expect(loading.paused).toBe(false)
+    expect(members.b!.player.paused).toBe(false)
+  })
+
   it('someone pressing play while the start waits ends the wait, with one play', () => {
     const { members, run } = setup({ a: 0, b: 300 })
     members.b!.store.attachPlayer(new LoadingPlayer())
@@ -420,6 +489,29 @@ describe('PlaybackStore', () => {
     timers.fire()
     for (const m of [members.a!, members.b!]) expect(m.player.paused).toBe(false)
     expect(spread([members.a!, members.b!])).toBeLessThan(3)
+  })
+
+  it('a wake that comes early on the shared clock (its offset moved) wakes again for the rest, not a tick later', () => {
+    let bSkew = 800
+    const { members, timers, add, run } = setup({ a: 0 })
+    const b = add('b', 0)
+    b.store.destroy() // replaced by one whose clock the test moves
+    const room = b.room
+    const store = new PlaybackStore({ room, timers, now: () => trueNow + bSkew })
+    const player = new FakePlayer()
+    store.attachPlayer(player)
+    run(1_000)
+    members.a!.store.play()
+    const due = Math.max(...[...timers.timeouts.values()].map((t) => t.at))
+    bSkew -= 3 // b's clock steps back 3 ms (as a new offset sample can move shared time)
+    trueNow = due
+    timers.fire()
+    expect(player.paused).toBe(true) // 3 ms early for b: not yet
+    const again = [...timers.timeouts.values()].map((t) => t.at)
+    expect(again).toEqual([due + 3]) // b woke itself for the rest
+    trueNow = due + 3
+    timers.fire()
+    expect(player.paused).toBe(false)
   })
 
   it('destroy stops the loop and leaves the room feature', () => {

@@ -64,4 +64,8 @@ describe('shouldStart', () => {
     expect(shouldStart(['b'], START_WAIT_MS - 1)).toBe(false)
     expect(shouldStart(['b'], START_WAIT_MS)).toBe(true)
   })
+  it('a member who did not add the item never starts it without the others', () => {
+    expect(shouldStart([], null)).toBe(true)
+    expect(shouldStart(['b'], null)).toBe(false)
+  })
 })

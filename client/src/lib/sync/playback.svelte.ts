@@ -136,8 +136,11 @@ export class PlaybackStore {
   })
   #stopEffects: (() => void) | null = null
   #releaseDebug: (() => void) | null = null
-  #autoStart = false
-  /** When our own video became ready for the item we are to start (app ms); null before. */
+  /** Nobody has started the current item yet: we start it when everyone can play it (start.ts). */
+  #startPending = false
+  /** We added the current item: we also start it after `START_WAIT_MS` without the stragglers. */
+  #adder = false
+  /** When our own video became ready for the item we added (app ms); null before. */
   #startWaitFrom: number | null = null
   #player: StallablePlayer | null = null
   #video: HTMLVideoElement | null = null
@@ -270,7 +273,8 @@ export class PlaybackStore {
   setItem(key: string, start = false): void {
     if (this.#destroyed || key === this.#logs.item) return
     this.#logs.select(key)
-    this.#autoStart = start && untouchedByPeople(this.#logs.current)
+    this.#startPending = untouchedByPeople(this.#logs.current)
+    this.#adder = start
     this.#startWaitFrom = null
     this.startingFor = []
     this.#loop.reset()
@@ -345,7 +349,7 @@ export class PlaybackStore {
       case 'sync/status':
         this.#holds.onStatus(from, message)
         // The start of our new item may have been waiting for this member's "ready": act on it now.
-        if (this.#autoStart) this.#tick()
+        if (this.#startPending) this.#tick()
         return
       case 'sync/state':
         return // joiners get the state in the room snapshot
@@ -413,9 +417,13 @@ export class PlaybackStore {
     const inMs = at - (this.#lastShared + (this.#now() - this.#lastLocal))
     if (!(inMs > 0 && inMs < MAX_WAKE_MS)) return
     if (this.#wakeTimer !== null) this.#timers.clearTimeout(this.#wakeTimer)
-    this.#wakeTimer = this.#timers.setTimeout(() => {
+    const timers = this.#timers
+    const schedule = timers.setUrgentTimeout?.bind(timers) ?? timers.setTimeout.bind(timers)
+    this.#wakeTimer = schedule(() => {
       this.#wakeTimer = null
       this.#tick()
+      // Woken a hair early on the shared clock (its offset moved since): again for the rest, not a tick later.
+      if (this.#lastShared !== undefined && this.#lastShared < at) this.#wakeAt(at)
     }, inMs)
   }
 
@@ -443,7 +451,7 @@ export class PlaybackStore {
   #holdTick(snapshot: PlayerSnapshot | null, shared: number, local: number): void {
     const timeline = this.#logs.current.timeline
     const caughtUp = this.#holds.catchUp(snapshot, this.#loop.driftMs)
-    if (this.#autoStart) this.#startWhenReady(caughtUp, local)
+    if (this.#startPending) this.#startWhenReady(caughtUp, local)
     const outcome = this.#holds.tick({
       item: this.#logs.item,
       snapshot,
@@ -464,26 +472,32 @@ export class PlaybackStore {
   }
 
   /**
-   * We added the current item: start it once our video and every other member's are ready, or after
-   * `START_WAIT_MS` (start.ts). A person's command for the item first (play, pause, seek, speed) ends it; a
-   * hold does not (the play then waits for the release, like any play while held).
+   * Nobody has started the current item: start it once our video and every other member's are ready (start.ts).
+   * Whoever completes the set starts it — usually the last member to get ready, at once, instead of telling
+   * the adder first and waiting for its play. The adder also starts it after `START_WAIT_MS`. A person's
+   * command for the item first (play, pause, seek, speed), or another member's start, ends it; a hold does
+   * not (the play then waits for the release, like any play while held).
    */
   #startWhenReady(caughtUp: boolean, local: number): void {
-    const untouched = untouchedByPeople(this.#logs.current)
-    if (untouched) {
-      if (!caughtUp) return
-      const members = this.#room.memberList.map((m) => m.id)
-      const waiting = this.#holds.waitingToStart(this.#logs.item, members)
-      this.#startWaitFrom ??= local
-      if (!shouldStart(waiting, local - this.#startWaitFrom)) {
-        const names = waiting.map((id) => this.#name(id))
-        if (names.join() !== this.startingFor.join()) this.startingFor = names
-        return
-      }
+    if (!untouchedByPeople(this.#logs.current)) {
+      this.#startPending = false
+      this.startingFor = []
+      return
     }
-    this.#autoStart = false
+    // A member the host's lock keeps from controlling playback would see its play refused by everyone else.
+    if (!caughtUp || !this.canControl) return
+    const members = this.#room.memberList.map((m) => m.id)
+    const waiting = this.#holds.waitingToStart(this.#logs.item, members)
+    if (this.#adder) this.#startWaitFrom ??= local
+    const waitedMs = this.#startWaitFrom === null ? null : local - this.#startWaitFrom
+    if (!shouldStart(waiting, waitedMs)) {
+      const names = this.#adder ? waiting.map((id) => this.#name(id)) : []
+      if (names.join() !== this.startingFor.join()) this.startingFor = names
+      return
+    }
+    this.#startPending = false
     this.startingFor = []
-    if (untouched) this.#issue({ kind: 'play' })
+    this.#issue({ kind: 'play' })
   }
 
   /** Shared time: the host's clock. When the host changes, every log moves to the new frame first. */
