@@ -20,4 +20,14 @@ describe('MemoryStore', () => {
     await expect(call((cb) => store.get(0, cb))).rejects.toThrow('closed')
     await expect(call((cb) => store.put(0, Uint8Array.of(1, 2, 3, 4), cb))).rejects.toThrow('closed')
   })
+
+  it('holds the pieces of a head from the start: whole pieces only, the last one short', async () => {
+    const head = { first: 1, bytes: Uint8Array.of(5, 6, 7, 8, 9, 10, 11) } // pieces 1 and 2 (2 bytes), 1 extra
+    const store = new MemoryStore(4, { length: 10, preload: head })
+    expect(await call<Uint8Array>((cb) => store.get(1, cb))).toEqual(Uint8Array.of(5, 6, 7, 8))
+    expect(await call<Uint8Array>((cb) => store.get(2, cb))).toEqual(Uint8Array.of(9, 10))
+    await expect(call((cb) => store.get(0, cb))).rejects.toMatchObject({ notFound: true })
+    const ragged = new MemoryStore(4, { preload: { first: 0, bytes: Uint8Array.of(1, 2, 3, 4, 5) } })
+    await expect(call((cb) => ragged.get(1, cb))).rejects.toMatchObject({ notFound: true })
+  })
 })

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { FeatureHandle, RoomFeature } from '../../src/lib/room/room.svelte.ts'
 import type { FeatureHost } from '../../src/lib/stream/playlist.svelte.ts'
 import { TORRENT_FEATURE, TorrentFeature } from '../../src/lib/stream/torrent-feature.ts'
+import { HEAD_PART_BYTES } from '../../src/lib/stream/head.ts'
 import { encodeMeta } from '../../src/lib/stream/torrent-meta.ts'
 import { FakePeer, settle } from '../room/fakes.ts'
 import { singleFileInfo, torrentBytes } from './torrent-fixture.ts'
@@ -100,6 +101,26 @@ describe('TorrentFeature', () => {
     expect(await a.feature.meta(H2)).toEqual(META)
     b.feature.forgetMeta(REAL)
     expect(await b.feature.meta(REAL)).toBeNull()
+    a.feature.destroy()
+    b.feature.destroy()
+  })
+
+  it('sends the first pieces after the metadata, in parts; the receiver hands them to its torrent once', async () => {
+    const room = new FakeRoom()
+    const a = side(room, 'a')
+    const b = side(room, 'b')
+    const head = { first: 0, bytes: Uint8Array.from({ length: HEAD_PART_BYTES + 100 }, (_, i) => i % 253) }
+    a.feature.shareMeta(REAL, META, head)
+    await settle(50)
+    const kinds = room.sent.map((m) => (m.body as { t: string }).t)
+    expect(kinds).toEqual(['meta', 'head', 'head']) // metadata first, then the head in two parts
+    expect(b.feature.takeHead(REAL)).toEqual(head)
+    expect(b.feature.takeHead(REAL)).toBeNull() // once: the store holds it now
+    // A member that has the torrent keeps none.
+    b.feature.setHave(REAL, true)
+    a.feature.shareMeta(REAL, META, head)
+    await settle(50)
+    expect(b.feature.takeHead(REAL)).toBeNull()
     a.feature.destroy()
     b.feature.destroy()
   })

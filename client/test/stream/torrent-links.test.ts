@@ -346,6 +346,14 @@ describe('torrent feature wire', () => {
     expect(parseTorrentMessage({ t: 'assign', link: 'l' }).ok).toBe(false)
     expect(parseTorrentMessage({ t: 'meta', infoHash: H1, torrent: 'ZDQ6aW5mb2Vl' }).ok).toBe(true)
     expect(parseTorrentMessage({ t: 'meta', infoHash: H1, torrent: 'x'.repeat(800_000) }).ok).toBe(false)
+    const part = { t: 'head', infoHash: H1, first: 0, at: 0, pieces: 'AAEC' }
+    expect(parseTorrentMessage(part).ok).toBe(true)
+    expect(parseTorrentMessage({ ...part, first: -1 }).ok).toBe(false)
+    expect(parseTorrentMessage({ ...part, at: 1.5 }).ok).toBe(false)
+    expect(parseTorrentMessage({ ...part, at: 256 * 1024 }).ok).toBe(false) // past HEAD_MAX_BYTES
+    expect(parseTorrentMessage({ ...part, pieces: '' }).ok).toBe(false)
+    expect(parseTorrentMessage({ ...part, pieces: 'A'.repeat(90_000) }).ok).toBe(false) // > HEAD_PART_BYTES
+    expect(parseTorrentMessage({ ...part, infoHash: 'nope' }).ok).toBe(false)
     expect(parseTorrentSnapshot({ have: [], meta: { infoHash: H1, torrent: 'ZA==' } }).ok).toBe(true)
     expect(parseTorrentMessage({ t: 'other' }).ok).toBe(false)
   })

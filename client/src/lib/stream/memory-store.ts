@@ -4,10 +4,17 @@
  * is a file write on one side and a file read on the other); a watch party streams what it plays now, so
  * torrents up to `MEMORY_STORE_MAX_BYTES` are kept in memory and larger ones stay on disk (torrent-client.ts).
  */
+import { headChunks, type Head } from './head.ts'
+
 type Callback<T = void> = (err: Error | null, value?: T) => void
 
 export interface StoreOptions {
   length?: number
+  /**
+   * Pieces to hold from the start (head.ts): WebTorrent checks every piece in a new store against its hash
+   * before the torrent is ready, so these count only if they are true.
+   */
+  preload?: Head
 }
 
 export class MemoryStore {
@@ -19,6 +26,11 @@ export class MemoryStore {
     this.chunkLength = Number(chunkLength)
     if (!(this.chunkLength > 0)) throw new Error('First argument must be a chunk length')
     this.#length = Number(options.length) || Infinity
+    const chunks = this.#chunks
+    if (options.preload && chunks) {
+      for (const [index, chunk] of headChunks(options.preload, this.chunkLength, this.#length))
+        chunks[index] = chunk
+    }
   }
 
   put(index: number, chunk: Uint8Array, cb: Callback = () => {}): void {

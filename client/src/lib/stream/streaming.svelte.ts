@@ -16,14 +16,17 @@
  *
  * Test and benchmark hooks: performance marks `theatron:stream:<what>:<infoHash>`, once each per tab, for
  * `add` (this tab started fetching the torrent), `metadata` (its file list is known), `stream` (the file is
- * handed to the video, through the service worker or from the dropped file), `canplay` (first `canplay`: the
+ * handed to the video, through the service worker or from the dropped file), `head` (the torrent started with
+ * true pieces a member sent with the item, head.ts; `detail`: `{pieces, bytes}`), `canplay` (first `canplay`: the
  * element could play; the room may start later, when every member can), `playing` (first `playing` event)
- * and `complete` (the played file is downloaded and verified).
+ * and `complete` (the played file is downloaded and verified). `canplay` and `playing` carry the event's own
+ * time stamp (when the element fired it), not the time the page got round to the listener.
  */
 import { untrack } from 'svelte'
 import { SvelteMap } from 'svelte/reactivity'
 import { StreamError, toStreamError } from './errors.ts'
 import { chooseFile } from './files.ts'
+import type { Head } from './head.ts'
 import type { CanPlayType } from './media.ts'
 import {
   afterVideoError,
@@ -56,6 +59,8 @@ export type StreamClient = Pick<
   | 'remove'
   | 'destroy'
   | 'torrentFile'
+  | 'head'
+  | 'headVerified'
 >
 
 export interface StreamingOptions {
@@ -192,7 +197,12 @@ export class StreamingStore {
       const canonical = parseText(info.magnet)
       const magnet = canonical.ok ? canonical.source.magnet : info.magnet
       const item = { torrentId: magnet, infoHash: info.infoHash, title: info.name }
-      this.#addItem(item, this.#client.torrentFile(info.infoHash))
+      // The file the others will play (they choose the same way), its first pieces sent with the item.
+      const video = this.videoElement
+      const { chosen } = chooseFile(info.files, video ? (type) => video.canPlayType(type) : undefined)
+      const head = chosen ? await this.#client.head(info.infoHash, chosen.index).catch(() => null) : null
+      if (this.#destroyed) return
+      this.#addItem(item, this.#client.torrentFile(info.infoHash), head)
       this.#torrents.setHave(info.infoHash, true)
     } catch (err) {
       this.notice = { kind: 'error', text: toStreamError(err).message }
@@ -233,9 +243,11 @@ export class StreamingStore {
       this.#detachVideo?.()
       const onError = () => this.#onVideoError(video)
       const onMetadata = () => this.#onVideoMetadata(video)
-      const markFirst = (what: 'canplay' | 'playing') => () => {
+      // At the event's own time stamp: when the element fired it. A busy page runs the listener later (up
+      // to a few hundred ms on a loaded machine), which is the page's lag, not the player's.
+      const markFirst = (what: 'canplay' | 'playing') => (event: Event) => {
         const hash = this.nowPlaying?.infoHash
-        if (hash) this.#mark(what, hash)
+        if (hash) this.#mark(what, hash, { startTime: event.timeStamp })
       }
       const onCanPlay = markFirst('canplay')
       const onPlaying = markFirst('playing')
@@ -299,15 +311,15 @@ export class StreamingStore {
   /**
    * One item per torrent: the same magnet, `.torrent` or file again only says where it already is. (Two
    * members adding the same torrent at the same moment still make two items; either can be removed.)
-   * `meta`: our `.torrent` bytes, sent to everyone just before the item.
+   * `meta`: our `.torrent` bytes, sent to everyone just before the item, with `head` (head.ts).
    */
-  #addItem(item: PlaylistItemData, meta: Uint8Array | null = null): void {
+  #addItem(item: PlaylistItemData, meta: Uint8Array | null = null, head: Head | null = null): void {
     const known = this.playlist.items.find((i) => i.infoHash === item.infoHash)
     if (known) {
       this.notice = { kind: 'info', text: `“${known.title}” is already in the playlist.` }
       return
     }
-    if (meta) this.#torrents.shareMeta(item.infoHash, meta)
+    if (meta) this.#torrents.shareMeta(item.infoHash, meta, head)
     this.playlist.add(item)
   }
 
@@ -357,11 +369,14 @@ export class StreamingStore {
         infoHash: item.infoHash,
         magnet: item.torrentId,
         ...(bytes ? { bytes } : {}),
+        head: first ? this.#torrents.takeHead(item.infoHash) : null,
       })
       this.#torrents.setHave(item.infoHash, true)
       if (!video) return
       const info = await ready
       this.#mark('metadata', item.infoHash)
+      const head = this.#client.headVerified(item.infoHash)
+      if (head.pieces > 0) this.#mark('head', item.infoHash, { detail: head })
       if (!current()) return
       const canPlay: CanPlayType = (type) => video.canPlayType(type)
       const { chosen, choices } = chooseFile(info.files, canPlay)
@@ -457,10 +472,14 @@ export class StreamingStore {
     if (now !== this.nowPlaying) this.nowPlaying = now
   }
 
-  #mark(what: 'add' | 'metadata' | 'stream' | 'canplay' | 'playing' | 'complete', infoHash: string): void {
+  #mark(
+    what: 'add' | 'metadata' | 'head' | 'stream' | 'canplay' | 'playing' | 'complete',
+    infoHash: string,
+    options?: PerformanceMarkOptions,
+  ): void {
     const name = `theatron:stream:${what}:${infoHash}`
     if (this.#marked.has(name)) return
     this.#marked.add(name)
-    performance.mark(name)
+    performance.mark(name, options)
   }
 }

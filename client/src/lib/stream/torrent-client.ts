@@ -17,6 +17,7 @@ import { coalesce, coalesceStreams } from './coalesce.ts'
 import type { StreamVia } from './config.ts'
 import { StreamError, toStreamError } from './errors.ts'
 import type { FileLike } from './files.ts'
+import { headChunks, headRange, type Head } from './head.ts'
 import { alignLocalFiles } from './local-files.ts'
 import { MemoryStore, type StoreOptions } from './memory-store.ts'
 import { mseCandidate, MseStream, type ByteSource } from './mse.ts'
@@ -53,11 +54,15 @@ export interface TorrentInfo {
   files: FileLike[]
 }
 
-/** What to add: a parsed source (source.ts) or a playlist item fits. `bytes` is a .torrent file. */
+/**
+ * What to add: a parsed source (source.ts) or a playlist item fits. `bytes` is a .torrent file; `head`, the
+ * first pieces of the file to play as a member sent them (head.ts), held by the store from the start.
+ */
 export interface TorrentInput {
   infoHash: string
   magnet: string
   bytes?: Uint8Array
+  head?: Head | null
 }
 
 export interface TorrentClientEvents {
@@ -74,6 +79,8 @@ interface Tracked {
   ready: Promise<TorrentInfo>
   /** The file being streamed; progress is reported for it alone. */
   fileIndex: number | null
+  /** The pieces of the head it started with (head.ts) that were true, and their bytes; 0 before it is ready. */
+  headVerified: () => HeadVerified
   detach: () => void
 }
 
@@ -131,9 +138,13 @@ export class TorrentClient {
     this.#assertAlive()
     const known = this.#tracked.get(input.infoHash)
     if (known) return known.ready
-    const torrent = this.#client.add(input.bytes ?? input.magnet, { announce: [...this.#options.trackers] })
+    const head = input.head ?? null
+    const torrent = this.#client.add(input.bytes ?? input.magnet, {
+      announce: [...this.#options.trackers],
+      ...(head ? { storeOpts: { preload: head } } : {}),
+    })
     preferMemoryStore(torrent)
-    return this.#track(torrent, input.infoHash).ready
+    return this.#track(torrent, input.infoHash, head).ready
   }
 
   /** Seeds local files from this browser; resolves once they are hashed and the magnet is known. */
@@ -168,6 +179,31 @@ export class TorrentClient {
   info(infoHash: string): TorrentInfo | null {
     const torrent = this.#tracked.get(infoHash)?.torrent
     return torrent?.ready ? infoOf(torrent) : null
+  }
+
+  /**
+   * The first pieces of file `fileIndex` of a torrent this browser seeded, read from the dropped files, to send
+   * with its playlist item (head.ts); null when there is nothing to send (not seeded here, a dropped file not
+   * matched, pieces too large).
+   */
+  async head(infoHash: string, fileIndex: number): Promise<Head | null> {
+    const torrent = this.#tracked.get(infoHash)?.torrent
+    const local = this.#localFiles.get(infoHash)
+    const file = torrent?.files[fileIndex]
+    if (!torrent?.ready || !local || !file) return null
+    const files = local.filter((f): f is File => f !== undefined)
+    if (files.length !== local.length || files.reduce((sum, f) => sum + f.size, 0) !== torrent.length)
+      return null
+    const range = headRange(torrent, file)
+    if (!range) return null
+    // The torrent's bytes are its files one after the other; a Blob of them reads across the joins.
+    const bytes = await new Blob(files).slice(range.start, range.stop).arrayBuffer()
+    return { first: range.first, bytes: new Uint8Array(bytes) }
+  }
+
+  /** The pieces of the head a torrent started with that were true (none without a head, or before it is ready). */
+  headVerified(infoHash: string): HeadVerified {
+    return this.#tracked.get(infoHash)?.headVerified() ?? NONE_VERIFIED
   }
 
   /** The `.torrent` file of a torrent whose metadata is in (to share with the room), else null. */
@@ -290,10 +326,12 @@ export class TorrentClient {
     if (previousStream !== stream) previousStream?.destroy()
   }
 
-  #track(torrent: Torrent, infoHash: string): Tracked {
+  #track(torrent: Torrent, infoHash: string, head: Head | null = null): Tracked {
     let detach = () => {}
+    let headVerified = NONE_VERIFIED
     const ready = new Promise<TorrentInfo>((resolve, reject) => {
       const onReady = () => {
+        headVerified = countVerified(torrent, head)
         const info = infoOf(torrent)
         this.#emit('ready', info)
         resolve(info)
@@ -325,7 +363,14 @@ export class TorrentClient {
     })
     // Callers may drop the promise (the `ready`/`error` events carry the same news); never leave it unhandled.
     ready.catch(() => {})
-    const tracked: Tracked = { torrent, addedAt: Date.now(), ready, fileIndex: null, detach: () => detach() }
+    const tracked: Tracked = {
+      torrent,
+      addedAt: Date.now(),
+      ready,
+      fileIndex: null,
+      headVerified: () => headVerified,
+      detach: () => detach(),
+    }
     this.#tracked.set(infoHash, tracked)
     this.#flushPeers(infoHash)
     return tracked
@@ -427,6 +472,26 @@ function preferMemoryStore(torrent: Torrent): void {
       ? new MemoryStore(chunkLength, opts)
       : new fallback(chunkLength, opts)
   } as unknown as StoreConstructor
+}
+
+export interface HeadVerified {
+  pieces: number
+  bytes: number
+}
+
+const NONE_VERIFIED: HeadVerified = { pieces: 0, bytes: 0 }
+
+/** The head's pieces the torrent holds as verified (WebTorrent checked the store when it started). */
+function countVerified(torrent: Torrent, head: Head | null): HeadVerified {
+  if (!head) return NONE_VERIFIED
+  let pieces = 0
+  let bytes = 0
+  for (const [index, chunk] of headChunks(head, torrent.pieceLength, torrent.length)) {
+    if (!torrent.bitfield?.get(index)) continue
+    pieces++
+    bytes += chunk.length
+  }
+  return { pieces, bytes }
 }
 
 /** Fetch only the file being watched; other files of a big torrent would compete for bandwidth. */

@@ -6,14 +6,16 @@
  *   members that share a torrent connect for it directly (`signal`, `assign`).
  * - The `.torrent` bytes this tab made, opened or was sent (verified) are kept in a `MetaCache`, so the client
  *   needs no ut_metadata; the member who adds an item broadcasts them (`meta`) just before it, and the adder
- *   of the selected item puts them in its snapshot for newcomers.
+ *   of the selected item puts them in its snapshot for newcomers. A member who dropped the file also sends
+ *   the first pieces of the file to play with them (head.ts), kept here until the torrent starts.
  *
  * A plain class: StreamingStore decides what the tab has and when; this one keeps the wire and the links.
  */
 import type { FeatureHost } from './playlist.svelte.ts'
 import type { TorrentClient } from './torrent-client.ts'
 import { TorrentLinks, type TorrentPeer } from './torrent-links.ts'
-import { decodeMeta, encodeMeta, MetaCache } from './torrent-meta.ts'
+import { addHeadPart, HEAD_PART_BYTES, headParts, type Head } from './head.ts'
+import { decodeBase64, decodeMeta, encodeBase64, encodeMeta, MAX_METAS, MetaCache } from './torrent-meta.ts'
 import { parseTorrentMessage, parseTorrentSnapshot, type TorrentSnapshot } from './torrent-wire.ts'
 import type { FeatureHandle } from '../room/room.svelte.ts'
 
@@ -39,6 +41,8 @@ export class TorrentFeature {
   readonly #have = new Set<string>()
   /** `.torrent` bytes this tab made, opened or was sent (verified), so the client needs no ut_metadata. */
   readonly #metas = new MetaCache()
+  /** First pieces members sent (head.ts), until the torrent starts with them; at most MAX_METAS. */
+  readonly #heads = new Map<string, Head>()
   #announced = ''
 
   constructor({ room, client, createPeer, selected }: TorrentFeatureOptions) {
@@ -94,10 +98,23 @@ export class TorrentFeature {
     this.#links.setExpected(infoHash)
   }
 
-  /** Our own metadata for an item we are about to add: everyone gets it before the item. */
-  shareMeta(infoHash: string, bytes: Uint8Array): void {
+  /**
+   * Our own metadata for an item we are about to add, with the first pieces of its file when we dropped it:
+   * everyone gets them before the item.
+   */
+  shareMeta(infoHash: string, bytes: Uint8Array, head: Head | null = null): void {
     this.#metas.set(infoHash, bytes)
-    if (this.#metas.has(infoHash)) this.#feature.send({ t: 'meta', infoHash, torrent: encodeMeta(bytes) })
+    if (!this.#metas.has(infoHash)) return
+    this.#feature.send({ t: 'meta', infoHash, torrent: encodeMeta(bytes) })
+    for (const { first, at, bytes: part } of head ? headParts(head) : [])
+      this.#feature.send({ t: 'head', infoHash, first, at, pieces: encodeBase64(part) })
+  }
+
+  /** The first pieces a member sent for a torrent, once: the torrent's store takes them when it starts. */
+  takeHead(infoHash: string): Head | null {
+    const head = this.#heads.get(infoHash) ?? null
+    this.#heads.delete(infoHash)
+    return head
   }
 
   /** The torrent's verified `.torrent` bytes, waiting for a check still running; null when there are none. */
@@ -108,6 +125,7 @@ export class TorrentFeature {
   /** Forget a torrent's metadata (it left the playlist). */
   forgetMeta(infoHash: string): void {
     this.#metas.delete(infoHash)
+    this.#heads.delete(infoHash)
   }
 
   /** Leaves the room's feature and closes every link. */
@@ -128,6 +146,8 @@ export class TorrentFeature {
         return this.#links.receive(from, message)
       case 'meta':
         return this.#offerMeta(message.infoHash, message.torrent)
+      case 'head':
+        return this.#offerHeadPart(message)
       default:
         message satisfies never
     }
@@ -141,6 +161,25 @@ export class TorrentFeature {
     if (this.#have.has(infoHash)) return
     const bytes = decodeMeta(base64)
     if (bytes) this.#metas.offer(infoHash, bytes)
+  }
+
+  /** A part of the first pieces a member sent (head.ts): kept until the torrent starts, if it still may. */
+  #offerHeadPart(part: { infoHash: string; first: number; at: number; pieces: string }): void {
+    if (this.#have.has(part.infoHash)) return
+    const bytes = decodeBase64(part.pieces, HEAD_PART_BYTES)
+    if (!bytes) return
+    const head = addHeadPart(this.#heads.get(part.infoHash) ?? null, {
+      first: part.first,
+      at: part.at,
+      bytes,
+    })
+    this.#heads.delete(part.infoHash)
+    if (!head) return
+    this.#heads.set(part.infoHash, head) // most recent last
+    for (const hash of this.#heads.keys()) {
+      if (this.#heads.size <= MAX_METAS) break
+      this.#heads.delete(hash)
+    }
   }
 
   /** A newcomer gets the selected item's metadata from the member who added it (one copy, not one each). */

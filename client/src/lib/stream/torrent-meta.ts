@@ -15,7 +15,8 @@ export const MAX_META_BYTES = 512 * 1024
 /** Torrents whose metadata is kept at once, oldest dropped first; bounds what members can make us hold. */
 export const MAX_METAS = 16
 
-export function encodeMeta(bytes: Uint8Array): string {
+/** Base64 of bytes, for JSON room messages. */
+export function encodeBase64(bytes: Uint8Array): string {
   let binary = ''
   for (let i = 0; i < bytes.length; i += 0x8000) {
     binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
@@ -23,14 +24,24 @@ export function encodeMeta(bytes: Uint8Array): string {
   return btoa(binary)
 }
 
-/** Null for anything that isn't base64 of at most MAX_META_BYTES. */
-export function decodeMeta(text: string): Uint8Array | null {
-  if (text.length > Math.ceil(MAX_META_BYTES / 3) * 4) return null
+/** The length of base64 text for `bytes` bytes. */
+export const base64Length = (bytes: number): number => Math.ceil(bytes / 3) * 4
+
+/** Null for anything that isn't base64 of at most `maxBytes`. */
+export function decodeBase64(text: string, maxBytes: number): Uint8Array | null {
+  if (text.length > base64Length(maxBytes)) return null
   try {
     return Uint8Array.from(atob(text), (c) => c.charCodeAt(0))
   } catch {
     return null
   }
+}
+
+export const encodeMeta = encodeBase64
+
+/** Null for anything that isn't base64 of at most MAX_META_BYTES. */
+export function decodeMeta(text: string): Uint8Array | null {
+  return decodeBase64(text, MAX_META_BYTES)
 }
 
 /** Whether `bytes` is a `.torrent` file for `infoHash` (its info dictionary's SHA-1). */

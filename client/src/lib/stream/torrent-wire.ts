@@ -8,12 +8,15 @@
  *   to one member:                 {"t": "signal", "infoHash"?, "link", "signal": <simple-peer signal>}
  *   to one member:                 {"t": "assign", "link", "infoHash"}  (a warm spare now serves a torrent)
  *   broadcast before an item:      {"t": "meta", "infoHash", "torrent": <base64 .torrent bytes>}
+ *   then, from the one who has it: {"t": "head", "infoHash", "first": <piece>, "at": <byte>, "pieces": <base64>}
  *
  * `meta` carries a torrent's metadata from the member who has it (torrent-meta.ts); the receiver checks the
- * bytes against the info hash before using them.
+ * bytes against the info hash before using them. `head` parts are the first pieces of the file to play, from
+ * the member who dropped it (head.ts); WebTorrent checks each piece against its hash before it counts.
  */
 import * as v from 'valibot'
-import { MAX_META_BYTES } from './torrent-meta.ts'
+import { HEAD_MAX_BYTES, HEAD_PART_BYTES } from './head.ts'
+import { base64Length, MAX_META_BYTES } from './torrent-meta.ts'
 import { parseWith, type WireResult } from './wire.ts'
 
 /** Far more torrents than a playlist holds; bounds what one message can make us track. */
@@ -25,7 +28,14 @@ const Have = v.pipe(v.array(InfoHash), v.maxLength(MAX_HAVE))
 
 const Meta = {
   infoHash: InfoHash,
-  torrent: v.pipe(v.string(), v.minLength(1), v.maxLength(Math.ceil(MAX_META_BYTES / 3) * 4)),
+  torrent: v.pipe(v.string(), v.minLength(1), v.maxLength(base64Length(MAX_META_BYTES))),
+}
+
+const HeadPart = {
+  infoHash: InfoHash,
+  first: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(2 ** 31 - 1)),
+  at: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(HEAD_MAX_BYTES - 1)),
+  pieces: v.pipe(v.string(), v.minLength(1), v.maxLength(base64Length(HEAD_PART_BYTES))),
 }
 
 const TorrentSnapshotSchema = v.object({ have: Have, meta: v.optional(v.object(Meta)) })
@@ -33,6 +43,7 @@ const TorrentSnapshotSchema = v.object({ have: Have, meta: v.optional(v.object(M
 const TorrentMessageSchema = v.variant('t', [
   v.object({ t: v.literal('have'), have: Have }),
   v.object({ t: v.literal('meta'), ...Meta }),
+  v.object({ t: v.literal('head'), ...HeadPart }),
   v.object({ t: v.literal('assign'), link: Link, infoHash: InfoHash }),
   v.object({
     t: v.literal('signal'),

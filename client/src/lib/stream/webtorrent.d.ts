@@ -84,6 +84,8 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
     name?: string
     destroyStoreOnDestroy?: boolean
     deselect?: boolean
+    /** Passed to the store's constructor with WebTorrent's own options (memory-store.ts `preload`). */
+    storeOpts?: Record<string, unknown>
   }
 
   export interface WebTorrentOptions {
