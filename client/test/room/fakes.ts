@@ -20,6 +20,7 @@ type PeerEvents = {
  */
 export class FakePeer extends Emitter<PeerEvents> implements PeerLike {
   static registry = new Map<string, FakePeer>()
+  static maxMessageSize = 256 * 1024
   static count = 0
   readonly id = `fake-${++FakePeer.count}`
   other: FakePeer | null = null
@@ -51,6 +52,9 @@ export class FakePeer extends Emitter<PeerEvents> implements PeerLike {
 
   send(data: string): void {
     if (!this.connected) throw new Error('not connected')
+    // Chromium's data channels refuse a message over their max-message-size (256 KiB).
+    if (new TextEncoder().encode(data).length > FakePeer.maxMessageSize)
+      throw new TypeError('Trying to send message larger than max-message-size')
     const other = this.other
     queueMicrotask(() => other?.emit('data', new TextEncoder().encode(data)))
   }

@@ -33,6 +33,18 @@ describe('PeerSession over an in-memory pipe', () => {
     expect(received).toEqual({ a: ['to a'], b: ['to b'] })
   })
 
+  it('a message larger than a data-channel message goes in fragments, arrives whole, and WebRTC stays', async () => {
+    const peers = fakePeers()
+    const { a, b, received } = sessions(peers, peers)
+    await settle()
+    const big = JSON.stringify({ history: 'ü'.repeat(400_000) }) // 800 KB of UTF-8
+    expect(a.send(big)).toBe(true)
+    expect(a.send('after it')).toBe(true)
+    await settle()
+    expect(received.b).toEqual([big, 'after it'])
+    expect([a.transport, b.transport]).toEqual(['webrtc', 'webrtc'])
+  })
+
   it('relays over the pipe at once when one browser has no WebRTC', async () => {
     const { a, b, received } = sessions(fakePeers(), noWebRTC)
     await settle()

@@ -3,6 +3,7 @@ import { Emitter } from '../events.ts'
 import { randomId } from '../random.ts'
 import { realTimers, type Timers } from '../timers.ts'
 import type { Channel } from './channel.ts'
+import { fragment, Reassembler } from './fragments.ts'
 import { isInitiator, type PeerFactory, type PeerLike } from './peer.ts'
 import {
   DATA_CHANNEL_TIMEOUT_MS,
@@ -56,6 +57,8 @@ export class PeerSession extends Emitter<SessionEvents> {
   readonly #now: () => number
   readonly #epoch = randomId()
   #remoteEpoch: string | null = null
+  /** Messages sent over WebRTC: each long one's fragments carry its number (fragments.ts). */
+  #sent = 0
   #pipe: Channel | null = null
   #releasePipe: (() => void)[] = []
   #peer: PeerLike | null = null
@@ -94,7 +97,8 @@ export class PeerSession extends Emitter<SessionEvents> {
   send(data: string): boolean {
     if (this.transport === 'webrtc' && this.#peer) {
       try {
-        this.#peer.send(data)
+        // A data-channel message is at most 256 KiB in Chromium: longer ones go in fragments (fragments.ts).
+        for (const part of fragment(data, ++this.#sent)) this.#peer.send(part)
         return true
       } catch {
         this.#onPeerGone(this.#peer)
@@ -142,8 +146,11 @@ export class PeerSession extends Emitter<SessionEvents> {
       this.#dataChannel = 'open'
       this.#update()
     })
+    const reassembler = new Reassembler()
     peer.on('data', (data) => {
-      if (this.#peer === peer) this.emit('message', typeof data === 'string' ? data : decoder.decode(data))
+      if (this.#peer !== peer) return
+      const message = reassembler.push(typeof data === 'string' ? data : decoder.decode(data))
+      if (message !== null) this.emit('message', message)
     })
     peer.on('close', () => this.#onPeerGone(peer))
     peer.on('error', () => this.#onPeerGone(peer))

@@ -4,8 +4,8 @@
  * handshake, the member's pieces and unchoke, a request and the piece — two round trips through both pages
  * before the player has a byte (150–250 ms on loopback here, more over the internet). So the adder sends the
  * pieces that hold the start of the file right after the item's `.torrent` (torrent-wire.ts `head`, in parts
- * of at most `HEAD_PART_BYTES`: a room message is one data-channel message, and Chromium's are at most
- * 256 KiB), and a receiver puts them in the torrent's store before WebTorrent opens it; WebTorrent checks every
+ * of at most `HEAD_PART_BYTES`, so other room messages are not held up behind one large one), and a receiver
+ * puts them in the torrent's store before WebTorrent opens it; WebTorrent checks every
  * piece already in a store against its SHA-1 when a torrent starts, so only true pieces count and a forged
  * one is fetched again.
  *
