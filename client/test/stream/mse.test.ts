@@ -5,6 +5,7 @@ import {
   mseCandidate,
   NEAR_BYTES,
   rangeEnd,
+  readOnFrom,
   readReachesSoon,
 } from '../../src/lib/stream/mse.ts'
 
@@ -72,5 +73,45 @@ describe('what is buffered around the playhead', () => {
     expect(asked).toEqual([[1_000, 4_000]])
     // Too far before it, even if all there.
     expect(readReachesSoon(0, NEAR_BYTES + 1, NEAR_BYTES + 10, all)).toBe(false)
+  })
+})
+
+describe('where the read goes on from (a seek, or a wait for data)', () => {
+  // Clusters of the test video: one every 3 s, 100 KB each; the file ends at 20.02 s.
+  const cues = [0, 3, 6, 9, 12, 15, 18].map((seconds, i) => ({ seconds, offset: 1_000 + i * 100_000 }))
+  const source = { length: 701_000, has: () => true }
+  const element = (ranges: [number, number][], currentTime: number) => ({
+    ...media(ranges, currentTime),
+    duration: 20.02,
+  })
+
+  it('a seek into a piece left by a read cut short reads on from the end of that piece', () => {
+    // A late joiner's read from 0 was cut by its seek into the room at 3 s: 0–1.17 s stayed behind, and the
+    // read from 3 s reached the end. The room's seek back to 1.15 s lands in the piece, with nothing reading.
+    const joiner = element(
+      [
+        [0, 1.17],
+        [3, 20.02],
+      ],
+      1.15,
+    )
+    expect(readOnFrom(joiner, cues, { pumping: false, position: 701_000 }, source)).toEqual(cues[0])
+  })
+
+  it('nothing to do when the range reaches the end, or the running read is at its end', () => {
+    const all = element([[0, 20.02]], 5)
+    expect(readOnFrom(all, cues, { pumping: false, position: 701_000 }, source)).toBeNull()
+    // Buffered to 7.5 s: the read is in the cluster from 6 s, or has just handed it over whole.
+    const part = element([[0, 7.5]], 5)
+    expect(readOnFrom(part, cues, { pumping: true, position: 250_000 }, source)).toBeNull()
+    expect(readOnFrom(part, cues, { pumping: true, position: 301_000 }, source)).toBeNull()
+  })
+
+  it('a wait with no read running, or a read elsewhere, reads on from the cluster at the range end', () => {
+    const waiting = element([[10, 13.4]], 13.4)
+    expect(readOnFrom(waiting, cues, { pumping: false, position: 0 }, source)).toEqual(cues[4])
+    expect(readOnFrom(waiting, cues, { pumping: true, position: 601_000 }, source)).toEqual(cues[4])
+    // Nothing buffered where the playhead is: from the cluster there.
+    expect(readOnFrom(element([], 16), cues, { pumping: false, position: 0 }, source)).toEqual(cues[5])
   })
 })

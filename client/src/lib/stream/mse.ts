@@ -26,6 +26,8 @@ export const GAP_S = 0.25
  * downloaded, waits for that read (appending them takes milliseconds) instead of starting another.
  */
 export const NEAR_BYTES = 1024 * 1024
+/** A buffered range ending this close to the media's end reaches it: nothing is left to read. */
+const END_S = 0.05
 
 /** The bytes of one file: `read(start, end)` yields [start, end] (end inclusive; the file's end by default). */
 export interface ByteSource {
@@ -49,6 +51,29 @@ export function readReachesSoon(
 ): boolean {
   if (position >= clusterStart) return position < clusterEnd
   return clusterStart - position <= NEAR_BYTES && has(position, clusterStart)
+}
+
+/**
+ * Where the read must go on from so that what plays next comes (`MseStream#readOn`): the cluster holding the
+ * end of the buffered range the playhead is in (or the playhead, in none), or null when nothing is left to
+ * read there or the running read is there already or gets there without waiting for peers.
+ */
+export function readOnFrom(
+  media: Pick<HTMLMediaElement, 'buffered' | 'currentTime' | 'duration'>,
+  cues: readonly CuePoint[],
+  read: { pumping: boolean; position: number },
+  source: Pick<ByteSource, 'length' | 'has'>,
+): CuePoint | null {
+  const seconds = rangeEnd(media, media.currentTime) ?? media.currentTime
+  if (Number.isFinite(media.duration) && seconds >= media.duration - END_S) return null
+  const cluster = clusterFor(cues, seconds)
+  if (!cluster) return null
+  const clusterEnd = cues.find((cue) => cue.offset > cluster.offset)?.offset ?? source.length
+  const has = (start: number, end: number) => source.has(start, end)
+  // A read that has just handed over the whole cluster goes on with the next: it is the one we want too.
+  const there =
+    read.position === clusterEnd || readReachesSoon(read.position, cluster.offset, clusterEnd, has)
+  return read.pumping && there ? null : cluster
 }
 
 /** Whether to try MSE for a file of this name in this browser. */
@@ -82,6 +107,7 @@ export class MseStream {
     this.#fallback = fallback
     this.url = URL.createObjectURL(this.#mediaSource)
     media.addEventListener('seeking', this.#onSeeking)
+    media.addEventListener('waiting', this.#onWaiting)
     media.addEventListener('timeupdate', this.#wake)
     this.#mediaSource.addEventListener('sourceclose', this.#onClose)
     void this.#start()
@@ -93,6 +119,7 @@ export class MseStream {
     this.#destroyed = true
     this.#stopPump()
     this.#media.removeEventListener('seeking', this.#onSeeking)
+    this.#media.removeEventListener('waiting', this.#onWaiting)
     this.#media.removeEventListener('timeupdate', this.#wake)
     this.#mediaSource.removeEventListener('sourceclose', this.#onClose)
     URL.revokeObjectURL(this.url)
@@ -260,19 +287,31 @@ export class MseStream {
 
   readonly #onSeeking = (): void => {
     this.#wake()
-    if (!this.#head || isBuffered(this.#media, this.#media.currentTime)) return
-    void this.#seek(this.#media.currentTime).catch((err: unknown) => this.#stopped(err, this.#generation))
+    this.#readOnFromPlayhead()
   }
 
-  async #seek(seconds: number): Promise<void> {
+  /** The element waits for data where it is: the read must be bringing it (no read may be running). */
+  readonly #onWaiting = (): void => this.#readOnFromPlayhead()
+
+  #readOnFromPlayhead(): void {
+    if (!this.#head) return
+    void this.#readOn().catch((err: unknown) => this.#stopped(err, this.#generation))
+  }
+
+  /**
+   * Makes the read bring what plays next: the bytes from the end of the buffered range that holds the playhead,
+   * or from the playhead when no range does. A range may end short of the next one — a read cut short by a
+   * seek leaves such a piece behind (a late joiner's read from 0, cut by its seek into the room at 3 s, left
+   * 0–1.17 s; the room's seek back to 1 s landed in it, and with nothing reading on, the player waited at
+   * 1.17 s for good) — so a seek or a wait reads on from the cluster there, unless the running read is there
+   * or gets there without waiting for peers.
+   */
+  async #readOn(): Promise<void> {
     const cues = await this.#loadCues()
-    if (!cues || this.#destroyed || this.#media.currentTime !== seconds) return
-    const cluster = clusterFor(cues, seconds)
+    if (!cues || this.#destroyed) return
+    const read = { pumping: this.#pumping, position: this.#position }
+    const cluster = readOnFrom(this.#media, cues, read, this.#source)
     if (!cluster) return
-    // The running read is in that cluster or gets there without waiting for peers: let it.
-    const clusterEnd = cues.find((cue) => cue.offset > cluster.offset)?.offset ?? this.#source.length
-    const has = (start: number, end: number) => this.#source.has(start, end)
-    if (this.#pumping && readReachesSoon(this.#position, cluster.offset, clusterEnd, has)) return
     this.#stopPump()
     const generation = this.#generation
     await this.#idle()
@@ -328,9 +367,6 @@ export function rangeEnd(media: Pick<HTMLMediaElement, 'buffered'>, seconds: num
     if (ranges.start(i) - gap <= seconds && seconds < ranges.end(i)) return ranges.end(i)
   return null
 }
-
-/** Whether playing from `seconds` needs no more bytes: a seek anywhere else fetches from the cluster there. */
-const isBuffered = (media: HTMLMediaElement, seconds: number): boolean => rangeEnd(media, seconds) !== null
 
 /**
  * Seconds buffered past the playhead in the range holding it (0 when it is in none). A playhead up to `GAP_S`
