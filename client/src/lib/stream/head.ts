@@ -70,9 +70,9 @@ export function headRange(
 export function headChunks(head: Head, pieceLength: number, length = Infinity): Map<number, Uint8Array> {
   const chunks = new Map<number, Uint8Array>()
   if (!(pieceLength > 0) || !Number.isSafeInteger(head.first) || head.first < 0) return chunks
-  const last = Number.isFinite(length) ? Math.ceil(length / pieceLength) - 1 : Infinity
+  const last = lastPiece(pieceLength, length)
   for (let index = head.first, at = 0; at < head.bytes.length && index <= last; index++) {
-    const size = index === last ? length - index * pieceLength : pieceLength
+    const size = pieceSize(index, pieceLength, length)
     if (at + size > head.bytes.length) break
     chunks.set(index, head.bytes.subarray(at, at + size))
     at += size
@@ -109,4 +109,14 @@ export function addHeadPart(head: Head | null, part: HeadPart): Head | null {
   bytes.set(head.bytes)
   bytes.set(part.bytes, part.at)
   return { first: head.first, bytes }
+}
+
+/** The index of a torrent's last piece (Infinity for an unknown length). */
+function lastPiece(pieceLength: number, length: number): number {
+  return Number.isFinite(length) ? Math.ceil(length / pieceLength) - 1 : Infinity
+}
+
+/** The length of piece `index`: `pieceLength`, but the torrent's last, which holds what is left. */
+export function pieceSize(index: number, pieceLength: number, length = Infinity): number {
+  return index === lastPiece(pieceLength, length) ? length % pieceLength || pieceLength : pieceLength
 }

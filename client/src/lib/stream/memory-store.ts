@@ -4,7 +4,7 @@
  * is a file write on one side and a file read on the other); a watch party streams what it plays now, so
  * torrents up to `MEMORY_STORE_MAX_BYTES` are kept in memory and larger ones stay on disk (torrent-client.ts).
  */
-import { headChunks, type Head } from './head.ts'
+import { headChunks, pieceSize, type Head } from './head.ts'
 
 type Callback<T = void> = (err: Error | null, value?: T) => void
 
@@ -36,7 +36,7 @@ export class MemoryStore {
   put(index: number, chunk: Uint8Array, cb: Callback = () => {}): void {
     const chunks = this.#chunks
     if (!chunks) return later(cb, new Error('Storage is closed'))
-    const expected = this.#expectedLength(index)
+    const expected = pieceSize(index, this.chunkLength, this.#length)
     if (chunk.length !== expected) return later(cb, new Error(`Chunk length must be ${expected}`))
     chunks[index] = chunk
     later(cb, null)
@@ -66,12 +66,6 @@ export class MemoryStore {
 
   destroy(cb: Callback = () => {}): void {
     this.close(cb)
-  }
-
-  #expectedLength(index: number): number {
-    if (this.#length === Infinity) return this.chunkLength
-    const last = Math.ceil(this.#length / this.chunkLength) - 1
-    return index === last ? this.#length % this.chunkLength || this.chunkLength : this.chunkLength
   }
 }
 

@@ -15,7 +15,7 @@ import type { FeatureHost } from './playlist.svelte.ts'
 import type { TorrentClient } from './torrent-client.ts'
 import { TorrentLinks, type TorrentPeer } from './torrent-links.ts'
 import { addHeadPart, HEAD_PART_BYTES, headParts, type Head } from './head.ts'
-import { decodeBase64, decodeMeta, encodeBase64, encodeMeta, MAX_METAS, MetaCache } from './torrent-meta.ts'
+import { decodeBase64, decodeMeta, encodeBase64, encodeMeta, MetaCache, setNewest } from './torrent-meta.ts'
 import { parseTorrentMessage, parseTorrentSnapshot, type TorrentSnapshot } from './torrent-wire.ts'
 import type { FeatureHandle } from '../room/room.svelte.ts'
 
@@ -173,13 +173,8 @@ export class TorrentFeature {
       at: part.at,
       bytes,
     })
-    this.#heads.delete(part.infoHash)
-    if (!head) return
-    this.#heads.set(part.infoHash, head) // most recent last
-    for (const hash of this.#heads.keys()) {
-      if (this.#heads.size <= MAX_METAS) break
-      this.#heads.delete(hash)
-    }
+    if (head) setNewest(this.#heads, part.infoHash, head)
+    else this.#heads.delete(part.infoHash)
   }
 
   /** A newcomer gets the selected item's metadata from the member who added it (one copy, not one each). */

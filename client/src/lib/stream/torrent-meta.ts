@@ -98,11 +98,16 @@ export class MetaCache {
   }
 
   #put(infoHash: string, entry: Promise<Uint8Array | null>): void {
-    this.#entries.delete(infoHash)
-    this.#entries.set(infoHash, entry) // most recent last
-    for (const hash of this.#entries.keys()) {
-      if (this.#entries.size <= MAX_METAS) break
-      this.#entries.delete(hash)
-    }
+    setNewest(this.#entries, infoHash, entry)
+  }
+}
+
+/** Sets `key` as the most recent entry of `map` (insertion order), dropping the oldest beyond `max`. */
+export function setNewest<K, V>(map: Map<K, V>, key: K, value: V, max = MAX_METAS): void {
+  map.delete(key)
+  map.set(key, value)
+  for (const old of map.keys()) {
+    if (map.size <= max) break
+    map.delete(old)
   }
 }
