@@ -4,7 +4,7 @@
  * peers can be seen and heard when debugging. The file is generated, never committed.
  *
  *   npx tsx e2e/scripts/make-test-video.ts         # make it (or reuse it) and print what ffprobe sees
- *   import { ensureTestVideo } from '../scripts/make-test-video.ts'
+ *   import { ensureTestVideo } from './make-test-video.ts'
  */
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'

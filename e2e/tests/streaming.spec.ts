@@ -51,7 +51,7 @@ type FirstMediaEvents = Partial<Record<'canplay' | 'play' | 'playing', number>> 
  * epoch ms at each event's own time stamp — when the element fired it. A loaded page runs the listener up to a
  * few hundred ms later (measured in `BENCH_TRACE=1 npm run bench:stream`), and that lag differs from page to page.
  */
-/** The first pieces a member's torrent started with, sent with the item by its adder (head.ts), or null. */
+/** The first pieces a member's torrent started with, sent with the item by its adder (torrent/head.ts), or null. */
 async function headOf(page: Page): Promise<{ pieces: number; bytes: number } | null> {
   const infoHash = await page.getByTestId('playlist-item').first().getAttribute('data-info-hash')
   return page.evaluate(
@@ -149,7 +149,7 @@ test.describe('streaming', () => {
     expect(await playerSource(cy)).toEqual({ via: 'worker', src: expect.stringContaining('/webtorrent/') })
     const heads = []
     for (const someone of [bo, cy]) {
-      // The first pieces came with the item, and their torrent found them true (head.ts).
+      // The first pieces came with the item, and their torrent found them true (torrent/head.ts).
       const head = await headOf(someone.page)
       expect(head?.pieces, `${someone.name} started with the head Ana sent`).toBeGreaterThan(0)
       heads.push(head?.bytes ?? 0)
@@ -190,7 +190,7 @@ test.describe('streaming', () => {
     await expectPlaying(bo)
     const player = bo.page.getByTestId('player')
     expect((await playerSource(bo)).via).toBe('mse')
-    // Every byte arrives, but Bo's page appends at most a minute past the playhead (mse.ts, AHEAD_S), plus
+    // Every byte arrives, but Bo's page appends at most a minute past the playhead (media/mse.ts, AHEAD_S), plus
     // the chunk that crossed it (≤ 512 KiB, ~10 s of this video).
     await expect
       .poll(() => itemNumber(bo.page, 'downloaded'), { timeout: 60_000 })

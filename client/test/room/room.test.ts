@@ -8,7 +8,7 @@ import {
   type RoomSignaling,
 } from '../../src/lib/room/room.svelte.ts'
 import { encodeRoomMessage } from '../../src/lib/room/protocol.ts'
-import { connectedSignaling, FakeNet, settle } from './fakes.ts'
+import { connectedSignaling, FakeNet, settle } from '../mesh/fakes.ts'
 
 beforeEach(() => {
   vi.useFakeTimers()

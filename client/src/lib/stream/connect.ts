@@ -2,10 +2,10 @@ import { getContext, setContext } from 'svelte'
 import { iceServers } from '../config.ts'
 import { simplePeerFactory } from '../mesh/simple-peer.ts'
 import type { Room } from '../room/room.svelte.ts'
-import { streamVia, trackerList } from './config.ts'
+import { streamVia, trackerList } from '../torrent/config.ts'
 import { StreamingStore } from './streaming.svelte.ts'
-import { TorrentClient } from './torrent-client.ts'
-import type { TorrentPeer } from './torrent-links.ts'
+import { TorrentClient } from '../torrent/client.ts'
+import type { TorrentPeer } from '../torrent/links.ts'
 
 /**
  * Streaming for a room with its real transports: the composition root for this layer. One TorrentClient per

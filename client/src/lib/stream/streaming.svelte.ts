@@ -1,7 +1,7 @@
 /**
  * Streaming in a room: one per room tab, destroyed with it. It owns the TorrentClient, the room's `torrent`
- * feature (torrent-feature.ts: the `have` announcement, the dedicated torrent connections to other members,
- * shared metadata), the playlist store, and what the player shows (now-playing.ts).
+ * feature (torrent/feature.ts: the `have` announcement, the dedicated torrent connections to other members,
+ * shared metadata), the playlist store, and what the player shows (media/now-playing.ts).
  *
  * - Local files are seeded from this browser and their magnet is added to the playlist.
  * - The selected item is added to the client and streamed into the `<video>` (largest playable file, or the
@@ -17,34 +17,34 @@
  * Test and benchmark hooks: performance marks `theatron:stream:<what>:<infoHash>`, once each per tab, for
  * `add` (this tab started fetching the torrent), `metadata` (its file list is known), `stream` (the file is
  * handed to the video, through the service worker or from the dropped file), `head` (the torrent started with
- * true pieces a member sent with the item, head.ts; `detail`: `{pieces, bytes}`), `canplay` (first `canplay`: the
+ * true pieces a member sent with the item, torrent/head.ts; `detail`: `{pieces, bytes}`), `canplay` (first `canplay`: the
  * element could play; the room may start later, when every member can), `playing` (first `playing` event)
  * and `complete` (the played file is downloaded and verified). `canplay` and `playing` carry the event's own
  * time stamp (when the element fired it), not the time the page got round to the listener.
  */
 import { untrack } from 'svelte'
 import { SvelteMap } from 'svelte/reactivity'
-import { StreamError, toStreamError } from './errors.ts'
-import { chooseFile } from './files.ts'
-import type { Head } from './head.ts'
-import type { CanPlayType } from './media.ts'
+import { StreamError, toStreamError } from '../torrent/errors.ts'
+import { chooseFile } from '../media/files.ts'
+import type { Head } from '../torrent/head.ts'
+import type { CanPlayType } from '../media/formats.ts'
 import {
   afterVideoError,
   afterVideoMetadata,
   clearSource,
   Subtitles,
   type NowPlaying,
-} from './now-playing.ts'
-import type { PlaylistItem, PlaylistItemData } from './playlist.ts'
-import { PlaylistStore, type FeatureHost } from './playlist.svelte.ts'
-import type { TorrentProgress, TorrentStatus } from './progress.ts'
-import { parseDroppedFiles, parseText } from './source.ts'
-import type { TorrentClient } from './torrent-client.ts'
-import { TorrentFeature } from './torrent-feature.ts'
-import type { TorrentPeer } from './torrent-links.ts'
+} from '../media/now-playing.ts'
+import type { PlaylistItem, PlaylistItemData } from '../playlist/playlist.ts'
+import { PlaylistStore, type FeatureHost } from '../playlist/store.svelte.ts'
+import type { TorrentProgress, TorrentStatus } from '../torrent/progress.ts'
+import { parseDroppedFiles, parseText } from '../media/source.ts'
+import type { TorrentClient } from '../torrent/client.ts'
+import { TorrentFeature } from '../torrent/feature.ts'
+import type { TorrentPeer } from '../torrent/links.ts'
 
-export { TORRENT_FEATURE } from './torrent-feature.ts'
-export type { NowPlaying, SubtitleTrack } from './now-playing.ts'
+export { TORRENT_FEATURE } from '../torrent/feature.ts'
+export type { NowPlaying, SubtitleTrack } from '../media/now-playing.ts'
 
 /** What the store uses of TorrentClient (tests may hand in a fake). */
 export type StreamClient = Pick<
@@ -311,7 +311,7 @@ export class StreamingStore {
   /**
    * One item per torrent: the same magnet, `.torrent` or file again only says where it already is. (Two
    * members adding the same torrent at the same moment still make two items; either can be removed.)
-   * `meta`: our `.torrent` bytes, sent to everyone just before the item, with `head` (head.ts).
+   * `meta`: our `.torrent` bytes, sent to everyone just before the item, with `head` (torrent/head.ts).
    */
   #addItem(item: PlaylistItemData, meta: Uint8Array | null = null, head: Head | null = null): void {
     const known = this.playlist.items.find((i) => i.infoHash === item.infoHash)

@@ -1,0 +1,309 @@
+/**
+ * The room's playlist as pure state that converges: every peer that has seen the same set of ops (in any
+ * order, any number of times) and the same snapshots holds the same playlist. It is a state-based CRDT:
+ *
+ * - every op is stamped (lamport counter, peer id); stamps are totally ordered;
+ * - an item's data comes from its add op; its place is a last-writer-wins order key (see playlist/order-key.ts);
+ * - remove wins over everything, forever (a tombstone stays, so a late move or a stale snapshot can't bring
+ *   an item back);
+ * - the selected item (and the file chosen in it) is last-writer-wins.
+ *
+ * Ops and snapshots both become partial entries merged by one commutative, idempotent function.
+ * To edit locally: `const op = makeMove(state, me, id, 2); state = applyOp(state, op); send(op)`. Make each op
+ * from the state that includes the previous one, so stamps stay unique.
+ */
+import { keyBetween } from './order-key.ts'
+
+export { parsePlaylistOp, parsePlaylistSnapshot, type WireResult } from './wire.ts'
+
+export const PLAYLIST_VERSION = 1
+
+export interface Stamp {
+  counter: number
+  peer: string
+}
+
+export interface PlaylistItemData {
+  /** Magnet link (with info hash, name and trackers) every peer passes to WebTorrent. */
+  torrentId: string
+  infoHash: string
+  title: string
+}
+
+export interface PlaylistItem extends PlaylistItemData {
+  id: string
+  addedBy: string
+  /** The file to play, when someone chose one; otherwise the player picks (media/files.ts). */
+  fileIndex: number | undefined
+}
+
+export type PlaylistOp =
+  | {
+      type: 'add'
+      stamp: Stamp
+      id: string
+      key: string
+      item: PlaylistItemData
+      fileIndex?: number | undefined
+    }
+  | { type: 'remove'; stamp: Stamp; id: string }
+  | { type: 'move'; stamp: Stamp; id: string; key: string }
+  | { type: 'select'; stamp: Stamp; id: string | null; fileIndex?: number | undefined }
+
+interface Register<T> {
+  value: T
+  stamp: Stamp
+}
+
+/** One item's merged knowledge. A move may arrive before its add: then `data` is missing for a while. */
+export interface Entry {
+  id: string
+  removed: boolean
+  data?: Register<PlaylistItemData> | undefined
+  key?: Register<string> | undefined
+  file?: Register<number> | undefined
+}
+
+export interface PlaylistState {
+  /** Highest lamport counter seen; the next local op uses clock + 1. */
+  readonly clock: number
+  readonly entries: ReadonlyMap<string, Entry>
+  readonly selected: Register<string | null> | null
+}
+
+/** What a newcomer receives; also plain JSON for the wire. */
+export interface PlaylistSnapshot {
+  version: typeof PLAYLIST_VERSION
+  clock: number
+  selected: Register<string | null> | null
+  entries: Entry[]
+}
+
+export function emptyPlaylist(): PlaylistState {
+  return { clock: 0, entries: new Map(), selected: null }
+}
+
+export function compareStamps(a: Stamp, b: Stamp): number {
+  if (a.counter !== b.counter) return a.counter - b.counter
+  return a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0
+}
+
+// ── reading ────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * The visible items, in order. One torrent shows once: when two people add it at the same moment (each before
+ * seeing the other's add, so neither was told "already in the playlist"), every peer shows the earlier add.
+ */
+export function playlistItems(state: PlaylistState): PlaylistItem[] {
+  const visible: { item: PlaylistItem; key: string }[] = []
+  for (const e of firstAdds(state).values()) {
+    const item = { id: e.id, ...e.data.value, addedBy: e.data.stamp.peer, fileIndex: e.file?.value }
+    visible.push({ item, key: e.key.value })
+  }
+  visible.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.item.id < b.item.id ? -1 : 1))
+  return visible.map((v) => v.item)
+}
+
+/**
+ * The selected item, or null when nothing is selected or the selected item was removed. A selected duplicate
+ * add (see `playlistItems`) is its torrent's visible item.
+ */
+export function selectedItem(state: PlaylistState): PlaylistItem | null {
+  const id = state.selected?.value
+  if (id == null) return null
+  const items = playlistItems(state)
+  const data = state.entries.get(id)?.data
+  return (
+    items.find((i) => i.id === id) ??
+    (data ? items.find((i) => i.infoHash === data.value.infoHash) : null) ??
+    null
+  )
+}
+
+/** The ids of every add of item `id`'s torrent still there: removing the item removes them all. */
+export function sameTorrent(state: PlaylistState, id: string): string[] {
+  const infoHash = state.entries.get(id)?.data?.value.infoHash
+  if (infoHash === undefined) return []
+  const ids: string[] = []
+  for (const e of state.entries.values())
+    if (!e.removed && e.data?.value.infoHash === infoHash) ids.push(e.id)
+  return ids
+}
+
+/** An entry that can be listed: not removed, its add and its place both known. */
+type Listable = Entry & { data: Register<PlaylistItemData>; key: Register<string> }
+
+/** Per info hash, the listable entry of its earliest add (stamp order: the same on every peer). */
+function firstAdds(state: PlaylistState): Map<string, Listable> {
+  const first = new Map<string, Listable>()
+  for (const e of state.entries.values()) {
+    if (!isListable(e)) continue
+    const other = first.get(e.data.value.infoHash)
+    if (!other || order(e.data, other.data) < 0) first.set(e.data.value.infoHash, e)
+  }
+  return first
+}
+
+function isListable(e: Entry): e is Listable {
+  return !e.removed && e.data !== undefined && e.key !== undefined
+}
+
+// ── making local ops ───────────────────────────────────────────────────────────────────────────────────
+
+function nextStamp(state: PlaylistState, peer: string): Stamp {
+  return { counter: state.clock + 1, peer }
+}
+
+/** Order key for a slot before the item now at `index` (index = length: at the end). */
+function keyAt(state: PlaylistState, index: number, stamp: Stamp, skipId?: string): string {
+  const items = playlistItems(state).filter((i) => i.id !== skipId)
+  const at = Math.max(0, Math.min(index, items.length))
+  const keyOf = (i: number) => {
+    const id = items[i]?.id
+    return id === undefined ? null : (state.entries.get(id)?.key?.value ?? null)
+  }
+  let before = at > 0 ? keyOf(at - 1) : null
+  const after = at < items.length ? keyOf(at) : null
+  // Equal neighbouring keys (a rare concurrent insert) leave no room between; go just after `before`'s group.
+  if (before !== null && after !== null && before >= after) before = null
+  return keyBetween(before, after, `${stamp.peer}:${stamp.counter}`)
+}
+
+/** Adds an item at `index` (default: the end). Its id is derived from the stamp, so it is unique. */
+export function makeAdd(
+  state: PlaylistState,
+  peer: string,
+  item: PlaylistItemData,
+  options: { index?: number; fileIndex?: number } = {},
+): PlaylistOp {
+  const stamp = nextStamp(state, peer)
+  const key = keyAt(state, options.index ?? Number.MAX_SAFE_INTEGER, stamp)
+  const op: PlaylistOp = { type: 'add', stamp, id: `${peer}:${stamp.counter}`, key, item: { ...item } }
+  return options.fileIndex === undefined ? op : { ...op, fileIndex: options.fileIndex }
+}
+
+export function makeRemove(state: PlaylistState, peer: string, id: string): PlaylistOp {
+  return { type: 'remove', stamp: nextStamp(state, peer), id }
+}
+
+/** Moves item `id` so it ends up at `index` among the visible items. */
+export function makeMove(state: PlaylistState, peer: string, id: string, index: number): PlaylistOp {
+  const stamp = nextStamp(state, peer)
+  return { type: 'move', stamp, id, key: keyAt(state, index, stamp, id) }
+}
+
+/** Selects an item for the room to play (null: nothing), optionally a particular file of it. */
+export function makeSelect(
+  state: PlaylistState,
+  peer: string,
+  id: string | null,
+  fileIndex?: number,
+): PlaylistOp {
+  const op: PlaylistOp = { type: 'select', stamp: nextStamp(state, peer), id }
+  return fileIndex === undefined ? op : { ...op, fileIndex }
+}
+
+// ── merging ────────────────────────────────────────────────────────────────────────────────────────────
+
+/** Applies an op (local or remote, validated with `parsePlaylistOp`). Returns a new state. */
+export function applyOp(state: PlaylistState, op: PlaylistOp): PlaylistState {
+  const { stamp } = op
+  const clock = Math.max(state.clock, stamp.counter)
+  switch (op.type) {
+    case 'add': {
+      const file = op.fileIndex === undefined ? undefined : { value: op.fileIndex, stamp }
+      const entry = {
+        id: op.id,
+        removed: false,
+        data: { value: op.item, stamp },
+        key: { value: op.key, stamp },
+        file,
+      }
+      return withEntries(state, clock, [entry], null)
+    }
+    case 'remove':
+      return withEntries(state, clock, [{ id: op.id, removed: true }], null)
+    case 'move':
+      return withEntries(state, clock, [{ id: op.id, removed: false, key: { value: op.key, stamp } }], null)
+    case 'select': {
+      const file = op.id !== null && op.fileIndex !== undefined ? [fileEntry(op.id, op.fileIndex, stamp)] : []
+      return withEntries(state, clock, file, { value: op.id, stamp })
+    }
+    default:
+      return unreachable(op)
+  }
+}
+
+export function toSnapshot(state: PlaylistState): PlaylistSnapshot {
+  return {
+    version: PLAYLIST_VERSION,
+    clock: state.clock,
+    selected: state.selected,
+    entries: [...state.entries.values()],
+  }
+}
+
+/** Merges a snapshot (from a newcomer's HELLO, or several of them) into the state. */
+export function mergeSnapshot(state: PlaylistState, snapshot: PlaylistSnapshot): PlaylistState {
+  return withEntries(state, Math.max(state.clock, snapshot.clock), snapshot.entries, snapshot.selected)
+}
+
+function fileEntry(id: string, index: number, stamp: Stamp): Entry {
+  return { id, removed: false, file: { value: index, stamp } }
+}
+
+function withEntries(
+  state: PlaylistState,
+  clock: number,
+  incoming: readonly Entry[],
+  selected: Register<string | null> | null,
+): PlaylistState {
+  const entries = new Map(state.entries)
+  for (const e of incoming) {
+    const current = entries.get(e.id)
+    entries.set(e.id, current ? mergeEntry(current, e) : tidy(e))
+  }
+  return { clock, entries, selected: later(state.selected, selected) ?? null }
+}
+
+/** The join of two entries: commutative, associative, idempotent, which is what makes peers converge. */
+function mergeEntry(a: Entry, b: Entry): Entry {
+  return tidy({
+    id: a.id,
+    removed: a.removed || b.removed,
+    // Ids are unique per add; if two adds ever shared one, the earlier add's data wins on every peer.
+    data: earlier(a.data, b.data),
+    key: later(a.key, b.key),
+    file: later(a.file, b.file),
+  })
+}
+
+/** A removed item keeps only its tombstone. */
+function tidy(e: Entry): Entry {
+  return e.removed ? { id: e.id, removed: true } : e
+}
+
+function later<T>(a: Register<T> | null | undefined, b: Register<T> | null | undefined) {
+  if (!a) return b ?? undefined
+  if (!b) return a
+  return order(a, b) < 0 ? b : a
+}
+
+function earlier<T>(a: Register<T> | undefined, b: Register<T> | undefined) {
+  if (!a) return b
+  if (!b) return a
+  return order(a, b) > 0 ? b : a
+}
+
+/** Stamps are unique for honest peers; a repeated stamp with other content is still ordered the same everywhere. */
+function order<T>(a: Register<T>, b: Register<T>): number {
+  const byStamp = compareStamps(a.stamp, b.stamp)
+  if (byStamp !== 0) return byStamp
+  const x = JSON.stringify(a.value)
+  const y = JSON.stringify(b.value)
+  return x < y ? -1 : x > y ? 1 : 0
+}
+
+function unreachable(value: never): never {
+  throw new Error(`unhandled playlist op ${JSON.stringify(value)}`)
+}

@@ -1,0 +1,115 @@
+/**
+ * The room's playlist as a store: the convergent state of playlist/playlist.ts, shared through the room's `playlist`
+ * feature. Newcomers get `toSnapshot` in every hello and merge it; each local edit is applied here and
+ * broadcast as one op.
+ *
+ * Who may edit: everyone, unless the host locked the controls — then only the host (the same rule as play,
+ * pause and seek: `room.canControlPlayback`). An op is accepted only from the peer that stamped it
+ * (`op.stamp.peer` must be the channel it arrived on). Snapshots are trusted as a whole from a member.
+ */
+import type { FeatureHandle, RoomFeature } from '../room/room.svelte.ts'
+import {
+  applyOp,
+  emptyPlaylist,
+  makeAdd,
+  makeMove,
+  makeRemove,
+  makeSelect,
+  sameTorrent,
+  mergeSnapshot,
+  parsePlaylistOp,
+  parsePlaylistSnapshot,
+  playlistItems,
+  selectedItem,
+  toSnapshot,
+  type PlaylistItem,
+  type PlaylistItemData,
+  type PlaylistOp,
+  type PlaylistState,
+} from './playlist.ts'
+
+/** What the stream stores need from the room (the Room implements it; tests use a fake). */
+export interface FeatureHost {
+  readonly selfId: string
+  registerFeature(name: string, feature: RoomFeature): FeatureHandle
+  canControlPlayback(peerId?: string): boolean
+}
+
+export const PLAYLIST_FEATURE = 'playlist'
+
+export class PlaylistStore {
+  state = $state.raw<PlaylistState>(emptyPlaylist())
+  readonly items: PlaylistItem[] = $derived(playlistItems(this.state))
+  readonly selected: PlaylistItem | null = $derived(selectedItem(this.state))
+
+  readonly #room: FeatureHost
+  readonly #handle: FeatureHandle
+
+  constructor(room: FeatureHost) {
+    this.#room = room
+    this.#handle = room.registerFeature(PLAYLIST_FEATURE, {
+      snapshot: () => toSnapshot(this.state),
+      applySnapshot: (from, raw) => this.#onSnapshot(from, raw),
+      onMessage: (from, raw) => this.#onOp(from, raw),
+    })
+  }
+
+  /** Whether this tab may edit now (the host may have locked the controls). */
+  get canEdit(): boolean {
+    return this.#room.canControlPlayback()
+  }
+
+  /** Adds an item at the end; selects it when nothing (visible) is selected. Returns its id, or null. */
+  add(item: PlaylistItemData): string | null {
+    if (!this.canEdit) return null
+    const op = makeAdd(this.state, this.#room.selfId, item)
+    this.#local(op)
+    if (!this.selected) this.#local(makeSelect(this.state, this.#room.selfId, op.id))
+    return op.id
+  }
+
+  /** Removes an item, and any concurrent add of the same torrent hidden behind it (playlist/playlist.ts). */
+  remove(id: string): void {
+    if (!this.canEdit || !this.items.some((i) => i.id === id)) return
+    for (const same of sameTorrent(this.state, id))
+      this.#local(makeRemove(this.state, this.#room.selfId, same))
+  }
+
+  /** Moves an item to `index` among the visible items. */
+  move(id: string, index: number): void {
+    const from = this.items.findIndex((i) => i.id === id)
+    if (!this.canEdit || from < 0 || index < 0 || index >= this.items.length || index === from) return
+    this.#local(makeMove(this.state, this.#room.selfId, id, index))
+  }
+
+  /** Selects an item for the room (null: nothing), optionally a particular file of it. */
+  select(id: string | null, fileIndex?: number): void {
+    if (!this.canEdit) return
+    if (id !== null && !this.items.some((i) => i.id === id)) return
+    this.#local(makeSelect(this.state, this.#room.selfId, id, fileIndex))
+  }
+
+  destroy(): void {
+    this.#handle.unregister()
+  }
+
+  #local(op: PlaylistOp): void {
+    this.state = applyOp(this.state, op)
+    this.#handle.send(op)
+  }
+
+  #onSnapshot(from: string, raw: unknown): void {
+    const parsed = parsePlaylistSnapshot(raw)
+    if (!parsed.ok) return console.warn(`playlist: ignored a snapshot from ${from}: ${parsed.error.message}`)
+    this.state = mergeSnapshot(this.state, parsed.value)
+  }
+
+  #onOp(from: string, raw: unknown): void {
+    const parsed = parsePlaylistOp(raw)
+    if (!parsed.ok) return console.warn(`playlist: ignored an op from ${from}: ${parsed.error.message}`)
+    const op = parsed.value
+    if (op.stamp.peer !== from) return console.warn(`playlist: ignored an op ${from} stamped as another peer`)
+    if (!this.#room.canControlPlayback(from)) return console.warn(`playlist: ${from} may not edit (locked)`)
+    this.state = applyOp(this.state, op)
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Runtime validation of playlist ops and snapshots arriving from other peers. Types alone are not enough
+ * (see STYLE.md on relay's unvalidated casts): every field is checked, sizes are bounded, and an added item's
+ * magnet must really carry the info hash it claims.
+ *
+ * The receiver must still check that `op.stamp.peer` is the peer whose channel the op arrived on; a
+ * snapshot relays other peers' stamps and is trusted as a whole from a room member.
+ */
+import * as v from 'valibot'
+import { ORDER_KEY } from './order-key.ts'
+import type { PlaylistOp, PlaylistSnapshot } from './playlist.ts'
+import { MAX_MAGNET_LENGTH, parseText } from '../media/source.ts'
+import { parseWith, type WireResult } from '../wire/result.ts'
+
+export type { WireResult }
+
+/** Lamport counters grow by one per edit; anything near 2^53 is an attack on the clock, not an edit. */
+const MAX_COUNTER = 2 ** 40
+const MAX_ENTRIES = 10_000
+
+const PeerId = v.pipe(v.string(), v.minLength(1), v.maxLength(128))
+const ItemId = v.pipe(v.string(), v.minLength(1), v.maxLength(160))
+const Key = v.pipe(v.string(), v.maxLength(512), v.regex(ORDER_KEY))
+const FileIndex = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1_000_000))
+const Stamp = v.object({
+  counter: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_COUNTER)),
+  peer: PeerId,
+})
+const ItemData = v.pipe(
+  v.object({
+    torrentId: v.pipe(v.string(), v.maxLength(MAX_MAGNET_LENGTH)),
+    infoHash: v.pipe(v.string(), v.regex(/^[0-9a-f]{40}$/)),
+    title: v.pipe(v.string(), v.maxLength(500)),
+  }),
+  v.check((item) => {
+    const parsed = parseText(item.torrentId)
+    return parsed.ok && parsed.source.infoHash === item.infoHash
+  }, 'torrentId is not a magnet link for infoHash'),
+)
+const register = <T extends v.GenericSchema>(value: T) => v.object({ value, stamp: Stamp })
+
+const Op = v.variant('type', [
+  v.object({
+    type: v.literal('add'),
+    stamp: Stamp,
+    id: ItemId,
+    key: Key,
+    item: ItemData,
+    fileIndex: v.optional(FileIndex),
+  }),
+  v.object({ type: v.literal('remove'), stamp: Stamp, id: ItemId }),
+  v.object({ type: v.literal('move'), stamp: Stamp, id: ItemId, key: Key }),
+  v.object({
+    type: v.literal('select'),
+    stamp: Stamp,
+    id: v.nullable(ItemId),
+    fileIndex: v.optional(FileIndex),
+  }),
+])
+
+const Snapshot = v.object({
+  version: v.literal(1),
+  clock: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_COUNTER)),
+  selected: v.nullable(register(v.nullable(ItemId))),
+  entries: v.pipe(
+    v.array(
+      v.object({
+        id: ItemId,
+        removed: v.boolean(),
+        data: v.optional(register(ItemData)),
+        key: v.optional(register(Key)),
+        file: v.optional(register(FileIndex)),
+      }),
+    ),
+    v.maxLength(MAX_ENTRIES),
+  ),
+})
+
+// Compile-time proof that what valibot accepts is exactly what the playlist code expects.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+const _opMatches: Same<v.InferOutput<typeof Op>, PlaylistOp> = true
+const _snapshotMatches: Same<v.InferOutput<typeof Snapshot>, PlaylistSnapshot> = true
+
+export function parsePlaylistOp(raw: unknown): WireResult<PlaylistOp> {
+  return parseWith(Op, raw)
+}
+
+export function parsePlaylistSnapshot(raw: unknown): WireResult<PlaylistSnapshot> {
+  return parseWith(Snapshot, raw)
+}

@@ -1,0 +1,544 @@
+/**
+ * The only module that touches WebTorrent. One `TorrentClient` per page: it adds and seeds torrents, takes
+ * room members as peers, streams a file into a media element through WebTorrent's service worker, reports
+ * progress at a steady rate and turns failures into StreamErrors. `destroy()` releases all of it.
+ *
+ * Stores get this injected (see docs/streaming.md), so components never import webtorrent.
+ */
+import WebTorrent, {
+  type BrowserServer,
+  type StoreConstructor,
+  type Torrent,
+  type WebRtcPeer,
+  type WebTorrentFile,
+} from 'webtorrent/dist/webtorrent.min.js'
+import { randomId } from '../random.ts'
+import { coalesce, coalesceStreams } from './coalesce.ts'
+import type { StreamVia } from './config.ts'
+import { StreamError, toStreamError } from './errors.ts'
+import type { FileLike } from '../media/files.ts'
+import { headChunks, headRange, type Head } from './head.ts'
+import { alignLocalFiles } from './local-files.ts'
+import { MemoryStore, type StoreOptions } from './memory-store.ts'
+import { mseCandidate, MseStream, type ByteSource } from '../media/mse.ts'
+import { claimStreamRequests, tagStreamUrl } from './stream-requests.ts'
+import { connectionOf, trustRoomWire } from './tuning.ts'
+import { fraction, torrentStatus, WAITING_FOR_PEERS_MS, type TorrentProgress } from './progress.ts'
+
+/** Public WebSocket trackers, used besides room members and the magnet's own trackers. */
+export const DEFAULT_TRACKERS: readonly string[] = [
+  'wss://tracker.webtorrent.dev',
+  'wss://tracker.openwebtorrent.com',
+]
+
+/** Torrents up to this size are stored in memory (fast); larger ones in WebTorrent's default (disk) store. */
+export const MEMORY_STORE_MAX_BYTES = 1024 ** 3
+
+export interface TorrentClientOptions {
+  /** Extra trackers for every torrent; `[]` in tests and offline rooms. */
+  trackers?: readonly string[]
+  /** ICE servers for tracker-found peers (room members arrive as ready connections via `addPeer`). */
+  rtcConfig?: RTCConfiguration
+  serviceWorkerUrl?: string
+  serviceWorkerScope?: string
+  progressIntervalMs?: number
+  waitingForPeersMs?: number
+  /** `worker`: every file through the service worker; `auto` (default): WebMs through MSE (config.ts). */
+  streamVia?: StreamVia
+}
+
+export interface TorrentInfo {
+  infoHash: string
+  magnet: string
+  name: string
+  files: FileLike[]
+}
+
+/**
+ * What to add: a parsed source (media/source.ts) or a playlist item fits. `bytes` is a .torrent file; `head`, the
+ * first pieces of the file to play as a member sent them (torrent/head.ts), held by the store from the start.
+ */
+export interface TorrentInput {
+  infoHash: string
+  magnet: string
+  bytes?: Uint8Array
+  head?: Head | null
+}
+
+export interface TorrentClientEvents {
+  progress: [TorrentProgress]
+  ready: [TorrentInfo]
+  error: [infoHash: string | null, error: StreamError]
+}
+
+type Listener<K extends keyof TorrentClientEvents> = (...args: TorrentClientEvents[K]) => void
+
+interface Tracked {
+  torrent: Torrent
+  addedAt: number
+  ready: Promise<TorrentInfo>
+  /** The file being streamed; progress is reported for it alone. */
+  fileIndex: number | null
+  /** The pieces of the head it started with (torrent/head.ts) that were true, and their bytes; 0 before it is ready. */
+  headVerified: () => HeadVerified
+  detach: () => void
+}
+
+export class TorrentClient {
+  readonly #client: WebTorrent
+  readonly #options: Required<Omit<TorrentClientOptions, 'rtcConfig'>>
+  readonly #tracked = new Map<string, Tracked>()
+  /** Room peers that arrived before their torrent (or its info hash) did. */
+  readonly #pendingPeers = new Map<string, Set<WebRtcPeer>>()
+  /** Every room member's connection ever added: their wires are trusted at once (torrent/tuning.ts). */
+  readonly #roomConns = new WeakSet<WebRtcPeer>()
+  #peerSerial = 0
+  /** Torrents seeded from this browser: their dropped files, in the torrent's file order (torrent/local-files.ts). */
+  readonly #localFiles = new Map<string, (File | undefined)[]>()
+  /** The `blob:` URL each media element plays, revoked when it plays something else or on destroy. */
+  readonly #objectUrls = new Map<HTMLMediaElement, string>()
+  /** The media source feeding each element that plays through MSE. */
+  readonly #streams = new Map<HTMLMediaElement, MseStream>()
+  readonly #listeners: { [K in keyof TorrentClientEvents]: Set<Listener<K>> } = {
+    progress: new Set(),
+    ready: new Set(),
+    error: new Set(),
+  }
+  readonly #timer: ReturnType<typeof setInterval>
+  #server: Promise<BrowserServer> | null = null
+  /** This client's tag on its stream URLs, so that only this tab answers their requests (torrent/stream-requests.ts). */
+  readonly #tab = randomId()
+  #releaseRequests = () => {}
+  #destroyed = false
+
+  constructor(options: TorrentClientOptions = {}) {
+    this.#options = {
+      trackers: options.trackers ?? DEFAULT_TRACKERS,
+      serviceWorkerUrl: options.serviceWorkerUrl ?? '/sw.min.js',
+      serviceWorkerScope: options.serviceWorkerScope ?? '/',
+      progressIntervalMs: options.progressIntervalMs ?? 500,
+      waitingForPeersMs: options.waitingForPeersMs ?? WAITING_FOR_PEERS_MS,
+      streamVia: options.streamVia ?? 'auto',
+    }
+    // No DHT or LSD exist in the browser build; trackers get our ICE configuration.
+    const tracker = options.rtcConfig ? { rtcConfig: options.rtcConfig } : {}
+    this.#client = new WebTorrent({ dht: false, lsd: false, tracker })
+    this.#client.on('error', (err: unknown) => this.#emit('error', null, toStreamError(err)))
+    this.#timer = setInterval(() => this.#reportProgress(), this.#options.progressIntervalMs)
+  }
+
+  on<K extends keyof TorrentClientEvents>(event: K, listener: Listener<K>): () => void {
+    const set = this.#listeners[event] as Set<Listener<K>>
+    set.add(listener)
+    return () => set.delete(listener)
+  }
+
+  /** Starts fetching a torrent (once per info hash); resolves with its files when metadata is in. */
+  add(input: TorrentInput): Promise<TorrentInfo> {
+    this.#assertAlive()
+    const known = this.#tracked.get(input.infoHash)
+    if (known) return known.ready
+    const head = input.head ?? null
+    const torrent = this.#client.add(input.bytes ?? input.magnet, {
+      announce: [...this.#options.trackers],
+      ...(head ? { storeOpts: { preload: head } } : {}),
+    })
+    preferMemoryStore(torrent)
+    return this.#track(torrent, input.infoHash, head).ready
+  }
+
+  /** Seeds local files from this browser; resolves once they are hashed and the magnet is known. */
+  seed(files: readonly File[], name?: string): Promise<TorrentInfo> {
+    this.#assertAlive()
+    return new Promise<TorrentInfo>((resolve, reject) => {
+      const opts = { announce: [...this.#options.trackers], ...(name ? { name } : {}) }
+      const torrent = this.#client.seed([...files], opts, (seeded) => {
+        this.#localFiles.set(seeded.infoHash, alignLocalFiles(seeded.files, files))
+        // Seeding what is already seeded hands back the existing torrent.
+        const tracked = this.#tracked.get(seeded.infoHash) ?? this.#track(seeded, seeded.infoHash)
+        tracked.ready.then(resolve, reject)
+      })
+      preferMemoryStore(torrent)
+      torrent.once('error', (err: unknown) => reject(toStreamError(err)))
+    })
+  }
+
+  /**
+   * Adds a room member's dedicated WebRTC connection as a peer of a torrent, so the room shares pieces
+   * without any tracker. The connection may be added before the torrent is; it is attached when it is.
+   */
+  addPeer(infoHash: string, peer: WebRtcPeer): void {
+    this.#assertAlive()
+    const pending = this.#pendingPeers.get(infoHash) ?? new Set()
+    pending.add(peer)
+    this.#roomConns.add(peer)
+    this.#pendingPeers.set(infoHash, pending)
+    this.#flushPeers(infoHash)
+  }
+
+  info(infoHash: string): TorrentInfo | null {
+    const torrent = this.#tracked.get(infoHash)?.torrent
+    return torrent?.ready ? infoOf(torrent) : null
+  }
+
+  /**
+   * The first pieces of file `fileIndex` of a torrent this browser seeded, read from the dropped files, to send
+   * with its playlist item (torrent/head.ts); null when there is nothing to send (not seeded here, a dropped file not
+   * matched, pieces too large).
+   */
+  async head(infoHash: string, fileIndex: number): Promise<Head | null> {
+    const torrent = this.#tracked.get(infoHash)?.torrent
+    const local = this.#localFiles.get(infoHash)
+    const file = torrent?.files[fileIndex]
+    if (!torrent?.ready || !local || !file) return null
+    const files = local.filter((f): f is File => f !== undefined)
+    if (files.length !== local.length || files.reduce((sum, f) => sum + f.size, 0) !== torrent.length)
+      return null
+    const range = headRange(torrent, file)
+    if (!range) return null
+    // The torrent's bytes are its files one after the other; a Blob of them reads across the joins.
+    const bytes = await new Blob(files).slice(range.start, range.stop).arrayBuffer()
+    return { first: range.first, bytes: new Uint8Array(bytes) }
+  }
+
+  /** The pieces of the head a torrent started with that were true (none without a head, or before it is ready). */
+  headVerified(infoHash: string): HeadVerified {
+    return this.#tracked.get(infoHash)?.headVerified() ?? NONE_VERIFIED
+  }
+
+  /** The `.torrent` file of a torrent whose metadata is in (to share with the room), else null. */
+  torrentFile(infoHash: string): Uint8Array | null {
+    const torrent = this.#tracked.get(infoHash)?.torrent
+    return torrent?.ready && torrent.torrentFile ? new Uint8Array(torrent.torrentFile) : null
+  }
+
+  progress(infoHash: string): TorrentProgress | null {
+    const tracked = this.#tracked.get(infoHash)
+    return tracked ? this.#progressOf(infoHash, tracked) : null
+  }
+
+  /**
+   * Registers the service worker and starts the stream server now, so the first `streamTo` doesn't wait for
+   * a worker to install and activate (hundreds of milliseconds in a fresh browser profile). Failures are
+   * reported by `streamTo` later; this never rejects.
+   */
+  async prepare(): Promise<void> {
+    if (this.#destroyed) return
+    await this.#ensureServer().catch(() => {})
+  }
+
+  /**
+   * Streams file `fileIndex` of a torrent into `media`, fetching only that file. A file this browser seeded
+   * plays straight from the dropped `File` (a `blob:` URL, see torrent/local-files.ts); the room still gets its pieces
+   * from the torrent. A WebM is appended to the element by this page (Media Source Extensions, media/mse.ts); other
+   * files, and WebMs MSE can't open, play through WebTorrent's service worker. `media.dataset.stream` says
+   * which: `file`, `mse` or `worker`.
+   */
+  async streamTo(infoHash: string, fileIndex: number, media: HTMLMediaElement): Promise<void> {
+    const tracked = this.#tracked.get(infoHash)
+    if (!tracked) throw new StreamError('not-found')
+    const local = this.#localFiles.get(infoHash)?.[fileIndex]
+    const name = tracked.torrent.files[fileIndex]?.name ?? ''
+    const mse = !local && this.#options.streamVia === 'auto' && mseCandidate(name)
+    await Promise.all([local || mse ? null : this.#ensureServer(), tracked.ready])
+    this.#assertAlive()
+    const file = tracked.torrent.files[fileIndex]
+    if (!file) throw new StreamError('no-playable-file')
+    selectOnly(tracked.torrent.files, file)
+    tracked.fileIndex = fileIndex
+    if (local) return this.#play(media, URL.createObjectURL(local), 'file')
+    coalesceStreams(file, tracked.torrent)
+    const viaWorker = () => this.#play(media, tagStreamUrl(file.streamURL, this.#tab), 'worker')
+    if (!mse) return viaWorker()
+    const stream = new MseStream(media, byteSource(file, tracked.torrent), (reason) => {
+      console.info(`stream: ${file.name} plays through the service worker: ${reason}`)
+      void this.#ensureServer().then(
+        () => {
+          if (this.#streams.get(media) === stream && !this.#destroyed) viaWorker()
+        },
+        (err: unknown) => this.#emit('error', infoHash, toStreamError(err)),
+      )
+    })
+    this.#play(media, stream.url, 'mse', stream)
+  }
+
+  /** A small file of a torrent (a subtitle), whole. */
+  async readFile(infoHash: string, fileIndex: number, maxBytes = 5 * 1024 * 1024): Promise<Uint8Array> {
+    const tracked = this.#tracked.get(infoHash)
+    if (!tracked) throw new StreamError('not-found')
+    await tracked.ready
+    const file = tracked.torrent.files[fileIndex]
+    if (!file || file.length > maxBytes) throw new StreamError('not-found')
+    try {
+      return new Uint8Array(await file.arrayBuffer())
+    } catch (err) {
+      throw toStreamError(err)
+    }
+  }
+
+  /** Stops a torrent and frees its storage. */
+  async remove(infoHash: string): Promise<void> {
+    const tracked = this.#tracked.get(infoHash)
+    if (!tracked) return
+    this.#tracked.delete(infoHash)
+    this.#localFiles.delete(infoHash)
+    tracked.detach()
+    await new Promise<void>((resolve) => {
+      this.#client.remove(tracked.torrent, { destroyStore: true }, () => resolve()).catch(() => resolve())
+    })
+  }
+
+  /** Releases everything: timer, listeners, torrents, their storage, peers, the stream server. */
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return
+    this.#destroyed = true
+    clearInterval(this.#timer)
+    this.#releaseRequests()
+    for (const url of this.#objectUrls.values()) URL.revokeObjectURL(url)
+    this.#objectUrls.clear()
+    for (const stream of this.#streams.values()) stream.destroy()
+    this.#streams.clear()
+    this.#localFiles.clear()
+    for (const tracked of this.#tracked.values()) tracked.detach()
+    this.#tracked.clear()
+    for (const peers of this.#pendingPeers.values()) for (const peer of peers) peer.destroy()
+    this.#pendingPeers.clear()
+    for (const set of Object.values(this.#listeners)) set.clear()
+    await new Promise<void>((resolve) => this.#client.destroy(() => resolve()))
+  }
+
+  // ── private ──────────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Points `media` at `url`, revoking the `blob:` URL it played before (the element has let go of it) and
+   * stopping the media source that fed it. `stream` is the media source behind an `mse` url.
+   */
+  #play(media: HTMLMediaElement, url: string, kind: 'file' | 'mse' | 'worker', stream?: MseStream): void {
+    const previous = this.#objectUrls.get(media)
+    if (kind === 'file') this.#objectUrls.set(media, url)
+    else this.#objectUrls.delete(media)
+    const previousStream = this.#streams.get(media)
+    if (stream) this.#streams.set(media, stream)
+    else this.#streams.delete(media)
+    media.dataset.stream = kind
+    media.src = url
+    if (previous) URL.revokeObjectURL(previous)
+    if (previousStream !== stream) previousStream?.destroy()
+  }
+
+  #track(torrent: Torrent, infoHash: string, head: Head | null = null): Tracked {
+    let detach = () => {}
+    let headVerified = NONE_VERIFIED
+    const ready = new Promise<TorrentInfo>((resolve, reject) => {
+      const onReady = () => {
+        headVerified = countVerified(torrent, head)
+        const info = infoOf(torrent)
+        this.#emit('ready', info)
+        resolve(info)
+      }
+      const onError = (err: unknown) => {
+        const error = toStreamError(err)
+        this.#tracked.delete(infoHash)
+        this.#emit('error', infoHash, error)
+        reject(error)
+      }
+      const onInfoHash = () => this.#flushPeers(infoHash)
+      const onWire = (wire: object) => {
+        const conn = connectionOf(torrent._peers, wire)
+        if (conn && this.#roomConns.has(conn as WebRtcPeer))
+          trustRoomWire(wire, torrent.ready, (w) => torrent._updateWire?.(w))
+      }
+      torrent.once('ready', onReady)
+      torrent.once('error', onError)
+      torrent.once('infoHash', onInfoHash)
+      torrent.on('wire', onWire)
+      detach = () => {
+        torrent.removeListener('wire', onWire)
+        torrent.removeListener('ready', onReady)
+        torrent.removeListener('error', onError)
+        torrent.removeListener('infoHash', onInfoHash)
+        reject(new StreamError('destroyed'))
+      }
+      if (torrent.ready) onReady()
+    })
+    // Callers may drop the promise (the `ready`/`error` events carry the same news); never leave it unhandled.
+    ready.catch(() => {})
+    const tracked: Tracked = {
+      torrent,
+      addedAt: Date.now(),
+      ready,
+      fileIndex: null,
+      headVerified: () => headVerified,
+      detach: () => detach(),
+    }
+    this.#tracked.set(infoHash, tracked)
+    this.#flushPeers(infoHash)
+    return tracked
+  }
+
+  #flushPeers(infoHash: string): void {
+    const torrent = this.#tracked.get(infoHash)?.torrent
+    const peers = this.#pendingPeers.get(infoHash)
+    // WebTorrent refuses peers until the torrent knows its info hash.
+    if (!torrent?.infoHash || torrent.destroyed || !peers) return
+    this.#pendingPeers.delete(infoHash)
+    for (const peer of peers) {
+      // A link closed before its torrent came (the selection moved on) is not a peer any more.
+      if (peer.destroyed) continue
+      // WebTorrent files a WebRTC peer under `peer.id`, which its trackers set and simple-peer lacks: without
+      // one, every room connection shared the key `undefined` and each replaced the last in its peer table.
+      peer.id ??= `room-${++this.#peerSerial}`
+      torrent.addPeer(peer)
+    }
+  }
+
+  async #ensureServer(): Promise<void> {
+    this.#server ??= registerWorker(this.#options.serviceWorkerUrl, this.#options.serviceWorkerScope).then(
+      (controller) => {
+        if (this.#destroyed) throw new StreamError('destroyed')
+        this.#releaseRequests = claimStreamRequests(navigator.serviceWorker, this.#tab)
+        return this.#client.createServer({ controller })
+      },
+    )
+    try {
+      await this.#server
+    } catch (err) {
+      this.#server = null // let a later call try again (the person may have fixed the page)
+      throw toStreamError(err)
+    }
+  }
+
+  #progressOf(infoHash: string, { torrent, addedAt, fileIndex }: Tracked): TorrentProgress {
+    const file = fileIndex === null ? undefined : torrent.files[fileIndex]
+    const downloaded = file ? file.downloaded : torrent.downloaded
+    const length = file ? file.length : torrent.length || 0
+    const sample = {
+      ready: torrent.ready,
+      downloaded,
+      length,
+      numPeers: torrent.numPeers,
+      age: Date.now() - addedAt,
+    }
+    return {
+      infoHash,
+      status: torrentStatus(sample, this.#options.waitingForPeersMs),
+      progress: fraction(downloaded, length),
+      downloaded,
+      length,
+      uploaded: torrent.uploaded,
+      downloadSpeed: torrent.downloadSpeed,
+      uploadSpeed: torrent.uploadSpeed,
+      numPeers: torrent.numPeers,
+    }
+  }
+
+  #reportProgress(): void {
+    if (this.#listeners.progress.size === 0) return
+    for (const [infoHash, tracked] of this.#tracked) {
+      if (!tracked.torrent.destroyed) this.#emit('progress', this.#progressOf(infoHash, tracked))
+    }
+  }
+
+  #emit<K extends keyof TorrentClientEvents>(event: K, ...args: TorrentClientEvents[K]): void {
+    for (const listener of [...(this.#listeners[event] as Set<Listener<K>>)]) {
+      try {
+        listener(...args)
+      } catch (err) {
+        console.error(`torrent-client: ${event} listener failed`, err) // a UI bug must not stop the torrent
+      }
+    }
+  }
+
+  #assertAlive(): void {
+    if (this.#destroyed) throw new StreamError('destroyed')
+  }
+}
+
+function infoOf(torrent: Torrent): TorrentInfo {
+  const files = torrent.files.map(({ name, path, length }) => ({ name, path, length }))
+  return { infoHash: torrent.infoHash, magnet: torrent.magnetURI, name: torrent.name, files }
+}
+
+/**
+ * WebTorrent makes a torrent's store from `torrent._store` once the metadata is in (never synchronously in
+ * add/seed), so swapping the constructor right after creating the torrent chooses the store by size.
+ * `_store` is WebTorrent-internal: if it is not there, the default store is used, only slower.
+ */
+function preferMemoryStore(torrent: Torrent): void {
+  const fallback = torrent._store
+  if (typeof fallback !== 'function') return
+  torrent._store = function ChunkStore(chunkLength: number, opts: StoreOptions) {
+    return (opts.length ?? Infinity) <= MEMORY_STORE_MAX_BYTES
+      ? new MemoryStore(chunkLength, opts)
+      : new fallback(chunkLength, opts)
+  } as unknown as StoreConstructor
+}
+
+export interface HeadVerified {
+  pieces: number
+  bytes: number
+}
+
+const NONE_VERIFIED: HeadVerified = { pieces: 0, bytes: 0 }
+
+/** The head's pieces the torrent holds as verified (WebTorrent checked the store when it started). */
+function countVerified(torrent: Torrent, head: Head | null): HeadVerified {
+  if (!head) return NONE_VERIFIED
+  let pieces = 0
+  let bytes = 0
+  for (const [index, chunk] of headChunks(head, torrent.pieceLength, torrent.length)) {
+    if (!torrent.bitfield?.get(index)) continue
+    pieces++
+    bytes += chunk.length
+  }
+  return { pieces, bytes }
+}
+
+/** Fetch only the file being watched; other files of a big torrent would compete for bandwidth. */
+function selectOnly(files: readonly WebTorrentFile[], chosen: WebTorrentFile): void {
+  for (const f of files) if (f !== chosen) f.deselect()
+  chosen.select()
+}
+
+/** Registers WebTorrent's worker and waits until it is active: createServer refuses it before. */
+async function registerWorker(url: string, scope: string): Promise<ServiceWorkerRegistration> {
+  if (!globalThis.isSecureContext || !('serviceWorker' in navigator))
+    throw new StreamError('no-service-worker')
+  const registration = await navigator.serviceWorker.register(url, { scope })
+  const worker = registration.active ?? registration.waiting ?? registration.installing
+  if (!worker) throw new StreamError('no-service-worker')
+  if (worker.state !== 'activated') {
+    await new Promise<void>((resolve, reject) => {
+      const onChange = () => {
+        if (worker.state !== 'activated' && worker.state !== 'redundant') return
+        worker.removeEventListener('statechange', onChange)
+        if (worker.state === 'activated') resolve()
+        else reject(new StreamError('no-service-worker'))
+      }
+      worker.addEventListener('statechange', onChange)
+    })
+  }
+  return registration
+}
+
+/** A torrent file's bytes for MSE: coalesced like the service worker's (torrent/coalesce.ts). */
+function byteSource(file: WebTorrentFile, torrent: Torrent): ByteSource {
+  const verified = (piece: number) => torrent.bitfield?.get(piece) === true
+  return {
+    length: file.length,
+    has: (start, end) => {
+      if (end <= start) return true
+      const first = Math.floor((file.offset + start) / torrent.pieceLength)
+      const last = Math.floor((file.offset + end - 1) / torrent.pieceLength)
+      for (let piece = first; piece <= last; piece++) if (!verified(piece)) return false
+      return true
+    },
+    read: (start, end = file.length - 1) =>
+      coalesce(file[Symbol.asyncIterator]({ start, end }), {
+        start: file.offset + start,
+        end: file.offset + end,
+        pieceLength: torrent.pieceLength,
+        has: verified,
+      }),
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Streaming configuration, per browser in localStorage or at build time through Vite env variables:
+ *
+ * - `theatron:trackers` / VITE_TRACKERS: JSON array of WebSocket tracker URLs added to every torrent
+ *   (default: TorrentClient's DEFAULT_TRACKERS). `[]` turns them off: tests, benchmarks and offline rooms,
+ *   where room members are the only peers. A magnet's own trackers are used either way.
+ * - `theatron:stream-via` / VITE_STREAM_VIA: `worker` plays every torrent through WebTorrent's service worker;
+ *   by default (`auto`) a WebM is appended by the page through Media Source Extensions (media/mse.ts). An escape
+ *   hatch for a browser whose MSE misbehaves, and how tests cover both paths.
+ */
+export function trackerList(storage: Pick<Storage, 'getItem'>): readonly string[] | undefined {
+  const configured = storage.getItem('theatron:trackers') ?? import.meta.env.VITE_TRACKERS
+  if (typeof configured !== 'string') return undefined
+  try {
+    const parsed: unknown = JSON.parse(configured)
+    if (Array.isArray(parsed) && parsed.every((t) => typeof t === 'string' && /^wss?:\/\//.test(t))) {
+      return parsed as string[]
+    }
+  } catch {
+    // fall through to the default
+  }
+  console.warn('theatron: ignoring invalid trackers configuration')
+  return undefined
+}
+
+export type StreamVia = 'auto' | 'worker'
+
+export function streamVia(storage: Pick<Storage, 'getItem'>): StreamVia {
+  const configured = storage.getItem('theatron:stream-via') ?? import.meta.env.VITE_STREAM_VIA
+  if (configured === undefined || configured === null || configured === 'auto') return 'auto'
+  if (configured === 'worker') return 'worker'
+  console.warn('theatron: ignoring invalid stream-via configuration (auto or worker)')
+  return 'auto'
+}

@@ -1,0 +1,74 @@
+/**
+ * An in-memory chunk store for WebTorrent (the abstract-chunk-store interface). WebTorrent's browser default
+ * is the origin-private file system, which made the first frame 3–4× slower on loopback here (every piece
+ * is a file write on one side and a file read on the other); a watch party streams what it plays now, so
+ * torrents up to `MEMORY_STORE_MAX_BYTES` are kept in memory and larger ones stay on disk (torrent/client.ts).
+ */
+import { headChunks, pieceSize, type Head } from './head.ts'
+
+type Callback<T = void> = (err: Error | null, value?: T) => void
+
+export interface StoreOptions {
+  length?: number
+  /**
+   * Pieces to hold from the start (torrent/head.ts): WebTorrent checks every piece in a new store against its hash
+   * before the torrent is ready, so these count only if they are true.
+   */
+  preload?: Head
+}
+
+export class MemoryStore {
+  readonly chunkLength: number
+  readonly #length: number
+  #chunks: (Uint8Array | undefined)[] | null = []
+
+  constructor(chunkLength: number, options: StoreOptions = {}) {
+    this.chunkLength = Number(chunkLength)
+    if (!(this.chunkLength > 0)) throw new Error('First argument must be a chunk length')
+    this.#length = Number(options.length) || Infinity
+    const chunks = this.#chunks
+    if (options.preload && chunks) {
+      for (const [index, chunk] of headChunks(options.preload, this.chunkLength, this.#length))
+        chunks[index] = chunk
+    }
+  }
+
+  put(index: number, chunk: Uint8Array, cb: Callback = () => {}): void {
+    const chunks = this.#chunks
+    if (!chunks) return later(cb, new Error('Storage is closed'))
+    const expected = pieceSize(index, this.chunkLength, this.#length)
+    if (chunk.length !== expected) return later(cb, new Error(`Chunk length must be ${expected}`))
+    chunks[index] = chunk
+    later(cb, null)
+  }
+
+  get(
+    index: number,
+    options: { offset?: number; length?: number } | null | Callback<Uint8Array>,
+    cb: Callback<Uint8Array> = () => {},
+  ): void {
+    if (typeof options === 'function') return this.get(index, null, options)
+    const chunks = this.#chunks
+    if (!chunks) return later(cb, new Error('Storage is closed'))
+    const chunk = chunks[index]
+    if (!chunk) return later(cb, Object.assign(new Error('Chunk not found'), { notFound: true }))
+    const offset = options?.offset ?? 0
+    const length = options?.length ?? chunk.length - offset
+    const part = offset === 0 && length === chunk.length ? chunk : chunk.subarray(offset, offset + length)
+    later(cb, null, part)
+  }
+
+  close(cb: Callback = () => {}): void {
+    if (!this.#chunks) return later(cb, new Error('Storage is closed'))
+    this.#chunks = null
+    later(cb, null)
+  }
+
+  destroy(cb: Callback = () => {}): void {
+    this.close(cb)
+  }
+}
+
+function later<T>(cb: Callback<T>, err: Error | null, value?: T): void {
+  queueMicrotask(() => cb(err, value))
+}

@@ -1,0 +1,127 @@
+/**
+ * Types for WebTorrent 2's browser build, only the part torrent/client.ts uses. WebTorrent ships no types
+ * and @types/webtorrent describes version 1. Only torrent/client.ts may import this module.
+ */
+declare module 'webtorrent/dist/webtorrent.min.js' {
+  interface Emitter {
+    on(event: string, listener: (...args: never[]) => void): this
+    once(event: string, listener: (...args: never[]) => void): this
+    removeListener(event: string, listener: (...args: never[]) => void): this
+  }
+
+  export interface WebTorrentFile {
+    /** Byte offset of the file in the torrent. */
+    offset: number
+    /** Listeners of `iterator` may replace what the stream server reads (see torrent/coalesce.ts). */
+    on(
+      event: 'iterator',
+      listener: (
+        event: { iterator: AsyncIterator<Uint8Array>; req: { headers: Record<string, string | undefined> } },
+        use: (target: AsyncIterable<Uint8Array>) => void,
+      ) => void,
+    ): unknown
+    name: string
+    path: string
+    length: number
+    type: string
+    downloaded: number
+    progress: number
+    streamTo(element: HTMLMediaElement): HTMLMediaElement
+    /** Where WebTorrent's stream server serves the file (needs `createServer`). */
+    streamURL: string
+    arrayBuffer(opts?: { start?: number; end?: number }): Promise<ArrayBuffer>
+    /** The file's bytes [start, end] (end inclusive), each piece as it is verified; selects them first. */
+    [Symbol.asyncIterator](opts?: { start?: number; end?: number }): AsyncIterator<Uint8Array>
+    select(): void
+    deselect(): void
+  }
+
+  /** A simple-peer (`@thaunknown/simple-peer`) instance; typed structurally so this module needs no import. */
+  export interface WebRtcPeer {
+    id?: string
+    connected?: boolean
+    destroyed?: boolean
+    destroy(err?: Error): void
+  }
+
+  /** An abstract-chunk-store constructor. */
+  export type StoreConstructor = new (chunkLength: number, opts: { length?: number }) => object
+
+  export interface Torrent extends Emitter {
+    /** Internal: the store constructor used once metadata arrives (see preferMemoryStore). */
+    _store?: StoreConstructor
+    /** Internal: the peer table, by peer id (a WebRTC peer's id is its connection's id); see torrent/tuning.ts. */
+    _peers?: Map<string, { conn?: unknown; wire?: unknown }>
+    /** Internal: asks one wire for blocks now (WebTorrent calls it from `requestIdleCallback`); see torrent/tuning.ts. */
+    _updateWire?: (wire: object) => void
+    infoHash: string
+    magnetURI: string
+    pieceLength: number
+    /** Verified pieces, once the metadata is in. */
+    bitfield?: { get(index: number): boolean } | null
+    /** The `.torrent` file, once the metadata is in. */
+    torrentFile?: Uint8Array
+    name: string
+    files: WebTorrentFile[]
+    ready: boolean
+    destroyed: boolean
+    done: boolean
+    progress: number
+    downloaded: number
+    uploaded: number
+    length: number
+    downloadSpeed: number
+    uploadSpeed: number
+    numPeers: number
+    timeRemaining: number
+    addPeer(peer: WebRtcPeer | string): boolean
+    destroy(opts?: { destroyStore?: boolean }, cb?: (err: Error | null) => void): void
+  }
+
+  export interface TorrentOptions {
+    announce?: string[]
+    private?: boolean
+    name?: string
+    destroyStoreOnDestroy?: boolean
+    deselect?: boolean
+    /** Passed to the store's constructor with WebTorrent's own options (torrent/memory-store.ts `preload`). */
+    storeOpts?: Record<string, unknown>
+  }
+
+  export interface WebTorrentOptions {
+    dht?: boolean
+    lsd?: boolean
+    utPex?: boolean
+    webSeeds?: boolean
+    maxConns?: number
+    tracker?: false | { rtcConfig?: RTCConfiguration; announce?: string[] }
+  }
+
+  export interface BrowserServer {
+    close(cb?: () => void): void
+    destroy(cb?: () => void): void
+  }
+
+  export default class WebTorrent implements Emitter {
+    constructor(opts?: WebTorrentOptions)
+    static WEBRTC_SUPPORT: boolean
+    torrents: Torrent[]
+    destroyed: boolean
+    on(event: string, listener: (...args: never[]) => void): this
+    once(event: string, listener: (...args: never[]) => void): this
+    removeListener(event: string, listener: (...args: never[]) => void): this
+    add(
+      torrentId: string | Uint8Array,
+      opts?: TorrentOptions,
+      ontorrent?: (torrent: Torrent) => void,
+    ): Torrent
+    seed(input: File | File[], opts?: TorrentOptions, onseed?: (torrent: Torrent) => void): Torrent
+    remove(
+      torrentId: string | Torrent,
+      opts?: { destroyStore?: boolean },
+      cb?: (err: Error | null) => void,
+    ): Promise<void>
+    createServer(opts: { controller: ServiceWorkerRegistration }): BrowserServer
+    destroy(cb?: (err: Error | null) => void): void
+  }
+}

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest'
+import type { FeatureHandle, RoomFeature } from '../../src/lib/room/room.svelte.ts'
+import { PLAYLIST_FEATURE, PlaylistStore, type FeatureHost } from '../../src/lib/playlist/store.svelte.ts'
+import { makeAdd, emptyPlaylist } from '../../src/lib/playlist/playlist.ts'
+
+const HASH = 'a'.repeat(40)
+const item = (n: number) => ({
+  torrentId: `magnet:?xt=urn:btih:${String(n).repeat(40).slice(0, 40)}&dn=v${n}`,
+  infoHash: String(n).repeat(40).slice(0, 40),
+  title: `video ${n}`,
+})
+
+/** A room of stores whose feature messages are delivered synchronously, JSON-encoded, tagged with the sender. */
+class FakeRooms {
+  readonly features = new Map<string, RoomFeature>()
+  locked = false
+  host = 'a'
+
+  member(selfId: string): FeatureHost {
+    return {
+      selfId,
+      canControlPlayback: (peerId = selfId) => !this.locked || peerId === this.host,
+      registerFeature: (name: string, feature: RoomFeature): FeatureHandle => {
+        expect(name).toBe(PLAYLIST_FEATURE)
+        this.features.set(selfId, feature)
+        return {
+          send: (body) => {
+            const wire: unknown = JSON.parse(JSON.stringify(body))
+            for (const [id, other] of this.features) if (id !== selfId) other.onMessage(selfId, wire)
+          },
+          unregister: () => this.features.delete(selfId),
+        }
+      },
+    }
+  }
+
+  /** A newcomer's hello: everyone's snapshot. */
+  hello(newcomer: string): void {
+    const target = this.features.get(newcomer)!
+    for (const [id, feature] of this.features) {
+      if (id !== newcomer) target.applySnapshot?.(id, JSON.parse(JSON.stringify(feature.snapshot?.())))
+    }
+  }
+}
+
+const titles = (store: PlaylistStore) => store.items.map((i) => i.title)
+
+describe('PlaylistStore', () => {
+  it('edits reach every member; the first item added is selected; a newcomer merges the snapshot', () => {
+    const rooms = new FakeRooms()
+    const a = new PlaylistStore(rooms.member('a'))
+    const b = new PlaylistStore(rooms.member('b'))
+    const first = a.add(item(1))
+    b.add(item(2))
+    a.add(item(3))
+    expect(titles(a)).toEqual(['video 1', 'video 2', 'video 3'])
+    expect(titles(b)).toEqual(titles(a))
+    expect(b.selected?.id).toBe(first)
+
+    a.move(first!, 2)
+    expect(titles(b)).toEqual(['video 2', 'video 3', 'video 1'])
+    b.move(first!, 1)
+    expect(titles(a)).toEqual(['video 2', 'video 1', 'video 3'])
+    const third = a.items[2]!.id
+    b.select(third, 1)
+    expect(a.selected).toMatchObject({ id: third, fileIndex: 1 })
+    a.remove(b.items[0]!.id)
+    expect(titles(b)).toEqual(['video 1', 'video 3'])
+
+    const c = new PlaylistStore(rooms.member('c'))
+    rooms.hello('c')
+    expect(titles(c)).toEqual(titles(a))
+    expect(c.selected?.id).toBe(third)
+    for (const store of [a, b, c]) store.destroy()
+    expect(rooms.features.size).toBe(0)
+  })
+
+  it('a torrent added by two members at once is listed once; removing it removes both adds', () => {
+    const rooms = new FakeRooms()
+    const a = new PlaylistStore(rooms.member('a'))
+    const b = new PlaylistStore(rooms.member('b'))
+    const mine = a.add(item(5))
+    // c added the same torrent before it saw a's add: its op has the same counter, and comes later.
+    const theirs = makeAdd(emptyPlaylist(), 'c', { ...item(5), title: 'the same, renamed' })
+    if (theirs.type !== 'add') throw new Error('makeAdd made another op')
+    for (const store of ['a', 'b'])
+      rooms.features.get(store)!.onMessage('c', JSON.parse(JSON.stringify(theirs)))
+    for (const store of [a, b]) {
+      expect(titles(store)).toEqual(['video 5'])
+      expect(store.selected?.id).toBe(mine)
+    }
+    b.remove(mine!)
+    for (const store of [a, b]) {
+      expect(store.items).toEqual([])
+      expect(store.state.entries.get(theirs.id)?.removed).toBe(true)
+    }
+  })
+
+  it('drops an op stamped by another peer than the channel it came on', () => {
+    const rooms = new FakeRooms()
+    const b = new PlaylistStore(rooms.member('b'))
+    rooms.member('a') // registers nothing; we inject raw ops as if from a
+    const forged = makeAdd(emptyPlaylist(), 'c', item(1))
+    rooms.features.get('b')!.onMessage('a', forged)
+    expect(b.items).toEqual([])
+    const honest = makeAdd(emptyPlaylist(), 'a', item(1))
+    rooms.features.get('b')!.onMessage('a', honest)
+    expect(titles(b)).toEqual(['video 1'])
+  })
+
+  it('drops invalid ops and snapshots (a magnet that does not carry the claimed info hash)', () => {
+    const rooms = new FakeRooms()
+    const b = new PlaylistStore(rooms.member('b'))
+    const op = makeAdd(emptyPlaylist(), 'a', { ...item(1), infoHash: HASH })
+    rooms.features.get('b')!.onMessage('a', op)
+    rooms.features.get('b')!.applySnapshot?.('a', { version: 1, clock: 'x' })
+    expect(b.items).toEqual([])
+  })
+
+  it('when the host locks the controls, only the host edits the playlist', () => {
+    const rooms = new FakeRooms()
+    const a = new PlaylistStore(rooms.member('a'))
+    const b = new PlaylistStore(rooms.member('b'))
+    a.add(item(1))
+    rooms.locked = true
+    expect(b.canEdit).toBe(false)
+    expect(b.add(item(2))).toBeNull()
+    b.remove(a.items[0]!.id)
+    expect(titles(a)).toEqual(['video 1'])
+    // A member that edits anyway (an old tab, a modified client): the others drop it.
+    rooms.features.get('a')!.onMessage('b', makeAdd(b.state, 'b', item(2)))
+    expect(titles(a)).toEqual(['video 1'])
+    a.add(item(3))
+    expect(titles(b)).toEqual(['video 1', 'video 3'])
+  })
+})
