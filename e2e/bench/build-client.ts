@@ -11,11 +11,15 @@ import { CACHE_DIR } from '../scripts/make-test-video.ts'
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const run = promisify(execFile)
 
-/** Builds the client into `e2e/.cache/<name>-dist` and returns that directory. */
+/** Builds the client with its test hooks (the e2e build) into `e2e/.cache/<name>-dist`; returns that directory. */
 export async function buildClient(name: string): Promise<string> {
   const outDir = join(CACHE_DIR, `${name}-dist`)
-  await run('npx', ['vite', 'build', '--logLevel', 'error', '--outDir', outDir, '--emptyOutDir'], {
-    cwd: ROOT,
-  })
+  await run(
+    'npx',
+    ['vite', 'build', '--mode', 'e2e', '--logLevel', 'error', '--outDir', outDir, '--emptyOutDir'],
+    {
+      cwd: ROOT,
+    },
+  )
   return outDir
 }

@@ -3,9 +3,14 @@ import { fileURLToPath } from 'node:url'
 import { createSignalServer, type SignalServer } from '../../signal-server/src/index.ts'
 import { launchChromium } from './browser.ts'
 
-/** The built client; `THEATRON_CLIENT_DIST` points the tests at another build (e.g. one made while another run uses client/dist). */
+/**
+ * The client the tests drive: the e2e build (`npm run build:e2e`: the shipped client plus its test hooks,
+ * `client/src/lib/testing/`). `THEATRON_CLIENT_DIST` points the tests at another build.
+ */
 export const CLIENT_DIST =
-  process.env.THEATRON_CLIENT_DIST ?? fileURLToPath(new URL('../../client/dist', import.meta.url))
+  process.env.THEATRON_CLIENT_DIST ?? fileURLToPath(new URL('../../client/dist-e2e', import.meta.url))
+/** The shipped build (`npm run build`), without test hooks. */
+export const SHIPPED_DIST = fileURLToPath(new URL('../../client/dist', import.meta.url))
 
 export interface RunningServer {
   server: SignalServer
@@ -13,8 +18,8 @@ export interface RunningServer {
 }
 
 /** Start the whole app (signal server + built client) on 127.0.0.1, port 0. */
-export async function startApp(port = 0): Promise<RunningServer> {
-  const server = createSignalServer({ host: '127.0.0.1', port, clientDir: CLIENT_DIST, logLevel: 'warn' })
+export async function startApp(port = 0, clientDir = CLIENT_DIST): Promise<RunningServer> {
+  const server = createSignalServer({ host: '127.0.0.1', port, clientDir, logLevel: 'warn' })
   const { port: actual } = await server.listen()
   return { server, baseURL: `http://127.0.0.1:${actual}` }
 }

@@ -1,13 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import {
-  bufferedAhead,
-  GAP_S,
-  mseCandidate,
-  NEAR_BYTES,
-  rangeEnd,
-  readOnFrom,
-  readReachesSoon,
-} from '../../src/lib/media/mse.ts'
+import { mseCandidate, NEAR_BYTES, readOnFrom, readReachesSoon } from '../../src/lib/media/mse.ts'
 
 /** An element's `buffered` and `currentTime`, as plain numbers. */
 function media(ranges: [number, number][], currentTime = 0) {
@@ -20,31 +12,6 @@ function media(ranges: [number, number][], currentTime = 0) {
 }
 
 describe('what is buffered around the playhead', () => {
-  it('finds the range holding a time; a gap before a range counts only when asked for', () => {
-    const m = media([
-      [0.007, 62],
-      [150.014, 160],
-    ])
-    expect(rangeEnd(m, 30)).toBe(62)
-    expect(rangeEnd(m, 62)).toBeNull()
-    expect(rangeEnd(m, 100)).toBeNull()
-    expect(rangeEnd(m, 155)).toBe(160)
-    // A seek to 150 s is not buffered (the cluster holding it gets fetched)…
-    expect(rangeEnd(m, 150)).toBeNull()
-    expect(rangeEnd(m, 0)).toBeNull()
-    // …but the pump's playhead just before a range is waiting for it.
-    expect(rangeEnd(m, 150, GAP_S)).toBe(160)
-    expect(rangeEnd(m, 0, GAP_S)).toBe(62)
-    expect(rangeEnd(m, 150.014 - GAP_S - 0.01, GAP_S)).toBeNull()
-  })
-
-  it('measures what lies ahead of the playhead: a paused playhead at 0 has the first range ahead of it', () => {
-    expect(bufferedAhead(media([[0.007, 62]], 0))).toBe(62)
-    expect(bufferedAhead(media([[0.007, 62]], 2))).toBe(60)
-    expect(bufferedAhead(media([[0.007, 62]], 70))).toBe(0)
-    expect(bufferedAhead(media([], 0))).toBe(0)
-  })
-
   it('tries MSE for WebM names only, and only where there is a MediaSource', () => {
     expect(mseCandidate('clip.webm')).toBe(false) // Node has none
     vi.stubGlobal('MediaSource', class {})

@@ -18,7 +18,6 @@ function player(snapshot: Partial<PlayerSnapshot>): Player & { shows: PlayerSnap
     seek: () => {},
     setRate: () => {},
     onUserAction: () => () => {},
-    destroy: () => {},
   }
 }
 

@@ -116,9 +116,6 @@ class FakePlayer implements Player {
   user(action: UserAction): void {
     for (const listener of this.#listeners) listener(action)
   }
-  destroy(): void {
-    this.#listeners.clear()
-  }
 }
 
 /** A player whose element has nothing loaded until `load()`, which tells the store at once (as media events do). */

@@ -12,15 +12,15 @@
  * - Falls back: a file whose head this module can't read, whose codecs MSE refuses, or whose head the
  *   SourceBuffer won't take, is handed back (`fallback`) to be played the ordinary way.
  */
+import { bufferedAhead, rangeEnd } from '../player/buffered.ts'
 import { concat } from '../torrent/coalesce.ts'
+import type { PlayheadView } from './target.ts'
 import { clusterFor, elementLength, ID, parseCues, parseHead, type CuePoint, type WebmHead } from './webm.ts'
 
 /** How far past the playhead it appends before waiting for playback to move. */
 export const AHEAD_S = 60
 /** When an append doesn't fit, the played part up to this far behind the playhead is removed. */
 export const BEHIND_KEEP_S = 10
-/** A playhead this close before a buffered range is waiting for that range (`bufferedAhead`). */
-export const GAP_S = 0.25
 /**
  * A seek whose cluster starts at most this many bytes after where the running read is, all of them already
  * downloaded, waits for that read (appending them takes milliseconds) instead of starting another.
@@ -59,12 +59,12 @@ export function readReachesSoon(
  * read there or the running read is there already or gets there without waiting for peers.
  */
 export function readOnFrom(
-  media: Pick<HTMLMediaElement, 'buffered' | 'currentTime' | 'duration'>,
+  media: Pick<PlayheadView, 'buffered' | 'currentTime' | 'duration'>,
   cues: readonly CuePoint[],
   read: { pumping: boolean; position: number },
   source: Pick<ByteSource, 'length' | 'has'>,
 ): CuePoint | null {
-  const seconds = rangeEnd(media, media.currentTime) ?? media.currentTime
+  const seconds = rangeEnd(media.buffered, media.currentTime) ?? media.currentTime
   if (Number.isFinite(media.duration) && seconds >= media.duration - END_S) return null
   const cluster = clusterFor(cues, seconds)
   if (!cluster) return null
@@ -85,7 +85,7 @@ type HeadRead = { ok: true; head: WebmHead; bytes: Uint8Array } | { ok: false; r
 
 export class MseStream {
   readonly url: string
-  readonly #media: HTMLMediaElement
+  readonly #media: PlayheadView
   readonly #source: ByteSource
   readonly #fallback: (reason: string) => void
   readonly #mediaSource = new MediaSource()
@@ -101,14 +101,19 @@ export class MseStream {
   #destroyed = false
   readonly #wakers = new Set<() => void>()
 
-  constructor(media: HTMLMediaElement, source: ByteSource, fallback: (reason: string) => void) {
+  readonly #unsubscribe: (() => void)[]
+
+  /** `media`: the playhead this stream feeds; its owner attaches `url` to the element. */
+  constructor(media: PlayheadView, source: ByteSource, fallback: (reason: string) => void) {
     this.#media = media
     this.#source = source
     this.#fallback = fallback
     this.url = URL.createObjectURL(this.#mediaSource)
-    media.addEventListener('seeking', this.#onSeeking)
-    media.addEventListener('waiting', this.#onWaiting)
-    media.addEventListener('timeupdate', this.#wake)
+    this.#unsubscribe = [
+      media.on('seeking', this.#onSeeking),
+      media.on('waiting', this.#onWaiting),
+      media.on('timeupdate', this.#wake),
+    ]
     this.#mediaSource.addEventListener('sourceclose', this.#onClose)
     void this.#start()
   }
@@ -118,9 +123,7 @@ export class MseStream {
     if (this.#destroyed) return
     this.#destroyed = true
     this.#stopPump()
-    this.#media.removeEventListener('seeking', this.#onSeeking)
-    this.#media.removeEventListener('waiting', this.#onWaiting)
-    this.#media.removeEventListener('timeupdate', this.#wake)
+    for (const unsubscribe of this.#unsubscribe) unsubscribe()
     this.#mediaSource.removeEventListener('sourceclose', this.#onClose)
     URL.revokeObjectURL(this.url)
   }
@@ -206,7 +209,11 @@ export class MseStream {
 
   /** Waits while more than AHEAD_S seconds past the playhead are buffered. */
   async #roomAhead(generation: number): Promise<void> {
-    while (generation === this.#generation && bufferedAhead(this.#media) > AHEAD_S) await this.#nextWake()
+    while (
+      generation === this.#generation &&
+      bufferedAhead(this.#media.buffered, this.#media.currentTime) > AHEAD_S
+    )
+      await this.#nextWake()
   }
 
   async #append(bytes: Uint8Array, generation: number): Promise<void> {
@@ -358,22 +365,4 @@ async function readAll(source: ByteSource, start: number, end: number): Promise<
     if (next.done) return concat(parts)
     parts.push(next.value)
   }
-}
-
-/** The end of the buffered range that holds `seconds` (counting from `gap` seconds before its start), or null. */
-export function rangeEnd(media: Pick<HTMLMediaElement, 'buffered'>, seconds: number, gap = 0): number | null {
-  const ranges = media.buffered
-  for (let i = 0; i < ranges.length; i++)
-    if (ranges.start(i) - gap <= seconds && seconds < ranges.end(i)) return ranges.end(i)
-  return null
-}
-
-/**
- * Seconds buffered past the playhead in the range holding it (0 when it is in none). A playhead up to `GAP_S`
- * before a range is waiting for it: a WebM's first cluster may start a few ms after 0 (our test video's at 0.007 s),
- * and a paused playhead at 0 must not keep the pump appending without bound.
- */
-export function bufferedAhead(media: Pick<HTMLMediaElement, 'buffered' | 'currentTime'>): number {
-  const end = rangeEnd(media, media.currentTime, GAP_S)
-  return end === null ? 0 : end - media.currentTime
 }

@@ -99,10 +99,3 @@ export class Subtitles {
     for (const url of this.#urls.splice(0)) URL.revokeObjectURL(url)
   }
 }
-
-/** Empties the `<video>` (nothing to play, or it can't be played). */
-export function clearSource(video: HTMLVideoElement): void {
-  if (!video.hasAttribute('src') && !video.currentSrc) return
-  video.removeAttribute('src')
-  video.load()
-}

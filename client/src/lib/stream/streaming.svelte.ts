@@ -9,10 +9,9 @@
  * - What this tab has is the torrents in its client that are still in the playlist; it tells the `torrent`
  *   feature, which announces them, and frees a torrent once its items have all left the playlist.
  *
- * THE VIDEO SEAM: the Player component attaches its `<video data-testid="player">` with `attachVideo`; the
- * element is then `streaming.videoElement` (a `$state` field, null while there is none). Playback sync attaches
- * its own Player seam to that element and should set `streaming.autoplay = false` once it decides when to
- * play; until then this store starts playback itself when a new item has been loaded.
+ * The player: the room's `<video>` arrives as its owner (player/video.ts) through `attachVideo`. This store
+ * only attaches and detaches sources on it and follows its events; when to play, pause or seek is playback
+ * sync's decision (sync/playback.svelte.ts), never this store's.
  *
  * Test and benchmark hooks: performance marks `theatron:stream:<what>:<infoHash>`, once each per tab, for
  * `add` (this tab started fetching the torrent), `metadata` (its file list is known), `stream` (the file is
@@ -28,13 +27,9 @@ import { StreamError, toStreamError } from '../torrent/errors.ts'
 import { chooseFile } from '../media/files.ts'
 import type { Head } from '../torrent/head.ts'
 import type { CanPlayType } from '../media/formats.ts'
-import {
-  afterVideoError,
-  afterVideoMetadata,
-  clearSource,
-  Subtitles,
-  type NowPlaying,
-} from '../media/now-playing.ts'
+import { afterVideoError, afterVideoMetadata, Subtitles, type NowPlaying } from '../media/now-playing.ts'
+import type { Video } from '../player/video.ts'
+import type { Timers } from '../timers.ts'
 import type { PlaylistItem, PlaylistItemData } from '../playlist/playlist.ts'
 import { PlaylistStore, type FeatureHost } from '../playlist/store.svelte.ts'
 import type { TorrentProgress, TorrentStatus } from '../torrent/progress.ts'
@@ -68,6 +63,7 @@ export interface StreamingOptions {
   client: StreamClient
   /** A dedicated WebRTC connection for one torrent with one member (the mesh's simple-peer factory). */
   createPeer: (initiator: boolean) => TorrentPeer
+  timers?: Timers
 }
 
 export interface Notice {
@@ -88,10 +84,6 @@ export function statusText(status: TorrentStatus): string {
 
 export class StreamingStore {
   readonly playlist: PlaylistStore
-  /** The seam: the room's one `<video>`, set by the Player component. */
-  videoElement = $state<HTMLVideoElement | null>(null)
-  /** Start playing when a new item is loaded. Playback sync turns this off and decides itself. */
-  autoplay = $state(true)
   readonly progress = new SvelteMap<string, TorrentProgress>()
   nowPlaying = $state.raw<NowPlaying | null>(null)
   notice = $state.raw<Notice | null>(null)
@@ -107,16 +99,24 @@ export class StreamingStore {
   /* eslint-disable svelte/prefer-svelte-reactivity */
   readonly #marked = new Set<string>()
   /* eslint-enable svelte/prefer-svelte-reactivity */
+  /** The room's `<video>`, through its owner; null while there is none. */
+  #video = $state.raw<Video | null>(null)
   #shownKey = ''
-  #shownVideo: HTMLVideoElement | null = null
+  #shownVideo: Video | null = null
   #generation = 0
   #detachVideo: (() => void) | null = null
   #destroyed = false
 
-  constructor({ room, client, createPeer }: StreamingOptions) {
+  constructor({ room, client, createPeer, timers }: StreamingOptions) {
     this.#client = client
     this.playlist = new PlaylistStore(room)
-    this.#torrents = new TorrentFeature({ room, client, createPeer, selected: () => this.playlist.selected })
+    this.#torrents = new TorrentFeature({
+      room,
+      client,
+      createPeer,
+      selected: () => this.playlist.selected,
+      ...(timers ? { timers } : {}),
+    })
     this.#subtitles = new Subtitles(client)
     this.#release.push(
       client.on('progress', (p) => this.#onProgress(p)),
@@ -127,7 +127,7 @@ export class StreamingStore {
     this.#stopEffects = $effect.root(() => {
       $effect(() => {
         const item = this.playlist.selected
-        const video = this.videoElement
+        const video = this.#video
         untrack(() => this.#show(item, video))
       })
       $effect(() => {
@@ -198,7 +198,7 @@ export class StreamingStore {
       const magnet = canonical.ok ? canonical.source.magnet : info.magnet
       const item = { torrentId: magnet, infoHash: info.infoHash, title: info.name }
       // The file the others will play (they choose the same way), its first pieces sent with the item.
-      const video = this.videoElement
+      const video = this.#video
       const { chosen } = chooseFile(info.files, video ? (type) => video.canPlayType(type) : undefined)
       const head = chosen ? await this.#client.head(info.infoHash, chosen.index).catch(() => null) : null
       if (this.#destroyed) return
@@ -236,41 +236,36 @@ export class StreamingStore {
     this.notice = null
   }
 
-  /** The Player's `<video>` arrives (and leaves with `detachVideo`). Safe to call from an effect. */
-  attachVideo(video: HTMLVideoElement): void {
+  /** The room's `<video>` arrives (and leaves with `detachVideo`). Safe to call from an effect. */
+  attachVideo(video: Video): void {
     untrack(() => {
-      if (this.#destroyed || this.videoElement === video) return
+      if (this.#destroyed || this.#video === video) return
       this.#detachVideo?.()
-      const onError = () => this.#onVideoError(video)
-      const onMetadata = () => this.#onVideoMetadata(video)
       // At the event's own time stamp: when the element fired it. A busy page runs the listener later (up
       // to a few hundred ms on a loaded machine), which is the page's lag, not the player's.
       const markFirst = (what: 'canplay' | 'playing') => (event: Event) => {
         const hash = this.nowPlaying?.infoHash
         if (hash) this.#mark(what, hash, { startTime: event.timeStamp })
       }
-      const onCanPlay = markFirst('canplay')
-      const onPlaying = markFirst('playing')
-      video.addEventListener('error', onError)
-      video.addEventListener('loadedmetadata', onMetadata)
-      video.addEventListener('canplay', onCanPlay)
-      video.addEventListener('playing', onPlaying)
+      const off = [
+        video.on('error', () => this.#onVideoError(video)),
+        video.on('loadedmetadata', () => this.#onVideoMetadata(video)),
+        video.on('canplay', markFirst('canplay')),
+        video.on('playing', markFirst('playing')),
+      ]
       this.#detachVideo = () => {
-        video.removeEventListener('error', onError)
-        video.removeEventListener('loadedmetadata', onMetadata)
-        video.removeEventListener('canplay', onCanPlay)
-        video.removeEventListener('playing', onPlaying)
+        for (const unsubscribe of off) unsubscribe()
       }
-      this.videoElement = video
+      this.#video = video
     })
   }
 
-  detachVideo(video: HTMLVideoElement): void {
+  detachVideo(video: Video): void {
     untrack(() => {
-      if (this.videoElement !== video) return
+      if (this.#video !== video) return
       this.#detachVideo?.()
       this.#detachVideo = null
-      this.videoElement = null
+      this.#video = null
     })
   }
 
@@ -290,10 +285,10 @@ export class StreamingStore {
     this.#torrents.destroy()
     this.playlist.destroy()
     this.#subtitles.revoke()
-    const video = this.videoElement
+    const video = this.#video
     if (video) {
+      video.detachSource()
       this.detachVideo(video)
-      clearSource(video)
     }
     void this.#client.destroy()
   }
@@ -324,7 +319,7 @@ export class StreamingStore {
   }
 
   /** Shows the selected item: add its torrent, pick the file, stream it, attach subtitles. */
-  #show(item: PlaylistItem | null, video: HTMLVideoElement | null): void {
+  #show(item: PlaylistItem | null, video: Video | null): void {
     if (this.#destroyed) return
     const key = item ? `${item.id}|${item.infoHash}|${item.fileIndex ?? ''}` : ''
     if (key === this.#shownKey && video === this.#shownVideo) return
@@ -337,7 +332,7 @@ export class StreamingStore {
     this.#torrents.expect(item?.infoHash ?? null)
     if (!item) {
       this.nowPlaying = null
-      if (video) clearSource(video)
+      video?.detachSource()
       return
     }
     this.nowPlaying = {
@@ -355,7 +350,7 @@ export class StreamingStore {
     void this.#load(item, video, generation)
   }
 
-  async #load(item: PlaylistItem, video: HTMLVideoElement | null, generation: number): Promise<void> {
+  async #load(item: PlaylistItem, video: Video | null, generation: number): Promise<void> {
     const current = () => generation === this.#generation && !this.#destroyed
     const update = (patch: Partial<NowPlaying>) => {
       if (current() && this.nowPlaying) this.nowPlaying = { ...this.nowPlaying, ...patch }
@@ -385,7 +380,7 @@ export class StreamingStore {
       if (index === undefined || !choice) {
         const reason = choices[0]?.reason
         update({ state: 'error', choices, error: reason ?? new StreamError('no-playable-file').message })
-        clearSource(video)
+        video.detachSource()
         return
       }
       const file = info.files[index]
@@ -398,7 +393,7 @@ export class StreamingStore {
           fileName: file.name,
           error: choice.reason ?? null,
         })
-        clearSource(video)
+        video.detachSource()
         return
       }
       update({ choices, fileIndex: index, fileName: file.name, warning: choice.reason ?? null })
@@ -406,13 +401,6 @@ export class StreamingStore {
       this.#mark('stream', item.infoHash)
       if (!current()) return
       update({ state: 'streaming' })
-      if (this.autoplay) {
-        video.play().catch((err: unknown) => {
-          // Autoplay refused (no user gesture yet); a click on play starts it. Aborts by a newer load are normal.
-          if (err instanceof DOMException && err.name === 'NotAllowedError')
-            update({ warning: 'Press play to start watching.' })
-        })
-      }
       await this.#attachSubtitles(item.infoHash, info.files, file.name, generation)
     } catch (err) {
       update({ state: 'error', error: toStreamError(err).message })
@@ -462,12 +450,12 @@ export class StreamingStore {
     else this.notice = { kind: 'error', text: error.message }
   }
 
-  #onVideoError(video: HTMLVideoElement): void {
-    const now = afterVideoError(this.nowPlaying, video.error?.code, video.currentSrc !== '')
+  #onVideoError(video: Video): void {
+    const now = afterVideoError(this.nowPlaying, video.errorCode, video.hasSource)
     if (now !== this.nowPlaying) this.nowPlaying = now
   }
 
-  #onVideoMetadata(video: HTMLVideoElement): void {
+  #onVideoMetadata(video: Video): void {
     const now = afterVideoMetadata(this.nowPlaying, video.videoWidth)
     if (now !== this.nowPlaying) this.nowPlaying = now
   }

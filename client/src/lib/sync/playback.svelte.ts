@@ -12,8 +12,8 @@
  * - one log per playlist item (item-logs.ts): a new selection starts at 0, paused, on every peer without a
  *   message.
  *
- * Testing aids (docs/sync.md, playback-debug.ts): `localStorage['theatron:clock-skew-ms']` skews this tab's
- * app clock, and `window.__theatron.playback` exposes correction counters and `simulateStall(ms)`.
+ * `localStorage['theatron:clock-skew-ms']` skews this tab's app clock (a testing aid, docs/sync.md); `inspect()`
+ * reads the controller's state for diagnostics (the e2e build exposes it to tests).
  */
 import { untrack } from 'svelte'
 import type { FeatureHandle, RoomFeature } from '../room/room.svelte.ts'
@@ -38,9 +38,7 @@ import { HoldLoop } from './hold-loop.ts'
 import type { Supply } from './hold.ts'
 import { ItemLogs } from './item-logs.ts'
 import { MemberClocks } from './member-clocks.ts'
-import { exposePlaybackDebug, type PlaybackDebug } from './playback-debug.ts'
-import { perform, VideoPlayer, type Player, type UserAction } from './player.ts'
-import { StallablePlayer } from './stall.ts'
+import { perform, type Player, type UserAction } from './player.ts'
 import { shouldStart } from './start.ts'
 import {
   addCommand,
@@ -56,7 +54,6 @@ import { userCommand } from './user-command.ts'
 
 export type { PlaybackCounters } from './controller-loop.ts'
 export { STATUS_INTERVAL_MS } from './hold-loop.ts'
-export type { PlaybackDebug } from './playback-debug.ts'
 
 /** Controller period: the gains in decide.ts assume at least 20 Hz. */
 export const TICK_MS = 50
@@ -77,10 +74,8 @@ export interface PlaybackRoom {
   notice?(text: string): void
 }
 
-/** What the store needs of streaming: the `<video>`, its autoplay switch, and the selected item. */
+/** What the store needs of streaming: the selected item and how its download goes. */
 export interface PlaybackSource {
-  readonly videoElement: HTMLVideoElement | null
-  autoplay: boolean
   readonly playlist: {
     readonly selected: { id: string; fileIndex?: number | undefined; addedBy?: string } | null
   }
@@ -94,8 +89,19 @@ export interface PlaybackOptions {
   /** The app clock (default: `createAppClock()`, which reads the testing skew). */
   now?: () => number
   timers?: Timers
-  /** Expose `window.__theatron.playback` (the app does; unit tests need not). */
-  exposeDebug?: boolean
+}
+
+/** The controller's state, read for diagnostics and by the e2e build's test hooks. */
+export interface PlaybackInspection {
+  counters(): PlaybackCounters
+  sharedNow(): number | undefined
+  timeline(): Timeline
+  frame(): string
+  driftMs(): number | null
+  /** the last person actions seen on the element (that became commands when allowed) */
+  userActions(): UserAction[]
+  /** the controller's learned state */
+  controller(): unknown
 }
 
 export class PlaybackStore {
@@ -135,15 +141,13 @@ export class PlaybackStore {
     this.#wakeAt(log.timeline.at)
   })
   #stopEffects: (() => void) | null = null
-  #releaseDebug: (() => void) | null = null
   /** Nobody has started the current item yet: we start it when everyone can play it (start.ts). */
   #startPending = false
   /** We added the current item: we also start it after `START_WAIT_MS` without the stragglers. */
   #adder = false
   /** When our own video became ready for the item we added (app ms); null before. */
   #startWaitFrom: number | null = null
-  #player: StallablePlayer | null = null
-  #video: HTMLVideoElement | null = null
+  #player: Player | null = null
   #unsubscribePlayer: (() => void) | null = null
   #lastShared: number | undefined = undefined
   /** App clock at `#lastShared`. */
@@ -175,12 +179,7 @@ export class PlaybackStore {
     const source = options.source ?? null
     this.#source = source
     if (source) {
-      source.autoplay = false // we decide when to play
       this.#stopEffects = $effect.root(() => {
-        $effect(() => {
-          const video = source.videoElement
-          untrack(() => this.attach(video))
-        })
         $effect(() => {
           const selected = source.playlist.selected
           const key = selected ? `${selected.id}|${selected.fileIndex ?? ''}` : ''
@@ -189,7 +188,6 @@ export class PlaybackStore {
         })
       })
     }
-    if (options.exposeDebug) this.#releaseDebug = exposePlaybackDebug(() => this.#debug())
   }
 
   /** Whether this tab may play, pause, seek or change speed (the host may have locked the controls). */
@@ -237,26 +235,21 @@ export class PlaybackStore {
 
   // ── wiring ───────────────────────────────────────────────────────────────────────────────────────────
 
-  /** The room's `<video>` (null when it goes). The store acts on it only through the Player seam. */
-  attach(video: HTMLVideoElement | null): void {
-    if (this.#destroyed || video === this.#video) return
-    this.#video = video
-    this.attachPlayer(video ? new VideoPlayer(video) : null)
-  }
-
-  /** A Player directly (tests, or another kind of player). */
+  /**
+   * The player the store drives (the room's `<video>` through its owner, player/video.ts), or null when it goes.
+   * The store only subscribes to it; its owner destroys it.
+   */
   attachPlayer(player: Player | null): void {
+    if (player === this.#player && player !== null) return
     this.#unsubscribePlayer?.()
     this.#unsubscribePlayer = null
-    this.#player?.destroy()
     this.#player = null
     if (this.#destroyed || !player) return
-    const stallable = new StallablePlayer(player, () => performance.now())
-    this.#player = stallable
-    const actions = stallable.onUserAction((action) => this.#onUserAction(action))
+    this.#player = player
+    const actions = player.onUserAction((action) => this.#onUserAction(action))
     // A joiner's element that just got its metadata, data to play or a seek's frames is acted on at once:
-    // waiting for the next tick cost up to TICK_MS, and far more on a busy main thread.
-    const progress = stallable.onMediaProgress(() => this.#tick())
+    // waiting for the next tick costs up to TICK_MS, and far more on a busy main thread.
+    const progress = player.onMediaProgress?.(() => this.#tick()) ?? (() => {})
     this.#unsubscribePlayer = () => {
       actions()
       progress()
@@ -293,9 +286,6 @@ export class PlaybackStore {
     this.#stopEffects = null
     this.#handle.unregister()
     this.attachPlayer(null)
-    this.#video = null
-    this.#releaseDebug?.()
-    this.#releaseDebug = null
     this.#clocks.clear()
     this.#holds.clear()
     this.#logs.clear()
@@ -578,14 +568,9 @@ export class PlaybackStore {
     return this.#room.memberList.find((m) => m.id === peerId)?.name ?? '?'
   }
 
-  #debug(): PlaybackDebug {
+  inspect(): PlaybackInspection {
     return {
       counters: () => this.#loop.counters(),
-      simulateStall: (ms) => {
-        if (!this.#player) return false
-        this.#player.stall(ms)
-        return true
-      },
       sharedNow: () => this.#lastShared,
       timeline: () => this.#logs.current.timeline,
       frame: () => this.#clocks.frame,

@@ -15,6 +15,7 @@ import WebTorrent, {
 import { randomId } from '../random.ts'
 import { coalesce, coalesceStreams } from './coalesce.ts'
 import type { StreamVia } from './config.ts'
+import type { SourceTarget } from '../media/target.ts'
 import { StreamError, toStreamError } from './errors.ts'
 import type { FileLike } from '../media/files.ts'
 import { headChunks, headRange, type Head } from './head.ts'
@@ -95,10 +96,6 @@ export class TorrentClient {
   #peerSerial = 0
   /** Torrents seeded from this browser: their dropped files, in the torrent's file order (torrent/local-files.ts). */
   readonly #localFiles = new Map<string, (File | undefined)[]>()
-  /** The `blob:` URL each media element plays, revoked when it plays something else or on destroy. */
-  readonly #objectUrls = new Map<HTMLMediaElement, string>()
-  /** The media source feeding each element that plays through MSE. */
-  readonly #streams = new Map<HTMLMediaElement, MseStream>()
   readonly #listeners: { [K in keyof TorrentClientEvents]: Set<Listener<K>> } = {
     progress: new Set(),
     ready: new Set(),
@@ -228,13 +225,13 @@ export class TorrentClient {
   }
 
   /**
-   * Streams file `fileIndex` of a torrent into `media`, fetching only that file. A file this browser seeded
-   * plays straight from the dropped `File` (a `blob:` URL, see torrent/local-files.ts); the room still gets its pieces
-   * from the torrent. A WebM is appended to the element by this page (Media Source Extensions, media/mse.ts); other
-   * files, and WebMs MSE can't open, play through WebTorrent's service worker. `media.dataset.stream` says
-   * which: `file`, `mse` or `worker`.
+   * Streams file `fileIndex` of a torrent into `target` (the player), fetching only that file. A file this
+   * browser seeded plays straight from the dropped `File` (a `blob:` URL, see torrent/local-files.ts); the room
+   * still gets its pieces from the torrent. A WebM is appended by this page (Media Source Extensions,
+   * media/mse.ts); other files, and WebMs MSE can't open, play through WebTorrent's service worker. The
+   * attached source's `kind` says which: `file`, `mse` or `worker`.
    */
-  async streamTo(infoHash: string, fileIndex: number, media: HTMLMediaElement): Promise<void> {
+  async streamTo(infoHash: string, fileIndex: number, target: SourceTarget): Promise<void> {
     const tracked = this.#tracked.get(infoHash)
     if (!tracked) throw new StreamError('not-found')
     const local = this.#localFiles.get(infoHash)?.[fileIndex]
@@ -246,20 +243,25 @@ export class TorrentClient {
     if (!file) throw new StreamError('no-playable-file')
     selectOnly(tracked.torrent.files, file)
     tracked.fileIndex = fileIndex
-    if (local) return this.#play(media, URL.createObjectURL(local), 'file')
+    if (local) {
+      const url = URL.createObjectURL(local)
+      return target.attachSource({ url, kind: 'file', release: () => URL.revokeObjectURL(url) })
+    }
     coalesceStreams(file, tracked.torrent)
-    const viaWorker = () => this.#play(media, tagStreamUrl(file.streamURL, this.#tab), 'worker')
+    const viaWorker = () =>
+      target.attachSource({ url: tagStreamUrl(file.streamURL, this.#tab), kind: 'worker' })
     if (!mse) return viaWorker()
-    const stream = new MseStream(media, byteSource(file, tracked.torrent), (reason) => {
+    const stream = new MseStream(target, byteSource(file, tracked.torrent), (reason) => {
       console.info(`stream: ${file.name} plays through the service worker: ${reason}`)
       void this.#ensureServer().then(
         () => {
-          if (this.#streams.get(media) === stream && !this.#destroyed) viaWorker()
+          if (target.isAttached(attached) && !this.#destroyed) viaWorker()
         },
         (err: unknown) => this.#emit('error', infoHash, toStreamError(err)),
       )
     })
-    this.#play(media, stream.url, 'mse', stream)
+    const attached = { url: stream.url, kind: 'mse' as const, release: () => stream.destroy() }
+    target.attachSource(attached)
   }
 
   /** A small file of a torrent (a subtitle), whole. */
@@ -294,10 +296,6 @@ export class TorrentClient {
     this.#destroyed = true
     clearInterval(this.#timer)
     this.#releaseRequests()
-    for (const url of this.#objectUrls.values()) URL.revokeObjectURL(url)
-    this.#objectUrls.clear()
-    for (const stream of this.#streams.values()) stream.destroy()
-    this.#streams.clear()
     this.#localFiles.clear()
     for (const tracked of this.#tracked.values()) tracked.detach()
     this.#tracked.clear()
@@ -308,23 +306,6 @@ export class TorrentClient {
   }
 
   // ── private ──────────────────────────────────────────────────────────────────────────────────────────
-
-  /**
-   * Points `media` at `url`, revoking the `blob:` URL it played before (the element has let go of it) and
-   * stopping the media source that fed it. `stream` is the media source behind an `mse` url.
-   */
-  #play(media: HTMLMediaElement, url: string, kind: 'file' | 'mse' | 'worker', stream?: MseStream): void {
-    const previous = this.#objectUrls.get(media)
-    if (kind === 'file') this.#objectUrls.set(media, url)
-    else this.#objectUrls.delete(media)
-    const previousStream = this.#streams.get(media)
-    if (stream) this.#streams.set(media, stream)
-    else this.#streams.delete(media)
-    media.dataset.stream = kind
-    media.src = url
-    if (previous) URL.revokeObjectURL(previous)
-    if (previousStream !== stream) previousStream?.destroy()
-  }
 
   #track(torrent: Torrent, infoHash: string, head: Head | null = null): Tracked {
     let detach = () => {}

@@ -18,6 +18,7 @@ import { addHeadPart, HEAD_PART_BYTES, headParts, type Head } from './head.ts'
 import { decodeBase64, decodeMeta, encodeBase64, encodeMeta, MetaCache, setNewest } from './meta.ts'
 import { parseTorrentMessage, parseTorrentSnapshot, type TorrentSnapshot } from './wire.ts'
 import type { FeatureHandle } from '../room/room.svelte.ts'
+import type { Timers } from '../timers.ts'
 
 export const TORRENT_FEATURE = 'torrent'
 
@@ -29,6 +30,7 @@ export interface TorrentFeatureOptions {
   createPeer: (initiator: boolean) => TorrentPeer
   /** The playlist's selected item, for the snapshot. */
   selected: () => { infoHash: string; addedBy: string } | null
+  timers?: Timers
 }
 
 export class TorrentFeature {
@@ -45,7 +47,7 @@ export class TorrentFeature {
   readonly #heads = new Map<string, Head>()
   #announced = ''
 
-  constructor({ room, client, createPeer, selected }: TorrentFeatureOptions) {
+  constructor({ room, client, createPeer, selected, timers }: TorrentFeatureOptions) {
     this.#selfId = room.selfId
     this.#client = client
     this.#selected = selected
@@ -54,6 +56,7 @@ export class TorrentFeature {
       createPeer,
       send: (peerId, message) => this.#feature.send(message, peerId),
       attach: (infoHash, peer) => client.addPeer(infoHash, peer),
+      ...(timers ? { timers } : {}),
     })
     this.#feature = room.registerFeature(TORRENT_FEATURE, {
       snapshot: () => this.#snapshot(),

@@ -4,11 +4,11 @@
  * While stalled, the real element is paused (our own operation, so no room command), and the snapshot reports
  * what a starving `<video>` reports: not paused if it wants to play, `readyState` at most HAVE_CURRENT_DATA,
  * nothing buffered ahead. `play()` only records the wish. When the stall ends the element resumes if it should
- * be playing. E2e tests reach it through `window.__theatron.playback.simulateStall(ms)`: throttling a real
+ * be playing. E2e tests reach it through `window.__theatron.playback.simulateStall(ms)` (hooks.ts): throttling a real
  * torrent is not possible from a test (WebRTC data channels ignore the browser's network emulation).
  */
-import type { PlayerSnapshot } from './decide.ts'
-import type { Player, UserAction } from './player.ts'
+import type { PlayerSnapshot } from '../sync/decide.ts'
+import type { Player, UserAction } from '../sync/player.ts'
 
 /** `HTMLMediaElement.HAVE_CURRENT_DATA`: a frame to show, nothing to play on with. */
 const HAVE_CURRENT_DATA = 2
@@ -75,11 +75,6 @@ export class StallablePlayer implements Player {
 
   onMediaProgress(listener: () => void): () => void {
     return this.#inner.onMediaProgress?.(listener) ?? (() => {})
-  }
-
-  destroy(): void {
-    this.#until = -Infinity
-    this.#inner.destroy()
   }
 
   /** The stall is over: play on if we were (or were asked to be) playing. */

@@ -1,0 +1,62 @@
+/**
+ * A room with its real transports: reads who this tab is and what it remembers from the browser's storage,
+ * then composes the room (app/room-app.ts) with WebSockets, simple-peer, WebTorrent and the settings.
+ */
+import { iceServers, signalUrl } from '../config.ts'
+import { simplePeerFactory } from '../mesh/simple-peer.ts'
+import { claimIdentity, loadMembership, loadName, saveMembership, saveName } from '../room/identity.ts'
+import { createRoomSecret, documentIdFor, roomHash } from '../room/link.ts'
+import { browserSocket } from '../signaling/socket.ts'
+import { testHooks } from '../testing/hooks.ts'
+import { TorrentClient } from '../torrent/client.ts'
+import { streamVia, trackerList } from '../torrent/config.ts'
+import { RoomApp } from './room-app.ts'
+
+/** Set by "Create room" so the tab that created a room enters it as its host. */
+const CREATED_KEY = 'theatron:created'
+
+/** "Create room": a new secret, remembered as created by this tab, and the room route. */
+export function createRoom(): void {
+  const secret = createRoomSecret()
+  sessionStorage.setItem(CREATED_KEY, secret)
+  location.hash = roomHash(secret)
+}
+
+export async function connectRoom(secret: string): Promise<RoomApp> {
+  const documentId = await documentIdFor(secret)
+  const { identity, duplicated } = await claimIdentity(sessionStorage, navigator.locks)
+  // A duplicated tab is a new member: what the original remembered of the room is not its own.
+  let membership = duplicated ? null : loadMembership(sessionStorage, documentId)
+  const fresh = membership === null
+  if (!membership) {
+    const creator = sessionStorage.getItem(CREATED_KEY) === secret
+    membership = { creator, joinedAt: Date.now() }
+    saveMembership(sessionStorage, documentId, membership)
+  }
+  sessionStorage.removeItem(CREATED_KEY)
+
+  const ice = iceServers(localStorage)
+  const trackers = trackerList(localStorage)
+  return new RoomApp({
+    room: {
+      selfId: identity.peerId,
+      documentId,
+      membership,
+      fresh,
+      name: loadName(localStorage),
+      rememberName: (name) => saveName(localStorage, name),
+      saveMembership: (next) => saveMembership(sessionStorage, documentId, next),
+    },
+    token: identity.token,
+    signalUrl: signalUrl(localStorage, location),
+    socket: browserSocket,
+    createPeer: simplePeerFactory(ice),
+    torrentClient: new TorrentClient({
+      rtcConfig: { iceServers: ice },
+      streamVia: streamVia(localStorage),
+      ...(trackers ? { trackers } : {}),
+    }),
+    // The e2e build's test hooks; the condition is false in every other build, which then leaves them out.
+    ...(import.meta.env.MODE === 'e2e' ? { hooks: testHooks() } : {}),
+  })
+}

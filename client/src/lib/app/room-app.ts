@@ -1,0 +1,130 @@
+/**
+ * One room, composed: the signaling client, the peer mesh, the room, streaming and playback, and the room's
+ * `<video>` once it arrives. This is the one place that builds them and the one `destroy()` that releases them
+ * all. Its transports are injected (`RoomDeps`), so a unit test builds a whole room from fakes.
+ */
+import { Mesh } from '../mesh/mesh.ts'
+import type { PeerFactory } from '../mesh/peer.ts'
+import { SocketChannel } from '../mesh/channel.ts'
+import { Video } from '../player/video.ts'
+import { Room, type RoomOptions } from '../room/room.svelte.ts'
+import { SignalingClient } from '../signaling/client.ts'
+import type { SocketFactory } from '../signaling/socket.ts'
+import { StreamingStore, type StreamClient } from '../stream/streaming.svelte.ts'
+import { PlaybackStore } from '../sync/playback.svelte.ts'
+import type { Player } from '../sync/player.ts'
+import type { Timers } from '../timers.ts'
+import type { TorrentPeer } from '../torrent/links.ts'
+
+/** Extra wiring of a test build (testing/hooks.ts); the shipped build has none. */
+export interface RoomHooks {
+  /** The player playback sync drives, made from the room's video. */
+  player(video: Video): Player
+  /** Called once the room is built; returns what undoes it. */
+  install(app: RoomApp): () => void
+}
+
+export interface RoomDeps {
+  /** Who this tab is and what it remembers of the room (app/connect.ts reads them from storage). */
+  room: Omit<RoomOptions, 'transport' | 'signaling' | 'timers' | 'now'>
+  token: string
+  /** ws(s)://host[:port] of the signal server */
+  signalUrl: string
+  socket: SocketFactory
+  /** WebRTC connections to members (the mesh) and, per torrent, to members who share it. */
+  createPeer: PeerFactory
+  torrentClient: StreamClient
+  timers?: Timers
+  /** The wall clock (members' join times, link liveness). */
+  now?: () => number
+  /** The app clock playback sync runs on (default: the wall clock with the testing skew). */
+  appNow?: () => number
+  hooks?: RoomHooks
+}
+
+export class RoomApp {
+  readonly room: Room
+  readonly streaming: StreamingStore
+  readonly playback: PlaybackStore
+  readonly #signaling: SignalingClient
+  readonly #mesh: Mesh
+  readonly #hooks: RoomHooks | undefined
+  #releaseHooks: () => void = () => {}
+  #releaseVideo: (() => void) | null = null
+  #destroyed = false
+
+  constructor(deps: RoomDeps) {
+    const { timers, now, hooks } = deps
+    const peerId = deps.room.selfId
+    const documentId = deps.room.documentId
+    const clock = {
+      ...(timers ? { timers } : {}),
+      ...(now ? { now } : {}),
+    }
+    this.#hooks = hooks
+    this.#signaling = new SignalingClient({
+      baseUrl: deps.signalUrl,
+      peerId,
+      token: deps.token,
+      socket: deps.socket,
+      ...(timers ? { timers } : {}),
+    })
+    const signaling = this.#signaling
+    signaling.on('error', (code, message) => console.warn(`signal server: ${code} ${message}`))
+    this.#mesh = new Mesh({
+      localId: peerId,
+      documentId,
+      introductions: signaling,
+      openPipe: (remoteId) => new SocketChannel(deps.socket(signaling.pipeUrl(remoteId, documentId))),
+      createPeer: deps.createPeer,
+      ...clock,
+    })
+    this.room = new Room({ ...deps.room, transport: this.#mesh, signaling, ...clock })
+    this.room.start()
+    this.streaming = new StreamingStore({
+      room: this.room,
+      client: deps.torrentClient,
+      // A mesh peer is a full simple-peer instance, which is what WebTorrent takes as a peer.
+      createPeer: (initiator): TorrentPeer => deps.createPeer({ initiator }),
+      ...(timers ? { timers } : {}),
+    })
+    this.playback = new PlaybackStore({
+      room: this.room,
+      source: this.streaming,
+      ...(timers ? { timers } : {}),
+      ...(deps.appNow ? { now: deps.appNow } : {}),
+    })
+    if (hooks) this.#releaseHooks = hooks.install(this)
+  }
+
+  /** The room's `<video>` arrived: streaming feeds it, playback drives it. Returns its removal. */
+  attachVideo(element: HTMLVideoElement): () => void {
+    this.#releaseVideo?.()
+    if (this.#destroyed) return () => {}
+    const video = new Video(element)
+    this.streaming.attachVideo(video)
+    this.playback.attachPlayer(this.#hooks?.player(video) ?? video)
+    const release = () => {
+      if (this.#releaseVideo !== release) return
+      this.#releaseVideo = null
+      this.playback.attachPlayer(null)
+      this.streaming.detachVideo(video)
+      video.destroy()
+    }
+    this.#releaseVideo = release
+    return release
+  }
+
+  /** Releases everything: the video's listeners and source, stores, features, peers, sockets, timers. */
+  destroy(): void {
+    if (this.#destroyed) return
+    this.#destroyed = true
+    this.#releaseHooks()
+    this.playback.destroy()
+    this.streaming.destroy()
+    this.#releaseVideo?.()
+    this.room.destroy()
+    this.#mesh.destroy()
+    this.#signaling.destroy()
+  }
+}

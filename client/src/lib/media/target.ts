@@ -1,0 +1,35 @@
+/**
+ * What streaming sees of the player: a place to attach a source, and the playhead that source feeds. The
+ * player module (player/video.ts) implements it; streaming never touches the `<video>` itself.
+ */
+
+/** The media events a source may follow (an MSE pump wakes on them). */
+export type PlayheadEvent = 'seeking' | 'waiting' | 'timeupdate'
+
+export interface PlayheadView {
+  readonly currentTime: number
+  readonly duration: number
+  readonly buffered: TimeRanges
+  readonly seeking: boolean
+  /** Returns an unsubscribe function. */
+  on(event: PlayheadEvent, listener: () => void): () => void
+}
+
+/** How the element gets its bytes: a dropped file, a Media Source this page feeds, or the service worker. */
+export type SourceKind = 'file' | 'mse' | 'worker'
+
+export interface AttachedSource {
+  readonly url: string
+  readonly kind: SourceKind
+  /** Frees what backs the URL (a `blob:` URL, a MediaSource) once the element has let go of it. */
+  release?(): void
+}
+
+export interface SourceTarget extends PlayheadView {
+  /** Plays `source` from now on; the previous source is released. */
+  attachSource(source: AttachedSource): void
+  /** Empties the element; the source is released. */
+  detachSource(): void
+  /** Whether `source` is the one attached now. */
+  isAttached(source: AttachedSource): boolean
+}

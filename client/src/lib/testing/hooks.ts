@@ -1,0 +1,40 @@
+/**
+ * Test hooks, in the e2e build only (`vite build --mode e2e`; app/connect.ts): the player playback sync drives
+ * can be made to starve (stall.ts), and `window.__theatron.playback` exposes the controller's state and
+ * `simulateStall(ms)` to the e2e tests and benchmarks.
+ */
+import type { RoomApp, RoomHooks } from '../app/room-app.ts'
+import type { PlaybackInspection } from '../sync/playback.svelte.ts'
+import { StallablePlayer } from './stall.ts'
+
+/** `window.__theatron.playback`: read by e2e tests and the benchmarks. */
+export interface PlaybackHooks extends PlaybackInspection {
+  /** Starve this tab's player for `ms` (stall.ts); false without a player. */
+  simulateStall(ms: number): boolean
+}
+
+type HookScope = { __theatron?: { playback?: PlaybackHooks } }
+
+export function testHooks(): RoomHooks {
+  let player: StallablePlayer | null = null
+  return {
+    player: (video) => (player = new StallablePlayer(video, () => performance.now())),
+    install: (app: RoomApp) => {
+      const exposed: PlaybackHooks = {
+        ...app.playback.inspect(),
+        simulateStall: (ms) => {
+          if (!player) return false
+          player.stall(ms)
+          return true
+        },
+      }
+      const scope = window as unknown as HookScope
+      scope.__theatron ??= {}
+      scope.__theatron.playback = exposed
+      return () => {
+        player = null
+        if (scope.__theatron?.playback === exposed) delete scope.__theatron.playback
+      }
+    },
+  }
+}

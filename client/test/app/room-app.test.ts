@@ -1,0 +1,182 @@
+import { flushSync } from 'svelte'
+import { describe, expect, it } from 'vitest'
+import { RoomApp } from '../../src/lib/app/room-app.ts'
+import type { SocketLike } from '../../src/lib/signaling/socket.ts'
+import type { StreamClient } from '../../src/lib/stream/streaming.svelte.ts'
+import type { Timers } from '../../src/lib/timers.ts'
+import { fakePeers, settle } from '../mesh/fakes.ts'
+
+/** Timers that remember which are still pending. */
+class CountingTimers implements Timers {
+  readonly pending = new Set<number>()
+  #next = 0
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = ++this.#next
+    this.pending.add(id)
+    globalThis.setTimeout(() => {
+      if (this.pending.delete(id)) fn()
+    }, ms)
+    return id
+  }
+  clearTimeout(handle: unknown): void {
+    this.pending.delete(handle as number)
+  }
+  setInterval(_fn: () => void, _ms: number): unknown {
+    const id = ++this.#next
+    this.pending.add(id)
+    return id // never fires: the test runs no room time
+  }
+  clearInterval(handle: unknown): void {
+    this.pending.delete(handle as number)
+  }
+}
+
+class FakeSocket implements SocketLike {
+  readyState = 0
+  onopen: SocketLike['onopen'] = null
+  onmessage: SocketLike['onmessage'] = null
+  onclose: SocketLike['onclose'] = null
+  onerror: SocketLike['onerror'] = null
+  constructor(readonly url: string) {
+    queueMicrotask(() => {
+      if (this.readyState !== 0) return
+      this.readyState = 1
+      this.onopen?.({})
+    })
+  }
+  send(): void {}
+  close(): void {
+    this.readyState = 3
+  }
+  get released(): boolean {
+    return this.readyState === 3 && !this.onopen && !this.onmessage && !this.onclose && !this.onerror
+  }
+}
+
+/** The torrent client's surface, remembering its listeners and whether it was destroyed. */
+function fakeTorrentClient() {
+  const listeners = new Set<unknown>()
+  let destroyed = false
+  const client = {
+    on: (_event: string, listener: unknown) => {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    prepare: () => Promise.resolve(),
+    destroy: () => {
+      destroyed = true
+      return Promise.resolve()
+    },
+  } as unknown as StreamClient
+  return { client, listeners, destroyed: () => destroyed }
+}
+
+/** Enough of a `<video>` for the player module, counting the listeners on it. */
+class FakeElement extends EventTarget {
+  listeners = 0
+  paused = true
+  ended = false
+  readyState = 0
+  seeking = false
+  currentTime = 0
+  duration = NaN
+  playbackRate = 1
+  videoWidth = 0
+  error = null
+  currentSrc = ''
+  dataset: Record<string, string> = {}
+  buffered = { length: 0, start: () => 0, end: () => 0 }
+  override addEventListener(...args: Parameters<EventTarget['addEventListener']>): void {
+    this.listeners++
+    super.addEventListener(...args)
+  }
+  override removeEventListener(...args: Parameters<EventTarget['removeEventListener']>): void {
+    this.listeners--
+    super.removeEventListener(...args)
+  }
+  canPlayType(): string {
+    return ''
+  }
+  hasAttribute(): boolean {
+    return false
+  }
+  removeAttribute(): void {}
+  load(): void {}
+  play(): Promise<void> {
+    return Promise.resolve()
+  }
+  pause(): void {}
+}
+
+function compose() {
+  const timers = new CountingTimers()
+  const sockets: FakeSocket[] = []
+  const peers = fakePeers()
+  const torrent = fakeTorrentClient()
+  const app = new RoomApp({
+    room: {
+      selfId: 'alice',
+      documentId: 'doc-1',
+      membership: { creator: true, joinedAt: 1_000 },
+      fresh: true,
+      name: 'Alice',
+    },
+    token: 'token-of-alice-0123456789',
+    signalUrl: 'ws://signal.test',
+    socket: (url) => {
+      const socket = new FakeSocket(url)
+      sockets.push(socket)
+      return socket
+    },
+    createPeer: peers,
+    torrentClient: torrent.client,
+    timers,
+    now: () => 10_000,
+    appNow: () => 10_000,
+  })
+  return { app, timers, sockets, peers, torrent }
+}
+
+describe('RoomApp', () => {
+  it('builds signaling, mesh, room, streaming and playback, and destroy leaves nothing running', async () => {
+    const { app, timers, sockets, peers, torrent } = compose()
+    const element = new FakeElement()
+    app.attachVideo(element as unknown as HTMLVideoElement)
+    flushSync()
+    await settle()
+    // A member is introduced: the mesh opens a pipe to it and a WebRTC peer (alice < bob: alice offers).
+    const introduction = sockets.find((s) => s.url.includes('/introduction/'))!
+    introduction.onmessage?.({ data: JSON.stringify({ type: 'Introduction', id: 'bob', keys: ['doc-1'] }) })
+    await settle()
+
+    expect(app.room.started).toBe(true)
+    expect(sockets.some((s) => s.url.includes('/connection/alice/bob/doc-1'))).toBe(true)
+    expect(peers.made.length).toBeGreaterThan(0)
+    expect(timers.pending.size).toBeGreaterThan(0)
+    expect(element.listeners).toBeGreaterThan(0)
+    expect(torrent.listeners.size).toBeGreaterThan(0)
+
+    app.destroy()
+    await settle()
+
+    expect(timers.pending.size).toBe(0)
+    expect(sockets.filter((s) => !s.released).map((s) => s.url)).toEqual([])
+    expect(peers.made.filter((p) => !p.destroyed).map((p) => p.id)).toEqual([])
+    expect(element.listeners).toBe(0)
+    expect(torrent.listeners.size).toBe(0)
+    expect(torrent.destroyed()).toBe(true)
+  })
+
+  it("the video's removal lets go of the element while the room goes on", () => {
+    const { app, timers } = compose()
+    const element = new FakeElement()
+    const release = app.attachVideo(element as unknown as HTMLVideoElement)
+    flushSync()
+    expect(element.listeners).toBeGreaterThan(0)
+    release()
+    expect(element.listeners).toBe(0)
+    expect(timers.pending.size).toBeGreaterThan(0)
+    app.destroy()
+    expect(timers.pending.size).toBe(0)
+  })
+})
