@@ -36,7 +36,8 @@ import {
   type NowPlaying,
 } from '../media/now-playing.ts'
 import type { PlaylistItem, PlaylistItemData } from '../playlist/playlist.ts'
-import { PlaylistStore, type FeatureHost } from '../playlist/store.svelte.ts'
+import { PlaylistStore } from '../playlist/store.svelte.ts'
+import type { FeatureHost } from '../room/feature.ts'
 import type { TorrentProgress, TorrentStatus } from '../torrent/progress.ts'
 import { parseDroppedFiles, parseText } from '../media/source.ts'
 import type { TorrentClient } from '../torrent/client.ts'
