@@ -297,6 +297,7 @@ describe('parsePlaylistOp', () => {
     ['counter huge', { ...add, stamp: { counter: 2 ** 50, peer: 'a' } }],
     ['fractional counter', { ...add, stamp: { counter: 1.5, peer: 'a' } }],
     ['empty peer', { ...add, stamp: { counter: 1, peer: '' } }],
+    ['peer id with a space', { ...add, stamp: { counter: 1, peer: 'a b' } }],
     ['bad key', { ...add, key: 'A' }],
     ['key ending in 0', { ...add, key: 'a0' }],
     ['negative file', { ...add, fileIndex: -1 }],
@@ -311,7 +312,7 @@ describe('parsePlaylistOp', () => {
   ])('rejects %s', (_name, raw) => {
     const result = parsePlaylistOp(raw)
     expect(result.ok).toBe(false)
-    if (!result.ok) expect(result.error.code).toBe('invalid')
+    if (!result.ok) expect(result.error.code).toBe('ERR_INVALID')
   })
 })
 

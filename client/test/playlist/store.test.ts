@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { FeatureHandle, RoomFeature } from '../../src/lib/room/room.svelte.ts'
-import { PLAYLIST_FEATURE, PlaylistStore, type FeatureHost } from '../../src/lib/playlist/store.svelte.ts'
+import type { FeatureHandle, FeatureHost, RoomFeature } from '../../src/lib/room/feature.ts'
+import { PLAYLIST_FEATURE, PlaylistStore } from '../../src/lib/playlist/store.svelte.ts'
 import { makeAdd, emptyPlaylist } from '../../src/lib/playlist/playlist.ts'
 
 const HASH = 'a'.repeat(40)
@@ -19,6 +19,9 @@ class FakeRooms {
   member(selfId: string): FeatureHost {
     return {
       selfId,
+      // the playlist store reads neither the host nor the member list
+      host: this.host,
+      memberList: [],
       canControlPlayback: (peerId = selfId) => !this.locked || peerId === this.host,
       registerFeature: (name: string, feature: RoomFeature): FeatureHandle => {
         expect(name).toBe(PLAYLIST_FEATURE)

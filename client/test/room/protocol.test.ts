@@ -3,7 +3,6 @@ import {
   encodeRoomMessage,
   MAX_CHAT_LENGTH,
   parseRoomMessage,
-  ProtocolError,
   ROOM_PROTOCOL_VERSION,
 } from '../../src/lib/room/protocol.ts'
 
@@ -11,7 +10,7 @@ const snapshot = { members: [], hostId: null, locked: false, removed: [], chat: 
 
 function code(raw: unknown): string | null {
   const result = parseRoomMessage(raw)
-  return result instanceof ProtocolError ? result.code : null
+  return result.ok ? null : result.error.code
 }
 
 describe('parseRoomMessage', () => {
@@ -27,7 +26,10 @@ describe('parseRoomMessage', () => {
       { type: 'feature', feature: 'playback', body: { anything: [1, 2] } },
     ] as const
     for (const message of messages) {
-      expect(parseRoomMessage(encodeRoomMessage(message))).toEqual({ v: ROOM_PROTOCOL_VERSION, ...message })
+      expect(parseRoomMessage(encodeRoomMessage(message))).toEqual({
+        ok: true,
+        value: { v: ROOM_PROTOCOL_VERSION, ...message },
+      })
     }
   })
 
@@ -41,6 +43,7 @@ describe('parseRoomMessage', () => {
     )
     expect(code({ v: 1, type: 'chat', id: 'a', text: 'x', at: Number.NaN })).toBe('ERR_INVALID')
     expect(code({ v: 1, type: 'remove', peerId: 'bad id/with slash' })).toBe('ERR_INVALID')
+    expect(code({ v: 1, type: 'remove', peerId: '..' })).toBe('ERR_INVALID')
     expect(code(null)).toBe('ERR_INVALID')
     expect(code('x'.repeat(2_000_000))).toBe('ERR_TOO_LARGE')
   })
@@ -52,13 +55,13 @@ describe('parseRoomMessage', () => {
       self: { name: 'Ana', joinedAt: 'soon' },
       snapshot,
     })
-    expect(result).toBeInstanceOf(ProtocolError)
-    expect((result as ProtocolError).message).toContain('self.joinedAt')
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.error.message).toContain('self.joinedAt')
   })
 
   it('never carries a sender field: a forged `from` is dropped', () => {
     const result = parseRoomMessage({ v: 1, type: 'chat', id: 'a', text: 'hi', at: 1, from: 'someone-else' })
-    expect(result).not.toBeInstanceOf(ProtocolError)
-    expect(result).not.toHaveProperty('from')
+    expect(result.ok).toBe(true)
+    if (result.ok) expect(result.value).not.toHaveProperty('from')
   })
 })

@@ -74,6 +74,7 @@ describe('SignalingClient', () => {
     expect(sockets[0]!.sent).toEqual([{ type: 'Join', join: ['doc'] }])
     sockets[0]!.receive({ type: 'Introduction', id: 'you', keys: ['doc'] })
     sockets[0]!.receive({ type: 'Introduction', id: 42 }) // malformed: ignored
+    sockets[0]!.receive({ type: 'Introduction', id: '../x', keys: ['doc'] }) // not a peer id: ignored
     expect(introductions).toEqual([['you', ['doc']]])
     expect(signaling.pipeUrl('you', 'doc')).toBe('ws://example.test/connection/me/you/doc')
     signaling.destroy()

@@ -43,17 +43,17 @@ describe('parsePlaybackBody', () => {
     ],
   ])('%s', (_name, raw, want) => {
     const body = parsePlaybackBody(raw)
-    expect(body).toMatchObject(want)
+    expect(body).toMatchObject({ ok: true, value: want })
   })
 
   it.each([
-    ['not an object', 3, 'SYNC_NOT_OBJECT'],
-    ['unknown type', { type: 'sync/nope' }, 'SYNC_UNKNOWN_TYPE'],
-    ['item not a string', { type: 'sync/ping', id: 1, t0: 5, item: 3 }, 'SYNC_INVALID_FIELD'],
-    ['empty frame', { type: 'sync/ping', id: 1, t0: 5, frame: '' }, 'SYNC_INVALID_FIELD'],
-    ['item too long', { type: 'sync/ping', id: 1, t0: 5, item: 'x'.repeat(300) }, 'SYNC_INVALID_FIELD'],
+    ['not an object', 3, 'ERR_NOT_OBJECT'],
+    ['unknown type', { type: 'sync/nope' }, 'ERR_UNKNOWN_TYPE'],
+    ['item not a string', { type: 'sync/ping', id: 1, t0: 5, item: 3 }, 'ERR_INVALID'],
+    ['empty frame', { type: 'sync/ping', id: 1, t0: 5, frame: '' }, 'ERR_INVALID'],
+    ['item too long', { type: 'sync/ping', id: 1, t0: 5, item: 'x'.repeat(300) }, 'ERR_INVALID'],
   ])('rejects %s', (_name, raw, code) => {
-    expect(parsePlaybackBody(raw)).toMatchObject({ error: code })
+    expect(parsePlaybackBody(raw)).toMatchObject({ ok: false, error: { code } })
   })
 })
 
@@ -62,16 +62,24 @@ describe('parsePlaybackSnapshot', () => {
 
   it('accepts a frame, an item and a state', () => {
     const parsed = parsePlaybackSnapshot({ frame: 'h', item: 'i', state })
-    expect(parsed).toMatchObject({ frame: 'h', item: 'i', state: { type: 'sync/state' } })
+    expect(parsed).toMatchObject({
+      ok: true,
+      value: { frame: 'h', item: 'i', state: { type: 'sync/state' } },
+    })
   })
 
   it.each([
-    ['null', null],
-    ['no frame', { item: 'i', state }],
-    ['a ping as state', { frame: 'h', item: 'i', state: { type: 'sync/ping', id: 1, t0: 1 } }],
-    ['a broken command', { frame: 'h', item: 'i', state: { ...state, commands: [{ kind: 'play' }] } }],
-  ])('rejects %s', (_name, raw) => {
-    expect(parsePlaybackSnapshot(raw)).toHaveProperty('error')
+    ['null', null, 'ERR_NOT_OBJECT'],
+    ['no frame', { item: 'i', state }, 'ERR_INVALID'],
+    ['a ping as state', { frame: 'h', item: 'i', state: { type: 'sync/ping', id: 1, t0: 1 } }, 'ERR_INVALID'],
+    [
+      'a broken command',
+      { frame: 'h', item: 'i', state: { ...state, commands: [{ kind: 'play' }] } },
+      'ERR_INVALID',
+    ],
+    ['a frame that is no peer id', { frame: '..', item: 'i', state }, 'ERR_INVALID'],
+  ])('rejects %s', (_name, raw, code) => {
+    expect(parsePlaybackSnapshot(raw)).toMatchObject({ ok: false, error: { code } })
   })
 })
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isSyncProtocolError, parseSyncMessage, type SyncMessage } from '../../src/lib/sync/messages.ts'
+import { parseSyncMessage, type SyncMessage } from '../../src/lib/sync/messages.ts'
 
 const stamp = { wall: 1700000000000, counter: 2, peer: 'peer-a' }
 const valid: SyncMessage[] = [
@@ -40,7 +40,7 @@ const valid: SyncMessage[] = [
 describe('parseSyncMessage', () => {
   for (const message of valid) {
     it(`accepts ${message.type} ${'command' in message ? message.command.kind : ''}`, () => {
-      expect(parseSyncMessage(JSON.parse(JSON.stringify(message)))).toEqual(message)
+      expect(parseSyncMessage(JSON.parse(JSON.stringify(message)))).toEqual({ ok: true, value: message })
     })
   }
 
@@ -60,7 +60,7 @@ describe('parseSyncMessage', () => {
       },
       commands: [],
     })
-    expect(parsed).toEqual({
+    expect(parsed.ok && parsed.value).toEqual({
       type: 'sync/state',
       base: {
         playing: false,
@@ -82,11 +82,11 @@ describe('parseSyncMessage', () => {
     },
   }
   const invalid: [string, unknown, string][] = [
-    ['null', null, 'SYNC_NOT_OBJECT'],
-    ['a string', 'sync/ping', 'SYNC_NOT_OBJECT'],
-    ['an array', [{ type: 'sync/ping' }], 'SYNC_NOT_OBJECT'],
-    ['no type', { id: 1 }, 'SYNC_UNKNOWN_TYPE'],
-    ['another protocol', { type: 'room/join' }, 'SYNC_UNKNOWN_TYPE'],
+    ['null', null, 'ERR_NOT_OBJECT'],
+    ['a string', 'sync/ping', 'ERR_NOT_OBJECT'],
+    ['an array', [{ type: 'sync/ping' }], 'ERR_NOT_OBJECT'],
+    ['no type', { id: 1 }, 'ERR_UNKNOWN_TYPE'],
+    ['another protocol', { type: 'room/join' }, 'ERR_UNKNOWN_TYPE'],
     [
       'type with a hostile toString',
       {
@@ -96,40 +96,44 @@ describe('parseSyncMessage', () => {
           },
         },
       },
-      'SYNC_UNKNOWN_TYPE',
+      'ERR_UNKNOWN_TYPE',
     ],
-    ['a throwing getter', hostile, 'SYNC_NOT_OBJECT'],
-    ['ping without t0', { type: 'sync/ping', id: 1 }, 'SYNC_INVALID_FIELD'],
-    ['ping with a fractional id', { type: 'sync/ping', id: 1.5, t0: 1 }, 'SYNC_INVALID_FIELD'],
-    ['pong with a string time', { type: 'sync/pong', id: 1, t0: 1, t1: '2', t2: 3 }, 'SYNC_INVALID_FIELD'],
-    ['NaN-ish time', { type: 'sync/ping', id: 1, t0: Infinity }, 'SYNC_INVALID_FIELD'],
+    ['a throwing getter', hostile, 'ERR_NOT_OBJECT'],
+    ['ping without t0', { type: 'sync/ping', id: 1 }, 'ERR_INVALID'],
+    ['ping with a fractional id', { type: 'sync/ping', id: 1.5, t0: 1 }, 'ERR_INVALID'],
+    ['pong with a string time', { type: 'sync/pong', id: 1, t0: 1, t1: '2', t2: 3 }, 'ERR_INVALID'],
+    ['NaN-ish time', { type: 'sync/ping', id: 1, t0: Infinity }, 'ERR_INVALID'],
     [
       'unknown command',
       { type: 'sync/command', command: { kind: 'stop', stamp, effectiveAt: 1 } },
-      'SYNC_INVALID_FIELD',
+      'ERR_INVALID',
     ],
     [
       'seek to -1',
       { type: 'sync/command', command: { kind: 'seek', position: -1, stamp, effectiveAt: 1 } },
-      'SYNC_INVALID_FIELD',
+      'ERR_INVALID',
     ],
     [
       'rate missing',
       { type: 'sync/command', command: { kind: 'rate', stamp, effectiveAt: 1 } },
-      'SYNC_INVALID_FIELD',
+      'ERR_INVALID',
     ],
     [
       'empty peer id',
       { type: 'sync/command', command: { kind: 'play', stamp: { ...stamp, peer: '' }, effectiveAt: 1 } },
-      'SYNC_INVALID_FIELD',
+      'ERR_INVALID',
     ],
-    ['status missing drift', { ...valid[6], driftMs: undefined }, 'SYNC_INVALID_FIELD'],
+    [
+      'a peer id the signal server would refuse',
+      { type: 'sync/command', command: { kind: 'play', stamp: { ...stamp, peer: 'a/b' }, effectiveAt: 1 } },
+      'ERR_INVALID',
+    ],
+    ['status missing drift', { ...valid[6], driftMs: undefined }, 'ERR_INVALID'],
   ]
   for (const [name, raw, code] of invalid) {
     it(`rejects ${name} with ${code}, without throwing`, () => {
       const parsed = parseSyncMessage(raw)
-      expect(isSyncProtocolError(parsed)).toBe(true)
-      expect(parsed).toMatchObject({ error: code })
+      expect(parsed).toMatchObject({ ok: false, error: { code } })
     })
   }
 })

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import type { FeatureHandle, RoomFeature } from '../../src/lib/room/room.svelte.ts'
+import type { FeatureHandle, FeatureHost, RoomFeature } from '../../src/lib/room/feature.ts'
 import type { Timers } from '../../src/lib/timers.ts'
 import { SEEK_LATENCY_INITIAL_MS, type PlayerSnapshot } from '../../src/lib/sync/decide.ts'
 import { START_WAIT_MS } from '../../src/lib/sync/start.ts'
 import { PLAYBACK_FEATURE } from '../../src/lib/sync/feature.ts'
-import { PlaybackStore, TICK_MS, type PlaybackRoom } from '../../src/lib/sync/playback.svelte.ts'
+import { PlaybackStore, TICK_MS } from '../../src/lib/sync/playback.svelte.ts'
 import type { Player, UserAction } from '../../src/lib/sync/player.ts'
 import { snapshotOf } from './snapshot.ts'
 
@@ -50,7 +50,7 @@ class Hub {
   }
 }
 
-class FakeRoom implements PlaybackRoom {
+class FakeRoom implements FeatureHost {
   readonly features = new Map<string, RoomFeature>()
   constructor(
     private readonly hub: Hub,

@@ -21,7 +21,7 @@ import {
   type MemberHoldReport,
   type Readiness,
 } from '../../src/lib/sync/hold.ts'
-import { isSyncProtocolError, parseSyncMessage, type SyncMessage } from '../../src/lib/sync/messages.ts'
+import { parseSyncMessage, type SyncMessage } from '../../src/lib/sync/messages.ts'
 import {
   addCommand,
   createLog,
@@ -280,11 +280,12 @@ export class Simulation {
 
   #deliver(message: InFlight): void {
     const peer = this.peers.get(message.to)!
-    const parsed = parseSyncMessage(JSON.parse(message.json))
-    if (isSyncProtocolError(parsed)) {
-      this.warnings.push(`${parsed.error}: ${parsed.detail}`)
+    const result = parseSyncMessage(JSON.parse(message.json))
+    if (!result.ok) {
+      this.warnings.push(`${result.error.code}: ${result.error.message}`)
       return
     }
+    const parsed = result.value
     const local = this.localNow(peer)
     const clock = peer.clocks.get(message.from)
     switch (parsed.type) {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { FeatureHandle, RoomFeature } from '../../src/lib/room/room.svelte.ts'
-import type { FeatureHost } from '../../src/lib/playlist/store.svelte.ts'
+import type { FeatureHandle, FeatureHost, RoomFeature } from '../../src/lib/room/feature.ts'
 import { TORRENT_FEATURE, TorrentFeature } from '../../src/lib/torrent/feature.ts'
 import { HEAD_PART_BYTES } from '../../src/lib/torrent/head.ts'
 import { encodeMeta } from '../../src/lib/torrent/meta.ts'
@@ -20,6 +19,9 @@ class FakeRoom {
   member(selfId: string): FeatureHost {
     return {
       selfId,
+      // the torrent feature reads neither the host nor the member list
+      host: null,
+      memberList: [],
       canControlPlayback: () => true,
       registerFeature: (name: string, feature: RoomFeature): FeatureHandle => {
         expect(name).toBe(TORRENT_FEATURE)

@@ -5,6 +5,7 @@
  */
 import { decodeBencode, isBytes, isDict, text, type BDict, type BValue } from './bencode.ts'
 import { isPlayableName } from './files.ts'
+import { INFO_HASH_PATTERN } from '../wire/schemas.ts'
 
 export interface Tracker {
   url: string
@@ -79,7 +80,6 @@ export const MAX_MAGNET_LENGTH = 16_384
 /** Large multi-file torrents reach a few MB; this bounds memory spent on a file someone dropped. */
 export const MAX_TORRENT_FILE_BYTES = 16 * 1024 * 1024
 
-const HEX40 = /^[0-9a-f]{40}$/i
 const BASE32_32 = /^[a-z2-7]{32}$/i
 
 function fail(code: SourceErrorCode, message: string): { ok: false; error: SourceError } {
@@ -146,7 +146,8 @@ export function parseMagnet(input: string): SourceResult<MagnetSource> {
 
 /** Hex or base32 info hash → lower-case hex; null if it is neither. */
 export function normalizeInfoHash(hash: string): string | null {
-  if (HEX40.test(hash)) return hash.toLowerCase()
+  const lower = hash.toLowerCase()
+  if (INFO_HASH_PATTERN.test(lower)) return lower
   if (BASE32_32.test(hash)) return base32ToHex(hash)
   return null
 }

@@ -2,6 +2,7 @@ import * as v from 'valibot'
 import { Emitter } from '../events.ts'
 import { randomId } from '../random.ts'
 import { realTimers, type Timers } from '../timers.ts'
+import { parseJson } from '../wire/parse.ts'
 import type { Channel } from './channel.ts'
 import { fragment, Reassembler } from './fragments.ts'
 import { isInitiator, type PeerFactory, type PeerLike } from './peer.ts'
@@ -176,15 +177,9 @@ export class PeerSession extends Emitter<SessionEvents> {
   }
 
   #onPipeMessage(data: string): void {
-    let value: unknown
-    try {
-      value = JSON.parse(data)
-    } catch {
-      return
-    }
-    const result = v.safeParse(PipeFrame, value)
-    if (!result.success) return
-    const frame = result.output
+    const parsed = parseJson(PipeFrame, data)
+    if (!parsed.ok) return
+    const frame = parsed.value
     switch (frame.k) {
       case 'hello':
         if (this.#remoteEpoch !== null && this.#remoteEpoch !== frame.epoch) this.#restartPeer()

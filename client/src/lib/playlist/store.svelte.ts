@@ -7,7 +7,7 @@
  * pause and seek: `room.canControlPlayback`). An op is accepted only from the peer that stamped it
  * (`op.stamp.peer` must be the channel it arrived on). Snapshots are trusted as a whole from a member.
  */
-import type { FeatureHandle, RoomFeature } from '../room/room.svelte.ts'
+import type { FeatureHandle, FeatureHost } from '../room/feature.ts'
 import {
   applyOp,
   emptyPlaylist,
@@ -27,13 +27,6 @@ import {
   type PlaylistOp,
   type PlaylistState,
 } from './playlist.ts'
-
-/** What the stream stores need from the room (the Room implements it; tests use a fake). */
-export interface FeatureHost {
-  readonly selfId: string
-  registerFeature(name: string, feature: RoomFeature): FeatureHandle
-  canControlPlayback(peerId?: string): boolean
-}
 
 export const PLAYLIST_FEATURE = 'playlist'
 

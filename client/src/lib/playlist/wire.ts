@@ -10,7 +10,9 @@ import * as v from 'valibot'
 import { ORDER_KEY } from './order-key.ts'
 import type { PlaylistOp, PlaylistSnapshot } from './playlist.ts'
 import { MAX_MAGNET_LENGTH, parseText } from '../media/source.ts'
-import { parseWith, type WireResult } from '../wire/result.ts'
+import { parseWith } from '../wire/parse.ts'
+import type { WireResult } from '../wire/result.ts'
+import { InfoHash, integer, PeerId } from '../wire/schemas.ts'
 
 export type { WireResult }
 
@@ -18,18 +20,14 @@ export type { WireResult }
 const MAX_COUNTER = 2 ** 40
 const MAX_ENTRIES = 10_000
 
-const PeerId = v.pipe(v.string(), v.minLength(1), v.maxLength(128))
 const ItemId = v.pipe(v.string(), v.minLength(1), v.maxLength(160))
 const Key = v.pipe(v.string(), v.maxLength(512), v.regex(ORDER_KEY))
-const FileIndex = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1_000_000))
-const Stamp = v.object({
-  counter: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_COUNTER)),
-  peer: PeerId,
-})
+const FileIndex = integer(0, 1_000_000)
+const Stamp = v.object({ counter: integer(1, MAX_COUNTER), peer: PeerId })
 const ItemData = v.pipe(
   v.object({
     torrentId: v.pipe(v.string(), v.maxLength(MAX_MAGNET_LENGTH)),
-    infoHash: v.pipe(v.string(), v.regex(/^[0-9a-f]{40}$/)),
+    infoHash: InfoHash,
     title: v.pipe(v.string(), v.maxLength(500)),
   }),
   v.check((item) => {
@@ -60,7 +58,7 @@ const Op = v.variant('type', [
 
 const Snapshot = v.object({
   version: v.literal(1),
-  clock: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_COUNTER)),
+  clock: integer(0, MAX_COUNTER),
   selected: v.nullable(register(v.nullable(ItemId))),
   entries: v.pipe(
     v.array(

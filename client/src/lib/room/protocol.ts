@@ -1,5 +1,8 @@
 import * as v from 'valibot'
 import { MAX_NAME_LENGTH } from './identity.ts'
+import { decodeJson, parseWith } from '../wire/parse.ts'
+import { fail, type WireResult } from '../wire/result.ts'
+import { PeerId, TimeMs } from '../wire/schemas.ts'
 
 /**
  * The room protocol: JSON text messages between two members over their data channel (or, as a
@@ -17,33 +20,31 @@ export const CHAT_HISTORY_LIMIT = 200
 /** A bound on any one message, so a misbehaving peer cannot make us parse megabytes. */
 export const MAX_MESSAGE_BYTES = 1_000_000
 
-const PeerId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9._~-]{1,128}$/))
 const Name = v.pipe(v.string(), v.maxLength(MAX_NAME_LENGTH))
-const Time = v.pipe(v.number(), v.finite())
 const ChatText = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_CHAT_LENGTH))
 const ShortId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/))
 /** Feature names (e.g. `playlist`, `playback`) used by later layers; see RoomFeature. */
 export const FeatureName = v.pipe(v.string(), v.regex(/^[a-z][a-z0-9-]{0,31}$/))
 
 /** How a member presents itself; sent by the member itself, so it is about the sender. */
-const Presence = v.object({ name: Name, joinedAt: Time })
+const Presence = v.object({ name: Name, joinedAt: TimeMs })
 
 const HistoryEntry = v.object({
   id: v.pipe(v.string(), v.maxLength(200)),
   from: PeerId,
   name: Name,
   text: ChatText,
-  at: Time,
+  at: TimeMs,
 })
 export type HistoryEntry = v.InferOutput<typeof HistoryEntry>
 
 /**
  * What a member knows about the room, sent to every newly connected member.
  * Extension point: `features` maps a feature name to that feature's own snapshot (playlist,
- * playback state), validated by the feature itself (see `RoomFeature` in room.svelte.ts).
+ * playback state), validated by the feature itself (see `RoomFeature` in feature.ts).
  */
 const Snapshot = v.object({
-  members: v.pipe(v.array(v.object({ id: PeerId, name: Name, joinedAt: Time })), v.maxLength(64)),
+  members: v.pipe(v.array(v.object({ id: PeerId, name: Name, joinedAt: TimeMs })), v.maxLength(64)),
   hostId: v.nullable(PeerId),
   locked: v.boolean(),
   removed: v.pipe(v.array(PeerId), v.maxLength(256)),
@@ -60,14 +61,14 @@ export const RoomMessageSchema = v.variant('type', [
   message('hello', { self: Presence, snapshot: Snapshot }),
   /** The sender changed its name (or moved its join time after learning the room). */
   message('presence', { self: Presence }),
-  message('chat', { id: ShortId, text: ChatText, at: Time }),
+  message('chat', { id: ShortId, text: ChatText, at: TimeMs }),
   /** Host only: lock playback controls to the host. */
   message('lock', { locked: v.boolean() }),
   /** Host only: everyone drops and ignores this member. */
   message('remove', { peerId: PeerId }),
   /** Round-trip measurement; `t` is the pinger's own clock, echoed back unchanged. */
-  message('ping', { t: Time }),
-  message('pong', { t: Time }),
+  message('ping', { t: TimeMs }),
+  message('pong', { t: TimeMs }),
   /** A later layer's message (playlist, playback), validated by that feature. */
   message('feature', { feature: FeatureName, body: v.unknown() }),
 ])
@@ -81,36 +82,21 @@ export type OutgoingRoomMessage = RoomMessage extends infer M
     : never
   : never
 
-export type ProtocolErrorCode = 'ERR_TOO_LARGE' | 'ERR_NOT_JSON' | 'ERR_VERSION' | 'ERR_INVALID'
-export class ProtocolError {
-  readonly kind = 'protocol-error'
-  constructor(
-    readonly code: ProtocolErrorCode,
-    readonly message: string,
-  ) {}
-}
-
-/** Validate anything that came off a channel. Strings are JSON-decoded first. */
-export function parseRoomMessage(raw: unknown): RoomMessage | ProtocolError {
+/**
+ * Validate anything that came off a channel; never throws. Strings are JSON-decoded first. Errors follow the
+ * wire convention (wire/result.ts): `ERR_TOO_LARGE`, `ERR_NOT_JSON`, `ERR_VERSION`, `ERR_INVALID`.
+ */
+export function parseRoomMessage(raw: unknown): WireResult<RoomMessage> {
   let value = raw
   if (typeof raw === 'string') {
-    if (raw.length > MAX_MESSAGE_BYTES) return new ProtocolError('ERR_TOO_LARGE', 'message too large')
-    try {
-      value = JSON.parse(raw)
-    } catch {
-      return new ProtocolError('ERR_NOT_JSON', 'message is not JSON')
-    }
+    const decoded = decodeJson(raw, MAX_MESSAGE_BYTES)
+    if (!decoded.ok) return decoded
+    value = decoded.value
   }
   if (typeof value === 'object' && value !== null && 'v' in value && value.v !== ROOM_PROTOCOL_VERSION) {
-    return new ProtocolError('ERR_VERSION', `unsupported room protocol version ${String(value.v)}`)
+    return fail('ERR_VERSION', `unsupported room protocol version ${String(value.v)}`)
   }
-  const result = v.safeParse(RoomMessageSchema, value)
-  if (!result.success) {
-    const issue = result.issues[0]
-    const path = issue.path?.map((item) => String(item.key)).join('.') ?? ''
-    return new ProtocolError('ERR_INVALID', `${path ? path + ': ' : ''}${issue.message}`)
-  }
-  return result.output
+  return parseWith(RoomMessageSchema, value)
 }
 
 export function encodeRoomMessage(message: OutgoingRoomMessage): string {

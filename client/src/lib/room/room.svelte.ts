@@ -4,12 +4,12 @@ import { realTimers, type Timers } from '../timers.ts'
 import type { SignalState } from '../signaling/client.ts'
 import type { TransportDecision } from '../mesh/transport.ts'
 import { appendEntry, chatHistory, chatText, mergeHistory, type ChatEntry } from './chat.ts'
+import type { FeatureHandle, FeatureHost, RoomFeature } from './feature.ts'
 import { cleanName, type RoomMembership } from './identity.ts'
 import { byJoinOrder, longestPresent, resolveHost, uniqueNames, type MemberInfo } from './members.ts'
 import {
   encodeRoomMessage,
   parseRoomMessage,
-  ProtocolError,
   type OutgoingRoomMessage,
   type RoomMessage,
   type Snapshot,
@@ -49,24 +49,6 @@ export interface RoomSignaling {
   join(documentId: string): void
 }
 
-/**
- * Extension point for later layers (playlist, playback). A feature contributes a part of the
- * newcomer snapshot and exchanges its own messages; it validates what it receives itself.
- */
-export interface RoomFeature {
-  snapshot?(): unknown
-  applySnapshot?(from: string, value: unknown): void
-  onMessage(from: string, body: unknown): void
-  onMemberJoined?(peerId: string): void
-  onMemberLeft?(peerId: string): void
-}
-
-export interface FeatureHandle {
-  /** To one member, or to everyone when `to` is omitted. */
-  send(body: unknown, to?: string): void
-  unregister(): void
-}
-
 export interface Member extends MemberInfo {
   transport: TransportDecision
   rtt: number | null
@@ -103,7 +85,7 @@ export interface RoomOptions {
   now?: () => number
 }
 
-export class Room {
+export class Room implements FeatureHost {
   readonly selfId: string
   readonly documentId: string
   name = $state('')
@@ -299,12 +281,12 @@ export class Room {
   #onMessage(from: string, data: string): void {
     if (this.removed.has(from) || this.ended) return
     this.#lastHeard.set(from, this.#now())
-    const message = parseRoomMessage(data)
-    if (message instanceof ProtocolError) {
-      console.warn(`room: ignored a message from ${from}: ${message.code} ${message.message}`)
+    const parsed = parseRoomMessage(data)
+    if (!parsed.ok) {
+      console.warn(`room: ignored a message from ${from}: ${parsed.error.code} ${parsed.error.message}`)
       return
     }
-    this.#handle(from, message)
+    this.#handle(from, parsed.value)
   }
 
   #handle(from: string, message: RoomMessage): void {

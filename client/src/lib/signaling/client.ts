@@ -1,6 +1,8 @@
 import * as v from 'valibot'
 import { Emitter } from '../events.ts'
 import { realTimers, type Timers } from '../timers.ts'
+import { parseJson } from '../wire/parse.ts'
+import { PeerId } from '../wire/schemas.ts'
 import { releaseSocket, SOCKET_OPEN, type SocketFactory, type SocketLike } from './socket.ts'
 
 /**
@@ -37,7 +39,7 @@ export function backoffDelay(attempt: number, random: () => number = Math.random
 }
 
 const ServerMessage = v.variant('type', [
-  v.object({ type: v.literal('Introduction'), id: v.string(), keys: v.array(v.string()) }),
+  v.object({ type: v.literal('Introduction'), id: PeerId, keys: v.array(v.string()) }),
   v.object({ type: v.literal('Error'), code: v.string(), message: v.optional(v.string(), '') }),
 ])
 
@@ -114,15 +116,9 @@ export class SignalingClient extends Emitter<SignalingEvents> {
 
   #onMessage(data: unknown): void {
     if (typeof data !== 'string') return
-    let value: unknown
-    try {
-      value = JSON.parse(data)
-    } catch {
-      return
-    }
-    const result = v.safeParse(ServerMessage, value)
-    if (!result.success) return
-    const message = result.output
+    const parsed = parseJson(ServerMessage, data)
+    if (!parsed.ok) return
+    const message = parsed.value
     switch (message.type) {
       case 'Introduction':
         this.emit('introduction', message.id, message.keys)

@@ -10,15 +10,12 @@
  * change) can convert them.
  */
 import * as v from 'valibot'
+import { parseWith } from '../wire/parse.ts'
+import { fail, ok, type WireResult } from '../wire/result.ts'
+import { PeerId } from '../wire/schemas.ts'
 import { CLOCK_MIN_SAMPLES, type OffsetEstimate } from './clock.ts'
 import { compareStamps } from './hlc.ts'
-import {
-  isSyncProtocolError,
-  parseSyncMessage,
-  type StateMessage,
-  type SyncMessage,
-  type SyncProtocolError,
-} from './messages.ts'
+import { parseSyncMessage, type StateMessage, type SyncMessage } from './messages.ts'
 import { addCommand, createLog, rebaseTimeline, type Command, type PlaybackLog } from './timeline.ts'
 
 export const PLAYBACK_FEATURE = 'playback'
@@ -28,8 +25,8 @@ export const CONTROL_KINDS: ReadonlySet<Command['kind']> = new Set(['play', 'pau
 
 /** Which playlist item (and file) a timeline belongs to; '' when there is no playlist. */
 const itemKey = v.pipe(v.string(), v.maxLength(256))
-const peerId = v.pipe(v.string(), v.minLength(1), v.maxLength(128))
-const envelope = v.object({ item: v.optional(itemKey), frame: v.optional(peerId) })
+const envelope = v.object({ item: v.optional(itemKey), frame: v.optional(PeerId) })
+const snapshotShape = v.object({ frame: PeerId, item: itemKey, state: v.unknown() })
 
 export interface PlaybackBody {
   message: SyncMessage
@@ -40,12 +37,12 @@ export interface PlaybackBody {
 }
 
 /** Validates a feature body: a sync message, plus `item` and `frame` for commands and state. */
-export function parsePlaybackBody(raw: unknown): PlaybackBody | SyncProtocolError {
+export function parsePlaybackBody(raw: unknown): WireResult<PlaybackBody> {
   const message = parseSyncMessage(raw)
-  if (isSyncProtocolError(message)) return message
-  const extra = v.safeParse(envelope, raw)
-  if (!extra.success) return { error: 'SYNC_INVALID_FIELD', detail: v.summarize(extra.issues) }
-  return { message, item: extra.output.item ?? '', frame: extra.output.frame ?? null }
+  if (!message.ok) return message
+  const extra = parseWith(envelope, raw)
+  if (!extra.ok) return extra
+  return ok({ message: message.value, item: extra.value.item ?? '', frame: extra.value.frame ?? null })
 }
 
 /** What a newcomer gets in the room snapshot: the current item's log, in the sender's frame. */
@@ -55,19 +52,14 @@ export interface PlaybackSnapshot {
   state: StateMessage
 }
 
-export function parsePlaybackSnapshot(raw: unknown): PlaybackSnapshot | SyncProtocolError {
-  if (typeof raw !== 'object' || raw === null) return { error: 'SYNC_NOT_OBJECT', detail: 'snapshot' }
-  const shape = v.safeParse(v.object({ frame: peerId, item: itemKey, state: v.unknown() }), raw)
-  if (!shape.success) return { error: 'SYNC_INVALID_FIELD', detail: v.summarize(shape.issues) }
-  const state = parseSyncMessage(shape.output.state)
-  if (isSyncProtocolError(state)) return state
-  if (state.type !== 'sync/state') return { error: 'SYNC_INVALID_FIELD', detail: 'state: not sync/state' }
-  return { frame: shape.output.frame, item: shape.output.item, state }
-}
-
-/** Narrows any parse result of this module (or of messages.ts) to its error. */
-export function isPlaybackError<T extends object>(value: T | SyncProtocolError): value is SyncProtocolError {
-  return 'error' in value
+export function parsePlaybackSnapshot(raw: unknown): WireResult<PlaybackSnapshot> {
+  if (typeof raw !== 'object' || raw === null) return fail('ERR_NOT_OBJECT', 'snapshot: expected an object')
+  const shape = parseWith(snapshotShape, raw)
+  if (!shape.ok) return shape
+  const state = parseSyncMessage(shape.value.state)
+  if (!state.ok) return state
+  if (state.value.type !== 'sync/state') return fail('ERR_INVALID', 'state: expected sync/state')
+  return ok({ frame: shape.value.frame, item: shape.value.item, state: state.value })
 }
 
 export function isEmptyLog(log: PlaybackLog): boolean {

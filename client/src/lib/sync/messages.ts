@@ -1,9 +1,12 @@
 /**
  * The sync engine's messages on the room wire, validated at the boundary: `parseSyncMessage` never throws,
- * it returns either a typed message or a `SyncProtocolError` with a stable code. The room protocol embeds
- * `SyncMessage` in its own union (all types start with `sync/`).
+ * it returns a `WireResult` (wire/result.ts): a typed message, or an error with a stable code. The playback
+ * feature carries them as its bodies (all types start with `sync/`).
  */
 import * as v from 'valibot'
+import { parseWith } from '../wire/parse.ts'
+import { fail, type WireResult } from '../wire/result.ts'
+import { integer, PeerId, TimeMs } from '../wire/schemas.ts'
 import type { ClockPing, ClockPong } from './clock.ts'
 import type { Stamp } from './hlc.ts'
 import type { Command, Timeline } from './timeline.ts'
@@ -57,26 +60,12 @@ export interface StateMessage {
 
 export type SyncMessage = ClockPing | ClockPong | CommandMessage | StatusReport | StateMessage
 
-export type SyncErrorCode = 'SYNC_NOT_OBJECT' | 'SYNC_UNKNOWN_TYPE' | 'SYNC_INVALID_FIELD'
-
-export interface SyncProtocolError {
-  error: SyncErrorCode
-  /** human-readable, for warnings; not stable */
-  detail: string
-}
-
-const time = v.pipe(v.number(), v.finite())
 const seconds = v.pipe(v.number(), v.finite(), v.minValue(0))
-const peerId = v.pipe(v.string(), v.minLength(1), v.maxLength(128))
-const messageId = v.pipe(v.number(), v.integer(), v.minValue(0))
+const messageId = integer(0)
 
-const stamp: v.GenericSchema<Stamp> = v.object({
-  wall: time,
-  counter: v.pipe(v.number(), v.integer(), v.minValue(0)),
-  peer: peerId,
-})
+const stamp: v.GenericSchema<Stamp> = v.object({ wall: TimeMs, counter: integer(0), peer: PeerId })
 
-const scheduled = { stamp, effectiveAt: time }
+const scheduled = { stamp, effectiveAt: TimeMs }
 const command: v.GenericSchema<Command> = v.variant('kind', [
   v.object({ kind: v.literal('play'), ...scheduled }),
   v.object({ kind: v.literal('pause'), ...scheduled }),
@@ -94,27 +83,27 @@ const timeline: v.GenericSchema<unknown, Timeline> = v.pipe(
     held: v.boolean(),
     position: seconds,
     rate: v.pipe(v.number(), v.finite(), v.minValue(0)),
-    at: time,
-    releasedAt: time,
+    at: TimeMs,
+    releasedAt: TimeMs,
     stamp: v.nullable(stamp),
   }),
   v.transform((t) => ({ ...t, previous: null })),
 )
 
 const schemas = {
-  'sync/ping': v.object({ type: v.literal('sync/ping'), id: messageId, t0: time }),
-  'sync/pong': v.object({ type: v.literal('sync/pong'), id: messageId, t0: time, t1: time, t2: time }),
+  'sync/ping': v.object({ type: v.literal('sync/ping'), id: messageId, t0: TimeMs }),
+  'sync/pong': v.object({ type: v.literal('sync/pong'), id: messageId, t0: TimeMs, t1: TimeMs, t2: TimeMs }),
   'sync/command': v.object({ type: v.literal('sync/command'), command }),
   'sync/status': v.object({
     type: v.literal('sync/status'),
-    at: time,
+    at: TimeMs,
     position: seconds,
     bufferedAhead: seconds,
     stalled: v.boolean(),
-    since: time,
+    since: TimeMs,
     optOut: v.boolean(),
     holding: v.boolean(),
-    driftMs: v.nullable(time),
+    driftMs: v.nullable(TimeMs),
     rttMs: v.nullable(seconds),
     readyFor: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(256)))),
   }),
@@ -129,29 +118,24 @@ function isSyncType(value: unknown): value is SyncMessageType {
   return typeof value === 'string' && (SYNC_MESSAGE_TYPES as readonly string[]).includes(value)
 }
 
-export function parseSyncMessage(raw: unknown): SyncMessage | SyncProtocolError {
+/**
+ * `ERR_NOT_OBJECT` for anything but a readable object, `ERR_UNKNOWN_TYPE` for a type that is not a sync
+ * message, `ERR_INVALID` naming the first bad field.
+ */
+export function parseSyncMessage(raw: unknown): WireResult<SyncMessage> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return {
-      error: 'SYNC_NOT_OBJECT',
-      detail: `expected an object, got ${raw === null ? 'null' : typeof raw}`,
-    }
+    return fail('ERR_NOT_OBJECT', `expected an object, got ${raw === null ? 'null' : typeof raw}`)
   }
   try {
     const type: unknown = (raw as { type?: unknown }).type
     if (!isSyncType(type)) {
       // Never stringify an arbitrary value: a hostile `toString` would throw.
       const shown = typeof type === 'string' ? JSON.stringify(type.slice(0, 64)) : typeof type
-      return { error: 'SYNC_UNKNOWN_TYPE', detail: `unknown type ${shown}` }
+      return fail('ERR_UNKNOWN_TYPE', `unknown type ${shown}`)
     }
-    const result = v.safeParse(schemas[type], raw)
-    if (result.success) return result.output as SyncMessage
-    return { error: 'SYNC_INVALID_FIELD', detail: v.summarize(result.issues) }
+    return parseWith(schemas[type], raw)
   } catch {
     // Only objects built in-process (getters, proxies) get here; JSON never does. Still: never throw.
-    return { error: 'SYNC_NOT_OBJECT', detail: 'unreadable object' }
+    return fail('ERR_NOT_OBJECT', 'unreadable object')
   }
-}
-
-export function isSyncProtocolError(value: SyncMessage | SyncProtocolError): value is SyncProtocolError {
-  return 'error' in value
 }

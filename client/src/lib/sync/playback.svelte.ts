@@ -16,7 +16,7 @@
  * reads the controller's state for diagnostics (the e2e build exposes it to tests).
  */
 import { untrack } from 'svelte'
-import type { FeatureHandle, RoomFeature } from '../room/room.svelte.ts'
+import type { FeatureHandle, FeatureHost } from '../room/feature.ts'
 import { realTimers, type Timers } from '../timers.ts'
 import { createAppClock } from './clock.ts'
 import { ControllerLoop, type PlaybackCounters } from './controller-loop.ts'
@@ -24,7 +24,6 @@ import type { Action, PlayerSnapshot } from './decide.ts'
 import {
   CONTROL_KINDS,
   isEmptyLog,
-  isPlaybackError,
   parsePlaybackBody,
   parsePlaybackSnapshot,
   PLAYBACK_FEATURE,
@@ -63,17 +62,6 @@ const MAX_NOTICES = 5
 /** A change scheduled further ahead than this (the lead is at most 1 s) is left to the ticks. */
 const MAX_WAKE_MS = 2_000
 
-/** What the store needs of the room (the Room implements it; tests use a fake). */
-export interface PlaybackRoom {
-  readonly selfId: string
-  readonly host: string | null
-  readonly memberList: readonly { id: string; name: string }[]
-  registerFeature(name: string, feature: RoomFeature): FeatureHandle
-  canControlPlayback(peerId?: string): boolean
-  /** A local notice in the room's chat, when the room offers one. */
-  notice?(text: string): void
-}
-
 /** What the store needs of streaming: the selected item and how its download goes. */
 export interface PlaybackSource {
   readonly playlist: {
@@ -84,7 +72,7 @@ export interface PlaybackSource {
 }
 
 export interface PlaybackOptions {
-  room: PlaybackRoom
+  room: FeatureHost
   source?: PlaybackSource
   /** The app clock (default: `createAppClock()`, which reads the testing skew). */
   now?: () => number
@@ -125,7 +113,7 @@ export class PlaybackStore {
   notices = $state.raw<string[]>([])
   counters = $state.raw<PlaybackCounters>({ seeks: 0, rateChanges: 0, plays: 0, pauses: 0, commands: 0 })
 
-  readonly #room: PlaybackRoom
+  readonly #room: FeatureHost
   readonly #selfId: string
   readonly #now: () => number
   readonly #timers: Timers
@@ -303,11 +291,12 @@ export class PlaybackStore {
   }
 
   #onSnapshot(from: string, raw: unknown): void {
-    const snapshot = parsePlaybackSnapshot(raw)
-    if (isPlaybackError(snapshot)) {
-      console.warn(`playback: ignored a snapshot from ${from}: ${snapshot.error} ${snapshot.detail}`)
+    const parsed = parsePlaybackSnapshot(raw)
+    if (!parsed.ok) {
+      console.warn(`playback: ignored a snapshot from ${from}: ${parsed.error.code} ${parsed.error.message}`)
       return
     }
+    const snapshot = parsed.value
     const { base, commands } = snapshot.state
     const incoming = commands.reduce(addCommand, createLog(base))
     if (isEmptyLog(incoming)) return
@@ -323,11 +312,12 @@ export class PlaybackStore {
 
   #onMessage(from: string, raw: unknown): void {
     const receivedAt = this.#now() // first: the clock samples need the arrival time
-    const body = parsePlaybackBody(raw)
-    if (isPlaybackError(body)) {
-      console.warn(`playback: ignored a message from ${from}: ${body.error} ${body.detail}`)
+    const parsed = parsePlaybackBody(raw)
+    if (!parsed.ok) {
+      console.warn(`playback: ignored a message from ${from}: ${parsed.error.code} ${parsed.error.message}`)
       return
     }
+    const body = parsed.value
     const { message } = body
     switch (message.type) {
       case 'sync/ping':

@@ -11,13 +11,12 @@
  *
  * A plain class: StreamingStore decides what the tab has and when; this one keeps the wire and the links.
  */
-import type { FeatureHost } from '../playlist/store.svelte.ts'
+import type { FeatureHandle, FeatureHost } from '../room/feature.ts'
 import type { TorrentClient } from './client.ts'
 import { TorrentLinks, type TorrentPeer } from './links.ts'
 import { addHeadPart, HEAD_PART_BYTES, headParts, type Head } from './head.ts'
 import { decodeBase64, decodeMeta, encodeBase64, encodeMeta, MetaCache, setNewest } from './meta.ts'
 import { parseTorrentMessage, parseTorrentSnapshot, type TorrentSnapshot } from './wire.ts'
-import type { FeatureHandle } from '../room/room.svelte.ts'
 import type { Timers } from '../timers.ts'
 
 export const TORRENT_FEATURE = 'torrent'

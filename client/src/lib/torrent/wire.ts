@@ -17,12 +17,13 @@
 import * as v from 'valibot'
 import { HEAD_MAX_BYTES, HEAD_PART_BYTES } from './head.ts'
 import { base64Length, MAX_META_BYTES } from './meta.ts'
-import { parseWith, type WireResult } from '../wire/result.ts'
+import { parseWith } from '../wire/parse.ts'
+import type { WireResult } from '../wire/result.ts'
+import { InfoHash, integer } from '../wire/schemas.ts'
 
 /** Far more torrents than a playlist holds; bounds what one message can make us track. */
 export const MAX_HAVE = 256
 
-const InfoHash = v.pipe(v.string(), v.regex(/^[0-9a-f]{40}$/))
 const Link = v.pipe(v.string(), v.minLength(1), v.maxLength(64))
 const Have = v.pipe(v.array(InfoHash), v.maxLength(MAX_HAVE))
 
@@ -33,8 +34,8 @@ const Meta = {
 
 const HeadPart = {
   infoHash: InfoHash,
-  first: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(2 ** 31 - 1)),
-  at: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(HEAD_MAX_BYTES - 1)),
+  first: integer(0, 2 ** 31 - 1),
+  at: integer(0, HEAD_MAX_BYTES - 1),
   pieces: v.pipe(v.string(), v.minLength(1), v.maxLength(base64Length(HEAD_PART_BYTES))),
 }
 
