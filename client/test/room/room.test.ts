@@ -219,6 +219,38 @@ describe('Room', () => {
     expect(joins).toEqual(['doc'])
   })
 
+  it('moves a newcomer whose clock runs behind to after the members it finds, and saves that', async () => {
+    const net = new FakeNet()
+    const ana = join(net, 'a', 'Ana', true)
+    const saved: number[] = []
+    const bo = new Room({
+      selfId: 'b',
+      documentId: 'doc',
+      membership: { creator: false, joinedAt: ana.joinedAt - 1000 },
+      fresh: true,
+      name: 'Bo',
+      transport: net.add('b'),
+      signaling: connectedSignaling,
+      saveMembership: (membership) => saved.push(membership.joinedAt),
+    })
+    bo.start()
+    await mesh(net, [ana, bo])
+    expect(bo.joinedAt).toBe(ana.joinedAt + 1)
+    expect(saved).toEqual([ana.joinedAt + 1])
+    for (const room of [ana, bo]) expect(names(room)).toEqual(['Ana', 'Bo'])
+    expect(bo.host).toBe('a')
+  })
+
+  it('measures the round trip to each member with its pings', async () => {
+    const net = new FakeNet()
+    const ana = join(net, 'a', 'Ana', true)
+    const bo = join(net, 'b', 'Bo')
+    await mesh(net, [ana, bo])
+    expect(ana.memberList.map((member) => member.rtt)).toEqual([null, null])
+    await vi.advanceTimersByTimeAsync(PING_INTERVAL_MS)
+    expect(ana.memberList.map((member) => member.rtt)).toEqual([null, 0])
+  })
+
   it('destroy() clears its timers', async () => {
     const net = new FakeNet()
     const ana = join(net, 'a', 'Ana', true)

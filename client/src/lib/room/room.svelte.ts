@@ -1,12 +1,13 @@
-import { SvelteMap, SvelteSet } from 'svelte/reactivity'
 import { randomId } from '../random.ts'
 import { realTimers, type Timers } from '../timers.ts'
 import type { SignalState } from '../signaling/client.ts'
 import type { TransportDecision } from '../mesh/transport.ts'
-import { appendEntry, chatHistory, chatText, mergeHistory, type ChatEntry } from './chat.ts'
+import { chatText, type ChatEntry } from './chat.ts'
+import { ChatLog } from './chat-log.svelte.ts'
 import type { FeatureHandle, FeatureHost, RoomFeature } from './feature.ts'
+import { FeatureSet } from './feature-set.ts'
 import { cleanName, type RoomMembership } from './identity.ts'
-import { byJoinOrder, longestPresent, resolveHost, uniqueNames, type MemberInfo } from './members.ts'
+import { Liveness } from './liveness.ts'
 import {
   encodeRoomMessage,
   parseRoomMessage,
@@ -14,20 +15,23 @@ import {
   type RoomMessage,
   type Snapshot,
 } from './protocol.ts'
+import {
+  hostOf,
+  initialRegistry,
+  memberViews,
+  registrySnapshot,
+  stepRegistry,
+  type Member,
+  type MemberView,
+  type RegistryEffect,
+  type RegistryEvent,
+  type RegistryState,
+  type RoomEnd,
+} from './registry.ts'
 
-/** A member whose connection dropped stays listed this long, so a reload is not a leave + join. */
-export const LEAVE_GRACE_MS = 6000
-/** How long the host keeps a removed member's link open so the removal reaches it. */
-export const REMOVE_LINGER_MS = 1000
-/** Round-trip pings to each member, also shown in the member list. */
-export const PING_INTERVAL_MS = 2000
-/**
- * A member we have heard nothing from (not even a pong) for this long is gone. A closed tab does not
- * always close its data channels, and the pipe alone cannot tell a closed tab from a lost server.
- */
-export const LINK_SILENCE_MS = 6000
-/** After joining, a newcomer moves its join time after everyone it finds (clocks disagree). */
-export const JOIN_SETTLE_MS = 5000
+export { JOIN_SETTLE_MS, LEAVE_GRACE_MS, REMOVE_LINGER_MS } from './registry.ts'
+export type { Member, MemberView, RoomEnd } from './registry.ts'
+export { LINK_SILENCE_MS, PING_INTERVAL_MS } from './liveness.ts'
 
 /** What the room needs from the mesh (Mesh implements it; tests use an in-memory fake). */
 export interface RoomTransport {
@@ -49,25 +53,6 @@ export interface RoomSignaling {
   join(documentId: string): void
 }
 
-export interface Member extends MemberInfo {
-  transport: TransportDecision
-  rtt: number | null
-  /** Connection lost, within the grace period. */
-  away: boolean
-}
-
-export interface MemberView {
-  id: string
-  name: string
-  self: boolean
-  host: boolean
-  transport: TransportDecision | 'self'
-  rtt: number | null
-  away: boolean
-}
-
-export type RoomEnd = 'removed' | 'full'
-
 export interface RoomOptions {
   selfId: string
   documentId: string
@@ -85,36 +70,40 @@ export interface RoomOptions {
   now?: () => number
 }
 
+/**
+ * A room as the UI and the later layers see it. It wires the parts to the transports: the member
+ * registry (who is here, host, lock: pure, in registry.ts), the chat log, liveness (pings, silent
+ * links) and the plugged-in features; timers for grace periods and removals run here.
+ */
 export class Room implements FeatureHost {
   readonly selfId: string
   readonly documentId: string
-  name = $state('')
-  joinedAt = $state(0)
-  connection = $state<SignalState>({ kind: 'connecting', attempt: 0 })
-  hostId = $state<string | null>(null)
-  locked = $state(false)
-  chat = $state.raw<ChatEntry[]>([])
-  ended = $state<RoomEnd | null>(null)
-  started = $state(false)
-  readonly members = new SvelteMap<string, Member>()
-  readonly removed = new SvelteSet<string>()
+
+  #registry: RegistryState
+  #connection: SignalState
+  #started = $state(false)
+  // Each registry field through its own derived: a reader reruns when that field changes, not on every pong.
+  readonly #name = $derived.by(() => this.#registry.self.name)
+  readonly #joinedAt = $derived.by(() => this.#registry.self.joinedAt)
+  readonly #hostId = $derived.by(() => this.#registry.hostId)
+  readonly #locked = $derived.by(() => this.#registry.locked)
+  readonly #ended = $derived.by(() => this.#registry.ended)
+  readonly #members = $derived.by(() => this.#registry.members)
+  readonly #removed = $derived.by(() => this.#registry.removed)
 
   readonly #options: RoomOptions
   readonly #timers: Timers
   readonly #now: () => number
+  readonly #chat: ChatLog
+  readonly #features: FeatureSet
+  readonly #liveness: Liveness
   // Bookkeeping nothing renders: plain Maps on purpose, not reactive ones.
   /* eslint-disable svelte/prefer-svelte-reactivity */
-  readonly #features = new Map<string, RoomFeature>()
-  readonly #graceTimers = new Map<string, unknown>()
+  /** Each member's pending timer: its grace period, or the host's wait before banning it. */
+  readonly #memberTimers = new Map<string, unknown>()
   readonly #links = new Map<string, TransportDecision>()
-  readonly #lastHeard = new Map<string, number>()
-  /** Feature snapshots received before the feature registered: feature → sender → value. */
-  readonly #unclaimedSnapshots = new Map<string, Map<string, unknown>>()
   /* eslint-enable svelte/prefer-svelte-reactivity */
   readonly #release: (() => void)[] = []
-  #pingTimer: unknown = null
-  #helloSeen = false
-  #startedAt = 0
 
   constructor(options: RoomOptions) {
     this.#options = options
@@ -122,40 +111,69 @@ export class Room implements FeatureHost {
     this.#now = options.now ?? Date.now
     this.selfId = options.selfId
     this.documentId = options.documentId
-    this.name = cleanName(options.name)
-    this.joinedAt = options.membership.joinedAt
-    if (options.membership.creator) this.hostId = this.selfId
-    this.connection = options.signaling.state
+    const self = { id: this.selfId, name: cleanName(options.name), joinedAt: options.membership.joinedAt }
+    this.#registry = $state.raw(initialRegistry(self, options.membership.creator))
+    this.#connection = $state(options.signaling.state)
+    this.#chat = new ChatLog(this.#now)
+    this.#features = new FeatureSet({
+      send: (message, to) => (to === undefined ? this.#broadcast(message) : this.#send(to, message)),
+      isMember: (peerId) => this.members.has(peerId),
+    })
+    this.#liveness = new Liveness({
+      timers: this.#timers,
+      now: this.#now,
+      members: () => this.members.values(),
+      ping: (t) => this.#broadcast({ type: 'ping', t }),
+      disconnect: (peerId) => options.transport.disconnect(peerId),
+      rejoin: () => options.signaling.join(this.documentId),
+    })
     const { transport } = options
     this.#release.push(
-      options.signaling.on('state', (state) => (this.connection = state)),
+      options.signaling.on('state', (state) => (this.#connection = state)),
       transport.on('transport', (peerId, decision) => this.#onTransport(peerId, decision)),
       transport.on('message', (peerId, data) => this.#onMessage(peerId, data)),
       transport.on('closed', (peerId, reason) => this.#onClosed(peerId, reason)),
     )
   }
 
-  /** Everyone present (self included), with unique display names, longest-present first. */
-  readonly memberList: MemberView[] = $derived.by(() => {
-    const present = this.#presentInfo()
-    const names = uniqueNames(present)
-    const host = this.host
-    return present.sort(byJoinOrder).map((info) => {
-      const member = this.members.get(info.id)
-      return {
-        id: info.id,
-        name: names.get(info.id) ?? info.name,
-        self: info.id === this.selfId,
-        host: info.id === host,
-        transport: member ? member.transport : 'self',
-        rtt: member?.rtt ?? null,
-        away: member?.away ?? false,
-      }
-    })
-  })
+  get name(): string {
+    return this.#name
+  }
+  get joinedAt(): number {
+    return this.#joinedAt
+  }
+  get connection(): SignalState {
+    return this.#connection
+  }
+  /** The host as last known; `host` is who is host among those present. */
+  get hostId(): string | null {
+    return this.#hostId
+  }
+  get locked(): boolean {
+    return this.#locked
+  }
+  get chat(): ChatEntry[] {
+    return this.#chat.entries
+  }
+  get ended(): RoomEnd | null {
+    return this.#ended
+  }
+  get started(): boolean {
+    return this.#started
+  }
+  /** Everyone else we had a hello from. */
+  get members(): ReadonlyMap<string, Member> {
+    return this.#members
+  }
+  /** Members the host removed. */
+  get removed(): ReadonlySet<string> {
+    return this.#removed
+  }
 
+  /** Everyone present (self included), with unique display names, longest-present first. */
+  readonly memberList: MemberView[] = $derived.by(() => memberViews(this.#registry))
   /** The host as every member computes it: the known host if present, else the longest-present. */
-  readonly host: string | null = $derived.by(() => resolveHost(this.#presentInfo(), this.hostId))
+  readonly host: string | null = $derived.by(() => hostOf(this.#registry))
   readonly isHost: boolean = $derived.by(() => this.host === this.selfId)
 
   displayName(peerId: string): string {
@@ -172,16 +190,16 @@ export class Room implements FeatureHost {
   /** Join the room on the signal server; needs a name first. */
   start(): void {
     if (this.started || !this.name || this.ended) return
-    this.started = true
-    this.#startedAt = this.#now()
+    this.#started = true
+    this.#dispatch({ type: 'start', settle: this.#options.fresh && !this.#options.membership.creator })
     this.#options.signaling.join(this.documentId)
-    this.#pingTimer = this.#timers.setInterval(() => this.#pingAll(), PING_INTERVAL_MS)
+    this.#liveness.start()
   }
 
   setName(input: string): void {
     const name = cleanName(input)
     if (!name) return
-    this.name = name
+    this.#dispatch({ type: 'rename', name })
     this.#options.rememberName?.(name)
     if (this.started) this.#broadcast({ type: 'presence', self: { name, joinedAt: this.joinedAt } })
     else this.start()
@@ -193,7 +211,7 @@ export class Room implements FeatureHost {
     if (text === null || !this.started || this.ended) return false
     const id = randomId().slice(0, 12)
     const at = this.#now()
-    this.#addChat({
+    this.#chat.add({
       kind: 'chat',
       id: `${this.selfId}:${id}`,
       from: this.selfId,
@@ -205,18 +223,14 @@ export class Room implements FeatureHost {
     return true
   }
 
+  /** Host only: lock playback controls to the host, or unlock them. */
   setLocked(locked: boolean): void {
-    if (!this.isHost || this.locked === locked) return
-    this.locked = locked
-    this.#broadcast({ type: 'lock', locked })
-    this.#notice(locked ? 'Playback controls are locked to the host' : 'Everyone can control playback')
+    this.#dispatch({ type: 'lock', from: this.selfId, locked })
   }
 
+  /** Host only: everyone drops the member and ignores it from now on. */
   removeMember(peerId: string): void {
-    if (!this.isHost || peerId === this.selfId) return
-    this.#broadcast({ type: 'remove', peerId })
-    // Ignore the member at once, but keep its link a moment so it learns it was removed.
-    this.#drop(peerId, 'was removed', REMOVE_LINGER_MS)
+    this.#dispatch({ type: 'remove', from: this.selfId, peerId })
   }
 
   /**
@@ -224,50 +238,80 @@ export class Room implements FeatureHost {
    * now, so a store created after the room connected still learns the room's state.
    */
   registerFeature(name: string, feature: RoomFeature): FeatureHandle {
-    this.#features.set(name, feature)
-    const unclaimed = this.#unclaimedSnapshots.get(name)
-    this.#unclaimedSnapshots.delete(name)
-    for (const [from, value] of unclaimed ?? []) {
-      if (this.members.has(from)) feature.applySnapshot?.(from, value)
-    }
-    return {
-      send: (body, to) => {
-        const message: OutgoingRoomMessage = { type: 'feature', feature: name, body }
-        if (to === undefined) this.#broadcast(message)
-        else this.#send(to, message)
-      },
-      unregister: () => {
-        if (this.#features.get(name) === feature) this.#features.delete(name)
-      },
-    }
+    return this.#features.register(name, feature)
   }
 
   /** A local notice in the chat (not history, not sent), for later layers: e.g. playback sync dropping a member. */
   notice(text: string): void {
-    this.#notice(text)
+    this.#chat.notice(text)
   }
 
   destroy(): void {
     for (const release of this.#release.splice(0)) release()
-    for (const timer of this.#graceTimers.values()) this.#timers.clearTimeout(timer)
-    this.#graceTimers.clear()
-    if (this.#pingTimer !== null) this.#timers.clearInterval(this.#pingTimer)
-    this.#pingTimer = null
+    for (const timer of this.#memberTimers.values()) this.#timers.clearTimeout(timer)
+    this.#memberTimers.clear()
+    this.#liveness.stop()
     this.#features.clear()
   }
 
-  #presentInfo(): MemberInfo[] {
-    const present: MemberInfo[] = [{ id: this.selfId, name: this.name, joinedAt: this.joinedAt }]
-    for (const member of this.members.values())
-      present.push({ id: member.id, name: member.name, joinedAt: member.joinedAt })
-    return present
+  /** Run an event through the registry, take its state, and carry out its effects in order. */
+  #dispatch(event: RegistryEvent): void {
+    const now = this.#now()
+    const { state, effects } = stepRegistry(this.#registry, event, now)
+    this.#registry = state
+    for (const effect of effects) this.#apply(effect, now)
+  }
+
+  #apply(effect: RegistryEffect, now: number): void {
+    const { transport } = this.#options
+    switch (effect.type) {
+      case 'notice':
+        return this.#chat.notice(effect.text)
+      case 'broadcast':
+        return this.#broadcast(effect.message)
+      case 'save-joined-at':
+        return this.#options.saveMembership?.({ creator: false, joinedAt: effect.joinedAt })
+      case 'grace': {
+        const { peerId } = effect
+        return this.#startTimer(peerId, effect.until - now, () =>
+          this.#dispatch({ type: 'grace-over', peerId }),
+        )
+      }
+      case 'ban': {
+        const { peerId } = effect
+        if (effect.at <= now) return transport.ban(peerId)
+        return this.#startTimer(peerId, effect.at - now, () => transport.ban(peerId))
+      }
+      case 'cancel-timer':
+        return this.#stopTimer(effect.peerId)
+      case 'joined':
+        return this.#features.memberJoined(effect.peerId)
+      case 'left':
+        return this.#features.memberLeft(effect.peerId)
+      default:
+        effect satisfies never
+    }
+  }
+
+  #startTimer(peerId: string, ms: number, run: () => void): void {
+    const timer = this.#timers.setTimeout(() => {
+      this.#memberTimers.delete(peerId)
+      run()
+    }, ms)
+    this.#memberTimers.set(peerId, timer)
+  }
+
+  #stopTimer(peerId: string): void {
+    const timer = this.#memberTimers.get(peerId)
+    if (timer === undefined) return
+    this.#timers.clearTimeout(timer)
+    this.#memberTimers.delete(peerId)
   }
 
   #onTransport(peerId: string, decision: TransportDecision): void {
     const previous = this.#links.get(peerId) ?? 'pending'
     this.#links.set(peerId, decision)
-    const member = this.members.get(peerId)
-    if (member) this.members.set(peerId, { ...member, transport: decision })
+    this.#dispatch({ type: 'link', peerId, transport: decision })
     // A new (or renegotiated) link: introduce ourselves with everything a newcomer needs.
     if (previous === 'pending' && (decision === 'webrtc' || decision === 'relay')) {
       this.#send(peerId, {
@@ -280,7 +324,7 @@ export class Room implements FeatureHost {
 
   #onMessage(from: string, data: string): void {
     if (this.removed.has(from) || this.ended) return
-    this.#lastHeard.set(from, this.#now())
+    this.#liveness.heard(from)
     const parsed = parseRoomMessage(data)
     if (!parsed.ok) {
       console.warn(`room: ignored a message from ${from}: ${parsed.error.code} ${parsed.error.message}`)
@@ -292,20 +336,21 @@ export class Room implements FeatureHost {
   #handle(from: string, message: RoomMessage): void {
     switch (message.type) {
       case 'hello':
-        return this.#onHello(from, message.self, message.snapshot)
-      case 'presence': {
-        const member = this.members.get(from)
-        if (member)
-          this.members.set(from, {
-            ...member,
-            name: cleanName(message.self.name),
-            joinedAt: message.self.joinedAt,
-          })
+        this.#dispatch({
+          type: 'hello',
+          from,
+          self: message.self,
+          snapshot: message.snapshot,
+          transport: this.#links.get(from) ?? 'pending',
+        })
+        this.#chat.merge(message.snapshot.chat)
+        this.#features.applySnapshots(from, message.snapshot.features)
         return
-      }
+      case 'presence':
+        return this.#dispatch({ type: 'presence', from, self: message.self })
       case 'chat':
         if (!this.members.has(from)) return
-        this.#addChat({
+        this.#chat.add({
           kind: 'chat',
           id: `${from}:${message.id}`,
           from,
@@ -315,188 +360,32 @@ export class Room implements FeatureHost {
         })
         return
       case 'lock':
-        if (from !== this.host || this.locked === message.locked) return
-        this.locked = message.locked
-        this.#notice(
-          message.locked ? 'Playback controls are locked to the host' : 'Everyone can control playback',
-        )
-        return
+        return this.#dispatch({ type: 'lock', from, locked: message.locked })
       case 'remove':
-        if (from !== this.host || message.peerId === from) return
-        if (message.peerId === this.selfId) {
-          this.ended = 'removed'
-          this.#notice('The host removed you from the room')
-          return
-        }
-        this.#drop(message.peerId, 'was removed')
-        return
+        return this.#dispatch({ type: 'remove', from, peerId: message.peerId })
       case 'ping':
         this.#send(from, { type: 'pong', t: message.t })
         return
-      case 'pong': {
-        const member = this.members.get(from)
-        if (member) this.members.set(from, { ...member, rtt: Math.max(0, this.#now() - message.t) })
-        return
-      }
+      case 'pong':
+        return this.#dispatch({ type: 'pong', from, t: message.t })
       case 'feature':
-        this.#features.get(message.feature)?.onMessage(from, message.body)
+        this.#features.receive(from, message.feature, message.body)
         return
       default:
         message satisfies never
     }
   }
 
-  #onHello(from: string, self: { name: string; joinedAt: number }, snapshot: Snapshot): void {
-    const existing = this.members.get(from)
-    const wasAway = existing?.away ?? false
-    this.#cancelGrace(from)
-    this.members.set(from, {
-      id: from,
-      name: cleanName(self.name),
-      joinedAt: self.joinedAt,
-      transport: this.#links.get(from) ?? 'pending',
-      rtt: existing?.rtt ?? null,
-      away: false,
-    })
-    const firstHello = !this.#helloSeen
-    this.#helloSeen = true
-    if (firstHello) {
-      for (const id of snapshot.removed) this.removed.add(id)
-      this.#settleJoinTime(self.joinedAt, snapshot)
-    }
-    if (!existing && self.joinedAt > this.joinedAt) this.#notice(`${this.displayName(from)} joined`)
-    if (!existing || wasAway) {
-      for (const feature of this.#features.values()) feature.onMemberJoined?.(from)
-    }
-    // The host: a newcomer adopts the room's; two different known hosts resolve the same way everywhere.
-    if (this.hostId === null) this.hostId = snapshot.hostId
-    else if (snapshot.hostId !== null && snapshot.hostId !== this.hostId) {
-      this.hostId = resolveHost(this.#presentInfo(), this.hostId, snapshot.hostId)
-    }
-    if (firstHello || from === this.host) this.locked = snapshot.locked
-    this.chat = mergeHistory(this.chat, snapshot.chat)
-    for (const [name, value] of Object.entries(snapshot.features)) {
-      const feature = this.#features.get(name)
-      if (feature) {
-        feature.applySnapshot?.(from, value)
-        continue
-      }
-      let unclaimed = this.#unclaimedSnapshots.get(name)
-      // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
-      if (!unclaimed) this.#unclaimedSnapshots.set(name, (unclaimed = new Map()))
-      unclaimed.set(from, value)
-    }
-  }
-
-  /**
-   * Clocks disagree, so a newcomer whose clock runs behind would claim to have been here first
-   * (and later inherit the host role out of turn). The first hello a newcomer gets comes from
-   * someone already in the room and lists who else is there: move our join time after all of them.
-   */
-  #settleJoinTime(joinedAt: number, snapshot: Snapshot): void {
-    if (!this.#options.fresh || this.#options.membership.creator) return
-    if (this.#now() - this.#startedAt > JOIN_SETTLE_MS) return
-    const latest = Math.max(
-      joinedAt,
-      ...snapshot.members.filter((member) => member.id !== this.selfId).map((member) => member.joinedAt),
-    )
-    if (latest < this.joinedAt) return
-    this.joinedAt = latest + 1
-    this.#options.saveMembership?.({ creator: false, joinedAt: this.joinedAt })
-    this.#broadcast({ type: 'presence', self: { name: this.name, joinedAt: this.joinedAt } })
-  }
-
   #onClosed(peerId: string, reason: string): void {
     this.#links.delete(peerId)
-    if (reason === 'full' && this.members.size === 0) {
-      this.ended = 'full'
-      return
-    }
-    this.#lastHeard.delete(peerId)
-    const member = this.members.get(peerId)
-    if (!member || this.#graceTimers.has(peerId) || this.removed.has(peerId)) return
-    // Silent for LINK_SILENCE_MS already: that was the grace period.
-    if (reason === 'silent') return this.#leave(peerId, 'left')
-    this.members.set(peerId, { ...member, away: true, transport: 'closed', rtt: null })
-    this.#graceTimers.set(
-      peerId,
-      this.#timers.setTimeout(() => {
-        this.#graceTimers.delete(peerId)
-        this.#leave(peerId, 'left')
-      }, LEAVE_GRACE_MS),
-    )
-  }
-
-  #cancelGrace(peerId: string): void {
-    const timer = this.#graceTimers.get(peerId)
-    if (timer === undefined) return
-    this.#timers.clearTimeout(timer)
-    this.#graceTimers.delete(peerId)
-  }
-
-  /** Everyone drops a removed member and ignores it from now on. */
-  #drop(peerId: string, verb: string, lingerMs = 0): void {
-    this.removed.add(peerId)
-    this.#cancelGrace(peerId)
-    if (lingerMs === 0) this.#options.transport.ban(peerId)
-    else {
-      this.#graceTimers.set(
-        peerId,
-        this.#timers.setTimeout(() => {
-          this.#graceTimers.delete(peerId)
-          this.#options.transport.ban(peerId)
-        }, lingerMs),
-      )
-    }
-    this.#leave(peerId, verb)
-  }
-
-  #leave(peerId: string, verb: string): void {
-    const member = this.members.get(peerId)
-    if (!member) return
-    const name = this.displayName(peerId)
-    const wasHost = this.host === peerId
-    this.members.delete(peerId)
-    this.#notice(`${name} ${verb}`)
-    for (const feature of this.#features.values()) feature.onMemberLeft?.(peerId)
-    // Hand-over without a vote: every member computes the same longest-present member.
-    if (this.hostId === peerId) this.hostId = longestPresent(this.#presentInfo())
-    if (wasHost && this.host) this.#notice(`${this.displayName(this.host)} is now the host`)
+    this.#liveness.forget(peerId)
+    this.#dispatch({ type: 'closed', peerId, reason })
   }
 
   #snapshot(): Snapshot {
-    const features: Record<string, unknown> = {}
-    for (const [name, feature] of this.#features) if (feature.snapshot) features[name] = feature.snapshot()
-    return {
-      members: this.#presentInfo(),
-      hostId: this.host,
-      locked: this.locked,
-      removed: [...this.removed],
-      chat: chatHistory(this.chat),
-      features,
-    }
-  }
-
-  #pingAll(): void {
-    const now = this.#now()
-    this.#broadcast({ type: 'ping', t: now })
-    let dropped = false
-    for (const member of this.members.values()) {
-      if (member.away || (member.transport !== 'webrtc' && member.transport !== 'relay')) continue
-      if (now - (this.#lastHeard.get(member.id) ?? now) < LINK_SILENCE_MS) continue
-      this.#options.transport.disconnect(member.id)
-      dropped = true
-    }
-    // If that member is in fact alive, joining again makes the server introduce us anew.
-    if (dropped) this.#options.signaling.join(this.documentId)
-  }
-
-  #addChat(entry: ChatEntry): void {
-    this.chat = appendEntry(this.chat, entry)
-  }
-
-  #notice(text: string): void {
-    this.#addChat({ kind: 'notice', id: `notice:${randomId()}`, text, at: this.#now() })
+    const features = this.#features.snapshots()
+    const { members, hostId, locked, removed } = registrySnapshot(this.#registry)
+    return { members, hostId, locked, removed, chat: this.#chat.history(), features }
   }
 
   #send(peerId: string, message: OutgoingRoomMessage): void {

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import type { ChatEntry } from '../../src/lib/room/chat.ts'
+import { ChatLog } from '../../src/lib/room/chat-log.svelte.ts'
+import type { HistoryEntry } from '../../src/lib/room/protocol.ts'
+
+const history = (id: string, at: number): HistoryEntry => ({ id, from: 'a', name: 'Ana', text: id, at })
+const said = (id: string, at: number): ChatEntry => ({ kind: 'chat', ...history(id, at) })
+
+describe('ChatLog', () => {
+  it('shows a message once however often it arrives', () => {
+    const log = new ChatLog(() => 0)
+    log.add(said('a:1', 10))
+    log.add(said('a:1', 10))
+    expect(log.entries).toEqual([said('a:1', 10)])
+  })
+
+  it('stamps each notice with the time and its own id', () => {
+    let now = 5
+    const log = new ChatLog(() => now)
+    log.notice('Bo joined')
+    now = 7
+    log.notice('Bo joined')
+    const [first, second] = log.entries
+    expect([first?.at, second?.at]).toEqual([5, 7])
+    expect(first?.kind === 'notice' && first.text).toBe('Bo joined')
+    expect(first?.id).not.toBe(second?.id)
+  })
+
+  it("merges a member's history in time order, each message once", () => {
+    const log = new ChatLog(() => 0)
+    log.add(said('a:2', 20))
+    log.merge([history('a:1', 10), history('a:2', 20)])
+    expect(log.entries.map((entry) => entry.id)).toEqual(['a:1', 'a:2'])
+  })
+
+  it("gives a newcomer the messages, not this tab's notices", () => {
+    const log = new ChatLog(() => 0)
+    log.add(said('a:1', 10))
+    log.notice('Bo joined')
+    expect(log.history()).toEqual([history('a:1', 10)])
+  })
+})
