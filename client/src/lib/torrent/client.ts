@@ -1,13 +1,13 @@
 /**
- * The only module that touches WebTorrent. One `TorrentClient` per page: it adds and seeds torrents, takes
- * room members as peers, streams a file into a media element through WebTorrent's service worker, reports
- * progress at a steady rate and turns failures into StreamErrors. `destroy()` releases all of it.
+ * The only module that imports WebTorrent (the internals it relies on are in torrent/internals.ts). One
+ * `TorrentClient` per page: it adds and seeds torrents, takes room members as peers, streams a file into a
+ * media element through WebTorrent's service worker, reports progress at a steady rate and turns failures
+ * into StreamErrors. `destroy()` releases all of it.
  *
  * Stores get this injected (see docs/streaming.md), so components never import webtorrent.
  */
 import WebTorrent, {
   type BrowserServer,
-  type StoreConstructor,
   type Torrent,
   type WebRtcPeer,
   type WebTorrentFile,
@@ -19,10 +19,11 @@ import { StreamError, toStreamError } from './errors.ts'
 import type { FileLike } from '../media/files.ts'
 import { headChunks, headRange, type Head } from './head.ts'
 import { alignLocalFiles } from './local-files.ts'
-import { MemoryStore, type StoreOptions } from './memory-store.ts'
+import { chooseStore, connectionOf, requestBlocks } from './internals.ts'
+import { MemoryStore } from './memory-store.ts'
 import { mseCandidate, MseStream, type ByteSource } from '../media/mse.ts'
 import { claimStreamRequests, tagStreamUrl } from './stream-requests.ts'
-import { connectionOf, trustRoomWire } from './tuning.ts'
+import { trustRoomWire } from './tuning.ts'
 import { fraction, torrentStatus, WAITING_FOR_PEERS_MS, type TorrentProgress } from './progress.ts'
 
 /** Public WebSocket trackers, used besides room members and the magnet's own trackers. */
@@ -344,9 +345,9 @@ export class TorrentClient {
       }
       const onInfoHash = () => this.#flushPeers(infoHash)
       const onWire = (wire: object) => {
-        const conn = connectionOf(torrent._peers, wire)
+        const conn = connectionOf(torrent, wire)
         if (conn && this.#roomConns.has(conn as WebRtcPeer))
-          trustRoomWire(wire, torrent.ready, (w) => torrent._updateWire?.(w))
+          trustRoomWire(wire, torrent.ready, (w) => requestBlocks(torrent, w))
       }
       torrent.once('ready', onReady)
       torrent.once('error', onError)
@@ -460,18 +461,15 @@ function infoOf(torrent: Torrent): TorrentInfo {
 }
 
 /**
- * WebTorrent makes a torrent's store from `torrent._store` once the metadata is in (never synchronously in
- * add/seed), so swapping the constructor right after creating the torrent chooses the store by size.
- * `_store` is WebTorrent-internal: if it is not there, the default store is used, only slower.
+ * Keeps the torrent in memory when it is small enough, else in WebTorrent's default store. Called right after
+ * `add`/`seed`: the store is made once the metadata (and so the size) is in (torrent/internals.ts).
  */
 function preferMemoryStore(torrent: Torrent): void {
-  const fallback = torrent._store
-  if (typeof fallback !== 'function') return
-  torrent._store = function ChunkStore(chunkLength: number, opts: StoreOptions) {
-    return (opts.length ?? Infinity) <= MEMORY_STORE_MAX_BYTES
+  chooseStore(torrent, (chunkLength, opts, fallback) =>
+    (opts.length ?? Infinity) <= MEMORY_STORE_MAX_BYTES
       ? new MemoryStore(chunkLength, opts)
-      : new fallback(chunkLength, opts)
-  } as unknown as StoreConstructor
+      : new fallback(chunkLength, opts),
+  )
 }
 
 export interface HeadVerified {
