@@ -25,6 +25,7 @@ import { mseCandidate, MseStream, type ByteSource } from '../media/mse.ts'
 import { claimStreamRequests, tagStreamUrl } from './stream-requests.ts'
 import { trustRoomWire } from './tuning.ts'
 import { fraction, torrentStatus, WAITING_FOR_PEERS_MS, type TorrentProgress } from './progress.ts'
+import { realTimers, type Timers } from '../timers.ts'
 
 /** Public WebSocket trackers, used besides room members and the magnet's own trackers. */
 export const DEFAULT_TRACKERS: readonly string[] = [
@@ -46,6 +47,10 @@ export interface TorrentClientOptions {
   waitingForPeersMs?: number
   /** `worker`: every file through the service worker; `auto` (default): WebMs through MSE (config.ts). */
   streamVia?: StreamVia
+  /** The progress report's interval; real timers by default. */
+  timers?: Timers
+  /** The clock a torrent's age is measured by (milliseconds); `Date.now` by default. */
+  now?: () => number
 }
 
 export interface TorrentInfo {
@@ -87,7 +92,9 @@ interface Tracked {
 
 export class TorrentClient {
   readonly #client: WebTorrent
-  readonly #options: Required<Omit<TorrentClientOptions, 'rtcConfig'>>
+  readonly #options: Required<Omit<TorrentClientOptions, 'rtcConfig' | 'timers' | 'now'>>
+  readonly #timers: Timers
+  readonly #now: () => number
   readonly #tracked = new Map<string, Tracked>()
   /** Room peers that arrived before their torrent (or its info hash) did. */
   readonly #pendingPeers = new Map<string, Set<WebRtcPeer>>()
@@ -105,7 +112,7 @@ export class TorrentClient {
     ready: new Set(),
     error: new Set(),
   }
-  readonly #timer: ReturnType<typeof setInterval>
+  readonly #timer: unknown
   #server: Promise<BrowserServer> | null = null
   /** This client's tag on its stream URLs, so that only this tab answers their requests (torrent/stream-requests.ts). */
   readonly #tab = randomId()
@@ -121,11 +128,13 @@ export class TorrentClient {
       waitingForPeersMs: options.waitingForPeersMs ?? WAITING_FOR_PEERS_MS,
       streamVia: options.streamVia ?? 'auto',
     }
+    this.#timers = options.timers ?? realTimers
+    this.#now = options.now ?? Date.now
     // No DHT or LSD exist in the browser build; trackers get our ICE configuration.
     const tracker = options.rtcConfig ? { rtcConfig: options.rtcConfig } : {}
     this.#client = new WebTorrent({ dht: false, lsd: false, tracker })
     this.#client.on('error', (err: unknown) => this.#emit('error', null, toStreamError(err)))
-    this.#timer = setInterval(() => this.#reportProgress(), this.#options.progressIntervalMs)
+    this.#timer = this.#timers.setInterval(() => this.#reportProgress(), this.#options.progressIntervalMs)
   }
 
   on<K extends keyof TorrentClientEvents>(event: K, listener: Listener<K>): () => void {
@@ -293,7 +302,7 @@ export class TorrentClient {
   async destroy(): Promise<void> {
     if (this.#destroyed) return
     this.#destroyed = true
-    clearInterval(this.#timer)
+    this.#timers.clearInterval(this.#timer)
     this.#releaseRequests()
     for (const url of this.#objectUrls.values()) URL.revokeObjectURL(url)
     this.#objectUrls.clear()
@@ -366,7 +375,7 @@ export class TorrentClient {
     ready.catch(() => {})
     const tracked: Tracked = {
       torrent,
-      addedAt: Date.now(),
+      addedAt: this.#now(),
       ready,
       fileIndex: null,
       headVerified: () => headVerified,
@@ -418,7 +427,7 @@ export class TorrentClient {
       downloaded,
       length,
       numPeers: torrent.numPeers,
-      age: Date.now() - addedAt,
+      age: this.#now() - addedAt,
     }
     return {
       infoHash,
