@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
-import { connectionOf, trustRoomWire } from '../../src/lib/torrent/tuning.ts'
+import { trustRoomWire } from '../../src/lib/torrent/tuning.ts'
 
 /** A wire as bittorrent-protocol keeps it: unchoke() and choke() send a message only on a change. */
 class FakeWire extends EventEmitter {
@@ -125,19 +125,5 @@ describe('a room wire’s first requests', () => {
     gone.wire.destroyed = true
     await microtasks()
     expect(gone.updates).toEqual([])
-  })
-})
-
-describe('connectionOf', () => {
-  it('finds the connection a wire runs on in the peer table', () => {
-    const [wireA, wireB, connA, connB] = [{}, {}, {}, {}]
-    const peers = new Map([
-      ['room-1', { conn: connA, wire: wireA }],
-      ['room-2', { conn: connB, wire: wireB }],
-      ['pending', { conn: {} }],
-    ])
-    expect(connectionOf(peers, wireB)).toBe(connB)
-    expect(connectionOf(peers, {})).toBeUndefined()
-    expect(connectionOf(undefined, wireA)).toBeUndefined()
   })
 })

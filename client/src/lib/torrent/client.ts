@@ -1,13 +1,13 @@
 /**
- * The only module that touches WebTorrent. One `TorrentClient` per page: it adds and seeds torrents, takes
- * room members as peers, streams a file into a media element through WebTorrent's service worker, reports
- * progress at a steady rate and turns failures into StreamErrors. `destroy()` releases all of it.
+ * The only module that imports WebTorrent (the internals it relies on are in torrent/internals.ts). One
+ * `TorrentClient` per page: it adds and seeds torrents, takes room members as peers, streams a file into a
+ * media element through WebTorrent's service worker, reports progress at a steady rate and turns failures
+ * into StreamErrors. `destroy()` releases all of it.
  *
  * Stores get this injected (see docs/streaming.md), so components never import webtorrent.
  */
 import WebTorrent, {
   type BrowserServer,
-  type StoreConstructor,
   type Torrent,
   type WebRtcPeer,
   type WebTorrentFile,
@@ -20,11 +20,13 @@ import { StreamError, toStreamError } from './errors.ts'
 import type { FileLike } from '../media/files.ts'
 import { headChunks, headRange, type Head } from './head.ts'
 import { alignLocalFiles } from './local-files.ts'
-import { MemoryStore, type StoreOptions } from './memory-store.ts'
+import { chooseStore, connectionOf, requestBlocks } from './internals.ts'
+import { MemoryStore } from './memory-store.ts'
 import { mseCandidate, MseStream, type ByteSource } from '../media/mse.ts'
 import { claimStreamRequests, tagStreamUrl } from './stream-requests.ts'
-import { connectionOf, trustRoomWire } from './tuning.ts'
+import { trustRoomWire } from './tuning.ts'
 import { fraction, torrentStatus, WAITING_FOR_PEERS_MS, type TorrentProgress } from './progress.ts'
+import { realTimers, type Timers } from '../timers.ts'
 
 /** Public WebSocket trackers, used besides room members and the magnet's own trackers. */
 export const DEFAULT_TRACKERS: readonly string[] = [
@@ -46,6 +48,10 @@ export interface TorrentClientOptions {
   waitingForPeersMs?: number
   /** `worker`: every file through the service worker; `auto` (default): WebMs through MSE (config.ts). */
   streamVia?: StreamVia
+  /** The progress report's interval; real timers by default. */
+  timers?: Timers
+  /** The clock a torrent's age is measured by (milliseconds); `Date.now` by default. */
+  now?: () => number
 }
 
 export interface TorrentInfo {
@@ -87,7 +93,9 @@ interface Tracked {
 
 export class TorrentClient {
   readonly #client: WebTorrent
-  readonly #options: Required<Omit<TorrentClientOptions, 'rtcConfig'>>
+  readonly #options: Required<Omit<TorrentClientOptions, 'rtcConfig' | 'timers' | 'now'>>
+  readonly #timers: Timers
+  readonly #now: () => number
   readonly #tracked = new Map<string, Tracked>()
   /** Room peers that arrived before their torrent (or its info hash) did. */
   readonly #pendingPeers = new Map<string, Set<WebRtcPeer>>()
@@ -101,7 +109,7 @@ export class TorrentClient {
     ready: new Set(),
     error: new Set(),
   }
-  readonly #timer: ReturnType<typeof setInterval>
+  readonly #timer: unknown
   #server: Promise<BrowserServer> | null = null
   /** This client's tag on its stream URLs, so that only this tab answers their requests (torrent/stream-requests.ts). */
   readonly #tab = randomId()
@@ -117,11 +125,13 @@ export class TorrentClient {
       waitingForPeersMs: options.waitingForPeersMs ?? WAITING_FOR_PEERS_MS,
       streamVia: options.streamVia ?? 'auto',
     }
+    this.#timers = options.timers ?? realTimers
+    this.#now = options.now ?? Date.now
     // No DHT or LSD exist in the browser build; trackers get our ICE configuration.
     const tracker = options.rtcConfig ? { rtcConfig: options.rtcConfig } : {}
     this.#client = new WebTorrent({ dht: false, lsd: false, tracker })
     this.#client.on('error', (err: unknown) => this.#emit('error', null, toStreamError(err)))
-    this.#timer = setInterval(() => this.#reportProgress(), this.#options.progressIntervalMs)
+    this.#timer = this.#timers.setInterval(() => this.#reportProgress(), this.#options.progressIntervalMs)
   }
 
   on<K extends keyof TorrentClientEvents>(event: K, listener: Listener<K>): () => void {
@@ -294,7 +304,7 @@ export class TorrentClient {
   async destroy(): Promise<void> {
     if (this.#destroyed) return
     this.#destroyed = true
-    clearInterval(this.#timer)
+    this.#timers.clearInterval(this.#timer)
     this.#releaseRequests()
     this.#localFiles.clear()
     for (const tracked of this.#tracked.values()) tracked.detach()
@@ -325,9 +335,9 @@ export class TorrentClient {
       }
       const onInfoHash = () => this.#flushPeers(infoHash)
       const onWire = (wire: object) => {
-        const conn = connectionOf(torrent._peers, wire)
+        const conn = connectionOf(torrent, wire)
         if (conn && this.#roomConns.has(conn as WebRtcPeer))
-          trustRoomWire(wire, torrent.ready, (w) => torrent._updateWire?.(w))
+          trustRoomWire(wire, torrent.ready, (w) => requestBlocks(torrent, w))
       }
       torrent.once('ready', onReady)
       torrent.once('error', onError)
@@ -346,7 +356,7 @@ export class TorrentClient {
     ready.catch(() => {})
     const tracked: Tracked = {
       torrent,
-      addedAt: Date.now(),
+      addedAt: this.#now(),
       ready,
       fileIndex: null,
       headVerified: () => headVerified,
@@ -398,7 +408,7 @@ export class TorrentClient {
       downloaded,
       length,
       numPeers: torrent.numPeers,
-      age: Date.now() - addedAt,
+      age: this.#now() - addedAt,
     }
     return {
       infoHash,
@@ -441,18 +451,15 @@ function infoOf(torrent: Torrent): TorrentInfo {
 }
 
 /**
- * WebTorrent makes a torrent's store from `torrent._store` once the metadata is in (never synchronously in
- * add/seed), so swapping the constructor right after creating the torrent chooses the store by size.
- * `_store` is WebTorrent-internal: if it is not there, the default store is used, only slower.
+ * Keeps the torrent in memory when it is small enough, else in WebTorrent's default store. Called right after
+ * `add`/`seed`: the store is made once the metadata (and so the size) is in (torrent/internals.ts).
  */
 function preferMemoryStore(torrent: Torrent): void {
-  const fallback = torrent._store
-  if (typeof fallback !== 'function') return
-  torrent._store = function ChunkStore(chunkLength: number, opts: StoreOptions) {
-    return (opts.length ?? Infinity) <= MEMORY_STORE_MAX_BYTES
+  chooseStore(torrent, (chunkLength, opts, fallback) =>
+    (opts.length ?? Infinity) <= MEMORY_STORE_MAX_BYTES
       ? new MemoryStore(chunkLength, opts)
-      : new fallback(chunkLength, opts)
-  } as unknown as StoreConstructor
+      : new fallback(chunkLength, opts),
+  )
 }
 
 export interface HeadVerified {

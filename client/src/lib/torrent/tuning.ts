@@ -4,22 +4,26 @@
  * — on pages that are at that moment loading a video, each such trip took 30–440 ms here. A room member is
  * a peer the room introduced, so for its wires (`trustRoomWire`):
  *
- * - **No probe of a member who has it all.** While `wire.downloaded` is 0, WebTorrent sends a new wire a single
- *   request and fills the pipeline only when that block is in. `downloaded` is read nowhere else (the torrent
- *   keeps its own byte counts, which people see), so a room wire that announces every piece (`have-all`)
- *   counts 1 byte and gets its full pipeline at once. Members still downloading keep the probe: measured,
- *   skipping it for them too had a leecher queue its first blocks at the other, slower leecher.
+ * - **No probe of a member who has it all.** WebTorrent sends a new wire a single request and fills the
+ *   pipeline only when that block is in; a room wire that announces every piece (`have-all`) gets its full
+ *   pipeline at once (`skipFirstBlockProbe`). Members still downloading keep the probe: measured, skipping it
+ *   for them too had a leecher queue its first blocks at the other, slower leecher.
  * - **Unchoked at once.** WebTorrent unchokes a peer when it says it is interested: another round trip.
  *   A room wire is unchoked right after our bitfield (which must go first), when the torrent has metadata.
  * - **First requests at once.** WebTorrent asks a wire for blocks from `requestIdleCallback` (250 ms timeout),
  *   which on a page loading a video came 60–170 ms after the member's `have-all` and unchoke. A room wire's
  *   first requests go out in the microtask after whichever of those comes last; later refills stay idle-paced.
  *
- * WebTorrent has no options for any of these; they are its internals. Each hook checks that what it touches is
- * there, so if an update renames it, nothing breaks: streaming starts as before, one or two trips later.
+ * WebTorrent has no options for any of these; the internals they use are in torrent/internals.ts, which checks
+ * that each is there, so if an update renames one, nothing breaks: streaming starts as before, one or two
+ * trips later. The event order the unchoke relies on is checked against the real WebTorrent in
+ * client/test/torrent/internals.test.ts.
+ *
  * Measured effect and what was tried and dropped (a deeper request window, prompter refills, a deeper send
  * buffer): docs/streaming.md.
  */
+
+import { skipFirstBlockProbe } from './internals.ts'
 
 export interface RoomWire {
   downloaded?: unknown
@@ -32,7 +36,7 @@ export interface RoomWire {
 
 /**
  * Call from WebTorrent's 'wire' event: our listeners then run before the ones WebTorrent adds next.
- * `requestNow` asks the wire for blocks at once (WebTorrent's `torrent._updateWire`).
+ * `requestNow` asks the wire for blocks at once (torrent/internals.ts `requestBlocks`).
  */
 export function trustRoomWire(
   wire: RoomWire,
@@ -41,9 +45,7 @@ export function trustRoomWire(
 ): void {
   if (typeof wire.once === 'function') {
     // WebTorrent's own 'have-all' listener (added after this one) asks for blocks: the probe is skipped by then.
-    wire.once.call(wire, 'have-all', () => {
-      if (wire.downloaded === 0) wire.downloaded = 1
-    })
+    wire.once.call(wire, 'have-all', () => skipFirstBlockProbe(wire))
     if (requestNow) requestFirstBlocksAtOnce(wire, wire.once as EmitterOnce, requestNow)
   }
   const unchoke = wire.unchoke
@@ -55,18 +57,6 @@ export function trustRoomWire(
       if (!wire.destroyed) unchoke.call(wire)
     }),
   )
-}
-
-export interface PeerRecord {
-  conn?: unknown
-  wire?: unknown
-}
-
-/** The connection a wire runs on, from WebTorrent's peer table (`torrent._peers`), or undefined. */
-export function connectionOf(peers: ReadonlyMap<unknown, PeerRecord> | undefined, wire: unknown): unknown {
-  if (!peers) return undefined
-  for (const peer of peers.values()) if (peer.wire === wire) return peer.conn
-  return undefined
 }
 
 type EmitterOnce = (event: string, listener: () => void) => unknown

@@ -1,6 +1,11 @@
 /**
  * Types for WebTorrent 2's browser build, only the part torrent/client.ts uses. WebTorrent ships no types
- * and @types/webtorrent describes version 1. Only torrent/client.ts may import this module.
+ * and @types/webtorrent describes version 1. Only torrent/client.ts may import this module (and the tests
+ * that run it, in client/test/torrent/).
+ *
+ * Public API only: what WebTorrent documents, and two unprefixed fields it does not, marked "undocumented"
+ * (client/test/torrent/internals.test.ts checks them on the real WebTorrent). Its private fields are not
+ * declared here, so no module can use one unnoticed: torrent/internals.ts names each one it relies on.
  */
 declare module 'webtorrent/dist/webtorrent.min.js' {
   interface Emitter {
@@ -10,9 +15,9 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
   }
 
   export interface WebTorrentFile {
-    /** Byte offset of the file in the torrent. */
+    /** Byte offset of the file in the torrent (undocumented). */
     offset: number
-    /** Listeners of `iterator` may replace what the stream server reads (see torrent/coalesce.ts). */
+    /** Listeners of `iterator` may replace what the stream server reads (torrent/coalesce.ts). */
     on(
       event: 'iterator',
       listener: (
@@ -44,20 +49,11 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
     destroy(err?: Error): void
   }
 
-  /** An abstract-chunk-store constructor. */
-  export type StoreConstructor = new (chunkLength: number, opts: { length?: number }) => object
-
   export interface Torrent extends Emitter {
-    /** Internal: the store constructor used once metadata arrives (see preferMemoryStore). */
-    _store?: StoreConstructor
-    /** Internal: the peer table, by peer id (a WebRTC peer's id is its connection's id); see torrent/tuning.ts. */
-    _peers?: Map<string, { conn?: unknown; wire?: unknown }>
-    /** Internal: asks one wire for blocks now (WebTorrent calls it from `requestIdleCallback`); see torrent/tuning.ts. */
-    _updateWire?: (wire: object) => void
     infoHash: string
     magnetURI: string
     pieceLength: number
-    /** Verified pieces, once the metadata is in. */
+    /** Verified pieces, once the metadata is in (undocumented). */
     bitfield?: { get(index: number): boolean } | null
     /** The `.torrent` file, once the metadata is in. */
     torrentFile?: Uint8Array

@@ -1,0 +1,82 @@
+/**
+ * Every WebTorrent internal that TorrentClient relies on, and the only module that touches one. WebTorrent 2
+ * offers no option for any of these; everything else uses its public API (its documentation, and the
+ * unprefixed fields webtorrent.d.ts declares). client/test/torrent/internals.test.ts runs the real WebTorrent,
+ * the browser build the app ships, against each of them, so an update that changes one fails there.
+ *
+ * | internal                      | what it is for                                                   | without it                  |
+ * | ----------------------------- | ---------------------------------------------------------------- | --------------------------- |
+ * | `torrent._store`              | the store constructor WebTorrent calls once the metadata is in:  | WebTorrent's default store  |
+ * |                               | swapped to keep small torrents in memory (`chooseStore`)         | (slower, not broken)        |
+ * | `torrent._peers`              | the peer table: the connection a wire runs on, which tells a     | room wires are treated as   |
+ * |                               | room member's wires from strangers' (`connectionOf`)             | strangers                   |
+ * | `torrent._updateWire(wire)`   | asks one wire for blocks now, not at WebTorrent's next idle      | first requests wait for the |
+ * |                               | callback (`requestBlocks`)                                       | idle callback               |
+ * | `wire.downloaded` (written)   | `_updateWire` sends a wire one probe request while this is 0     | the probe stays             |
+ * |                               | (`skipFirstBlockProbe`)                                          |                             |
+ *
+ * Each function checks that what it touches is there and otherwise does nothing, so a renamed internal costs
+ * speed, never a stream. Why each is worth it: docs/streaming.md (Storage; Room wires are trusted at once).
+ */
+import type { StoreOptions } from './memory-store.ts'
+
+/** An abstract-chunk-store constructor, as WebTorrent calls it: `new Store(pieceLength, options)`. */
+export type StoreConstructor = new (chunkLength: number, opts: StoreOptions) => object
+
+/** Makes a torrent's store; `fallback` is the store WebTorrent would have made. */
+export type MakeStore = (chunkLength: number, opts: StoreOptions, fallback: StoreConstructor) => object
+
+/** The private fields of a WebTorrent `Torrent` used here, unknown until checked. */
+interface TorrentInternals {
+  _store?: unknown
+  _peers?: unknown
+  _updateWire?: unknown
+}
+
+/**
+ * Lets `make` make the torrent's store. WebTorrent makes it from `torrent._store` once the metadata is in,
+ * never synchronously in `add`/`seed`, so calling this right after them decides the store, with the torrent's
+ * size (`opts.length`) known. `opts` carries the torrent's `storeOpts` too. False when `_store` is not there.
+ */
+export function chooseStore(torrent: object, make: MakeStore): boolean {
+  const internals = torrent as TorrentInternals
+  const fallback = internals._store
+  if (typeof fallback !== 'function') return false
+  const store = fallback as StoreConstructor
+  // Called with `new`: a constructor function that returns an object makes that object.
+  internals._store = function ChunkStore(chunkLength: number, opts: StoreOptions) {
+    return make(chunkLength, opts, store)
+  }
+  return true
+}
+
+/**
+ * The connection a wire runs on, looked up in the torrent's peer table (`torrent._peers`, a Map of peer
+ * records `{ conn, wire }`); for a peer added with `torrent.addPeer(connection)`, that connection.
+ */
+export function connectionOf(torrent: object, wire: object): unknown {
+  const peers = (torrent as TorrentInternals)._peers
+  if (!(peers instanceof Map)) return undefined
+  for (const peer of peers.values() as Iterable<{ conn?: unknown; wire?: unknown } | null>)
+    if (peer?.wire === wire) return peer.conn
+  return undefined
+}
+
+/**
+ * Asks `wire` for blocks now, as WebTorrent does for every wire from its idle callback: `torrent._updateWire`
+ * fills the wire's request pipeline when the peer is not choking us (one probe request while the wire has
+ * downloaded nothing).
+ */
+export function requestBlocks(torrent: object, wire: object): void {
+  const update = (torrent as TorrentInternals)._updateWire
+  if (typeof update === 'function') update.call(torrent, wire)
+}
+
+/**
+ * Makes WebTorrent fill a new wire's request pipeline at once instead of probing it with one request first:
+ * `_updateWire` probes while `wire.downloaded` (bytes received on that wire) is 0. The field is read nowhere
+ * else that people see (the torrent and its files count their own verified bytes), so 1 byte more is harmless.
+ */
+export function skipFirstBlockProbe(wire: { downloaded?: unknown }): void {
+  if (wire.downloaded === 0) wire.downloaded = 1
+}

@@ -1,0 +1,196 @@
+/**
+ * What torrent/internals.ts relies on, checked against the real WebTorrent (the browser build the app ships,
+ * in Node): two clients exchanging a small torrent over an in-memory link, as room members do. If a WebTorrent
+ * update renames or changes one of these internals, a test here fails.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type WebTorrent from 'webtorrent/dist/webtorrent.min.js'
+import type { Torrent } from 'webtorrent/dist/webtorrent.min.js'
+import type { Head } from '../../src/lib/torrent/head.ts'
+import {
+  chooseStore,
+  connectionOf,
+  requestBlocks,
+  skipFirstBlockProbe,
+} from '../../src/lib/torrent/internals.ts'
+import { MemoryStore } from '../../src/lib/torrent/memory-store.ts'
+import { trustRoomWire } from '../../src/lib/torrent/tuning.ts'
+import { linkedConnections, loadWebTorrent, OFFLINE, type Connection } from './webtorrent-node.ts'
+
+/** The bittorrent-protocol wire fields the tests read (its public API). */
+interface Wire {
+  downloaded: number
+  requests: unknown[]
+  amChoking: boolean
+  destroyed: boolean
+  once(event: string, listener: () => void): unknown
+}
+
+/** 12 whole pieces of 16 KiB (WebTorrent's piece length for a file this small) and a short last one. */
+const DATA = Uint8Array.from({ length: 12 * 16384 + 1000 }, (_, i) => (i * 7) % 251)
+
+let WebTorrentClass: typeof WebTorrent
+const clients: WebTorrent[] = []
+
+beforeAll(async () => {
+  WebTorrentClass = await loadWebTorrent()
+})
+
+afterEach(async () => {
+  const closing = clients.splice(0).map((c) => new Promise<void>((resolve) => c.destroy(() => resolve())))
+  await Promise.all(closing)
+})
+
+function newClient(): WebTorrent {
+  const client = new WebTorrentClass(OFFLINE)
+  clients.push(client)
+  return client
+}
+
+/** The first time `torrent` emits `event`, with its arguments; rejects on the torrent's error. */
+function next<T extends unknown[] = []>(torrent: Torrent, event: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    torrent.once(event, (...args: never[]) => resolve(args as unknown as T))
+    torrent.once('error', (err: Error) => reject(err))
+  })
+}
+
+function seed(files: File[] = [new File([DATA], 'clip.bin')]): Promise<Torrent> {
+  return new Promise((resolve) => newClient().seed(files, { announce: [] }, resolve))
+}
+
+/** A second member's copy of the seeded torrent, from its `.torrent` file (returned as `add` returns it). */
+function leecherOf(seeder: Torrent, opts: { storeOpts?: Record<string, unknown> } = {}): Torrent {
+  const torrentFile = seeder.torrentFile
+  if (!torrentFile) throw new Error('seeded without a .torrent file')
+  return newClient().add(torrentFile, { announce: [], ...opts })
+}
+
+/** Connects two torrents as room members do: each adds its end of one link as a peer. */
+function link(a: Torrent, b: Torrent): { aConn: Connection; bConn: Connection } {
+  const [aConn, bConn] = linkedConnections()
+  a.addPeer(aConn)
+  b.addPeer(bConn)
+  return { aConn, bConn }
+}
+
+function verified(torrent: Torrent): boolean[] {
+  const count = Math.ceil(torrent.length / torrent.pieceLength)
+  return Array.from({ length: count }, (_, i) => torrent.bitfield?.get(i) === true)
+}
+
+describe('WebTorrent internals (the real browser build)', () => {
+  it('makes a torrent’s store from `_store` once the metadata is in: swapping it right after add chooses the store', async () => {
+    const seeder = await seed()
+    expect(seeder.pieceLength).toBe(16384)
+    // The first three pieces as a member would send them, the second one forged.
+    const bytes = DATA.slice(0, 3 * 16384)
+    bytes.fill(0, 16384, 16384 + 5)
+    const head: Head = { first: 0, bytes }
+    const leecher = leecherOf(seeder, { storeOpts: { preload: head } })
+    const made: { chunkLength: number; length: unknown; preload: unknown; fallback: string }[] = []
+    const chosen = chooseStore(leecher, (chunkLength, opts, fallback) => {
+      made.push({ chunkLength, length: opts.length, preload: opts.preload, fallback: typeof fallback })
+      return new MemoryStore(chunkLength, opts)
+    })
+    expect(chosen).toBe(true)
+    expect(made).toEqual([]) // not in `add`: the size is not known yet
+    await next(leecher, 'ready')
+    expect(made).toEqual([{ chunkLength: 16384, length: DATA.length, preload: head, fallback: 'function' }])
+    // WebTorrent checked what our store held against the piece hashes: only the true pieces count.
+    expect(verified(leecher)).toEqual([true, false, true, ...Array<boolean>(10).fill(false)])
+  })
+
+  it('files each added connection’s wire in `_peers` under that connection', async () => {
+    const seeder = await seed()
+    const leecher = leecherOf(seeder)
+    await next(leecher, 'ready')
+    const wires = Promise.all([next<[object]>(seeder, 'wire'), next<[object]>(leecher, 'wire')])
+    const { aConn, bConn } = link(seeder, leecher)
+    const [[seederWire], [leecherWire]] = await wires
+    expect(connectionOf(seeder, seederWire)).toBe(aConn)
+    expect(connectionOf(leecher, leecherWire)).toBe(bConn)
+    expect(connectionOf(seeder, leecherWire)).toBeUndefined()
+  })
+
+  it('asks a wire for blocks on `_updateWire`: one probe while `wire.downloaded` is 0, a full pipeline after', async () => {
+    const seeder = await seed()
+    const leecher = leecherOf(seeder)
+    await next(leecher, 'ready')
+    const asked = new Promise<{ wire: Wire; counts: number[] }>((resolve) => {
+      leecher.once('wire', (wire: Wire) => {
+        // Added before WebTorrent's own 'unchoke' listener, which asks for blocks itself.
+        wire.once('unchoke', () => {
+          const counts = [wire.requests.length]
+          requestBlocks(leecher, wire)
+          counts.push(wire.requests.length)
+          skipFirstBlockProbe(wire)
+          requestBlocks(leecher, wire)
+          counts.push(wire.requests.length)
+          resolve({ wire, counts })
+        })
+      })
+    })
+    link(seeder, leecher)
+    const { wire, counts } = await asked
+    expect(counts[0]).toBe(0)
+    expect(counts[1]).toBe(1)
+    expect(counts[2]).toBeGreaterThan(1)
+    await next(leecher, 'done')
+    // `wire.downloaded` counts the bytes that came on the wire (and our one); what people see does not.
+    expect(wire.downloaded).toBe(DATA.length + 1)
+    expect(leecher.downloaded).toBe(DATA.length)
+    expect(leecher.files[0]?.downloaded).toBe(DATA.length)
+    expect(verified(leecher).every(Boolean)).toBe(true)
+    const bytes = new Uint8Array((await leecher.files[0]?.arrayBuffer()) ?? [])
+    expect(Buffer.compare(bytes, DATA)).toBe(0) // (a deep equal of 200 KB takes seconds)
+  })
+
+  it('chokes a new wire in the microtask after the wire event, so a room wire’s unchoke queued from one lasts', async () => {
+    /** Whether the seeder still chokes the leecher when the leecher first says what it has. */
+    async function chokingOnLeechersNews(trusted: boolean): Promise<boolean> {
+      const seeder = await seed()
+      const leecher = leecherOf(seeder)
+      await next(leecher, 'ready')
+      const choking = new Promise<boolean>((resolve) => {
+        seeder.once('wire', (wire: Wire) => {
+          if (trusted) trustRoomWire(wire, seeder.ready)
+          for (const news of ['have-none', 'bitfield', 'have']) wire.once(news, () => resolve(wire.amChoking))
+        })
+      })
+      link(seeder, leecher)
+      return choking
+    }
+    expect(await chokingOnLeechersNews(false)).toBe(true) // WebTorrent waits for the leecher's interest
+    expect(await chokingOnLeechersNews(true)).toBe(false)
+  })
+
+  it('gives each file its byte offset in the torrent (`file.offset`)', async () => {
+    const torrent = await seed([new File([DATA.subarray(0, 1000)], 'a.srt'), new File([DATA], 'b.bin')])
+    const offsets = Object.fromEntries(torrent.files.map((f) => [f.name, f.offset]))
+    expect(offsets).toEqual({ 'a.srt': 0, 'b.bin': 1000 })
+  })
+})
+
+describe('without the internals (a WebTorrent that renamed them)', () => {
+  it('changes nothing and throws nothing', () => {
+    const torrent = {}
+    expect(chooseStore(torrent, () => ({}))).toBe(false)
+    expect(torrent).toEqual({})
+    expect(connectionOf({ _peers: undefined }, {})).toBeUndefined()
+    expect(() => requestBlocks({ _updateWire: 'renamed' }, {})).not.toThrow()
+  })
+
+  it('skips the probe only of a wire that has downloaded nothing', () => {
+    const table: [unknown, unknown][] = [
+      [0, 1],
+      [5000, 5000],
+      [undefined, undefined],
+    ]
+    for (const [before, after] of table) {
+      const wire = { downloaded: before }
+      skipFirstBlockProbe(wire)
+      expect(wire.downloaded).toBe(after)
+    }
+  })
+})
