@@ -19,7 +19,7 @@ import { isMoving, positionAt, segmentAt, type Timeline } from './timeline.ts'
 /** Playback counts as resumed after a seek once it is this far past the target... */
 export const SETTLE_MARGIN_S = 0.02
 /** ...or this long after its data was there (a later seek backwards must not keep it "seeking"). */
-export const SETTLE_TIMEOUT_MS = 1_000
+const SETTLE_TIMEOUT_MS = 1_000
 /** A seek that takes longer than this to have data was waiting for the network, not the decoder. */
 export const SEEK_FETCH_MS = 400
 

@@ -22,7 +22,7 @@ export interface RangeLayout {
 }
 
 /** The cap on one coalesced chunk: a structured-clone copy to the worker, and what it holds at most. */
-export const COALESCE_MAX_BYTES = 512 * 1024
+const COALESCE_MAX_BYTES = 512 * 1024
 
 export function coalesce(
   inner: AsyncIterator<Uint8Array>,

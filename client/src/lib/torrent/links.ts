@@ -89,7 +89,7 @@ export interface TorrentLinksOptions {
 
 /** A failed or closed link (or spare) is retried by its initiator after this long, doubling up to the maximum. */
 export const RETRY_MIN_MS = 2_000
-export const RETRY_MAX_MS = 30_000
+const RETRY_MAX_MS = 30_000
 
 interface Live {
   peerId: string

@@ -12,7 +12,7 @@
  * before.
  */
 
-export const TAB_PARAM = 'tab'
+const TAB_PARAM = 'tab'
 
 /** The stream URL with this client's tag. */
 export function tagStreamUrl(url: string, tab: string): string {
