@@ -21,7 +21,7 @@ export const CLOCK_WARMUP_INTERVAL_MS = 250
 export const CLOCK_REFRESH_INTERVAL_MS = 2_000
 /** A pong older than this is ignored: its round trip would be useless and the ping is forgotten. */
 const CLOCK_PING_TIMEOUT_MS = 5_000
-/** Shared time is not trusted before the reference has this many samples: one sample may be a spike. */
+/** Shared time is not trusted before the host's clock has this many samples: one sample may be a spike. */
 export const CLOCK_MIN_SAMPLES = 3
 /** Samples with a round trip above this carry so much possible error that confidence drops to zero. */
 const CLOCK_USELESS_RTT_MS = 1_000

@@ -293,9 +293,9 @@ function learnSeekLatency(
 /**
  * A seek that taught us the latency may be refined at once (a miss above `SEEK_REFINE_MS`). A refinement's own
  * outcome may be refined too, while the controller is still warming up and what it learned changes the aim by
- * more than that: a joiner's first informative seek often still waited for data, so its latency was too long
- * and the refinement landed 100–150 ms ahead, which rate correction needed over a second to absorb (measured
- * in bench:sync). Bounded: at most `SEEK_LATENCY_WARMUP` samples qualify in an element's life.
+ * more than that: a joiner's first informative seek often still waits for data, so the latency it teaches is
+ * too long and the refinement lands 100–150 ms ahead, which rate correction needs over a second to absorb.
+ * Bounded: at most `SEEK_LATENCY_WARMUP` samples qualify in an element's life.
  */
 function refinable(pending: NonNullable<ControllerState['pendingSeek']>, learned: ControllerState): boolean {
   if (!pending.refined) return true

@@ -188,7 +188,7 @@ export function issueCommand(body: CommandBody, context: IssueContext): { comman
   return { command, hlc }
 }
 
-/** Moves a timeline between shared-time frames (when the reference member changes). */
+/** Moves a timeline between shared-time frames (when the host, whose clock is shared time, changes). */
 export function rebaseTimeline(timeline: Timeline, deltaMs: number): Timeline {
   return {
     ...timeline,
