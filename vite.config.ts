@@ -35,7 +35,13 @@ export default defineConfig({
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022' },
   test: {
     root: fileURLToPath(new URL('.', import.meta.url)),
-    include: ['client/test/**/*.test.ts', 'signal-server/test/**/*.test.ts'],
     testTimeout: 20_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'client', include: ['client/test/**/*.test.ts'], setupFiles: ['client/test/setup.ts'] },
+      },
+      { extends: true, test: { name: 'signal-server', include: ['signal-server/test/**/*.test.ts'] } },
+    ],
   },
 })

@@ -1,9 +1,9 @@
 /**
  * `npm run bench:sync`: playback sync in the real app, in Chromium, on loopback. Three people with app clocks
  * skewed −1500 / 0 / +900 ms (`theatron:clock-skew-ms`) watch the test video streamed as a torrent (the first
- * drops the file). Measured from outside, the way DESIGN.md describes: every page's `video.currentTime`
- * read with `performance.timeOrigin + performance.now()` (the real clock, not the skewed app clock), all
- * extrapolated to the latest reading's instant.
+ * drops the file). Measured from outside the app: every page's `video.currentTime` read with
+ * `performance.timeOrigin + performance.now()` (the real clock, not the skewed app clock), all extrapolated
+ * to the latest reading's instant.
  *
  * - steady-state pairwise drift (every pair, every ~100 ms) from 1 s after convergence until the next change,
  *   ≥ BENCH_STEADY_S seconds in all: p50 / p95 / max;

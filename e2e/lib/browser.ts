@@ -5,8 +5,8 @@ import { chromium, type Browser, type BrowserContext } from '@playwright/test'
 export const SYSTEM_CHROMIUM = '/usr/bin/chromium'
 
 /**
- * Flags measured in ../shared/DESIGN.md: loopback ICE candidates for offline WebRTC, and no
- * background networking (on a closed network Chromium's own connections are refused by the dozen).
+ * Chromium flags: loopback ICE candidates for offline WebRTC, and no background networking (on a closed
+ * network Chromium's own connections are refused by the dozen).
  */
 export const CHROMIUM_ARGS = [
   '--allow-loopback-in-peer-connection',

@@ -1,6 +1,6 @@
 /**
  * Helpers for playback-sync tests and the sync benchmark: skewed clocks per person, reading the players, and
- * pairwise drift measured the way DESIGN.md describes ("Measuring drift in a test").
+ * pairwise drift measured from outside the app, on the real clock, not the skewed app clocks.
  */
 import { expect, type Browser, type Page } from '@playwright/test'
 import { createRoom, expectMembers, join, person, type Person } from './room.ts'

@@ -1,7 +1,7 @@
 /**
  * Interop: the published @localfirst/relay 4.2.2 Client (msgpack dialect) and a client written from
  * the cevitxe seed's description (JSON dialect) against our server. Then the regressions: behaviour
- * relay's own Server gets wrong (DESIGN.md, "Known defects"), checked against ours only.
+ * relay's own Server gets wrong, checked against ours only.
  */
 import { Client as RelayClient } from '@localfirst/relay/Client.js'
 import { pack } from 'msgpackr'
@@ -173,7 +173,7 @@ describe('two seed (JSON) clients', () => {
   })
 })
 
-/** Each of these fails against @localfirst/relay 4.2.2's Server (reproduced, see DESIGN.md). */
+/** Each of these fails against @localfirst/relay 4.2.2's Server. */
 describe('defects of relay 4.2.2 that we must not have', () => {
   it('held messages are delivered as sent, not re-encoded (binary stays binary, text stays text)', async () => {
     const h = await startServer()

@@ -5,7 +5,7 @@
  * - `theatron:signal-url` / VITE_SIGNAL_URL: ws(s) base URL of the signal server (default: this origin)
  * - `theatron:ice-servers` / VITE_ICE_SERVERS: JSON array of RTCIceServer (default: public STUN; `[]` in tests)
  */
-export const DEFAULT_ICE_SERVERS: RTCIceServer[] = [
+const DEFAULT_ICE_SERVERS: RTCIceServer[] = [
   { urls: ['stun:stun.l.google.com:19302', 'stun:global.stun.twilio.com:3478'] },
 ]
 

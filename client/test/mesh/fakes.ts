@@ -1,5 +1,5 @@
 import { Emitter } from '../../src/lib/events.ts'
-import { MemoryChannel } from '../../src/lib/mesh/channel.ts'
+import type { Channel, ChannelEvents, ChannelState } from '../../src/lib/mesh/channel.ts'
 import type { PeerFactory, PeerLike } from '../../src/lib/mesh/peer.ts'
 import type { RoomTransport } from '../../src/lib/room/room.svelte.ts'
 import type { TransportDecision } from '../../src/lib/mesh/transport.ts'
@@ -190,4 +190,57 @@ export const connectedSignaling = {
   state: { kind: 'connected' } as SignalState,
   on: () => () => {},
   join: () => {},
+}
+
+/**
+ * Two connected in-memory channels. Delivery is asynchronous (a microtask), like a real socket,
+ * and closing one end closes the other, like a pipe.
+ */
+export class MemoryChannel extends Emitter<ChannelEvents> implements Channel {
+  state: ChannelState = 'connecting'
+  peer: MemoryChannel | null = null
+  #queue: string[] = []
+
+  static pair(): [MemoryChannel, MemoryChannel] {
+    const a = new MemoryChannel()
+    const b = new MemoryChannel()
+    a.peer = b
+    b.peer = a
+    return [a, b]
+  }
+
+  /** Open both ends (a real pipe opens when the socket connects). */
+  static connect(a: MemoryChannel): void {
+    for (const end of [a, a.peer]) {
+      if (!end || end.state !== 'connecting') continue
+      end.state = 'open'
+      end.emit('open')
+    }
+    for (const end of [a, a.peer]) if (end) end.#flush()
+  }
+
+  send(data: string): void {
+    if (this.state === 'connecting') this.#queue.push(data)
+    else if (this.state === 'open') this.#deliver(data)
+  }
+
+  close(): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    this.emit('close')
+    this.clear()
+    const peer = this.peer
+    queueMicrotask(() => peer?.close())
+  }
+
+  #flush(): void {
+    for (const data of this.#queue.splice(0)) this.#deliver(data)
+  }
+
+  #deliver(data: string): void {
+    const peer = this.peer
+    queueMicrotask(() => {
+      if (peer?.state === 'open') peer.emit('message', data)
+    })
+  }
 }

@@ -1,10 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { MemoryChannel } from '../../src/lib/mesh/channel.ts'
 import { Mesh } from '../../src/lib/mesh/mesh.ts'
 import { PeerSession } from '../../src/lib/mesh/session.ts'
 import { DATA_CHANNEL_TIMEOUT_MS } from '../../src/lib/mesh/transport.ts'
 import { Emitter } from '../../src/lib/events.ts'
-import { fakePeers, noWebRTC, pipePair, settle } from './fakes.ts'
+import { fakePeers, MemoryChannel, noWebRTC, pipePair, settle } from './fakes.ts'
 import type { PeerFactory } from '../../src/lib/mesh/peer.ts'
 
 beforeEach(() => vi.useFakeTimers())

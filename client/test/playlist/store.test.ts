@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { FeatureHandle, FeatureHost, RoomFeature } from '../../src/lib/room/feature.ts'
 import { PLAYLIST_FEATURE, PlaylistStore } from '../../src/lib/playlist/store.svelte.ts'
 import { makeAdd, emptyPlaylist } from '../../src/lib/playlist/playlist.ts'
+import { expectWarning } from '../console.ts'
 
 const HASH = 'a'.repeat(40)
 const item = (n: number) => ({
@@ -106,6 +107,7 @@ describe('PlaylistStore', () => {
     const forged = makeAdd(emptyPlaylist(), 'c', item(1))
     rooms.features.get('b')!.onMessage('a', forged)
     expect(b.items).toEqual([])
+    expectWarning(/^playlist: ignored an op a stamped as another peer$/)
     const honest = makeAdd(emptyPlaylist(), 'a', item(1))
     rooms.features.get('b')!.onMessage('a', honest)
     expect(titles(b)).toEqual(['video 1'])
@@ -116,7 +118,9 @@ describe('PlaylistStore', () => {
     const b = new PlaylistStore(rooms.member('b'))
     const op = makeAdd(emptyPlaylist(), 'a', { ...item(1), infoHash: HASH })
     rooms.features.get('b')!.onMessage('a', op)
+    expectWarning(/^playlist: ignored an op from a: item: torrentId is not a magnet link for infoHash$/)
     rooms.features.get('b')!.applySnapshot?.('a', { version: 1, clock: 'x' })
+    expectWarning(/^playlist: ignored a snapshot from a: clock: /)
     expect(b.items).toEqual([])
   })
 
@@ -133,6 +137,7 @@ describe('PlaylistStore', () => {
     // A member that edits anyway (an old tab, a modified client): the others drop it.
     rooms.features.get('a')!.onMessage('b', makeAdd(b.state, 'b', item(2)))
     expect(titles(a)).toEqual(['video 1'])
+    expectWarning(/^playlist: b may not edit \(locked\)$/)
     a.add(item(3))
     expect(titles(b)).toEqual(['video 1', 'video 3'])
   })

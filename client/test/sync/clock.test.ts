@@ -2,21 +2,17 @@ import { describe, expect, it } from 'vitest'
 import {
   CLOCK_BURST_COUNT,
   CLOCK_BURST_INTERVAL_MS,
-  CLOCK_MIN_SAMPLES,
   CLOCK_REFRESH_INTERVAL_MS,
   CLOCK_WARMUP_COUNT,
   CLOCK_WARMUP_INTERVAL_MS,
   CLOCK_WINDOW,
   ClockSync,
-  chooseReference,
   createAppClock,
   measureSample,
   OffsetEstimator,
   readClockSkew,
-  sharedOffset,
   type ClockPing,
   type ClockPong,
-  type OffsetEstimate,
 } from '../../src/lib/sync/clock.ts'
 
 /** One exchange between a local clock and a remote clock `skew` ahead, with the given one-way delays. */
@@ -69,8 +65,7 @@ describe('OffsetEstimator', () => {
     const e = new OffsetEstimator()
     e.add(exchange(0, 500, 1, 1)) // excellent but old
     for (let i = 0; i < CLOCK_WINDOW; i++) e.add(exchange(i * 1000, 700, 20, 20))
-    expect(e.estimate()?.offset).toBe(700)
-    expect(e.sampleCount).toBe(CLOCK_WINDOW)
+    expect(e.estimate()).toMatchObject({ offset: 700, samples: CLOCK_WINDOW })
   })
 
   it('confidence grows with samples and falls with the round trip', () => {
@@ -160,44 +155,6 @@ describe('ClockSync', () => {
     expect(warmup).toHaveLength(CLOCK_WARMUP_COUNT - CLOCK_BURST_COUNT)
     expect(warmup.every((d) => d === CLOCK_WARMUP_INTERVAL_MS)).toBe(true)
     expect(delays.slice(CLOCK_WARMUP_COUNT)).toEqual([CLOCK_REFRESH_INTERVAL_MS, CLOCK_REFRESH_INTERVAL_MS])
-  })
-})
-
-describe('shared time', () => {
-  const est = (offset: number, samples = CLOCK_MIN_SAMPLES): OffsetEstimate => ({
-    offset,
-    rtt: 10,
-    confidence: 1,
-    samples,
-  })
-
-  it('picks the smallest id as reference, self included', () => {
-    expect(chooseReference('m', ['x', 'c', 'q'])).toBe('c')
-    expect(chooseReference('a', ['x', 'c'])).toBe('a')
-  })
-
-  it('is our own clock when we are the reference, else our offset to it once measured enough', () => {
-    expect(sharedOffset('a', new Map([['b', est(5)]]))).toBe(0)
-    expect(
-      sharedOffset(
-        'c',
-        new Map([
-          ['b', est(-1200)],
-          ['a', est(900)],
-        ]),
-      ),
-    ).toBe(900)
-    // The reference is known but not yet measured: shared time is unknown, not some other member's clock.
-    expect(
-      sharedOffset(
-        'c',
-        new Map([
-          ['b', est(-1200)],
-          ['a', undefined],
-        ]),
-      ),
-    ).toBeUndefined()
-    expect(sharedOffset('c', new Map([['a', est(900, CLOCK_MIN_SAMPLES - 1)]]))).toBeUndefined()
   })
 })
 

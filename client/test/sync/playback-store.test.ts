@@ -6,6 +6,7 @@ import { START_WAIT_MS } from '../../src/lib/sync/start.ts'
 import { PLAYBACK_FEATURE } from '../../src/lib/sync/feature.ts'
 import { PlaybackStore, TICK_MS } from '../../src/lib/sync/playback.svelte.ts'
 import type { Player, UserAction } from '../../src/lib/sync/player.ts'
+import { expectWarning } from '../console.ts'
 import { snapshotOf } from './snapshot.ts'
 
 /** True time of the test, ms; every member's app clock is this plus its skew. */
@@ -250,6 +251,7 @@ describe('PlaybackStore', () => {
     hub.deliver('b', forged, 'a')
     run(500)
     expect(members.a!.store.timeline.playing).toBe(false)
+    expectWarning(/^playback: ignored play from b: the host locked the controls$/)
   })
 
   it('a late joiner adopts the room from the snapshot and lands in sync', () => {

@@ -3,7 +3,7 @@
  * carries real JSON through `parseSyncMessage`, and players whose media clocks drift and whose seeks take
  * time. Everything is driven by one seeded PRNG and a 1 ms step of true time.
  */
-import { ClockSync, sharedOffset, type OffsetEstimate } from '../../src/lib/sync/clock.ts'
+import { ClockSync, type OffsetEstimate } from '../../src/lib/sync/clock.ts'
 import {
   decide,
   INITIAL_CONTROLLER_STATE,
@@ -11,6 +11,7 @@ import {
   type ControllerState,
   type PlayerSnapshot,
 } from '../../src/lib/sync/decide.ts'
+import { offsetTo } from '../../src/lib/sync/feature.ts'
 import { HLC_ZERO, hlcReceive, type Hlc } from '../../src/lib/sync/hlc.ts'
 import {
   evaluateHold,
@@ -222,8 +223,11 @@ export class Simulation {
     return result
   }
 
+  /** Shared time: the clock of the smallest peer id present, which every simulated peer picks alike. */
   sharedNow(peer: SimPeer): number | undefined {
-    const offset = sharedOffset(peer.id, this.estimates(peer))
+    const estimates = this.estimates(peer)
+    const reference = [...estimates.keys()].reduce((min, id) => (id < min ? id : min), peer.id)
+    const offset = offsetTo(peer.id, reference, estimates)
     return offset === undefined ? undefined : this.localNow(peer) + offset
   }
 

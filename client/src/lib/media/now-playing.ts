@@ -9,7 +9,7 @@ import { decodeSubtitleBytes, findSubtitles, toWebVtt } from './subtitles.ts'
 import type { TorrentClient } from '../torrent/client.ts'
 
 /** A torrent rarely carries more; each one is read whole, so keep the number bounded. */
-export const MAX_SUBTITLES = 8
+const MAX_SUBTITLES = 8
 
 export interface SubtitleTrack {
   src: string

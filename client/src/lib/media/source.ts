@@ -78,7 +78,7 @@ export type SourceResult<S extends Source = Source> =
 /** A magnet with hundreds of trackers is still far below this; anything longer is not a magnet. */
 export const MAX_MAGNET_LENGTH = 16_384
 /** Large multi-file torrents reach a few MB; this bounds memory spent on a file someone dropped. */
-export const MAX_TORRENT_FILE_BYTES = 16 * 1024 * 1024
+const MAX_TORRENT_FILE_BYTES = 16 * 1024 * 1024
 
 const BASE32_32 = /^[a-z2-7]{32}$/i
 
@@ -215,7 +215,7 @@ export async function parseDroppedFiles(files: readonly File[]): Promise<SourceR
 }
 
 /** Builds a magnet with the info hash in hex, so every peer shares byte-identical links for one torrent. */
-export function buildMagnet(
+function buildMagnet(
   infoHash: string,
   name: string | undefined,
   trackers: readonly Tracker[],

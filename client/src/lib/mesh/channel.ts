@@ -1,7 +1,6 @@
 import { Emitter } from '../events.ts'
 import { releaseSocket, SOCKET_OPEN, type SocketLike } from '../signaling/socket.ts'
 
-/** A text message channel between two peers: a signal-server pipe, or an in-memory pair in tests. */
 export type ChannelState = 'connecting' | 'open' | 'closed'
 export interface ChannelEvents {
   open: []
@@ -9,6 +8,7 @@ export interface ChannelEvents {
   close: []
 }
 
+/** A text message channel between two peers: a signal-server pipe, or an in-memory pair in tests. */
 export interface Channel {
   readonly state: ChannelState
   /** Sends now when open; queued while connecting; dropped once closed. */
@@ -50,58 +50,5 @@ export class SocketChannel extends Emitter<ChannelEvents> implements Channel {
     this.#socket = null
     this.emit('close')
     this.clear()
-  }
-}
-
-/**
- * Two connected in-memory channels. Delivery is asynchronous (a microtask), like a real socket,
- * and closing one end closes the other, like a pipe.
- */
-export class MemoryChannel extends Emitter<ChannelEvents> implements Channel {
-  state: ChannelState = 'connecting'
-  peer: MemoryChannel | null = null
-  #queue: string[] = []
-
-  static pair(): [MemoryChannel, MemoryChannel] {
-    const a = new MemoryChannel()
-    const b = new MemoryChannel()
-    a.peer = b
-    b.peer = a
-    return [a, b]
-  }
-
-  /** Open both ends (a real pipe opens when the socket connects). */
-  static connect(a: MemoryChannel): void {
-    for (const end of [a, a.peer]) {
-      if (!end || end.state !== 'connecting') continue
-      end.state = 'open'
-      end.emit('open')
-    }
-    for (const end of [a, a.peer]) if (end) end.#flush()
-  }
-
-  send(data: string): void {
-    if (this.state === 'connecting') this.#queue.push(data)
-    else if (this.state === 'open') this.#deliver(data)
-  }
-
-  close(): void {
-    if (this.state === 'closed') return
-    this.state = 'closed'
-    this.emit('close')
-    this.clear()
-    const peer = this.peer
-    queueMicrotask(() => peer?.close())
-  }
-
-  #flush(): void {
-    for (const data of this.#queue.splice(0)) this.#deliver(data)
-  }
-
-  #deliver(data: string): void {
-    const peer = this.peer
-    queueMicrotask(() => {
-      if (peer?.state === 'open') peer.emit('message', data)
-    })
   }
 }

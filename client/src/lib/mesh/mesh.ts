@@ -6,7 +6,7 @@ import { PeerSession } from './session.ts'
 import type { TransportDecision } from './transport.ts'
 
 /** Members in one room, this tab included. A full mesh of 8 is 28 connections. */
-export const MAX_MEMBERS = 8
+const MAX_MEMBERS = 8
 /** How long a refused newcomer's pipe stays open so it can read "full". */
 const REFUSAL_LINGER_MS = 10_000
 
@@ -59,10 +59,6 @@ export class Mesh extends Emitter<MeshEvents> {
 
   get peerIds(): string[] {
     return [...this.#sessions.keys()]
-  }
-
-  transportOf(peerId: string): TransportDecision {
-    return this.#sessions.get(peerId)?.transport ?? 'closed'
   }
 
   send(peerId: string, data: string): boolean {

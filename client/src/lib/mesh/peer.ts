@@ -1,5 +1,5 @@
 /**
- * The slice of simple-peer the mesh uses. The real one is made by `createSimplePeer`
+ * The slice of simple-peer the mesh uses. The real one is made by `simplePeerFactory`
  * (simple-peer.ts); tests hand in fakes. Only the mesh layer ever sees a peer; stores and
  * components see messages and transports.
  */

@@ -16,7 +16,7 @@ import { keyBetween } from './order-key.ts'
 
 export { parsePlaylistOp, parsePlaylistSnapshot, type WireResult } from './wire.ts'
 
-export const PLAYLIST_VERSION = 1
+const PLAYLIST_VERSION = 1
 
 export interface Stamp {
   counter: number

@@ -1,6 +1,6 @@
 /**
  * Runtime validation of playlist ops and snapshots arriving from other peers. Types alone are not enough
- * (see STYLE.md on relay's unvalidated casts): every field is checked, sizes are bounded, and an added item's
+ * (a cast trusts whatever a peer sends): every field is checked, sizes are bounded, and an added item's
  * magnet must really carry the info hash it claims.
  *
  * The receiver must still check that `op.stamp.peer` is the peer whose channel the op arrived on; a

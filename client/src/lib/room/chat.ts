@@ -5,7 +5,7 @@ export type ChatEntry =
   | { kind: 'notice'; id: string; text: string; at: number }
 
 /** Entries kept on screen: the history limit plus room for notices. */
-export const CHAT_DISPLAY_LIMIT = CHAT_HISTORY_LIMIT * 2
+const CHAT_DISPLAY_LIMIT = CHAT_HISTORY_LIMIT * 2
 
 /** The text to send, or null when there is nothing (or too much) to send. */
 export function chatText(input: string): string | null {

@@ -5,18 +5,13 @@ import { base64url, hex, randomBytes } from '../random.ts'
  * server. The signal server only sees a hash of it (the document id), so it cannot learn the secret
  * nor join the room itself.
  */
-export const ROOM_SECRET_BYTES = 16
-const SECRET_PATTERN = /^[A-Za-z0-9_-]{22}$/
+const ROOM_SECRET_BYTES = 16
 const ROUTE_PATTERN = /^#\/r\/([A-Za-z0-9_-]{22})$/
 /** Domain separation: the same bytes used elsewhere never hash to a room's document id. */
 const DOCUMENT_ID_DOMAIN = 'theatron/room-document-id/v1:'
 
 export function createRoomSecret(): string {
   return base64url(randomBytes(ROOM_SECRET_BYTES))
-}
-
-export function isRoomSecret(value: string): boolean {
-  return SECRET_PATTERN.test(value)
 }
 
 /** The fragment route of a room: `#/r/<secret>`. */

@@ -74,7 +74,6 @@ export const RoomMessageSchema = v.variant('type', [
 ])
 
 export type RoomMessage = v.InferOutput<typeof RoomMessageSchema>
-export type RoomMessageType = RoomMessage['type']
 /** A message without its version, as callers write it; `encodeRoomMessage` adds the version. */
 export type OutgoingRoomMessage = RoomMessage extends infer M
   ? M extends unknown

@@ -20,11 +20,11 @@ export const CLOCK_WARMUP_INTERVAL_MS = 250
 /** After the warm-up, refresh slowly: clocks drift by ppm, the window still covers ~16 s. */
 export const CLOCK_REFRESH_INTERVAL_MS = 2_000
 /** A pong older than this is ignored: its round trip would be useless and the ping is forgotten. */
-export const CLOCK_PING_TIMEOUT_MS = 5_000
-/** Shared time is not trusted before the reference has this many samples: one sample may be a spike. */
+const CLOCK_PING_TIMEOUT_MS = 5_000
+/** Shared time is not trusted before the host's clock has this many samples: one sample may be a spike. */
 export const CLOCK_MIN_SAMPLES = 3
 /** Samples with a round trip above this carry so much possible error that confidence drops to zero. */
-export const CLOCK_USELESS_RTT_MS = 1_000
+const CLOCK_USELESS_RTT_MS = 1_000
 
 /** The four NTP timestamps: t0 local send, t1 remote receive, t2 remote send, t3 local receive. */
 export interface ClockSample {
@@ -62,10 +62,6 @@ export class OffsetEstimator {
     this.#samples.push(measured)
     if (this.#samples.length > CLOCK_WINDOW) this.#samples.shift()
     return true
-  }
-
-  get sampleCount(): number {
-    return this.#samples.length
   }
 
   estimate(): OffsetEstimate | undefined {
@@ -158,34 +154,9 @@ export class ClockSync {
   }
 }
 
-/**
- * The room's shared time is the clock of its reference member: the smallest peer id present. Every peer
- * picks the same one without talking, and its own offset to that member turns local time into shared time.
- */
-export function chooseReference(selfId: string, peerIds: Iterable<string>): string {
-  let ref = selfId
-  for (const id of peerIds) if (id < ref) ref = id
-  return ref
-}
-
-/**
- * Offset from local to shared time (`shared = local + offset`): 0 when we are the reference, undefined until
- * the reference has been measured `CLOCK_MIN_SAMPLES` times. `peers` must list every known member, measured or not, or a
- * joining peer would briefly take the wrong member for the reference.
- */
-export function sharedOffset(
-  selfId: string,
-  peers: ReadonlyMap<string, OffsetEstimate | undefined>,
-): number | undefined {
-  const ref = chooseReference(selfId, peers.keys())
-  if (ref === selfId) return 0
-  const estimate = peers.get(ref)
-  return estimate && estimate.samples >= CLOCK_MIN_SAMPLES ? estimate.offset : undefined
-}
-
 export const CLOCK_SKEW_KEY = 'theatron:clock-skew-ms'
 /** Skews beyond a day are typos, not tests. */
-export const CLOCK_SKEW_LIMIT_MS = 86_400_000
+const CLOCK_SKEW_LIMIT_MS = 86_400_000
 
 export interface TimeSource {
   readonly timeOrigin: number

@@ -19,7 +19,7 @@ import { isMoving, positionAt, segmentAt, type Timeline } from './timeline.ts'
 /** Playback counts as resumed after a seek once it is this far past the target... */
 export const SETTLE_MARGIN_S = 0.02
 /** ...or this long after its data was there (a later seek backwards must not keep it "seeking"). */
-export const SETTLE_TIMEOUT_MS = 1_000
+const SETTLE_TIMEOUT_MS = 1_000
 /** A seek that takes longer than this to have data was waiting for the network, not the decoder. */
 export const SEEK_FETCH_MS = 400
 
@@ -140,8 +140,8 @@ export class ControllerLoop {
 
   /**
    * After our seek, Chromium reports `currentTime` frozen at the target, not seeking, for a moment before
-   * frames flow again. Counting that as drift made the controller learn a seek latency ~250 ms too long and
-   * land late joiners that far ahead (measured in e2e). Until playback moves past the target, it is seeking.
+   * frames flow again. Counted as drift, it would teach the controller a seek latency ~250 ms too long and
+   * land late joiners that far ahead. Until playback moves past the target, it is seeking.
    *
    * A seek that had to wait for data (a joiner's first seek lands where the torrent has nothing yet) says
    * nothing about the next seek's latency: its observation is dropped, and the cooldown with it, so the
@@ -219,9 +219,9 @@ export class ControllerLoop {
 
   #startSettling(player: Player, target: number): void {
     const now = this.#now()
-    // A seek from pause (with play or without) measures play start-up and, for a joiner, fetching data where nothing is downloaded
-    // yet, not seek latency: learning from it (as a first version of seek-and-play did) taught joiners a
-    // latency 2–3× too long, so their next seek landed 150–400 ms ahead (bench:sync, late joiners 2.7–3.3 s).
+    // A seek from pause (with play or without) measures play start-up and, for a joiner, fetching data where
+    // nothing is downloaded yet, not seek latency: learning from it would teach joiners a latency 2–3× too
+    // long and land their next seek 150–400 ms ahead.
     const uninformative = player.snapshot().paused
     this.#settling = { target, startedAt: now, until: now + SETTLE_TIMEOUT_MS, dataBound: uninformative }
   }

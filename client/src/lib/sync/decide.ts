@@ -10,11 +10,11 @@ export const RATE_ENTER_MS = 10
 /** Correcting: stop once drift is back under this. Enter > exit is the hysteresis. */
 export const RATE_EXIT_MS = 3
 /** Proportional gain: a drift of `d` asks for a rate change of d / horizon, so drift decays with this time constant. */
-export const RATE_HORIZON_S = 0.4
+const RATE_HORIZON_S = 0.4
 /** Largest rate deviation: ±10 % tempo with pitch preserved (the browser default) is hard to notice and fixes 100 ms per second. */
 export const RATE_MAX_DEVIATION = 0.1
 /** While correcting, smaller rate changes than this are not worth a `ratechange`. */
-export const RATE_QUANTUM = 0.002
+const RATE_QUANTUM = 0.002
 /** Above this, rate would take too long: seek instead (with seek latency compensation). */
 export const SEEK_THRESHOLD_MS = 300
 /** Right after a seek taught us the real latency, a miss above this is re-sought at once (once). */
@@ -28,26 +28,26 @@ export const SEEK_COOLDOWN_MS = 1_500
  */
 export const PAUSED_TOLERANCE_MS = 10
 export const SEEK_LATENCY_INITIAL_MS = 150
-export const SEEK_LATENCY_MAX_MS = 2_000
+const SEEK_LATENCY_MAX_MS = 2_000
 /** EWMA weight of a new seek-latency observation. */
-export const SEEK_LATENCY_ALPHA = 0.3
+const SEEK_LATENCY_ALPHA = 0.3
 /**
  * The first observations of a new element: the estimate keeps the smallest (a seek can be slowed by a wait for
  * data or a busy page, never sped up), and a refinement may follow a refinement while the estimate moves.
  */
-export const SEEK_LATENCY_WARMUP = 3
+const SEEK_LATENCY_WARMUP = 3
 /** Observations further than this from the estimate are outliers (a command landed mid-seek), not latency. */
-export const SEEK_LATENCY_OUTLIER_MS = 1_000
+const SEEK_LATENCY_OUTLIER_MS = 1_000
 /** Shortest idle stretch to learn the media-clock error from (2 ms of read noise over 1 s is 0.2 %). */
-export const TRIM_BASELINE_MS = 1_000
+const TRIM_BASELINE_MS = 1_000
 /** Weight of a new trim measurement. */
-export const TRIM_ALPHA = 0.5
+const TRIM_ALPHA = 0.5
 /** Inside the dead band, drift is nudged toward 0 with this (slow) time constant... */
-export const NUDGE_HORIZON_S = 2
+const NUDGE_HORIZON_S = 2
 /** ...by at most this rate deviation: far below what anyone can hear. */
-export const NUDGE_MAX = 0.01
+const NUDGE_MAX = 0.01
 /** Media clocks off by more than this are broken; rate correction still copes with the rest. */
-export const TRIM_MAX = 0.02
+const TRIM_MAX = 0.02
 /** `HTMLMediaElement.HAVE_FUTURE_DATA`: playing now would not stall immediately. */
 export const READY_TO_PLAY = 3
 
@@ -293,9 +293,9 @@ function learnSeekLatency(
 /**
  * A seek that taught us the latency may be refined at once (a miss above `SEEK_REFINE_MS`). A refinement's own
  * outcome may be refined too, while the controller is still warming up and what it learned changes the aim by
- * more than that: a joiner's first informative seek often still waited for data, so its latency was too long
- * and the refinement landed 100–150 ms ahead, which rate correction needed over a second to absorb (measured
- * in bench:sync). Bounded: at most `SEEK_LATENCY_WARMUP` samples qualify in an element's life.
+ * more than that: a joiner's first informative seek often still waits for data, so the latency it teaches is
+ * too long and the refinement lands 100–150 ms ahead, which rate correction needs over a second to absorb.
+ * Bounded: at most `SEEK_LATENCY_WARMUP` samples qualify in an element's life.
  */
 function refinable(pending: NonNullable<ControllerState['pendingSeek']>, learned: ControllerState): boolean {
   if (!pending.refined) return true

@@ -5,7 +5,7 @@
  *
  * **Frames.** Shared time is the clock of one member, the _frame_. The store uses the room's host (every
  * member agrees on it, it changes only when the host leaves, and a newcomer is never host), rather than the
- * engine's smallest-id reference, which a late joiner would take over one time in N. Every snapshot and
+ * smallest peer id, which a late joiner would take over one time in N. Every snapshot and
  * command names the frame its times are in, so a receiver in another frame (for a moment, around a host
  * change) can convert them.
  */

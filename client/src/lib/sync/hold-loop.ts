@@ -25,7 +25,7 @@ import { segmentAt, type Timeline } from './timeline.ts'
 /** Status reports go out on every readiness change and at least this often. */
 export const STATUS_INTERVAL_MS = 250
 /** A member within this of the room (with data to play) has joined the room's playback. */
-export const CAUGHT_UP_MS = 100
+const CAUGHT_UP_MS = 100
 /** How long our own seek may go without data before it counts as a stall (see `tick`). */
 export const OWN_SEEK_GRACE_MS = 1_500
 

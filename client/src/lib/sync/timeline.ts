@@ -7,18 +7,18 @@
  */
 import { compareStamps, hlcTick, type Hlc, type Stamp } from './hlc.ts'
 
-export const RATE_MIN = 0.5
+const RATE_MIN = 0.5
 export const RATE_MAX = 2
 /** Lead = clamp(margin + factor × max RTT, min, max): the command must reach every peer before it applies. */
 export const LEAD_MIN_MS = 80
 export const LEAD_MAX_MS = 1_000
-export const LEAD_MARGIN_MS = 50
+const LEAD_MARGIN_MS = 50
 /** A full RTT is twice the one-way trip: headroom for jitter and a busy main thread. */
-export const LEAD_RTT_FACTOR = 1
+const LEAD_RTT_FACTOR = 1
 /** Commands kept for reordering; older ones are folded into the base. */
 export const LOG_LIMIT = 64
 /** Segments kept behind the newest, so a command scheduled ahead does not erase what plays until then. */
-export const SEGMENT_HISTORY = 4
+const SEGMENT_HISTORY = 4
 
 export interface Segment {
   /** the room's intent: playing or paused */
@@ -188,7 +188,7 @@ export function issueCommand(body: CommandBody, context: IssueContext): { comman
   return { command, hlc }
 }
 
-/** Moves a timeline between shared-time frames (when the reference member changes). */
+/** Moves a timeline between shared-time frames (when the host, whose clock is shared time, changes). */
 export function rebaseTimeline(timeline: Timeline, deltaMs: number): Timeline {
   return {
     ...timeline,

@@ -3,11 +3,11 @@
  *
  * WebTorrent's service worker pulls a file one chunk at a time: each pull is a message to the page, whose
  * answer is the next chunk of the file iterator, one piece (16 KiB for small torrents). While a video starts,
- * the page's main thread is busy, and each round trip waited 30–95 ms there (timed with `BENCH_TRACE=1 npm run
- * bench:stream`): 150 KB of a WebM's start took eight round trips, although every piece was already verified.
- * `coalesce` answers a pull with the next chunk and, when the pieces after it are already verified, them too,
- * in one chunk of up to `maxBytes`. It never waits for a piece that is not there: the first chunk of each
- * answer may wait for the network, as before; the rest only read what the store has.
+ * the page's main thread is busy and each round trip waits there for tens of ms: the first 150 KB of a WebM
+ * take eight round trips, although every piece is already verified. `coalesce` answers a pull with the next
+ * chunk and, when the pieces after it are already verified, them too, in one chunk of up to `maxBytes`. It
+ * never waits for a piece that is not there: only the first chunk of each answer may wait for the network;
+ * the rest only read what the store has.
  */
 
 /** Where the iterated range lies in the torrent, and which pieces are verified. */
@@ -22,7 +22,7 @@ export interface RangeLayout {
 }
 
 /** The cap on one coalesced chunk: a structured-clone copy to the worker, and what it holds at most. */
-export const COALESCE_MAX_BYTES = 512 * 1024
+const COALESCE_MAX_BYTES = 512 * 1024
 
 export function coalesce(
   inner: AsyncIterator<Uint8Array>,

@@ -4,8 +4,8 @@
  * with `TorrentClient.addPeer`. The lower peer id initiates (no glare); signals travel over the room's
  * `torrent` feature, addressed to the one member. So a late joiner streams from everyone already watching.
  *
- * WARM SPARES. Setting up a WebRTC connection (ICE, DTLS, SCTP) took 200–600 ms on this machine while the
- * page was also loading a video: most of the time to first frame. So the initiator of each pair keeps one
+ * WARM SPARES. Setting up a WebRTC connection (ICE, DTLS, SCTP) takes hundreds of ms while the page is also
+ * loading a video: most of the time to first frame. So the initiator of each pair keeps one
  * spare connection to the member, made as soon as the member is known and tied to no torrent. When a link is
  * wanted, the initiator takes the spare, tells the other end `assign {link, infoHash}` (same ordered channel
  * as the signals, so it always follows them), hands it to the torrent, and makes a new spare. A link then
@@ -89,7 +89,7 @@ export interface TorrentLinksOptions {
 
 /** A failed or closed link (or spare) is retried by its initiator after this long, doubling up to the maximum. */
 export const RETRY_MIN_MS = 2_000
-export const RETRY_MAX_MS = 30_000
+const RETRY_MAX_MS = 30_000
 
 interface Live {
   peerId: string

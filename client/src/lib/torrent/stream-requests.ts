@@ -3,16 +3,15 @@
  *
  * WebTorrent's service worker does not ask the tab whose `<video>` made a request: it sends the request to
  * every window of the site and streams whichever answer comes first. A second Theatron tab (another room, or a
- * room the person left open) that does not have the torrent answered at once with WebTorrent's 404 page,
- * and the player said the file's format was not supported (reproduced in e2e: two rooms in two tabs).
+ * room the person left open) that does not have the torrent answers at once with WebTorrent's 404 page,
+ * and the player then says the file's format is not supported.
  *
  * So each TorrentClient tags the URLs it gives its media element with its own id (`?tab=…`; WebTorrent's
  * server ignores the query), and a filter registered before WebTorrent's listener drops, in every tab,
- * requests tagged with an id that no client of this page owns. Untagged requests are left to WebTorrent, as
- * before.
+ * requests tagged with an id that no client of this page owns. Untagged requests are left to WebTorrent.
  */
 
-export const TAB_PARAM = 'tab'
+const TAB_PARAM = 'tab'
 
 /** The stream URL with this client's tag. */
 export function tagStreamUrl(url: string, tab: string): string {
