@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest'
+import { SEEK_THRESHOLD_MS } from '../../src/lib/sync/decide.ts'
+import { OWN_SEEK_GRACE_MS } from '../../src/lib/sync/hold-loop.ts'
+import { TICK_MS } from '../../src/lib/sync/session.ts'
 import type { CommandBody } from '../../src/lib/sync/timeline.ts'
-import { percentile, Simulation } from './sim.ts'
+import { captureWarnings, percentile, Simulation } from './sim.ts'
 
 /** Targets from the issue: frame accuracy once converged, convergence within 2 s of a change or a join. */
 const CONVERGE_MS = 2_000
@@ -40,6 +43,11 @@ interface Outcome {
 }
 
 function simulate(seed: number): Outcome {
+  const { result, warnings } = captureWarnings(() => run(seed))
+  return { ...result, warnings }
+}
+
+function run(seed: number): Omit<Outcome, 'warnings'> {
   const sim = new Simulation({ seed, peers: ['a', 'b', 'c', 'd'], joinAt: { d: LATE_JOIN_AT } })
   /** true ms after which each change should have converged, and when its window starts */
   const events: number[] = []
@@ -50,16 +58,16 @@ function simulate(seed: number): Outcome {
     while (script < SCRIPT.length && SCRIPT[script]!.at === t) {
       const step = SCRIPT[script++]!
       // Measured from the instant the change takes effect: after its lead.
-      events.push(t + sim.issue(step.peer, step.body))
+      events.push(t + sim.command(step.peer, step.body))
     }
     const d = sim.peers.get('d')!
-    if (!lateJoinCounted && d.firstDecideAt !== null) {
+    if (!lateJoinCounted && d.syncedAt !== null) {
       lateJoinCounted = true
-      events.push(d.firstDecideAt)
+      events.push(d.syncedAt)
     }
     if (t % 10 !== 0) return
     const positions = [...sim.peers.values()]
-      .filter((p) => p.firstDecideAt !== null)
+      .filter((p) => p.syncedAt !== null)
       .map((p) => p.player.currentTime(t))
     if (positions.length < 2) return
     spreads.push({ t, spread: (Math.max(...positions) - Math.min(...positions)) * 1000 })
@@ -84,9 +92,8 @@ function simulate(seed: number): Outcome {
     convergeMs,
     seeks: peers.reduce((n, p) => n + p.player.seeks, 0),
     rateChanges: peers.reduce((n, p) => n + p.player.rateChanges, 0),
-    warnings: sim.warnings,
     timelinesAgree: peers.every(
-      (p) => JSON.stringify(p.log.timeline) === JSON.stringify(peers[0]!.log.timeline),
+      (p) => JSON.stringify(p.view.timeline) === JSON.stringify(peers[0]!.view.timeline),
     ),
   }
 }
@@ -110,35 +117,133 @@ describe('simulated room (4 peers, clocks ±2 s, rates ±0.5 %, jittery network,
   }
 })
 
+const STALL: [number, number] = [6_000, 10_000]
+
+interface StallOutcome {
+  hold: number
+  release: number
+  kinds: string[]
+  /** every peer's position (s), every 10 ms of true time */
+  positions: Map<number, number[]>
+  warnings: string[]
+}
+
+/** 3 peers playing; one starves for `STALL` (its data stops at once: no buffer left to warn the room). */
+function stall(seed: number): StallOutcome {
+  const sim = new Simulation({ seed, peers: ['a', 'b', 'c'] })
+  sim.peers.get('c')!.player.stalls.push(STALL)
+  const positions = new Map<number, number[]>()
+  const { warnings } = captureWarnings(() =>
+    sim.run(17_000, (t) => {
+      if (t === 1_000) sim.command('b', { kind: 'play' })
+      if (t % 10 === 0)
+        positions.set(
+          t,
+          [...sim.peers.values()].map((p) => p.player.currentTime(t)),
+        )
+    }),
+  )
+  const holds = sim.commands.filter((c) => c.kind === 'hold' || c.kind === 'release')
+  return {
+    hold: holds.find((c) => c.kind === 'hold')?.at ?? NaN,
+    release: holds.find((c) => c.kind === 'release')?.at ?? NaN,
+    kinds: holds.map((c) => c.kind),
+    positions,
+    warnings,
+  }
+}
+
+/**
+ * How late the room holds for a member whose data stops at once: its controller seeks it when it is
+ * `SEEK_THRESHOLD_MS` behind, before `STALL_GRACE_MS` has passed, and its own seek is no stall for
+ * `OWN_SEEK_GRACE_MS` (hold-loop.ts); then two ticks (timer jitter included).
+ */
+const HOLD_WITHIN_MS = SEEK_THRESHOLD_MS + OWN_SEEK_GRACE_MS + 2 * TICK_MS
+
 describe('simulated room: a stalled peer holds the room, which resumes together', () => {
-  const STALL: [number, number] = [6_000, 9_000]
   for (const seed of [5, 6, 7]) {
     it(`seed ${seed}`, () => {
-      const sim = new Simulation({ seed, peers: ['a', 'b', 'c'], holds: true })
-      sim.peers.get('c')!.player.stalls.push(STALL)
-      const at: Record<number, number[]> = {}
-      const spreads: { t: number; spread: number }[] = []
-      sim.run(16_000, (t) => {
-        if (t === 1_000) sim.issue('b', { kind: 'play' })
-        const positions = [...sim.peers.values()].map((p) => p.player.currentTime(t))
-        if ([7_000, 8_500].includes(t)) at[t] = positions
-        if (t % 10 === 0)
-          spreads.push({ t, spread: (Math.max(...positions) - Math.min(...positions)) * 1000 })
-      })
-      const kinds = sim.holdCommands.map((c) => c.kind)
+      const { hold, release, kinds, positions, warnings } = stall(seed)
+      const spread = (t: number) => {
+        const at = positions.get(t)!
+        return (Math.max(...at) - Math.min(...at)) * 1000
+      }
       expect(kinds).toContain('hold')
       expect(kinds).toContain('release')
-      const release = sim.holdCommands.find((c) => c.kind === 'release')!.at
-      expect(release).toBeGreaterThan(STALL[1])
-      // Held: the healthy peers stopped where the stalled one is waiting to resume from.
-      for (const [i, p] of at[7_000]!.entries()) expect(at[8_500]![i]).toBeCloseTo(p, 2)
-      const after = spreads.filter((s) => s.t >= release + CONVERGE_MS).map((s) => s.spread)
+      expect(hold).toBeLessThanOrEqual(STALL[0] + HOLD_WITHIN_MS)
+      // Not before the stall is over: its end is the first ms with data again (the player says so at once).
+      expect(release).toBeGreaterThanOrEqual(STALL[1])
+      // Held: every peer stays where it stopped (paused, or sought back) until the stall ends.
+      const heldFrom = Math.ceil((hold + 500) / 10) * 10
+      const heldUntil = STALL[1] - 10
+      for (const [i, p] of positions.get(heldFrom)!.entries())
+        expect(positions.get(heldUntil)![i]).toBeCloseTo(p, 2)
+      const after = [...positions.keys()].filter((t) => t >= release + CONVERGE_MS).map(spread)
       console.info(
-        `hold seed ${seed}: ${kinds.join(',')} (stall ${STALL.join('–')} ms, release issued at ${release} ms), ` +
-          `p95 after ${percentile(after, 95).toFixed(1)} ms`,
+        `hold seed ${seed}: ${kinds.join(',')} (stall ${STALL.join('–')} ms, hold issued at ${hold} ms, ` +
+          `release at ${release} ms), p95 after ${percentile(after, 95).toFixed(1)} ms`,
       )
       expect(percentile(after, 95)).toBeLessThanOrEqual(P95_LIMIT_MS)
-      expect(sim.warnings).toEqual([])
+      expect(warnings).toEqual([])
+    })
+  }
+
+  // A known gap: the room should hold within a second of a member running dry, but the controller's own seek
+  // of the starving element defers the stall (HOLD_WITHIN_MS). Expected to fail until that changes.
+  it.fails('seed 5: holds within 1 s of the stall', () => {
+    expect(stall(5).hold).toBeLessThanOrEqual(STALL[0] + 1_000)
+  })
+})
+
+describe("simulated room: the host leaves, the next host's clock becomes shared time", () => {
+  const LEAVE_AT = 8_000
+  const SEEK_AT = 14_000
+  const END = 20_000
+  for (const seed of [8, 9, 10]) {
+    it(`seed ${seed}: playback runs on without a jump, and the room still converges`, () => {
+      const sim = new Simulation({ seed, peers: ['a', 'b', 'c', 'd'], leaveAt: { a: LEAVE_AT } })
+      const rest = ['b', 'c', 'd'].map((id) => sim.peers.get(id)!)
+      const positions = new Map<number, number[]>()
+      let seekAt = NaN
+      const seeks: Record<number, number[]> = {}
+      const { warnings } = captureWarnings(() =>
+        sim.run(END, (t) => {
+          if (t === 1_000) sim.command('b', { kind: 'play' })
+          if (t === LEAVE_AT || t === LEAVE_AT + 4_000) seeks[t] = rest.map((p) => p.player.seeks)
+          if (t === SEEK_AT) seekAt = t + sim.command('c', { kind: 'seek', position: 300 })
+          if (t % 10 === 0)
+            positions.set(
+              t,
+              rest.map((p) => p.player.currentTime(t)),
+            )
+        }),
+      )
+      const spread = (t: number) => {
+        const at = positions.get(t)!
+        return (Math.max(...at) - Math.min(...at)) * 1000
+      }
+      // Every member moved its logs to the new host's frame by the offset it measured between the two clocks:
+      // the room ran on by the time that passed, and nobody had to seek for it.
+      const [before, after] = [positions.get(LEAVE_AT - 1_000)!, positions.get(LEAVE_AT + 4_000)!]
+      for (const [i, p] of before.entries())
+        expect(Math.abs(after[i]! - p - 5) * 1000).toBeLessThanOrEqual(P95_LIMIT_MS)
+      expect(seeks[LEAVE_AT + 4_000]).toEqual(seeks[LEAVE_AT])
+      for (const p of rest) expect(p.session!.inspect().frame()).toBe('b')
+      const steady = [...positions.keys()]
+        .filter((t) => t >= LEAVE_AT && (t < SEEK_AT || t >= seekAt + CONVERGE_MS))
+        .map(spread)
+      let converged = seekAt
+      for (const t of positions.keys()) if (t >= seekAt && spread(t) > P95_LIMIT_MS) converged = t
+      console.info(
+        `host leaves, seed ${seed}: p95 ${percentile(steady, 95).toFixed(1)} ms, max ${Math.max(...steady).toFixed(1)} ms, ` +
+          `seek converges in ${(converged - seekAt).toFixed(0)} ms`,
+      )
+      expect(percentile(steady, 95)).toBeLessThanOrEqual(P95_LIMIT_MS)
+      expect(converged - seekAt).toBeLessThanOrEqual(CONVERGE_MS)
+      // The newest segment (the seek, issued in the new frame) is the same on every member.
+      const newest = rest.map((p) => JSON.stringify({ ...p.view.timeline, previous: null }))
+      expect(new Set(newest).size).toBe(1)
+      expect(warnings).toEqual([])
     })
   }
 })
