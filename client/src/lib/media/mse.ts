@@ -12,8 +12,8 @@
  * - Falls back: a file whose head this module can't read, whose codecs MSE refuses, or whose head the
  *   SourceBuffer won't take, is handed back (`fallback`) to be played the ordinary way.
  */
-import { bufferedAhead, rangeEnd } from '../player/buffered.ts'
-import { concat } from '../torrent/coalesce.ts'
+import { bufferedAhead, rangeEnd } from './buffered.ts'
+import { concat } from './bytes.ts'
 import type { PlayheadView } from './target.ts'
 import { clusterFor, elementLength, ID, parseCues, parseHead, type CuePoint, type WebmHead } from './webm.ts'
 

@@ -6,7 +6,6 @@
 import type { FileChoice } from './files.ts'
 import { explainPlaybackError, MEDIA_ERR } from './formats.ts'
 import { decodeSubtitleBytes, findSubtitles, toWebVtt } from './subtitles.ts'
-import type { TorrentClient } from '../torrent/client.ts'
 
 /** A torrent rarely carries more; each one is read whole, so keep the number bounded. */
 const MAX_SUBTITLES = 8
@@ -59,12 +58,17 @@ export function afterVideoMetadata(now: NowPlaying | null, videoWidth: number): 
   return { ...recovered, warning: explainPlaybackError(now.fileName, 'no-picture') }
 }
 
+/** Reads a small file of a torrent whole (the torrent client does). */
+export interface TorrentFileReader {
+  readFile(infoHash: string, fileIndex: number, maxBytes?: number): Promise<Uint8Array>
+}
+
 /** The subtitle tracks of the shown item, and the blob URLs they live at. */
 export class Subtitles {
-  readonly #client: Pick<TorrentClient, 'readFile'>
+  readonly #client: TorrentFileReader
   #urls: string[] = []
 
-  constructor(client: Pick<TorrentClient, 'readFile'>) {
+  constructor(client: TorrentFileReader) {
     this.#client = client
   }
 

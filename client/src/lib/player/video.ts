@@ -10,7 +10,7 @@
 import type { AttachedSource, SourceTarget } from '../media/target.ts'
 import type { PlayerSnapshot } from '../sync/decide.ts'
 import { PROGRESS_EVENTS, type Player, type UserAction } from '../sync/player.ts'
-import { bufferedAhead } from './buffered.ts'
+import { bufferedAhead } from '../media/buffered.ts'
 
 /** An expected event that never came (the browser coalesced it) must not swallow a later user action. */
 export const EXPECT_TIMEOUT_MS = 1_000

@@ -3,7 +3,8 @@
  * can be made to starve (stall.ts), and `window.__theatron.playback` exposes the controller's state and
  * `simulateStall(ms)` to the e2e tests and benchmarks.
  */
-import type { RoomApp, RoomHooks } from '../app/room-app.ts'
+import type { Video } from '../player/video.ts'
+import type { Player } from '../sync/player.ts'
 import type { PlaybackInspection } from '../sync/playback.svelte.ts'
 import { StallablePlayer } from './stall.ts'
 
@@ -15,11 +16,17 @@ export interface PlaybackHooks extends PlaybackInspection {
 
 type HookScope = { __theatron?: { playback?: PlaybackHooks } }
 
-export function testHooks(): RoomHooks {
+/** What the composition root asks of its test hooks (app/room-app.ts `RoomHooks`). */
+export interface TestHooks {
+  player(video: Video): Player
+  install(app: { playback: { inspect(): PlaybackInspection } }): () => void
+}
+
+export function testHooks(): TestHooks {
   let player: StallablePlayer | null = null
   return {
     player: (video) => (player = new StallablePlayer(video, () => performance.now())),
-    install: (app: RoomApp) => {
+    install: (app) => {
       const exposed: PlaybackHooks = {
         ...app.playback.inspect(),
         simulateStall: (ms) => {

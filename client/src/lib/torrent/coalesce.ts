@@ -9,6 +9,7 @@
  * never waits for a piece that is not there: only the first chunk of each answer may wait for the network;
  * the rest only read what the store has.
  */
+import { concat } from '../media/bytes.ts'
 
 /** Where the iterated range lies in the torrent, and which pieces are verified. */
 export interface RangeLayout {
@@ -72,24 +73,6 @@ export function coalesce(
       return { done: true, value: undefined }
     },
   }
-}
-
-/**
- * The parts one after another in one array (`total`: their summed length, when the caller has it); a single
- * part as it is, uncopied.
- */
-export function concat(
-  parts: readonly Uint8Array[],
-  total = parts.reduce((sum, part) => sum + part.byteLength, 0),
-): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.byteLength
-  }
-  return out
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { BUFFER_GAP_S, bufferedAhead, rangeEnd } from '../../src/lib/player/buffered.ts'
+import { BUFFER_GAP_S, bufferedAhead, rangeEnd } from '../../src/lib/media/buffered.ts'
 
 function ranges(...spans: [number, number][]): TimeRanges {
   return { length: spans.length, start: (i: number) => spans[i]![0], end: (i: number) => spans[i]![1] }
