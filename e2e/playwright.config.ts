@@ -3,7 +3,7 @@ import { defineConfig } from '@playwright/test'
 export default defineConfig({
   testDir: './tests',
   // Each test starts its own signal server on port 0 and its own browsers; a room test runs
-  // several Chromium windows, so on a 2-core machine one worker at a time keeps timing honest.
+  // several Chromium windows, so one worker at a time keeps timing honest on a small machine.
   workers: 1,
   fullyParallel: false,
   forbidOnly: !!process.env.CI,

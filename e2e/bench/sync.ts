@@ -9,7 +9,7 @@
  *   ≥ BENCH_STEADY_S seconds in all: p50 / p95 / max;
  * - convergence after a seek (seek bar click → the room's spread ≤ 25 ms and staying there for 1 s);
  * - convergence of a late joiner (its video's first `canplay` → same condition);
- * - correction counts from the store (`window.__theatron.playback.counters()`).
+ * - correction counts from the app (`window.__theatron.playback.counters()`).
  *
  * Writes docs/benchmarks.md, section "## Playback sync" (only that one). Knobs: BENCH_STEADY_S=30,
  * BENCH_JOINS=3, BENCH_WRITE=0 (print only), BENCH_CLIENT_DIST=<a client build> (measure that build instead).
@@ -182,8 +182,8 @@ async function main(): Promise<void> {
       })
       if (TRACE) await joiner.context.addInitScript({ content: MEDIA_TRACE })
       // The video is 20 s: start the room over at 1 s and let it settle, then the joiner comes in and joins a
-      // playing room that does nothing else. (Restarting once the joiner was a member made the room jump after
-      // about a third of the joiners' first canplay: their figure then counted a second, unrelated seek.)
+      // playing room that does nothing else. (Restarting once the joiner is a member can make the room jump
+      // after the joiner's first canplay: its figure would then count a second, unrelated seek.)
       await people[0]!.page.getByTestId('seek-bar').fill('1')
       if ((await convergedAt(pages)) === null) throw new Error('no convergence before a join')
       await joinRoom(joiner, link)
@@ -195,7 +195,7 @@ async function main(): Promise<void> {
       const at = await convergedAt([...pages, joiner.page], 15_000, pages.length)
       const roomAt = (await measureDrift(pages)).readings[0]!.t
       if (at === null && roomAt > 17) {
-        // A very slow join (a loaded machine) met the end of the video: not a measurement.
+        // A very slow join (a loaded machine) meets the end of the video: not a measurement.
         log(`late joiner ${joiner.name}: the room reached the end first; skipped`)
         await joiner.close()
         continue

@@ -90,7 +90,7 @@ export async function expectVideoReady(people: Person[], timeout = 30_000): Prom
   }
 }
 
-/** The store's correction counters (`window.__theatron.playback`). */
+/** The playback controller's correction counters (`window.__theatron.playback`). */
 export function counters(
   page: Page,
 ): Promise<{ seeks: number; rateChanges: number; plays: number; pauses: number; commands: number }> {
@@ -118,7 +118,7 @@ export function playbackFrame(page: Page): Promise<string> {
   })
 }
 
-/** Starve a person's player for `ms` (the store's testing hook, see client/src/lib/sync/stall.ts). */
+/** Starve a person's player for `ms` (the e2e build's testing hook, see client/src/lib/testing/stall.ts). */
 export async function simulateStall(page: Page, ms: number): Promise<void> {
   const ok = await page.evaluate((duration) => {
     const scope = window as unknown as { __theatron?: { playback?: { simulateStall(ms: number): boolean } } }

@@ -48,8 +48,8 @@ type FirstMediaEvents = Partial<Record<'canplay' | 'play' | 'playing', number>> 
 
 /**
  * In the page: records the first `canplay`, `play` and `playing` (media events do not bubble: capture them), in
- * epoch ms at each event's own time stamp — when the element fired it. A loaded page runs the listener up to a
- * few hundred ms later (measured in `BENCH_TRACE=1 npm run bench:stream`), and that lag differs from page to page.
+ * epoch ms at each event's own time stamp — when the element fired it. A loaded page runs the listener late,
+ * and that lag differs from page to page.
  */
 /** The first pieces a member's torrent started with, sent with the item by its adder (torrent/head.ts), or null. */
 async function headOf(page: Page): Promise<{ pieces: number; bytes: number } | null> {
@@ -132,8 +132,8 @@ test.describe('streaming', () => {
     await expectPlaying(bo)
     await expectPlaying(cy)
     // The room started when all three could play: Ana's element started only after every element could.
-    // (Where each then first played, ~0 s on an idle machine, depends on how late a starved main thread
-    // acts on the start: bench:stream measures it, as `start spread`.)
+    // (How close together each then first played depends on how late a starved main thread acts on the
+    // start: bench:stream measures it, as `start spread`.)
     const firsts = await Promise.all(people.map((someone) => someone.page.evaluate(readFirstMediaEvents)))
     const anaPlayed = firsts[0]?.play
     expect(anaPlayed, `Ana's element played (${JSON.stringify(firsts)})`).toBeDefined()
@@ -378,7 +378,7 @@ test.describe('streaming', () => {
       )
     const mine = await requests(ana.page)
     expect(mine.answered.length).toBeGreaterThan(0)
-    // The idle tab heard the same requests and left them to the tab that plays (it used to answer "404").
+    // The idle tab heard the same requests and left them to the tab that plays (instead of answering "404").
     const theirs = await requests(other)
     expect(theirs.seen).toEqual(expect.arrayContaining(mine.answered.slice(0, 1)))
     expect(theirs.answered).toEqual([])

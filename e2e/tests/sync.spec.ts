@@ -48,8 +48,8 @@ async function threeWatching(browser: Browser, baseURL: string): Promise<Person[
   const pages = people.map((p) => p.page)
   await roomWatching(people, video)
   await expectAll(pages, 'all playing', (r) => !r.paused)
-  // The start is the heaviest moment (three pages begin decoding and streaming at once): on a one-core run
-  // the room once needed over 10 s to come under SYNC_MS. 15 s still ends before the 20 s video does.
+  // The start is the heaviest moment (three pages begin decoding and streaming at once): on a loaded machine
+  // the room can need over 10 s to come under SYNC_MS. 15 s still ends before the 20 s video does.
   await expectInSync(pages, 15_000)
   return people
 }
@@ -140,7 +140,7 @@ test.describe('playback sync', () => {
     await expectInSync(pages)
     const convergedMs = Date.now() - readyAt
     console.log(`late joiner in sync ${convergedMs} ms after its video was ready`)
-    // 2 s is the target; the poll itself and a busy 2-core machine add a little.
+    // 2 s is the target; the poll itself and a busy machine add a little.
     expect(convergedMs).toBeLessThanOrEqual(3_000)
     await expectAll(pages, 'all playing', (r) => !r.paused)
   })
@@ -203,7 +203,7 @@ test.describe('playback sync', () => {
     const [ana, bo, cy] = people as [Person, Person, Person]
     const pages = people.map((p) => p.page)
 
-    // Bo's player starves for 6 s (the store's testing hook: the element stops as if no data came), long
+    // Bo's player starves for 6 s (the e2e build's testing hook: the element stops as if no data came), long
     // enough that the hold can be observed on every page before Bo's data comes back.
     await simulateStall(bo.page, 6_000)
     await expectAll([ana.page, cy.page], 'the others hold', (r) => r.paused)

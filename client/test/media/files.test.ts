@@ -9,7 +9,7 @@ import {
 
 const f = (path: string, length: number): FileLike => ({ path, name: path.split('/').pop() ?? path, length })
 
-/** What Chromium 156 answered here (see media/formats.ts); unknown types are "". */
+/** What Chromium answers (see media/formats.ts); unknown types are "". */
 const chromium: CanPlayType = (type) => {
   const known: Record<string, CanPlayTypeResult> = {
     'video/webm': 'maybe',

@@ -53,8 +53,8 @@ describe('where the read goes on from (a seek, or a wait for data)', () => {
   })
 
   it('a seek into a piece left by a read cut short reads on from the end of that piece', () => {
-    // A late joiner's read from 0 was cut by its seek into the room at 3 s: 0–1.17 s stayed behind, and the
-    // read from 3 s reached the end. The room's seek back to 1.15 s lands in the piece, with nothing reading.
+    // A late joiner's read from 0 is cut by its seek into the room at 3 s: 0–1.17 s stays behind, and the
+    // read from 3 s reaches the end. The room's seek back to 1.15 s lands in the piece, with nothing reading.
     const joiner = element(
       [
         [0, 1.17],

@@ -194,7 +194,7 @@ describe('concurrent edits', () => {
     expect(sameTorrent(selected, fromAlice.id).sort()).toEqual([fromAlice.id, fromBob.id].sort())
     expect(titles(removed)).toEqual(['Video 1', 'Video 2', 'Video 3'])
     expect(selectedItem(removed)).toBeNull()
-    // Without the fix both adds were listed: the same torrent twice in the playlist.
+    // One entry for the torrent, not one per add.
     expect(playlistItems(after).filter((i) => i.infoHash === video(7).infoHash)).toHaveLength(1)
   })
 

@@ -1,6 +1,6 @@
 /**
  * A deterministic room simulation that runs the code that ships: every peer is a `PlaybackSession` (the
- * playback store's loop, member clocks with the host's clock as shared time, item logs, controller and hold
+ * playback loop, member clocks with the host's clock as shared time, item logs, controller and hold
  * loops, room feature), on a fake room, fake timers and a simulated player. Around them: clocks skewed by
  * seconds and running slightly fast or slow, a jittery network that carries every body as JSON, players whose
  * media clocks drift and whose seeks take time. Everything is driven by one seeded PRNG and a 1 ms step of

@@ -5,7 +5,7 @@ import { TICK_MS } from '../../src/lib/sync/session.ts'
 import type { CommandBody } from '../../src/lib/sync/timeline.ts'
 import { captureWarnings, percentile, Simulation } from './sim.ts'
 
-/** Targets from the issue: frame accuracy once converged, convergence within 2 s of a change or a join. */
+/** The sync targets (docs/sync.md): frame accuracy once converged, convergence within 2 s of a change or a join. */
 const CONVERGE_MS = 2_000
 const P95_LIMIT_MS = 25
 const P50_LIMIT_MS = 10

@@ -4,9 +4,8 @@
  * codecs inside (an .mkv may hold H.264 or HEVC), so the answer is "yes", "maybe" or "no" with a reason a
  * person can act on; `explainPlaybackError` covers what only playback reveals.
  *
- * Measured in Chromium 156 here (canPlayType): WebM VP8/VP9/AV1 + Vorbis/Opus "probably"; MP4 H.264, AV1,
- * VP9 with AAC/Opus/FLAC "probably"; Matroska "maybe"; HEVC, AC-3, E-AC-3, Theora, QuickTime, AVI, MPEG-TS,
- * FLV, WMV "".
+ * What Chromium's `canPlayType` answers: WebM VP8/VP9/AV1 + Vorbis/Opus "probably"; MP4 H.264, AV1, VP9 with
+ * AAC/Opus/FLAC "probably"; Matroska "maybe"; HEVC, AC-3, E-AC-3, Theora, QuickTime, AVI, MPEG-TS, FLV, WMV "".
  */
 
 export type MediaKind = 'video' | 'audio'
@@ -78,7 +77,7 @@ const TABLE: Record<string, MediaInfo> = {
 }
 
 /**
- * Verdicts when no probe is available, from the Chromium measurements above. MKV and MOV are "maybe":
+ * Verdicts when no probe is available, from Chromium's answers above. MKV and MOV are "maybe":
  * Chromium plays them when the codecs inside are ones it knows (H.264, VP9, AV1; AAC, Opus).
  */
 const STATIC: Record<string, Verdict> = { mkv: 'maybe', mov: 'maybe', '3gp': 'maybe', ogv: 'no' }
@@ -94,7 +93,7 @@ export function mediaInfo(name: string): MediaInfo | null {
   return TABLE[extensionOf(name)] ?? null
 }
 
-/** Can this browser play `name`? Without `canPlayType` the answer comes from the measured table. */
+/** Can this browser play `name`? Without `canPlayType` the answer comes from the static table. */
 export function playability(name: string, canPlayType?: CanPlayType): Playability {
   const ext = extensionOf(name)
   const info = TABLE[ext]
@@ -125,7 +124,7 @@ export const MEDIA_ERR = { ABORTED: 1, NETWORK: 2, DECODE: 3, SRC_NOT_SUPPORTED:
 
 /**
  * A plain-language sentence for a `<video>` failure, or for a file that plays sound but no picture
- * (`videoWidth === 0` after `loadedmetadata`: typically HEVC video, which Chromium here can't decode).
+ * (`videoWidth === 0` after `loadedmetadata`: typically HEVC video, which many Chromium builds can't decode).
  */
 export function explainPlaybackError(name: string, problem: number | 'no-picture'): string {
   const container = mediaInfo(name)?.container ?? 'this kind of'

@@ -41,7 +41,7 @@ export interface ByteSource {
  * Whether a seek into the cluster [clusterStart, clusterEnd) can wait for the read that is at `position`:
  * it is inside that cluster already, or a little before it with everything up to it downloaded. Otherwise
  * the read restarts at the cluster, which also tells the torrent to fetch those pieces first: waiting for a
- * read that still has to download what lies before the cluster cost a late joiner seconds on a slow link.
+ * read that still has to download what lies before the cluster can cost a late joiner seconds on a slow link.
  */
 export function readReachesSoon(
   position: number,
@@ -308,10 +308,9 @@ export class MseStream {
   /**
    * Makes the read bring what plays next: the bytes from the end of the buffered range that holds the playhead,
    * or from the playhead when no range does. A range may end short of the next one — a read cut short by a
-   * seek leaves such a piece behind (a late joiner's read from 0, cut by its seek into the room at 3 s, left
-   * 0–1.17 s; the room's seek back to 1 s landed in it, and with nothing reading on, the player waited at
-   * 1.17 s for good) — so a seek or a wait reads on from the cluster there, unless the running read is there
-   * or gets there without waiting for peers.
+   * seek leaves such a piece behind (a late joiner's read from 0, cut by its seek into the room); a later seek
+   * back into that piece, with nothing reading on, would wait at its end for good — so a seek or a wait reads
+   * on from the cluster there, unless the running read is there or gets there without waiting for peers.
    */
   async #readOn(): Promise<void> {
     const cues = await this.#loadCues()

@@ -2,8 +2,8 @@
  * Room messages larger than one WebRTC data-channel message. Chromium refuses to send a message over its
  * `max-message-size` (256 KiB: `send` throws "Trying to send message larger than max-message-size"), and a
  * room's hello can be larger — 200 chat messages of up to 2000 characters, a playlist, a `.torrent` of up to
- * 512 KiB — as can a `meta` message. Before, such a send threw, the session took the data channel for dead,
- * and the member fell back to the relay or lost the message. So the session cuts a long text into fragments
+ * 512 KiB — as can a `meta` message. Such a send throws, so the session would take the data channel for dead
+ * and the member fall back to the relay or lose the message. So the session cuts a long text into fragments
  * that each fit, and the other side puts them back together; short messages go as they are.
  *
  * A fragment is text that no room message starts with (they are JSON objects):

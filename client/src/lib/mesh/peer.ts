@@ -1,7 +1,7 @@
 /**
  * The slice of simple-peer the mesh uses. The real one is made by `simplePeerFactory`
- * (simple-peer.ts); tests hand in fakes. Only the mesh layer ever sees a peer; stores and
- * components see messages and transports.
+ * (simple-peer.ts); tests hand in fakes. Only the mesh and the torrent links (torrent/links.ts, which
+ * hand theirs to WebTorrent) hold a peer; stores and components see messages and transports.
  */
 export interface PeerLike {
   signal(data: unknown): void

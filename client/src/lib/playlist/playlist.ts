@@ -243,7 +243,7 @@ export function toSnapshot(state: PlaylistState): PlaylistSnapshot {
   }
 }
 
-/** Merges a snapshot (from a newcomer's HELLO, or several of them) into the state. */
+/** Merges a snapshot (from a newcomer's hello, or several of them) into the state. */
 export function mergeSnapshot(state: PlaylistState, snapshot: PlaylistSnapshot): PlaylistState {
   return withEntries(state, Math.max(state.clock, snapshot.clock), snapshot.entries, snapshot.selected)
 }

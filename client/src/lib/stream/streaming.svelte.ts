@@ -11,14 +11,14 @@
  *
  * The player: the room's `<video>` arrives as its owner (player/video.ts) through `attachVideo`. This store
  * only attaches and detaches sources on it and follows its events; when to play, pause or seek is playback
- * sync's decision (sync/playback.svelte.ts), never this store's.
+ * sync's decision (sync/session.ts), never this store's.
  *
  * Test and benchmark hooks: performance marks `theatron:stream:<what>:<infoHash>`, once each per tab, for
  * `add` (this tab started fetching the torrent), `metadata` (its file list is known), `stream` (the file is
- * handed to the video, through the service worker or from the dropped file), `head` (the torrent started with
- * true pieces a member sent with the item, torrent/head.ts; `detail`: `{pieces, bytes}`), `canplay` (first `canplay`: the
- * element could play; the room may start later, when every member can), `playing` (first `playing` event)
- * and `complete` (the played file is downloaded and verified). `canplay` and `playing` carry the event's own
+ * handed to the video: from the dropped file, through MSE or through the service worker), `head` (the torrent
+ * started with true pieces a member sent with the item, torrent/head.ts; `detail`: `{pieces, bytes}`),
+ * `canplay` (first `canplay`: the element could play; the room may start later, when every member can),
+ * `playing` (first `playing` event) and `complete` (the played file is downloaded and verified). `canplay` and `playing` carry the event's own
  * time stamp (when the element fired it), not the time the page got round to the listener.
  */
 import { untrack } from 'svelte'
@@ -242,8 +242,8 @@ export class StreamingStore {
     untrack(() => {
       if (this.#destroyed || this.#video === video) return
       this.#detachVideo?.()
-      // At the event's own time stamp: when the element fired it. A busy page runs the listener later (up
-      // to a few hundred ms on a loaded machine), which is the page's lag, not the player's.
+      // At the event's own time stamp: when the element fired it. A busy page runs the listener late, which
+      // is the page's lag, not the player's.
       const markFirst = (what: 'canplay' | 'playing') => (event: Event) => {
         const hash = this.nowPlaying?.infoHash
         if (hash) this.#mark(what, hash, { startTime: event.timeStamp })

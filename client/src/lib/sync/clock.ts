@@ -11,9 +11,9 @@ export const CLOCK_BURST_COUNT = 5
 export const CLOCK_BURST_INTERVAL_MS = 100
 /**
  * Then a warm-up: a member's first seconds in a room are its busiest (joining, fetching the torrent,
- * starting the video), so its first samples carry the most queueing. Late joiners in the benchmark sat
- * 20–30 ms off for a second, inside the controller's dead band by their own estimate, until the next sample
- * 2 s later corrected it. Pinging every 250 ms for the first few seconds refills the window with calm samples.
+ * starting the video), so its first samples carry the most queueing. An estimate from them can sit tens of
+ * ms off, inside the controller's dead band by the member's own reckoning, until the next slow refresh
+ * corrects it. Pinging every 250 ms for the first few seconds refills the window with calm samples.
  */
 export const CLOCK_WARMUP_COUNT = 25
 export const CLOCK_WARMUP_INTERVAL_MS = 250

@@ -2,7 +2,7 @@
  * The controller side of the tick: `decide()` around the seeks it cannot see through. It keeps what the
  * controller learned, our own seek until playback runs past its target (`settling`), the catch-up seek after
  * one that had to wait for data, the quiet stretch after the person acted on the element, and the counters.
- * It reads the player but never acts on it: `step()` returns the action for the store to perform.
+ * It reads the player but never acts on it: `step()` returns the action for the session to perform.
  */
 import {
   decide,
@@ -140,8 +140,8 @@ export class ControllerLoop {
 
   /**
    * After our seek, Chromium reports `currentTime` frozen at the target, not seeking, for a moment before
-   * frames flow again. Counted as drift, it would teach the controller a seek latency ~250 ms too long and
-   * land late joiners that far ahead. Until playback moves past the target, it is seeking.
+   * frames flow again. Counted as drift, that moment would teach the controller a seek latency too long by
+   * as much and land late joiners that far ahead. Until playback moves past the target, it is seeking.
    *
    * A seek that had to wait for data (a joiner's first seek lands where the torrent has nothing yet) says
    * nothing about the next seek's latency: its observation is dropped, and the cooldown with it, so the
@@ -220,8 +220,8 @@ export class ControllerLoop {
   #startSettling(player: Player, target: number): void {
     const now = this.#now()
     // A seek from pause (with play or without) measures play start-up and, for a joiner, fetching data where
-    // nothing is downloaded yet, not seek latency: learning from it would teach joiners a latency 2–3× too
-    // long and land their next seek 150–400 ms ahead.
+    // nothing is downloaded yet, not seek latency: learning from it would teach joiners a latency several
+    // times too long and land their next seek hundreds of ms ahead.
     const uninformative = player.snapshot().paused
     this.#settling = { target, startedAt: now, until: now + SETTLE_TIMEOUT_MS, dataBound: uninformative }
   }

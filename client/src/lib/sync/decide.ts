@@ -1,7 +1,7 @@
 /**
  * The drift controller: a pure function from (timeline, player snapshot, shared now, controller state) to one
- * action. It never reads a clock and never touches the player; the store calls it every tick and performs the
- * action through the `Player` seam. See docs/sync.md for how the thresholds were chosen.
+ * action. It never reads a clock and never touches the player; the session calls it every tick (through
+ * controller-loop.ts) and performs the action through the `Player` seam. docs/sync.md explains the thresholds.
  */
 import { isMoving, positionAt, segmentAt, type Segment, type Timeline } from './timeline.ts'
 
@@ -153,7 +153,7 @@ export function decide(
   if (Math.abs(driftMs) > seekAbove && (!cooling || refine)) {
     const compensated = target + (s.seekLatencyMs / 1000) * segment.rate
     // Paused (a joiner, or after a stall): play with the seek. Waiting for the seek to land before play()
-    // cost a tick, the seek and play's own start-up (≈ 150–300 ms to first frame in the benchmark).
+    // would add a tick, the seek and play's own start-up, one after the other, to the first frame.
     return seek(settled, compensated, now, segment, driftMs, true, refine, snapshot.paused)
   }
   if (snapshot.paused) return decision({ type: 'play' }, settled)
@@ -294,7 +294,7 @@ function learnSeekLatency(
  * A seek that taught us the latency may be refined at once (a miss above `SEEK_REFINE_MS`). A refinement's own
  * outcome may be refined too, while the controller is still warming up and what it learned changes the aim by
  * more than that: a joiner's first informative seek often still waits for data, so the latency it teaches is
- * too long and the refinement lands 100–150 ms ahead, which rate correction needs over a second to absorb.
+ * too long and the refinement lands ahead by more than rate correction absorbs in a second.
  * Bounded: at most `SEEK_LATENCY_WARMUP` samples qualify in an element's life.
  */
 function refinable(pending: NonNullable<ControllerState['pendingSeek']>, learned: ControllerState): boolean {

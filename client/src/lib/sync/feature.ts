@@ -1,9 +1,9 @@
 /**
- * What the playback store puts on the room's `playback` feature, and the pure log operations it needs that
- * the engine does not have: merging a joiner's snapshots, moving logs between time frames, measuring the
+ * What the playback session puts on the room's `playback` feature, and the pure log operations it needs that
+ * timeline.ts does not have: merging a joiner's snapshots, moving logs between time frames, measuring the
  * offset to the frame's member. No clock, no timers, no DOM.
  *
- * **Frames.** Shared time is the clock of one member, the _frame_. The store uses the room's host (every
+ * **Frames.** Shared time is the clock of one member, the _frame_. The session uses the room's host (every
  * member agrees on it, it changes only when the host leaves, and a newcomer is never host), rather than the
  * smallest peer id, which a late joiner would take over one time in N. Every snapshot and
  * command names the frame its times are in, so a receiver in another frame (for a moment, around a host

@@ -2,7 +2,7 @@
  * The hold side of the tick: this member's readiness and status report, the other members' reports, the
  * room-wide hold/release decision (hold.ts) and the notices about members dropped from the wait. It sends
  * nothing and issues nothing: `tick()` returns the report that is due, the notices and the decision, for the
- * store to send, say and issue. The reports also make the health panel's rows.
+ * session to send, say and issue. The reports also make the health panel's rows.
  */
 import { READY_TO_PLAY, type PlayerSnapshot } from './decide.ts'
 import type { MemberHealth } from './feature.ts'
@@ -137,7 +137,7 @@ export class HoldLoop {
   /**
    * Until it has caught up with the room once for this item, a member is joining, not stalling: it seeks
    * in when its data comes instead of pausing everyone for the torrent's start-up (a late joiner's first
-   * seek lands where nothing is downloaded yet; in e2e that held the whole room). Returns `caughtUp`.
+   * seek lands where nothing is downloaded yet, and would hold the whole room). Returns `caughtUp`.
    */
   catchUp(snapshot: PlayerSnapshot | null, driftMs: number | null): boolean {
     if (
@@ -154,9 +154,9 @@ export class HoldLoop {
   /** Readiness, our status report, and the room-wide hold/release decision. */
   tick(input: HoldTickInput): HoldTickOutcome {
     const { snapshot, timeline, shared, local } = input
-    // Our own seek is not a stall for its first OWN_SEEK_GRACE_MS: on a busy machine a seek alone can outlast
-    // STALL_GRACE_MS, and holding the room for it cost ~2.5 s of convergence in the benchmark. After that,
-    // a seek that still has no data counts (with the usual grace on top).
+    // Our own seek is not a stall for its first OWN_SEEK_GRACE_MS: on a busy page a seek alone can outlast
+    // STALL_GRACE_MS, and holding the room for it would delay convergence by seconds. After that, a seek
+    // that still has no data counts (with the usual grace on top).
     const ownSeek = input.seekingSince !== null && local - input.seekingSince < OWN_SEEK_GRACE_MS
     if (!snapshot || !this.#caughtUp) this.#readiness = INITIAL_READINESS
     else if (!ownSeek)
@@ -210,7 +210,7 @@ export class HoldLoop {
     for (const notice of evaluation.notices)
       if (notice.type === 'dropped') this.#dropped(notice.peer, notice.stalledForMs, notices)
     // Whoever drops a member first releases the room; everyone else then sees that member's stall as stale
-    // (it predates the release) and gets no `dropped` notice from the engine. Still stalled when it stops
+    // (it predates the release) and gets no `dropped` notice from `evaluateHold`. Still stalled when it stops
     // holding the room: it was dropped.
     for (const peer of this.#waitingFor) {
       const report = this.#reports.get(peer)
@@ -261,7 +261,7 @@ export class HoldLoop {
   }
 
   /**
-   * The engine's `recovered` notice comes as soon as the room released without the member (its stall then
+   * `evaluateHold`'s `recovered` notice comes as soon as the room released without the member (its stall then
    * predates the release and counts as stale), while it may still be stuck. Say it when its reports say so.
    */
   #announceRecoveries(notices: string[]): void {

@@ -3,7 +3,7 @@
  * peer without a message, and a command for the next item that beats the selection is kept for it. The
  * current item's log is always kept; of the others, only the `ITEM_LOGS` most recently touched. Commands are
  * stamped with this member's hybrid logical clock, which every command and snapshot received advances.
- * Times in the logs are shared times in the store's frame: callers convert what arrives in another frame.
+ * Times in the logs are shared times in the session's frame: callers convert what arrives in another frame.
  */
 import { isEmptyLog, mergeLogs, rebaseLog } from './feature.ts'
 import { HLC_ZERO, hlcReceive, type Hlc } from './hlc.ts'

@@ -3,7 +3,7 @@
  * (pings need a link; the room's member list says who is there). Shared time is the host's clock (see
  * feature.ts, "Frames"): when the host changes, every time held moves to the new host's frame first, by the
  * difference of the two clocks as we measured them (a host that left is measured by its last estimate).
- * Owns no timer and no state the UI renders: the store drives it from its tick.
+ * Owns no timer and no state the UI renders: the session drives it from its tick.
  */
 import { ClockSync, type ClockPing, type ClockPong, type OffsetEstimate } from './clock.ts'
 import { frameDelta, offsetTo } from './feature.ts'

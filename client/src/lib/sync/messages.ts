@@ -1,5 +1,5 @@
 /**
- * The sync engine's messages on the room wire, validated at the boundary: `parseSyncMessage` never throws,
+ * Playback sync's messages on the room wire, validated at the boundary: `parseSyncMessage` never throws,
  * it returns a `WireResult` (wire/result.ts): a typed message, or an error with a stable code. The playback
  * feature carries them as its bodies (all types start with `sync/`).
  */

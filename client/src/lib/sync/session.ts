@@ -13,7 +13,8 @@
  * - one log per playlist item (item-logs.ts).
  *
  * It acts on the `Player` it is given (`attach`) and writes what it shows into a `PlaybackView` (the store's
- * `$state` fields). The `<video>`, the selected item and the testing aids are the store's.
+ * `$state` fields). The `<video>` and the selected item are the store's; the testing aids (testing/stall.ts,
+ * the clock skew) wrap the player or the clock before they get here.
  */
 import type { FeatureHandle, FeatureHost } from '../room/feature.ts'
 import type { Timers } from '../timers.ts'
@@ -384,7 +385,7 @@ export class PlaybackSession {
 
   /**
    * A change scheduled ahead (a command's `effectiveAt`) runs the loop at that instant instead of at the next
-   * tick, which came up to `TICK_MS` late: every member then starts, pauses or seeks within a timer's jitter
+   * tick, which can come up to `TICK_MS` late: every member then starts, pauses or seeks within a timer's jitter
    * of the others, with no rate correction to make up for the late start.
    */
   #wakeAt(at: number): void {

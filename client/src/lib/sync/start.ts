@@ -2,12 +2,12 @@
  * Starting a new item together. Not the moment the adder's video can play: a friend whose torrent is a few
  * hundred milliseconds behind would miss the first frames and come in with a seek. Every member keeps
  * waiting until it can play the item itself and every other present member reports that it can too
- * (`readyFor` in its status); whoever completes that set starts the item (playback.svelte.ts) — usually the
- * last member to get ready, at once: before, it told the adder, and only the adder's play started the room,
- * one message later. Two members completing it together both send a play; the second changes nothing. The
- * member who added the item also starts it after `START_WAIT_MS` at most: a member whose torrent has no
- * peers, or whose browser cannot play the file, must not keep the room from starting; it then joins as a
- * late joiner does. Members who opted out of holding the room are not waited for.
+ * (`readyFor` in its status); whoever completes that set starts the item (session.ts) — usually the last
+ * member to get ready, at once, rather than one message later through the adder. Two members completing it
+ * together both send a play; the second changes nothing. The member who added the item also starts it after
+ * `START_WAIT_MS` at most: a member whose torrent has no peers, or whose browser cannot play the file, must
+ * not keep the room from starting; it then joins as a late joiner does. Members who opted out of holding the
+ * room are not waited for.
  */
 
 /** The longest the room's first play of an item waits for its members (from the adder's own readiness). */

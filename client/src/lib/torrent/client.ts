@@ -1,8 +1,8 @@
 /**
  * The only module that imports WebTorrent (the internals it relies on are in torrent/internals.ts). One
- * `TorrentClient` per page: it adds and seeds torrents, takes room members as peers, streams a file into a
- * media element through WebTorrent's service worker, reports progress at a steady rate and turns failures
- * into StreamErrors. `destroy()` releases all of it.
+ * `TorrentClient` per page: it adds and seeds torrents, takes room members as peers, streams a file into the
+ * player (from the dropped file, through MSE or through WebTorrent's service worker), reports progress at a
+ * steady rate and turns failures into StreamErrors. `destroy()` releases all of it.
  *
  * Stores get this injected (see docs/streaming.md), so components never import webtorrent.
  */
@@ -377,7 +377,7 @@ export class TorrentClient {
       // A link closed before its torrent came (the selection moved on) is not a peer any more.
       if (peer.destroyed) continue
       // WebTorrent files a WebRTC peer under `peer.id`, which its trackers set and simple-peer lacks: without
-      // one, every room connection shared the key `undefined` and each replaced the last in its peer table.
+      // one, every room connection would share the key `undefined` and each replace the last in its peer table.
       peer.id ??= `room-${++this.#peerSerial}`
       torrent.addPeer(peer)
     }

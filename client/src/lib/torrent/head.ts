@@ -2,17 +2,17 @@
  * The first pieces of a file ride with its playlist item. A member who drops a video has every byte; the
  * others start the torrent when the item reaches them and only then meet the adder on the torrent link: a
  * handshake, the member's pieces and unchoke, a request and the piece — two round trips through both pages
- * before the player has a byte (150–250 ms on loopback here, more over the internet). So the adder sends the
+ * before the player has a byte, on pages busy starting a video (more over the internet). So the adder sends the
  * pieces that hold the start of the file right after the item's `.torrent` (torrent/wire.ts `head`, in parts
  * of at most `HEAD_PART_BYTES`, so other room messages are not held up behind one large one), and a receiver
  * puts them in the torrent's store before WebTorrent opens it; WebTorrent checks every
  * piece already in a store against its SHA-1 when a torrent starts, so only true pieces count and a forged
  * one is fetched again.
  *
- * Only whole pieces, at most `HEAD_MAX_BYTES`, aiming at the first `HEAD_TARGET_BYTES` of the file: the
- * test video (VP9/Opus, ~340 kbit/s) could play once 96–176 KiB were appended (`BENCH_TRACE=1 npm run
- * bench:stream`); 64 KiB gave the player its codecs and first frame but not enough to play. A torrent whose
- * pieces are larger than `HEAD_MAX_BYTES` (files over ~0.5 GB) sends none.
+ * Only whole pieces, at most `HEAD_MAX_BYTES`, aiming at the first `HEAD_TARGET_BYTES` of the file: enough
+ * for a typical web video to start playing, where a smaller head gives the player its codecs and first frame
+ * but not enough to play (docs/streaming.md). A torrent whose pieces are larger than `HEAD_MAX_BYTES` (files
+ * over ~0.5 GB) sends none.
  */
 
 /** How much of the file's start the head aims to hold. */

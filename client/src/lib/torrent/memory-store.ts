@@ -1,7 +1,7 @@
 /**
  * An in-memory chunk store for WebTorrent (the abstract-chunk-store interface). WebTorrent's browser default
- * is the origin-private file system, which made the first frame 3–4× slower on loopback here (every piece
- * is a file write on one side and a file read on the other); a watch party streams what it plays now, so
+ * is the origin-private file system, which slows the first frame several times over (every piece is a file
+ * write on one side and a file read on the other); a watch party streams what it plays now, so
  * torrents up to `MEMORY_STORE_MAX_BYTES` are kept in memory and larger ones stay on disk (torrent/client.ts).
  */
 import { headChunks, pieceSize, type Head } from './head.ts'

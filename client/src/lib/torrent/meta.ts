@@ -2,7 +2,7 @@
  * Torrent metadata shared inside the room. The member who adds a local file (or a `.torrent` file) already has
  * the torrent's metadata; it sends the `.torrent` bytes over the room channel with the playlist item, so the
  * others start with the file list and piece hashes instead of fetching them with BitTorrent's ut_metadata over
- * a link that is still connecting (≈ 150–350 ms on loopback, see docs/streaming.md).
+ * a link that is still connecting (docs/streaming.md).
  *
  * Nothing is trusted: bytes from a member are kept only when their info dictionary hashes to the info hash
  * they claim (a member could otherwise swap the file of every viewer). Size and count are bounded.

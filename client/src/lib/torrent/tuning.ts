@@ -1,26 +1,26 @@
 /**
  * Room members' torrent wires are trusted at once. WebTorrent treats every new wire as a stranger from the
- * open internet, which costs two round trips through both pages' main threads before the first useful block
- * — on pages that are at that moment loading a video, each such trip took 30–440 ms here. A room member is
- * a peer the room introduced, so for its wires (`trustRoomWire`):
+ * open internet, which costs two round trips through both pages' main threads before the first useful block,
+ * on pages that are at that moment busy loading a video. A room member is a peer the room introduced, so for
+ * its wires (`trustRoomWire`):
  *
  * - **No probe of a member who has it all.** WebTorrent sends a new wire a single request and fills the
  *   pipeline only when that block is in; a room wire that announces every piece (`have-all`) gets its full
- *   pipeline at once (`skipFirstBlockProbe`). Members still downloading keep the probe: measured, skipping it
- *   for them too had a leecher queue its first blocks at the other, slower leecher.
+ *   pipeline at once (`skipFirstBlockProbe`). Members still downloading keep the probe: skipping it for them
+ *   too makes a leecher queue its first blocks at another, slower leecher.
  * - **Unchoked at once.** WebTorrent unchokes a peer when it says it is interested: another round trip.
  *   A room wire is unchoked right after our bitfield (which must go first), when the torrent has metadata.
  * - **First requests at once.** WebTorrent asks a wire for blocks from `requestIdleCallback` (250 ms timeout),
- *   which on a page loading a video came 60–170 ms after the member's `have-all` and unchoke. A room wire's
+ *   which on a page loading a video comes well after the member's `have-all` and unchoke. A room wire's
  *   first requests go out in the microtask after whichever of those comes last; later refills stay idle-paced.
  *
  * WebTorrent has no options for any of these; the internals they use are in torrent/internals.ts, which checks
- * that each is there, so if an update renames one, nothing breaks: streaming starts as before, one or two
+ * that each is there, so if an update renames one, nothing breaks: streaming still starts, one or two
  * trips later. The event order the unchoke relies on is checked against the real WebTorrent in
  * client/test/torrent/internals.test.ts.
  *
- * Measured effect and what was tried and dropped (a deeper request window, prompter refills, a deeper send
- * buffer): docs/streaming.md.
+ * The effect of each, and why a deeper request window, prompter refills or a deeper send buffer are not
+ * used: docs/streaming.md.
  */
 
 import { skipFirstBlockProbe } from './internals.ts'
