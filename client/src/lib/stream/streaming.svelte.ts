@@ -305,8 +305,9 @@ export class StreamingStore {
   }
 
   /**
-   * One item per torrent: the same magnet, `.torrent` or file again only says where it already is. (Two
-   * members adding the same torrent at the same moment still make two items; either can be removed.)
+   * One item per torrent: the same magnet, `.torrent` or file again only says where it already is. Two
+   * members adding the same torrent at the same moment get one item too: every peer lists the earlier add
+   * (playlist/playlist.ts).
    * `meta`: our `.torrent` bytes, sent to everyone just before the item, with `head` (torrent/head.ts).
    */
   #addItem(item: PlaylistItemData, meta: Uint8Array | null = null, head: Head | null = null): void {
