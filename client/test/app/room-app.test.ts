@@ -1,10 +1,11 @@
 import { flushSync } from 'svelte'
 import { describe, expect, it } from 'vitest'
 import { RoomApp } from '../../src/lib/app/room-app.ts'
-import type { SocketLike } from '../../src/lib/signaling/socket.ts'
 import type { StreamClient } from '../../src/lib/stream/streaming.svelte.ts'
 import type { Timers } from '../../src/lib/timers.ts'
 import { fakePeers, settle } from '../mesh/fakes.ts'
+import { FakeVideo } from '../player/fakes.ts'
+import { FakeSocket } from '../signaling/fakes.ts'
 
 /** Timers that remember which are still pending. */
 class CountingTimers implements Timers {
@@ -31,28 +32,6 @@ class CountingTimers implements Timers {
   }
 }
 
-class FakeSocket implements SocketLike {
-  readyState = 0
-  onopen: SocketLike['onopen'] = null
-  onmessage: SocketLike['onmessage'] = null
-  onclose: SocketLike['onclose'] = null
-  onerror: SocketLike['onerror'] = null
-  constructor(readonly url: string) {
-    queueMicrotask(() => {
-      if (this.readyState !== 0) return
-      this.readyState = 1
-      this.onopen?.({})
-    })
-  }
-  send(): void {}
-  close(): void {
-    this.readyState = 3
-  }
-  get released(): boolean {
-    return this.readyState === 3 && !this.onopen && !this.onmessage && !this.onclose && !this.onerror
-  }
-}
-
 /** The torrent client's surface, remembering its listeners and whether it was destroyed. */
 function fakeTorrentClient() {
   const listeners = new Set<unknown>()
@@ -69,43 +48,6 @@ function fakeTorrentClient() {
     },
   } as unknown as StreamClient
   return { client, listeners, destroyed: () => destroyed }
-}
-
-/** Enough of a `<video>` for the player module, counting the listeners on it. */
-class FakeElement extends EventTarget {
-  listeners = 0
-  paused = true
-  ended = false
-  readyState = 0
-  seeking = false
-  currentTime = 0
-  duration = NaN
-  playbackRate = 1
-  videoWidth = 0
-  error = null
-  currentSrc = ''
-  dataset: Record<string, string> = {}
-  buffered = { length: 0, start: () => 0, end: () => 0 }
-  override addEventListener(...args: Parameters<EventTarget['addEventListener']>): void {
-    this.listeners++
-    super.addEventListener(...args)
-  }
-  override removeEventListener(...args: Parameters<EventTarget['removeEventListener']>): void {
-    this.listeners--
-    super.removeEventListener(...args)
-  }
-  canPlayType(): string {
-    return ''
-  }
-  hasAttribute(): boolean {
-    return false
-  }
-  removeAttribute(): void {}
-  load(): void {}
-  play(): Promise<void> {
-    return Promise.resolve()
-  }
-  pause(): void {}
 }
 
 function compose() {
@@ -140,13 +82,15 @@ function compose() {
 describe('RoomApp', () => {
   it('builds signaling, mesh, room, streaming and playback, and destroy leaves nothing running', async () => {
     const { app, timers, sockets, peers, torrent } = compose()
-    const element = new FakeElement()
+    const element = new FakeVideo()
     app.attachVideo(element as unknown as HTMLVideoElement)
     flushSync()
+    const introduction = sockets.find((s) => s.url.includes('/introduction/'))!
+    introduction.open()
     await settle()
     // A member is introduced: the mesh opens a pipe to it and a WebRTC peer (alice < bob: alice offers).
-    const introduction = sockets.find((s) => s.url.includes('/introduction/'))!
-    introduction.onmessage?.({ data: JSON.stringify({ type: 'Introduction', id: 'bob', keys: ['doc-1'] }) })
+    introduction.receive({ type: 'Introduction', id: 'bob', keys: ['doc-1'] })
+    for (const pipe of sockets.filter((s) => s.url.includes('/connection/'))) pipe.open()
     await settle()
 
     expect(app.room.started).toBe(true)
@@ -169,7 +113,7 @@ describe('RoomApp', () => {
 
   it("the video's removal lets go of the element while the room goes on", () => {
     const { app, timers } = compose()
-    const element = new FakeElement()
+    const element = new FakeVideo()
     const release = app.attachVideo(element as unknown as HTMLVideoElement)
     flushSync()
     expect(element.listeners).toBeGreaterThan(0)

@@ -8,34 +8,7 @@ import {
   SignalingClient,
   type SignalState,
 } from '../../src/lib/signaling/client.ts'
-import type { SocketLike } from '../../src/lib/signaling/socket.ts'
-
-class FakeSocket implements SocketLike {
-  readyState = 0
-  sent: unknown[] = []
-  onopen: SocketLike['onopen'] = null
-  onmessage: SocketLike['onmessage'] = null
-  onclose: SocketLike['onclose'] = null
-  onerror: SocketLike['onerror'] = null
-  constructor(readonly url: string) {}
-  send(data: string) {
-    this.sent.push(JSON.parse(data))
-  }
-  close() {
-    this.readyState = 3
-  }
-  open() {
-    this.readyState = 1
-    this.onopen?.({})
-  }
-  receive(message: object) {
-    this.onmessage?.({ data: JSON.stringify(message) })
-  }
-  drop(code = 1006, reason = '') {
-    this.readyState = 3
-    this.onclose?.({ code, reason })
-  }
-}
+import { FakeSocket } from './fakes.ts'
 
 let sockets: FakeSocket[] = []
 let states: SignalState['kind'][] = []

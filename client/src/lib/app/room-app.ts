@@ -12,17 +12,9 @@ import { SignalingClient } from '../signaling/client.ts'
 import type { SocketFactory } from '../signaling/socket.ts'
 import { StreamingStore, type StreamClient } from '../stream/streaming.svelte.ts'
 import { PlaybackStore } from '../sync/playback.svelte.ts'
-import type { Player } from '../sync/player.ts'
+import type { TestHooks } from '../testing/hooks.ts'
 import type { Timers } from '../timers.ts'
 import type { TorrentPeer } from '../torrent/links.ts'
-
-/** Extra wiring of a test build (testing/hooks.ts); the shipped build has none. */
-export interface RoomHooks {
-  /** The player playback sync drives, made from the room's video. */
-  player(video: Video): Player
-  /** Called once the room is built; returns what undoes it. */
-  install(app: RoomApp): () => void
-}
 
 export interface RoomDeps {
   /** Who this tab is and what it remembers of the room (app/connect.ts reads them from storage). */
@@ -39,7 +31,8 @@ export interface RoomDeps {
   now?: () => number
   /** The app clock playback sync runs on (default: the wall clock with the testing skew). */
   appNow?: () => number
-  hooks?: RoomHooks
+  /** The e2e build's test hooks (testing/hooks.ts); the shipped build has none. */
+  hooks?: TestHooks
 }
 
 export class RoomApp {
@@ -48,7 +41,7 @@ export class RoomApp {
   readonly playback: PlaybackStore
   readonly #signaling: SignalingClient
   readonly #mesh: Mesh
-  readonly #hooks: RoomHooks | undefined
+  readonly #hooks: TestHooks | undefined
   #releaseHooks: () => void = () => {}
   #releaseVideo: (() => void) | null = null
   #destroyed = false
@@ -57,17 +50,13 @@ export class RoomApp {
     const { timers, now, hooks } = deps
     const peerId = deps.room.selfId
     const documentId = deps.room.documentId
-    const clock = {
-      ...(timers ? { timers } : {}),
-      ...(now ? { now } : {}),
-    }
     this.#hooks = hooks
     this.#signaling = new SignalingClient({
       baseUrl: deps.signalUrl,
       peerId,
       token: deps.token,
       socket: deps.socket,
-      ...(timers ? { timers } : {}),
+      timers,
     })
     const signaling = this.#signaling
     signaling.on('error', (code, message) => console.warn(`signal server: ${code} ${message}`))
@@ -77,22 +66,23 @@ export class RoomApp {
       introductions: signaling,
       openPipe: (remoteId) => new SocketChannel(deps.socket(signaling.pipeUrl(remoteId, documentId))),
       createPeer: deps.createPeer,
-      ...clock,
+      timers,
+      now,
     })
-    this.room = new Room({ ...deps.room, transport: this.#mesh, signaling, ...clock })
+    this.room = new Room({ ...deps.room, transport: this.#mesh, signaling, timers, now })
     this.room.start()
     this.streaming = new StreamingStore({
       room: this.room,
       client: deps.torrentClient,
       // A mesh peer is a full simple-peer instance, which is what WebTorrent takes as a peer.
       createPeer: (initiator): TorrentPeer => deps.createPeer({ initiator }),
-      ...(timers ? { timers } : {}),
+      timers,
     })
     this.playback = new PlaybackStore({
       room: this.room,
       source: this.streaming,
-      ...(timers ? { timers } : {}),
-      ...(deps.appNow ? { now: deps.appNow } : {}),
+      timers,
+      now: deps.appNow,
     })
     if (hooks) this.#releaseHooks = hooks.install(this)
   }

@@ -24,9 +24,8 @@ type Mark = { event: Expected; deadline: number }
 export class Video implements Player, SourceTarget {
   readonly #element: HTMLVideoElement
   readonly #now: () => number
-  /** One element listener per event type, fanning out to this module's subscribers. */
+  /** Each event's subscribers; the element has one listener, `#dispatch`, per event type subscribed to. */
   readonly #subscribers = new Map<MediaEvent, Set<(event: Event) => void>>()
-  readonly #bound = new Map<MediaEvent, (event: Event) => void>()
   readonly #userListeners = new Set<(action: UserAction) => void>()
   #expected: Mark[] = []
   #source: AttachedSource | null = null
@@ -53,20 +52,15 @@ export class Video implements Player, SourceTarget {
   /** Follows one of the element's events; returns an unsubscribe function. */
   on(event: MediaEvent, listener: (event: Event) => void): () => void {
     if (this.#destroyed) return () => {}
-    let set = this.#subscribers.get(event)
-    if (!set) {
-      const subscribers = new Set<(event: Event) => void>()
-      set = subscribers
-      const dispatch = (e: Event) => {
-        for (const subscriber of [...subscribers]) subscriber(e)
-      }
+    let subscribers = this.#subscribers.get(event)
+    if (!subscribers) {
+      subscribers = new Set()
       this.#subscribers.set(event, subscribers)
-      this.#bound.set(event, dispatch)
-      this.#element.addEventListener(event, dispatch)
+      this.#element.addEventListener(event, this.#dispatch)
     }
+    const set = subscribers
     set.add(listener)
-    const subscribers = set
-    return () => subscribers.delete(listener)
+    return () => set.delete(listener)
   }
 
   // ── what the element shows and reports ────────────────────────────────────────────────────────────────
@@ -185,14 +179,17 @@ export class Video implements Player, SourceTarget {
     if (this.#destroyed) return
     this.detachSource()
     this.#destroyed = true
-    for (const [event, dispatch] of this.#bound) this.#element.removeEventListener(event, dispatch)
-    this.#bound.clear()
+    for (const event of this.#subscribers.keys()) this.#element.removeEventListener(event, this.#dispatch)
     this.#subscribers.clear()
     this.#userListeners.clear()
     this.#expected = []
   }
 
   // ── private ───────────────────────────────────────────────────────────────────────────────────────────
+
+  readonly #dispatch = (event: Event): void => {
+    for (const subscriber of [...(this.#subscribers.get(event.type as MediaEvent) ?? [])]) subscriber(event)
+  }
 
   #expect(event: Expected): Mark {
     const mark = { event, deadline: this.#now() + EXPECT_TIMEOUT_MS }

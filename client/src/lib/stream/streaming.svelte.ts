@@ -116,7 +116,7 @@ export class StreamingStore {
       client,
       createPeer,
       selected: () => this.playlist.selected,
-      ...(timers ? { timers } : {}),
+      timers,
     })
     this.#subtitles = new Subtitles(client)
     this.#release.push(

@@ -16,9 +16,11 @@ export interface PlaybackHooks extends PlaybackInspection {
 
 type HookScope = { __theatron?: { playback?: PlaybackHooks } }
 
-/** What the composition root asks of its test hooks (app/room-app.ts `RoomHooks`). */
+/** What the composition root (app/room-app.ts) asks of its test hooks. */
 export interface TestHooks {
+  /** The player playback sync drives, made from the room's video. */
   player(video: Video): Player
+  /** Called once the room is built; returns what undoes it. */
   install(app: { playback: { inspect(): PlaybackInspection } }): () => void
 }
 

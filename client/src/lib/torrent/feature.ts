@@ -55,7 +55,7 @@ export class TorrentFeature {
       createPeer,
       send: (peerId, message) => this.#feature.send(message, peerId),
       attach: (infoHash, peer) => client.addPeer(infoHash, peer),
-      ...(timers ? { timers } : {}),
+      timers,
     })
     this.#feature = room.registerFeature(TORRENT_FEATURE, {
       snapshot: () => this.#snapshot(),

@@ -1,0 +1,97 @@
+/** Enough of HTMLVideoElement, firing media events from a later task like a browser does. */
+export class FakeVideo extends EventTarget {
+  paused = true
+  ended = false
+  readyState = 4
+  seeking = false
+  duration = 100
+  refusePlay = false
+  buffered = ranges([0, 30])
+  #time = 0
+  #rate = 1
+  listeners = 0
+  videoWidth = 0
+  error = null
+
+  override addEventListener(...args: Parameters<EventTarget['addEventListener']>): void {
+    this.listeners++
+    super.addEventListener(...args)
+  }
+  override removeEventListener(...args: Parameters<EventTarget['removeEventListener']>): void {
+    this.listeners--
+    super.removeEventListener(...args)
+  }
+  /** drop events, as a browser coalescing them would */
+  silent = false
+  #fire(type: string): void {
+    if (this.silent) return
+    setTimeout(() => this.dispatchEvent(new Event(type)), 0)
+  }
+  get currentTime(): number {
+    return this.#time
+  }
+  set currentTime(t: number) {
+    this.#time = t
+    this.seeking = true
+    this.#fire('seeking')
+    setTimeout(() => {
+      this.seeking = false
+      this.dispatchEvent(new Event('seeked'))
+    }, 1)
+  }
+  get playbackRate(): number {
+    return this.#rate
+  }
+  set playbackRate(r: number) {
+    if (r === this.#rate) return
+    this.#rate = r
+    this.#fire('ratechange')
+  }
+  play(): Promise<void> {
+    if (this.refusePlay) return Promise.reject(new Error('NotAllowedError'))
+    if (this.paused) {
+      this.paused = false
+      this.#fire('play')
+    }
+    return Promise.resolve()
+  }
+  pause(): void {
+    if (this.paused) return
+    this.paused = true
+    this.#fire('pause')
+  }
+  /** Playback reached the end: the element pauses itself. */
+  end(): void {
+    this.ended = true
+    this.pause()
+  }
+  dataset: Record<string, string> = {}
+  #src: string | null = null
+  loads = 0
+  set src(url: string) {
+    this.#src = url
+  }
+  get currentSrc(): string {
+    return this.#src ?? ''
+  }
+  canPlayType(): CanPlayTypeResult {
+    return ''
+  }
+  hasAttribute(name: string): boolean {
+    return name === 'src' && this.#src !== null
+  }
+  removeAttribute(name: string): void {
+    if (name === 'src') this.#src = null
+  }
+  /** A new source: the load algorithm pauses a playing element and resets its rate, with nothing loaded. */
+  load(): void {
+    this.loads++
+    this.readyState = 0
+    this.pause()
+    this.playbackRate = 1
+  }
+}
+
+export function ranges(...spans: [number, number][]): TimeRanges {
+  return { length: spans.length, start: (i: number) => spans[i]![0], end: (i: number) => spans[i]![1] }
+}
