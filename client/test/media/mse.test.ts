@@ -12,13 +12,14 @@ function media(ranges: [number, number][], currentTime = 0) {
 }
 
 describe('what is buffered around the playhead', () => {
-  it('tries MSE for WebM names only, and only where there is a MediaSource', () => {
+  it('tries MSE for WebM and MP4 names only, and only where there is a MediaSource', () => {
     expect(mseCandidate('clip.webm')).toBe(false) // Node has none
     vi.stubGlobal('MediaSource', class {})
     try {
       expect(mseCandidate('clip.webm')).toBe(true)
       expect(mseCandidate('CLIP.WEBM')).toBe(true)
-      expect(mseCandidate('clip.mp4')).toBe(false)
+      expect(mseCandidate('clip.mp4')).toBe(true)
+      expect(mseCandidate('clip.mkv')).toBe(false)
       expect(mseCandidate('clip.webm.mkv')).toBe(false)
     } finally {
       vi.unstubAllGlobals()

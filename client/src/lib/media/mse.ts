@@ -1,97 +1,79 @@
 /**
- * A WebM file of a torrent fed to a `<video>` through Media Source Extensions: the page appends the torrent's
+ * A video file of a torrent fed to a `<video>` through Media Source Extensions: the page appends the torrent's
  * verified bytes to a SourceBuffer itself, instead of the element fetching them through WebTorrent's service
  * worker (a message hop through the worker and back into this busy page per chunk, and Range requests).
  *
- * - Starts at once: the MediaSource opens while the first piece is on its way; the first bytes give the
- *   codecs (media/webm.ts), the SourceBuffer opens with them, and every chunk is appended as it is verified.
- * - Seeks: a seek to a time that is not buffered fetches from the cluster holding it, found in the file's
- *   Cues (read once, at the first such seek); without Cues the bytes keep coming in order.
+ * - Two containers: a WebM's own bytes are appended (media/mse-webm.ts); an MP4 is fragmented on the fly, its
+ *   index read first from the head or, when it sits at the end, from the tail (media/mse-mp4.ts). The first
+ *   bytes tell which.
+ * - Starts at once: the MediaSource opens while the first piece is on its way; the head gives the codecs, the
+ *   SourceBuffer opens with them, and every chunk is appended as it is verified.
+ * - Seeks: a seek to a time that is not buffered restarts the read where that time's data starts (a WebM's
+ *   cluster, an MP4's sync samples), unless the running read gets there without waiting for peers.
  * - Bounded: it appends at most `AHEAD_S` seconds past the playhead; Chromium evicts what is far behind, and
  *   when an append still does not fit, the played part is removed first.
  * - Falls back: a file whose head this module can't read, whose codecs MSE refuses, or whose head the
- *   SourceBuffer won't take, is handed back (`fallback`) to be played the ordinary way.
+ *   SourceBuffer won't take, is handed back (`fallback`) to be played the ordinary way — unless the element
+ *   can't play its codecs either: then the fallback carries the sentence naming them (`unplayable`).
  */
-import { bufferedAhead, rangeEnd } from './buffered.ts'
-import { concat } from './bytes.ts'
+import { bufferedAhead } from './buffered.ts'
+import { unplayableSentence } from './codecs.ts'
+import { nextToPlay, type ByteSource, type Feed, type Opened, type TrackCodec } from './feed.ts'
+import { isMp4 } from './mp4.ts'
+import { openMp4 } from './mse-mp4.ts'
+import { openWebm } from './mse-webm.ts'
 import type { PlayheadView } from './target.ts'
-import { clusterFor, elementLength, ID, parseCues, parseHead, type CuePoint, type WebmHead } from './webm.ts'
+
+export { NEAR_BYTES, readReachesSoon, type ByteSource } from './feed.ts'
+export { readOnFrom } from './mse-webm.ts'
 
 /** How far past the playhead it appends before waiting for playback to move. */
 export const AHEAD_S = 60
 /** When an append doesn't fit, the played part up to this far behind the playhead is removed. */
 export const BEHIND_KEEP_S = 10
-/**
- * A seek whose cluster starts at most this many bytes after where the running read is, all of them already
- * downloaded, waits for that read (appending them takes milliseconds) instead of starting another.
- */
-export const NEAR_BYTES = 1024 * 1024
-/** A buffered range ending this close to the media's end reaches it: nothing is left to read. */
-const END_S = 0.05
-
-/** The bytes of one file: `read(start, end)` yields [start, end] (end inclusive; the file's end by default). */
-export interface ByteSource {
-  length: number
-  read(start: number, end?: number): AsyncIterator<Uint8Array>
-  /** Whether every byte of [start, end) is downloaded and verified: reading it waits for no peer. */
-  has(start: number, end: number): boolean
-}
-
-/**
- * Whether a seek into the cluster [clusterStart, clusterEnd) can wait for the read that is at `position`:
- * it is inside that cluster already, or a little before it with everything up to it downloaded. Otherwise
- * the read restarts at the cluster, which also tells the torrent to fetch those pieces first: waiting for a
- * read that still has to download what lies before the cluster can cost a late joiner seconds on a slow link.
- */
-export function readReachesSoon(
-  position: number,
-  clusterStart: number,
-  clusterEnd: number,
-  has: (start: number, end: number) => boolean,
-): boolean {
-  if (position >= clusterStart) return position < clusterEnd
-  return clusterStart - position <= NEAR_BYTES && has(position, clusterStart)
-}
-
-/**
- * Where the read must go on from so that what plays next comes (`MseStream#readOn`): the cluster holding the
- * end of the buffered range the playhead is in (or the playhead, in none), or null when nothing is left to
- * read there or the running read is there already or gets there without waiting for peers.
- */
-export function readOnFrom(
-  media: Pick<PlayheadView, 'buffered' | 'currentTime' | 'duration'>,
-  cues: readonly CuePoint[],
-  read: { pumping: boolean; position: number },
-  source: Pick<ByteSource, 'length' | 'has'>,
-): CuePoint | null {
-  const seconds = rangeEnd(media.buffered, media.currentTime) ?? media.currentTime
-  if (Number.isFinite(media.duration) && seconds >= media.duration - END_S) return null
-  const cluster = clusterFor(cues, seconds)
-  if (!cluster) return null
-  const clusterEnd = cues.find((cue) => cue.offset > cluster.offset)?.offset ?? source.length
-  const has = (start: number, end: number) => source.has(start, end)
-  // A read that has just handed over the whole cluster goes on with the next: it is the one we want too.
-  const there =
-    read.position === clusterEnd || readReachesSoon(read.position, cluster.offset, clusterEnd, has)
-  return read.pumping && there ? null : cluster
-}
 
 /** Whether to try MSE for a file of this name in this browser. */
 export function mseCandidate(name: string): boolean {
-  return /\.webm$/i.test(name) && typeof MediaSource !== 'undefined'
+  return /\.(webm|mp4|m4v)$/i.test(name) && typeof MediaSource !== 'undefined'
 }
 
-type HeadRead = { ok: true; head: WebmHead; bytes: Uint8Array } | { ok: false; reason: string }
+/** Why MSE gave a file up; `unplayable`: the sentence for people when the element can't play it either. */
+export interface Fallback {
+  reason: string
+  unplayable: string | null
+}
+
+/** `canPlayType` of the element that would play the file instead. */
+export type CanPlay = (type: string) => CanPlayTypeResult
+
+/**
+ * The codecs of a file MSE refuses that the browser can't play at all, as the sentence for people; null when
+ * every codec is playable somehow (the element may still play the file from its URL).
+ */
+export function unplayableCodecs(
+  codecs: readonly TrackCodec[],
+  mseTakes: (type: string) => boolean,
+  canPlay: CanPlay,
+): string | null {
+  const refused = codecs.filter(({ kind, codec }) => {
+    const type = `${kind}/mp4; codecs="${codec}"`
+    return !mseTakes(type) && canPlay(type) === ''
+  })
+  if (refused.length === 0) return null
+  const of = (kind: TrackCodec['kind']) => refused.filter((c) => c.kind === kind).map((c) => c.codec)
+  return unplayableSentence({ video: of('video'), audio: of('audio') })
+}
 
 export class MseStream {
   readonly url: string
   readonly #media: PlayheadView
   readonly #source: ByteSource
-  readonly #fallback: (reason: string) => void
+  readonly #fallback: (fallback: Fallback) => void
+  readonly #canPlay: CanPlay
   readonly #mediaSource = new MediaSource()
   #buffer: SourceBuffer | null = null
-  #head: WebmHead | null = null
-  #cues: Promise<CuePoint[] | null> | null = null
+  /** The container's feed, once the head is in (seeks are acted on from then). */
+  #feed: Feed | null = null
   /** Each pump has a generation; a seek or destroy starts a new one and the old pump stops. */
   #generation = 0
   #iterator: AsyncIterator<Uint8Array> | null = null
@@ -103,11 +85,20 @@ export class MseStream {
 
   readonly #unsubscribe: (() => void)[]
 
-  /** `media`: the playhead this stream feeds; its owner attaches `url` to the element. */
-  constructor(media: PlayheadView, source: ByteSource, fallback: (reason: string) => void) {
+  /**
+   * `media`: the playhead this stream feeds; its owner attaches `url` to the element. `canPlay`: whether the
+   * element could play a type from a plain URL (a detached `<video>`'s by default).
+   */
+  constructor(
+    media: PlayheadView,
+    source: ByteSource,
+    fallback: (fallback: Fallback) => void,
+    canPlay: CanPlay = (type) => document.createElement('video').canPlayType(type),
+  ) {
     this.#media = media
     this.#source = source
     this.#fallback = fallback
+    this.#canPlay = canPlay
     this.url = URL.createObjectURL(this.#mediaSource)
     this.#unsubscribe = [
       media.on('seeking', this.#onSeeking),
@@ -137,50 +128,49 @@ export class MseStream {
     const generation = ++this.#generation
     const iterator = this.#source.read(0)
     this.#iterator = iterator
-    let head: WebmHead
+    let feed: Feed
     try {
-      const start = await this.#readHead(iterator)
+      const start = await this.#open(iterator)
       if (generation !== this.#generation) return
       if (!start.ok) return this.#giveUp(start.reason)
-      head = start.head
-      if (!MediaSource.isTypeSupported(head.mimeType))
-        return this.#giveUp(`this browser's Media Source Extensions can't play ${head.mimeType}`)
+      feed = start.feed
+      if (!MediaSource.isTypeSupported(feed.mimeType)) {
+        const unplayable = unplayableCodecs(feed.codecs, (t) => MediaSource.isTypeSupported(t), this.#canPlay)
+        return this.#giveUp(`this browser's Media Source Extensions can't play ${feed.mimeType}`, unplayable)
+      }
       await opened
       if (generation !== this.#generation) return
-      this.#buffer = this.#mediaSource.addSourceBuffer(head.mimeType)
+      this.#buffer = this.#mediaSource.addSourceBuffer(feed.mimeType)
+      // Fragments made on the fly carry no length: the element's seek bar has it from the index.
+      if (feed.duration !== null) this.#mediaSource.duration = feed.duration
       this.#position = 0
-      await this.#append(start.bytes, generation)
+      for (const part of start.first) await this.#append(part, generation)
       if (generation !== this.#generation) return
-      this.#position = start.bytes.byteLength
+      this.#position = start.position
     } catch (err) {
       // Nothing played yet (the head was refused, the SourceBuffer would not open): the worker may still.
       if (generation === this.#generation) this.#giveUp(err instanceof Error ? err.message : String(err))
       return
     }
-    // Seeks are acted on from here: a restart before the head is in would append clusters to nothing.
-    this.#head = head
+    // Seeks are acted on from here: a restart before the head is in would append media to nothing.
+    this.#feed = feed
     if (this.#media.seeking) this.#onSeeking()
     await this.#pump(generation, iterator).catch((err: unknown) => this.#stopped(err, generation))
   }
 
-  /** Reads the file's first bytes until they hold its head; the reason when they can't. */
-  async #readHead(iterator: AsyncIterator<Uint8Array>): Promise<HeadRead> {
-    const parts: Uint8Array[] = []
-    for (;;) {
-      const next = await iterator.next()
-      if (next.done) return { ok: false, reason: 'the file ended before its head did' }
-      parts.push(next.value)
-      const bytes = concat(parts)
-      const result = parseHead(bytes)
-      if (result.kind === 'head') return { ok: true, head: result.head, bytes }
-      if (result.kind === 'unsupported') return { ok: false, reason: result.reason }
-    }
+  /** Reads the first bytes and opens the feed of the container they start. */
+  async #open(iterator: AsyncIterator<Uint8Array>): Promise<Opened> {
+    const first = await iterator.next()
+    if (first.done) return { ok: false, reason: 'the file is empty' }
+    return isMp4(first.value)
+      ? openMp4(iterator, first.value, this.#source)
+      : openWebm(iterator, first.value, this.#source)
   }
 
-  #giveUp(reason: string): void {
+  #giveUp(reason: string, unplayable: string | null = null): void {
     if (this.#destroyed) return
     this.destroy()
-    this.#fallback(reason)
+    this.#fallback({ reason, unplayable })
   }
 
   // ── pumping ────────────────────────────────────────────────────────────────────────────────────────────
@@ -199,7 +189,10 @@ export class MseStream {
             this.#mediaSource.endOfStream()
           return
         }
-        await this.#append(next.value, generation)
+        const feed = this.#feed
+        const parts = feed ? feed.take(next.value, this.#position) : [next.value]
+        for (const part of parts) await this.#append(part, generation)
+        if (generation !== this.#generation) return
         this.#position += next.value.byteLength
       }
     } finally {
@@ -301,7 +294,7 @@ export class MseStream {
   readonly #onWaiting = (): void => this.#readOnFromPlayhead()
 
   #readOnFromPlayhead(): void {
-    if (!this.#head) return
+    if (!this.#feed) return
     void this.#readOn().catch((err: unknown) => this.#stopped(err, this.#generation))
   }
 
@@ -310,58 +303,29 @@ export class MseStream {
    * or from the playhead when no range does. A range may end short of the next one — a read cut short by a
    * seek leaves such a piece behind (a late joiner's read from 0, cut by its seek into the room); a later seek
    * back into that piece, with nothing reading on, would wait at its end for good — so a seek or a wait reads
-   * on from the cluster there, unless the running read is there or gets there without waiting for peers.
+   * on from there, unless the running read is there or gets there without waiting for peers.
    */
   async #readOn(): Promise<void> {
-    const cues = await this.#loadCues()
-    if (!cues || this.#destroyed) return
-    const read = { pumping: this.#pumping, position: this.#position }
-    const cluster = readOnFrom(this.#media, cues, read, this.#source)
-    if (!cluster) return
+    const feed = this.#feed
+    const seconds = nextToPlay(this.#media)
+    if (!feed || seconds === null || this.#destroyed) return
+    const restart = await feed.restartFor(seconds, { pumping: this.#pumping, position: this.#position })
+    if (!restart || this.#destroyed) return
     this.#stopPump()
     const generation = this.#generation
     await this.#idle()
     if (generation !== this.#generation || this.#mediaSource.readyState === 'closed') return
-    // A new run of clusters: the parser must not take them for the rest of the interrupted one.
+    // A new run of media: the parser must not take it for the rest of the interrupted one.
     if (this.#mediaSource.readyState === 'open') this.#buffer?.abort()
-    const iterator = this.#source.read(cluster.offset)
+    restart.apply()
+    const iterator = this.#source.read(restart.offset)
     this.#iterator = iterator
-    this.#position = cluster.offset
+    this.#position = restart.offset
     await this.#pump(generation, iterator).catch((err: unknown) => this.#stopped(err, generation))
-  }
-
-  /** The file's cue points (read once), or null when it has none we can find. */
-  #loadCues(): Promise<CuePoint[] | null> {
-    this.#cues ??= this.#readCues().catch((err: unknown) => {
-      console.warn('stream: no cues, seeking reads on from where it is', err)
-      return null
-    })
-    return this.#cues
-  }
-
-  async #readCues(): Promise<CuePoint[] | null> {
-    const head = this.#head
-    if (!head || head.cuesAt === null) return null
-    const start = head.cuesAt
-    const first = await readAll(this.#source, start, Math.min(this.#source.length - 1, start + 15))
-    const length = elementLength(first, ID.Cues)
-    if (length === null) return null
-    const bytes = await readAll(this.#source, start, Math.min(this.#source.length - 1, start + length - 1))
-    return parseCues(bytes, head)
   }
 
   readonly #onClose = (): void => {
     // The element let go of this source (a new src, or none): nothing more to append.
     this.destroy()
-  }
-}
-
-async function readAll(source: ByteSource, start: number, end: number): Promise<Uint8Array> {
-  const iterator = source.read(start, end)
-  const parts: Uint8Array[] = []
-  for (;;) {
-    const next = await iterator.next()
-    if (next.done) return concat(parts)
-    parts.push(next.value)
   }
 }

@@ -46,7 +46,7 @@ export interface TorrentClientOptions {
   serviceWorkerScope?: string
   progressIntervalMs?: number
   waitingForPeersMs?: number
-  /** `worker`: every file through the service worker; `auto` (default): WebMs through MSE (config.ts). */
+  /** `worker`: every file through the service worker; `auto` (default): WebMs and MP4s through MSE (config.ts). */
   streamVia?: StreamVia
   /** The progress report's interval; real timers by default. */
   timers?: Timers
@@ -237,8 +237,8 @@ export class TorrentClient {
   /**
    * Streams file `fileIndex` of a torrent into `target` (the player), fetching only that file. A file this
    * browser seeded plays straight from the dropped `File` (a `blob:` URL, see torrent/local-files.ts); the room
-   * still gets its pieces from the torrent. A WebM is appended by this page (Media Source Extensions,
-   * media/mse.ts); other files, and WebMs MSE can't open, play through WebTorrent's service worker. The
+   * still gets its pieces from the torrent. A WebM or MP4 is appended by this page (Media Source Extensions,
+   * media/mse.ts); other files, and those MSE can't open, play through WebTorrent's service worker. The
    * attached source's `kind` says which: `file`, `mse` or `worker`.
    */
   async streamTo(infoHash: string, fileIndex: number, target: SourceTarget): Promise<void> {
@@ -261,7 +261,12 @@ export class TorrentClient {
     const viaWorker = () =>
       target.attachSource({ url: tagStreamUrl(file.streamURL, this.#tab), kind: 'worker' })
     if (!mse) return viaWorker()
-    const stream = new MseStream(target, byteSource(file, tracked.torrent), (reason) => {
+    const stream = new MseStream(target, byteSource(file, tracked.torrent), ({ reason, unplayable }) => {
+      // Codecs the element can't play from a URL either: the person reads which, instead of a black box.
+      if (unplayable) {
+        if (target.isAttached(attached)) target.detachSource()
+        return this.#emit('error', infoHash, new StreamError('unsupported-codec', reason, unplayable))
+      }
       console.info(`stream: ${file.name} plays through the service worker: ${reason}`)
       void this.#ensureServer().then(
         () => {

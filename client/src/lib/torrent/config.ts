@@ -5,7 +5,7 @@
  *   (default: TorrentClient's DEFAULT_TRACKERS). `[]` turns them off: tests, benchmarks and offline rooms,
  *   where room members are the only peers. A magnet's own trackers are used either way.
  * - `theatron:stream-via` / VITE_STREAM_VIA: `worker` plays every torrent through WebTorrent's service worker;
- *   by default (`auto`) a WebM is appended by the page through Media Source Extensions (media/mse.ts). An escape
+ *   by default (`auto`) a WebM or MP4 is appended by the page through Media Source Extensions (media/mse.ts). An escape
  *   hatch for a browser whose MSE misbehaves, and how tests cover both paths.
  */
 export function trackerList(storage: Pick<Storage, 'getItem'>): readonly string[] | undefined {

@@ -12,6 +12,7 @@ export type StreamErrorCode =
   | 'not-found'
   | 'destroyed'
   | 'torrent-failed'
+  | 'unsupported-codec'
 
 const MESSAGES: Record<StreamErrorCode, string> = {
   'invalid-source': 'That link or file isn’t a torrent that can be opened.',
@@ -24,6 +25,7 @@ const MESSAGES: Record<StreamErrorCode, string> = {
   'not-found': 'That video isn’t loaded any more.',
   destroyed: 'The player was closed.',
   'torrent-failed': 'Something went wrong with this torrent.',
+  'unsupported-codec': 'This video uses a codec this browser cannot play.',
 }
 
 /** A failure with a stable `code` and a `message` written for the person watching. */
@@ -31,8 +33,9 @@ export class StreamError extends Error {
   override name = 'StreamError'
   readonly code: StreamErrorCode
 
-  constructor(code: StreamErrorCode, cause?: unknown) {
-    super(MESSAGES[code], cause === undefined ? undefined : { cause })
+  /** `message`: a more precise sentence than the code's own (which codec, for `unsupported-codec`). */
+  constructor(code: StreamErrorCode, cause?: unknown, message?: string) {
+    super(message ?? MESSAGES[code], cause === undefined ? undefined : { cause })
     this.code = code
   }
 }

@@ -1,0 +1,113 @@
+/**
+ * An MP4's index (`moov`) read with mp4box, and the file's samples repackaged for Media Source Extensions:
+ * an initialization segment (the `moov` without its sample tables) and fragments (`moof` + `mdat`) built from
+ * sample bytes this page reads from the torrent itself. mp4box parses the index and writes the boxes; it never
+ * holds the file's media data, so what the page keeps is bounded by what media/mse.ts reads ahead.
+ */
+import { createFile, DataStream, MP4BoxBuffer, type ISOFile, type Movie } from 'mp4box'
+import { concat } from './bytes.ts'
+import type { SampleInfo, TrackSamples } from './mp4.ts'
+
+/** What a fragment is built from: mp4box's own sample records. */
+type Sample = SampleInfo & { dts: number; duration: number; track_id: number }
+
+export interface Mp4Track extends TrackSamples {
+  id: number
+  kind: 'video' | 'audio'
+  /** The RFC 6381 codec string from the sample description: `avc1.64001e`, `mp4a.40.2`, `hvc1.1.6.L93.B0`. */
+  codec: string
+  samples: readonly Sample[]
+}
+
+export class Mp4Error extends Error {
+  override name = 'Mp4Error'
+}
+
+/** The index of an MP4 and how to repackage its samples. */
+export class Mp4Movie {
+  /** The first video track and the first audio track (other tracks, and further ones, are not played). */
+  readonly tracks: readonly Mp4Track[]
+  readonly duration: number
+  readonly #file: ISOFile
+  #init: Uint8Array | null = null
+
+  /**
+   * `ftyp` and `moov`: the two boxes' bytes. The sample offsets in `moov` are the file's own, wherever the box
+   * sits, so the two are parsed as if they were the whole file.
+   */
+  constructor(ftyp: Uint8Array, moov: Uint8Array) {
+    const file = createFile(true)
+    let movie: Movie | null = null
+    file.onReady = (info) => (movie = info)
+    file.onError = (module, message) => {
+      throw new Mp4Error(`${module}: ${message}`)
+    }
+    const bytes = concat([ftyp, moov]).slice()
+    file.appendBuffer(MP4BoxBuffer.fromArrayBuffer(bytes.buffer, 0), true)
+    const info = movie as Movie | null
+    if (!info) throw new Mp4Error('its moov box could not be read')
+    const pick = (kind: 'video' | 'audio') => {
+      const track = (kind === 'video' ? info.videoTracks : info.audioTracks)[0]
+      const samples = track ? (file.getTrackSamplesInfo(track.id) as Sample[] | undefined) : undefined
+      if (!track || !samples || samples.length === 0) return []
+      return [{ id: track.id, kind, codec: track.codec, timescale: track.timescale, samples }]
+    }
+    this.tracks = [...pick('video'), ...pick('audio')]
+    if (this.tracks.length === 0) throw new Mp4Error('it has no audio or video track')
+    this.duration = info.duration / info.timescale
+    this.#file = file
+  }
+
+  /** The codecs of the played tracks, for `MediaSource.isTypeSupported` and for people. */
+  get mimeType(): string {
+    const kind = this.tracks.some((t) => t.kind === 'video') ? 'video' : 'audio'
+    return `${kind}/mp4; codecs="${this.tracks.map((t) => t.codec).join(',')}"`
+  }
+
+  /** The initialization segment: the played tracks' descriptions, no samples. */
+  initSegment(): Uint8Array {
+    if (this.#init) return this.#init
+    const file = this.#file
+    file.onSegment = () => {}
+    for (const track of this.tracks) file.setSegmentOptions(track.id, null, { nbSamples: 1 })
+    const { buffer } = file.initializeSegmentation('combined')
+    this.#init = new Uint8Array(buffer)
+    return this.#init
+  }
+
+  /**
+   * A fragment of one track: samples [from, to) of `tracks[track]`, whose bytes `bytesOf(offset, size)` gives
+   * (they must be at hand: media/mse.ts reads them first).
+   */
+  fragment(
+    track: number,
+    from: number,
+    to: number,
+    bytesOf: (offset: number, size: number) => Uint8Array,
+  ): Uint8Array {
+    const samples = this.tracks[track]?.samples.slice(from, to) ?? []
+    if (samples.length === 0) throw new Mp4Error('an empty fragment')
+    const moof = this.#file.createMoof(samples as Parameters<ISOFile['createMoof']>[0])
+    const stream = new DataStream()
+    moof.write(stream)
+    const trun = moof.trafs[0]?.truns[0]
+    if (!trun) throw new Mp4Error('a fragment without a track run')
+    // The run's data starts right after the moof and the mdat's 8-byte header.
+    trun.data_offset = moof.size + 8
+    stream.adjustUint32(trun.data_offset_position, trun.data_offset)
+    const moofBytes = new Uint8Array(stream.buffer, 0, stream.getPosition())
+    let size = 8
+    for (const sample of samples) size += sample.size
+    const out = new Uint8Array(moofBytes.byteLength + size)
+    out.set(moofBytes, 0)
+    let at = moofBytes.byteLength
+    new DataView(out.buffer).setUint32(at, size)
+    out.set([0x6d, 0x64, 0x61, 0x74], at + 4) // 'mdat'
+    at += 8
+    for (const sample of samples) {
+      out.set(bytesOf(sample.offset, sample.size), at)
+      at += sample.size
+    }
+    return out
+  }
+}

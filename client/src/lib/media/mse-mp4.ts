@@ -1,0 +1,167 @@
+/**
+ * An MP4 for media/mse.ts, fragmented on the fly: the file's index (`moov`) is read first — from the head of a
+ * "faststart" file, or from the tail, fetched before anything else, when `moov` sits after the media data —
+ * then the samples of the first video and first audio track are repackaged into fragments as their bytes
+ * are read (media/mp4-movie.ts), in file order. A seek maps the time to each track's sync sample at or before
+ * it and restarts the read at the lowest of their offsets (media/mp4.ts).
+ */
+import { concat } from './bytes.ts'
+import {
+  NEAR_BYTES,
+  readAll,
+  type ByteSource,
+  type Feed,
+  type Opened,
+  type ReadState,
+  type Restart,
+  type TrackCodec,
+} from './feed.ts'
+import { Mp4Movie } from './mp4-movie.ts'
+import { completeUntil, findMoovInTail, locateMoov, sampleSeconds, seekPoint } from './mp4.ts'
+
+/**
+ * How far the running read's next sample may lie past the time to play and still bring it: the tracks'
+ * next samples differ by how the file interleaves them (ffmpeg: under a second).
+ */
+export const PENDING_SLACK_S = 1
+
+/**
+ * Whether the running read brings `seconds` without a restart: its next sample (`pending`, the earliest of
+ * the tracks', in seconds) is not past that time, and it is at the bytes from `offset` (where the samples
+ * for that time start) or a little before them with everything up to them downloaded.
+ */
+export function readBringsIt(
+  read: ReadState,
+  pending: number | null,
+  seconds: number,
+  offset: number,
+  has: (start: number, end: number) => boolean,
+): boolean {
+  if (!read.pumping || pending === null || pending > seconds + PENDING_SLACK_S) return false
+  if (read.position >= offset) return true
+  return offset - read.position <= NEAR_BYTES && has(read.position, offset)
+}
+
+/** Reads the file's index (`first`: the bytes read so far from its start) and opens the feed. */
+export async function openMp4(
+  iterator: AsyncIterator<Uint8Array>,
+  first: Uint8Array,
+  source: ByteSource,
+): Promise<Opened> {
+  const parts: Uint8Array[] = [first]
+  let head = first
+  let location = locateMoov(head, source.length)
+  while (location.kind === 'more') {
+    const next = await iterator.next()
+    if (next.done) return { ok: false, reason: 'the file ended before its moov did' }
+    parts.push(next.value)
+    head = concat(parts)
+    location = locateMoov(head, source.length)
+  }
+  if (location.kind === 'unsupported') return { ok: false, reason: location.reason }
+  const ftyp = head.subarray(location.ftyp.start, location.ftyp.end)
+  let moov: Uint8Array
+  if (location.kind === 'head') {
+    moov = head.subarray(location.moov.start, location.moov.end)
+  } else {
+    // After the media data: the boxes from there to the end of the file, `moov` among them.
+    const tail = await readAll(source, location.start, source.length - 1)
+    const box = findMoovInTail(tail, location.start, source.length)
+    if (!box) return { ok: false, reason: 'it has no moov box after its media data' }
+    moov = tail.subarray(box.start - location.start, box.end - location.start)
+  }
+  let movie: Mp4Movie
+  try {
+    movie = new Mp4Movie(ftyp, moov)
+  } catch (err) {
+    return {
+      ok: false,
+      reason: `its index could not be read (${err instanceof Error ? err.message : String(err)})`,
+    }
+  }
+  const feed = new Mp4Feed(movie, source)
+  const init = movie.initSegment()
+  // The head holds the first samples too (all of the media data's start, in a faststart file).
+  return { ok: true, feed, first: [init, ...feed.take(head, 0)], position: head.byteLength }
+}
+
+class Mp4Feed implements Feed {
+  readonly mimeType: string
+  readonly codecs: readonly TrackCodec[]
+  readonly duration: number | null
+  readonly #movie: Mp4Movie
+  readonly #source: ByteSource
+  /** Per track, the next sample to put in a fragment. */
+  #next: number[]
+  /** Bytes read and not yet put in fragments, from file offset `#windowStart` on. */
+  #window: Uint8Array = new Uint8Array(0)
+  #windowStart = 0
+
+  constructor(movie: Mp4Movie, source: ByteSource) {
+    this.#movie = movie
+    this.#source = source
+    this.mimeType = movie.mimeType
+    this.codecs = movie.tracks.map(({ kind, codec }) => ({ kind, codec }))
+    this.duration = movie.duration > 0 ? movie.duration : null
+    this.#next = movie.tracks.map(() => 0)
+  }
+
+  take(chunk: Uint8Array, at: number): Uint8Array[] {
+    const windowEnd = this.#windowStart + this.#window.byteLength
+    if (at === windowEnd && this.#window.byteLength > 0) this.#window = concat([this.#window, chunk])
+    else {
+      this.#window = chunk
+      this.#windowStart = at
+    }
+    const start = this.#windowStart
+    const end = start + this.#window.byteLength
+    const window = this.#window
+    const bytesOf = (offset: number, size: number) => window.subarray(offset - start, offset - start + size)
+    const out: Uint8Array[] = []
+    this.#movie.tracks.forEach((track, i) => {
+      const from = this.#next[i] ?? 0
+      const to = completeUntil(track.samples, from, start, end)
+      if (to === from) return
+      out.push(this.#movie.fragment(i, from, to, bytesOf))
+      this.#next[i] = to
+    })
+    this.#trim()
+    return out
+  }
+
+  restartFor(seconds: number, read: ReadState): Promise<Restart | null> {
+    return Promise.resolve(this.#restart(seconds, read))
+  }
+
+  #restart(seconds: number, read: ReadState): Restart | null {
+    const tracks = this.#movie.tracks
+    const point = seekPoint(tracks, seconds)
+    const pending = tracks.reduce<number | null>((earliest, track, i) => {
+      const at = sampleSeconds(track, this.#next[i] ?? 0)
+      return at === null ? earliest : Math.min(earliest ?? at, at)
+    }, null)
+    const has = (start: number, end: number) => this.#source.has(start, end)
+    if (readBringsIt(read, pending, seconds, point.offset, has)) return null
+    return {
+      offset: point.offset,
+      apply: () => {
+        this.#next = point.next
+        this.#window = new Uint8Array(0)
+        this.#windowStart = point.offset
+      },
+    }
+  }
+
+  /** Drops the bytes before the earliest sample any track still needs. */
+  #trim(): void {
+    let keep = Infinity
+    this.#movie.tracks.forEach((track, i) => {
+      const sample = track.samples[this.#next[i] ?? 0]
+      if (sample) keep = Math.min(keep, sample.offset)
+    })
+    const end = this.#windowStart + this.#window.byteLength
+    keep = Math.min(Math.max(keep, this.#windowStart), end)
+    this.#window = this.#window.subarray(keep - this.#windowStart)
+    this.#windowStart = keep
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * A WebM for media/mse.ts: the file's own bytes go to the SourceBuffer as they are read. The head (EBML header
+ * through Tracks, media/webm.ts) gives the codecs; a seek restarts the read at the cluster holding the time,
+ * found in the file's Cues (read once, at the first such seek); without Cues the bytes keep coming in order.
+ */
+import { concat } from './bytes.ts'
+import {
+  nextToPlay,
+  readAll,
+  readReachesSoon,
+  type ByteSource,
+  type Feed,
+  type Opened,
+  type ReadState,
+  type Restart,
+} from './feed.ts'
+import type { PlayheadView } from './target.ts'
+import { clusterFor, elementLength, ID, parseCues, parseHead, type CuePoint, type WebmHead } from './webm.ts'
+
+/**
+ * Where the read must go on from so that what plays next comes (`MseStream#readOn`): the cluster holding the
+ * end of the buffered range the playhead is in (or the playhead, in none), or null when nothing is left to
+ * read there or the running read is there already or gets there without waiting for peers.
+ */
+export function readOnFrom(
+  media: Pick<PlayheadView, 'buffered' | 'currentTime' | 'duration'>,
+  cues: readonly CuePoint[],
+  read: ReadState,
+  source: Pick<ByteSource, 'length' | 'has'>,
+): CuePoint | null {
+  const seconds = nextToPlay(media)
+  return seconds === null ? null : clusterToReadFrom(seconds, cues, read, source)
+}
+
+/** The cluster to read from so that `seconds` plays next, or null when the running read brings it. */
+export function clusterToReadFrom(
+  seconds: number,
+  cues: readonly CuePoint[],
+  read: ReadState,
+  source: Pick<ByteSource, 'length' | 'has'>,
+): CuePoint | null {
+  const cluster = clusterFor(cues, seconds)
+  if (!cluster) return null
+  const clusterEnd = cues.find((cue) => cue.offset > cluster.offset)?.offset ?? source.length
+  const has = (start: number, end: number) => source.has(start, end)
+  // A read that has just handed over the whole cluster goes on with the next: it is the one we want too.
+  const there =
+    read.position === clusterEnd || readReachesSoon(read.position, cluster.offset, clusterEnd, has)
+  return read.pumping && there ? null : cluster
+}
+
+/** Reads the file's first bytes (`first`: those read so far) until they hold its head. */
+export async function openWebm(
+  iterator: AsyncIterator<Uint8Array>,
+  first: Uint8Array,
+  source: ByteSource,
+): Promise<Opened> {
+  const parts: Uint8Array[] = [first]
+  for (;;) {
+    const bytes = concat(parts)
+    const result = parseHead(bytes)
+    if (result.kind === 'head')
+      return { ok: true, feed: new WebmFeed(result.head, source), first: [bytes], position: bytes.byteLength }
+    if (result.kind === 'unsupported') return { ok: false, reason: result.reason }
+    const next = await iterator.next()
+    if (next.done) return { ok: false, reason: 'the file ended before its head did' }
+    parts.push(next.value)
+  }
+}
+
+class WebmFeed implements Feed {
+  readonly mimeType: string
+  readonly codecs = []
+  readonly duration = null
+  readonly #head: WebmHead
+  readonly #source: ByteSource
+  #cues: Promise<CuePoint[] | null> | null = null
+
+  constructor(head: WebmHead, source: ByteSource) {
+    this.mimeType = head.mimeType
+    this.#head = head
+    this.#source = source
+  }
+
+  take(chunk: Uint8Array): Uint8Array[] {
+    return [chunk]
+  }
+
+  async restartFor(seconds: number, read: ReadState): Promise<Restart | null> {
+    const cues = await this.#loadCues()
+    if (!cues) return null
+    const cluster = clusterToReadFrom(seconds, cues, read, this.#source)
+    return cluster ? { offset: cluster.offset, apply: () => {} } : null
+  }
+
+  /** The file's cue points (read once), or null when it has none we can find. */
+  #loadCues(): Promise<CuePoint[] | null> {
+    this.#cues ??= this.#readCues().catch((err: unknown) => {
+      console.warn('stream: no cues, seeking reads on from where it is', err)
+      return null
+    })
+    return this.#cues
+  }
+
+  async #readCues(): Promise<CuePoint[] | null> {
+    const head = this.#head
+    if (head.cuesAt === null) return null
+    const start = head.cuesAt
+    const source = this.#source
+    const first = await readAll(source, start, Math.min(source.length - 1, start + 15))
+    const length = elementLength(first, ID.Cues)
+    if (length === null) return null
+    const bytes = await readAll(source, start, Math.min(source.length - 1, start + length - 1))
+    return parseCues(bytes, head)
+  }
+}
