@@ -1,0 +1,116 @@
+import { test, expect } from '../lib/fixtures.ts'
+import { gather, person, type Person } from '../lib/room.ts'
+import { spreadMs } from '../lib/sync.ts'
+import { testMp4 } from '../scripts/make-test-mp4.ts'
+
+// Three browsers, WebRTC negotiation per torrent link, and videos that must start playing.
+test.setTimeout(120_000)
+
+/** The playback-sync target (docs/sync.md): the room's spread comes under it once everyone plays. */
+const SYNC_MS = 25
+
+/** Someone's player is playing past `seconds`, and its position then advances. */
+async function expectPlaying(someone: Person, seconds = 1): Promise<void> {
+  const player = someone.page.getByTestId('player')
+  const read = () => player.evaluate((v: HTMLVideoElement) => ({ time: v.currentTime, paused: v.paused }))
+  await expect
+    .poll(async () => ((r) => !r.paused && r.time > seconds)(await read()), { timeout: 30_000 })
+    .toBe(true)
+  const { time } = await read()
+  await expect.poll(async () => (await read()).time, { timeout: 10_000 }).toBeGreaterThan(time)
+}
+
+/** Which path feeds someone's player (`data-stream`: file, mse or worker). */
+function via(someone: Person): Promise<string | undefined> {
+  return someone.page.getByTestId('player').evaluate((v: HTMLVideoElement) => v.dataset.stream)
+}
+
+/** The buffered range someone's playhead is in, and the playhead. */
+function playingRange(someone: Person): Promise<{ now: number; range: number[] | undefined }> {
+  return someone.page.getByTestId('player').evaluate((v: HTMLVideoElement) => {
+    const ranges = Array.from({ length: v.buffered.length }, (_, i) => [
+      v.buffered.start(i),
+      v.buffered.end(i),
+    ])
+    const now = v.currentTime
+    return { now, range: ranges.find(([start, end]) => start! <= now && now < end!) }
+  })
+}
+
+test.describe('MP4 through Media Source Extensions', () => {
+  let people: Person[] = []
+  test.afterEach(async () => {
+    await Promise.all(people.map((someone) => someone.close()))
+    people = []
+  })
+
+  test('an MP4 with its index at the end: the others play it in sync through MSE, and a seek lands', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    const mp4 = await testMp4('h264-aac-20s-moov-end.mp4', { seconds: 20, codec: 'h264', moov: 'end' })
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    const cy = await person(chromiumBrowser, app.baseURL, 'Cy')
+    people = [ana, bo, cy]
+    await gather(people)
+    await ana.page.getByTestId('file-input').setInputFiles(mp4)
+    await expectPlaying(bo)
+    await expectPlaying(cy)
+    // Bo's and Cy's pages fragment the MP4 themselves and append it (Ana plays her own file).
+    expect(await via(bo)).toBe('mse')
+    expect(await via(cy)).toBe('mse')
+    const pages = people.map((someone) => someone.page)
+    await expect.poll(() => spreadMs(pages), { timeout: 15_000 }).toBeLessThanOrEqual(SYNC_MS)
+
+    await ana.page.getByTestId('seek-bar').fill('9')
+    for (const someone of [bo, cy]) await expectPlaying(someone, 9)
+    await expect.poll(() => spreadMs(pages), { timeout: 15_000 }).toBeLessThanOrEqual(SYNC_MS)
+    await expect(bo.page.getByTestId('player-error')).toHaveCount(0)
+  })
+
+  test('a long faststart MP4: a far seek fetches from the sync samples there, not from the start', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    // 200 s: a 20 s clip ten times over (stream copy), its index first.
+    const mp4 = await testMp4('h264-aac-200s-faststart.mp4', {
+      seconds: 20,
+      codec: 'h264',
+      moov: 'start',
+      loops: 10,
+    })
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    people = [ana, bo]
+    await gather(people)
+    await ana.page.getByTestId('file-input').setInputFiles(mp4)
+    await expectPlaying(bo)
+    expect(await via(bo)).toBe('mse')
+    const duration = await bo.page.getByTestId('player').evaluate((v: HTMLVideoElement) => v.duration)
+    expect(duration).toBeGreaterThan(190)
+
+    // Far past what Bo appended (a minute ahead at most): his read restarts at the keyframe before 150 s,
+    // so the range he plays in starts there.
+    await ana.page.getByTestId('seek-bar').fill('150')
+    await expectPlaying(bo, 150)
+    const playing = await playingRange(bo)
+    expect(playing.range?.[0], JSON.stringify(playing)).toBeGreaterThan(140)
+  })
+
+  test('an HEVC MP4 this browser cannot play: the others read which codec, not a black box', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    const hevc = await testMp4('hevc-4s.mp4', { seconds: 4, codec: 'hevc', moov: 'end' })
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    people = [ana, bo]
+    await gather(people)
+    await ana.page.getByTestId('file-input').setInputFiles(hevc)
+    await expect(bo.page.getByTestId('player-error')).toHaveText(
+      'This video uses HEVC (hvc1), which this browser cannot play.',
+      { timeout: 30_000 },
+    )
+  })
+})
