@@ -1,5 +1,12 @@
 import { describe, expect, it, vi } from 'vitest'
-import { mseCandidate, NEAR_BYTES, readOnFrom, readReachesSoon } from '../../src/lib/media/mse.ts'
+import {
+  mseCandidate,
+  NEAR_BYTES,
+  readOnFrom,
+  readReachesSoon,
+  unplayableCodecs,
+} from '../../src/lib/media/mse.ts'
+import { PENDING_SLACK_S, readBringsIt } from '../../src/lib/media/mse-mp4.ts'
 
 /** An element's `buffered` and `currentTime`, as plain numbers. */
 function media(ranges: [number, number][], currentTime = 0) {
@@ -81,5 +88,42 @@ describe('where the read goes on from (a seek, or a wait for data)', () => {
     expect(readOnFrom(waiting, cues, { pumping: true, position: 601_000 }, source)).toEqual(cues[4])
     // Nothing buffered where the playhead is: from the cluster there.
     expect(readOnFrom(element([], 16), cues, { pumping: false, position: 0 }, source)).toEqual(cues[5])
+  })
+})
+
+describe('an MP4: whether the running read brings the time to play next', () => {
+  const all = () => true
+  const none = () => false
+  // The samples for 12 s start at byte 500 000.
+  const at = (pumping: boolean, position: number) => ({ pumping, position })
+
+  it('waits for a read whose next sample is not past that time and that is at, or just before, its bytes', () => {
+    expect(readBringsIt(at(true, 600_000), 11.5, 12, 500_000, none)).toBe(true)
+    expect(readBringsIt(at(true, 400_000), 11.5, 12, 500_000, all)).toBe(true)
+    // Its next samples follow the time within how the tracks interleave.
+    expect(readBringsIt(at(true, 600_000), 12 + PENDING_SLACK_S, 12, 500_000, none)).toBe(true)
+  })
+
+  it('restarts when no read runs, the read is past that time, or would first wait for other bytes', () => {
+    expect(readBringsIt(at(false, 600_000), 11.5, 12, 500_000, all)).toBe(false)
+    expect(readBringsIt(at(true, 600_000), 30, 12, 500_000, all)).toBe(false)
+    expect(readBringsIt(at(true, 600_000), null, 12, 500_000, all)).toBe(false) // it has read everything
+    expect(readBringsIt(at(true, 400_000), 3, 12, 500_000, none)).toBe(false)
+    expect(readBringsIt(at(true, 0), 0, 12, NEAR_BYTES + 1, all)).toBe(false)
+  })
+})
+
+describe('codecs neither MSE nor the element can play', () => {
+  const hevc = { kind: 'video' as const, codec: 'hvc1.1.6.L93.B0' }
+  const aac = { kind: 'audio' as const, codec: 'mp4a.40.2' }
+
+  it('names them; codecs the element plays from a URL go to the fallback instead', () => {
+    const refuses = (type: string) => !type.includes('hvc1')
+    expect(unplayableCodecs([hevc, aac], refuses, (type) => (refuses(type) ? 'probably' : ''))).toBe(
+      'This video uses HEVC (hvc1), which this browser cannot play.',
+    )
+    // The element plays HEVC (a hardware decoder) though MSE does not: no sentence, the worker plays it.
+    expect(unplayableCodecs([hevc, aac], refuses, () => 'maybe')).toBeNull()
+    expect(unplayableCodecs([aac], refuses, () => '')).toBeNull()
   })
 })
