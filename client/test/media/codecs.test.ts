@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { codecName, unplayableSentence } from '../../src/lib/media/codecs.ts'
+import { codecName, unplayableCodecs, unplayableSentence } from '../../src/lib/media/codecs.ts'
 
 describe('codecs named for people', () => {
   it('names a codec string and keeps its four letters', () => {
@@ -23,5 +23,23 @@ describe('codecs named for people', () => {
       'This video uses HEVC (hvc1) with Dolby Digital (AC-3) (ac-3) sound, which this browser cannot play.',
     )
     expect(unplayableSentence({ video: [], audio: [] })).toBe('This browser cannot play this video’s format.')
+  })
+})
+
+describe('codecs no path plays', () => {
+  const hevc = { kind: 'video' as const, codec: 'hvc1.1.6.L93.B0' }
+  const aac = { kind: 'audio' as const, codec: 'mp4a.40.2' }
+
+  it('names those and only those; none left, no sentence', () => {
+    const asked: string[] = []
+    const plays = (type: string) => (asked.push(type), !type.includes('hvc1'))
+    expect(unplayableCodecs([hevc, aac], plays)).toBe(
+      'This video uses HEVC (hvc1), which this browser cannot play.',
+    )
+    expect(asked).toEqual(['video/mp4; codecs="hvc1.1.6.L93.B0"', 'audio/mp4; codecs="mp4a.40.2"'])
+    expect(unplayableCodecs([aac], plays)).toBeNull()
+    expect(unplayableCodecs([hevc, aac], () => false)).toBe(
+      'This video uses HEVC (hvc1) with AAC (mp4a) sound, which this browser cannot play.',
+    )
   })
 })

@@ -1,11 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import {
-  mseCandidate,
-  NEAR_BYTES,
-  readOnFrom,
-  readReachesSoon,
-  unplayableCodecs,
-} from '../../src/lib/media/mse.ts'
+import { mseCandidate, NEAR_BYTES, readOnFrom, readReachesSoon } from '../../src/lib/media/mse.ts'
 import { PENDING_SLACK_S, readBringsIt } from '../../src/lib/media/mse-mp4.ts'
 
 /** An element's `buffered` and `currentTime`, as plain numbers. */
@@ -110,20 +104,5 @@ describe('an MP4: whether the running read brings the time to play next', () => 
     expect(readBringsIt(at(true, 600_000), null, 12, 500_000, all)).toBe(false) // it has read everything
     expect(readBringsIt(at(true, 400_000), 3, 12, 500_000, none)).toBe(false)
     expect(readBringsIt(at(true, 0), 0, 12, NEAR_BYTES + 1, all)).toBe(false)
-  })
-})
-
-describe('codecs neither MSE nor the element can play', () => {
-  const hevc = { kind: 'video' as const, codec: 'hvc1.1.6.L93.B0' }
-  const aac = { kind: 'audio' as const, codec: 'mp4a.40.2' }
-
-  it('names them; codecs the element plays from a URL go to the fallback instead', () => {
-    const refuses = (type: string) => !type.includes('hvc1')
-    expect(unplayableCodecs([hevc, aac], refuses, (type) => (refuses(type) ? 'probably' : ''))).toBe(
-      'This video uses HEVC (hvc1), which this browser cannot play.',
-    )
-    // The element plays HEVC (a hardware decoder) though MSE does not: no sentence, the worker plays it.
-    expect(unplayableCodecs([hevc, aac], refuses, () => 'maybe')).toBeNull()
-    expect(unplayableCodecs([aac], refuses, () => '')).toBeNull()
   })
 })

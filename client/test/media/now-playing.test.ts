@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { MEDIA_ERR } from '../../src/lib/media/formats.ts'
-import { afterVideoError, afterVideoMetadata, type NowPlaying } from '../../src/lib/media/now-playing.ts'
+import {
+  afterVideoError,
+  afterVideoMetadata,
+  nameUnplayable,
+  type NowPlaying,
+} from '../../src/lib/media/now-playing.ts'
 
 const streaming: NowPlaying = {
   itemId: 'a:1',
@@ -47,5 +52,30 @@ describe('what the player shows after its <video> reports', () => {
     const audio = { ...streaming, choices: [{ ...streaming.choices[0]!, kind: 'audio' as const }] }
     expect(afterVideoMetadata(audio, 0)).toBe(audio)
     expect(afterVideoMetadata(streaming, 640)).toBe(streaming)
+  })
+})
+
+describe('the failure told in the words of the codec', () => {
+  const sentence = 'This video uses HEVC (hvc1), which this browser cannot play.'
+
+  it("replaces the element's error, or the no-picture warning, of the same file", () => {
+    const failed = afterVideoError(streaming, MEDIA_ERR.SRC_NOT_SUPPORTED, true)
+    expect(nameUnplayable(failed, streaming, 'error', sentence)).toMatchObject({
+      state: 'error',
+      error: sentence,
+    })
+    const silent = afterVideoMetadata(streaming, 0)
+    expect(nameUnplayable(silent, streaming, 'no-picture', sentence)).toMatchObject({
+      state: 'streaming',
+      warning: `${sentence} Only its sound plays.`,
+    })
+  })
+
+  it('leaves another item or file, and a failure since recovered, as they are', () => {
+    const failed = afterVideoError(streaming, MEDIA_ERR.SRC_NOT_SUPPORTED, true)
+    const other = failed && { ...failed, fileIndex: 1 }
+    expect(nameUnplayable(other, streaming, 'error', sentence)).toBe(other)
+    expect(nameUnplayable(streaming, streaming, 'error', sentence)).toBe(streaming)
+    expect(nameUnplayable(null, streaming, 'error', sentence)).toBeNull()
   })
 })

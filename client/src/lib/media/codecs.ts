@@ -2,6 +2,7 @@
  * Codec strings (RFC 6381, as `MediaSource.isTypeSupported` takes them: `avc1.64001e`, `mp4a.40.2`) named for
  * people, and the sentence a person reads when a file's codec can't be played here.
  */
+import type { TrackCodec } from './feed.ts'
 
 /** Names by the codec string's first part (its sample entry). */
 const NAMES: Record<string, string> = {
@@ -71,4 +72,18 @@ export function unplayableSentence({
   if (video.length > 0) return `This video uses ${names(video)}, which this browser cannot play.`
   if (audio.length > 0) return `This video’s sound uses ${names(audio)}, which this browser cannot play.`
   return 'This browser cannot play this video’s format.'
+}
+
+/**
+ * The sentence for the codecs among `codecs` that no path plays (`plays`: whether some path takes a type,
+ * `video/mp4; codecs="…"`), or null when every one plays.
+ */
+export function unplayableCodecs(
+  codecs: readonly TrackCodec[],
+  plays: (type: string) => boolean,
+): string | null {
+  const refused = codecs.filter(({ kind, codec }) => !plays(`${kind}/mp4; codecs="${codec}"`))
+  if (refused.length === 0) return null
+  const of = (kind: TrackCodec['kind']) => refused.filter((c) => c.kind === kind).map((c) => c.codec)
+  return unplayableSentence({ video: of('video'), audio: of('audio') })
 }

@@ -94,3 +94,15 @@ export async function readAll(source: ByteSource, start: number, end: number): P
     parts.push(next.value)
   }
 }
+
+/** A Blob's bytes read a mebibyte at a time, as they are asked for (a dropped file: all of it is here). */
+export function blobSource(blob: Blob, chunk = 1024 * 1024): ByteSource {
+  return {
+    length: blob.size,
+    has: () => true,
+    read: async function* (start: number, end = blob.size - 1) {
+      for (let at = start; at <= end; at += chunk)
+        yield new Uint8Array(await blob.slice(at, Math.min(end + 1, at + chunk)).arrayBuffer())
+    },
+  }
+}

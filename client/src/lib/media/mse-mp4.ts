@@ -17,7 +17,7 @@ import {
   type TrackCodec,
 } from './feed.ts'
 import { Mp4Movie } from './mp4-movie.ts'
-import { completeUntil, findMoovInTail, locateMoov, sampleSeconds, seekPoint } from './mp4.ts'
+import { completeUntil, findMoovInTail, isMp4, locateMoov, sampleSeconds, seekPoint } from './mp4.ts'
 
 /**
  * How far the running read's next sample may lie past the time to play and still bring it: the tracks'
@@ -42,12 +42,18 @@ export function readBringsIt(
   return offset - read.position <= NEAR_BYTES && has(read.position, offset)
 }
 
-/** Reads the file's index (`first`: the bytes read so far from its start) and opens the feed. */
-export async function openMp4(
+type IndexRead = { ok: true; movie: Mp4Movie; head: Uint8Array } | { ok: false; reason: string }
+
+/**
+ * Reads the file's index: the head from `iterator` (`first`: the bytes read so far from its start) until its
+ * top-level boxes say where `moov` is, then `moov` from the head, or from the tail when it lies after `mdat`.
+ * `head`: every byte read from the start.
+ */
+async function readIndex(
   iterator: AsyncIterator<Uint8Array>,
   first: Uint8Array,
   source: ByteSource,
-): Promise<Opened> {
+): Promise<IndexRead> {
   const parts: Uint8Array[] = [first]
   let head = first
   let location = locateMoov(head, source.length)
@@ -70,19 +76,43 @@ export async function openMp4(
     if (!box) return { ok: false, reason: 'it has no moov box after its media data' }
     moov = tail.subarray(box.start - location.start, box.end - location.start)
   }
-  let movie: Mp4Movie
   try {
-    movie = new Mp4Movie(ftyp, moov)
+    return { ok: true, movie: new Mp4Movie(ftyp, moov), head }
   } catch (err) {
-    return {
-      ok: false,
-      reason: `its index could not be read (${err instanceof Error ? err.message : String(err)})`,
-    }
+    const why = err instanceof Error ? err.message : String(err)
+    return { ok: false, reason: `its index could not be read (${why})` }
   }
+}
+
+/** Reads the file's index and opens the feed (`first`: the bytes read so far from its start). */
+export async function openMp4(
+  iterator: AsyncIterator<Uint8Array>,
+  first: Uint8Array,
+  source: ByteSource,
+): Promise<Opened> {
+  const index = await readIndex(iterator, first, source)
+  if (!index.ok) return index
+  const { movie, head } = index
   const feed = new Mp4Feed(movie, source)
   const init = movie.initSegment()
   // The head holds the first samples too (all of the media data's start, in a faststart file).
   return { ok: true, feed, first: [init, ...feed.take(head, 0)], position: head.byteLength }
+}
+
+/**
+ * The codecs of an MP4's played tracks, from its index (read from the head, and the tail when `moov` is
+ * there), to name the one a browser can't play; null when the file is no MP4 this module reads.
+ */
+export async function mp4Codecs(source: ByteSource): Promise<TrackCodec[] | null> {
+  const iterator = source.read(0)
+  try {
+    const first = await iterator.next()
+    if (first.done || !isMp4(first.value)) return null
+    const index = await readIndex(iterator, first.value, source)
+    return index.ok ? index.movie.tracks.map(({ kind, codec }) => ({ kind, codec })) : null
+  } finally {
+    void iterator.return?.()?.catch(() => {})
+  }
 }
 
 class Mp4Feed implements Feed {

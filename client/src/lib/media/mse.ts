@@ -17,8 +17,8 @@
  *   can't play its codecs either: then the fallback carries the sentence naming them (`unplayable`).
  */
 import { bufferedAhead } from './buffered.ts'
-import { unplayableSentence } from './codecs.ts'
-import { nextToPlay, type ByteSource, type Feed, type Opened, type TrackCodec } from './feed.ts'
+import { unplayableCodecs } from './codecs.ts'
+import { nextToPlay, type ByteSource, type Feed, type Opened } from './feed.ts'
 import { isMp4 } from './mp4.ts'
 import { openMp4 } from './mse-mp4.ts'
 import { openWebm } from './mse-webm.ts'
@@ -45,24 +45,6 @@ export interface Fallback {
 
 /** `canPlayType` of the element that would play the file instead. */
 export type CanPlay = (type: string) => CanPlayTypeResult
-
-/**
- * The codecs of a file MSE refuses that the browser can't play at all, as the sentence for people; null when
- * every codec is playable somehow (the element may still play the file from its URL).
- */
-export function unplayableCodecs(
-  codecs: readonly TrackCodec[],
-  mseTakes: (type: string) => boolean,
-  canPlay: CanPlay,
-): string | null {
-  const refused = codecs.filter(({ kind, codec }) => {
-    const type = `${kind}/mp4; codecs="${codec}"`
-    return !mseTakes(type) && canPlay(type) === ''
-  })
-  if (refused.length === 0) return null
-  const of = (kind: TrackCodec['kind']) => refused.filter((c) => c.kind === kind).map((c) => c.codec)
-  return unplayableSentence({ video: of('video'), audio: of('audio') })
-}
 
 export class MseStream {
   readonly url: string
@@ -135,7 +117,8 @@ export class MseStream {
       if (!start.ok) return this.#giveUp(start.reason)
       feed = start.feed
       if (!MediaSource.isTypeSupported(feed.mimeType)) {
-        const unplayable = unplayableCodecs(feed.codecs, (t) => MediaSource.isTypeSupported(t), this.#canPlay)
+        const plays = (type: string) => MediaSource.isTypeSupported(type) || this.#canPlay(type) !== ''
+        const unplayable = unplayableCodecs(feed.codecs, plays)
         return this.#giveUp(`this browser's Media Source Extensions can't play ${feed.mimeType}`, unplayable)
       }
       await opened

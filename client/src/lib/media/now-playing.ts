@@ -58,6 +58,23 @@ export function afterVideoMetadata(now: NowPlaying | null, videoWidth: number): 
   return { ...recovered, warning: explainPlaybackError(now.fileName, 'no-picture') }
 }
 
+/**
+ * The failure `at` reported (`problem`: the element's error, or a picture it can't show) told in the words of
+ * the codec it can't play (`sentence`, media/codecs.ts), if the same file is still shown.
+ */
+export function nameUnplayable(
+  now: NowPlaying | null,
+  at: Pick<NowPlaying, 'itemId' | 'fileIndex'>,
+  problem: 'error' | 'no-picture',
+  sentence: string,
+): NowPlaying | null {
+  if (!now || now.itemId !== at.itemId || now.fileIndex !== at.fileIndex) return now
+  if (problem === 'error' && now.state === 'error') return { ...now, error: sentence }
+  if (problem === 'no-picture' && now.state !== 'error')
+    return { ...now, warning: `${sentence} Only its sound plays.` }
+  return now
+}
+
 /** Reads a small file of a torrent whole (the torrent client does). */
 export interface TorrentFileReader {
   readFile(infoHash: string, fileIndex: number, maxBytes?: number): Promise<Uint8Array>

@@ -27,7 +27,14 @@ import { StreamError, toStreamError } from '../torrent/errors.ts'
 import { chooseFile } from '../media/files.ts'
 import type { Head } from '../torrent/head.ts'
 import type { CanPlayType } from '../media/formats.ts'
-import { afterVideoError, afterVideoMetadata, Subtitles, type NowPlaying } from '../media/now-playing.ts'
+import {
+  afterVideoError,
+  afterVideoMetadata,
+  nameUnplayable,
+  Subtitles,
+  type NowPlaying,
+} from '../media/now-playing.ts'
+import { unplayableCodecs } from '../media/codecs.ts'
 import type { Video } from '../player/video.ts'
 import type { Timers } from '../timers.ts'
 import type { PlaylistItem, PlaylistItemData } from '../playlist/playlist.ts'
@@ -57,6 +64,7 @@ export type StreamClient = Pick<
   | 'torrentFile'
   | 'head'
   | 'headVerified'
+  | 'codecs'
 >
 
 export interface StreamingOptions {
@@ -454,11 +462,26 @@ export class StreamingStore {
 
   #onVideoError(video: Video): void {
     const now = afterVideoError(this.nowPlaying, video.errorCode, video.hasSource)
-    if (now !== this.nowPlaying) this.nowPlaying = now
+    if (now === this.nowPlaying) return
+    this.nowPlaying = now
+    if (now?.state === 'error') void this.#nameCodec(video, now, 'error')
   }
 
   #onVideoMetadata(video: Video): void {
-    const now = afterVideoMetadata(this.nowPlaying, video.videoWidth)
+    const before = this.nowPlaying
+    const now = afterVideoMetadata(before, video.videoWidth)
+    if (now === before) return
+    this.nowPlaying = now
+    if (now?.warning && now.warning !== before?.warning) void this.#nameCodec(video, now, 'no-picture')
+  }
+
+  /** A file the element can't play, or shows no picture of: the sentence names the codec when it can. */
+  async #nameCodec(video: Video, at: NowPlaying, problem: 'error' | 'no-picture'): Promise<void> {
+    if (at.fileIndex === null) return
+    const codecs = await this.#client.codecs(at.infoHash, at.fileIndex).catch(() => null)
+    const sentence = codecs && unplayableCodecs(codecs, (type) => video.canPlayType(type) !== '')
+    if (!sentence || this.#destroyed) return
+    const now = nameUnplayable(this.nowPlaying, at, problem, sentence)
     if (now !== this.nowPlaying) this.nowPlaying = now
   }
 

@@ -23,6 +23,8 @@ import { alignLocalFiles } from './local-files.ts'
 import { chooseStore, connectionOf, requestBlocks } from './internals.ts'
 import { MemoryStore } from './memory-store.ts'
 import { mseCandidate, MseStream, type ByteSource } from '../media/mse.ts'
+import { blobSource, type TrackCodec } from '../media/feed.ts'
+import { mp4Codecs } from '../media/mse-mp4.ts'
 import { claimStreamRequests, tagStreamUrl } from './stream-requests.ts'
 import { trustRoomWire } from './tuning.ts'
 import { fraction, torrentStatus, WAITING_FOR_PEERS_MS, type TorrentProgress } from './progress.ts'
@@ -277,6 +279,20 @@ export class TorrentClient {
     })
     const attached = { url: stream.url, kind: 'mse' as const, release: () => stream.destroy() }
     target.attachSource(attached)
+  }
+
+  /**
+   * The codecs of file `fileIndex` when it is an MP4 (from its index, media/mse-mp4.ts), to name the one the
+   * browser can't play; null otherwise. A dropped file is read from disk.
+   */
+  async codecs(infoHash: string, fileIndex: number): Promise<TrackCodec[] | null> {
+    const tracked = this.#tracked.get(infoHash)
+    if (!tracked) return null
+    await tracked.ready
+    const local = this.#localFiles.get(infoHash)?.[fileIndex]
+    const file = tracked.torrent.files[fileIndex]
+    if (!file) return null
+    return mp4Codecs(local ? blobSource(local) : byteSource(file, tracked.torrent))
   }
 
   /** A small file of a torrent (a subtitle), whole. */
