@@ -16,7 +16,7 @@ import {
   type Restart,
   type TrackCodec,
 } from './feed.ts'
-import { Mp4Movie } from './mp4-movie.ts'
+import type { Mp4Movie } from './mp4-movie.ts'
 import { completeUntil, findMoovInTail, isMp4, locateMoov, sampleSeconds, seekPoint } from './mp4.ts'
 
 /**
@@ -77,6 +77,8 @@ async function readIndex(
     moov = tail.subarray(box.start - location.start, box.end - location.start)
   }
   try {
+    // mp4box (~45 kB gzipped) is loaded with the first MP4, not with the page.
+    const { Mp4Movie } = await import('./mp4-movie.ts')
     return { ok: true, movie: new Mp4Movie(ftyp, moov), head }
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err)
