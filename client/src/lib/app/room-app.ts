@@ -15,6 +15,12 @@ import { PlaybackStore } from '../sync/playback.svelte.ts'
 import type { TestHooks } from '../testing/hooks.ts'
 import type { Timers } from '../timers.ts'
 import type { TorrentPeer } from '../torrent/links.ts'
+import { PLAYLIST_FEATURE } from '../playlist/store.svelte.ts'
+import { PLAYBACK_FEATURE } from '../sync/feature.ts'
+import { TORRENT_FEATURE } from '../torrent/feature.ts'
+
+/** The features this app plugs into its room: the only feature names it accepts from members. */
+const ROOM_FEATURES = [PLAYLIST_FEATURE, PLAYBACK_FEATURE, TORRENT_FEATURE]
 
 export interface RoomDeps {
   /** Who this tab is and what it remembers of the room (app/connect.ts reads them from storage). */
@@ -69,7 +75,14 @@ export class RoomApp {
       timers,
       now,
     })
-    this.room = new Room({ ...deps.room, transport: this.#mesh, signaling, timers, now })
+    this.room = new Room({
+      ...deps.room,
+      features: ROOM_FEATURES,
+      transport: this.#mesh,
+      signaling,
+      timers,
+      now,
+    })
     this.room.start()
     this.streaming = new StreamingStore({
       room: this.room,
