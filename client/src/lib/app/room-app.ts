@@ -32,6 +32,8 @@ export interface RoomDeps {
   /** WebRTC connections to members (the mesh) and, per torrent, to members who share it. */
   createPeer: PeerFactory
   torrentClient: StreamClient
+  /** The trackers this browser's torrent client uses (torrent/config.ts). */
+  trackers?: readonly string[]
   timers?: Timers
   /** The wall clock (members' join times, link liveness). */
   now?: () => number
@@ -90,6 +92,7 @@ export class RoomApp {
       // A mesh peer is a full simple-peer instance, which is what WebTorrent takes as a peer.
       createPeer: (initiator): TorrentPeer => deps.createPeer({ initiator }),
       timers,
+      ...(deps.trackers ? { trackers: deps.trackers } : {}),
     })
     this.playback = new PlaybackStore({
       room: this.room,
