@@ -100,7 +100,7 @@ export class RoomApp {
       timers,
       now: deps.appNow,
     })
-    if (hooks) this.#releaseHooks = hooks.install(this)
+    if (hooks) this.#releaseHooks = hooks.install(this, { sendRaw: (text) => this.#mesh.broadcast(text) })
   }
 
   /** The room's `<video>` arrived: streaming feeds it, playback drives it. Returns its removal. */
