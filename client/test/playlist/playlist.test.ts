@@ -294,7 +294,7 @@ describe('parsePlaylistOp', () => {
     ['unknown type', { ...add, type: 'clear' }],
     ['missing stamp', { ...add, stamp: undefined }],
     ['counter zero', { ...add, stamp: { counter: 0, peer: 'a' } }],
-    ['counter huge', { ...add, stamp: { counter: 2 ** 50, peer: 'a' } }],
+    ['counter beyond safe integers', { ...add, stamp: { counter: 2 ** 53, peer: 'a' } }],
     ['fractional counter', { ...add, stamp: { counter: 1.5, peer: 'a' } }],
     ['empty peer', { ...add, stamp: { counter: 1, peer: '' } }],
     ['peer id with a space', { ...add, stamp: { counter: 1, peer: 'a b' } }],

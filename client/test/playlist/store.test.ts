@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { FeatureHandle, FeatureHost, RoomFeature } from '../../src/lib/room/feature.ts'
 import { PLAYLIST_FEATURE, PlaylistStore } from '../../src/lib/playlist/store.svelte.ts'
-import { makeAdd, emptyPlaylist } from '../../src/lib/playlist/playlist.ts'
+import { applyOp, makeAdd, emptyPlaylist, toSnapshot } from '../../src/lib/playlist/playlist.ts'
+import { counterCeiling } from '../../src/lib/playlist/wire.ts'
 import { expectWarning } from '../console.ts'
 
 const HASH = 'a'.repeat(40)
@@ -140,5 +141,45 @@ describe('PlaylistStore', () => {
     expectWarning(/^playlist: b may not edit \(locked\)$/)
     a.add(item(3))
     expect(titles(b)).toEqual(['video 1', 'video 3'])
+  })
+
+  it('drops a counter beyond our clock, and a counter pushed to the ceiling does not stop later edits', () => {
+    let now = 1_000_000
+    const rooms = new FakeRooms()
+    const a = new PlaylistStore(rooms.member('a'), () => now)
+    const b = new PlaylistStore(rooms.member('b'), () => now)
+    rooms.member('m') // a modified page: raw ops as if from m
+    const huge = { ...makeAdd(emptyPlaylist(), 'm', item(1)), stamp: { counter: 2 ** 50, peer: 'm' } }
+    rooms.features.get('a')!.onMessage('m', huge)
+    expectWarning(/^playlist: ignored an op from m: counter \d+ is beyond our clock$/)
+    rooms.features.get('a')!.applySnapshot?.('m', { version: 1, clock: 2 ** 50, selected: null, entries: [] })
+    expectWarning(/^playlist: ignored a snapshot from m: clock \d+ is beyond our clock$/)
+    expect(a.state.clock).toBe(0)
+    // At the ceiling: accepted, and the next edits still go through everywhere.
+    const ceiling = {
+      ...makeAdd(emptyPlaylist(), 'm', item(2)),
+      stamp: { counter: counterCeiling(now), peer: 'm' },
+    }
+    for (const id of ['a', 'b']) rooms.features.get(id)!.onMessage('m', JSON.parse(JSON.stringify(ceiling)))
+    now += 1_000 // people edit a moment later: the ceiling has moved on by a thousand
+    a.add(item(3))
+    b.add(item(4))
+    expect(titles(a)).toEqual(['video 2', 'video 3', 'video 4'])
+    expect(titles(b)).toEqual(titles(a))
+  })
+
+  it("holds a snapshot to the lock: one from a member who may not edit is dropped, the host's is merged", () => {
+    const rooms = new FakeRooms()
+    const a = new PlaylistStore(rooms.member('a'))
+    const b = new PlaylistStore(rooms.member('b'))
+    a.add(item(1))
+    rooms.locked = true
+    const c = new PlaylistStore(rooms.member('c'))
+    // b's snapshot claims an edit b was never allowed to make.
+    const forged = toSnapshot(applyOp(b.state, makeAdd(b.state, 'b', item(2))))
+    rooms.features.get('c')!.applySnapshot?.('b', JSON.parse(JSON.stringify(forged)))
+    expectWarning(/^playlist: ignored a snapshot from b: the host locked the controls$/)
+    rooms.features.get('c')!.applySnapshot?.('a', JSON.parse(JSON.stringify(toSnapshot(a.state))))
+    expect(titles(c)).toEqual(['video 1'])
   })
 })

@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest'
 import { FeatureSet } from '../../src/lib/room/feature-set.ts'
 import type { OutgoingRoomMessage } from '../../src/lib/room/protocol.ts'
 import type { RoomFeature } from '../../src/lib/room/feature.ts'
+import { expectWarning } from '../console.ts'
 
 function setup(members: string[] = ['a', 'b']) {
   const sent: [OutgoingRoomMessage, string | undefined][] = []
   const set = new FeatureSet({
     send: (message, to) => sent.push([message, to]),
     isMember: (peerId) => members.includes(peerId),
+    expected: ['playlist', 'playback'],
   })
   return { set, sent }
 }
@@ -34,6 +36,7 @@ describe('FeatureSet', () => {
     set.register('playback', playback.feature)
     set.receive('a', 'playlist', { add: 1 })
     set.receive('b', 'torrent', { have: 2 })
+    expectWarning(/unknown feature torrent/)
     expect(playlist.got).toEqual([['message', 'a', { add: 1 }]])
     expect(playback.got).toEqual([])
   })
@@ -70,6 +73,20 @@ describe('FeatureSet', () => {
     const again = recorder()
     set.register('playback', again.feature)
     expect(again.got).toEqual([])
+  })
+
+  it('drops messages and snapshots for feature names nobody registered or expects, and keeps none', () => {
+    const { set } = setup()
+    set.applySnapshots('a', { junk: 'x'.repeat(100), playback: 1 })
+    expectWarning(/snapshot of unknown feature junk/)
+    set.receive('a', 'junk', 1)
+    expectWarning(/unknown feature junk/)
+    const junk = recorder()
+    set.register('junk', junk.feature)
+    expect(junk.got).toEqual([])
+    const playback = recorder()
+    set.register('playback', playback.feature)
+    expect(playback.got).toEqual([['snapshot', 'a', 1]])
   })
 
   it('tells every feature who joins and leaves', () => {

@@ -32,6 +32,7 @@ function join(
     name,
     transport: net.add(id),
     signaling,
+    features: ['playback'],
   })
   room.start()
   return room

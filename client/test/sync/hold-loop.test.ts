@@ -108,10 +108,10 @@ describe('HoldLoop', () => {
 
   it("tells whom the start of an item waits for, from the members' reports", () => {
     const hold = new HoldLoop('a', (id) => id)
-    hold.onStatus('b', status({ readyFor: 'item|0' }))
-    hold.onStatus('c', status({ readyFor: null }))
+    hold.onStatus('b', status({ readyFor: 'item|0' }), 0)
+    hold.onStatus('c', status({ readyFor: null }), 0)
     expect(hold.waitingToStart('item|0', ['a', 'b', 'c', 'd'])).toEqual(['c', 'd'])
-    hold.onStatus('c', status({ readyFor: 'item|0' }))
+    hold.onStatus('c', status({ readyFor: 'item|0' }), 0)
     hold.forget('d')
     expect(hold.waitingToStart('item|0', ['a', 'b', 'c'])).toEqual([])
   })
@@ -128,16 +128,16 @@ describe('HoldLoop', () => {
   it('a member stuck past the drop time is named in a notice, and its recovery too', () => {
     const hold = new HoldLoop('a', (id) => id.toUpperCase())
     const tick = ticker(hold)
-    hold.onStatus('c', status({ stalled: true, since: 10_000, at: 10_000 }))
+    hold.onStatus('c', status({ stalled: true, since: 10_000, at: 10_000 }), 10_000)
     const held: Timeline = { ...playing, held: true, at: 10_000 }
     expect(tick(healthy, { timeline: held }).waitingFor).toEqual(['c'])
     let notices: string[] = []
     for (let t = 0; t <= STALL_DROP_MS && notices.length === 0; t += 50) {
-      hold.onStatus('c', status({ stalled: true, since: 10_000, at: 10_000 + t }))
+      hold.onStatus('c', status({ stalled: true, since: 10_000, at: 10_000 + t }), 10_000 + t)
       notices = tick(healthy, { timeline: held }).notices
     }
     expect(notices).toEqual(['C has been buffering for 15 s; the room plays on without them'])
-    hold.onStatus('c', status({ stalled: false, since: 30_000, at: 30_000 }))
+    hold.onStatus('c', status({ stalled: false, since: 30_000, at: 30_000 }), 30_000)
     expect(tick(healthy).notices).toEqual(['C caught up'])
     expect(
       hold.health(
@@ -152,5 +152,21 @@ describe('HoldLoop', () => {
       expect.objectContaining({ id: 'a', self: true, driftMs: 1, rttMs: 3 }),
       expect.objectContaining({ id: 'c', self: false, rttMs: 7, stalled: false, holding: false }),
     ])
+  })
+
+  it('measures a stall from when we first heard of it: a self-reported start cannot hold the room for ever', () => {
+    const hold = new HoldLoop('a', (id) => id.toUpperCase())
+    const tick = ticker(hold)
+    const held: Timeline = { ...playing, held: true, at: 10_000 }
+    let notices: string[] = []
+    let waitingFor: readonly string[] = []
+    // Every report claims the stall has just begun, or begins far in the future.
+    for (let t = 50; t <= 2 * STALL_DROP_MS && notices.length === 0; t += 50) {
+      const now = 10_000 + t
+      hold.onStatus('c', status({ stalled: true, since: t % 100 === 0 ? now : 1e15, at: 1e15 }), now)
+      ;({ notices, waitingFor } = tick(healthy, { timeline: held }))
+    }
+    expect(notices).toEqual(['C has been buffering for 15 s; the room plays on without them'])
+    expect(waitingFor).toEqual([])
   })
 })

@@ -101,6 +101,16 @@ describe('evaluateHold', () => {
       waitingFor: [],
     },
     {
+      name: 'a release stamped far ahead (a pushed clock) does not make every later stall stale → hold',
+      members: [
+        ['a', ready],
+        ['b', stalled(NOW - 3_000)],
+      ],
+      timeline: { held: false, at: NOW - 500, releasedAt: NOW + 86_000_000 },
+      decision: 'hold',
+      waitingFor: ['b'],
+    },
+    {
       name: 'opted-out member never holds',
       members: [
         ['a', ready],

@@ -254,6 +254,50 @@ describe('PlaybackStore', () => {
     expectWarning(/^playback: ignored play from b: the host locked the controls$/)
   })
 
+  it('drops a command whose stamp is far ahead with a huge counter: playback goes on for everyone', () => {
+    const { hub, members, run } = setup({ a: 0, b: 300, c: -200 })
+    run(1_000)
+    const forged = {
+      type: 'sync/command',
+      command: { kind: 'pause', stamp: { wall: 1e15, counter: 2 ** 53 - 2, peer: 'b' }, effectiveAt: 0 },
+    }
+    hub.deliver('b', forged)
+    expectWarning(/^playback: ignored pause from b: its stamp is out of bounds$/)
+    expectWarning(/^playback: ignored pause from b: its stamp is out of bounds$/)
+    for (const step of ['play', 'pause', 'play'] as const) {
+      if (step === 'play') members.a!.store.play()
+      else members.a!.store.pause()
+      run(1_000)
+      for (const m of Object.values(members)) expect(m.store.timeline.playing).toBe(step === 'play')
+    }
+  })
+
+  it("drops a snapshot with a stamp far ahead, and one from a guest under the host's lock", () => {
+    const { hub, members, add, run } = setup({ a: 0, b: 300 })
+    run(1_000)
+    members.a!.store.play()
+    run(1_000)
+    const late = add('c', 100)
+    const feature = late.room.features.get(PLAYBACK_FEATURE)!
+    const good = JSON.parse(JSON.stringify(members.b!.room.features.get(PLAYBACK_FEATURE)!.snapshot!())) as {
+      state: { commands: { stamp: { wall: number; counter: number } }[] }
+    }
+    const forged = structuredClone(good)
+    for (const command of forged.state.commands) command.stamp.counter = 2 ** 40
+    feature.applySnapshot!('b', forged)
+    expectWarning(/^playback: ignored a snapshot from b: a command: its stamp is out of bounds$/)
+    hub.locked = true
+    feature.applySnapshot!('b', good)
+    expectWarning(/^playback: ignored a snapshot from b: the host locked the controls$/)
+    expect(late.store.timeline.playing).toBe(false)
+    feature.applySnapshot!(
+      'a',
+      JSON.parse(JSON.stringify(members.a!.room.features.get(PLAYBACK_FEATURE)!.snapshot!())),
+    )
+    run(1_000)
+    expect(late.store.timeline.playing).toBe(true)
+  })
+
   it('a late joiner adopts the room from the snapshot and lands in sync', () => {
     const { members, add, run } = setup({ a: 0, b: -1500 })
     run(1_000)

@@ -8,7 +8,7 @@ import { claimIdentity, loadMembership, loadName, saveMembership, saveName } fro
 import { createRoomSecret, documentIdFor, roomHash } from '../room/link.ts'
 import { browserSocket } from '../signaling/socket.ts'
 import { testHooks } from '../testing/hooks.ts'
-import { TorrentClient } from '../torrent/client.ts'
+import { DEFAULT_TRACKERS, TorrentClient } from '../torrent/client.ts'
 import { streamVia, trackerList } from '../torrent/config.ts'
 import { RoomApp } from './room-app.ts'
 
@@ -51,6 +51,7 @@ export async function connectRoom(secret: string): Promise<RoomApp> {
     signalUrl: signalUrl(localStorage, location),
     socket: browserSocket,
     createPeer: simplePeerFactory(ice),
+    trackers: trackers ?? DEFAULT_TRACKERS,
     torrentClient: new TorrentClient({
       rtcConfig: { iceServers: ice },
       streamVia: streamVia(localStorage),

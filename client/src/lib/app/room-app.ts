@@ -15,6 +15,12 @@ import { PlaybackStore } from '../sync/playback.svelte.ts'
 import type { TestHooks } from '../testing/hooks.ts'
 import type { Timers } from '../timers.ts'
 import type { TorrentPeer } from '../torrent/links.ts'
+import { PLAYLIST_FEATURE } from '../playlist/store.svelte.ts'
+import { PLAYBACK_FEATURE } from '../sync/feature.ts'
+import { TORRENT_FEATURE } from '../torrent/feature.ts'
+
+/** The features this app plugs into its room: the only feature names it accepts from members. */
+const ROOM_FEATURES = [PLAYLIST_FEATURE, PLAYBACK_FEATURE, TORRENT_FEATURE]
 
 export interface RoomDeps {
   /** Who this tab is and what it remembers of the room (app/connect.ts reads them from storage). */
@@ -26,6 +32,8 @@ export interface RoomDeps {
   /** WebRTC connections to members (the mesh) and, per torrent, to members who share it. */
   createPeer: PeerFactory
   torrentClient: StreamClient
+  /** The trackers this browser's torrent client uses (torrent/config.ts). */
+  trackers?: readonly string[]
   timers?: Timers
   /** The wall clock (members' join times, link liveness). */
   now?: () => number
@@ -69,7 +77,14 @@ export class RoomApp {
       timers,
       now,
     })
-    this.room = new Room({ ...deps.room, transport: this.#mesh, signaling, timers, now })
+    this.room = new Room({
+      ...deps.room,
+      features: ROOM_FEATURES,
+      transport: this.#mesh,
+      signaling,
+      timers,
+      now,
+    })
     this.room.start()
     this.streaming = new StreamingStore({
       room: this.room,
@@ -77,6 +92,7 @@ export class RoomApp {
       // A mesh peer is a full simple-peer instance, which is what WebTorrent takes as a peer.
       createPeer: (initiator): TorrentPeer => deps.createPeer({ initiator }),
       timers,
+      ...(deps.trackers ? { trackers: deps.trackers } : {}),
     })
     this.playback = new PlaybackStore({
       room: this.room,
@@ -84,7 +100,7 @@ export class RoomApp {
       timers,
       now: deps.appNow,
     })
-    if (hooks) this.#releaseHooks = hooks.install(this)
+    if (hooks) this.#releaseHooks = hooks.install(this, { sendRaw: (text) => this.#mesh.broadcast(text) })
   }
 
   /** The room's `<video>` arrived: streaming feeds it, playback drives it. Returns its removal. */

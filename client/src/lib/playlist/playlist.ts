@@ -14,7 +14,13 @@
  */
 import { keyBetween } from './order-key.ts'
 
-export { parsePlaylistOp, parsePlaylistSnapshot, type WireResult } from './wire.ts'
+export {
+  opOutOfBounds,
+  parsePlaylistOp,
+  parsePlaylistSnapshot,
+  snapshotOutOfBounds,
+  type WireResult,
+} from './wire.ts'
 
 const PLAYLIST_VERSION = 1
 

@@ -5,7 +5,9 @@
  *
  * Who may edit: everyone, unless the host locked the controls — then only the host (the same rule as play,
  * pause and seek: `room.canControlPlayback`). An op is accepted only from the peer that stamped it
- * (`op.stamp.peer` must be the channel it arrived on). Snapshots are trusted as a whole from a member.
+ * (`op.stamp.peer` must be the channel it arrived on). A snapshot is held to the same lock: taken as a whole
+ * from a member who may edit now, dropped from one who may not. Counters are bounded against our clock
+ * (wire.ts `counterCeiling`), so no member can push the playlist's clock where edits stop.
  */
 import type { FeatureHandle, FeatureHost } from '../room/feature.ts'
 import {
@@ -17,7 +19,9 @@ import {
   makeSelect,
   sameTorrent,
   mergeSnapshot,
+  opOutOfBounds,
   parsePlaylistOp,
+  snapshotOutOfBounds,
   parsePlaylistSnapshot,
   playlistItems,
   selectedItem,
@@ -37,9 +41,12 @@ export class PlaylistStore {
 
   readonly #room: FeatureHost
   readonly #handle: FeatureHandle
+  readonly #now: () => number
 
-  constructor(room: FeatureHost) {
+  /** `now`: the wall clock, ms, that counters from members are bounded against. */
+  constructor(room: FeatureHost, now: () => number = Date.now) {
     this.#room = room
+    this.#now = now
     this.#handle = room.registerFeature(PLAYLIST_FEATURE, {
       snapshot: () => toSnapshot(this.state),
       applySnapshot: (from, raw) => this.#onSnapshot(from, raw),
@@ -94,6 +101,10 @@ export class PlaylistStore {
   #onSnapshot(from: string, raw: unknown): void {
     const parsed = parsePlaylistSnapshot(raw)
     if (!parsed.ok) return console.warn(`playlist: ignored a snapshot from ${from}: ${parsed.error.message}`)
+    if (!this.#room.canControlPlayback(from))
+      return console.warn(`playlist: ignored a snapshot from ${from}: the host locked the controls`)
+    const outOfBounds = snapshotOutOfBounds(parsed.value, this.#now())
+    if (outOfBounds) return console.warn(`playlist: ignored a snapshot from ${from}: ${outOfBounds}`)
     this.state = mergeSnapshot(this.state, parsed.value)
   }
 
@@ -103,6 +114,8 @@ export class PlaylistStore {
     const op = parsed.value
     if (op.stamp.peer !== from) return console.warn(`playlist: ignored an op ${from} stamped as another peer`)
     if (!this.#room.canControlPlayback(from)) return console.warn(`playlist: ${from} may not edit (locked)`)
+    const outOfBounds = opOutOfBounds(op, this.#now())
+    if (outOfBounds) return console.warn(`playlist: ignored an op from ${from}: ${outOfBounds}`)
     this.state = applyOp(this.state, op)
   }
 }

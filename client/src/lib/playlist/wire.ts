@@ -13,11 +13,12 @@ import { MAX_MAGNET_LENGTH, parseText } from '../media/source.ts'
 import { parseWith } from '../wire/parse.ts'
 import type { WireResult } from '../wire/result.ts'
 import { InfoHash, integer, PeerId } from '../wire/schemas.ts'
+import { MAX_CLOCK_OFFSET_MS } from '../wire/time.ts'
 
 export type { WireResult }
 
-/** Lamport counters grow by one per edit; anything near 2^53 is an attack on the clock, not an edit. */
-const MAX_COUNTER = 2 ** 40
+/** Lamport counters grow by one per edit; the static bound only keeps them safe integers (see `counterCeiling`). */
+const MAX_COUNTER = Number.MAX_SAFE_INTEGER
 const MAX_ENTRIES = 10_000
 
 const ItemId = v.pipe(v.string(), v.minLength(1), v.maxLength(160))
@@ -85,4 +86,32 @@ export function parsePlaylistOp(raw: unknown): WireResult<PlaylistOp> {
 
 export function parsePlaylistSnapshot(raw: unknown): WireResult<PlaylistSnapshot> {
   return parseWith(Snapshot, raw)
+}
+
+/**
+ * The largest counter believed at wall time `now` (ms). Counters grow by one per edit, so an honest room stays
+ * far below the milliseconds since 1970; a member that pushes the room's clock to the ceiling cannot freeze it
+ * (an edit made after it is at most one above a ceiling that grows a thousand a second), where a fixed bound
+ * would be reached once and refuse every later edit for good.
+ */
+export function counterCeiling(now: number): number {
+  return now + MAX_CLOCK_OFFSET_MS
+}
+
+/** Null when every counter of the op is within `counterCeiling(now)`; otherwise why not. */
+export function opOutOfBounds(op: PlaylistOp, now: number): string | null {
+  return op.stamp.counter > counterCeiling(now) ? `counter ${op.stamp.counter} is beyond our clock` : null
+}
+
+/** Null when the snapshot's clock and every stamp in it are within `counterCeiling(now)`; otherwise why not. */
+export function snapshotOutOfBounds(snapshot: PlaylistSnapshot, now: number): string | null {
+  const ceiling = counterCeiling(now)
+  if (snapshot.clock > ceiling) return `clock ${snapshot.clock} is beyond our clock`
+  const stamps = [
+    snapshot.selected?.stamp,
+    ...snapshot.entries.flatMap((e) => [e.data?.stamp, e.key?.stamp, e.file?.stamp]),
+  ]
+  return stamps.some((stamp) => stamp !== undefined && stamp.counter > ceiling)
+    ? 'a stamp is beyond our clock'
+    : null
 }

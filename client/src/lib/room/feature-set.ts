@@ -6,6 +6,8 @@ export interface FeatureSetOptions {
   send(message: OutgoingRoomMessage, to: string | undefined): void
   /** Whether the member is in the room now. */
   isMember(peerId: string): boolean
+  /** Feature names that may register later: their snapshots are kept until then. */
+  expected?: readonly string[]
 }
 
 /**
@@ -44,7 +46,10 @@ export class FeatureSet {
 
   /** A `feature` message; one for a feature not registered here is dropped. */
   receive(from: string, name: string, body: unknown): void {
-    this.#features.get(name)?.onMessage(from, body)
+    const feature = this.#features.get(name)
+    if (feature) return feature.onMessage(from, body)
+    if (!this.#isExpected(name))
+      console.warn(`room: ignored a message from ${from} for unknown feature ${name}`)
   }
 
   /** The features' parts of the snapshot for a newly connected member. */
@@ -62,6 +67,10 @@ export class FeatureSet {
         feature.applySnapshot?.(from, value)
         continue
       }
+      if (!this.#isExpected(name)) {
+        console.warn(`room: ignored ${from}'s snapshot of unknown feature ${name}`)
+        continue
+      }
       let unclaimed = this.#unclaimed.get(name)
       if (!unclaimed) this.#unclaimed.set(name, (unclaimed = new Map()))
       unclaimed.set(from, value)
@@ -74,6 +83,11 @@ export class FeatureSet {
 
   memberLeft(peerId: string): void {
     for (const feature of this.#features.values()) feature.onMemberLeft?.(peerId)
+  }
+
+  /** Names that may register later; only these wait in `#unclaimed`, so what members make us keep is bounded. */
+  #isExpected(name: string): boolean {
+    return this.#options.expected?.includes(name) ?? false
   }
 
   clear(): void {

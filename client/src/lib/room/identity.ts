@@ -91,11 +91,22 @@ export function saveName(local: Storage, name: string): void {
 }
 
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g
+/** Format characters (zero-width spaces and joiners, bidi overrides, soft hyphens): invisible in a name. */
+const FORMAT_CHARACTERS = /\p{Cf}/gu
 
-/** Trim, drop control characters, cap the length. An empty result means "no name". */
+/**
+ * A name as the room shows and compares it: NFKC-normalised (full-width and other compatibility forms
+ * become their plain letters), without control or format characters, trimmed, length capped. So two names
+ * that look the same are the same name, and uniqueness (members.ts) sees it. Empty means "no name".
+ */
 export function cleanName(name: string): string {
-  return name.replace(CONTROL_CHARACTERS, '').trim().slice(0, MAX_NAME_LENGTH)
+  return name
+    .normalize('NFKC')
+    .replace(CONTROL_CHARACTERS, '')
+    .replace(FORMAT_CHARACTERS, '')
+    .trim()
+    .slice(0, MAX_NAME_LENGTH)
 }
 
 export function loadMembership(session: Storage, documentId: string): RoomMembership | null {

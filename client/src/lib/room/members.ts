@@ -15,9 +15,17 @@ export function byJoinOrder(a: MemberInfo, b: MemberInfo): number {
 
 const FALLBACK_NAME = 'Guest'
 
+/** The form names are compared in: NFKC, no format characters, case-folded, so lookalikes clash. */
+export function nameKey(name: string): string {
+  return name
+    .normalize('NFKC')
+    .replace(/\p{Cf}/gu, '')
+    .toLowerCase()
+}
+
 /**
  * Display names, unique in the room. The longest-present member keeps a name; later members
- * with the same name (case-insensitive) get " (2)", " (3)", … in join order, skipping suffixed
+ * with the same name (compared as `nameKey`: case and lookalike forms ignored) get " (2)", " (3)", … in join order, skipping suffixed
  * names someone already chose.
  */
 export function uniqueNames(members: readonly MemberInfo[]): Map<string, string> {
@@ -27,8 +35,8 @@ export function uniqueNames(members: readonly MemberInfo[]): Map<string, string>
   for (const member of sorted) {
     const base = member.name || FALLBACK_NAME
     let name = base
-    for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${base} (${n})`
-    taken.add(name.toLowerCase())
+    for (let n = 2; taken.has(nameKey(name)); n++) name = `${base} (${n})`
+    taken.add(nameKey(name))
     result.set(member.id, name)
   }
   return result

@@ -25,6 +25,8 @@ const ChatText = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_CHAT_LENGTH)
 const ShortId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/))
 /** Feature names (e.g. `playlist`, `playback`) used by later layers; see RoomFeature. */
 export const FeatureName = v.pipe(v.string(), v.regex(/^[a-z][a-z0-9-]{0,31}$/))
+/** Features in one snapshot: the app has a handful; more is not a snapshot but a flood. */
+export const MAX_SNAPSHOT_FEATURES = 16
 
 /** How a member presents itself; sent by the member itself, so it is about the sender. */
 const Presence = v.object({ name: Name, joinedAt: TimeMs })
@@ -49,7 +51,10 @@ const Snapshot = v.object({
   locked: v.boolean(),
   removed: v.pipe(v.array(PeerId), v.maxLength(256)),
   chat: v.pipe(v.array(HistoryEntry), v.maxLength(CHAT_HISTORY_LIMIT)),
-  features: v.record(FeatureName, v.unknown()),
+  features: v.pipe(
+    v.record(FeatureName, v.unknown()),
+    v.check((features) => Object.keys(features).length <= MAX_SNAPSHOT_FEATURES, 'too many features'),
+  ),
 })
 export type Snapshot = v.InferOutput<typeof Snapshot>
 

@@ -8,6 +8,8 @@ import type { FeatureHandle, FeatureHost, RoomFeature } from './feature.ts'
 import { FeatureSet } from './feature-set.ts'
 import { cleanName, type RoomMembership } from './identity.ts'
 import { Liveness } from './liveness.ts'
+import { boundMessageTimes } from './bounds.ts'
+import { PENALTY_MS, RateLimiter, type RateLimits } from './rate-limit.ts'
 import {
   encodeRoomMessage,
   parseRoomMessage,
@@ -68,6 +70,13 @@ export interface RoomOptions {
   saveMembership?: (membership: RoomMembership) => void
   timers?: Timers
   now?: () => number
+  /**
+   * The feature names members may send besides those registered: features that register after the room
+   * connected (their snapshots are kept until then). Anything else is dropped.
+   */
+  features?: readonly string[]
+  /** Each member's message budget (rate-limit.ts). */
+  rateLimits?: RateLimits
 }
 
 /**
@@ -97,6 +106,7 @@ export class Room implements FeatureHost {
   readonly #chat: ChatLog
   readonly #features: FeatureSet
   readonly #liveness: Liveness
+  readonly #limiter: RateLimiter
   // Bookkeeping nothing renders: plain Maps on purpose, not reactive ones.
   /* eslint-disable svelte/prefer-svelte-reactivity */
   /** Each member's pending timer: its grace period, or the host's wait before banning it. */
@@ -118,7 +128,9 @@ export class Room implements FeatureHost {
     this.#features = new FeatureSet({
       send: (message, to) => (to === undefined ? this.#broadcast(message) : this.#send(to, message)),
       isMember: (peerId) => this.members.has(peerId),
+      expected: options.features ?? [],
     })
+    this.#limiter = new RateLimiter(options.rateLimits)
     this.#liveness = new Liveness({
       timers: this.#timers,
       now: this.#now,
@@ -324,13 +336,34 @@ export class Room implements FeatureHost {
 
   #onMessage(from: string, data: string): void {
     if (this.removed.has(from) || this.ended) return
+    const now = this.#now()
+    if (!this.#withinBudget(from, data.length, now)) return
     this.#liveness.heard(from)
     const parsed = parseRoomMessage(data)
     if (!parsed.ok) {
       console.warn(`room: ignored a message from ${from}: ${parsed.error.code} ${parsed.error.message}`)
       return
     }
-    this.#handle(from, parsed.value)
+    const { message, replaced } = boundMessageTimes(parsed.value, now)
+    if (replaced.length > 0)
+      console.warn(
+        `room: ${from} sent times more than a day off our clock (${replaced.join(', ')}): kept the arrival time`,
+      )
+    this.#handle(from, message)
+  }
+
+  /**
+   * Charges a message to its sender's budget (rate-limit.ts). A member over budget is dropped: its links
+   * close and everything it sends is ignored until its penalty ends.
+   */
+  #withinBudget(from: string, bytes: number, now: number): boolean {
+    const verdict = this.#limiter.take(from, bytes, now)
+    if (verdict === 'ok') return true
+    if (verdict === 'over') {
+      console.warn(`room: ${from} sent more than its message budget: ignored for ${PENALTY_MS / 1000} s`)
+      this.#options.transport.disconnect(from)
+    }
+    return false
   }
 
   #handle(from: string, message: RoomMessage): void {

@@ -22,7 +22,7 @@
  * time stamp (when the element fired it), not the time the page got round to the listener.
  */
 import { untrack } from 'svelte'
-import { SvelteMap } from 'svelte/reactivity'
+import { SvelteMap, SvelteSet } from 'svelte/reactivity'
 import { StreamError, toStreamError } from '../torrent/errors.ts'
 import { chooseFile } from '../media/files.ts'
 import type { Head } from '../torrent/head.ts'
@@ -45,6 +45,15 @@ import { parseDroppedFiles, parseText } from '../media/source.ts'
 import type { TorrentClient } from '../torrent/client.ts'
 import { TorrentFeature } from '../torrent/feature.ts'
 import type { TorrentPeer } from '../torrent/links.ts'
+import {
+  hostOf,
+  magnetSources,
+  NO_OUTSIDE_SOURCES,
+  onHosts,
+  rebuildMagnet,
+  rebuildTorrentFile,
+  torrentFileSources,
+} from '../torrent/sources.ts'
 
 export { TORRENT_FEATURE } from '../torrent/feature.ts'
 export type { NowPlaying, SubtitleTrack } from '../media/now-playing.ts'
@@ -73,6 +82,8 @@ export interface StreamingOptions {
   /** A dedicated WebRTC connection for one torrent with one member (the mesh's simple-peer factory). */
   createPeer: (initiator: boolean) => TorrentPeer
   timers?: Timers
+  /** This browser's own trackers (torrent/config.ts): not outside sources when a member's magnet names them. */
+  trackers?: readonly string[]
 }
 
 export interface Notice {
@@ -115,8 +126,17 @@ export class StreamingStore {
   #generation = 0
   #detachVideo: (() => void) | null = null
   #destroyed = false
+  readonly #selfId: string
+  /** Hosts of this browser's own trackers. */
+  readonly #ownHosts: ReadonlySet<string>
+  /** Per torrent, the outside hosts the person approved (torrent/sources.ts). */
+  readonly #approved = new SvelteMap<string, ReadonlySet<string>>()
+  /** Per torrent, the outside sources its `.torrent` from a member names, once it has been loaded. */
+  readonly #metaSources = new SvelteMap<string, readonly string[]>()
 
-  constructor({ room, client, createPeer, timers }: StreamingOptions) {
+  constructor({ room, client, createPeer, timers, trackers = [] }: StreamingOptions) {
+    this.#selfId = room.selfId
+    this.#ownHosts = new SvelteSet(trackers.flatMap((url) => hostOf(url) ?? []))
     this.#client = client
     this.playlist = new PlaylistStore(room)
     this.#torrents = new TorrentFeature({
@@ -239,6 +259,34 @@ export class StreamingStore {
   chooseFile(fileIndex: number): void {
     const current = this.playlist.selected
     if (current && this.#mayEdit()) this.playlist.select(current.id, fileIndex)
+  }
+
+  /**
+   * The outside hosts (trackers not our own, web seeds, `.torrent` locations) an item from another member
+   * names and the person has not approved: the playlist asks before this tab fetches from them. [] for our
+   * own items.
+   */
+  outsideHosts(item: PlaylistItem): string[] {
+    if (item.addedBy === this.#selfId) return []
+    const approved = this.#approved.get(item.infoHash)
+    const urls = [...magnetSources(item.torrentId), ...(this.#metaSources.get(item.infoHash) ?? [])]
+    const hosts = new Set(urls.flatMap((url) => hostOf(url) ?? [])) // eslint-disable-line svelte/prefer-svelte-reactivity -- local
+    return [...hosts].filter((host) => !this.#ownHosts.has(host) && !approved?.has(host)).sort()
+  }
+
+  /** The person approved fetching an item from the outside hosts it names: the torrent starts again with them. */
+  async allowOutsideSources(item: PlaylistItem): Promise<void> {
+    const hosts = this.outsideHosts(item)
+    if (this.#destroyed || hosts.length === 0) return
+    const approved = [...(this.#approved.get(item.infoHash) ?? []), ...hosts]
+    this.#approved.set(item.infoHash, new SvelteSet(approved))
+    if (!this.#torrents.has(item.infoHash)) return
+    this.#torrents.setHave(item.infoHash, false)
+    this.progress.delete(item.infoHash)
+    await this.#client.remove(item.infoHash)
+    if (this.#destroyed) return
+    this.#shownKey = ''
+    this.#show(this.playlist.selected, this.#video)
   }
 
   dismissNotice(): void {
@@ -368,11 +416,12 @@ export class StreamingStore {
     try {
       const first = !this.#torrents.has(item.infoHash)
       if (first) this.#mark('add', item.infoHash)
-      const bytes = first ? await this.#torrents.meta(item.infoHash) : null
+      const shared = first ? await this.#torrents.meta(item.infoHash) : null
       if (!current()) return
+      const { magnet, bytes } = this.#withoutOutsideSources(item, shared)
       const ready = this.#client.add({
         infoHash: item.infoHash,
-        magnet: item.torrentId,
+        magnet,
         ...(bytes ? { bytes } : {}),
         head: first ? this.#torrents.takeHead(item.infoHash) : null,
       })
@@ -415,6 +464,22 @@ export class StreamingStore {
     } catch (err) {
       update({ state: 'error', error: toStreamError(err).message })
     }
+  }
+
+  /**
+   * A member's magnet and `.torrent` rebuilt from their validated fields, with only the outside sources the
+   * person approved (torrent/sources.ts); ours as they are.
+   */
+  #withoutOutsideSources(
+    item: PlaylistItem,
+    bytes: Uint8Array | null,
+  ): { magnet: string; bytes: Uint8Array | null } {
+    if (item.addedBy === this.#selfId) return { magnet: item.torrentId, bytes }
+    if (bytes) this.#metaSources.set(item.infoHash, torrentFileSources(bytes))
+    const approved = this.#approved.get(item.infoHash)
+    const allow = approved ? onHosts(approved) : NO_OUTSIDE_SOURCES
+    const magnet = rebuildMagnet(item.torrentId, allow) ?? `magnet:?xt=urn:btih:${item.infoHash}`
+    return { magnet, bytes: bytes ? rebuildTorrentFile(bytes, allow) : null }
   }
 
   async #attachSubtitles(

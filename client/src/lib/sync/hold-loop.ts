@@ -107,11 +107,21 @@ export class HoldLoop {
     this.#nextStatusAt = 0
   }
 
-  onStatus(from: string, status: StatusReport): void {
+  /**
+   * A member's report, arriving at our shared time `now`. Its times are the member's word, so they are held
+   * to what we saw: `at` and `since` never after the arrival, and a stall's start is the earliest we were
+   * told while it lasts. A member that keeps reporting a fresh stall start (or one in the future) is still
+   * dropped from the wait STALL_DROP_MS after we first heard of the stall.
+   */
+  onStatus(from: string, status: StatusReport, now: number): void {
+    const previous = this.#reports.get(from)
+    const at = Math.min(status.at, now)
+    const reported = Math.min(status.since, at)
+    const since = status.stalled && previous?.stalled ? Math.min(previous.since, reported) : reported
     this.#reports.set(from, {
       stalled: status.stalled,
-      since: status.since,
-      at: status.at,
+      since,
+      at,
       optOut: status.optOut,
       driftMs: status.driftMs,
       rttMs: status.rttMs,

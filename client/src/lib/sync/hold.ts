@@ -175,6 +175,9 @@ export function evaluateHold(
   state: HoldState,
 ): HoldEvaluation {
   const heldSince = timeline.held ? timeline.at : null
+  // A release stamped further ahead than any honest clock (a member pushed the room's HLC, up to the day
+  // hlc.ts allows) would make every stall stale until then: it marks no stall stale.
+  const releasedAt = timeline.releasedAt > now + STALL_DROP_MS ? -Infinity : timeline.releasedAt
   const waitingFor: string[] = []
   const unheard: string[] = []
   const dropped: string[] = []
@@ -184,7 +187,7 @@ export function evaluateHold(
     const wasDropped = state.dropped.includes(peer)
     if (report.optOut) continue
     // Silence counts as a stall from the last word on: a vanished member cannot hold the room forever.
-    const stale = report.stalled && report.since < timeline.releasedAt
+    const stale = report.stalled && report.since < releasedAt
     const stalledSince =
       report.stalled && !stale ? report.since : now - report.at > STALL_DROP_MS ? report.at : null
     if (stalledSince === null) {

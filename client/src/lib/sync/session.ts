@@ -32,6 +32,7 @@ import {
   type PlaybackSnapshot,
   untouchedByPeople,
 } from './feature.ts'
+import { commandOutOfBounds, logOutOfBounds } from './bounds.ts'
 import { HoldLoop } from './hold-loop.ts'
 import type { Supply } from './hold.ts'
 import { ItemLogs } from './item-logs.ts'
@@ -293,6 +294,16 @@ export class PlaybackSession {
     }
     const snapshot = parsed.value
     const { base, commands } = snapshot.state
+    // The same rules as for messages: controls under the host's lock, times and stamps within bounds.
+    if (!this.#room.canControlPlayback(from)) {
+      console.warn(`playback: ignored a snapshot from ${from}: the host locked the controls`)
+      return
+    }
+    const outOfBounds = logOutOfBounds(base, commands, this.#sharedAt(this.#now()))
+    if (outOfBounds) {
+      console.warn(`playback: ignored a snapshot from ${from}: ${outOfBounds}`)
+      return
+    }
     const incoming = commands.reduce(addCommand, createLog(base))
     if (isEmptyLog(incoming)) return
     // A newcomer has nothing in any frame yet: it takes the room's frame as it is.
@@ -322,7 +333,7 @@ export class PlaybackSession {
       case 'sync/command':
         return this.#onCommand(from, message.command, body.item, body.frame)
       case 'sync/status':
-        this.#holds.onStatus(from, message)
+        this.#holds.onStatus(from, message, this.#sharedAt(receivedAt))
         // The start of our new item may have been waiting for this member's "ready": act on it now.
         if (this.#startPending) this.tick()
         return
@@ -343,6 +354,11 @@ export class PlaybackSession {
       console.warn(`playback: ignored ${command.kind} from ${from}: the host locked the controls`)
       return
     }
+    const outOfBounds = commandOutOfBounds(command, this.#sharedAt(this.#now()))
+    if (outOfBounds) {
+      console.warn(`playback: ignored ${command.kind} from ${from}: ${outOfBounds}`)
+      return
+    }
     this.#logs.receiveStamp(command.stamp, this.#lastShared ?? this.#now())
     let moved = command
     if (frame !== null && frame !== this.#clocks.frame) {
@@ -350,6 +366,11 @@ export class PlaybackSession {
       if (delta !== undefined) moved = rebaseCommand(command, delta)
     }
     this.#logs.add(item, moved)
+  }
+
+  /** Shared time at app time `local`, from the last tick's reading; the app clock while shared time is unknown. */
+  #sharedAt(local: number): number {
+    return this.#lastShared === undefined ? local : this.#lastShared + (local - this.#lastLocal)
   }
 
   #forget(peerId: string): void {

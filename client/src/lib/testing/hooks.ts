@@ -1,7 +1,8 @@
 /**
  * Test hooks, in the e2e build only (`vite build --mode e2e`; app/connect.ts): the player playback sync drives
- * can be made to starve (stall.ts), and `window.__theatron.playback` exposes the controller's state and
- * `simulateStall(ms)` to the e2e tests and benchmarks.
+ * can be made to starve (stall.ts), `window.__theatron.playback` exposes the controller's state and
+ * `simulateStall(ms)` to the e2e tests and benchmarks, and `window.__theatron.room.sendRaw(text)` sends any
+ * text to every member as a room message, as a modified page would (e2e/tests/hostile-member.spec.ts).
  */
 import type { Video } from '../player/video.ts'
 import type { Player } from '../sync/player.ts'
@@ -14,21 +15,27 @@ export interface PlaybackHooks extends PlaybackInspection {
   simulateStall(ms: number): boolean
 }
 
-type HookScope = { __theatron?: { playback?: PlaybackHooks } }
+/** `window.__theatron.room`: what a modified page could do to the room. */
+export interface RoomHooks {
+  /** Sends `text` as is to every member, on the room's links. */
+  sendRaw(text: string): void
+}
+
+type HookScope = { __theatron?: { playback?: PlaybackHooks; room?: RoomHooks } }
 
 /** What the composition root (app/room-app.ts) asks of its test hooks. */
 export interface TestHooks {
   /** The player playback sync drives, made from the room's video. */
   player(video: Video): Player
   /** Called once the room is built; returns what undoes it. */
-  install(app: { playback: { inspect(): PlaybackInspection } }): () => void
+  install(app: { playback: { inspect(): PlaybackInspection } }, room: RoomHooks): () => void
 }
 
 export function testHooks(): TestHooks {
   let player: StallablePlayer | null = null
   return {
     player: (video) => (player = new StallablePlayer(video, () => performance.now())),
-    install: (app) => {
+    install: (app, room) => {
       const exposed: PlaybackHooks = {
         ...app.playback.inspect(),
         simulateStall: (ms) => {
@@ -40,9 +47,11 @@ export function testHooks(): TestHooks {
       const scope = window as unknown as HookScope
       scope.__theatron ??= {}
       scope.__theatron.playback = exposed
+      scope.__theatron.room = room
       return () => {
         player = null
         if (scope.__theatron?.playback === exposed) delete scope.__theatron.playback
+        if (scope.__theatron?.room === room) delete scope.__theatron.room
       }
     },
   }

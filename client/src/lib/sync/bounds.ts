@@ -1,0 +1,28 @@
+/**
+ * Bounds on the playback times and stamps a member sends, against our own shared clock (`now`, shared ms):
+ * nothing more than a day ahead (wire/time.ts), HLC counters within MAX_HLC_COUNTER (hlc.ts). A command or a
+ * snapshot that breaks them is dropped whole, with the reason for the log line: taking part of it would order
+ * it differently on different peers. Pure.
+ */
+import { MAX_CLOCK_OFFSET_MS } from '../wire/time.ts'
+import { stampInBounds } from './hlc.ts'
+import type { Command, Timeline } from './timeline.ts'
+
+/** Null when the command can be believed at `now`; otherwise why not. */
+export function commandOutOfBounds(command: Command, now: number): string | null {
+  if (!stampInBounds(command.stamp, now)) return 'its stamp is out of bounds'
+  if (command.effectiveAt > now + MAX_CLOCK_OFFSET_MS) return 'it takes effect more than a day ahead'
+  return null
+}
+
+/** Null when a snapshot's base and commands can be believed at `now`; otherwise why not. */
+export function logOutOfBounds(base: Timeline, commands: readonly Command[], now: number): string | null {
+  if (base.stamp && !stampInBounds(base.stamp, now)) return 'its base stamp is out of bounds'
+  const latest = now + MAX_CLOCK_OFFSET_MS
+  if (base.at > latest || base.releasedAt > latest) return 'its base is more than a day ahead'
+  for (const command of commands) {
+    const why = commandOutOfBounds(command, now)
+    if (why) return `a command: ${why}`
+  }
+  return null
+}
