@@ -50,7 +50,7 @@ export async function createRoom(host: Person): Promise<string> {
   await host.page.goto('/')
   await host.page.getByTestId('create-room').click()
   const link = await host.page.getByTestId('room-link').getAttribute('href')
-  expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#\/r\/[A-Za-z0-9_-]{22}$/)
+  expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#\/r2\/[A-Za-z0-9_-]{22}$/)
   return link as string
 }
 
