@@ -293,6 +293,35 @@ describe('Mesh', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
+  it('turns a newcomer away from a full room after a handshake, so only a member can say "full"', async () => {
+    const [me, p1, newcomer] = (await testMembers(3)) as TestMember[]
+    const intros = new Emitter<IntroEvents>()
+    const sessionsOfOthers: PeerSession[] = []
+    const mesh = new Mesh({
+      localId: me!.id,
+      documentId: 'doc',
+      introductions: intros,
+      openPipe: (remote) => {
+        const [mine, theirs] = pipePair()
+        const other = remote === p1!.id ? p1! : newcomer!
+        sessionsOfOthers.push(session(other, me!, theirs, noWebRTC))
+        return mine
+      },
+      createPeer: noWebRTC,
+      trust: me!.trust,
+      maxMembers: 2,
+    })
+    intros.emit('introduction', p1!.id, ['doc'])
+    intros.emit('introduction', newcomer!.id, ['doc'])
+    const turnedAway = sessionsOfOthers[1]!
+    const reasons: string[] = []
+    turnedAway.on('closed', (reason) => reasons.push(reason))
+    await until(() => reasons.length === 1)
+    expect(reasons).toEqual(['full'])
+    expect(mesh.peerIds).toEqual([p1!.id])
+    mesh.destroy()
+  })
+
   it('does not retry a peer whose handshake failed until its back-off is over', async () => {
     const [me] = await testMembers(1)
     const stranger = await testMember(await roomKeyFor())
