@@ -6,6 +6,8 @@ export interface PersonOptions {
   noWebRTC?: boolean
   /** `worker`: torrents play through WebTorrent's service worker, WebM too (default: WebM through MSE). */
   streamVia?: 'worker'
+  /** Reach the signal server at this ws:// base URL (e.g. a recording proxy) instead of the page's origin. */
+  signalUrl?: string
 }
 
 export interface Person {
@@ -27,8 +29,17 @@ export async function person(
 ): Promise<Person> {
   const context = await newPerson(browser, baseURL)
   await context.addInitScript(
-    ({ noWebRTC, streamVia }: { noWebRTC: boolean; streamVia: string | null }) => {
+    ({
+      noWebRTC,
+      streamVia,
+      signalUrl,
+    }: {
+      noWebRTC: boolean
+      streamVia: string | null
+      signalUrl: string | null
+    }) => {
       localStorage.setItem('theatron:ice-servers', '[]')
+      if (signalUrl) localStorage.setItem('theatron:signal-url', signalUrl)
       // Offline: no public WebTorrent trackers; room members are the torrent peers.
       localStorage.setItem('theatron:trackers', '[]')
       if (streamVia) localStorage.setItem('theatron:stream-via', streamVia)
@@ -38,7 +49,11 @@ export async function person(
         delete scope.webkitRTCPeerConnection
       }
     },
-    { noWebRTC: options.noWebRTC ?? false, streamVia: options.streamVia ?? null },
+    {
+      noWebRTC: options.noWebRTC ?? false,
+      streamVia: options.streamVia ?? null,
+      signalUrl: options.signalUrl ?? null,
+    },
   )
   const page = await context.newPage()
   page.on('pageerror', (error) => console.error(`[${name}] page error: ${error.message}`))
@@ -50,7 +65,7 @@ export async function createRoom(host: Person): Promise<string> {
   await host.page.goto('/')
   await host.page.getByTestId('create-room').click()
   const link = await host.page.getByTestId('room-link').getAttribute('href')
-  expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#\/r\/[A-Za-z0-9_-]{22}$/)
+  expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#\/r2\/[A-Za-z0-9_-]{22}$/)
   return link as string
 }
 

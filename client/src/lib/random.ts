@@ -1,5 +1,5 @@
 /** Random identifiers from crypto.getRandomValues (available outside secure contexts too). */
-export function randomBytes(length: number): Uint8Array {
+export function randomBytes(length: number): Uint8Array<ArrayBuffer> {
   return crypto.getRandomValues(new Uint8Array(length))
 }
 

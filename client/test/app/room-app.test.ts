@@ -1,9 +1,9 @@
 import { flushSync } from 'svelte'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { RoomApp } from '../../src/lib/app/room-app.ts'
 import type { StreamClient } from '../../src/lib/stream/streaming.svelte.ts'
 import type { Timers } from '../../src/lib/timers.ts'
-import { fakePeers, settle } from '../mesh/fakes.ts'
+import { fakePeers, settle, testMembers, type TestMember } from '../mesh/fakes.ts'
 import { FakeVideo } from '../player/fakes.ts'
 import { FakeSocket } from '../signaling/fakes.ts'
 
@@ -50,6 +50,12 @@ function fakeTorrentClient() {
   return { client, listeners, destroyed: () => destroyed }
 }
 
+let alice: TestMember
+
+beforeAll(async () => {
+  ;[alice] = (await testMembers(1)) as [TestMember]
+})
+
 function compose() {
   const timers = new CountingTimers()
   const sockets: FakeSocket[] = []
@@ -63,6 +69,8 @@ function compose() {
       fresh: true,
       name: 'Alice',
     },
+    signer: alice.signer,
+    roomKey: alice.roomKey,
     token: 'token-of-alice-0123456789',
     signalUrl: 'ws://signal.test',
     socket: (url) => {

@@ -4,6 +4,55 @@ import type { PeerFactory, PeerLike } from '../../src/lib/mesh/peer.ts'
 import type { RoomTransport } from '../../src/lib/room/room.svelte.ts'
 import type { TransportDecision } from '../../src/lib/mesh/transport.ts'
 import type { SignalState } from '../../src/lib/signaling/client.ts'
+import { handshakeCrypto } from '../../src/lib/mesh/handshake.ts'
+import { generateSigningKeys, signerFor, type Bytes, type Signer } from '../../src/lib/mesh/signing.ts'
+import type { LinkTrust } from '../../src/lib/mesh/trust.ts'
+import { deriveRoomKeys } from '../../src/lib/room/keys.ts'
+import { createRoomSecret } from '../../src/lib/room/link.ts'
+
+/** The real setImmediate, taken before any test fakes the timers: a turn of the event loop. */
+const realSetImmediate = globalThis.setImmediate
+
+/**
+ * Wait until `done()` holds, turning the real event loop between checks: WebCrypto (signatures, the link
+ * handshake, sealed frames) completes on Node's thread pool, which fake timers do not drive.
+ */
+export async function until(done: () => boolean, what = 'the condition'): Promise<void> {
+  for (let turn = 0; turn < 100_000; turn++) {
+    if (done()) return
+    await new Promise<void>((resolve) => realSetImmediate(resolve))
+  }
+  throw new Error(`gave up waiting for ${what}`)
+}
+
+/** One member's identity for tests: a real Ed25519 key pair, its peer id, and the room's trust. */
+export interface TestMember {
+  id: string
+  signer: Signer
+  trust: LinkTrust
+  roomKey: CryptoKey
+}
+
+export async function roomKeyFor(secret = createRoomSecret()): Promise<CryptoKey> {
+  return (await deriveRoomKeys(secret)).roomKey
+}
+
+export async function testMember(roomKey: CryptoKey): Promise<TestMember> {
+  const signer = await signerFor(await generateSigningKeys())
+  return {
+    id: signer.peerId,
+    signer,
+    roomKey,
+    trust: { localId: signer.peerId, publicKey: signer.publicKey, crypto: handshakeCrypto(roomKey, signer) },
+  }
+}
+
+/** Members of one room, in peer-id order (the first is the WebRTC initiator towards the others). */
+export async function testMembers(count: number, roomKey?: CryptoKey): Promise<TestMember[]> {
+  const key = roomKey ?? (await roomKeyFor())
+  const members = await Promise.all(Array.from({ length: count }, () => testMember(key)))
+  return members.sort((a, b) => (a.id < b.id ? -1 : 1))
+}
 
 type PeerEvents = {
   signal: [unknown]
@@ -16,7 +65,8 @@ type PeerEvents = {
 /**
  * A fake WebRTC peer: the initiator "offers" a token naming itself, the answerer links to it, and
  * both connect once the answer comes back — simple-peer's handshake shape, over whatever carries
- * the signals (the pipe). `connects: false` models ICE that never succeeds.
+ * the signals (the pipe). Offers and answers carry an SDP with this peer's DTLS fingerprint, as real
+ * ones do. `connects: false` models ICE that never succeeds.
  */
 export class FakePeer extends Emitter<PeerEvents> implements PeerLike {
   static registry = new Map<string, FakePeer>()
@@ -33,7 +83,15 @@ export class FakePeer extends Emitter<PeerEvents> implements PeerLike {
   ) {
     super()
     FakePeer.registry.set(this.id, this)
-    if (initiator) queueMicrotask(() => this.emit('signal', { type: 'offer', from: this.id }))
+    if (initiator) queueMicrotask(() => this.emit('signal', { type: 'offer', from: this.id, sdp: this.sdp }))
+  }
+
+  /** An SDP as simple-peer hands it out, with this peer's own certificate fingerprint. */
+  get sdp(): string {
+    const bytes = Array.from(new TextEncoder().encode(this.id.padEnd(32, '.')).slice(0, 32), (b) =>
+      b.toString(16).padStart(2, '0').toUpperCase(),
+    )
+    return `v=0\r\na=fingerprint:sha-256 ${bytes.join(':')}\r\na=setup:actpass\r\n`
   }
 
   signal(data: unknown): void {
@@ -41,7 +99,8 @@ export class FakePeer extends Emitter<PeerEvents> implements PeerLike {
     const other = FakePeer.registry.get(from)
     if (!other || this.destroyed) return
     this.other = other
-    if (type === 'offer') queueMicrotask(() => this.emit('signal', { type: 'answer', from: this.id }))
+    if (type === 'offer')
+      queueMicrotask(() => this.emit('signal', { type: 'answer', from: this.id, sdp: this.sdp }))
     else if (type === 'answer' && this.connects && other.connects) {
       queueMicrotask(() => {
         this.#connect()
@@ -114,6 +173,8 @@ type NetEvents = {
  */
 export class FakeNet {
   readonly transports = new Map<string, FakeTransport>()
+  /** Each member's public key, which every link to it reports as verified. */
+  readonly keys = new Map<string, Bytes>()
 
   add(id: string): FakeTransport {
     const transport = new FakeTransport(id, this)
@@ -139,6 +200,8 @@ export class FakeNet {
 export class FakeTransport extends Emitter<NetEvents> implements RoomTransport {
   readonly links = new Set<string>()
   readonly banned = new Set<string>()
+  /** The public keys the links verified, as the mesh would report them (set by the test). */
+  readonly keys = new Map<string, Bytes>()
 
   constructor(
     readonly id: string,
@@ -170,6 +233,10 @@ export class FakeTransport extends Emitter<NetEvents> implements RoomTransport {
 
   broadcast(data: string): void {
     for (const peer of this.links) this.send(peer, data)
+  }
+
+  publicKey(peer: string): Bytes | null {
+    return this.links.has(peer) ? (this.keys.get(peer) ?? this.net.keys.get(peer) ?? null) : null
   }
 
   /** A tab that stopped answering without closing its links. */

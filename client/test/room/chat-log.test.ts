@@ -3,8 +3,26 @@ import type { ChatEntry } from '../../src/lib/room/chat.ts'
 import { ChatLog } from '../../src/lib/room/chat-log.svelte.ts'
 import type { HistoryEntry } from '../../src/lib/room/protocol.ts'
 
-const history = (id: string, at: number): HistoryEntry => ({ id, from: 'a', name: 'Ana', text: id, at })
-const said = (id: string, at: number): ChatEntry => ({ kind: 'chat', ...history(id, at) })
+const PUB = 'P'.repeat(43)
+const SIG = 'S'.repeat(86)
+const history = (id: string, at: number): HistoryEntry => ({
+  id,
+  from: 'a',
+  name: 'Ana',
+  text: id,
+  at,
+  pub: PUB,
+  sig: SIG,
+})
+const said = (id: string, at: number): ChatEntry => ({
+  kind: 'chat',
+  id,
+  from: 'a',
+  name: 'Ana',
+  text: id,
+  at,
+  signature: { name: 'Ana', pub: PUB, sig: SIG },
+})
 
 describe('ChatLog', () => {
   it('shows a message once however often it arrives', () => {

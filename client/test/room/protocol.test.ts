@@ -18,7 +18,7 @@ describe('parseRoomMessage', () => {
     const messages = [
       { type: 'hello', self: { name: 'Ana', joinedAt: 1 }, snapshot },
       { type: 'presence', self: { name: 'Ana', joinedAt: 2 } },
-      { type: 'chat', id: 'abc', text: 'hi', at: 3 },
+      { type: 'chat', id: 'abc', name: 'Ana', text: 'hi', at: 3, sig: 'S'.repeat(86) },
       { type: 'lock', locked: true },
       { type: 'remove', peerId: 'peer-1' },
       { type: 'ping', t: 4 },
@@ -60,7 +60,10 @@ describe('parseRoomMessage', () => {
   })
 
   it('never carries a sender field: a forged `from` is dropped', () => {
-    const result = parseRoomMessage({ v: 1, type: 'chat', id: 'a', text: 'hi', at: 1, from: 'someone-else' })
+    const result = parseRoomMessage({
+      ...{ v: 1, type: 'chat', id: 'a', name: 'Ana', text: 'hi', at: 1, sig: 'S'.repeat(86) },
+      from: 'someone-else',
+    })
     expect(result.ok).toBe(true)
     if (result.ok) expect(result.value).not.toHaveProperty('from')
   })

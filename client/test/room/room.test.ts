@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   LEAVE_GRACE_MS,
   LINK_SILENCE_MS,
@@ -8,13 +8,41 @@ import {
   type RoomSignaling,
 } from '../../src/lib/room/room.svelte.ts'
 import { encodeRoomMessage } from '../../src/lib/room/protocol.ts'
-import { connectedSignaling, FakeNet, settle } from '../mesh/fakes.ts'
+import { signChat } from '../../src/lib/room/chat-signing.ts'
+import { expectWarning } from '../console.ts'
+import type { Signer } from '../../src/lib/mesh/signing.ts'
+import { connectedSignaling, FakeNet, settle, testMembers } from '../mesh/fakes.ts'
+
+/** Members' peer ids by label; each id is its key pair's (a real Ed25519 pair per member). */
+const id = { a: '', b: '', c: '', d: '', x: '', y: '', z: '' }
+const signers = new Map<string, Signer>()
+/** The rooms made in the current test. */
+const made: Room[] = []
+
+beforeAll(async () => {
+  const labels = Object.keys(id) as (keyof typeof id)[]
+  const members = await testMembers(labels.length)
+  labels.forEach((label, index) => {
+    const member = members[index]!
+    id[label] = member.id
+    signers.set(member.id, member.signer)
+  })
+})
 
 beforeEach(() => {
   vi.useFakeTimers()
   vi.setSystemTime(1_000_000)
+  made.length = 0
 })
 afterEach(() => vi.useRealTimers())
+
+/** Deliver what is in flight, and wait for every room's chat signatures and checks. */
+async function flush(): Promise<void> {
+  for (let round = 0; round < 5; round++) {
+    await settle()
+    await Promise.all(made.map((room) => room.chatSettled()))
+  }
+}
 
 function join(
   net: FakeNet,
@@ -33,7 +61,10 @@ function join(
     transport: net.add(id),
     signaling,
     features: ['playback'],
+    signer: signers.get(id)!,
   })
+  net.keys.set(id, signers.get(id)!.publicKey)
+  made.push(room)
   room.start()
   return room
 }
@@ -46,7 +77,7 @@ async function mesh(net: FakeNet, rooms: Room[]): Promise<void> {
         net.link(rooms[i]!.selfId, rooms[j]!.selfId)
     }
   }
-  await settle()
+  await flush()
 }
 
 const names = (room: Room) => room.memberList.map((member) => member.name)
@@ -56,35 +87,35 @@ const messages = (room: Room) =>
 describe('Room', () => {
   it('shows every message once to everyone, attributed to the channel it came through', async () => {
     const net = new FakeNet()
-    const rooms = [join(net, 'a', 'Ana', true), join(net, 'b', 'Bo'), join(net, 'c', 'Cy')]
+    const rooms = [join(net, id.a, 'Ana', true), join(net, id.b, 'Bo'), join(net, id.c, 'Cy')]
     await mesh(net, rooms)
     rooms[1]!.sendChat('hi from Bo')
     rooms[2]!.sendChat('  hi from Cy  ')
-    await settle()
+    await flush()
     // Sent at the same instant: each peer shows them in arrival order, each exactly once.
     for (const room of rooms) expect(messages(room).sort()).toEqual(['Bo: hi from Bo', 'Cy: hi from Cy'])
     expect(rooms[0]!.sendChat('   ')).toBe(false)
-    expect(rooms[0]!.sendChat('x'.repeat(2001))).toBe(false)
+    expect(rooms[0]!.sendChat(id.x.repeat(2001))).toBe(false)
   })
 
   it('gives clashing names the same suffix on every peer', async () => {
     const net = new FakeNet()
-    const rooms = [join(net, 'z', 'Ana', true), join(net, 'y', 'ana'), join(net, 'x', 'Ana')]
+    const rooms = [join(net, id.z, 'Ana', true), join(net, id.y, 'ana'), join(net, id.x, 'Ana')]
     await mesh(net, rooms)
     for (const room of rooms) expect(names(room)).toEqual(['Ana', 'ana (2)', 'Ana (3)'])
   })
 
   it('sends a newcomer the snapshot: members, host, lock and recent chat', async () => {
     const net = new FakeNet()
-    const ana = join(net, 'a', 'Ana', true)
-    const bo = join(net, 'b', 'Bo')
+    const ana = join(net, id.a, 'Ana', true)
+    const bo = join(net, id.b, 'Bo')
     await mesh(net, [ana, bo])
     ana.setLocked(true)
     ana.sendChat('before you came')
-    await settle()
-    const cy = join(net, 'c', 'Cy')
+    await flush()
+    const cy = join(net, id.c, 'Cy')
     await mesh(net, [ana, bo, cy])
-    expect(cy.host).toBe('a')
+    expect(cy.host).toBe(id.a)
     expect(cy.locked).toBe(true)
     expect(cy.canControlPlayback()).toBe(false)
     expect(ana.canControlPlayback()).toBe(true)
@@ -95,21 +126,21 @@ describe('Room', () => {
   it('hands the host role to the longest-present member on every peer when the host leaves', async () => {
     const net = new FakeNet()
     const rooms = [
-      join(net, 'a', 'Ana', true),
-      join(net, 'c', 'Cy'),
-      join(net, 'b', 'Bo'),
-      join(net, 'd', 'Di'),
+      join(net, id.a, 'Ana', true),
+      join(net, id.c, 'Cy'),
+      join(net, id.b, 'Bo'),
+      join(net, id.d, 'Di'),
     ]
     await mesh(net, rooms)
-    for (const room of rooms) expect(room.host).toBe('a')
-    net.drop('a')
-    await settle()
+    for (const room of rooms) expect(room.host).toBe(id.a)
+    net.drop(id.a)
+    await flush()
     const rest = rooms.slice(1)
     // within the grace period the host may be reloading: nothing changes yet
-    for (const room of rest) expect(room.host).toBe('a')
+    for (const room of rest) expect(room.host).toBe(id.a)
     await vi.advanceTimersByTimeAsync(LEAVE_GRACE_MS)
     for (const room of rest) {
-      expect(room.host).toBe('c') // Cy joined right after Ana
+      expect(room.host).toBe(id.c) // Cy joined right after Ana
       expect(names(room)).toEqual(['Cy', 'Bo', 'Di'])
       expect(room.chat.some((entry) => entry.kind === 'notice' && entry.text === 'Ana left')).toBe(true)
     }
@@ -118,50 +149,52 @@ describe('Room', () => {
 
   it('lets only the host lock controls and remove members; everyone then ignores the removed one', async () => {
     const net = new FakeNet()
-    const rooms = [join(net, 'a', 'Ana', true), join(net, 'b', 'Bo'), join(net, 'c', 'Cy')]
+    const rooms = [join(net, id.a, 'Ana', true), join(net, id.b, 'Bo'), join(net, id.c, 'Cy')]
     const [ana, bo, cy] = rooms as [Room, Room, Room]
     await mesh(net, rooms)
     // a non-host cannot lock, locally or by sending the message anyway
     bo.setLocked(true)
-    net.transports.get('b')!.broadcast(encodeRoomMessage({ type: 'lock', locked: true }))
-    net.transports.get('b')!.broadcast(encodeRoomMessage({ type: 'remove', peerId: 'c' }))
-    await settle()
+    net.transports.get(id.b)!.broadcast(encodeRoomMessage({ type: 'lock', locked: true }))
+    net.transports.get(id.b)!.broadcast(encodeRoomMessage({ type: 'remove', peerId: id.c }))
+    await flush()
     for (const room of rooms) expect(room.locked).toBe(false)
     expect(names(ana)).toEqual(['Ana', 'Bo', 'Cy'])
 
-    ana.removeMember('c')
-    await settle()
+    ana.removeMember(id.c)
+    await flush()
     expect(cy.ended).toBe('removed')
     for (const room of [ana, bo]) {
       expect(names(room)).toEqual(['Ana', 'Bo'])
-      expect([...room.removed]).toEqual(['c'])
+      expect([...room.removed]).toEqual([id.c])
     }
     // the host lets the link go once the removal had time to arrive; later introductions are ignored
     await vi.advanceTimersByTimeAsync(REMOVE_LINGER_MS)
-    net.link('a', 'c')
-    expect(net.transports.get('a')!.links.has('c')).toBe(false)
+    net.link(id.a, id.c)
+    expect(net.transports.get(id.a)!.links.has(id.c)).toBe(false)
   })
 
   it('keeps a member through a reload: no leave, same name, chat history back', async () => {
     const net = new FakeNet()
-    const ana = join(net, 'a', 'Ana', true)
-    const bo = join(net, 'b', 'Bo')
+    const ana = join(net, id.a, 'Ana', true)
+    const bo = join(net, id.b, 'Bo')
     await mesh(net, [ana, bo])
     ana.sendChat('remember me')
-    await settle()
-    net.drop('b')
+    await flush()
+    net.drop(id.b)
     bo.destroy()
-    await settle()
-    expect(ana.memberList.find((member) => member.id === 'b')?.away).toBe(true)
+    await flush()
+    expect(ana.memberList.find((member) => member.id === id.b)?.away).toBe(true)
     const reloaded = new Room({
-      selfId: 'b',
+      selfId: id.b,
       documentId: 'doc',
       membership: { creator: false, joinedAt: bo.joinedAt },
       fresh: false,
       name: 'Bo',
-      transport: net.add('b'),
+      transport: net.add(id.b),
       signaling: connectedSignaling,
+      signer: signers.get(id.b)!,
     })
+    made.push(reloaded)
     reloaded.start()
     await mesh(net, [ana, reloaded])
     await vi.advanceTimersByTimeAsync(LEAVE_GRACE_MS)
@@ -172,48 +205,48 @@ describe('Room', () => {
 
   it('carries feature snapshots and messages for later layers (playlist, playback)', async () => {
     const net = new FakeNet()
-    const ana = join(net, 'a', 'Ana', true)
+    const ana = join(net, id.a, 'Ana', true)
     const got: unknown[] = []
     const handle = ana.registerFeature('playlist', {
-      snapshot: () => ({ items: ['x'] }),
+      snapshot: () => ({ items: [id.x] }),
       onMessage: () => {},
     })
-    const bo = join(net, 'b', 'Bo')
+    const bo = join(net, id.b, 'Bo')
     bo.registerFeature('playlist', {
       applySnapshot: (from, value) => got.push(['snapshot', from, value]),
       onMessage: (from, body) => got.push(['message', from, body]),
     })
     await mesh(net, [ana, bo])
-    handle.send({ add: 'y' })
-    await settle()
+    handle.send({ add: id.y })
+    await flush()
     expect(got).toEqual([
-      ['snapshot', 'a', { items: ['x'] }],
-      ['message', 'a', { add: 'y' }],
+      ['snapshot', id.a, { items: [id.x] }],
+      ['message', id.a, { add: id.y }],
     ])
   })
 
   it('hands a late-registered feature the snapshots that arrived before it', async () => {
     const net = new FakeNet()
-    const ana = join(net, 'a', 'Ana', true)
+    const ana = join(net, id.a, 'Ana', true)
     ana.registerFeature('playback', { snapshot: () => ({ playing: true }), onMessage: () => {} })
-    const bo = join(net, 'b', 'Bo')
+    const bo = join(net, id.b, 'Bo')
     await mesh(net, [ana, bo])
     const got: unknown[] = []
     bo.registerFeature('playback', {
       applySnapshot: (from, value) => got.push([from, value]),
       onMessage: () => {},
     })
-    expect(got).toEqual([['a', { playing: true }]])
+    expect(got).toEqual([[id.a, { playing: true }]])
   })
 
   it('drops a member that went silent without closing its links, and asks to be introduced again', async () => {
     const net = new FakeNet()
     const joins: string[] = []
-    const ana = join(net, 'a', 'Ana', true, { ...connectedSignaling, join: (doc) => joins.push(doc) })
-    const bo = join(net, 'b', 'Bo')
+    const ana = join(net, id.a, 'Ana', true, { ...connectedSignaling, join: (doc) => joins.push(doc) })
+    const bo = join(net, id.b, 'Bo')
     await mesh(net, [ana, bo])
     joins.length = 0
-    net.transports.get('b')!.muted = true
+    net.transports.get(id.b)!.muted = true
     await vi.advanceTimersByTimeAsync(LINK_SILENCE_MS + PING_INTERVAL_MS)
     expect(names(ana)).toEqual(['Ana'])
     expect(ana.chat.some((entry) => entry.kind === 'notice' && entry.text === 'Bo left')).toBe(true)
@@ -222,30 +255,32 @@ describe('Room', () => {
 
   it('moves a newcomer whose clock runs behind to after the members it finds, and saves that', async () => {
     const net = new FakeNet()
-    const ana = join(net, 'a', 'Ana', true)
+    const ana = join(net, id.a, 'Ana', true)
     const saved: number[] = []
     const bo = new Room({
-      selfId: 'b',
+      selfId: id.b,
       documentId: 'doc',
       membership: { creator: false, joinedAt: ana.joinedAt - 1000 },
       fresh: true,
       name: 'Bo',
-      transport: net.add('b'),
+      transport: net.add(id.b),
       signaling: connectedSignaling,
+      signer: signers.get(id.b)!,
       saveMembership: (membership) => saved.push(membership.joinedAt),
     })
+    made.push(bo)
     bo.start()
     await mesh(net, [ana, bo])
     expect(bo.joinedAt).toBe(ana.joinedAt + 1)
     expect(saved).toEqual([ana.joinedAt + 1])
     for (const room of [ana, bo]) expect(names(room)).toEqual(['Ana', 'Bo'])
-    expect(bo.host).toBe('a')
+    expect(bo.host).toBe(id.a)
   })
 
   it('measures the round trip to each member with its pings', async () => {
     const net = new FakeNet()
-    const ana = join(net, 'a', 'Ana', true)
-    const bo = join(net, 'b', 'Bo')
+    const ana = join(net, id.a, 'Ana', true)
+    const bo = join(net, id.b, 'Bo')
     await mesh(net, [ana, bo])
     expect(ana.memberList.map((member) => member.rtt)).toEqual([null, null])
     await vi.advanceTimersByTimeAsync(PING_INTERVAL_MS)
@@ -254,13 +289,83 @@ describe('Room', () => {
 
   it('destroy() clears its timers', async () => {
     const net = new FakeNet()
-    const ana = join(net, 'a', 'Ana', true)
-    const bo = join(net, 'b', 'Bo')
+    const ana = join(net, id.a, 'Ana', true)
+    const bo = join(net, id.b, 'Bo')
     await mesh(net, [ana, bo])
-    net.drop('b')
+    net.drop(id.b)
     bo.destroy()
-    await settle()
+    await flush()
     ana.destroy()
     expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it("drops a chat line whose signature is not its sender's", async () => {
+    const net = new FakeNet()
+    const ana = join(net, id.a, 'Ana', true)
+    const bo = join(net, id.b, 'Bo')
+    await mesh(net, [ana, bo])
+    const line = {
+      documentId: 'doc',
+      id: `${id.b}:l1`,
+      from: id.b,
+      name: 'Bo',
+      text: 'not mine',
+      at: Date.now(),
+    }
+    const { sig } = await signChat(signers.get(id.c)!, line) // Cy's key, sent as Bo's line
+    net.transports
+      .get(id.b)!
+      .broadcast(
+        encodeRoomMessage({ type: 'chat', id: 'l1', name: 'Bo', text: 'not mine', at: line.at, sig }),
+      )
+    // and a genuine line, which still shows
+    bo.sendChat('mine')
+    await flush()
+    expect(messages(ana)).toEqual(['Bo: mine'])
+    expectWarning(/dropped a chat line from .* with a bad signature/)
+  })
+
+  it("drops a snapshot's history line that claims another author, and keeps the genuine ones", async () => {
+    const net = new FakeNet()
+    const ana = join(net, id.a, 'Ana', true)
+    const bo = join(net, id.b, 'Bo')
+    await mesh(net, [ana, bo])
+    ana.sendChat('genuine')
+    await flush()
+    const cy = join(net, id.c, 'Cy')
+    // Bo, modified, sends Cy a hello whose history puts words in Ana's mouth, signed by Bo
+    net.transports.get(id.b)!.links.add(id.c)
+    net.transports.get(id.c)!.connect(id.b)
+    const at = Date.now()
+    const forgedLine = { documentId: 'doc', id: `${id.a}:f1`, from: id.a, name: 'Ana', text: 'I resign', at }
+    const bySignature = await signChat(signers.get(id.b)!, forgedLine)
+    const genuine = ana.chat.find((entry) => entry.kind === 'chat')!
+    if (genuine.kind !== 'chat') throw new Error('no genuine line')
+    const history = [
+      {
+        id: genuine.id,
+        from: genuine.from,
+        text: 'genuine',
+        at: genuine.at,
+        ...genuine.signature,
+      },
+      // Bo's key and signature on a line that says it is Ana's
+      { ...forgedLine, pub: bySignature.pub, sig: bySignature.sig },
+      // Ana's key with Bo's signature
+      { ...forgedLine, id: `${id.a}:f2`, pub: genuine.signature.pub, sig: bySignature.sig },
+      // Ana's own signature on her line, its text changed
+      { id: genuine.id + 'x', from: id.a, text: 'changed', at, ...genuine.signature },
+    ]
+    net.transports.get(id.b)!.send(
+      id.c,
+      encodeRoomMessage({
+        type: 'hello',
+        self: { name: 'Bo', joinedAt: bo.joinedAt },
+        snapshot: { members: [], hostId: null, locked: false, removed: [], chat: history, features: {} },
+      }),
+    )
+    await flush()
+    expect(messages(cy)).toEqual(['Ana: genuine'])
+    expectWarning(/dropped 3 forged chat line/)
   })
 })

@@ -9,6 +9,7 @@ import {
 import { parseTorrentMessage, parseTorrentSnapshot } from '../../src/lib/torrent/wire.ts'
 import type { Timers } from '../../src/lib/timers.ts'
 import { FakePeer, settle } from '../mesh/fakes.ts'
+import { expectWarning } from '../console.ts'
 
 const H1 = '1'.repeat(40)
 const H2 = '2'.repeat(40)
@@ -148,6 +149,27 @@ function announce(sides: Map<string, Side>, have: Record<string, string[]>, pres
 const live = (side: Side) => side.peers.filter((p) => !p.destroyed)
 
 describe('TorrentLinks', () => {
+  it('in a browser without WebRTC makes no connection and throws nothing, once told', async () => {
+    let tries = 0
+    const links = new TorrentLinks({
+      selfId: 'a',
+      timers: new ManualTimers(),
+      createPeer: () => {
+        tries++
+        throw new Error('No WebRTC support: Not a supported browser')
+      },
+      send: () => {},
+      attach: () => {},
+    })
+    links.setLocal([H1])
+    links.setRemote('b', [H1])
+    links.setRemote('c', [H1])
+    expect(links.links()).toEqual([])
+    expect(tries).toBe(1)
+    expectWarning(/no WebRTC, members cannot be torrent peers/)
+    links.destroy()
+  })
+
   it('connects every pair of members for each torrent both have, and hands each end to the torrent', async () => {
     const sides = members('a', 'b', 'c')
     announce(sides, { a: [H1], b: [H1, H2], c: [H2] })

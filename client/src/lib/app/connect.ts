@@ -5,7 +5,9 @@
 import { iceServers, signalUrl } from '../config.ts'
 import { simplePeerFactory } from '../mesh/simple-peer.ts'
 import { claimIdentity, loadMembership, loadName, saveMembership, saveName } from '../room/identity.ts'
-import { createRoomSecret, documentIdFor, roomHash } from '../room/link.ts'
+import { indexedDbKeyStore } from '../room/key-store.ts'
+import { deriveRoomKeys } from '../room/keys.ts'
+import { createRoomSecret, roomHash } from '../room/link.ts'
 import { browserSocket } from '../signaling/socket.ts'
 import { testHooks } from '../testing/hooks.ts'
 import { DEFAULT_TRACKERS, TorrentClient } from '../torrent/client.ts'
@@ -23,8 +25,8 @@ export function createRoom(): void {
 }
 
 export async function connectRoom(secret: string): Promise<RoomApp> {
-  const documentId = await documentIdFor(secret)
-  const { identity, duplicated } = await claimIdentity(sessionStorage, navigator.locks)
+  const { documentId, roomKey } = await deriveRoomKeys(secret)
+  const { identity, duplicated } = await claimIdentity(sessionStorage, navigator.locks, indexedDbKeyStore())
   // A duplicated tab is a new member: what the original remembered of the room is not its own.
   let membership = duplicated ? null : loadMembership(sessionStorage, documentId)
   const fresh = membership === null
@@ -47,6 +49,8 @@ export async function connectRoom(secret: string): Promise<RoomApp> {
       rememberName: (name) => saveName(localStorage, name),
       saveMembership: (next) => saveMembership(sessionStorage, documentId, next),
     },
+    signer: identity.signer,
+    roomKey,
     token: identity.token,
     signalUrl: signalUrl(localStorage, location),
     socket: browserSocket,

@@ -6,6 +6,8 @@
 import { Mesh } from '../mesh/mesh.ts'
 import type { PeerFactory } from '../mesh/peer.ts'
 import { SocketChannel } from '../mesh/channel.ts'
+import { handshakeCrypto } from '../mesh/handshake.ts'
+import type { Signer } from '../mesh/signing.ts'
 import { Video } from '../player/video.ts'
 import { Room, type RoomOptions } from '../room/room.svelte.ts'
 import { SignalingClient } from '../signaling/client.ts'
@@ -24,7 +26,10 @@ const ROOM_FEATURES = [PLAYLIST_FEATURE, PLAYBACK_FEATURE, TORRENT_FEATURE]
 
 export interface RoomDeps {
   /** Who this tab is and what it remembers of the room (app/connect.ts reads them from storage). */
-  room: Omit<RoomOptions, 'transport' | 'signaling' | 'timers' | 'now'>
+  room: Omit<RoomOptions, 'transport' | 'signaling' | 'signer' | 'timers' | 'now'>
+  /** This tab's identity (its peer id is `room.selfId`) and the room key (room/keys.ts). */
+  signer: Signer
+  roomKey: CryptoKey
   token: string
   /** ws(s)://host[:port] of the signal server */
   signalUrl: string
@@ -74,6 +79,11 @@ export class RoomApp {
       introductions: signaling,
       openPipe: (remoteId) => new SocketChannel(deps.socket(signaling.pipeUrl(remoteId, documentId))),
       createPeer: deps.createPeer,
+      trust: {
+        localId: peerId,
+        publicKey: deps.signer.publicKey,
+        crypto: handshakeCrypto(deps.roomKey, deps.signer),
+      },
       timers,
       now,
     })
@@ -82,6 +92,7 @@ export class RoomApp {
       features: ROOM_FEATURES,
       transport: this.#mesh,
       signaling,
+      signer: deps.signer,
       timers,
       now,
     })

@@ -3,12 +3,20 @@ import { realTimers, type Timers } from '../timers.ts'
 import type { Channel } from './channel.ts'
 import type { PeerFactory } from './peer.ts'
 import { PeerSession } from './session.ts'
+import type { Bytes } from './signing.ts'
+import type { LinkTrust } from './trust.ts'
 import type { TransportDecision } from './transport.ts'
 
 /** Members in one room, this tab included. A full mesh of 8 is 28 connections. */
 const MAX_MEMBERS = 8
 /** How long a refused newcomer's pipe stays open so it can read "full". */
 const REFUSAL_LINGER_MS = 10_000
+/**
+ * A peer whose handshake failed is not tried again for this long, doubling on each failure up to
+ * UNTRUSTED_BACKOFF_MAX_MS: a stranger re-joining the document cannot make us handshake in a loop.
+ */
+export const UNTRUSTED_BACKOFF_MS = 30_000
+export const UNTRUSTED_BACKOFF_MAX_MS = 10 * 60_000
 
 export interface Introductions {
   on(event: 'introduction', listener: (peerId: string, documentIds: string[]) => void): () => void
@@ -27,6 +35,8 @@ export interface MeshOptions {
   /** Opens `/connection/<local>/<remote>/<document>`. */
   openPipe: (remoteId: string) => Channel
   createPeer: PeerFactory
+  /** This tab's identity and the room's crypto, for every link's handshake. */
+  trust: LinkTrust
   timers?: Timers
   now?: () => number
   maxMembers?: number
@@ -35,7 +45,7 @@ export interface MeshOptions {
 /**
  * One PeerSession per introduced member of the room. Owns every session and pipe it made.
  * Messages leave here tagged with the peer whose channel they came through — the only sender
- * identity the room protocol trusts.
+ * identity the room protocol trusts, since every link proved it (handshake.ts) before carrying one.
  */
 export class Mesh extends Emitter<MeshEvents> {
   readonly #options: MeshOptions
@@ -44,7 +54,9 @@ export class Mesh extends Emitter<MeshEvents> {
   /** Introduced again while the old pipe still looked open: reconnect once it closes. */
   readonly #reintroduced = new Set<string>()
   readonly #banned = new Set<string>()
-  readonly #refusals = new Map<Channel, unknown>()
+  readonly #refusals = new Map<PeerSession, unknown>()
+  /** Peers whose handshake failed: not before `until`, and the wait after the next failure. */
+  readonly #untrusted = new Map<string, { until: number; backoff: number }>()
   readonly #unsubscribe: () => void
   #destroyed = false
 
@@ -59,6 +71,11 @@ export class Mesh extends Emitter<MeshEvents> {
 
   get peerIds(): string[] {
     return [...this.#sessions.keys()]
+  }
+
+  /** The public key a member's link verified (its peer id is this key's hash); null before that. */
+  publicKey(peerId: string): Bytes | null {
+    return this.#sessions.get(peerId)?.remotePublicKey ?? null
   }
 
   send(peerId: string, data: string): boolean {
@@ -85,9 +102,9 @@ export class Mesh extends Emitter<MeshEvents> {
     this.#destroyed = true
     this.#unsubscribe()
     for (const session of [...this.#sessions.values()]) session.destroy('left')
-    for (const [pipe, timer] of this.#refusals) {
+    for (const [session, timer] of this.#refusals) {
       this.#timers.clearTimeout(timer)
-      pipe.close()
+      session.destroy('left')
     }
     this.#refusals.clear()
     this.clear()
@@ -95,6 +112,7 @@ export class Mesh extends Emitter<MeshEvents> {
 
   #onIntroduction(peerId: string): void {
     if (this.#destroyed || peerId === this.#options.localId || this.#banned.has(peerId)) return
+    if ((this.#untrusted.get(peerId)?.until ?? 0) > this.#now()) return
     const session = this.#sessions.get(peerId)
     if (session) {
       if (session.pipeState === 'closed') session.attachPipe(this.#options.openPipe(peerId))
@@ -111,6 +129,7 @@ export class Mesh extends Emitter<MeshEvents> {
       remoteId: peerId,
       pipe: this.#options.openPipe(peerId),
       createPeer: this.#options.createPeer,
+      trust: this.#options.trust,
       timers: this.#timers,
       now: this.#options.now,
     })
@@ -124,6 +143,7 @@ export class Mesh extends Emitter<MeshEvents> {
     })
     session.on('closed', (reason) => {
       if (this.#sessions.get(peerId) === session) this.#sessions.delete(peerId)
+      if (reason === 'untrusted') this.#distrust(peerId)
       this.emit('closed', peerId, reason)
       if (this.#reintroduced.delete(peerId) && !this.#destroyed && !this.#banned.has(peerId)) {
         this.#startSession(peerId)
@@ -131,16 +151,42 @@ export class Mesh extends Emitter<MeshEvents> {
     })
   }
 
-  /** Tell a newcomer the room is full, then let the pipe go. */
+  #now(): number {
+    return (this.#options.now ?? Date.now)()
+  }
+
+  #distrust(peerId: string): void {
+    const backoff = this.#untrusted.get(peerId)?.backoff ?? UNTRUSTED_BACKOFF_MS
+    this.#untrusted.set(peerId, {
+      until: this.#now() + backoff,
+      backoff: Math.min(backoff * 2, UNTRUSTED_BACKOFF_MAX_MS),
+    })
+  }
+
+  /**
+   * Tell a newcomer the room is full, then let the pipe go. The refusal goes sealed after a handshake like
+   * any link's, so only a member of the room can turn a newcomer away.
+   */
   #refuse(peerId: string): void {
-    const pipe = this.#options.openPipe(peerId)
-    pipe.send(JSON.stringify({ k: 'full' }))
+    const session = new PeerSession({
+      localId: this.#options.localId,
+      remoteId: peerId,
+      pipe: this.#options.openPipe(peerId),
+      createPeer: this.#options.createPeer,
+      trust: this.#options.trust,
+      refuse: true,
+      timers: this.#timers,
+      now: this.#options.now,
+    })
     const release = () => {
-      this.#timers.clearTimeout(this.#refusals.get(pipe))
-      this.#refusals.delete(pipe)
-      pipe.close()
+      this.#timers.clearTimeout(this.#refusals.get(session))
+      this.#refusals.delete(session)
+      session.destroy('full')
     }
-    this.#refusals.set(pipe, this.#timers.setTimeout(release, REFUSAL_LINGER_MS))
-    pipe.on('message', release)
+    this.#refusals.set(session, this.#timers.setTimeout(release, REFUSAL_LINGER_MS))
+    session.on('closed', (reason) => {
+      if (reason === 'untrusted') this.#distrust(peerId)
+      if (this.#refusals.has(session)) release()
+    })
   }
 }

@@ -1,7 +1,22 @@
 import { CHAT_HISTORY_LIMIT, MAX_CHAT_LENGTH, type HistoryEntry } from './protocol.ts'
 
+/** The author's signature on a chat line: the name it signed with, its public key, the signature. */
+export interface ChatSignature {
+  name: string
+  pub: string
+  sig: string
+}
+
 export type ChatEntry =
-  | { kind: 'chat'; id: string; from: string; name: string; text: string; at: number }
+  | {
+      kind: 'chat'
+      id: string
+      from: string
+      name: string
+      text: string
+      at: number
+      signature: ChatSignature
+    }
   | { kind: 'notice'; id: string; text: string; at: number }
 
 /** Entries kept on screen: the history limit plus room for notices. */
@@ -17,18 +32,23 @@ export function chatText(input: string): string | null {
 export function chatHistory(entries: readonly ChatEntry[]): HistoryEntry[] {
   const chat: HistoryEntry[] = []
   for (const entry of entries) {
-    if (entry.kind === 'chat')
-      chat.push({ id: entry.id, from: entry.from, name: entry.name, text: entry.text, at: entry.at })
+    if (entry.kind !== 'chat') continue
+    const { id, from, text, at, signature } = entry
+    chat.push({ id, from, name: signature.name, text, at, pub: signature.pub, sig: signature.sig })
   }
   return chat.slice(-CHAT_HISTORY_LIMIT)
 }
 
-/** Merge a snapshot's history into what we have: each message once, in time order. */
+/** Merge a snapshot's (verified) history into what we have: each message once, in time order. */
 export function mergeHistory(entries: readonly ChatEntry[], history: readonly HistoryEntry[]): ChatEntry[] {
   const known = new Set(entries.map((entry) => entry.id))
   const added = history
     .filter((entry) => !known.has(entry.id))
-    .map((entry) => ({ kind: 'chat' as const, ...entry }))
+    .map(({ pub, sig, ...entry }) => ({
+      kind: 'chat' as const,
+      ...entry,
+      signature: { name: entry.name, pub, sig },
+    }))
   if (added.length === 0) return [...entries]
   return [...entries, ...added].sort((a, b) => a.at - b.at).slice(-CHAT_DISPLAY_LIMIT)
 }

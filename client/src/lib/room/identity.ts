@@ -1,14 +1,24 @@
 import { randomId } from '../random.ts'
+import { generateSigningKeys, signerFor, type Signer } from '../mesh/signing.ts'
 
 /**
- * Who this tab is. The peer id and takeover token live in sessionStorage: they survive a reload
- * (the signal server lets the same id+token take over its old registration at once, and the room
- * keeps the member) but a new tab is a new member. The display name lives in localStorage so it is
- * remembered for the next room.
+ * Who this tab is: a signing key pair (mesh/signing.ts) whose public key's hash is the peer id, and a
+ * takeover token. The peer id and token live in sessionStorage and the key pair (its private key not
+ * extractable) in a `KeyStore` (IndexedDB in the app) under the peer id: they survive a reload (the
+ * signal server lets the same id+token take over its old registration at once, and the room keeps the
+ * member) but a new tab is a new member. The display name lives in localStorage so it is remembered
+ * for the next room.
  */
 export interface Identity {
   peerId: string
   token: string
+  signer: Signer
+}
+
+/** Where key pairs are kept across reloads, by peer id (room/key-store.ts in the app). */
+export interface KeyStore {
+  load(peerId: string): Promise<CryptoKeyPair | null>
+  save(peerId: string, keys: CryptoKeyPair): Promise<void>
 }
 
 /** What this tab remembers about one room it is in (sessionStorage, keyed by document id). */
@@ -23,18 +33,32 @@ const NAME_KEY = 'theatron:name'
 const roomKey = (documentId: string) => `theatron:room:${documentId}`
 export const MAX_NAME_LENGTH = 32
 
-export function loadIdentity(session: Storage): Identity {
+/** The stored identity when its key pair is still there and matches its peer id, else a new one. */
+export async function loadIdentity(session: Storage, keys: KeyStore): Promise<Identity> {
+  const stored = storedIdentity(session)
+  const pair = stored ? await keys.load(stored.peerId).catch(() => null) : null
+  if (stored && pair) {
+    const signer = await signerFor(pair)
+    if (signer.peerId === stored.peerId) return { ...stored, signer }
+  }
+  return newIdentity(session, keys)
+}
+
+function storedIdentity(session: Storage): { peerId: string; token: string } | null {
   const stored = parse(session.getItem(PEER_KEY))
   if (stored && typeof stored.peerId === 'string' && typeof stored.token === 'string') {
     return { peerId: stored.peerId, token: stored.token }
   }
-  return newIdentity(session)
+  return null
 }
 
-function newIdentity(session: Storage): Identity {
-  const identity = { peerId: randomId(), token: randomId() }
+async function newIdentity(session: Storage, keys: KeyStore): Promise<Identity> {
+  const pair = await generateSigningKeys()
+  const signer = await signerFor(pair)
+  const identity = { peerId: signer.peerId, token: randomId() }
+  await keys.save(identity.peerId, pair)
   session.setItem(PEER_KEY, JSON.stringify(identity))
-  return identity
+  return { ...identity, signer }
 }
 
 /** What `claimIdentity` needs of the Web Locks API (`navigator.locks`). */
@@ -59,11 +83,12 @@ export const IDENTITY_RELEASE_WAIT_MS = 500
 export async function claimIdentity(
   session: Storage,
   locks: IdentityLocks | undefined,
+  keys: KeyStore,
 ): Promise<{ identity: Identity; duplicated: boolean }> {
-  const stored = loadIdentity(session)
+  const stored = await loadIdentity(session, keys)
   if (!locks) return { identity: stored, duplicated: false }
   if (await holdLock(locks, stored.peerId)) return { identity: stored, duplicated: false }
-  const identity = newIdentity(session)
+  const identity = await newIdentity(session, keys)
   await holdLock(locks, identity.peerId)
   return { identity, duplicated: true }
 }

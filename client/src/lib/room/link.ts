@@ -1,36 +1,37 @@
-import { base64url, hex, randomBytes } from '../random.ts'
+import { base64url, randomBytes } from '../random.ts'
+import { deriveRoomKeys } from './keys.ts'
 
 /**
  * A room is named by a 128-bit secret kept in the URL fragment, which browsers never send to a
- * server. The signal server only sees a hash of it (the document id), so it cannot learn the secret
- * nor join the room itself.
+ * server. Everything else comes from it (keys.ts): the document id, all the signal server learns, and
+ * the room key every link proves before it carries room messages.
+ *
+ * Links are `#/r2/<secret>`. A `#/r/<secret>` link (the first version, whose document id was a plain
+ * hash of the secret) still opens: the same secret, with this version's keys. Rooms live only while
+ * someone is in them, so nothing is lost by the change.
  */
 const ROOM_SECRET_BYTES = 16
-const ROUTE_PATTERN = /^#\/r\/([A-Za-z0-9_-]{22})$/
-/** Domain separation: the same bytes used elsewhere never hash to a room's document id. */
-const DOCUMENT_ID_DOMAIN = 'theatron/room-document-id/v1:'
+const ROUTE_PATTERN = /^#\/r2?\/([A-Za-z0-9_-]{22})$/
 
 export function createRoomSecret(): string {
   return base64url(randomBytes(ROOM_SECRET_BYTES))
 }
 
-/** The fragment route of a room: `#/r/<secret>`. */
+/** The fragment route of a room: `#/r2/<secret>`. */
 export function roomHash(secret: string): string {
-  return `#/r/${secret}`
+  return `#/r2/${secret}`
 }
 
 export function roomLink(origin: string, secret: string): string {
   return `${origin}/${roomHash(secret)}`
 }
 
-/** The room secret in a location hash, or null when the hash is not a room route. */
+/** The room secret in a location hash (either link version), or null when the hash is not a room route. */
 export function parseRoomHash(hash: string): string | null {
   return ROUTE_PATTERN.exec(hash)?.[1] ?? null
 }
 
-/** Hex SHA-256 of the domain-separated secret. Needs `crypto.subtle`, i.e. a secure context. */
+/** The document id of a room: the only name of it the signal server sees. */
 export async function documentIdFor(secret: string): Promise<string> {
-  if (!globalThis.crypto?.subtle) throw new Error('crypto.subtle is unavailable: not a secure context')
-  const data = new TextEncoder().encode(DOCUMENT_ID_DOMAIN + secret)
-  return hex(new Uint8Array(await crypto.subtle.digest('SHA-256', data)))
+  return (await deriveRoomKeys(secret)).documentId
 }

@@ -31,12 +31,20 @@ export const MAX_SNAPSHOT_FEATURES = 16
 /** How a member presents itself; sent by the member itself, so it is about the sender. */
 const Presence = v.object({ name: Name, joinedAt: TimeMs })
 
+/** base64url of an Ed25519 public key (32 bytes) and of a signature (64 bytes); checked in chat-signing.ts. */
+const PublicKeyText = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{43}$/))
+const SignatureText = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{86}$/))
+
+/** A chat line in a snapshot, with its author's public key and signature (chat-signing.ts): unforgeable. */
 const HistoryEntry = v.object({
   id: v.pipe(v.string(), v.maxLength(200)),
   from: PeerId,
+  /** The name the author signed the line with. */
   name: Name,
   text: ChatText,
   at: TimeMs,
+  pub: PublicKeyText,
+  sig: SignatureText,
 })
 export type HistoryEntry = v.InferOutput<typeof HistoryEntry>
 
@@ -66,7 +74,8 @@ export const RoomMessageSchema = v.variant('type', [
   message('hello', { self: Presence, snapshot: Snapshot }),
   /** The sender changed its name (or moved its join time after learning the room). */
   message('presence', { self: Presence }),
-  message('chat', { id: ShortId, text: ChatText, at: TimeMs }),
+  /** A chat line, signed by its author (the sender) over its id, name, text and time (chat-signing.ts). */
+  message('chat', { id: ShortId, name: Name, text: ChatText, at: TimeMs, sig: SignatureText }),
   /** Host only: lock playback controls to the host. */
   message('lock', { locked: v.boolean() }),
   /** Host only: everyone drops and ignores this member. */

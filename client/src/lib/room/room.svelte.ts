@@ -1,8 +1,10 @@
-import { randomId } from '../random.ts'
+import { base64url, randomId } from '../random.ts'
 import { realTimers, type Timers } from '../timers.ts'
 import type { SignalState } from '../signaling/client.ts'
 import type { TransportDecision } from '../mesh/transport.ts'
+import type { Bytes, Signer } from '../mesh/signing.ts'
 import { chatText, type ChatEntry } from './chat.ts'
+import { signChat, verifyChat, verifyHistoryEntry } from './chat-signing.ts'
 import { ChatLog } from './chat-log.svelte.ts'
 import type { FeatureHandle, FeatureHost, RoomFeature } from './feature.ts'
 import { FeatureSet } from './feature-set.ts'
@@ -14,6 +16,7 @@ import {
   encodeRoomMessage,
   parseRoomMessage,
   type OutgoingRoomMessage,
+  type HistoryEntry,
   type RoomMessage,
   type Snapshot,
 } from './protocol.ts'
@@ -45,6 +48,8 @@ export interface RoomTransport {
   /** Close the link to a member (it went silent); a later introduction may bring it back. */
   disconnect(peerId: string): void
   ban(peerId: string): void
+  /** The public key a member's link verified (its peer id is the key's hash); null before that. */
+  publicKey(peerId: string): Bytes | null
 }
 
 /** What the room needs from the signaling client: its state, and to join the document. */
@@ -64,6 +69,8 @@ export interface RoomOptions {
   name: string
   transport: RoomTransport
   signaling: RoomSignaling
+  /** This tab's identity: signs its chat lines (its peer id is `selfId`). */
+  signer: Signer
   /** Remember the chosen name for next time (localStorage in the app). */
   rememberName?: (name: string) => void
   /** Persist join-time changes (sessionStorage in the app). */
@@ -114,6 +121,8 @@ export class Room implements FeatureHost {
   readonly #links = new Map<string, TransportDecision>()
   /* eslint-enable svelte/prefer-svelte-reactivity */
   readonly #release: (() => void)[] = []
+  /** Chat signing and checking, one after the other so lines keep their order. */
+  #chatWork: Promise<void> = Promise.resolve()
 
   constructor(options: RoomOptions) {
     this.#options = options
@@ -217,22 +226,38 @@ export class Room implements FeatureHost {
     else this.start()
   }
 
-  /** Returns false when the text is empty or too long. */
+  /** Returns false when the text is empty or too long. The line shows and goes out once signed. */
   sendChat(input: string): boolean {
     const text = chatText(input)
     if (text === null || !this.started || this.ended) return false
     const id = randomId().slice(0, 12)
     const at = this.#now()
-    this.#chat.add({
-      kind: 'chat',
+    const name = this.name
+    const line = {
+      documentId: this.documentId,
       id: `${this.selfId}:${id}`,
       from: this.selfId,
-      name: this.displayName(this.selfId),
+      name,
       text,
       at,
+    }
+    this.#queueChat(async () => {
+      const signature = await signChat(this.#options.signer, line)
+      const { documentId: _, ...entry } = line
+      this.#chat.add({ kind: 'chat', ...entry, name: this.displayName(this.selfId), signature })
+      this.#broadcast({ type: 'chat', id, name, text, at, sig: signature.sig })
     })
-    this.#broadcast({ type: 'chat', id, text, at })
     return true
+  }
+
+  /** The public key a member's link verified, for checking what it signs; null when not linked. */
+  publicKey(peerId: string): Bytes | null {
+    return this.#options.transport.publicKey(peerId)
+  }
+
+  /** Resolves once the chat lines sent and received so far are signed or checked (for tests). */
+  chatSettled(): Promise<void> {
+    return this.#chatWork
   }
 
   /** Host only: lock playback controls to the host, or unlock them. */
@@ -376,22 +401,13 @@ export class Room implements FeatureHost {
           snapshot: message.snapshot,
           transport: this.#links.get(from) ?? 'pending',
         })
-        this.#chat.merge(message.snapshot.chat)
+        this.#mergeHistory(from, message.snapshot.chat)
         this.#features.applySnapshots(from, message.snapshot.features)
         return
       case 'presence':
         return this.#dispatch({ type: 'presence', from, self: message.self })
       case 'chat':
-        if (!this.members.has(from)) return
-        this.#chat.add({
-          kind: 'chat',
-          id: `${from}:${message.id}`,
-          from,
-          name: this.displayName(from),
-          text: message.text,
-          at: message.at,
-        })
-        return
+        return this.#receiveChat(from, message)
       case 'lock':
         return this.#dispatch({ type: 'lock', from, locked: message.locked })
       case 'remove':
@@ -407,6 +423,39 @@ export class Room implements FeatureHost {
       default:
         message satisfies never
     }
+  }
+
+  #queueChat(work: () => Promise<void>): void {
+    this.#chatWork = this.#chatWork.then(work).catch((error: unknown) => {
+      console.warn(`room: chat signature work failed: ${String(error)}`)
+    })
+  }
+
+  /** A member's own line, signed with the key its link verified; a line that does not check is dropped. */
+  #receiveChat(from: string, message: Extract<RoomMessage, { type: 'chat' }>): void {
+    const publicKey = this.publicKey(from)
+    if (!this.members.has(from) || !publicKey) return
+    const { name, text, at, sig } = message
+    const line = { documentId: this.documentId, id: `${from}:${message.id}`, from, name, text, at }
+    this.#queueChat(async () => {
+      if (!(await verifyChat(line, publicKey, sig))) {
+        console.warn(`room: dropped a chat line from ${from} with a bad signature`)
+        return
+      }
+      const { documentId: _, ...entry } = line
+      const signature = { name, pub: base64url(publicKey), sig }
+      this.#chat.add({ kind: 'chat', ...entry, name: this.displayName(from), signature })
+    })
+  }
+
+  /** A snapshot's history, each line checked against its author's signature; forged lines are dropped. */
+  #mergeHistory(from: string, history: readonly HistoryEntry[]): void {
+    this.#queueChat(async () => {
+      const checks = await Promise.all(history.map((entry) => verifyHistoryEntry(this.documentId, entry)))
+      const forged = checks.filter((ok) => !ok).length
+      if (forged > 0) console.warn(`room: dropped ${forged} forged chat line(s) in ${from}'s snapshot`)
+      this.#chat.merge(history.filter((_, index) => checks[index]))
+    })
   }
 
   #onClosed(peerId: string, reason: string): void {

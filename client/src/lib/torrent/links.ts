@@ -116,6 +116,8 @@ export class TorrentLinks {
   /** Failed links and spares: attempts so far, and the back-off timer (null once it fired). */
   readonly #retries = new Map<string, { attempt: number; timer: unknown }>()
   #destroyed = false
+  /** False once making a connection threw: this browser has no WebRTC. */
+  #webrtc = true
 
   constructor(options: TorrentLinksOptions) {
     this.#options = options
@@ -198,14 +200,14 @@ export class TorrentLinks {
       // A new spare from the initiator replaces the old one (its side closed, or it reloaded).
       const old = this.#spares.get(from)
       if (old) this.#close(old)
-      this.#open(from, null, false, link).peer.signal(signal)
+      this.#open(from, null, false, link)?.peer.signal(signal)
       return
     }
     // Room channels are ordered: the member's `have` always arrives before its first signal.
     if (!this.#wants(from, infoHash)) return
     const old = this.#live.get(keyOf(from, infoHash))
     if (old) this.#close(old) // the initiator restarted the link
-    this.#open(from, infoHash, false, link).peer.signal(signal)
+    this.#open(from, infoHash, false, link)?.peer.signal(signal)
   }
 
   /** The initiator gave its spare to a torrent: so do we, if we want that link too. */
@@ -266,8 +268,17 @@ export class TorrentLinks {
     this.#options.attach(infoHash, live.peer)
   }
 
-  #open(peerId: string, infoHash: string | null, initiator: boolean, link: string): Live {
-    const peer = this.#options.createPeer(initiator)
+  /** A new connection; null (and none ever again) when this browser cannot make one (no WebRTC). */
+  #open(peerId: string, infoHash: string | null, initiator: boolean, link: string): Live | null {
+    if (!this.#webrtc) return null
+    let peer: TorrentPeer
+    try {
+      peer = this.#options.createPeer(initiator)
+    } catch (error) {
+      this.#webrtc = false
+      console.warn(`torrent links: no WebRTC, members cannot be torrent peers: ${String(error)}`)
+      return null
+    }
     const live: Live = { peerId, infoHash, initiator, link, peer }
     this.#byLink.set(link, live)
     if (infoHash === null) this.#spares.set(peerId, live)
