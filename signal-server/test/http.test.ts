@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   connectionUrl,
+  joined,
   eventually,
   introductionUrl,
   jsonPeer,
@@ -148,13 +149,14 @@ describe('/metrics', () => {
     await a.send('hello', false)
     const b = await open(connectionUrl(h, 'bob', 'alice', 'doc'))
     await b.next()
-    const held = await open(connectionUrl(h, 'carol', 'dave', 'doc'))
+    await joined(h, 'other', 'carol', 'dave', 'erin', 'frank')
+    const held = await open(connectionUrl(h, 'carol', 'dave', 'other'))
     await held.send('wait', false)
     await roundTrip(held)
     // Rejections: a bad id, an unknown path, a held overflow.
     await refusedUpgrade(`${h.ws}/introduction/bad%20id`)
     await refusedUpgrade(`${h.ws}/nowhere`)
-    const overflow = await open(connectionUrl(h, 'erin', 'frank', 'doc'))
+    const overflow = await open(connectionUrl(h, 'erin', 'frank', 'other'))
     overflow.ws.send('1')
     overflow.ws.send('2')
     await overflow.closed
@@ -162,16 +164,16 @@ describe('/metrics', () => {
     const res = await fetch(`${h.http}/metrics`)
     expect(res.headers.get('content-type')).toMatch(/text\/plain/)
     const text = await res.text()
-    expect(sample(text, 'theatron_signal_connections{endpoint="introduction"}')).toBe(2)
+    expect(sample(text, 'theatron_signal_connections{endpoint="introduction"}')).toBe(6)
     expect(sample(text, 'theatron_signal_connections{endpoint="connection"}')).toBe(3)
-    expect(sample(text, 'theatron_signal_peers')).toBe(2)
-    expect(sample(text, 'theatron_signal_documents')).toBe(1)
+    expect(sample(text, 'theatron_signal_peers')).toBe(6)
+    expect(sample(text, 'theatron_signal_documents')).toBe(2)
     expect(sample(text, 'theatron_signal_pipes_open')).toBe(1)
     expect(sample(text, 'theatron_signal_pipes_waiting')).toBe(1)
     expect(sample(text, 'theatron_signal_held_frames')).toBe(1)
     expect(sample(text, 'theatron_signal_held_bytes')).toBe(4)
     expect(sample(text, 'theatron_signal_piped_bytes_total')).toBe(5)
-    expect(sample(text, 'theatron_signal_introductions_total')).toBe(2)
+    expect(sample(text, 'theatron_signal_introductions_total')).toBe(2 + 12)
     expect(sample(text, 'theatron_signal_rejections_total{reason="bad-id"}')).toBe(1)
     expect(sample(text, 'theatron_signal_rejections_total{reason="not-found"}')).toBe(1)
     expect(sample(text, 'theatron_signal_rejections_total{reason="held-too-much"}')).toBe(1)

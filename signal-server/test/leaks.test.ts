@@ -7,6 +7,7 @@ import { runInNewContext } from 'node:vm'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   connectionUrl,
+  joined,
   eventually,
   introductionUrl,
   open,
@@ -53,22 +54,26 @@ async function introductionCycle(h: Harness, i: number): Promise<void> {
 
 /** A held side sends a frame, its partner arrives and receives it, one side closes, then the other. */
 async function pipeCycle(h: Harness, i: number): Promise<void> {
-  const a = await open(connectionUrl(h, `a${i}`, `b${i}`, 'doc'))
+  const peers = await joined(h, `pair${i}`, `a${i}`, `b${i}`)
+  const a = await open(connectionUrl(h, `a${i}`, `b${i}`, `pair${i}`))
   await a.send(Buffer.alloc(256, i), true)
-  const b = await open(connectionUrl(h, `b${i}`, `a${i}`, 'doc'))
+  const b = await open(connectionUrl(h, `b${i}`, `a${i}`, `pair${i}`))
   await b.next()
   await b.send('reply', false)
   await a.next()
   await (i % 2 === 0 ? a : b).close()
   await Promise.all([a.closed, b.closed])
+  await Promise.all(peers.map((peer) => peer.close()))
 }
 
 /** A held side that never meets its partner. */
 async function abandonedCycle(h: Harness, i: number): Promise<void> {
-  const a = await open(connectionUrl(h, `lonely${i}`, 'nobody', `doc${i}`))
+  const peers = await joined(h, `doc${i}`, `lonely${i}`, `nobody${i}`)
+  const a = await open(connectionUrl(h, `lonely${i}`, `nobody${i}`, `doc${i}`))
   await a.send('anyone?', false)
   a.ws.terminate()
   await a.closed
+  await Promise.all(peers.map((peer) => peer.close()))
 }
 
 describe('leaks', () => {

@@ -64,7 +64,8 @@ export class RoomApp {
       localId: peerId,
       documentId,
       introductions: signaling,
-      openPipe: (remoteId) => new SocketChannel(deps.socket(signaling.pipeUrl(remoteId, documentId))),
+      openPipe: (remoteId) =>
+        new SocketChannel(deps.socket(signaling.pipeUrl(remoteId, documentId), signaling.protocols)),
       createPeer: deps.createPeer,
       timers,
       now,
