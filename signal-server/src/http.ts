@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import sirv from 'sirv'
 import type { Registry } from 'prom-client'
+import { SECURITY_HEADERS } from './headers.ts'
 
 export interface HttpDeps {
   clientDir: string | null
@@ -26,12 +27,13 @@ function setCacheHeaders(res: ServerResponse, pathname: string): void {
     res.setHeader('Cache-Control', 'no-cache')
   }
   if (pathname === '/sw.min.js') res.setHeader('Service-Worker-Allowed', '/')
-  res.setHeader('X-Content-Type-Options', 'nosniff')
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value)
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body)
   res.writeHead(status, {
+    'X-Content-Type-Options': 'nosniff',
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': Buffer.byteLength(text),
     'Cache-Control': 'no-store',

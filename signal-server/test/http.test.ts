@@ -51,6 +51,30 @@ function rawGet(port: number, path: string): Promise<{ status: number; body: str
 }
 
 describe('static client', () => {
+  it.each(['/', '/room/abc-123', '/assets/app-3f2a1b.js', '/sw.min.js'])(
+    '%s carries the security headers',
+    async (path) => {
+      const h = await startServer({ clientDir })
+      const res = await fetch(`${h.http}${path}`)
+      expect(res.status).toBe(200)
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer')
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+      expect(res.headers.get('x-frame-options')).toBe('DENY')
+      const policy = new Map(
+        (res.headers.get('content-security-policy') ?? '').split(';').map((directive) => {
+          const [name = '', ...values] = directive.trim().split(/\s+/)
+          return [name, values] as const
+        }),
+      )
+      expect(policy.get('script-src')).toEqual(["'self'"])
+      expect(policy.get('default-src')).toEqual(["'self'"])
+      expect(policy.get('frame-ancestors')).toEqual(["'none'"])
+      expect(policy.get('object-src')).toEqual(["'none'"])
+      expect(policy.get('media-src')).toEqual(["'self'", 'blob:'])
+      expect(policy.get('worker-src')).toEqual(["'self'"])
+    },
+  )
+
   it('serves index.html with no-cache', async () => {
     const h = await startServer({ clientDir })
     const res = await fetch(`${h.http}/`)
