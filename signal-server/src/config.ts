@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { TurnOptions } from './turn.ts'
 
 export interface HeldLimits {
   /** Frames a waiting pipe side may send before its partner arrives. */
@@ -63,6 +64,8 @@ export interface SignalServerOptions {
   processMetrics: boolean
   /** Serve HTTPS and WSS with this certificate and key (PEM); null: plain HTTP (or TLS at a proxy in front). */
   tls: TlsFiles | null
+  /** Hand out TURN credentials on `GET /turn` (turn.ts); null: an empty list. */
+  turn: TurnOptions | null
 }
 
 export interface TlsFiles {
@@ -95,6 +98,7 @@ export const DEFAULTS: SignalServerOptions = {
   pipeHighWaterMark: 4 * 1024 * 1024,
   processMetrics: false,
   tls: null,
+  turn: null,
 }
 
 export type SignalServerInput = Partial<

@@ -12,6 +12,8 @@ import { SECURITY_HEADERS } from './headers.ts'
 
 export interface HttpDeps {
   clientDir: string | null
+  /** `GET /turn`: TURN credentials for the client (turn.ts), and the origins that may read them. */
+  turn?: { credentials: () => unknown; allowedOrigins: string[] | null }
   metrics: Registry
   health: () => Record<string, unknown>
   log: Logger
@@ -41,6 +43,17 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text)
 }
 
+/** TURN credentials, readable cross-origin by allowed origins (a client served apart from this server). */
+function sendTurn(req: IncomingMessage, res: ServerResponse, turn: NonNullable<HttpDeps['turn']>): void {
+  const origin = req.headers.origin
+  if (turn.allowedOrigins === null) res.setHeader('Access-Control-Allow-Origin', '*')
+  else if (origin !== undefined && turn.allowedOrigins.includes(origin)) {
+    res.setHeader('Access-Control-Allow-Origin', origin)
+    res.setHeader('Vary', 'Origin')
+  }
+  sendJson(res, 200, turn.credentials())
+}
+
 export function createHttpHandler(deps: HttpDeps): Handler {
   const hasClient = deps.clientDir !== null && existsSync(join(deps.clientDir, 'index.html'))
   if (deps.clientDir !== null && !hasClient) {
@@ -58,6 +71,7 @@ export function createHttpHandler(deps: HttpDeps): Handler {
       return sendJson(res, 405, { error: 'method-not-allowed' })
     }
     if (path === '/healthz') return sendJson(res, 200, deps.health())
+    if (path === '/turn' && deps.turn) return sendTurn(req, res, deps.turn)
     if (path === '/metrics') {
       deps.metrics.metrics().then(
         (text) => {

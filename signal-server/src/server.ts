@@ -17,6 +17,7 @@ import { createLogger } from './log.ts'
 import { createMetrics, type ServerMetrics } from './metrics.ts'
 import { PipeService } from './pipes.ts'
 import { parseUpgradeUrl, selectProtocol, type Route } from './routes.ts'
+import { turnCredentials } from './turn.ts'
 
 export type { SignalServerOptions, SignalServerInput }
 
@@ -94,6 +95,10 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
     clientDir: options.clientDir,
     metrics: metrics.registry,
     log,
+    turn: {
+      credentials: () => turnCredentials(options.turn, Date.now()),
+      allowedOrigins: options.allowedOrigins,
+    },
     health: () => ({
       status: closing ? 'closing' : 'ok',
       uptimeSeconds: (Date.now() - startedAt) / 1000,
