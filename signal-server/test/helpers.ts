@@ -200,7 +200,11 @@ export async function open(url: string, options?: ClientOptions, protocols?: str
 export async function roundTrip(client: Client): Promise<void> {
   const pong = once(client.ws, 'pong')
   client.ws.ping()
-  await pong
+  // A socket closed meanwhile never answers: fail the test rather than hang it.
+  const closed = client.closed.then(({ code }) => {
+    throw new Error(`socket closed (${code}) before the round trip completed`)
+  })
+  await Promise.race([pong, closed])
 }
 
 /** An upgrade the server refuses: its HTTP status and JSON body. */

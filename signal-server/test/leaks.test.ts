@@ -76,6 +76,7 @@ async function abandonedCycle(h: Harness, i: number): Promise<void> {
   await Promise.all(peers.map((peer) => peer.close()))
 }
 
+// Hundreds of socket cycles per test: slow on a loaded machine, so a longer timeout than the default.
 describe('leaks', () => {
   it('introduction cycles: every map back to zero, heap near baseline', async () => {
     const h = await startServer({ maxConnectionsPerIp: 10_000 }, 'warn')
@@ -88,7 +89,7 @@ describe('leaks', () => {
     // A server that keeps every closed socket (as relay 4.2.2 does, ~3.5 KiB each) grows by ~3.5 MiB over
     // these cycles; the bound leaves room for the test runner's own noise.
     expect(growth).toBeLessThan(1.5 * 1024 * 1024)
-  })
+  }, 60_000)
 
   it('pipe cycles, held frames included: every map back to zero, heap near baseline', async () => {
     const h = await startServer({ maxConnectionsPerIp: 10_000 }, 'warn')
@@ -102,7 +103,7 @@ describe('leaks', () => {
     const growth = heapAfterGc() - baseline
     expect(growth).toBeLessThan(1.5 * 1024 * 1024)
     expect(h.server.stats().bytesPiped).toBe(550 * (256 + 5))
-  })
+  }, 60_000)
 
   it('duplicate-id probes leave nothing behind', async () => {
     const h = await startServer({ duplicateProbeMs: 20, maxConnectionsPerIp: 10_000 }, 'warn')

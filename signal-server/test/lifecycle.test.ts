@@ -31,10 +31,11 @@ const MAIN = 'signal-server/src/main.ts'
 
 describe('heartbeat', () => {
   it.each([
-    ['introduction', (port: number) => `ws://127.0.0.1:${port}/introduction/silent`],
-    ['connection', (port: number) => `ws://127.0.0.1:${port}/connection/silent/other/doc`],
-  ])('terminates a %s socket that misses a pong', async (endpoint, url) => {
-    const h = await startServer({ heartbeatIntervalMs: 30 })
+    ['introduction', (port: number) => `ws://127.0.0.1:${port}/introduction/silent`, 30],
+    // The pipe's registrations must answer in time too: a longer beat keeps a loaded machine from dropping them.
+    ['connection', (port: number) => `ws://127.0.0.1:${port}/connection/silent/other/doc`, 200],
+  ])('terminates a %s socket that misses a pong', async (endpoint, url, heartbeatIntervalMs) => {
+    const h = await startServer({ heartbeatIntervalMs })
     const peers = endpoint === 'connection' ? await joined(h, 'doc', 'silent', 'other') : []
     const silent = await open(url(h.port), { autoPong: false })
     const started = performance.now()
