@@ -91,6 +91,16 @@ const SEND_WINDOW = 8 * 1024 * 1024
 
 /** A sends `totalBytes` to B in `frameSize` frames through a /connection pipe, as fast as backpressure allows. */
 async function pipe(port: number, frameSize: number, totalBytes: number, id: string): Promise<PipeResult> {
+  // Pipes open only between registrations joined to the document: A and B register and meet first.
+  const registrations = [open(url(port, `/introduction/${id}a`)), open(url(port, `/introduction/${id}b`))]
+  const introduced = Promise.race(
+    registrations.map((ws) => new Promise<void>((resolve) => ws.once('message', () => resolve()))),
+  )
+  for (const ws of registrations) {
+    await opened(ws)
+    ws.send(join(`${id}d`))
+  }
+  await introduced
   const a = open(url(port, `/connection/${id}a/${id}b/${id}d`))
   await opened(a)
   const b = open(url(port, `/connection/${id}b/${id}a/${id}d`))
@@ -133,6 +143,7 @@ async function pipe(port: number, frameSize: number, totalBytes: number, id: str
   })
   a.terminate()
   b.terminate()
+  for (const ws of registrations) ws.terminate()
   return result
 }
 

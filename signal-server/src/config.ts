@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { TurnOptions } from './turn.ts'
 
 export interface HeldLimits {
   /** Frames a waiting pipe side may send before its partner arrives. */
@@ -7,6 +8,8 @@ export interface HeldLimits {
   bytes: number
   /** How long a pipe side may wait for its partner (with or without held frames). */
   ageMs: number
+  /** Bytes held for all waiting pipe sides together: the server's memory bound for held frames. */
+  totalBytes: number
 }
 
 export interface RateLimit {
@@ -41,8 +44,16 @@ export interface SignalServerOptions {
   pipeRate: RateLimit
   /** Invalid or over-rate messages tolerated before the socket is closed. */
   maxStrikes: number
-  /** Open WebSocket connections per client address. */
+  /** Open WebSocket connections per client address (IPv6: per /64). */
   maxConnectionsPerIp: number
+  /** Open WebSocket connections in total (with upgrades in progress); over it upgrades get 503. */
+  maxConnections: number
+  /** An introduction socket that has joined no document within this time is closed (4408). */
+  joinTimeoutMs: number
+  /** Node's `headersTimeout`: a request (or upgrade) must send its headers within this time. */
+  headersTimeoutMs: number
+  /** Node's `requestTimeout`: a plain HTTP request must arrive whole within this time. */
+  requestTimeoutMs: number
   /** Reverse proxies in front whose `X-Forwarded-For` entries are trusted for the client address (limits.ts). */
   trustedProxies: number
   /** Allowed `Origin` header values; null allows any (including none). */
@@ -53,6 +64,8 @@ export interface SignalServerOptions {
   processMetrics: boolean
   /** Serve HTTPS and WSS with this certificate and key (PEM); null: plain HTTP (or TLS at a proxy in front). */
   tls: TlsFiles | null
+  /** Hand out TURN credentials on `GET /turn` (turn.ts); null: an empty list. */
+  turn: TurnOptions | null
 }
 
 export interface TlsFiles {
@@ -71,16 +84,21 @@ export const DEFAULTS: SignalServerOptions = {
   maxDocumentsPerPeer: 64,
   introductionMaxPayload: 16 * 1024,
   pipeMaxPayload: 4 * 1024 * 1024,
-  held: { frames: 256, bytes: 1024 * 1024, ageMs: 30_000 },
+  held: { frames: 256, bytes: 1024 * 1024, ageMs: 30_000, totalBytes: 256 * 1024 * 1024 },
   introductionRate: { burst: 100, perSecond: 50 },
   pipeRate: { burst: 50_000, perSecond: 50_000 },
   maxStrikes: 10,
   maxConnectionsPerIp: 256,
+  maxConnections: 50_000,
+  joinTimeoutMs: 60_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
   trustedProxies: 0,
   allowedOrigins: null,
   pipeHighWaterMark: 4 * 1024 * 1024,
   processMetrics: false,
   tls: null,
+  turn: null,
 }
 
 export type SignalServerInput = Partial<
@@ -131,10 +149,19 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): SignalServerInput {
     logLevel: env.LOG_LEVEL || undefined,
     heartbeatIntervalMs: int('HEARTBEAT_INTERVAL_MS'),
     maxConnectionsPerIp: int('MAX_CONNECTIONS_PER_IP'),
+    maxConnections: int('MAX_CONNECTIONS'),
+    joinTimeoutMs: int('JOIN_TIMEOUT_MS'),
+    headersTimeoutMs: int('HEADERS_TIMEOUT_MS'),
+    requestTimeoutMs: int('REQUEST_TIMEOUT_MS'),
     trustedProxies: int('TRUSTED_PROXIES', 0),
     maxDocumentsPerPeer: int('MAX_DOCUMENTS_PER_PEER'),
     pipeMaxPayload: int('PIPE_MAX_PAYLOAD'),
-    held: { frames: int('HELD_MAX_FRAMES'), bytes: int('HELD_MAX_BYTES'), ageMs: int('HELD_MAX_AGE_MS') },
+    held: {
+      frames: int('HELD_MAX_FRAMES'),
+      bytes: int('HELD_MAX_BYTES'),
+      ageMs: int('HELD_MAX_AGE_MS'),
+      totalBytes: int('HELD_MAX_TOTAL_BYTES'),
+    },
     allowedOrigins: origins && origins.length > 0 ? origins : undefined,
   }
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createServer } from 'vite'
 import { createSignalServer } from './server.ts'
+import { turnFromEnv } from './turn.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -14,6 +15,7 @@ const signal = createSignalServer({
   port: 0,
   clientDir: null,
   logLevel: process.env.LOG_LEVEL ?? 'info',
+  turn: turnFromEnv(process.env),
 })
 const { port: signalPort } = await signal.listen()
 const target = `http://127.0.0.1:${signalPort}`
@@ -26,6 +28,7 @@ const vite = await createServer({
       '/introduction': { target, ws: true },
       '/connection': { target, ws: true },
       '/healthz': target,
+      '/turn': target,
       '/metrics': target,
     },
   },

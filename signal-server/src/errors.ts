@@ -7,7 +7,12 @@ export const CloseCode = {
   GoingAway: 1001,
   /** Repeated malformed or unknown messages. */
   BadMessages: 4400,
-  /** Held frames waited too long for the other side of a pipe. */
+  /**
+   * A pipe request not backed by a live registration: the local peer id is not registered (or the
+   * request does not carry the registration's token), or either peer has not joined the document.
+   */
+  Forbidden: 4403,
+  /** Held frames waited too long for the other side of a pipe; an introduction socket joined nothing in time. */
   HeldTooLong: 4408,
   /** The peer id is registered by a live socket (introduction) or the pipe request was replaced. */
   Conflict: 4409,
@@ -38,6 +43,9 @@ export type RejectReason =
   | 'same-peer'
   | 'origin'
   | 'ip-limit'
+  | 'capacity'
+  | 'pipe-forbidden'
+  | 'join-timeout'
   | 'shutting-down'
   | 'duplicate-peer'
   | 'pipe-replaced'

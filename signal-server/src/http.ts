@@ -8,9 +8,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import sirv from 'sirv'
 import type { Registry } from 'prom-client'
+import { SECURITY_HEADERS } from './headers.ts'
 
 export interface HttpDeps {
   clientDir: string | null
+  /** `GET /turn`: TURN credentials for the client (turn.ts), and the origins that may read them. */
+  turn?: { credentials: () => unknown; allowedOrigins: string[] | null }
   metrics: Registry
   health: () => Record<string, unknown>
   log: Logger
@@ -26,17 +29,29 @@ function setCacheHeaders(res: ServerResponse, pathname: string): void {
     res.setHeader('Cache-Control', 'no-cache')
   }
   if (pathname === '/sw.min.js') res.setHeader('Service-Worker-Allowed', '/')
-  res.setHeader('X-Content-Type-Options', 'nosniff')
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value)
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body)
   res.writeHead(status, {
+    'X-Content-Type-Options': 'nosniff',
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': Buffer.byteLength(text),
     'Cache-Control': 'no-store',
   })
   res.end(text)
+}
+
+/** TURN credentials, readable cross-origin by allowed origins (a client served apart from this server). */
+function sendTurn(req: IncomingMessage, res: ServerResponse, turn: NonNullable<HttpDeps['turn']>): void {
+  const origin = req.headers.origin
+  if (turn.allowedOrigins === null) res.setHeader('Access-Control-Allow-Origin', '*')
+  else if (origin !== undefined && turn.allowedOrigins.includes(origin)) {
+    res.setHeader('Access-Control-Allow-Origin', origin)
+    res.setHeader('Vary', 'Origin')
+  }
+  sendJson(res, 200, turn.credentials())
 }
 
 export function createHttpHandler(deps: HttpDeps): Handler {
@@ -56,6 +71,7 @@ export function createHttpHandler(deps: HttpDeps): Handler {
       return sendJson(res, 405, { error: 'method-not-allowed' })
     }
     if (path === '/healthz') return sendJson(res, 200, deps.health())
+    if (path === '/turn' && deps.turn) return sendTurn(req, res, deps.turn)
     if (path === '/metrics') {
       deps.metrics.metrics().then(
         (text) => {

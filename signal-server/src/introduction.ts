@@ -60,6 +60,9 @@ export class IntroductionService {
   accept(conn: Conn, peerId: string, token: string | null): void {
     conn.peerId = peerId
     conn.token = token
+    // A socket that never joins a document holds a connection slot for nothing.
+    conn.timer = setTimeout(() => this.#joinTimedOut(conn), this.#options.joinTimeoutMs)
+    conn.timer.unref()
     const live = this.#peers.get(peerId)
     if (!live) return this.#register(conn)
     if (token !== null && live.token !== null && sameToken(token, live.token)) {
@@ -89,7 +92,26 @@ export class IntroductionService {
     this.#handle(conn, parsed.message)
   }
 
+  /**
+   * Why a pipe request `/connection/local/remote/documentId` is refused, or null when it may open: the
+   * local peer id must have a live registration (and, when that registration has a token, the request
+   * must carry it: a token proves the request comes from the registration's owner), and both peers
+   * must have joined the document. Both sides of a pipe are requested after an introduction, which the
+   * server sends only once both peers have joined, so a well-behaved client never hits a refusal.
+   */
+  pipeRefusal(local: string, remote: string, documentId: string, token: string | null): string | null {
+    const registration = this.#peers.get(local)
+    if (registration === undefined) return 'no live registration for this peer id'
+    if (registration.token !== null && (token === null || !sameToken(token, registration.token)))
+      return 'the request does not carry the token of the registration'
+    if (!this.registry.has(local, documentId)) return 'this peer has not joined the document'
+    if (!this.registry.has(remote, documentId)) return 'the other peer has not joined the document'
+    return null
+  }
+
   closed(conn: Conn): void {
+    if (conn.timer !== null) clearTimeout(conn.timer)
+    conn.timer = null
     const peerId = conn.peerId
     if (peerId === null) return
     const probe = this.#probes.get(peerId)
@@ -144,7 +166,7 @@ export class IntroductionService {
     conn.queued = null
     this.#events.reject('duplicate-peer')
     this.#log.info({ peerId: conn.peerId }, 'refused a second connection for a live peer id')
-    conn.close(CloseCode.Conflict, `peer id ${conn.peerId} is in use by a live connection`)
+    conn.close(CloseCode.Conflict, 'this peer id is in use by a live connection')
   }
 
   #evict(live: Conn, reason: string, unresponsive: boolean): void {
@@ -189,6 +211,14 @@ export class IntroductionService {
     }
   }
 
+  #joinTimedOut(conn: Conn): void {
+    conn.timer = null
+    if (!conn.open) return
+    this.#events.reject('join-timeout')
+    this.#log.debug({ peerId: conn.peerId }, 'closing an introduction socket that joined nothing')
+    conn.close(CloseCode.HeldTooLong, `no document joined within ${this.#options.joinTimeoutMs} ms`)
+  }
+
   #join(conn: Conn, documentIds: string[]): void {
     const peerId = conn.peerId as string
     let introductions: Map<string, string[]>
@@ -197,6 +227,10 @@ export class IntroductionService {
     } catch (error) {
       if (!(error instanceof JoinLimitError)) throw error
       return this.#strike(conn, new ProtocolError('too-many-documents', error.message), conn.dialect)
+    }
+    if (conn.timer !== null && this.registry.hasJoined(peerId)) {
+      clearTimeout(conn.timer)
+      conn.timer = null
     }
     for (const [otherId, shared] of introductions) {
       const other = this.#peers.get(otherId)

@@ -45,29 +45,74 @@ export function clientAddress(
   return isIP(entry) === 0 ? remote : entry
 }
 
-/** Open WebSocket connections per remote address. */
+/**
+ * The key a client address is counted under. An IPv6 client usually holds a whole /64 (one customer
+ * line, SLAAC and privacy addresses pick freely inside it), so a per-address limit on full IPv6
+ * addresses would not limit anyone: IPv6 addresses count per /64. IPv4-mapped IPv6 (`::ffff:a.b.c.d`,
+ * what a dual-stack listener reports for IPv4 clients) counts as the IPv4 address.
+ */
+export function addressKey(address: string): string {
+  if (isIP(address) !== 6) return address
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
+  if (mapped?.[1] !== undefined) return mapped[1]
+  const groups = expandIpv6(address.split('%')[0] ?? address)
+  return `${groups.slice(0, 4).join(':')}::/64`
+}
+
+/** The eight 16-bit groups of a valid IPv6 address, as lower-case hex without leading zeros. */
+function expandIpv6(address: string): string[] {
+  const [head = '', tail] = address.split('::')
+  const parse = (part: string): string[] =>
+    part === ''
+      ? []
+      : part.split(':').flatMap((group) => {
+          if (!group.includes('.')) return [group]
+          // An embedded IPv4 tail (`::1.2.3.4`) is the last two groups.
+          const [a = 0, b = 0, c = 0, d = 0] = group.split('.').map(Number)
+          return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)]
+        })
+  const left = parse(head)
+  const right = tail === undefined ? [] : parse(tail)
+  const zeros = Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0')
+  return [...left, ...zeros, ...right].map((group) => parseInt(group, 16).toString(16))
+}
+
+export type Admission = 'ok' | 'address' | 'total'
+
+/** Open WebSocket connections (and upgrades in progress): per client address key, and in total. */
 export class AddressCounter {
   readonly #counts = new Map<string, number>()
   readonly limit: number
+  readonly totalLimit: number
+  #total = 0
 
-  constructor(limit: number) {
+  constructor(limit: number, totalLimit = Number.POSITIVE_INFINITY) {
     this.limit = limit
+    this.totalLimit = totalLimit
   }
 
   get size(): number {
     return this.#counts.size
   }
 
-  /** Count one more connection from `address`; false (and nothing counted) when at the limit. */
-  acquire(address: string): boolean {
+  get total(): number {
+    return this.#total
+  }
+
+  /** Count one more connection from `address`; anything but 'ok' means nothing was counted. */
+  acquire(address: string): Admission {
+    if (this.#total >= this.totalLimit) return 'total'
     const count = this.#counts.get(address) ?? 0
-    if (count >= this.limit) return false
+    if (count >= this.limit) return 'address'
     this.#counts.set(address, count + 1)
-    return true
+    this.#total++
+    return 'ok'
   }
 
   release(address: string): void {
-    const count = this.#counts.get(address) ?? 0
+    const count = this.#counts.get(address)
+    if (count === undefined) return
+    this.#total--
     if (count <= 1) this.#counts.delete(address)
     else this.#counts.set(address, count - 1)
   }

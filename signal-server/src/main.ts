@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { ConfigError, optionsFromEnv, type TlsFiles } from './config.ts'
 import { createSignalServer } from './server.ts'
+import { turnFromEnv } from './turn.ts'
 
 /** After SIGTERM/SIGINT, exit even if something hangs. */
 const SHUTDOWN_DEADLINE_MS = 5_000
@@ -38,9 +39,11 @@ export async function main(
 ): Promise<void> {
   let input
   let tls
+  let turn
   try {
     input = optionsFromEnv(env)
     tls = tlsFromEnv(env)
+    turn = turnFromEnv(env)
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     console.error(`configuration error: ${error.message}`)
@@ -53,6 +56,7 @@ export async function main(
     clientDir: serveClient ? (env.CLIENT_DIR ?? DEFAULT_CLIENT_DIR) : null,
     processMetrics: true,
     tls,
+    turn,
   })
   const { port, host } = await server.listen()
   const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host

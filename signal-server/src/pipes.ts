@@ -8,6 +8,7 @@ import type { Logger } from 'pino'
 import type { HeldLimits } from './config.ts'
 import type { Conn } from './conn.ts'
 import { CloseCode, type RejectReason } from './errors.ts'
+import { documentTag } from './redact.ts'
 
 export interface PipeEvents {
   reject(reason: RejectReason): void
@@ -24,6 +25,12 @@ const OVERFLOW_CODES: Record<Overflow, number> = {
 /** Ids cannot contain '/', so these keys never collide (see ids.ts). */
 function pairKey(from: string, to: string, documentId: string): string {
   return `${from}/${to}/${documentId}`
+}
+
+/** A pair key as logs may show it: the document id replaced by its tag (redact.ts). */
+function pipeLabel(key: string): string {
+  const [from, to, documentId = ''] = key.split('/')
+  return `${from}/${to}/${documentTag(documentId)}`
 }
 
 export class PipeService {
@@ -127,13 +134,16 @@ export class PipeService {
     if (conn.heldBytes > this.#limits.bytes) {
       return this.#overflow(conn, 'held-too-much', `more than ${this.#limits.bytes} bytes held`)
     }
+    if (this.#heldBytes > this.#limits.totalBytes) {
+      return this.#overflow(conn, 'held-too-much', 'the server holds too many bytes for waiting pipes')
+    }
   }
 
   #overflow(conn: Conn, reason: Overflow, message: string): void {
     if (conn.pipeKey === null || this.#waiting.get(conn.pipeKey) !== conn) return
     this.#release(conn)
     this.#events.reject(reason)
-    this.#log.info({ pipe: conn.pipeKey, reason }, message)
+    this.#log.info({ pipe: pipeLabel(conn.pipeKey), reason }, message)
     conn.close(OVERFLOW_CODES[reason], message)
   }
 

@@ -27,6 +27,16 @@ export class Registry {
     return this.#peersByDocument.size
   }
 
+  /** Whether `peerId` has joined `documentId`. */
+  has(peerId: string, documentId: string): boolean {
+    return csHas(this.#documentsByPeer.get(peerId), documentId)
+  }
+
+  /** Whether `peerId` has joined any document. */
+  hasJoined(peerId: string): boolean {
+    return csSize(this.#documentsByPeer.get(peerId)) > 0
+  }
+
   documentsOf(peerId: string): ReadonlySet<string> {
     return new Set(csValues(this.#documentsByPeer.get(peerId)))
   }

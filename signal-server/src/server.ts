@@ -12,11 +12,12 @@ import { attach, Conn, connOf, type Endpoint } from './conn.ts'
 import { CloseCode, type RejectReason } from './errors.ts'
 import { createHttpHandler } from './http.ts'
 import { IntroductionService } from './introduction.ts'
-import { AddressCounter, clientAddress } from './limits.ts'
+import { AddressCounter, addressKey, clientAddress } from './limits.ts'
 import { createLogger } from './log.ts'
 import { createMetrics, type ServerMetrics } from './metrics.ts'
 import { PipeService } from './pipes.ts'
-import { parseUpgradeUrl, type Route } from './routes.ts'
+import { parseUpgradeUrl, selectProtocol, type Route } from './routes.ts'
+import { turnCredentials } from './turn.ts'
 
 export type { SignalServerOptions, SignalServerInput }
 
@@ -51,7 +52,7 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
   const log: Logger = options.logger ?? createLogger(options.logLevel)
   const conns = new Set<Conn>()
   const counts: Record<Endpoint, number> = { introduction: 0, connection: 0 }
-  const addresses = new AddressCounter(options.maxConnectionsPerIp)
+  const addresses = new AddressCounter(options.maxConnectionsPerIp, options.maxConnections)
   const startedAt = Date.now()
   let closing = false
 
@@ -94,26 +95,39 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
     clientDir: options.clientDir,
     metrics: metrics.registry,
     log,
+    turn: {
+      credentials: () => turnCredentials(options.turn, Date.now()),
+      allowedOrigins: options.allowedOrigins,
+    },
     health: () => ({
       status: closing ? 'closing' : 'ok',
       uptimeSeconds: (Date.now() - startedAt) / 1000,
       ...stats(),
     }),
   })
+  // Slow or stalled requests (upgrades included) are cut off by Node: headers must arrive within
+  // headersTimeoutMs, a whole request within requestTimeoutMs; the expiry check runs often enough for both.
+  const timeouts = {
+    headersTimeout: options.headersTimeoutMs,
+    requestTimeout: Math.max(options.requestTimeoutMs, options.headersTimeoutMs),
+    connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(options.headersTimeoutMs / 4))),
+  }
   // HTTPS when given a certificate (a LAN without a TLS proxy: service workers need a secure context).
   const http: HttpServer | HttpsServer = options.tls
-    ? createHttpsServer(options.tls, handler)
-    : createServer(handler)
+    ? createHttpsServer({ ...options.tls, ...timeouts }, handler)
+    : createServer(timeouts, handler)
   // Servers of both endpoints share the HTTP listener; client tracking is ours (Conn set).
   const introductionWss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
     maxPayload: options.introductionMaxPayload,
+    handleProtocols: selectProtocol,
   })
   const pipeWss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
     maxPayload: options.pipeMaxPayload,
+    handleProtocols: selectProtocol,
   })
 
   http.on('upgrade', onUpgrade)
@@ -129,16 +143,23 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
     ) {
       return refuse(socket, 403, 'origin', 'origin not allowed')
     }
-    const routed = parseUpgradeUrl(req.url)
+    const routed = parseUpgradeUrl(req.url, req.headers['sec-websocket-protocol'])
     if (!routed.ok) return refuse(socket, routed.error.status, routed.error.reason, routed.error.message)
     const forwardedFor = req.headers['x-forwarded-for']
-    const address = clientAddress(
-      req.socket.remoteAddress ?? 'unknown',
-      Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor,
-      options.trustedProxies,
+    const address = addressKey(
+      clientAddress(
+        req.socket.remoteAddress ?? 'unknown',
+        Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor,
+        options.trustedProxies,
+      ),
     )
-    if (!addresses.acquire(address)) {
-      return refuse(socket, 429, 'ip-limit', 'too many connections from this address')
+    switch (addresses.acquire(address)) {
+      case 'ok':
+        break
+      case 'address':
+        return refuse(socket, 429, 'ip-limit', 'too many connections from this address')
+      case 'total':
+        return refuse(socket, 503, 'capacity', 'the server is at its connection limit')
     }
     // A handshake that fails never reaches onConnection; its address slot is freed with the socket.
     const releaseFailed = () => addresses.release(address)
@@ -181,8 +202,21 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
     switch (route.kind) {
       case 'introduction':
         return introductions.accept(conn, route.peerId, route.token)
-      case 'connection':
-        return pipes.accept(conn, route.localPeerId, route.remotePeerId, route.documentId)
+      case 'connection': {
+        const refusal = introductions.pipeRefusal(
+          route.localPeerId,
+          route.remotePeerId,
+          route.documentId,
+          route.token,
+        )
+        if (refusal === null)
+          return pipes.accept(conn, route.localPeerId, route.remotePeerId, route.documentId)
+        // Refused after the upgrade, with a close code: relay 4's client has no error handler on
+        // pipe sockets, and an HTTP refusal would be an uncaught error there.
+        metrics.reject('pipe-forbidden')
+        log.debug({ reason: refusal }, 'pipe refused')
+        return conn.close(CloseCode.Forbidden, refusal)
+      }
       default:
         return route satisfies never
     }

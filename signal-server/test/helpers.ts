@@ -122,8 +122,8 @@ export class Client {
   readonly #frames: Frame[] = []
   readonly #waiters: Array<(frame: Frame) => void> = []
 
-  constructor(url: string, options: ClientOptions = {}) {
-    this.ws = new WebSocket(url, options)
+  constructor(url: string, options: ClientOptions = {}, protocols?: string[]) {
+    this.ws = protocols === undefined ? new WebSocket(url, options) : new WebSocket(url, protocols, options)
     clients.add(this.ws)
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve())
@@ -187,8 +187,8 @@ export class Client {
   }
 }
 
-export async function open(url: string, options?: ClientOptions): Promise<Client> {
-  const client = new Client(url, options)
+export async function open(url: string, options?: ClientOptions, protocols?: string[]): Promise<Client> {
+  const client = new Client(url, options, protocols)
   await client.opened
   return client
 }
@@ -200,7 +200,11 @@ export async function open(url: string, options?: ClientOptions): Promise<Client
 export async function roundTrip(client: Client): Promise<void> {
   const pong = once(client.ws, 'pong')
   client.ws.ping()
-  await pong
+  // A socket closed meanwhile never answers: fail the test rather than hang it.
+  const closed = client.closed.then(({ code }) => {
+    throw new Error(`socket closed (${code}) before the round trip completed`)
+  })
+  await Promise.race([pong, closed])
 }
 
 /** An upgrade the server refuses: its HTTP status and JSON body. */
@@ -231,6 +235,9 @@ export async function refusedUpgrade(
 
 export const introductionUrl = (harness: Harness, peerId: string, token?: string): string =>
   `${harness.ws}/introduction/${peerId}${token ? `?token=${token}` : ''}`
+
+/** The subprotocols that carry a takeover token (routes.ts). */
+export const tokenProtocols = (token: string): string[] => ['theatron', `theatron-token.${token}`]
 
 export const connectionUrl = (harness: Harness, local: string, remote: string, documentId: string): string =>
   `${harness.ws}/connection/${local}/${remote}/${documentId}`
@@ -275,4 +282,20 @@ export async function eventually(assertion: () => void, timeoutMs = 2000): Promi
       await new Promise((resolve) => setTimeout(resolve, 1))
     }
   }
+}
+
+/**
+ * Registrations (relay dialect, no token) for `peerIds`, each joined to `documentIds`: what the server
+ * requires before it opens `/connection/<one>/<other>/<documentId>`. Resolves once the server has
+ * handled every Join.
+ */
+export async function joined(
+  harness: Harness,
+  documentIds: string | string[],
+  ...peerIds: string[]
+): Promise<Client[]> {
+  const documents = typeof documentIds === 'string' ? [documentIds] : documentIds
+  const peers = await Promise.all(peerIds.map((peerId) => msgpackPeer(harness, peerId, documents)))
+  await Promise.all(peers.map(roundTrip))
+  return peers
 }

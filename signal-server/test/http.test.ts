@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   connectionUrl,
+  joined,
   eventually,
   introductionUrl,
   jsonPeer,
@@ -50,6 +51,30 @@ function rawGet(port: number, path: string): Promise<{ status: number; body: str
 }
 
 describe('static client', () => {
+  it.each(['/', '/room/abc-123', '/assets/app-3f2a1b.js', '/sw.min.js'])(
+    '%s carries the security headers',
+    async (path) => {
+      const h = await startServer({ clientDir })
+      const res = await fetch(`${h.http}${path}`)
+      expect(res.status).toBe(200)
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer')
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+      expect(res.headers.get('x-frame-options')).toBe('DENY')
+      const policy = new Map(
+        (res.headers.get('content-security-policy') ?? '').split(';').map((directive) => {
+          const [name = '', ...values] = directive.trim().split(/\s+/)
+          return [name, values] as const
+        }),
+      )
+      expect(policy.get('script-src')).toEqual(["'self'"])
+      expect(policy.get('default-src')).toEqual(["'self'"])
+      expect(policy.get('frame-ancestors')).toEqual(["'none'"])
+      expect(policy.get('object-src')).toEqual(["'none'"])
+      expect(policy.get('media-src')).toEqual(["'self'", 'blob:'])
+      expect(policy.get('worker-src')).toEqual(["'self'"])
+    },
+  )
+
   it('serves index.html with no-cache', async () => {
     const h = await startServer({ clientDir })
     const res = await fetch(`${h.http}/`)
@@ -148,13 +173,14 @@ describe('/metrics', () => {
     await a.send('hello', false)
     const b = await open(connectionUrl(h, 'bob', 'alice', 'doc'))
     await b.next()
-    const held = await open(connectionUrl(h, 'carol', 'dave', 'doc'))
+    await joined(h, 'other', 'carol', 'dave', 'erin', 'frank')
+    const held = await open(connectionUrl(h, 'carol', 'dave', 'other'))
     await held.send('wait', false)
     await roundTrip(held)
     // Rejections: a bad id, an unknown path, a held overflow.
     await refusedUpgrade(`${h.ws}/introduction/bad%20id`)
     await refusedUpgrade(`${h.ws}/nowhere`)
-    const overflow = await open(connectionUrl(h, 'erin', 'frank', 'doc'))
+    const overflow = await open(connectionUrl(h, 'erin', 'frank', 'other'))
     overflow.ws.send('1')
     overflow.ws.send('2')
     await overflow.closed
@@ -162,16 +188,16 @@ describe('/metrics', () => {
     const res = await fetch(`${h.http}/metrics`)
     expect(res.headers.get('content-type')).toMatch(/text\/plain/)
     const text = await res.text()
-    expect(sample(text, 'theatron_signal_connections{endpoint="introduction"}')).toBe(2)
+    expect(sample(text, 'theatron_signal_connections{endpoint="introduction"}')).toBe(6)
     expect(sample(text, 'theatron_signal_connections{endpoint="connection"}')).toBe(3)
-    expect(sample(text, 'theatron_signal_peers')).toBe(2)
-    expect(sample(text, 'theatron_signal_documents')).toBe(1)
+    expect(sample(text, 'theatron_signal_peers')).toBe(6)
+    expect(sample(text, 'theatron_signal_documents')).toBe(2)
     expect(sample(text, 'theatron_signal_pipes_open')).toBe(1)
     expect(sample(text, 'theatron_signal_pipes_waiting')).toBe(1)
     expect(sample(text, 'theatron_signal_held_frames')).toBe(1)
     expect(sample(text, 'theatron_signal_held_bytes')).toBe(4)
     expect(sample(text, 'theatron_signal_piped_bytes_total')).toBe(5)
-    expect(sample(text, 'theatron_signal_introductions_total')).toBe(2)
+    expect(sample(text, 'theatron_signal_introductions_total')).toBe(2 + 12)
     expect(sample(text, 'theatron_signal_rejections_total{reason="bad-id"}')).toBe(1)
     expect(sample(text, 'theatron_signal_rejections_total{reason="not-found"}')).toBe(1)
     expect(sample(text, 'theatron_signal_rejections_total{reason="held-too-much"}')).toBe(1)

@@ -11,6 +11,7 @@ import { CloseCode } from '../src/errors.ts'
 import {
   Client,
   connectionUrl,
+  joined,
   introductionUrl,
   msgpackPeer,
   open,
@@ -177,6 +178,7 @@ describe('two seed (JSON) clients', () => {
 describe('defects of relay 4.2.2 that we must not have', () => {
   it('held messages are delivered as sent, not re-encoded (binary stays binary, text stays text)', async () => {
     const h = await startServer()
+    await joined(h, 'doc', 'alice', 'bob')
     const alice = await open(connectionUrl(h, 'alice', 'bob', 'doc'))
     const binary = Buffer.from([0xc3, 0x28, 0x00, 0xff]) // invalid UTF-8
     const text = '🎬 «text» ✓'

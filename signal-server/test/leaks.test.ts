@@ -7,6 +7,7 @@ import { runInNewContext } from 'node:vm'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   connectionUrl,
+  joined,
   eventually,
   introductionUrl,
   open,
@@ -53,24 +54,29 @@ async function introductionCycle(h: Harness, i: number): Promise<void> {
 
 /** A held side sends a frame, its partner arrives and receives it, one side closes, then the other. */
 async function pipeCycle(h: Harness, i: number): Promise<void> {
-  const a = await open(connectionUrl(h, `a${i}`, `b${i}`, 'doc'))
+  const peers = await joined(h, `pair${i}`, `a${i}`, `b${i}`)
+  const a = await open(connectionUrl(h, `a${i}`, `b${i}`, `pair${i}`))
   await a.send(Buffer.alloc(256, i), true)
-  const b = await open(connectionUrl(h, `b${i}`, `a${i}`, 'doc'))
+  const b = await open(connectionUrl(h, `b${i}`, `a${i}`, `pair${i}`))
   await b.next()
   await b.send('reply', false)
   await a.next()
   await (i % 2 === 0 ? a : b).close()
   await Promise.all([a.closed, b.closed])
+  await Promise.all(peers.map((peer) => peer.close()))
 }
 
 /** A held side that never meets its partner. */
 async function abandonedCycle(h: Harness, i: number): Promise<void> {
-  const a = await open(connectionUrl(h, `lonely${i}`, 'nobody', `doc${i}`))
+  const peers = await joined(h, `doc${i}`, `lonely${i}`, `nobody${i}`)
+  const a = await open(connectionUrl(h, `lonely${i}`, `nobody${i}`, `doc${i}`))
   await a.send('anyone?', false)
   a.ws.terminate()
   await a.closed
+  await Promise.all(peers.map((peer) => peer.close()))
 }
 
+// Hundreds of socket cycles per test: slow on a loaded machine, so a longer timeout than the default.
 describe('leaks', () => {
   it('introduction cycles: every map back to zero, heap near baseline', async () => {
     const h = await startServer({ maxConnectionsPerIp: 10_000 }, 'warn')
@@ -83,7 +89,7 @@ describe('leaks', () => {
     // A server that keeps every closed socket (as relay 4.2.2 does, ~3.5 KiB each) grows by ~3.5 MiB over
     // these cycles; the bound leaves room for the test runner's own noise.
     expect(growth).toBeLessThan(1.5 * 1024 * 1024)
-  })
+  }, 60_000)
 
   it('pipe cycles, held frames included: every map back to zero, heap near baseline', async () => {
     const h = await startServer({ maxConnectionsPerIp: 10_000 }, 'warn')
@@ -97,7 +103,7 @@ describe('leaks', () => {
     const growth = heapAfterGc() - baseline
     expect(growth).toBeLessThan(1.5 * 1024 * 1024)
     expect(h.server.stats().bytesPiped).toBe(550 * (256 + 5))
-  })
+  }, 60_000)
 
   it('duplicate-id probes leave nothing behind', async () => {
     const h = await startServer({ duplicateProbeMs: 20, maxConnectionsPerIp: 10_000 }, 'warn')

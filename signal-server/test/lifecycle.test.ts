@@ -9,6 +9,7 @@ import { createSignalServer } from '../src/server.ts'
 import {
   captureLogger,
   connectionUrl,
+  joined,
   eventually,
   introductionUrl,
   msgpackPeer,
@@ -30,14 +31,17 @@ const MAIN = 'signal-server/src/main.ts'
 
 describe('heartbeat', () => {
   it.each([
-    ['introduction', (port: number) => `ws://127.0.0.1:${port}/introduction/silent`],
-    ['connection', (port: number) => `ws://127.0.0.1:${port}/connection/silent/other/doc`],
-  ])('terminates a %s socket that misses a pong', async (_endpoint, url) => {
-    const h = await startServer({ heartbeatIntervalMs: 30 })
+    ['introduction', (port: number) => `ws://127.0.0.1:${port}/introduction/silent`, 30],
+    // The pipe's registrations must answer in time too: a longer beat keeps a loaded machine from dropping them.
+    ['connection', (port: number) => `ws://127.0.0.1:${port}/connection/silent/other/doc`, 200],
+  ])('terminates a %s socket that misses a pong', async (endpoint, url, heartbeatIntervalMs) => {
+    const h = await startServer({ heartbeatIntervalMs })
+    const peers = endpoint === 'connection' ? await joined(h, 'doc', 'silent', 'other') : []
     const silent = await open(url(h.port), { autoPong: false })
     const started = performance.now()
     expect((await silent.closed).code).toBe(1006) // terminated: no close frame
     expect(performance.now() - started).toBeLessThan(1000)
+    for (const peer of peers) peer.ws.terminate()
     await eventually(() =>
       expect(h.server.stats()).toMatchObject({
         peers: 0,
@@ -65,13 +69,14 @@ describe('close()', () => {
     const peer = await msgpackPeer(h, 'alice', ['doc'])
     const stale = await open(introductionUrl(h, 'bob'), { autoPong: false })
     const prober = await open(introductionUrl(h, 'bob'))
+    const peers = await joined(h, 'doc', 'a', 'b', 'c', 'd')
     const a = await open(connectionUrl(h, 'a', 'b', 'doc'))
     const b = await open(connectionUrl(h, 'b', 'a', 'doc'))
     const held = await open(connectionUrl(h, 'c', 'd', 'doc'))
     await held.send('held', false)
     await Promise.all([peer, prober, a, b, held].map(roundTrip))
     await h.server.close()
-    for (const client of [peer, stale, prober, a, b, held]) {
+    for (const client of [peer, stale, prober, a, b, held, ...peers]) {
       expect(await client.closed).toEqual({ code: CloseCode.GoingAway, reason: 'server is shutting down' })
     }
     expect(h.server.stats()).toMatchObject({

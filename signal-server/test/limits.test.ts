@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { CloseCode } from '../src/errors.ts'
-import { AddressCounter, clientAddress, refillDelayMs, takeToken } from '../src/limits.ts'
+import { AddressCounter, addressKey, clientAddress, refillDelayMs, takeToken } from '../src/limits.ts'
 import {
   connectionUrl,
+  joined,
   eventually,
   introductionUrl,
   jsonPeer,
@@ -76,19 +77,51 @@ describe('clientAddress', () => {
 describe('AddressCounter', () => {
   it('counts per address up to the limit and forgets addresses at zero', () => {
     const counter = new AddressCounter(2)
-    expect(counter.acquire('a')).toBe(true)
-    expect(counter.acquire('a')).toBe(true)
-    expect(counter.acquire('a')).toBe(false)
-    expect(counter.acquire('b')).toBe(true)
+    expect(counter.acquire('a')).toBe('ok')
+    expect(counter.acquire('a')).toBe('ok')
+    expect(counter.acquire('a')).toBe('address')
+    expect(counter.acquire('b')).toBe('ok')
     expect(counter.size).toBe(2)
     counter.release('a')
-    expect(counter.acquire('a')).toBe(true)
+    expect(counter.acquire('a')).toBe('ok')
     counter.release('a')
     counter.release('a')
     counter.release('b')
     expect(counter.size).toBe(0)
     counter.release('never-seen')
     expect(counter.size).toBe(0)
+    expect(counter.total).toBe(0)
+  })
+
+  it('caps the total over all addresses', () => {
+    const counter = new AddressCounter(10, 3)
+    expect(['a', 'b', 'c', 'd'].map((address) => counter.acquire(address))).toEqual([
+      'ok',
+      'ok',
+      'ok',
+      'total',
+    ])
+    expect(counter.total).toBe(3)
+    counter.release('d') // never counted: changes nothing
+    expect(counter.total).toBe(3)
+    counter.release('a')
+    expect(counter.acquire('d')).toBe('ok')
+  })
+})
+
+describe('addressKey', () => {
+  it.each([
+    ['IPv4 as is', '203.0.113.7', '203.0.113.7'],
+    ['IPv6 by its /64', '2001:db8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
+    ['the same /64, another host', '2001:db8:1:2:aaaa:bbbb:cccc:dddd', '2001:db8:1:2::/64'],
+    ['compressed forms expanded', '2001:db8::1', '2001:db8:0:0::/64'],
+    ['leading zeros and case', '2001:0DB8:0000:0001::1', '2001:db8:0:1::/64'],
+    ['loopback', '::1', '0:0:0:0::/64'],
+    ['IPv4-mapped: the IPv4 address', '::ffff:203.0.113.7', '203.0.113.7'],
+    ['a zone index is ignored', 'fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['not an address: as is', 'unknown', 'unknown'],
+  ])('%s', (_name, address, key) => {
+    expect(addressKey(address)).toBe(key)
   })
 })
 
@@ -191,6 +224,7 @@ describe('messages the server will not take', () => {
 
   it('a pipe frame over the (larger) pipe limit closes it 1009, and its partner', async () => {
     const h = await startServer({ introductionMaxPayload: 1024, pipeMaxPayload: 64 * 1024 })
+    await joined(h, 'doc', 'alice', 'bob')
     const alice = await open(connectionUrl(h, 'alice', 'bob', 'doc'))
     await alice.send(Buffer.alloc(32 * 1024), true) // over the introduction limit: fine on a pipe
     const bob = await open(connectionUrl(h, 'bob', 'alice', 'doc'))
@@ -214,6 +248,7 @@ describe('rate limits', () => {
 
   it('pipe: a sender over the rate is slowed to it, never closed and never loses a frame', async () => {
     const h = await startServer({ pipeRate: { burst: 5, perSecond: 50 } })
+    await joined(h, 'doc', 'alice', 'bob')
     const alice = await open(connectionUrl(h, 'alice', 'bob', 'doc'))
     const bob = await open(connectionUrl(h, 'bob', 'alice', 'doc'))
     await roundTrip(bob)
@@ -231,6 +266,7 @@ describe('rate limits', () => {
 
   it('a held pipe side exceeding the rate is closed 4429 (rate-limited), not as held-too-much', async () => {
     const h = await startServer({ pipeRate: { burst: 5, perSecond: 1 }, held: { frames: 100 } })
+    await joined(h, 'doc', 'alice', 'bob')
     const alice = await open(connectionUrl(h, 'alice', 'bob', 'doc'))
     for (let i = 0; i < 10; i++) alice.ws.send(`m${i}`)
     expect(await alice.closed).toEqual({ code: CloseCode.RateLimited, reason: 'message rate limit exceeded' })
@@ -248,13 +284,15 @@ describe('rate limits', () => {
 
 describe('per-IP connection limit', () => {
   it('refuses connections over the limit with HTTP 429, across both endpoints, until one closes', async () => {
-    const h = await startServer({ maxConnectionsPerIp: 2 })
-    const first = await open(introductionUrl(h, 'a'))
-    await open(connectionUrl(h, 'a', 'b', 'doc'))
+    const h = await startServer({ maxConnectionsPerIp: 3 })
+    const [first] = await joined(h, 'doc', 'a', 'b')
+    const pipe = await open(connectionUrl(h, 'a', 'b', 'doc'))
+    await roundTrip(pipe)
+    expect(h.server.stats().pipesWaiting).toBe(1)
     const refused = await refusedUpgrade(introductionUrl(h, 'c'))
     expect(refused).toEqual({ status: 429, body: expect.objectContaining({ error: 'ip-limit' }) as object })
-    await first.close()
-    await eventually(() => expect(h.server.stats().connections.introduction).toBe(0))
+    await first!.close()
+    await eventually(() => expect(h.server.stats().connections.introduction).toBe(1))
     await open(introductionUrl(h, 'c'))
   })
 

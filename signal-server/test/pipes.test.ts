@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { CloseCode } from '../src/errors.ts'
 import {
   connectionUrl,
+  joined,
   eventually,
   open,
   roundTrip,
@@ -15,6 +16,7 @@ import {
 afterEach(stopServers)
 
 async function pipe(h: Harness, doc = 'doc'): Promise<[Client, Client]> {
+  await joined(h, doc, 'alice', 'bob')
   const alice = await open(connectionUrl(h, 'alice', 'bob', doc))
   await roundTrip(alice) // alice is held before bob arrives
   const bob = await open(connectionUrl(h, 'bob', 'alice', doc))
@@ -54,6 +56,7 @@ describe('pipes', () => {
 
   it('held frames too: sent before the partner arrives, delivered byte-exact, typed, in order', async () => {
     const h = await startServer()
+    await joined(h, 'doc', 'alice', 'bob')
     const alice = await open(connectionUrl(h, 'alice', 'bob', 'doc'))
     for (const frame of FRAMES) await alice.send(frame.data, frame.binary)
     await roundTrip(alice)
@@ -78,6 +81,7 @@ describe('pipes', () => {
 
   it('pipes only matching requests: same document, opposite directions', async () => {
     const h = await startServer()
+    await joined(h, ['doc-1', 'doc-2'], 'alice', 'bob', 'carol')
     const alice = await open(connectionUrl(h, 'alice', 'bob', 'doc-1'))
     const bobOther = await open(connectionUrl(h, 'bob', 'alice', 'doc-2'))
     const carol = await open(connectionUrl(h, 'carol', 'alice', 'doc-1'))
@@ -90,6 +94,7 @@ describe('pipes', () => {
 
   it('a repeated request replaces the waiting one (closed 4409), which is what gets piped', async () => {
     const h = await startServer()
+    await joined(h, 'doc', 'alice', 'bob')
     const first = await open(connectionUrl(h, 'alice', 'bob', 'doc'))
     await first.send('from the first', false)
     await roundTrip(first)
@@ -125,6 +130,7 @@ describe('pipes', () => {
 
   it('a held side that leaves before its partner is forgotten with its frames', async () => {
     const h = await startServer()
+    await joined(h, 'doc', 'alice', 'bob')
     const alice = await open(connectionUrl(h, 'alice', 'bob', 'doc'))
     await alice.send('stale', false)
     await roundTrip(alice)
@@ -139,6 +145,7 @@ describe('pipes', () => {
 describe('held-frame bounds', () => {
   it('more frames than allowed: the held socket is closed 4413 with a reason', async () => {
     const h = await startServer({ held: { frames: 3 } })
+    await joined(h, 'doc', 'alice', 'bob')
     const alice = await open(connectionUrl(h, 'alice', 'bob', 'doc'))
     for (let i = 0; i < 3; i++) await alice.send(`frame ${i}`, false)
     await roundTrip(alice)
@@ -152,6 +159,7 @@ describe('held-frame bounds', () => {
 
   it('more bytes than allowed: closed 4413 with a reason', async () => {
     const h = await startServer({ held: { bytes: 1000 } })
+    await joined(h, 'doc', 'alice', 'bob')
     const alice = await open(connectionUrl(h, 'alice', 'bob', 'doc'))
     await alice.send(Buffer.alloc(1000), true)
     await roundTrip(alice)
@@ -165,6 +173,7 @@ describe('held-frame bounds', () => {
 
   it('held frames older than allowed: closed 4408 with a reason', async () => {
     const h = await startServer({ held: { ageMs: 50 } })
+    await joined(h, 'doc', 'alice', 'bob')
     const alice = await open(connectionUrl(h, 'alice', 'bob', 'doc'))
     await alice.send('waiting', false)
     const closed = await alice.closed
@@ -175,6 +184,7 @@ describe('held-frame bounds', () => {
 
   it('the age timer stops once the partner arrives', async () => {
     const h = await startServer({ held: { ageMs: 50 } })
+    await joined(h, 'doc', 'alice', 'bob')
     const alice = await open(connectionUrl(h, 'alice', 'bob', 'doc'))
     await alice.send('held', false)
     const bob = await open(connectionUrl(h, 'bob', 'alice', 'doc'))
@@ -189,6 +199,7 @@ describe('held-frame bounds', () => {
 
   it('a waiting side that sends nothing is closed 4408 when no partner comes', async () => {
     const h = await startServer({ held: { ageMs: 50 } })
+    await joined(h, 'doc', 'alice', 'bob')
     const alice = await open(connectionUrl(h, 'alice', 'bob', 'doc'))
     const closed = await alice.closed
     expect(closed.code).toBe(CloseCode.HeldTooLong)
@@ -198,6 +209,7 @@ describe('held-frame bounds', () => {
 
   it('a partner arriving within the age bound clears it', async () => {
     const h = await startServer({ held: { ageMs: 2_000 } })
+    await joined(h, 'doc', 'alice', 'bob')
     const alice = await open(connectionUrl(h, 'alice', 'bob', 'doc'))
     const bob = await open(connectionUrl(h, 'bob', 'alice', 'doc'))
     await bob.send('hi', false)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { isValidId, isValidToken } from '../src/ids.ts'
-import { parseUpgradeUrl } from '../src/routes.ts'
+import { parseUpgradeUrl, selectProtocol } from '../src/routes.ts'
 
 const TOKEN = 'token-0123456789abcdef'
 
@@ -38,8 +38,45 @@ describe('parseUpgradeUrl', () => {
   it('routes /connection/:local/:remote/:document', () => {
     expect(parseUpgradeUrl('/connection/alice/bob/doc-1')).toEqual({
       ok: true,
-      route: { kind: 'connection', localPeerId: 'alice', remotePeerId: 'bob', documentId: 'doc-1' },
+      route: {
+        kind: 'connection',
+        localPeerId: 'alice',
+        remotePeerId: 'bob',
+        documentId: 'doc-1',
+        token: null,
+      },
     })
+  })
+
+  it('reads the token from the subprotocols, ahead of the URL', () => {
+    const header = `theatron, theatron-token.${TOKEN}`
+    expect(parseUpgradeUrl('/introduction/alice', header)).toEqual({
+      ok: true,
+      route: { kind: 'introduction', peerId: 'alice', token: TOKEN },
+    })
+    expect(parseUpgradeUrl('/connection/alice/bob/doc', header)).toMatchObject({ route: { token: TOKEN } })
+    expect(parseUpgradeUrl(`/introduction/alice?token=${'x'.repeat(16)}`, header)).toMatchObject({
+      route: { token: TOKEN },
+    })
+    // Other subprotocols are no token.
+    expect(parseUpgradeUrl('/introduction/alice', 'theatron, chat')).toMatchObject({ route: { token: null } })
+  })
+
+  it.each([
+    ['a short token', 'theatron-token.short'],
+    ['two tokens', `theatron-token.${TOKEN}, theatron-token.${TOKEN}x`],
+    ['an empty token', 'theatron, theatron-token.'],
+  ])('refuses %s in the subprotocols', (_name, header) => {
+    expect(parseUpgradeUrl('/introduction/alice', header)).toMatchObject({
+      ok: false,
+      error: { status: 400, reason: 'bad-token' },
+    })
+  })
+
+  it('selects the marker subprotocol, never one carrying the token', () => {
+    expect(selectProtocol(new Set(['theatron', `theatron-token.${TOKEN}`]))).toBe('theatron')
+    expect(selectProtocol(new Set([`theatron-token.${TOKEN}`]))).toBe(false)
+    expect(selectProtocol(new Set())).toBe(false)
   })
 
   it('decodes percent-escapes before validating', () => {

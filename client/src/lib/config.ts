@@ -4,6 +4,9 @@
  *
  * - `theatron:signal-url` / VITE_SIGNAL_URL: ws(s) base URL of the signal server (default: this origin)
  * - `theatron:ice-servers` / VITE_ICE_SERVERS: JSON array of RTCIceServer (default: public STUN; `[]` in tests)
+ * - `theatron:ice-relay-only` / VITE_ICE_RELAY_ONLY: `1` or `true` makes every WebRTC connection use relayed
+ *   (TURN) candidates only (`iceTransportPolicy: 'relay'`): no direct path, and no address of this machine
+ *   reaches the other members
  */
 const DEFAULT_ICE_SERVERS: RTCIceServer[] = [
   { urls: ['stun:stun.l.google.com:19302', 'stun:global.stun.twilio.com:3478'] },
@@ -13,6 +16,11 @@ export function signalUrl(storage: Storage, location: Location): string {
   const configured = storage.getItem('theatron:signal-url') ?? import.meta.env.VITE_SIGNAL_URL
   if (typeof configured === 'string' && /^wss?:\/\//.test(configured)) return configured.replace(/\/+$/, '')
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`
+}
+
+export function iceRelayOnly(storage: Storage): boolean {
+  const configured = storage.getItem('theatron:ice-relay-only') ?? import.meta.env.VITE_ICE_RELAY_ONLY
+  return configured === '1' || configured === 'true'
 }
 
 export function iceServers(storage: Storage): RTCIceServer[] {

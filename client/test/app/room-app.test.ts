@@ -73,8 +73,8 @@ function compose() {
     roomKey: alice.roomKey,
     token: 'token-of-alice-0123456789',
     signalUrl: 'ws://signal.test',
-    socket: (url) => {
-      const socket = new FakeSocket(url)
+    socket: (url, protocols) => {
+      const socket = new FakeSocket(url, protocols)
       sockets.push(socket)
       return socket
     },
@@ -102,7 +102,9 @@ describe('RoomApp', () => {
     await settle()
 
     expect(app.room.started).toBe(true)
-    expect(sockets.some((s) => s.url.includes('/connection/alice/bob/doc-1'))).toBe(true)
+    const pipe = sockets.find((s) => s.url.includes('/connection/alice/bob/doc-1'))
+    // The pipe carries the registration's token, so the server knows it comes from alice's owner.
+    expect(pipe?.protocols).toEqual(['theatron', 'theatron-token.token-of-alice-0123456789'])
     expect(peers.made.length).toBeGreaterThan(0)
     expect(timers.pending.size).toBeGreaterThan(0)
     expect(element.listeners).toBeGreaterThan(0)

@@ -21,7 +21,7 @@ const said = (id: string, at: number): ChatEntry => ({
   name: 'Ana',
   text: id,
   at,
-  signature: { name: 'Ana', pub: PUB, sig: SIG },
+  signature: { name: 'Ana', at, pub: PUB, sig: SIG },
 })
 
 describe('ChatLog', () => {
@@ -56,5 +56,13 @@ describe('ChatLog', () => {
     log.add(said('a:1', 10))
     log.notice('Bo joined')
     expect(log.history()).toEqual([history('a:1', 10)])
+  })
+
+  it('shows a history line dated far off our clock at its arrival, and passes it on as signed', () => {
+    const now = 1_700_000_000_000
+    const log = new ChatLog(() => now)
+    log.merge([history('a:1', 1e16)])
+    expect(log.entries.map((entry) => entry.at)).toEqual([now])
+    expect(log.history()).toEqual([history('a:1', 1e16)])
   })
 })

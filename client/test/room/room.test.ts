@@ -346,7 +346,6 @@ describe('Room', () => {
         id: genuine.id,
         from: genuine.from,
         text: 'genuine',
-        at: genuine.at,
         ...genuine.signature,
       },
       // Bo's key and signature on a line that says it is Ana's
@@ -354,7 +353,7 @@ describe('Room', () => {
       // Ana's key with Bo's signature
       { ...forgedLine, id: `${id.a}:f2`, pub: genuine.signature.pub, sig: bySignature.sig },
       // Ana's own signature on her line, its text changed
-      { id: genuine.id + 'x', from: id.a, text: 'changed', at, ...genuine.signature },
+      { id: genuine.id + 'x', from: id.a, text: 'changed', ...genuine.signature },
     ]
     net.transports.get(id.b)!.send(
       id.c,

@@ -18,8 +18,8 @@ function client() {
     baseUrl: 'ws://example.test',
     peerId: 'me',
     token: 'secret-token',
-    socket: (url) => {
-      const socket = new FakeSocket(url)
+    socket: (url, protocols) => {
+      const socket = new FakeSocket(url, protocols)
       sockets.push(socket)
       return socket
     },
@@ -42,7 +42,9 @@ describe('SignalingClient', () => {
     const introductions: unknown[] = []
     signaling.on('introduction', (id, keys) => introductions.push([id, keys]))
     signaling.join('doc')
-    expect(sockets[0]!.url).toBe('ws://example.test/introduction/me?token=secret-token')
+    // The token goes in the subprotocols, never in the URL (which proxies log).
+    expect(sockets[0]!.url).toBe('ws://example.test/introduction/me')
+    expect(sockets[0]!.protocols).toEqual(['theatron', 'theatron-token.secret-token'])
     sockets[0]!.open()
     expect(sockets[0]!.sent).toEqual([{ type: 'Join', join: ['doc'] }])
     sockets[0]!.receive({ type: 'Introduction', id: 'you', keys: ['doc'] })

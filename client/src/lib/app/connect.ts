@@ -2,13 +2,14 @@
  * A room with its real transports: reads who this tab is and what it remembers from the browser's storage,
  * then composes the room (app/room-app.ts) with WebSockets, simple-peer, WebTorrent and the settings.
  */
-import { iceServers, signalUrl } from '../config.ts'
+import { iceRelayOnly, iceServers, signalUrl } from '../config.ts'
 import { simplePeerFactory } from '../mesh/simple-peer.ts'
 import { claimIdentity, loadMembership, loadName, saveMembership, saveName } from '../room/identity.ts'
 import { indexedDbKeyStore } from '../room/key-store.ts'
 import { deriveRoomKeys } from '../room/keys.ts'
 import { createRoomSecret, roomHash } from '../room/link.ts'
 import { browserSocket } from '../signaling/socket.ts'
+import { fetchTurnServers, iceConfiguration, turnUrl } from '../signaling/turn.ts'
 import { testHooks } from '../testing/hooks.ts'
 import { DEFAULT_TRACKERS, TorrentClient } from '../torrent/client.ts'
 import { streamVia, trackerList } from '../torrent/config.ts'
@@ -25,6 +26,9 @@ export function createRoom(): void {
 }
 
 export async function connectRoom(secret: string): Promise<RoomApp> {
+  const signal = signalUrl(localStorage, location)
+  // Asked at once, while the room's keys are derived: the first peer connection needs them.
+  const turn = fetchTurnServers(turnUrl(signal))
   const { documentId, roomKey } = await deriveRoomKeys(secret)
   const { identity, duplicated } = await claimIdentity(sessionStorage, navigator.locks, indexedDbKeyStore())
   // A duplicated tab is a new member: what the original remembered of the room is not its own.
@@ -37,7 +41,7 @@ export async function connectRoom(secret: string): Promise<RoomApp> {
   }
   sessionStorage.removeItem(CREATED_KEY)
 
-  const ice = iceServers(localStorage)
+  const ice = iceConfiguration(iceServers(localStorage), await turn, iceRelayOnly(localStorage))
   const trackers = trackerList(localStorage)
   return new RoomApp({
     room: {
@@ -52,12 +56,12 @@ export async function connectRoom(secret: string): Promise<RoomApp> {
     signer: identity.signer,
     roomKey,
     token: identity.token,
-    signalUrl: signalUrl(localStorage, location),
+    signalUrl: signal,
     socket: browserSocket,
     createPeer: simplePeerFactory(ice),
     trackers: trackers ?? DEFAULT_TRACKERS,
     torrentClient: new TorrentClient({
-      rtcConfig: { iceServers: ice },
+      rtcConfig: ice,
       streamVia: streamVia(localStorage),
       ...(trackers ? { trackers } : {}),
     }),

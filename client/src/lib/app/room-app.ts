@@ -77,7 +77,8 @@ export class RoomApp {
       localId: peerId,
       documentId,
       introductions: signaling,
-      openPipe: (remoteId) => new SocketChannel(deps.socket(signaling.pipeUrl(remoteId, documentId))),
+      openPipe: (remoteId) =>
+        new SocketChannel(deps.socket(signaling.pipeUrl(remoteId, documentId), signaling.protocols)),
       createPeer: deps.createPeer,
       trust: {
         localId: peerId,

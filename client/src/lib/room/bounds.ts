@@ -2,7 +2,7 @@ import { boundTime } from '../wire/time.ts'
 import type { RoomMessage } from './protocol.ts'
 
 /**
- * The room's bound on the times a member sends (wire/time.ts): each join time and chat time further than a
+ * The room's bound on the times a member sends (wire/time.ts): each join time further than a
  * day from our clock becomes the arrival time. Pure; `replaced` names what was changed, for the log line.
  */
 export function boundMessageTimes(
@@ -28,7 +28,6 @@ export function boundMessageTimes(
               ...m,
               joinedAt: bound(m.joinedAt, `members[${i}].joinedAt`),
             })),
-            chat: snapshot.chat.map((entry, i) => ({ ...entry, at: bound(entry.at, `chat[${i}].at`) })),
           },
         },
         replaced,
@@ -43,7 +42,6 @@ export function boundMessageTimes(
         replaced,
       }
     case 'chat':
-      return { message: { ...message, at: bound(message.at, 'at') }, replaced }
     case 'lock':
     case 'remove':
     case 'ping':

@@ -27,7 +27,7 @@ export class ChatLog {
 
   /** A member's history from its snapshot, merged in time order. */
   merge(history: readonly HistoryEntry[]): void {
-    this.#entries = mergeHistory(this.#entries, history)
+    this.#entries = mergeHistory(this.#entries, history, this.#now())
   }
 
   /** The recent messages for a newcomer's snapshot. */

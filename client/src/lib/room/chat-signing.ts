@@ -28,7 +28,7 @@ export function chatBytes(line: ChatLine): Bytes {
 
 export async function signChat(signer: Signer, line: ChatLine): Promise<ChatSignature> {
   const sig = await signer.sign(chatBytes(line))
-  return { name: line.name, pub: base64url(signer.publicKey), sig: base64url(sig) }
+  return { name: line.name, at: line.at, pub: base64url(signer.publicKey), sig: base64url(sig) }
 }
 
 /** Whether `sig` is the signature of `line` by the holder of `publicKey`, and that key is the author's. */

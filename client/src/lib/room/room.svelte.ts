@@ -11,6 +11,7 @@ import { FeatureSet } from './feature-set.ts'
 import { cleanName, type RoomMembership } from './identity.ts'
 import { Liveness } from './liveness.ts'
 import { boundMessageTimes } from './bounds.ts'
+import { boundTime, withinDay } from '../wire/time.ts'
 import { PENALTY_MS, RateLimiter, type RateLimits } from './rate-limit.ts'
 import {
   encodeRoomMessage,
@@ -443,8 +444,12 @@ export class Room implements FeatureHost {
         return
       }
       const { documentId: _, ...entry } = line
-      const signature = { name, pub: base64url(publicKey), sig }
-      this.#chat.add({ kind: 'chat', ...entry, name: this.displayName(from), signature })
+      const signature = { name, at, pub: base64url(publicKey), sig }
+      const shownAt = boundTime(at, this.#now())
+      if (shownAt !== at) {
+        console.warn(`room: ${from} sent times more than a day off our clock (at): kept the arrival time`)
+      }
+      this.#chat.add({ kind: 'chat', ...entry, at: shownAt, name: this.displayName(from), signature })
     })
   }
 
@@ -454,7 +459,15 @@ export class Room implements FeatureHost {
       const checks = await Promise.all(history.map((entry) => verifyHistoryEntry(this.documentId, entry)))
       const forged = checks.filter((ok) => !ok).length
       if (forged > 0) console.warn(`room: dropped ${forged} forged chat line(s) in ${from}'s snapshot`)
-      this.#chat.merge(history.filter((_, index) => checks[index]))
+      const kept = history.filter((_, index) => checks[index])
+      const now = this.#now()
+      const offClock = kept.filter((entry) => !withinDay(entry.at, now)).length
+      if (offClock > 0) {
+        console.warn(
+          `room: ${offClock} chat line(s) in ${from}'s snapshot are dated more than a day off our clock: shown at their arrival`,
+        )
+      }
+      this.#chat.merge(kept)
     })
   }
 

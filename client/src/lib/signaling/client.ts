@@ -20,6 +20,14 @@ export const RECONNECT_MAX_MS = 8_000
  */
 export const CLOSE_SUPERSEDED = 4410
 
+/**
+ * The token goes to the server as a WebSocket subprotocol, never in a URL (URLs end up in proxy and
+ * access logs): the server answers with the marker protocol and never echoes the token.
+ */
+export function tokenProtocols(token: string): string[] {
+  return ['theatron', `theatron-token.${token}`]
+}
+
 export type SignalState =
   | { kind: 'connecting'; attempt: number }
   | { kind: 'connected' }
@@ -85,6 +93,11 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     return `${this.#options.baseUrl}/connection/${this.#options.peerId}/${remotePeerId}/${documentId}`
   }
 
+  /** The subprotocols to open pipes with: the server opens a pipe only for the registration's owner. */
+  get protocols(): string[] {
+    return tokenProtocols(this.#options.token)
+  }
+
   destroy(): void {
     this.#stopTimers()
     if (this.#socket) releaseSocket(this.#socket, 1000, 'leaving')
@@ -97,7 +110,8 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     const { baseUrl, peerId, token } = this.#options
     this.#setState({ kind: 'connecting', attempt: this.#attempt })
     const socket = this.#options.socket(
-      `${baseUrl}/introduction/${encodeURIComponent(peerId)}?token=${encodeURIComponent(token)}`,
+      `${baseUrl}/introduction/${encodeURIComponent(peerId)}`,
+      tokenProtocols(token),
     )
     this.#socket = socket
     socket.onopen = () => this.#onOpen()

@@ -9,11 +9,13 @@ export interface SocketLike {
   onerror: ((event: unknown) => void) | null
 }
 
-export type SocketFactory = (url: string) => SocketLike
+/** Opens a WebSocket to `url`, offering `protocols` (the signal server reads the token there). */
+export type SocketFactory = (url: string, protocols?: string[]) => SocketLike
 
 export const SOCKET_OPEN = 1
 
-export const browserSocket: SocketFactory = (url) => new WebSocket(url) as unknown as SocketLike
+export const browserSocket: SocketFactory = (url, protocols) =>
+  new WebSocket(url, protocols) as unknown as SocketLike
 
 /** Detach every handler and close: a socket we let go of never calls back into us. */
 export function releaseSocket(socket: SocketLike, code = 1000, reason = ''): void {

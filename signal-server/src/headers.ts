@@ -1,0 +1,33 @@
+/**
+ * Security headers of the served client. The Content-Security-Policy fits the built app and nothing
+ * more: scripts and styles only from this origin (the build has no inline script, no inline style, no
+ * eval and no WebAssembly); media from this origin (WebTorrent's service worker answers same-origin
+ * URLs) and `blob:` (Media Source Extensions, a dropped local file, subtitles); the service worker from
+ * this origin; WebSockets and fetches to this origin (the signal server), plus `wss:` (WebTorrent
+ * trackers) and `https:` (a signal server set elsewhere with `theatron:signal-url`). WebRTC (STUN, TURN,
+ * data channels) is outside CSP. The page may not be framed, sends no Referer (the room secret lives in
+ * the fragment, which browsers never send, but the path and query need not leak either), and every
+ * response is taken as the type it declares.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob:",
+  "connect-src 'self' https: wss:",
+  "worker-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ')
+
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+  'Referrer-Policy': 'no-referrer',
+  'X-Content-Type-Options': 'nosniff',
+  // For browsers that predate `frame-ancestors`.
+  'X-Frame-Options': 'DENY',
+}
