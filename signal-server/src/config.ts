@@ -53,6 +53,18 @@ export interface SignalServerOptions {
   processMetrics: boolean
   /** Serve HTTPS and WSS with this certificate and key (PEM); null: plain HTTP (or TLS at a proxy in front). */
   tls: TlsFiles | null
+  /** `redis://host:port`: share presence, introductions and pipes with every instance using it; null: one process. */
+  redisUrl: string | null
+  cluster: ClusterLimits
+}
+
+export interface ClusterLimits {
+  /** An instance silent this long is dead: its peers leave presence, pipes to it close. */
+  instanceTtlMs: number
+  /** Bytes a pipe side may have in flight to another instance before its reading pauses. */
+  window: number
+  /** Prefix of the Redis keys and channels. */
+  prefix: string
 }
 
 export interface TlsFiles {
@@ -81,12 +93,15 @@ export const DEFAULTS: SignalServerOptions = {
   pipeHighWaterMark: 4 * 1024 * 1024,
   processMetrics: false,
   tls: null,
+  redisUrl: null,
+  cluster: { instanceTtlMs: 10_000, window: 4 * 1024 * 1024, prefix: 'theatron' },
 }
 
 export type SignalServerInput = Partial<
-  Omit<SignalServerOptions, 'held' | 'introductionRate' | 'pipeRate'>
+  Omit<SignalServerOptions, 'held' | 'introductionRate' | 'pipeRate' | 'cluster'>
 > & {
   held?: Partial<HeldLimits>
+  cluster?: Partial<ClusterLimits>
   introductionRate?: Partial<RateLimit>
   pipeRate?: Partial<RateLimit>
 }
@@ -103,6 +118,7 @@ export function resolveOptions(input: SignalServerInput = {}): SignalServerOptio
     held: { ...DEFAULTS.held, ...defined(input.held) },
     introductionRate: { ...DEFAULTS.introductionRate, ...defined(input.introductionRate) },
     pipeRate: { ...DEFAULTS.pipeRate, ...defined(input.pipeRate) },
+    cluster: { ...DEFAULTS.cluster, ...defined(input.cluster) },
   }
 }
 
@@ -136,5 +152,20 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): SignalServerInput {
     pipeMaxPayload: int('PIPE_MAX_PAYLOAD'),
     held: { frames: int('HELD_MAX_FRAMES'), bytes: int('HELD_MAX_BYTES'), ageMs: int('HELD_MAX_AGE_MS') },
     allowedOrigins: origins && origins.length > 0 ? origins : undefined,
+    redisUrl: redisUrl(env.REDIS_URL),
+    cluster: { instanceTtlMs: int('CLUSTER_INSTANCE_TTL_MS', 500) },
   }
+}
+
+function redisUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL, got ${JSON.stringify(raw)}`)
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
+    throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL, got ${JSON.stringify(raw)}`)
+  return raw
 }

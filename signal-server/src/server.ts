@@ -9,6 +9,7 @@ import type { Logger } from 'pino'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import { resolveOptions, type SignalServerInput, type SignalServerOptions } from './config.ts'
 import { attach, Conn, connOf, type Endpoint } from './conn.ts'
+import type { Cluster, Presence } from './cluster/bus.ts'
 import { CloseCode, type RejectReason } from './errors.ts'
 import { createHttpHandler } from './http.ts'
 import { IntroductionService } from './introduction.ts'
@@ -28,6 +29,8 @@ export interface SignalServer {
   /** Live counts, for health checks and leak tests. */
   stats(): SignalStats
   readonly options: SignalServerOptions
+  /** "Is peer X live and joined to document D?", across the cluster when there is one. */
+  readonly presence: Presence
 }
 
 export interface SignalStats {
@@ -41,6 +44,10 @@ export interface SignalStats {
   bytesPiped: number
   probes: number
   addresses: number
+  /** Open pipes whose other side is on another instance (0 without a cluster). */
+  crossPipes: number
+  /** Bytes sent to other instances' pipes and not yet acknowledged. */
+  clusterInflight: number
 }
 
 /** How long close() waits for close handshakes before terminating sockets. */
@@ -63,6 +70,9 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
   const introductions = new IntroductionService(options, log, events)
   const pipes = new PipeService(options.held, options.pipeHighWaterMark, log, events)
 
+  // Other instances through Redis, only with `redisUrl`: the single process never loads that code.
+  let cluster: Cluster | null = null
+
   const stats = (): SignalStats => ({
     connections: { ...counts },
     peers: introductions.peerCount,
@@ -74,6 +84,8 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
     bytesPiped: pipes.bytesPiped,
     probes: introductions.probeCount,
     addresses: addresses.size,
+    crossPipes: cluster?.metrics.crossPipes() ?? 0,
+    clusterInflight: cluster?.metrics.inflight() ?? 0,
   })
 
   const metrics: ServerMetrics = createMetrics(
@@ -95,7 +107,8 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
     metrics: metrics.registry,
     log,
     health: () => ({
-      status: closing ? 'closing' : 'ok',
+      status: closing ? 'closing' : cluster !== null && !cluster.healthy ? 'degraded' : 'ok',
+      ...(cluster !== null && { instance: cluster.instanceId, redis: cluster.healthy ? 'up' : 'down' }),
       uptimeSeconds: (Date.now() - startedAt) / 1000,
       ...stats(),
     }),
@@ -230,20 +243,35 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
   let listening: Promise<{ port: number; host: string }> | null = null
   let closed: Promise<void> | null = null
 
+  async function startCluster(url: string): Promise<void> {
+    const { RedisCluster } = await import('./cluster/redis.ts')
+    const started = new RedisCluster({ url, ...options.cluster, holdMs: options.held.ageMs }, log)
+    started.bind(introductions, pipes)
+    introductions.useCluster(started)
+    pipes.useCluster(started)
+    metrics.cluster(started)
+    cluster = started
+    await started.start()
+  }
+
   return {
     options,
     stats,
+    presence: introductions,
     listen() {
-      listening ??= new Promise((resolve, reject) => {
-        http.once('error', reject)
-        http.listen(options.port, options.host, () => {
-          http.off('error', reject)
-          const address = http.address()
-          const port = typeof address === 'object' && address !== null ? address.port : options.port
-          log.info({ host: options.host, port }, 'listening')
-          resolve({ port, host: options.host })
-        })
-      })
+      listening ??= (options.redisUrl === null ? Promise.resolve() : startCluster(options.redisUrl)).then(
+        () =>
+          new Promise((resolve, reject) => {
+            http.once('error', reject)
+            http.listen(options.port, options.host, () => {
+              http.off('error', reject)
+              const address = http.address()
+              const port = typeof address === 'object' && address !== null ? address.port : options.port
+              log.info({ host: options.host, port }, 'listening')
+              resolve({ port, host: options.host })
+            })
+          }),
+      )
       return listening
     },
     close() {
@@ -266,6 +294,7 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
         await Promise.all(sockets)
         http.closeAllConnections()
         await httpClosed
+        await cluster?.close()
         log.info('closed')
       })()
       return closed
