@@ -41,6 +41,10 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`
   }
 
+  get pid(): number | null {
+    return this.#child?.pid ?? null
+  }
+
   async start(): Promise<void> {
     const child = spawn(
       REDIS_SERVER,
@@ -103,12 +107,22 @@ export interface ChildInstance {
   readonly http: string
 }
 
-/** An instance as its own process, started the way operators start it (`PORT=0`, `REDIS_URL`). */
+/**
+ * An instance as its own process, started the way operators start it (`PORT=0`, `REDIS_URL`); it serves
+ * the built client in `clientDir` when given one.
+ */
 export async function spawnInstance(
   redis: RedisServer,
   env: Record<string, string> = {},
+  clientDir: string | null = null,
 ): Promise<ChildInstance> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'signal-server/src/main.ts', '--no-client'], {
+  const args = [
+    '--import',
+    'tsx',
+    'signal-server/src/main.ts',
+    ...(clientDir === null ? ['--no-client'] : []),
+  ]
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -117,6 +131,7 @@ export async function spawnInstance(
       LOG_LEVEL: 'warn',
       REDIS_URL: redis.url,
       CLUSTER_INSTANCE_TTL_MS: String(TEST_INSTANCE_TTL_MS),
+      ...(clientDir !== null && { CLIENT_DIR: clientDir }),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
