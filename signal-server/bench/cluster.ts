@@ -5,7 +5,7 @@
  * - peers joining in pairs, each pair split over two instances: introductions/s, server CPU per peer
  *   (instances, and Redis apart), RSS per idle connection once all are introduced;
  * - pipe throughput with both ends on one instance and on two, 1 KiB and 1 MiB frames.
- * Results are appended to docs/benchmarks.md (section "## Cluster").
+ * Results go to docs/benchmarks.md (section "## Cluster", replaced on each run).
  *
  * Knobs for quick checks (documented figures use the defaults):
  *   BENCH_PEERS=10000  BENCH_REPS=3  BENCH_WRITE=0 (print only)
@@ -239,9 +239,18 @@ async function main(): Promise<void> {
   ]
   log(lines.join('\n'))
   if (write) {
+    // Replace this command's own section (or add it at the end), as the other benches do.
     const path = `${ROOT}docs/benchmarks.md`
-    writeFileSync(path, readFileSync(path, 'utf8').trimEnd() + '\n' + lines.join('\n'))
-    log(`appended to ${path}`)
+    const text = readFileSync(path, 'utf8')
+    const section = lines.join('\n').trim() + '\n'
+    const start = text.indexOf('\n## Cluster\n')
+    const end = start < 0 ? -1 : text.indexOf('\n## ', start + 1)
+    const updated =
+      start < 0
+        ? `${text.trimEnd()}\n\n${section}`
+        : `${text.slice(0, start + 1)}${section}${end < 0 ? '' : text.slice(end)}`
+    writeFileSync(path, updated)
+    log(`wrote the Cluster section of ${path}`)
   }
 }
 
