@@ -66,6 +66,18 @@ export interface SignalServerOptions {
   tls: TlsFiles | null
   /** Hand out TURN credentials on `GET /turn` (turn.ts); null: an empty list. */
   turn: TurnOptions | null
+  /** `redis://host:port`: share presence, introductions and pipes with every instance using it; null: one process. */
+  redisUrl: string | null
+  cluster: ClusterLimits
+}
+
+export interface ClusterLimits {
+  /** An instance silent this long is dead: its peers leave presence, pipes to it close. */
+  instanceTtlMs: number
+  /** Bytes a pipe side may have in flight to another instance before its reading pauses. */
+  window: number
+  /** Prefix of the Redis keys and channels. */
+  prefix: string
 }
 
 export interface TlsFiles {
@@ -99,12 +111,15 @@ export const DEFAULTS: SignalServerOptions = {
   processMetrics: false,
   tls: null,
   turn: null,
+  redisUrl: null,
+  cluster: { instanceTtlMs: 10_000, window: 4 * 1024 * 1024, prefix: 'theatron' },
 }
 
 export type SignalServerInput = Partial<
-  Omit<SignalServerOptions, 'held' | 'introductionRate' | 'pipeRate'>
+  Omit<SignalServerOptions, 'held' | 'introductionRate' | 'pipeRate' | 'cluster'>
 > & {
   held?: Partial<HeldLimits>
+  cluster?: Partial<ClusterLimits>
   introductionRate?: Partial<RateLimit>
   pipeRate?: Partial<RateLimit>
 }
@@ -121,6 +136,7 @@ export function resolveOptions(input: SignalServerInput = {}): SignalServerOptio
     held: { ...DEFAULTS.held, ...defined(input.held) },
     introductionRate: { ...DEFAULTS.introductionRate, ...defined(input.introductionRate) },
     pipeRate: { ...DEFAULTS.pipeRate, ...defined(input.pipeRate) },
+    cluster: { ...DEFAULTS.cluster, ...defined(input.cluster) },
   }
 }
 
@@ -163,5 +179,20 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): SignalServerInput {
       totalBytes: int('HELD_MAX_TOTAL_BYTES'),
     },
     allowedOrigins: origins && origins.length > 0 ? origins : undefined,
+    redisUrl: redisUrl(env.REDIS_URL),
+    cluster: { instanceTtlMs: int('CLUSTER_INSTANCE_TTL_MS', 500) },
   }
+}
+
+function redisUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL, got ${JSON.stringify(raw)}`)
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
+    throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL, got ${JSON.stringify(raw)}`)
+  return raw
 }

@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws'
+import type { RemoteEnd } from './cluster/bus.ts'
 import type { RateLimit } from './config.ts'
 import { refillDelayMs, takeToken, type Bucket } from './limits.ts'
 import type { Dialect } from './protocol.ts'
@@ -43,6 +44,8 @@ export class Conn implements Bucket {
   heldBytes = 0
   timer: NodeJS.Timeout | null = null
   partner: Conn | null = null
+  /** The other end, when it is on another instance (cluster/redis.ts). */
+  remote: RemoteEnd | null = null
   /** This side's reading is paused because its partner has too much unsent. */
   backpressured = false
   /** A frame to this side carries a flush callback that will resume its partner (see pipes.ts). */

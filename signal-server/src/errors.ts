@@ -5,6 +5,8 @@
 export const CloseCode = {
   /** Standard "going away": the server is shutting down. */
   GoingAway: 1001,
+  /** Standard "internal error": a check the server could not complete. */
+  InternalError: 1011,
   /** Repeated malformed or unknown messages. */
   BadMessages: 4400,
   /**

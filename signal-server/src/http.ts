@@ -70,7 +70,11 @@ export function createHttpHandler(deps: HttpDeps): Handler {
       res.setHeader('Allow', 'GET, HEAD')
       return sendJson(res, 405, { error: 'method-not-allowed' })
     }
-    if (path === '/healthz') return sendJson(res, 200, deps.health())
+    if (path === '/healthz') {
+      // A load balancer acts on the status: 503 while degraded (Redis away) takes this instance out.
+      const health = deps.health()
+      return sendJson(res, health.status === 'degraded' ? 503 : 200, health)
+    }
     if (path === '/turn' && deps.turn) return sendTurn(req, res, deps.turn)
     if (path === '/metrics') {
       deps.metrics.metrics().then(

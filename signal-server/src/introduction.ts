@@ -5,6 +5,7 @@
  */
 import { timingSafeEqual } from 'node:crypto'
 import type { Logger } from 'pino'
+import type { Cluster, IntroductionSide, Presence } from './cluster/bus.ts'
 import type { SignalServerOptions } from './config.ts'
 import type { Conn } from './conn.ts'
 import { CloseCode, ProtocolError, type RejectReason } from './errors.ts'
@@ -33,20 +34,29 @@ export interface IntroductionEvents {
   introduction(): void
 }
 
-export class IntroductionService {
+export class IntroductionService implements IntroductionSide, Presence {
   readonly registry: Registry
   /** Live registrations: the socket that owns each peer id. */
   readonly #peers = new Map<string, Conn>()
   readonly #probes = new Map<string, Probe>()
+  /** Newcomers waiting for the cluster to grant their peer id, by id. */
+  readonly #claims = new Map<string, Conn>()
   readonly #options: SignalServerOptions
   readonly #log: Logger
   readonly #events: IntroductionEvents
+  /** Other instances, when clustered: presence and introductions span them all. */
+  #cluster: Cluster | null = null
 
   constructor(options: SignalServerOptions, log: Logger, events: IntroductionEvents) {
     this.registry = new Registry(options.maxDocumentsPerPeer)
     this.#options = options
     this.#log = log
     this.#events = events
+  }
+
+  /** Join a cluster of instances (before the server accepts sockets). */
+  useCluster(cluster: Cluster): void {
+    this.#cluster = cluster
   }
 
   get peerCount(): number {
@@ -64,7 +74,7 @@ export class IntroductionService {
     conn.timer = setTimeout(() => this.#joinTimedOut(conn), this.#options.joinTimeoutMs)
     conn.timer.unref()
     const live = this.#peers.get(peerId)
-    if (!live) return this.#register(conn)
+    if (!live) return this.#cluster === null ? this.#register(conn) : this.#claim(conn, this.#cluster)
     if (token !== null && live.token !== null && sameToken(token, live.token)) {
       this.#log.info({ peerId }, 'peer id taken over by its token')
       // A tokenless claimant waiting on the old socket must not be promoted over the id's owner.
@@ -99,13 +109,24 @@ export class IntroductionService {
    * must have joined the document. Both sides of a pipe are requested after an introduction, which the
    * server sends only once both peers have joined, so a well-behaved client never hits a refusal.
    */
-  pipeRefusal(local: string, remote: string, documentId: string, token: string | null): string | null {
+  async pipeRefusal(
+    local: string,
+    remote: string,
+    documentId: string,
+    token: string | null,
+  ): Promise<string | null> {
     const registration = this.#peers.get(local)
-    if (registration === undefined) return 'no live registration for this peer id'
-    if (registration.token !== null && (token === null || !sameToken(token, registration.token)))
-      return 'the request does not carry the token of the registration'
-    if (!this.registry.has(local, documentId)) return 'this peer has not joined the document'
-    if (!this.registry.has(remote, documentId)) return 'the other peer has not joined the document'
+    if (registration === undefined) {
+      // Behind a round-robin balancer the pipe may land on another instance than the peer's registration:
+      // then the cluster answers whether it is live and joined (its token is checked where it registered).
+      if (this.#cluster === null) return 'no live registration for this peer id'
+      if (!(await this.#cluster.isJoined(local, documentId))) return 'this peer has not joined the document'
+    } else {
+      if (registration.token !== null && (token === null || !sameToken(token, registration.token)))
+        return 'the request does not carry the token of the registration'
+      if (!this.registry.has(local, documentId)) return 'this peer has not joined the document'
+    }
+    if (!(await this.isJoined(remote, documentId))) return 'the other peer has not joined the document'
     return null
   }
 
@@ -116,9 +137,62 @@ export class IntroductionService {
     if (peerId === null) return
     const probe = this.#probes.get(peerId)
     if (probe?.conn === conn) this.#endProbe(probe)
+    if (this.#claims.get(peerId) === conn) this.#claims.delete(peerId)
     // Only the socket that owns a registration may remove it: a superseded socket's late close
     // must never remove its successor.
     if (this.#peers.get(peerId) === conn) this.#forget(conn)
+  }
+
+  /** Is `peerId` live and joined to `documentId`, here or on another instance? */
+  async isJoined(peerId: string, documentId: string): Promise<boolean> {
+    if (this.#peers.has(peerId)) return this.registry.documentsOf(peerId).has(documentId)
+    return this.#cluster !== null && this.#cluster.isJoined(peerId, documentId)
+  }
+
+  // --- what other instances ask (IntroductionSide) ---
+
+  introduceLocal(toPeer: string, fromPeer: string, documentIds: string[]): void {
+    const to = this.#peers.get(toPeer)
+    if (to) this.#introduce(to, fromPeer, documentIds)
+  }
+
+  evictLocal(peerId: string): void {
+    const live = this.#peers.get(peerId)
+    if (!live) return
+    this.#log.info({ peerId }, 'peer id taken over by its token on another instance')
+    this.#evict(live, 'taken over by a newer connection with the same token', false)
+  }
+
+  republish(): void {
+    for (const [peerId, conn] of this.#peers) {
+      const documentIds = [...this.registry.documentsOf(peerId)]
+      void this.#cluster?.claim(peerId, conn.token).then((result) => {
+        if (this.#peers.get(peerId) !== conn) return
+        if (result === 'conflict') {
+          return this.#log.info({ peerId }, 'peer id registered on another instance meanwhile; kept here')
+        }
+        this.#joinRemote(conn, documentIds)
+      })
+    }
+  }
+
+  /** Ask the cluster for the peer id; the newcomer's messages queue meanwhile, as during a probe. */
+  #claim(conn: Conn, cluster: Cluster): void {
+    const peerId = conn.peerId as string
+    if (this.#claims.has(peerId)) return this.#refuse(conn)
+    conn.queued = []
+    this.#claims.set(peerId, conn)
+    void cluster.claim(peerId, conn.token).then((result) => {
+      if (this.#claims.get(peerId) !== conn) {
+        // The newcomer left while the cluster answered: give the id back, unless someone here has it.
+        if (result === 'ok' && !this.#peers.has(peerId) && !this.#claims.has(peerId)) cluster.removed(peerId)
+        return
+      }
+      this.#claims.delete(peerId)
+      if (result === 'conflict') return this.#refuse(conn)
+      if (this.#peers.has(peerId)) return this.#refuse(conn)
+      this.#register(conn)
+    })
   }
 
   /** Ask the live socket whether it is still there; the newcomer waits for the answer. */
@@ -190,6 +264,7 @@ export class IntroductionService {
     if (this.#peers.get(peerId) !== conn) return
     this.#peers.delete(peerId)
     this.registry.remove(peerId)
+    this.#cluster?.removed(peerId)
     // A newcomer waiting on this id no longer has anyone to wait for: it wins at once.
     const probe = this.#probes.get(peerId)
     if (probe) {
@@ -205,6 +280,7 @@ export class IntroductionService {
       case 'Join':
         return this.#join(conn, message.documentIds)
       case 'Leave':
+        this.#cluster?.left(conn.peerId as string, message.documentIds)
         return this.registry.leave(conn.peerId as string, message.documentIds)
       default:
         return assertNever(message)
@@ -238,6 +314,16 @@ export class IntroductionService {
       this.#introduce(conn, otherId, shared)
       this.#introduce(other, peerId, shared)
     }
+    if (this.#cluster !== null) this.#joinRemote(conn, documentIds)
+  }
+
+  /** The cluster records the Join, introduces the joiner on other instances, and names them to it. */
+  #joinRemote(conn: Conn, documentIds: string[]): void {
+    const peerId = conn.peerId as string
+    void this.#cluster?.joined(peerId, documentIds).then((remote) => {
+      if (this.#peers.get(peerId) !== conn) return
+      for (const other of remote) this.#introduce(conn, other.peerId, other.documentIds)
+    })
   }
 
   #introduce(to: Conn, peerId: string, documentIds: string[]): void {

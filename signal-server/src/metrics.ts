@@ -1,4 +1,5 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { Cluster } from './cluster/bus.ts'
 import type { RejectReason } from './errors.ts'
 
 /** What the metrics read from the live server; gauges are sampled at scrape time, not maintained. */
@@ -17,6 +18,8 @@ export interface ServerMetrics {
   registry: Registry
   reject(reason: RejectReason): void
   introduction(): void
+  /** Add the per-instance cluster series (only when clustered, so one process shows none of them). */
+  cluster(cluster: Cluster): void
 }
 
 /** One registry per server instance, so several servers in one process (tests) never collide. */
@@ -72,5 +75,46 @@ export function createMetrics(source: MetricsSource, processMetrics: boolean): S
     registry,
     reject: (reason) => rejections.inc({ reason }),
     introduction: () => introductions.inc(),
+    cluster: (cluster) => clusterMetrics(registry, source, cluster),
   }
+}
+
+function clusterMetrics(registry: Registry, source: MetricsSource, cluster: Cluster): void {
+  new Gauge({
+    name: 'theatron_signal_pipes',
+    help: 'Open pipes by where the other side is: this instance (local) or another (cross)',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      const cross = cluster.metrics.crossPipes()
+      this.set({ kind: 'local' }, source.pipesOpen() - cross)
+      this.set({ kind: 'cross' }, cross)
+    },
+  })
+  new Counter({
+    name: 'theatron_signal_cluster_bytes_total',
+    help: 'Pipe bytes relayed to (sent) and from (received) other instances through Redis',
+    labelNames: ['direction'],
+    registers: [registry],
+    collect() {
+      this.reset()
+      this.inc({ direction: 'sent' }, cluster.metrics.bytesSent())
+      this.inc({ direction: 'received' }, cluster.metrics.bytesReceived())
+    },
+  })
+  new Gauge({
+    name: 'theatron_signal_redis_up',
+    help: 'Redis connected and subscribed (1) or not (0: serving locally, degraded)',
+    registers: [registry],
+    collect() {
+      this.set(cluster.healthy ? 1 : 0)
+    },
+  })
+  const roundTrips = new Histogram({
+    name: 'theatron_signal_redis_round_trip_seconds',
+    help: 'Round trips to Redis (presence scripts, heartbeats)',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  })
+  cluster.metrics.onRoundTrip = (seconds) => roundTrips.observe(seconds)
 }

@@ -5,6 +5,7 @@
  * The server's shared socket listeners call `accept`, `message` and `closed`; state lives in the Conn.
  */
 import type { Logger } from 'pino'
+import type { Cluster, Held, PipeSide } from './cluster/bus.ts'
 import type { HeldLimits } from './config.ts'
 import type { Conn } from './conn.ts'
 import { CloseCode, type RejectReason } from './errors.ts'
@@ -33,13 +34,15 @@ function pipeLabel(key: string): string {
   return `${from}/${to}/${documentTag(documentId)}`
 }
 
-export class PipeService {
+export class PipeService implements PipeSide {
   /** Sides waiting for their partner, by `from/to/document`. */
   readonly #waiting = new Map<string, Conn>()
   readonly #limits: HeldLimits
   readonly #highWaterMark: number
   readonly #log: Logger
   readonly #events: PipeEvents
+  /** Other instances, when clustered: a side whose partner is not here may wait there. */
+  #cluster: Cluster | null = null
   #open = 0
   #heldFrames = 0
   #heldBytes = 0
@@ -50,6 +53,11 @@ export class PipeService {
     this.#highWaterMark = highWaterMark
     this.#log = log
     this.#events = events
+  }
+
+  /** Join a cluster of instances (before the server accepts sockets). */
+  useCluster(cluster: Cluster): void {
+    this.#cluster = cluster
   }
 
   get openCount(): number {
@@ -80,17 +88,18 @@ export class PipeService {
       previous.close(CloseCode.Conflict, 'replaced by a newer connection request')
     }
     this.#hold(conn, key)
+    this.#cluster?.pipeWaiting(conn, key, pairKey(remotePeerId, localPeerId, documentId))
   }
 
   message(conn: Conn, data: Buffer, isBinary: boolean): void {
-    if (conn.partner === null) {
+    if (!piped(conn)) {
       if (conn.held !== null) this.#holdFrame(conn, data, isBinary)
       return
     }
     // Over its rate a piped side is slowed, never cut: frames queue in order (conn.held, bounded
     // because reading stops) and drain as the budget refills.
     if (conn.held !== null || !conn.admit()) return this.#throttle(conn, data, isBinary)
-    this.#forward(conn, conn.partner, data, isBinary)
+    this.#forward(conn, data, isBinary)
   }
 
   closed(conn: Conn, code: number, reason: Buffer): void {
@@ -98,14 +107,44 @@ export class PipeService {
     if (conn.timer) clearTimeout(conn.timer)
     conn.timer = null
     conn.held = null
+    if (conn.remote !== null) {
+      if (conn.remote.open) this.#open--
+      this.#cluster?.closed(conn, code, reason.toString())
+      return
+    }
     const partner = conn.partner
     if (partner === null) return
     // Unlink both first: the partner's own close must not count the pipe twice.
     conn.partner = null
     partner.partner = null
     this.#open--
-    const forwardable = code === 1000 || (code >= 3000 && code <= 4999)
-    partner.close(forwardable ? code : 1000, forwardable ? reason.toString() : 'the other side closed')
+    closeLike(partner, code, reason.toString())
+  }
+
+  // --- the other side on another instance (PipeSide, called by the cluster) ---
+
+  isWaiting(conn: Conn, key: string): boolean {
+    return this.#waiting.get(key) === conn
+  }
+
+  takeWaiting(key: string, expected?: Conn): Held | null {
+    const conn = this.#waiting.get(key)
+    if (conn === undefined || (expected !== undefined && conn !== expected)) return null
+    return { conn, frames: this.#release(conn) }
+  }
+
+  openedRemote(conn: Conn, held: Held['frames']): void {
+    this.#open++
+    for (const frame of held) this.#forward(conn, frame.data, frame.isBinary)
+  }
+
+  closedRemote(conn: Conn, code: number, reason: string, wasOpen: boolean): void {
+    if (!wasOpen) {
+      if (conn.pipeKey !== null && this.#waiting.get(conn.pipeKey) === conn) this.#release(conn)
+      return conn.close(1000, 'the other side has gone')
+    }
+    this.#open--
+    closeLike(conn, code, reason)
   }
 
   #hold(conn: Conn, key: string): void {
@@ -150,6 +189,7 @@ export class PipeService {
   /** Stop holding: forget the frames and the timer; returns the frames. */
   #release(conn: Conn): NonNullable<Conn['held']> {
     this.#waiting.delete(conn.pipeKey as string)
+    this.#cluster?.pipeReleased(conn.pipeKey as string)
     if (conn.timer) clearTimeout(conn.timer)
     conn.timer = null
     const held = conn.held ?? []
@@ -169,7 +209,7 @@ export class PipeService {
     this.#open++
     first.partner = arriving
     arriving.partner = first
-    for (const frame of held) this.#forward(first, arriving, frame.data, frame.isBinary)
+    for (const frame of held) this.#forward(first, frame.data, frame.isBinary)
   }
 
   #throttle(conn: Conn, data: Buffer, isBinary: boolean): void {
@@ -188,10 +228,10 @@ export class PipeService {
   #drain(conn: Conn): void {
     conn.timer = null
     const queue = conn.held
-    if (queue === null || conn.partner === null) return
+    if (queue === null || !piped(conn)) return
     while (queue.length > 0 && conn.admit()) {
       const frame = queue.shift() as (typeof queue)[number]
-      this.#forward(conn, conn.partner, frame.data, frame.isBinary)
+      this.#forward(conn, frame.data, frame.isBinary)
     }
     if (queue.length > 0) return this.#scheduleDrain(conn)
     conn.held = null
@@ -203,7 +243,14 @@ export class PipeService {
    * unsent bytes to `to`, reading from `from` pauses; it resumes at half that, when a marked frame (the
    * one that crossed the half mark) has been written out, so the pipe never runs dry while paused.
    */
-  #forward(from: Conn, to: Conn, data: Buffer, isBinary: boolean): void {
+  #forward(from: Conn, data: Buffer, isBinary: boolean): void {
+    const to = from.partner
+    if (to === null) {
+      // On another instance: the cluster sends it, with credits in place of `bufferedAmount`.
+      if (from.remote === null) return
+      this.#bytesPiped += data.length
+      return this.#cluster?.send(from, data, isBinary)
+    }
     if (!to.open) return
     this.#bytesPiped += data.length
     const unsent = to.ws.bufferedAmount + data.length
@@ -225,4 +272,15 @@ export class PipeService {
       from.ws.pause()
     }
   }
+}
+
+/** Piped to a partner here or on another instance. */
+function piped(conn: Conn): boolean {
+  return conn.partner !== null || (conn.remote !== null && conn.remote.open)
+}
+
+/** Close `conn` as its other side closed: with the same code where the protocol allows it. */
+function closeLike(conn: Conn, code: number, reason: string): void {
+  const forwardable = code === 1000 || (code >= 3000 && code <= 4999)
+  conn.close(forwardable ? code : 1000, forwardable ? reason : 'the other side closed')
 }

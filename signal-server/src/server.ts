@@ -9,6 +9,7 @@ import type { Logger } from 'pino'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import { resolveOptions, type SignalServerInput, type SignalServerOptions } from './config.ts'
 import { attach, Conn, connOf, type Endpoint } from './conn.ts'
+import type { Cluster, Presence } from './cluster/bus.ts'
 import { CloseCode, type RejectReason } from './errors.ts'
 import { createHttpHandler } from './http.ts'
 import { IntroductionService } from './introduction.ts'
@@ -29,6 +30,8 @@ export interface SignalServer {
   /** Live counts, for health checks and leak tests. */
   stats(): SignalStats
   readonly options: SignalServerOptions
+  /** "Is peer X live and joined to document D?", across the cluster when there is one. */
+  readonly presence: Presence
 }
 
 export interface SignalStats {
@@ -42,6 +45,10 @@ export interface SignalStats {
   bytesPiped: number
   probes: number
   addresses: number
+  /** Open pipes whose other side is on another instance (0 without a cluster). */
+  crossPipes: number
+  /** Bytes sent to other instances' pipes and not yet acknowledged. */
+  clusterInflight: number
 }
 
 /** How long close() waits for close handshakes before terminating sockets. */
@@ -64,6 +71,9 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
   const introductions = new IntroductionService(options, log, events)
   const pipes = new PipeService(options.held, options.pipeHighWaterMark, log, events)
 
+  // Other instances through Redis, only with `redisUrl`: the single process never loads that code.
+  let cluster: Cluster | null = null
+
   const stats = (): SignalStats => ({
     connections: { ...counts },
     peers: introductions.peerCount,
@@ -75,6 +85,8 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
     bytesPiped: pipes.bytesPiped,
     probes: introductions.probeCount,
     addresses: addresses.size,
+    crossPipes: cluster?.metrics.crossPipes() ?? 0,
+    clusterInflight: cluster?.metrics.inflight() ?? 0,
   })
 
   const metrics: ServerMetrics = createMetrics(
@@ -100,7 +112,8 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
       allowedOrigins: options.allowedOrigins,
     },
     health: () => ({
-      status: closing ? 'closing' : 'ok',
+      status: closing ? 'closing' : cluster !== null && !cluster.healthy ? 'degraded' : 'ok',
+      ...(cluster !== null && { instance: cluster.instanceId, redis: cluster.healthy ? 'up' : 'down' }),
       uptimeSeconds: (Date.now() - startedAt) / 1000,
       ...stats(),
     }),
@@ -203,19 +216,27 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
       case 'introduction':
         return introductions.accept(conn, route.peerId, route.token)
       case 'connection': {
-        const refusal = introductions.pipeRefusal(
-          route.localPeerId,
-          route.remotePeerId,
-          route.documentId,
-          route.token,
+        const { localPeerId, remotePeerId, documentId, token } = route
+        // Frames wait in the socket while the check runs (a round trip to Redis when clustered).
+        ws.pause()
+        introductions.pipeRefusal(localPeerId, remotePeerId, documentId, token).then(
+          (refusal) => {
+            if (!conn.open) return
+            ws.resume()
+            if (refusal === null) return pipes.accept(conn, localPeerId, remotePeerId, documentId)
+            // Refused after the upgrade, with a close code: relay 4's client has no error handler on
+            // pipe sockets, and an HTTP refusal would be an uncaught error there.
+            metrics.reject('pipe-forbidden')
+            log.debug({ reason: refusal }, 'pipe refused')
+            conn.close(CloseCode.Forbidden, refusal)
+          },
+          (error: unknown) => {
+            log.warn({ err: error }, 'pipe check failed')
+            ws.resume()
+            conn.close(CloseCode.InternalError, 'pipe check failed')
+          },
         )
-        if (refusal === null)
-          return pipes.accept(conn, route.localPeerId, route.remotePeerId, route.documentId)
-        // Refused after the upgrade, with a close code: relay 4's client has no error handler on
-        // pipe sockets, and an HTTP refusal would be an uncaught error there.
-        metrics.reject('pipe-forbidden')
-        log.debug({ reason: refusal }, 'pipe refused')
-        return conn.close(CloseCode.Forbidden, refusal)
+        return
       }
       default:
         return route satisfies never
@@ -264,20 +285,35 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
   let listening: Promise<{ port: number; host: string }> | null = null
   let closed: Promise<void> | null = null
 
+  async function startCluster(url: string): Promise<void> {
+    const { RedisCluster } = await import('./cluster/redis.ts')
+    const started = new RedisCluster({ url, ...options.cluster, holdMs: options.held.ageMs }, log)
+    started.bind(introductions, pipes)
+    introductions.useCluster(started)
+    pipes.useCluster(started)
+    metrics.cluster(started)
+    cluster = started
+    await started.start()
+  }
+
   return {
     options,
     stats,
+    presence: introductions,
     listen() {
-      listening ??= new Promise((resolve, reject) => {
-        http.once('error', reject)
-        http.listen(options.port, options.host, () => {
-          http.off('error', reject)
-          const address = http.address()
-          const port = typeof address === 'object' && address !== null ? address.port : options.port
-          log.info({ host: options.host, port }, 'listening')
-          resolve({ port, host: options.host })
-        })
-      })
+      listening ??= (options.redisUrl === null ? Promise.resolve() : startCluster(options.redisUrl)).then(
+        () =>
+          new Promise((resolve, reject) => {
+            http.once('error', reject)
+            http.listen(options.port, options.host, () => {
+              http.off('error', reject)
+              const address = http.address()
+              const port = typeof address === 'object' && address !== null ? address.port : options.port
+              log.info({ host: options.host, port }, 'listening')
+              resolve({ port, host: options.host })
+            })
+          }),
+      )
       return listening
     },
     close() {
@@ -300,6 +336,7 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
         await Promise.all(sockets)
         http.closeAllConnections()
         await httpClosed
+        await cluster?.close()
         log.info('closed')
       })()
       return closed

@@ -40,6 +40,8 @@ describe('optionsFromEnv', () => {
         HELD_MAX_BYTES: '99',
         HELD_MAX_AGE_MS: '500',
         ALLOWED_ORIGINS: ' https://a.example , https://b.example,',
+        REDIS_URL: 'redis://127.0.0.1:6380',
+        CLUSTER_INSTANCE_TTL_MS: '2000',
       }),
     ).toEqual({
       host: '0.0.0.0',
@@ -52,12 +54,24 @@ describe('optionsFromEnv', () => {
       pipeMaxPayload: 2048,
       held: { frames: 7, bytes: 99, ageMs: 500 },
       allowedOrigins: ['https://a.example', 'https://b.example'],
+      redisUrl: 'redis://127.0.0.1:6380',
+      cluster: { instanceTtlMs: 2000 },
     })
+  })
+
+  it.each([['localhost:6379'], ['http://redis:6379'], ['redis']])('rejects REDIS_URL=%j', (value) => {
+    expect(() => optionsFromEnv({ REDIS_URL: value })).toThrow(ConfigError)
   })
 
   it('leaves unset and empty variables to the defaults', () => {
     const options = resolveOptions(optionsFromEnv({ PORT: '', ALLOWED_ORIGINS: ' , ' }))
-    expect(options).toMatchObject({ port: DEFAULTS.port, allowedOrigins: null, held: DEFAULTS.held })
+    expect(options).toMatchObject({
+      port: DEFAULTS.port,
+      allowedOrigins: null,
+      held: DEFAULTS.held,
+      redisUrl: null,
+      cluster: DEFAULTS.cluster,
+    })
   })
 
   it.each([

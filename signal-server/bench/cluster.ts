@@ -1,0 +1,257 @@
+/**
+ * `npm run bench:cluster`: one instance (no Redis) against three instances sharing a real redis-server,
+ * all on loopback, each instance its own process started as operators do (`npm run signal`'s entry,
+ * `PORT=0`, `REDIS_URL`). Measures, medians over repetitions:
+ * - peers joining in pairs, each pair split over two instances: introductions/s, server CPU per peer
+ *   (instances, and Redis apart), RSS per idle connection once all are introduced;
+ * - pipe throughput with both ends on one instance and on two, 1 KiB and 1 MiB frames.
+ * Results go to docs/benchmarks.md (section "## Cluster", replaced on each run).
+ *
+ * Knobs for quick checks (documented figures use the defaults):
+ *   BENCH_PEERS=10000  BENCH_REPS=3  BENCH_WRITE=0 (print only)
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
+import { pack, unpack } from 'msgpackr'
+import WebSocket from 'ws'
+import { ROOT, spawnInstance, startRedis, stopCluster, type ChildInstance } from '../test/cluster-helpers.ts'
+
+const MIB = 1024 * 1024
+const peers = Number(process.env.BENCH_PEERS ?? 10_000)
+const reps = Number(process.env.BENCH_REPS ?? 3)
+const write = process.env.BENCH_WRITE !== '0'
+const CONCURRENCY = 100
+const PIPE_CASES = [
+  { label: '1 KiB', frame: 1024, total: 32 * MIB },
+  { label: '1 MiB', frame: MIB, total: 128 * MIB },
+]
+
+const log = (line: string) => process.stdout.write(`${line}\n`)
+
+/** CPU seconds (user + system) of a process, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+function rssBytes(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'))
+  return Number(/\d+/.exec(line ?? '')?.[0] ?? 0) * 1024
+}
+
+function open(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false })
+    ws.once('open', () => resolve(ws))
+    ws.once('error', reject)
+  })
+}
+
+async function pool(count: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < count) await task(next++)
+  }
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, count) }, worker))
+}
+
+interface Cluster {
+  instances: ChildInstance[]
+  redisPid: number | null
+  stop(): Promise<void>
+}
+
+async function startCluster(size: number): Promise<Cluster> {
+  const redis = await startRedis()
+  const env = { MAX_CONNECTIONS_PER_IP: '100000', LOG_LEVEL: 'silent' }
+  const instances = await Promise.all(
+    Array.from({ length: size }, () => spawnInstance(redis, size === 1 ? { ...env, REDIS_URL: '' } : env)),
+  )
+  return {
+    instances,
+    redisPid: size === 1 ? null : redis.pid,
+    stop: stopCluster,
+  }
+}
+
+interface JoinResult {
+  seconds: number
+  introductionsPerSecond: number
+  cpuMicrosPerPeer: number
+  redisCpuMicrosPerPeer: number
+  rssPerConnectionKiB: number
+}
+
+/** Pairs k: peer 2k on instance k mod n, peer 2k+1 on the next one (the same one when n is 1). */
+async function joinPairs(cluster: Cluster, rep: number): Promise<JoinResult> {
+  const { instances } = cluster
+  const pids = instances.map((i) => i.child.pid as number)
+  const rssBefore = pids.reduce((sum, pid) => sum + rssBytes(pid), 0)
+  const cpuBefore = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)
+  const redisBefore = cluster.redisPid === null ? 0 : cpuSeconds(cluster.redisPid)
+  const sockets: WebSocket[] = []
+  let introductions = 0
+  let allIntroduced: () => void = () => {}
+  const done = new Promise<void>((resolve) => (allIntroduced = resolve))
+  const started = performance.now()
+  await pool(peers, async (i) => {
+    const pair = Math.floor(i / 2)
+    const instance = instances[(pair + (i % 2)) % instances.length] as ChildInstance
+    const ws = await open(`${instance.ws}/introduction/r${rep}-p${i}`)
+    sockets.push(ws)
+    ws.on('message', (data: Buffer) => {
+      if ((unpack(data) as { type: string }).type === 'Introduction' && ++introductions === peers)
+        allIntroduced()
+    })
+    ws.send(pack({ type: 'Join', documentIds: [`r${rep}-d${pair}`] }))
+  })
+  await done
+  const seconds = (performance.now() - started) / 1000
+  const cpu = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore
+  const redisCpu = cluster.redisPid === null ? 0 : cpuSeconds(cluster.redisPid) - redisBefore
+  const rss = pids.reduce((sum, pid) => sum + rssBytes(pid), 0) - rssBefore
+  await Promise.all(
+    sockets.map((ws) => new Promise<void>((resolve) => (ws.once('close', () => resolve()), ws.close()))),
+  )
+  return {
+    seconds,
+    introductionsPerSecond: peers / seconds,
+    cpuMicrosPerPeer: (cpu * 1e6) / peers,
+    redisCpuMicrosPerPeer: (redisCpu * 1e6) / peers,
+    rssPerConnectionKiB: rss / peers / 1024,
+  }
+}
+
+/** MiB/s through one pipe from `from` to `to`, the sender keeping at most 8 MiB unsent. */
+async function pipe(
+  from: ChildInstance,
+  to: ChildInstance,
+  frame: number,
+  total: number,
+  id: string,
+): Promise<number> {
+  const a = await open(`${from.ws}/connection/a${id}/b${id}/doc`)
+  const b = await open(`${to.ws}/connection/b${id}/a${id}/doc`)
+  // Paired once a first frame crosses.
+  const first = new Promise<void>((resolve) => b.once('message', () => resolve()))
+  a.send(Buffer.alloc(1))
+  await first
+  const payload = Buffer.alloc(frame, 7)
+  let received = 0
+  const finished = new Promise<void>((resolve) =>
+    b.on('message', (data: Buffer) => {
+      received += data.length
+      if (received >= total) resolve()
+    }),
+  )
+  const started = performance.now()
+  let sent = 0
+  while (sent < total) {
+    while (sent < total && a.bufferedAmount < 8 * MIB) {
+      a.send(payload)
+      sent += frame
+    }
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  await finished
+  const mibPerSecond = total / MIB / ((performance.now() - started) / 1000)
+  a.close()
+  b.close()
+  return mibPerSecond
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((x, y) => x - y)
+  return sorted[Math.floor(sorted.length / 2)] as number
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date()
+  log(`cluster bench: ${peers} peers in split pairs, ${reps} repetitions`)
+  const joins: Record<string, JoinResult[]> = { '1 instance': [], '3 instances + Redis': [] }
+  const pipes: Record<string, number[]> = {}
+  for (let rep = 0; rep < reps; rep++) {
+    for (const size of rep % 2 === 0 ? [1, 3] : [3, 1]) {
+      const label = size === 1 ? '1 instance' : '3 instances + Redis'
+      const cluster = await startCluster(size)
+      try {
+        const run = await joinPairs(cluster, rep)
+        joins[label]?.push(run)
+        log(
+          `peers  ${label.padEnd(20)} ${run.seconds.toFixed(2)} s, ${run.introductionsPerSecond.toFixed(0)} introductions/s, ` +
+            `server ${run.cpuMicrosPerPeer.toFixed(0)} µs CPU/peer (Redis ${run.redisCpuMicrosPerPeer.toFixed(0)}), ` +
+            `RSS ${run.rssPerConnectionKiB.toFixed(2)} KiB/conn`,
+        )
+        if (size === 3) {
+          const [x, y] = cluster.instances as [ChildInstance, ChildInstance]
+          for (const { label: frame, frame: size_, total } of PIPE_CASES) {
+            for (const [where, to] of rep % 2 === 0
+              ? ([
+                  ['same', x],
+                  ['cross', y],
+                ] as const)
+              : ([
+                  ['cross', y],
+                  ['same', x],
+                ] as const)) {
+              const rate = await pipe(x, to, size_, total, `${rep}${where}${size_}`)
+              ;(pipes[`${where} ${frame}`] ??= []).push(rate)
+              log(`pipe   ${where.padEnd(6)} instance, ${frame} frames: ${rate.toFixed(1)} MiB/s`)
+            }
+          }
+        }
+      } finally {
+        await cluster.stop()
+      }
+    }
+  }
+  const one = joins['1 instance'] as JoinResult[]
+  const three = joins['3 instances + Redis'] as JoinResult[]
+  const m = (runs: JoinResult[], key: keyof JoinResult) => median(runs.map((r) => r[key]))
+  const ratio = (a: number, b: number) => (a / b).toFixed(2)
+  const lines = [
+    '',
+    '## Cluster',
+    '',
+    `\`npm run bench:cluster\` — ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC; ` +
+      `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}, ` +
+      `redis-server 7 and every instance on loopback, load generator in the bench process; machine shared with other work. ` +
+      `${peers} peers joining in pairs, each pair split over two instances (round the three), ${reps} repetitions, medians.`,
+    '',
+    '| | 1 instance | 3 instances + Redis | ratio | target |',
+    '|---|---|---|---|---|',
+    `| ${peers} peers (${peers / 2} split pairs) introduced, s | ${m(one, 'seconds').toFixed(2)} | ${m(three, 'seconds').toFixed(2)} | ${ratio(m(three, 'seconds'), m(one, 'seconds'))}× | ≤ 2× |`,
+    `| introductions/s | ${m(one, 'introductionsPerSecond').toFixed(0)} | ${m(three, 'introductionsPerSecond').toFixed(0)} | | |`,
+    `| server CPU per peer, µs (all instances) | ${m(one, 'cpuMicrosPerPeer').toFixed(0)} | ${m(three, 'cpuMicrosPerPeer').toFixed(0)} | ${ratio(m(three, 'cpuMicrosPerPeer'), m(one, 'cpuMicrosPerPeer'))}× | |`,
+    `| Redis CPU per peer, µs | – | ${m(three, 'redisCpuMicrosPerPeer').toFixed(0)} | | |`,
+    `| RSS per idle connection, KiB (no forced GC) | ${m(one, 'rssPerConnectionKiB').toFixed(2)} | ${m(three, 'rssPerConnectionKiB').toFixed(2)} | ${ratio(m(three, 'rssPerConnectionKiB'), m(one, 'rssPerConnectionKiB'))}× | ≤ 1.2× |`,
+    '',
+    '| pipe, MiB/s | same instance | across instances | ratio | target |',
+    '|---|---|---|---|---|',
+    ...PIPE_CASES.map(({ label }) => {
+      const same = median(pipes[`same ${label}`] ?? [0])
+      const cross = median(pipes[`cross ${label}`] ?? [0])
+      return `| ${label} frames | ${same.toFixed(1)} | ${cross.toFixed(1)} | ${ratio(cross, same)}× | ${label === '1 MiB' ? '≥ 0.5×' : ''} |`
+    }),
+    '',
+  ]
+  log(lines.join('\n'))
+  if (write) {
+    // Replace this command's own section (or add it at the end), as the other benches do.
+    const path = `${ROOT}docs/benchmarks.md`
+    const text = readFileSync(path, 'utf8')
+    const section = lines.join('\n').trim() + '\n'
+    const start = text.indexOf('\n## Cluster\n')
+    const end = start < 0 ? -1 : text.indexOf('\n## ', start + 1)
+    const updated =
+      start < 0
+        ? `${text.trimEnd()}\n\n${section}`
+        : `${text.slice(0, start + 1)}${section}${end < 0 ? '' : text.slice(end)}`
+    writeFileSync(path, updated)
+    log(`wrote the Cluster section of ${path}`)
+  }
+}
+
+await main()

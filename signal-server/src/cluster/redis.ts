@@ -1,0 +1,477 @@
+/**
+ * The cluster through Redis (`REDIS_URL`): presence in Redis sets and hashes changed by atomic
+ * scripts (scripts.ts), a heartbeat key per instance that expires when the instance dies, and one
+ * pub/sub channel per instance for introductions, evictions and pipe frames (wire.ts).
+ *
+ * Pipes between instances use credits: a sender may have at most `window` bytes published and not yet
+ * written out by the other instance; past that its socket stops being read until acknowledgements
+ * return. Redis pub/sub has no backpressure of its own, so this bounds what a slow reader can make
+ * Redis, or either instance, hold: one window per pipe (docs/cluster.md).
+ *
+ * When Redis is unreachable the instance serves locally (claims succeed, introductions stay local),
+ * reports degraded, reconnects with backoff, and republishes its presence when Redis returns.
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import { Redis } from 'ioredis'
+import type { Logger } from 'pino'
+import type { Conn } from '../conn.ts'
+import type {
+  Cluster,
+  ClusterMetrics,
+  IntroductionSide,
+  PipeSide,
+  RemoteEnd,
+  RemoteIntroduction,
+} from './bus.ts'
+import * as scripts from './scripts.ts'
+import { decodeBusMessage, encodeControl, encodeData, type Control } from './wire.ts'
+
+export interface RedisClusterOptions {
+  url: string
+  /** An instance whose heartbeat is this old is dead: its peers leave presence, its pipes close. */
+  instanceTtlMs: number
+  /** How long a waiting pipe side stays findable by other instances (the held-frame age). */
+  holdMs: number
+  /** Bytes a pipe side may have in flight to another instance before its reading pauses. */
+  window: number
+  /** Key and channel prefix, so several clusters can share one Redis. */
+  prefix: string
+}
+
+/** One end of a pipe whose other end is on another instance. */
+class Link implements RemoteEnd {
+  readonly id: number
+  readonly conn: Conn
+  readonly instance: string
+  /** The waiting side's key, while pairing. */
+  readonly key: string
+  /** The other instance's id for this pipe; null until it agreed (pairing). */
+  peer: number | null
+  /** Bytes published and not yet acknowledged. */
+  inflight = 0
+  /** Bytes written to our socket and not yet acknowledged to the sender. */
+  unacked = 0
+
+  constructor(id: number, conn: Conn, instance: string, key: string, peer: number | null) {
+    this.id = id
+    this.conn = conn
+    this.instance = instance
+    this.key = key
+    this.peer = peer
+  }
+
+  get open(): boolean {
+    return this.peer !== null
+  }
+}
+
+type Scripted = Redis & Record<keyof typeof SCRIPTS, (...args: (string | number)[]) => Promise<unknown>>
+
+const SCRIPTS = {
+  tClaim: scripts.CLAIM,
+  tJoin: scripts.JOIN,
+  tLeave: scripts.LEAVE,
+  tRemove: scripts.REMOVE,
+  tReap: scripts.REAP,
+  tIsJoined: scripts.IS_JOINED,
+  tPipeMatch: scripts.PIPE_MATCH,
+  tPipeRelease: scripts.PIPE_RELEASE,
+}
+
+/** How long `start()` waits for Redis before serving locally (degraded) and connecting in the background. */
+const START_WAIT_MS = 3_000
+
+export class RedisCluster implements Cluster {
+  readonly instanceId = randomBytes(8).toString('hex')
+  readonly #options: RedisClusterOptions
+  readonly #log: Logger
+  readonly #cmd: Scripted
+  readonly #sub: Redis
+  readonly #p: string
+  readonly #links = new Map<number, Link>()
+  #nextLink = 1
+  #introductions: IntroductionSide | null = null
+  #pipes: PipeSide | null = null
+  #healthy = false
+  /** The heartbeat has run since Redis last (re)connected. */
+  #beaten = false
+  #beat: NodeJS.Timeout | null = null
+  #closing = false
+  #bytesSent = 0
+  #bytesReceived = 0
+
+  readonly metrics: ClusterMetrics
+
+  constructor(options: RedisClusterOptions, log: Logger) {
+    this.#options = options
+    this.#log = log.child({ instance: this.instanceId })
+    this.#p = `${options.prefix}:`
+    const common = {
+      lazyConnect: true,
+      // Commands fail at once while Redis is away, so the instance serves locally instead of queueing.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times: number) =>
+        Math.min(50 * 2 ** Math.min(times, 7), 5_000) * (0.5 + Math.random() / 2),
+    }
+    this.#cmd = new Redis(options.url, common) as Scripted
+    for (const [name, lua] of Object.entries(SCRIPTS)) this.#cmd.defineCommand(name, { numberOfKeys: 0, lua })
+    this.#sub = new Redis(options.url, { ...common, enableOfflineQueue: true })
+    for (const client of [this.#cmd, this.#sub]) {
+      client.on('error', (error: Error) => this.#log.debug({ err: error }, 'redis error'))
+      client.on('ready', () => this.#updateHealth())
+      client.on('close', () => this.#updateHealth())
+    }
+    this.#sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.#receive(message))
+    this.metrics = {
+      crossPipes: () => [...this.#links.values()].filter((link) => link.open).length,
+      inflight: () => [...this.#links.values()].reduce((sum, link) => sum + link.inflight, 0),
+      bytesSent: () => this.#bytesSent,
+      bytesReceived: () => this.#bytesReceived,
+      onRoundTrip: null,
+    }
+  }
+
+  get healthy(): boolean {
+    return this.#healthy
+  }
+
+  bind(introductions: IntroductionSide, pipes: PipeSide): void {
+    this.#introductions = introductions
+    this.#pipes = pipes
+  }
+
+  async start(): Promise<void> {
+    const connected = Promise.all([
+      this.#cmd.connect(),
+      this.#sub.connect().then(() => this.#sub.subscribe(this.#channel(this.instanceId))),
+    ])
+    const started = await Promise.race([
+      connected.then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), START_WAIT_MS).unref()),
+    ]).catch(() => false)
+    if (!started) this.#log.warn({ url: redactUrl(this.#options.url) }, 'redis unavailable: serving locally')
+    this.#updateHealth()
+    this.#beat = setInterval(() => void this.#heartbeat(), Math.max(50, this.#options.instanceTtlMs / 4))
+    this.#beat.unref()
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true
+    if (this.#beat) clearInterval(this.#beat)
+    // Leave presence at once, rather than after the TTL: a clean shutdown is not a death.
+    if (this.#healthy) {
+      await this.#cmd
+        .multi()
+        .del(`${this.#p}inst:${this.instanceId}`)
+        .exec()
+        .then(() => this.#cmd.tReap(this.#p, this.instanceId))
+        .catch(() => {})
+    }
+    this.#cmd.disconnect()
+    this.#sub.disconnect()
+  }
+
+  // --- presence ---
+
+  async claim(peerId: string, token: string | null): Promise<'ok' | 'conflict'> {
+    if (!this.#healthy) return 'ok'
+    try {
+      const [result, previous] = (await this.#timed(
+        this.#cmd.tClaim(this.#p, peerId, this.instanceId, tokenHash(token)),
+      )) as [string, string]
+      if (result === 'conflict') return 'conflict'
+      if (previous !== '') this.#publish(previous, encodeControl({ k: 'evict', peer: peerId }))
+      return 'ok'
+    } catch (error) {
+      this.#log.debug({ err: error }, 'claim failed; serving locally')
+      return 'ok'
+    }
+  }
+
+  async joined(peerId: string, documentIds: readonly string[]): Promise<RemoteIntroduction[]> {
+    if (!this.#healthy || documentIds.length === 0) return []
+    let flat: unknown[]
+    try {
+      flat = (await this.#timed(
+        this.#cmd.tJoin(this.#p, peerId, this.instanceId, ...documentIds),
+      )) as unknown[]
+    } catch (error) {
+      this.#log.debug({ err: error }, 'join failed; introductions stay local')
+      return []
+    }
+    const remote: RemoteIntroduction[] = []
+    for (let i = 0; i + 2 < flat.length; i += 3) {
+      const [other, where, shared] = [flat[i] as string, flat[i + 1] as string, flat[i + 2] as string[]]
+      if (shared.length === 0) continue
+      this.#publish(where, encodeControl({ k: 'intro', to: other, from: peerId, docs: shared }))
+      remote.push({ peerId: other, documentIds: shared })
+    }
+    return remote
+  }
+
+  left(peerId: string, documentIds: readonly string[]): void {
+    if (!this.#healthy || documentIds.length === 0) return
+    this.#timed(this.#cmd.tLeave(this.#p, peerId, this.instanceId, ...documentIds)).catch(this.#ignore)
+  }
+
+  removed(peerId: string): void {
+    if (!this.#healthy) return
+    this.#timed(this.#cmd.tRemove(this.#p, peerId, this.instanceId)).catch(this.#ignore)
+  }
+
+  async isJoined(peerId: string, documentId: string): Promise<boolean> {
+    if (!this.#healthy) return false
+    try {
+      return (await this.#timed(this.#cmd.tIsJoined(this.#p, peerId, documentId))) === 1
+    } catch {
+      return false
+    }
+  }
+
+  // --- pipes ---
+
+  pipeWaiting(conn: Conn, key: string, partnerKey: string): void {
+    if (!this.#healthy) return
+    this.#timed(this.#cmd.tPipeMatch(this.#p, key, partnerKey, this.instanceId, this.#options.holdMs)).then(
+      (other) => {
+        if (typeof other !== 'string') return
+        // The partner waits on `other` and its key is now ours to answer: pair, even if `conn` has gone
+        // meanwhile (the answer then closes the partner).
+        const link = this.#link(conn, other, key, null)
+        if (this.#pipes?.isWaiting(conn, key)) conn.remote = link
+        this.#publish(
+          other,
+          encodeControl({ k: 'pair', from: this.instanceId, key: partnerKey, link: link.id }),
+        )
+      },
+      this.#ignore,
+    )
+  }
+
+  pipeReleased(key: string): void {
+    if (!this.#healthy) return
+    this.#cmd.tPipeRelease(this.#p, key, this.instanceId).catch(this.#ignore)
+  }
+
+  send(conn: Conn, data: Buffer, isBinary: boolean): void {
+    const link = conn.remote as Link | null
+    if (link === null || link.peer === null) return
+    this.#publish(link.instance, encodeData(link.peer, isBinary, data))
+    this.#bytesSent += data.length
+    link.inflight += data.length
+    if (link.inflight > this.#options.window && !conn.backpressured) {
+      conn.backpressured = true
+      conn.ws.pause()
+    }
+  }
+
+  closed(conn: Conn, code: number, reason: string): void {
+    const link = conn.remote as Link | null
+    if (link === null) return
+    conn.remote = null
+    this.#links.delete(link.id)
+    if (link.peer !== null) {
+      this.#publish(
+        link.instance,
+        encodeControl({ k: 'close', link: link.peer, code, reason: reason.slice(0, 123) }),
+      )
+    }
+  }
+
+  // --- internals ---
+
+  #link(conn: Conn, instance: string, key: string, peer: number | null): Link {
+    const id = this.#nextLink
+    this.#nextLink = this.#nextLink >= 0xfffffffe ? 1 : this.#nextLink + 1
+    const link = new Link(id, conn, instance, key, peer)
+    this.#links.set(id, link)
+    return link
+  }
+
+  #receive(message: Buffer): void {
+    const decoded = decodeBusMessage(message)
+    if (decoded === null)
+      return void this.#log.warn({ bytes: message.length }, 'dropped a malformed bus message')
+    if (decoded.kind === 'data') return this.#data(decoded.link, decoded.payload, decoded.isBinary)
+    this.#control(decoded.control)
+  }
+
+  #data(id: number, payload: Buffer, isBinary: boolean): void {
+    const link = this.#links.get(id)
+    if (link === undefined || !link.conn.open) return
+    this.#bytesReceived += payload.length
+    link.conn.ws.send(payload, { binary: isBinary }, () => {
+      link.unacked += payload.length
+      // Acknowledge in quarters of the window: few messages, and the sender never runs dry.
+      if (link.unacked < this.#options.window / 4 || link.peer === null || !this.#links.has(link.id)) return
+      this.#publish(link.instance, encodeControl({ k: 'ack', link: link.peer, bytes: link.unacked }))
+      link.unacked = 0
+    })
+  }
+
+  #control(control: Control): void {
+    switch (control.k) {
+      case 'intro':
+        return this.#introductions?.introduceLocal(control.to, control.from, control.docs)
+      case 'evict':
+        return this.#introductions?.evictLocal(control.peer)
+      case 'pair':
+        return this.#pair(control.from, control.key, control.link)
+      case 'paired':
+        return this.#paired(control.from, control.link, control.peer)
+      case 'close':
+        return this.#closeLink(control.link, control.code, control.reason)
+      case 'ack':
+        return this.#ack(control.link, control.bytes)
+      default:
+        return control satisfies never
+    }
+  }
+
+  /** Another instance holds the partner of our waiting side `key`. */
+  #pair(from: string, key: string, peer: number): void {
+    const held = this.#pipes?.takeWaiting(key) ?? null
+    if (held === null || !held.conn.open) {
+      this.#publish(
+        from,
+        encodeControl({ k: 'close', link: peer, code: 1000, reason: 'the other side has gone' }),
+      )
+      return
+    }
+    const link = this.#link(held.conn, from, key, peer)
+    held.conn.remote = link
+    this.#publish(from, encodeControl({ k: 'paired', from: this.instanceId, link: peer, peer: link.id }))
+    this.#pipes?.openedRemote(held.conn, held.frames)
+  }
+
+  #paired(from: string, id: number, peer: number): void {
+    const link = this.#links.get(id)
+    const held = link === undefined ? null : (this.#pipes?.takeWaiting(link.key, link.conn) ?? null)
+    if (link === undefined || held === null) {
+      // Our side went (closed, replaced, or paired here) while the other instance answered.
+      if (link !== undefined) this.#links.delete(id)
+      if (link !== undefined && link.conn.remote === link) link.conn.remote = null
+      this.#publish(
+        from,
+        encodeControl({ k: 'close', link: peer, code: 1000, reason: 'the other side has gone' }),
+      )
+      return
+    }
+    link.peer = peer
+    link.conn.remote = link
+    this.#pipes?.openedRemote(link.conn, held.frames)
+  }
+
+  #closeLink(id: number, code: number, reason: string): void {
+    const link = this.#links.get(id)
+    if (link === undefined) return
+    this.#links.delete(id)
+    link.conn.remote = null
+    this.#pipes?.closedRemote(link.conn, code, reason, link.open)
+  }
+
+  #ack(id: number, bytes: number): void {
+    const link = this.#links.get(id)
+    if (link === undefined) return
+    link.inflight = Math.max(0, link.inflight - bytes)
+    const conn = link.conn
+    if (!conn.backpressured || link.inflight > this.#options.window / 2) return
+    conn.backpressured = false
+    // A throttled side resumes when its queue drains (pipes.ts), not here.
+    if (conn.open && conn.held === null) conn.ws.resume()
+  }
+
+  /** Close every pipe to `instance` (every pipe when null): its frames can no longer arrive. */
+  #closeLinks(instance: string | null): void {
+    for (const link of [...this.#links.values()]) {
+      if (instance !== null && link.instance !== instance) continue
+      this.#closeLink(link.id, 1001, 'the other side has gone')
+    }
+  }
+
+  #publish(instance: string, message: Buffer): void {
+    if (!this.#healthy) return
+    this.#cmd.publish(this.#channel(instance), message).catch(this.#ignore)
+  }
+
+  #channel(instance: string): string {
+    return `${this.#p}i:${instance}`
+  }
+
+  #timed<T>(command: Promise<T>): Promise<T> {
+    const observe = this.metrics.onRoundTrip
+    if (observe === null) return command
+    const started = performance.now()
+    return command.then((value) => {
+      observe((performance.now() - started) / 1000)
+      return value
+    })
+  }
+
+  readonly #ignore = (error: unknown): void => {
+    this.#log.debug({ err: error }, 'redis command failed')
+  }
+
+  #updateHealth(): void {
+    const healthy = !this.#closing && this.#cmd.status === 'ready' && this.#sub.status === 'ready'
+    if (healthy === this.#healthy) return
+    this.#healthy = healthy
+    if (this.#closing) return
+    if (!healthy) {
+      this.#log.warn('redis connection lost: serving locally, reconnecting')
+      // Frames published meanwhile may be lost: end the pipes to other instances, clients reconnect.
+      this.#closeLinks(null)
+      return
+    }
+    this.#log.info('redis connected: publishing presence')
+    this.#beaten = false
+    void this.#heartbeat().then(() => this.#introductions?.republish())
+  }
+
+  async #heartbeat(): Promise<void> {
+    if (!this.#healthy) return
+    const me = this.instanceId
+    try {
+      const results = await this.#timed(
+        this.#cmd
+          .multi()
+          .set(`${this.#p}inst:${me}`, '1', 'PX', this.#options.instanceTtlMs)
+          .sadd(`${this.#p}insts`, me)
+          .smembers(`${this.#p}insts`)
+          .exec(),
+      )
+      const added = results?.[1]?.[1] as number
+      const members = (results?.[2]?.[1] ?? []) as string[]
+      if (added === 1 && this.#beaten) {
+        // Others presumed this instance dead (it was unreachable past its TTL) and dropped its peers.
+        this.#log.warn('this instance had been dropped from the cluster: republishing presence')
+        this.#closeLinks(null)
+        this.#introductions?.republish()
+      }
+      this.#beaten = true
+      const others = members.filter((id) => id !== me)
+      if (others.length === 0) return
+      const pipeline = this.#cmd.pipeline()
+      for (const id of others) pipeline.exists(`${this.#p}inst:${id}`)
+      const alive = (await pipeline.exec()) ?? []
+      for (const [i, id] of others.entries()) {
+        if (alive[i]?.[1] !== 0) continue
+        this.#closeLinks(id)
+        const reaped = (await this.#cmd.tReap(this.#p, id)) as number
+        if (reaped >= 0)
+          this.#log.info({ dead: id, peers: reaped }, 'an instance died: its peers left presence')
+      }
+    } catch (error) {
+      this.#log.debug({ err: error }, 'heartbeat failed')
+    }
+  }
+}
+
+function tokenHash(token: string | null): string {
+  return token === null ? '' : createHash('sha256').update(token).digest('hex')
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@')
+}
