@@ -17,6 +17,7 @@ import {
 } from './cluster-helpers.ts'
 import {
   connectionUrl,
+  joined,
   introductionUrl,
   jsonPeer,
   metricsText,
@@ -39,6 +40,14 @@ async function twoInstances(): Promise<{ redis: RedisServer; a: Harness; b: Harn
 /** Wait until every instance sees `peerId` joined to `documentId` (its Join reached Redis). */
 async function joinedEverywhere(peerId: string, documentId: string, ...instances: Harness[]): Promise<void> {
   for (const h of instances) await until(() => h.server.presence.isJoined(peerId, documentId))
+}
+
+/** alice registered on `a`, bob on `b`, both joined to `doc` and seen so everywhere: what a pipe needs. */
+async function registeredApart(a: Harness, b: Harness): Promise<void> {
+  await joined(a, 'doc', 'alice')
+  await joined(b, 'doc', 'bob')
+  await joinedEverywhere('alice', 'doc', a, b)
+  await joinedEverywhere('bob', 'doc', a, b)
 }
 
 describe('introductions across instances', () => {
@@ -115,6 +124,7 @@ async function expectFrames(client: Client): Promise<void> {
 describe('pipes across instances', () => {
   it('joins the two ends byte-exactly, held frames first, both ways; a close carries its code', async () => {
     const { a, b } = await twoInstances()
+    await registeredApart(a, b)
     const alice = await open(connectionUrl(a, 'alice', 'bob', 'doc'))
     for (const frame of FRAMES) await alice.send(frame.data, frame.binary)
     await roundTrip(alice)
@@ -138,6 +148,9 @@ describe('pipes across instances', () => {
   it('keeps the held-frame bounds while the partner is elsewhere', async () => {
     const redis = await startRedis()
     const a = await startInstance(redis, { held: { frames: 3 } })
+    await joined(a, 'doc', 'alice', 'bob')
+    await joinedEverywhere('alice', 'doc', a)
+    await joinedEverywhere('bob', 'doc', a)
     const alice = await open(connectionUrl(a, 'alice', 'bob', 'doc'))
     for (let i = 0; i < 4; i++) await alice.send(Buffer.from([i]))
     expect((await alice.closed).code).toBe(CloseCode.HeldTooMuch)
@@ -150,6 +163,7 @@ describe('pipes across instances', () => {
       startInstance(redis, { cluster: { window } }),
       startInstance(redis, { cluster: { window } }),
     ])
+    await registeredApart(a, b)
     const alice = await open(connectionUrl(a, 'alice', 'bob', 'doc'))
     await roundTrip(alice)
     const bob = await open(connectionUrl(b, 'bob', 'alice', 'doc'))
@@ -173,6 +187,9 @@ describe('pipes across instances', () => {
   it('a side waiting alone in a cluster is closed when its hold expires', async () => {
     const redis = await startRedis()
     const a = await startInstance(redis, { held: { ageMs: 300 } })
+    await joined(a, 'doc', 'alice', 'bob')
+    await joinedEverywhere('alice', 'doc', a)
+    await joinedEverywhere('bob', 'doc', a)
     const alice = await open(connectionUrl(a, 'alice', 'bob', 'doc'))
     expect((await alice.closed).code).toBe(CloseCode.HeldTooLong)
   })
@@ -212,7 +229,7 @@ describe('instance death', () => {
       bob.join('doc')
       await until(() => alice.pending.length > 0)
       expect(await alice.nextMessage()).toMatchObject({ peerId: 'bob' })
-      const pipe = await open(`${doomed.ws}/connection/alice/bob/doc`)
+      const pipe = await open(`${doomed.ws}/connection/alice/bob/doc?token=alice-token-0123456789`)
       await connected
       await until(() => survivor.server.stats().pipesOpen === 1)
       const disconnected = new Promise<void>((resolve) => bob.once('peer-disconnect', () => resolve()))
