@@ -16,7 +16,8 @@
  * Test and benchmark hooks: performance marks `theatron:stream:<what>:<infoHash>`, once each per tab, for
  * `add` (this tab started fetching the torrent), `metadata` (its file list is known), `stream` (the file is
  * handed to the video: from the dropped file, through MSE or through the service worker), `head` (the torrent
- * started with true pieces a member sent with the item, torrent/head.ts; `detail`: `{pieces, bytes}`),
+ * started with true pieces a member sent with the item, torrent/head.ts; `detail`: `{pieces, bytes}`), `resume`
+ * (it started with true pieces stored by an earlier visit, torrent/piece-store.ts; `detail`: `{pieces, bytes}`),
  * `canplay` (first `canplay`: the element could play; the room may start later, when every member can),
  * `playing` (first `playing` event) and `complete` (the played file is downloaded and verified). `canplay` and `playing` carry the event's own
  * time stamp (when the element fired it), not the time the page got round to the listener.
@@ -57,6 +58,7 @@ export type StreamClient = Pick<
   | 'torrentFile'
   | 'head'
   | 'headVerified'
+  | 'resumed'
 >
 
 export interface StreamingOptions {
@@ -374,6 +376,8 @@ export class StreamingStore {
       this.#mark('metadata', item.infoHash)
       const head = this.#client.headVerified(item.infoHash)
       if (head.pieces > 0) this.#mark('head', item.infoHash, { detail: head })
+      const resumed = this.#client.resumed(item.infoHash)
+      if (resumed.pieces > 0) this.#mark('resume', item.infoHash, { detail: resumed })
       if (!current()) return
       const canPlay: CanPlayType = (type) => video.canPlayType(type)
       const { chosen, choices } = chooseFile(info.files, canPlay)
@@ -463,7 +467,7 @@ export class StreamingStore {
   }
 
   #mark(
-    what: 'add' | 'metadata' | 'head' | 'stream' | 'canplay' | 'playing' | 'complete',
+    what: 'add' | 'metadata' | 'head' | 'resume' | 'stream' | 'canplay' | 'playing' | 'complete',
     infoHash: string,
     options?: PerformanceMarkOptions,
   ): void {

@@ -1,0 +1,68 @@
+/**
+ * The chunk store of a torrent seeded from this browser: its pieces are the dropped files' bytes, read from
+ * them on demand (a `Blob` of the files, one after the other, is the torrent's bytes), so seeding a film
+ * holds none of it in memory and writes none of it to disk. `put` only checks the length: WebTorrent puts
+ * the pieces it read from these same files while it loads the seed.
+ */
+import { pieceSize } from './head.ts'
+
+type Callback<T = void> = (err: Error | null, value?: T) => void
+
+export class FileStore {
+  readonly chunkLength: number
+  readonly #length: number
+  #bytes: Blob | null
+
+  /** `files`: the torrent's files in its own order, which `length` must be the sum of. */
+  constructor(chunkLength: number, files: readonly Blob[], length: number) {
+    this.chunkLength = Number(chunkLength)
+    if (!(this.chunkLength > 0)) throw new Error('First argument must be a chunk length')
+    this.#bytes = new Blob([...files])
+    this.#length = length
+    if (this.#bytes.size !== length) throw new Error('The files are not the torrent')
+  }
+
+  put(index: number, chunk: Uint8Array, cb: Callback = () => {}): void {
+    if (!this.#bytes) return later(cb, new Error('Storage is closed'))
+    const expected = pieceSize(index, this.chunkLength, this.#length)
+    if (chunk.length !== expected) return later(cb, new Error(`Chunk length must be ${expected}`))
+    later(cb, null)
+  }
+
+  get(
+    index: number,
+    options: { offset?: number; length?: number } | null | Callback<Uint8Array>,
+    cb: Callback<Uint8Array> = () => {},
+  ): void {
+    if (typeof options === 'function') return this.get(index, null, options)
+    const bytes = this.#bytes
+    if (!bytes) return later(cb, new Error('Storage is closed'))
+    const size = pieceSize(index, this.chunkLength, this.#length)
+    const offset = options?.offset ?? 0
+    const length = options?.length ?? size - offset
+    const start = index * this.chunkLength + offset
+    if (!(index >= 0) || offset < 0 || length < 0 || offset + length > size || start >= this.#length)
+      return later(cb, Object.assign(new Error('Chunk not found'), { notFound: true }))
+    bytes
+      .slice(start, start + length)
+      .arrayBuffer()
+      .then(
+        (buffer) => cb(null, new Uint8Array(buffer)),
+        (err: unknown) => cb(err instanceof Error ? err : new Error(String(err))),
+      )
+  }
+
+  close(cb: Callback = () => {}): void {
+    if (!this.#bytes) return later(cb, new Error('Storage is closed'))
+    this.#bytes = null
+    later(cb, null)
+  }
+
+  destroy(cb: Callback = () => {}): void {
+    this.close(cb)
+  }
+}
+
+function later<T>(cb: Callback<T>, err: Error | null, value?: T): void {
+  queueMicrotask(() => cb(err, value))
+}
