@@ -36,6 +36,9 @@ import { PlaylistStore } from '../playlist/store.svelte.ts'
 import type { FeatureHost } from '../room/feature.ts'
 import type { TorrentProgress, TorrentStatus } from '../torrent/progress.ts'
 import { parseDroppedFiles, parseText } from '../media/source.ts'
+import { isSubtitleName } from '../media/subtitles.ts'
+import type { SubtitleTrack } from '../media/now-playing.ts'
+import { SubtitleShare } from '../playlist/subtitle-share.ts'
 import type { TorrentClient } from '../torrent/client.ts'
 import { TorrentFeature } from '../torrent/feature.ts'
 import type { TorrentPeer } from '../torrent/links.ts'
@@ -96,6 +99,13 @@ export class StreamingStore {
   readonly #client: StreamClient
   readonly #torrents: TorrentFeature
   readonly #subtitles: Subtitles
+  /** Subtitle files members dropped for items (playlist/subtitle-share.ts). */
+  readonly #shared: SubtitleShare
+  /** The shown item's tracks: from its torrent, and the blob URLs of those members dropped (by their id). */
+  #torrentTracks: SubtitleTrack[] = []
+  // Bookkeeping nothing renders: a plain collection on purpose.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  readonly #sharedUrls = new Map<string, string>()
   readonly #stopEffects: () => void
   readonly #release: (() => void)[] = []
   // Bookkeeping nothing renders: a plain collection on purpose.
@@ -121,6 +131,9 @@ export class StreamingStore {
       timers,
     })
     this.#subtitles = new Subtitles(client)
+    this.#shared = new SubtitleShare(room, (itemId) => {
+      if (this.nowPlaying?.itemId === itemId) this.#showSubtitles()
+    })
     this.#release.push(
       client.on('progress', (p) => this.#onProgress(p)),
       client.on('error', (infoHash, error) => this.#onClientError(infoHash, error)),
@@ -175,9 +188,13 @@ export class StreamingStore {
     return true
   }
 
-  /** Dropped or picked files: a `.torrent` file is opened; videos are seeded from this browser. */
+  /**
+   * Dropped or picked files: a `.torrent` file is opened; videos are seeded from this browser; subtitle files
+   * on their own go to the item playing, for everyone.
+   */
   async addFiles(files: readonly File[]): Promise<void> {
     if (!this.#mayEdit()) return
+    if (files.length > 0 && files.every((f) => isSubtitleName(f.name))) return this.#addSubtitles(files)
     const parsed = await parseDroppedFiles(files)
     if (this.#destroyed) return
     if (!parsed.ok) {
@@ -211,6 +228,20 @@ export class StreamingStore {
       this.notice = { kind: 'error', text: toStreamError(err).message }
     } finally {
       this.preparing = null
+    }
+  }
+
+  async #addSubtitles(files: readonly File[]): Promise<void> {
+    const item = this.playlist.selected
+    if (!item) {
+      this.notice = { kind: 'info', text: 'Subtitles go with a video: drop them while it plays.' }
+      return
+    }
+    this.notice = null
+    for (const file of files) {
+      const shared = await this.#shared.share(item.id, file)
+      if (this.#destroyed) return
+      if (!shared.ok) this.notice = { kind: 'error', text: shared.error }
     }
   }
 
@@ -288,6 +319,8 @@ export class StreamingStore {
     this.#torrents.destroy()
     this.playlist.destroy()
     this.#subtitles.revoke()
+    this.#shared.destroy()
+    this.#revokeShared()
     const video = this.#video
     if (video) {
       video.detachSource()
@@ -332,6 +365,8 @@ export class StreamingStore {
     this.#shownVideo = video
     const generation = ++this.#generation
     this.#subtitles.revoke()
+    this.#revokeShared()
+    this.#torrentTracks = []
     // Before anything is awaited: a member's link for it may be assigned by the next message.
     this.#torrents.expect(item?.infoHash ?? null)
     if (!item) {
@@ -351,6 +386,7 @@ export class StreamingStore {
       error: null,
       warning: null,
     }
+    this.#showSubtitles()
     void this.#load(item, video, generation)
   }
 
@@ -426,14 +462,36 @@ export class StreamingStore {
       () => generation === this.#generation,
     )
     if (tracks && generation === this.#generation && this.nowPlaying && tracks.length > 0) {
-      this.nowPlaying = { ...this.nowPlaying, subtitles: tracks }
+      this.#torrentTracks = tracks
+      this.#showSubtitles()
     }
+  }
+
+  /** The shown item's tracks: its torrent's, then those members dropped for it. */
+  #showSubtitles(): void {
+    const now = this.nowPlaying
+    if (!now) return
+    const shared = this.#shared.of(now.itemId).map(({ id, vtt, label, language }) => {
+      let src = this.#sharedUrls.get(id)
+      if (!src) {
+        src = URL.createObjectURL(new Blob([vtt], { type: 'text/vtt' }))
+        this.#sharedUrls.set(id, src)
+      }
+      return { src, label, language }
+    })
+    this.nowPlaying = { ...now, subtitles: [...this.#torrentTracks, ...shared] }
+  }
+
+  #revokeShared(): void {
+    for (const url of this.#sharedUrls.values()) URL.revokeObjectURL(url)
+    this.#sharedUrls.clear()
   }
 
   /** Torrents whose items all left the playlist are stopped, their storage freed, their links closed. */
   #prune(items: readonly PlaylistItem[]): void {
     if (this.#destroyed) return
     const listed = new Set(items.map((i) => i.infoHash)) // eslint-disable-line svelte/prefer-svelte-reactivity -- local
+    this.#shared.keepOnly(new Set(items.map((i) => i.id))) // eslint-disable-line svelte/prefer-svelte-reactivity -- local
     for (const infoHash of this.#torrents.have()) {
       if (listed.has(infoHash)) continue
       this.#torrents.setHave(infoHash, false)
