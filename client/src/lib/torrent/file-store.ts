@@ -1,10 +1,14 @@
 /**
  * The chunk store of a torrent seeded from this browser: its pieces are the dropped files' bytes, read from
  * them on demand (a `Blob` of the files, one after the other, is the torrent's bytes), so seeding a film
- * holds none of it in memory and writes none of it to disk. `put` only checks the length: WebTorrent puts
+ * holds no more than a few pieces of it in memory and writes none of it to disk. `put` only checks the length: WebTorrent puts
  * the pieces it read from these same files while it loads the seed.
  */
+import { ChunkCache } from './chunk-cache.ts'
 import { pieceSize } from './head.ts'
+
+/** Whole pieces read lately: peers ask for a piece 16 KiB at a time, and one file read serves them all. */
+const FILE_CACHE_BYTES = 16 * 1024 * 1024
 
 type Callback<T = void> = (err: Error | null, value?: T) => void
 
@@ -12,6 +16,8 @@ export class FileStore {
   readonly chunkLength: number
   readonly #length: number
   #bytes: Blob | null
+  readonly #cache = new ChunkCache(FILE_CACHE_BYTES)
+  readonly #reading = new Map<number, Promise<Uint8Array>>()
 
   /** `files`: the torrent's files in its own order, which `length` must be the sum of. */
   constructor(chunkLength: number, files: readonly Blob[], length: number) {
@@ -40,21 +46,37 @@ export class FileStore {
     const size = pieceSize(index, this.chunkLength, this.#length)
     const offset = options?.offset ?? 0
     const length = options?.length ?? size - offset
-    const start = index * this.chunkLength + offset
+    const start = index * this.chunkLength
     if (!(index >= 0) || offset < 0 || length < 0 || offset + length > size || start >= this.#length)
       return later(cb, Object.assign(new Error('Chunk not found'), { notFound: true }))
-    bytes
-      .slice(start, start + length)
-      .arrayBuffer()
-      .then(
-        (buffer) => cb(null, new Uint8Array(buffer)),
-        (err: unknown) => cb(err instanceof Error ? err : new Error(String(err))),
+    const slice = (piece: Uint8Array) => piece.subarray(offset, offset + length)
+    const cached = this.#cache.get(index)
+    if (cached) return later(cb, null, slice(cached))
+    let reading = this.#reading.get(index)
+    if (!reading) {
+      reading = bytes
+        .slice(start, start + size)
+        .arrayBuffer()
+        .then((buffer) => new Uint8Array(buffer))
+      this.#reading.set(index, reading)
+      void reading.then(
+        (piece) => {
+          this.#reading.delete(index)
+          if (this.#bytes) this.#cache.set(index, piece)
+        },
+        () => this.#reading.delete(index),
       )
+    }
+    reading.then(
+      (piece) => cb(null, slice(piece)),
+      (err: unknown) => cb(err instanceof Error ? err : new Error(String(err))),
+    )
   }
 
   close(cb: Callback = () => {}): void {
     if (!this.#bytes) return later(cb, new Error('Storage is closed'))
     this.#bytes = null
+    this.#cache.clear()
     later(cb, null)
   }
 
