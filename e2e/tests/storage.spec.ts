@@ -6,8 +6,7 @@
 import { stat } from 'node:fs/promises'
 import type { Page } from '@playwright/test'
 import { test, expect } from '../lib/fixtures.ts'
-import { expectMembers, gather, type Person } from '../lib/room.ts'
-import { person } from '../lib/room.ts'
+import { createRoom, enterName, expectMembers, gather, join, person, type Person } from '../lib/room.ts'
 import { derivedVideo, ensureTestVideo } from '../scripts/make-test-video.ts'
 
 test.setTimeout(120_000)
@@ -153,5 +152,62 @@ test.describe('storage', () => {
     }
     // Nothing else was added: the subtitle went to the playing item.
     await expect(bo.page.getByTestId('playlist-item')).toHaveCount(1)
+  })
+
+  test('two tabs of one browser share a torrent: one leaving it does not delete it under the other', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    // Bo has two tabs: one in Ana's room, one in Cy's. Ana and Cy drop the same file: one torrent.
+    const video = await ensureTestVideo()
+    const { size } = await stat(video)
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    const cy = await person(chromiumBrowser, app.baseURL, 'Cy')
+    people = [ana, bo, cy]
+    await gather([ana, bo])
+    const second: Person = { ...bo, page: await bo.context.newPage() }
+    const otherRoom = await createRoom(cy)
+    await join(cy, otherRoom)
+    await second.page.goto(otherRoom)
+    const name = second.page.getByTestId('name-input')
+    if (await name.isVisible()) await enterName(second)
+    await expectMembers([cy, second], ['Cy', 'Bo'])
+
+    await ana.page.getByTestId('file-input').setInputFiles(video)
+    await cy.page.getByTestId('file-input').setInputFiles(video)
+    const infoHash = (await bo.page.getByTestId('playlist-item').getAttribute('data-info-hash')) ?? ''
+    await expect(second.page.getByTestId('playlist-item')).toHaveAttribute('data-info-hash', infoHash)
+    for (const tab of [bo, second])
+      await expect
+        .poll(() => itemNumber(tab.page, 'downloaded'), { timeout: 90_000 })
+        .toBeGreaterThanOrEqual(size)
+    await expect.poll(() => storedPieces(bo.page, infoHash), { timeout: 30_000 }).toBeGreaterThan(4)
+
+    // Ana removes it from her room: Bo's first tab lets go of it, his second still holds it.
+    await ana.page.getByTestId('playlist-remove').first().click()
+    await expect(bo.page.getByTestId('playlist-item')).toHaveCount(0)
+    const holders = () =>
+      bo.page.evaluate(
+        async (hash) =>
+          (await navigator.locks.query()).held?.filter((l) => l.name === `theatron:pieces:${hash}`).length ??
+          0,
+        infoHash,
+      )
+    await expect.poll(holders).toBe(1)
+    // The second tab reloads and resumes from the pieces: they were not deleted under it.
+    await second.page.reload()
+    await expect(second.page.getByTestId('playlist-item')).toHaveCount(1)
+    await expect
+      .poll(() => resumeOf(second.page, infoHash), { timeout: 30_000 })
+      .toMatchObject({
+        pieces: expect.any(Number),
+      })
+    expect((await resumeOf(second.page, infoHash))?.pieces).toBeGreaterThan(4)
+
+    // Cy removes it too: nobody holds it any more, and its pieces go.
+    await cy.page.getByTestId('playlist-remove').first().click()
+    await expect(second.page.getByTestId('playlist-item')).toHaveCount(0)
+    await expect.poll(() => storedPieces(second.page, infoHash), { timeout: 30_000 }).toBe(0)
   })
 })

@@ -29,6 +29,11 @@ export class ChunkCache {
     return chunk
   }
 
+  /** Whether the chunk is here (its place in the use order unchanged). */
+  has(index: number): boolean {
+    return this.#chunks.has(index)
+  }
+
   /** Keeps `chunk` as the most recent; older ones go until the budget holds (one chunk always fits). */
   set(index: number, chunk: Uint8Array): void {
     this.delete(index)

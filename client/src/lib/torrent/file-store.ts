@@ -9,6 +9,11 @@ import { pieceSize } from './head.ts'
 
 /** Whole pieces read lately: peers ask for a piece 16 KiB at a time, and one file read serves them all. */
 const FILE_CACHE_BYTES = 16 * 1024 * 1024
+/**
+ * How much one file read takes: the pieces from the one asked for on, at least this many bytes. A read of a
+ * `File` costs milliseconds however small it is (and more on a busy page), and peers ask in order.
+ */
+const READ_AHEAD_BYTES = 2 * 1024 * 1024
 
 type Callback<T = void> = (err: Error | null, value?: T) => void
 
@@ -52,25 +57,43 @@ export class FileStore {
     const slice = (piece: Uint8Array) => piece.subarray(offset, offset + length)
     const cached = this.#cache.get(index)
     if (cached) return later(cb, null, slice(cached))
-    let reading = this.#reading.get(index)
-    if (!reading) {
-      reading = bytes
-        .slice(start, start + size)
-        .arrayBuffer()
-        .then((buffer) => new Uint8Array(buffer))
-      this.#reading.set(index, reading)
-      void reading.then(
-        (piece) => {
-          this.#reading.delete(index)
-          if (this.#bytes) this.#cache.set(index, piece)
-        },
-        () => this.#reading.delete(index),
-      )
-    }
+    const reading = this.#reading.get(index) ?? this.#readAhead(bytes, index)
     reading.then(
       (piece) => cb(null, slice(piece)),
       (err: unknown) => cb(err instanceof Error ? err : new Error(String(err))),
     )
+  }
+
+  /** Reads piece `index` and those after it, up to `READ_AHEAD_BYTES`, into the cache; resolves with `index`. */
+  #readAhead(bytes: Blob, index: number): Promise<Uint8Array> {
+    const last = Math.ceil(this.#length / this.chunkLength) - 1
+    const count = Math.max(1, Math.floor(READ_AHEAD_BYTES / this.chunkLength))
+    const end = Math.min(last, index + count - 1)
+    const start = index * this.chunkLength
+    const read = bytes
+      .slice(start, Math.min(this.#length, (end + 1) * this.chunkLength))
+      .arrayBuffer()
+      .then((buffer) => new Uint8Array(buffer))
+    const pieces = new Map<number, Promise<Uint8Array>>()
+    for (let i = index; i <= end; i++) {
+      const at = (i - index) * this.chunkLength
+      // A copy: a view would keep the whole read alive for as long as any of its pieces is cached.
+      const piece = read.then((all) => all.slice(at, at + pieceSize(i, this.chunkLength, this.#length)))
+      if (i === index || (!this.#reading.has(i) && !this.#cache.has(i))) pieces.set(i, piece)
+    }
+    for (const [i, piece] of pieces) {
+      this.#reading.set(i, piece)
+      piece.then(
+        (chunk) => {
+          if (this.#reading.get(i) === piece) this.#reading.delete(i)
+          if (this.#bytes) this.#cache.set(i, chunk)
+        },
+        () => {
+          if (this.#reading.get(i) === piece) this.#reading.delete(i)
+        },
+      )
+    }
+    return pieces.get(index)!
   }
 
   close(cb: Callback = () => {}): void {

@@ -46,7 +46,8 @@ export class IdbPieceDb implements PieceDb {
       const db = await this.#open()
       if (!this.#swept) {
         this.#swept = true
-        await this.sweep()
+        // The policy is housekeeping: a failure leaves old pieces for the next tab, never stops this one.
+        await this.sweep().catch((err: unknown) => console.warn('piece-db: sweep failed', err))
       }
       const keys = await request(db.transaction(PIECES).objectStore(PIECES).getAllKeys(rangeOf(infoHash)))
       const stored = new Set(keys.map((key) => (key as [string, number])[1]))
@@ -78,7 +79,7 @@ export class IdbPieceDb implements PieceDb {
     this.#sinceCheck += bytes
     if (this.#sinceCheck >= CHECK_EVERY_BYTES) {
       this.#sinceCheck = 0
-      await this.sweep()
+      await this.sweep().catch((err: unknown) => console.warn('piece-db: sweep failed', err))
     }
   }
 
