@@ -108,11 +108,16 @@ async function main(): Promise<void> {
     await ana.page.getByTestId('file-input').setInputFiles(video)
     const peak = { ...before }
     const started = Date.now()
+    // The renderer's RSS as the download passes each quarter: flat once the cache is full.
+    const quarters: string[] = []
     for (;;) {
       const now = await browserRss(profile)
       peak.renderer = Math.max(peak.renderer, now.renderer)
       peak.total = Math.max(peak.total, now.total)
-      if ((await downloaded(bo.page).catch(() => 0)) >= size) break
+      const got = await downloaded(bo.page).catch(() => 0)
+      while (quarters.length < 3 && got >= (size * (quarters.length + 1)) / 4)
+        quarters.push(`${(quarters.length + 1) * 25} %: ${mib(now.renderer)}`)
+      if (got >= size) break
       if (Date.now() - started > 15 * 60_000) throw new Error('the download did not finish in 15 minutes')
       await new Promise((resolve) => setTimeout(resolve, 500))
     }
@@ -122,6 +127,7 @@ async function main(): Promise<void> {
     console.log(
       `Bo's renderer RSS: ${mib(before.renderer)} before, ${mib(peak.renderer)} peak (+${mib(peak.renderer - before.renderer)}), ${mib(after.renderer)} after`,
     )
+    console.log(`Bo's renderer RSS during the download: ${quarters.join(', ')}`)
     console.log(
       `Bo's browser, all processes: ${mib(before.total)} before, ${mib(peak.total)} peak (+${mib(peak.total - before.total)}), ${mib(after.total)} after`,
     )
