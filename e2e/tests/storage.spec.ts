@@ -158,6 +158,8 @@ test.describe('storage', () => {
     app,
     chromiumBrowser,
   }) => {
+    // Four pages on two cores, two downloads and a reload.
+    test.slow()
     // Bo has two tabs: one in Ana's room, one in Cy's. Ana and Cy drop the same file: one torrent.
     const video = await ensureTestVideo()
     const { size } = await stat(video)
