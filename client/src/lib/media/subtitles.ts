@@ -78,12 +78,23 @@ export function findSubtitles(files: readonly FileLike[], videoName?: string): S
   files.forEach((file, index) => {
     const ext = extensionOf(file.name)
     if (ext !== 'srt' && ext !== 'vtt') return
-    const language = languageOf(file.name)
-    const label = language ? languageName(language) : stemOf(file.name)
+    const { label, language } = subtitleLabel(file.name)
     found.push({ index, name: file.name, path: file.path, format: ext, label, language })
   })
   const matches = (s: SubtitleFile) => stem !== '' && s.name.toLowerCase().startsWith(stem)
   return found.sort((a, b) => Number(matches(b)) - Number(matches(a)) || a.path.localeCompare(b.path))
+}
+
+/** What a subtitle file's name says: the menu label (the language if the name gives one) and its tag. */
+export function subtitleLabel(name: string): { label: string; language: string | undefined } {
+  const language = languageOf(name)
+  return { label: language ? languageName(language) : stemOf(name), language }
+}
+
+/** Whether a file's name is a subtitle format this app reads. */
+export function isSubtitleName(name: string): boolean {
+  const ext = extensionOf(name)
+  return ext === 'srt' || ext === 'vtt'
 }
 
 function normalize(text: string): string {

@@ -16,7 +16,8 @@
  * Test and benchmark hooks: performance marks `theatron:stream:<what>:<infoHash>`, once each per tab, for
  * `add` (this tab started fetching the torrent), `metadata` (its file list is known), `stream` (the file is
  * handed to the video: from the dropped file, through MSE or through the service worker), `head` (the torrent
- * started with true pieces a member sent with the item, torrent/head.ts; `detail`: `{pieces, bytes}`),
+ * started with true pieces a member sent with the item, torrent/head.ts; `detail`: `{pieces, bytes}`), `resume`
+ * (it started with true pieces stored by an earlier visit, torrent/piece-store.ts; `detail`: `{pieces, bytes}`),
  * `canplay` (first `canplay`: the element could play; the room may start later, when every member can),
  * `playing` (first `playing` event) and `complete` (the played file is downloaded and verified). `canplay` and `playing` carry the event's own
  * time stamp (when the element fired it), not the time the page got round to the listener.
@@ -42,6 +43,9 @@ import { PlaylistStore } from '../playlist/store.svelte.ts'
 import type { FeatureHost } from '../room/feature.ts'
 import type { TorrentProgress, TorrentStatus } from '../torrent/progress.ts'
 import { parseDroppedFiles, parseText } from '../media/source.ts'
+import { isSubtitleName } from '../media/subtitles.ts'
+import type { SubtitleTrack } from '../media/now-playing.ts'
+import { SubtitleShare } from '../playlist/subtitle-share.ts'
 import type { TorrentClient } from '../torrent/client.ts'
 import { TorrentFeature } from '../torrent/feature.ts'
 import type { TorrentPeer } from '../torrent/links.ts'
@@ -74,6 +78,7 @@ export type StreamClient = Pick<
   | 'head'
   | 'headVerified'
   | 'codecs'
+  | 'resumed'
 >
 
 export interface StreamingOptions {
@@ -113,6 +118,13 @@ export class StreamingStore {
   readonly #client: StreamClient
   readonly #torrents: TorrentFeature
   readonly #subtitles: Subtitles
+  /** Subtitle files members dropped for items (playlist/subtitle-share.ts). */
+  readonly #shared: SubtitleShare
+  /** The shown item's tracks: from its torrent, and the blob URLs of those members dropped (by their id). */
+  #torrentTracks: SubtitleTrack[] = []
+  // Bookkeeping nothing renders: a plain collection on purpose.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  readonly #sharedUrls = new Map<string, string>()
   readonly #stopEffects: () => void
   readonly #release: (() => void)[] = []
   // Bookkeeping nothing renders: a plain collection on purpose.
@@ -147,6 +159,9 @@ export class StreamingStore {
       timers,
     })
     this.#subtitles = new Subtitles(client)
+    this.#shared = new SubtitleShare(room, (itemId) => {
+      if (this.nowPlaying?.itemId === itemId) this.#showSubtitles()
+    })
     this.#release.push(
       client.on('progress', (p) => this.#onProgress(p)),
       client.on('error', (infoHash, error) => this.#onClientError(infoHash, error)),
@@ -201,9 +216,13 @@ export class StreamingStore {
     return true
   }
 
-  /** Dropped or picked files: a `.torrent` file is opened; videos are seeded from this browser. */
+  /**
+   * Dropped or picked files: a `.torrent` file is opened; videos are seeded from this browser; subtitle files
+   * on their own go to the item playing, for everyone.
+   */
   async addFiles(files: readonly File[]): Promise<void> {
     if (!this.#mayEdit()) return
+    if (files.length > 0 && files.every((f) => isSubtitleName(f.name))) return this.#addSubtitles(files)
     const parsed = await parseDroppedFiles(files)
     if (this.#destroyed) return
     if (!parsed.ok) {
@@ -237,6 +256,20 @@ export class StreamingStore {
       this.notice = { kind: 'error', text: toStreamError(err).message }
     } finally {
       this.preparing = null
+    }
+  }
+
+  async #addSubtitles(files: readonly File[]): Promise<void> {
+    const item = this.playlist.selected
+    if (!item) {
+      this.notice = { kind: 'info', text: 'Subtitles go with a video: drop them while it plays.' }
+      return
+    }
+    this.notice = null
+    for (const file of files) {
+      const shared = await this.#shared.share(item.id, file)
+      if (this.#destroyed) return
+      if (!shared.ok) this.notice = { kind: 'error', text: shared.error }
     }
   }
 
@@ -342,6 +375,8 @@ export class StreamingStore {
     this.#torrents.destroy()
     this.playlist.destroy()
     this.#subtitles.revoke()
+    this.#shared.destroy()
+    this.#revokeShared()
     const video = this.#video
     if (video) {
       video.detachSource()
@@ -386,6 +421,8 @@ export class StreamingStore {
     this.#shownVideo = video
     const generation = ++this.#generation
     this.#subtitles.revoke()
+    this.#revokeShared()
+    this.#torrentTracks = []
     // Before anything is awaited: a member's link for it may be assigned by the next message.
     this.#torrents.expect(item?.infoHash ?? null)
     if (!item) {
@@ -405,6 +442,7 @@ export class StreamingStore {
       error: null,
       warning: null,
     }
+    this.#showSubtitles()
     void this.#load(item, video, generation)
   }
 
@@ -431,6 +469,8 @@ export class StreamingStore {
       this.#mark('metadata', item.infoHash)
       const head = this.#client.headVerified(item.infoHash)
       if (head.pieces > 0) this.#mark('head', item.infoHash, { detail: head })
+      const resumed = this.#client.resumed(item.infoHash)
+      if (resumed.pieces > 0) this.#mark('resume', item.infoHash, { detail: resumed })
       if (!current()) return
       const canPlay: CanPlayType = (type) => video.canPlayType(type)
       const { chosen, choices } = chooseFile(info.files, canPlay)
@@ -495,14 +535,36 @@ export class StreamingStore {
       () => generation === this.#generation,
     )
     if (tracks && generation === this.#generation && this.nowPlaying && tracks.length > 0) {
-      this.nowPlaying = { ...this.nowPlaying, subtitles: tracks }
+      this.#torrentTracks = tracks
+      this.#showSubtitles()
     }
+  }
+
+  /** The shown item's tracks: its torrent's, then those members dropped for it. */
+  #showSubtitles(): void {
+    const now = this.nowPlaying
+    if (!now) return
+    const shared = this.#shared.of(now.itemId).map(({ id, vtt, label, language }) => {
+      let src = this.#sharedUrls.get(id)
+      if (!src) {
+        src = URL.createObjectURL(new Blob([vtt], { type: 'text/vtt' }))
+        this.#sharedUrls.set(id, src)
+      }
+      return { src, label, language }
+    })
+    this.nowPlaying = { ...now, subtitles: [...this.#torrentTracks, ...shared] }
+  }
+
+  #revokeShared(): void {
+    for (const url of this.#sharedUrls.values()) URL.revokeObjectURL(url)
+    this.#sharedUrls.clear()
   }
 
   /** Torrents whose items all left the playlist are stopped, their storage freed, their links closed. */
   #prune(items: readonly PlaylistItem[]): void {
     if (this.#destroyed) return
     const listed = new Set(items.map((i) => i.infoHash)) // eslint-disable-line svelte/prefer-svelte-reactivity -- local
+    this.#shared.keepOnly(new Set(items.map((i) => i.id))) // eslint-disable-line svelte/prefer-svelte-reactivity -- local
     for (const infoHash of this.#torrents.have()) {
       if (listed.has(infoHash)) continue
       this.#torrents.setHave(infoHash, false)
@@ -551,7 +613,7 @@ export class StreamingStore {
   }
 
   #mark(
-    what: 'add' | 'metadata' | 'head' | 'stream' | 'canplay' | 'playing' | 'complete',
+    what: 'add' | 'metadata' | 'head' | 'resume' | 'stream' | 'canplay' | 'playing' | 'complete',
     infoHash: string,
     options?: PerformanceMarkOptions,
   ): void {

@@ -21,7 +21,10 @@ import type { FileLike } from '../media/files.ts'
 import { headChunks, headRange, type Head } from './head.ts'
 import { alignLocalFiles } from './local-files.ts'
 import { chooseStore, connectionOf, requestBlocks } from './internals.ts'
+import { FileStore } from './file-store.ts'
 import { MemoryStore } from './memory-store.ts'
+import { IdbPieceDb, pieceDbAvailable } from './piece-db.ts'
+import { PieceStore, type PieceDb } from './piece-store.ts'
 import { mseCandidate, MseStream, type ByteSource } from '../media/mse.ts'
 import { blobSource, type TrackCodec } from '../media/feed.ts'
 import { mp4Codecs } from '../media/mse-mp4.ts'
@@ -35,9 +38,6 @@ export const DEFAULT_TRACKERS: readonly string[] = [
   'wss://tracker.webtorrent.dev',
   'wss://tracker.openwebtorrent.com',
 ]
-
-/** Torrents up to this size are stored in memory (fast); larger ones in WebTorrent's default (disk) store. */
-export const MEMORY_STORE_MAX_BYTES = 1024 ** 3
 
 export interface TorrentClientOptions {
   /** Extra trackers for every torrent; `[]` in tests and offline rooms. */
@@ -54,6 +54,11 @@ export interface TorrentClientOptions {
   timers?: Timers
   /** The clock a torrent's age is measured by (milliseconds); `Date.now` by default. */
   now?: () => number
+  /**
+   * Where downloaded pieces are kept (torrent/piece-store.ts): IndexedDB by default where the browser has
+   * it; null keeps them in memory (torrent/memory-store.ts).
+   */
+  pieces?: PieceDb | null
 }
 
 export interface TorrentInfo {
@@ -90,12 +95,15 @@ interface Tracked {
   fileIndex: number | null
   /** The pieces of the head it started with (torrent/head.ts) that were true, and their bytes; 0 before it is ready. */
   headVerified: () => HeadVerified
+  /** The pieces it found stored from before (a reload), checked; 0 before it is ready. */
+  resumed: () => HeadVerified
   detach: () => void
 }
 
 export class TorrentClient {
   readonly #client: WebTorrent
-  readonly #options: Required<Omit<TorrentClientOptions, 'rtcConfig' | 'timers' | 'now'>>
+  readonly #options: Required<Omit<TorrentClientOptions, 'rtcConfig' | 'timers' | 'now' | 'pieces'>>
+  readonly #pieces: PieceDb | null
   readonly #timers: Timers
   readonly #now: () => number
   readonly #tracked = new Map<string, Tracked>()
@@ -129,6 +137,8 @@ export class TorrentClient {
     }
     this.#timers = options.timers ?? realTimers
     this.#now = options.now ?? Date.now
+    this.#pieces =
+      options.pieces !== undefined ? options.pieces : pieceDbAvailable() ? new IdbPieceDb() : null
     // No DHT or LSD exist in the browser build; trackers get our ICE configuration.
     const tracker = options.rtcConfig ? { rtcConfig: options.rtcConfig } : {}
     this.#client = new WebTorrent({ dht: false, lsd: false, tracker })
@@ -150,9 +160,10 @@ export class TorrentClient {
     const head = input.head ?? null
     const torrent = this.#client.add(input.bytes ?? input.magnet, {
       announce: [...this.#options.trackers],
+      storeCacheSlots: 0, // the stores keep their own (torrent/piece-store.ts)
       ...(head ? { storeOpts: { preload: head } } : {}),
     })
-    preferMemoryStore(torrent)
+    useStores(torrent, this.#pieces)
     return this.#track(torrent, input.infoHash, head).ready
   }
 
@@ -160,14 +171,14 @@ export class TorrentClient {
   seed(files: readonly File[], name?: string): Promise<TorrentInfo> {
     this.#assertAlive()
     return new Promise<TorrentInfo>((resolve, reject) => {
-      const opts = { announce: [...this.#options.trackers], ...(name ? { name } : {}) }
+      const opts = { announce: [...this.#options.trackers], storeCacheSlots: 0, ...(name ? { name } : {}) }
       const torrent = this.#client.seed([...files], opts, (seeded) => {
         this.#localFiles.set(seeded.infoHash, alignLocalFiles(seeded.files, files))
         // Seeding what is already seeded hands back the existing torrent.
         const tracked = this.#tracked.get(seeded.infoHash) ?? this.#track(seeded, seeded.infoHash)
         tracked.ready.then(resolve, reject)
       })
-      preferMemoryStore(torrent)
+      useStores(torrent, this.#pieces, files)
       torrent.once('error', (err: unknown) => reject(toStreamError(err)))
     })
   }
@@ -213,6 +224,11 @@ export class TorrentClient {
   /** The pieces of the head a torrent started with that were true (none without a head, or before it is ready). */
   headVerified(infoHash: string): HeadVerified {
     return this.#tracked.get(infoHash)?.headVerified() ?? NONE_VERIFIED
+  }
+
+  /** The pieces a torrent found stored from before and that were true (none before it is ready). */
+  resumed(infoHash: string): HeadVerified {
+    return this.#tracked.get(infoHash)?.resumed() ?? NONE_VERIFIED
   }
 
   /** The `.torrent` file of a torrent whose metadata is in (to share with the room), else null. */
@@ -341,9 +357,11 @@ export class TorrentClient {
   #track(torrent: Torrent, infoHash: string, head: Head | null = null): Tracked {
     let detach = () => {}
     let headVerified = NONE_VERIFIED
+    let resumed = NONE_VERIFIED
     const ready = new Promise<TorrentInfo>((resolve, reject) => {
       const onReady = () => {
         headVerified = countVerified(torrent, head)
+        resumed = this.#localFiles.has(infoHash) ? NONE_VERIFIED : countResumed(torrent, head)
         const info = infoOf(torrent)
         this.#emit('ready', info)
         resolve(info)
@@ -381,6 +399,7 @@ export class TorrentClient {
       ready,
       fileIndex: null,
       headVerified: () => headVerified,
+      resumed: () => resumed,
       detach: () => detach(),
     }
     this.#tracked.set(infoHash, tracked)
@@ -438,6 +457,7 @@ export class TorrentClient {
       downloaded,
       length,
       uploaded: torrent.uploaded,
+      received: torrent.received,
       downloadSpeed: torrent.downloadSpeed,
       uploadSpeed: torrent.uploadSpeed,
       numPeers: torrent.numPeers,
@@ -472,15 +492,21 @@ function infoOf(torrent: Torrent): TorrentInfo {
 }
 
 /**
- * Keeps the torrent in memory when it is small enough, else in WebTorrent's default store. Called right after
- * `add`/`seed`: the store is made once the metadata (and so the size) is in (torrent/internals.ts).
+ * Gives a torrent its store (docs/streaming.md, "Storage"): a torrent seeded from dropped files reads them
+ * (torrent/file-store.ts); a downloaded one goes to disk with a few pieces in memory (torrent/piece-store.ts),
+ * or all in memory where there is no disk store. Called right after `add`/`seed`: the store is made once the
+ * metadata (and so the size) is in (torrent/internals.ts).
  */
-function preferMemoryStore(torrent: Torrent): void {
-  chooseStore(torrent, (chunkLength, opts, fallback) =>
-    (opts.length ?? Infinity) <= MEMORY_STORE_MAX_BYTES
-      ? new MemoryStore(chunkLength, opts)
-      : new fallback(chunkLength, opts),
-  )
+function useStores(torrent: Torrent, pieces: PieceDb | null, dropped?: readonly File[]): void {
+  chooseStore(torrent, (chunkLength, opts) => {
+    const length = opts.length ?? 0
+    const files = dropped && opts.files ? alignLocalFiles(opts.files, dropped) : []
+    if (dropped && files.length > 0 && files.every((f) => f !== undefined))
+      return new FileStore(chunkLength, files, length)
+    const infoHash = opts.torrent?.infoHash
+    if (pieces && infoHash) return new PieceStore(chunkLength, { ...opts, infoHash, db: pieces })
+    return new MemoryStore(chunkLength, opts)
+  })
 }
 
 export interface HeadVerified {
@@ -499,6 +525,20 @@ function countVerified(torrent: Torrent, head: Head | null): HeadVerified {
     if (!torrent.bitfield?.get(index)) continue
     pieces++
     bytes += chunk.length
+  }
+  return { pieces, bytes }
+}
+
+/** The pieces verified when the torrent started, but the head's: those came from the store. */
+function countResumed(torrent: Torrent, head: Head | null): HeadVerified {
+  const fromHead = head ? headChunks(head, torrent.pieceLength, torrent.length) : new Map()
+  let pieces = 0
+  let bytes = 0
+  const count = Math.ceil(torrent.length / torrent.pieceLength)
+  for (let index = 0; index < count; index++) {
+    if (fromHead.has(index) || !torrent.bitfield?.get(index)) continue
+    pieces++
+    bytes += index === count - 1 ? torrent.length - index * torrent.pieceLength : torrent.pieceLength
   }
   return { pieces, bytes }
 }

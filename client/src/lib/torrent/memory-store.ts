@@ -1,8 +1,6 @@
 /**
- * An in-memory chunk store for WebTorrent (the abstract-chunk-store interface). WebTorrent's browser default
- * is the origin-private file system, which slows the first frame several times over (every piece is a file
- * write on one side and a file read on the other); a watch party streams what it plays now, so
- * torrents up to `MEMORY_STORE_MAX_BYTES` are kept in memory and larger ones stay on disk (torrent/client.ts).
+ * An in-memory chunk store for WebTorrent (the abstract-chunk-store interface): every piece in page memory.
+ * Used where the browser has no disk store for pieces (torrent/piece-store.ts, torrent/client.ts) and in tests.
  */
 import { headChunks, pieceSize, type Head } from './head.ts'
 
@@ -15,6 +13,9 @@ export interface StoreOptions {
    * before the torrent is ready, so these count only if they are true.
    */
   preload?: Head
+  /** What WebTorrent passes besides: the torrent's files (in its order, with their place in it) and itself. */
+  files?: readonly { name: string; path: string; length: number }[]
+  torrent?: { infoHash?: string }
 }
 
 export class MemoryStore {

@@ -13,6 +13,8 @@ export interface TorrentProgress {
   length: number
   /** Bytes this tab has sent to peers of this torrent (the whole torrent, not only the file played). */
   uploaded: number
+  /** Bytes this tab received from peers of this torrent (what it really downloaded, not what it resumed). */
+  received: number
   /** Bytes per second. */
   downloadSpeed: number
   uploadSpeed: number

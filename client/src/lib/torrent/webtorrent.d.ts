@@ -65,6 +65,8 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
     progress: number
     downloaded: number
     uploaded: number
+    /** Bytes received from peers (documented). */
+    received: number
     length: number
     downloadSpeed: number
     uploadSpeed: number
@@ -80,6 +82,8 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
     name?: string
     destroyStoreOnDestroy?: boolean
     deselect?: boolean
+    /** Pieces WebTorrent caches in memory in front of a store; 0: none (the stores keep their own). */
+    storeCacheSlots?: number
     /** Passed to the store's constructor with WebTorrent's own options (torrent/memory-store.ts `preload`). */
     storeOpts?: Record<string, unknown>
   }
