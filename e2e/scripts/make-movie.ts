@@ -108,7 +108,21 @@ export async function ensureMovie(kind: MovieKind): Promise<string> {
     await run('ffmpeg', clipArgs(container, clip))
     await writeFile(list, `file '${clip}'\n`.repeat(MOVIE_PARAMS.copies))
     const layout = kind === 'mp4-faststart' ? ['-movflags', '+faststart'] : []
-    await run('ffmpeg', ['-v', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', ...layout, tmp])
+    await run('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'concat',
+      '-safe',
+      '0',
+      '-i',
+      list,
+      '-c',
+      'copy',
+      ...layout,
+      tmp,
+    ])
     await rename(tmp, path)
   } finally {
     await rm(tmp, { force: true })

@@ -22,6 +22,9 @@ import { headChunks, headRange, type Head } from './head.ts'
 import { alignLocalFiles } from './local-files.ts'
 import { chooseStore, connectionOf, requestBlocks } from './internals.ts'
 import { MemoryStore } from './memory-store.ts'
+import { DroppedStore } from './dropped-store.ts'
+import { choosePieceLength, makeTorrent } from './make-torrent.ts'
+import { hashPieces, type HashWorker } from './piece-hash.ts'
 import { mseCandidate, MseStream, type ByteSource } from '../media/mse.ts'
 import { claimStreamRequests, tagStreamUrl } from './stream-requests.ts'
 import { trustRoomWire } from './tuning.ts'
@@ -52,6 +55,8 @@ export interface TorrentClientOptions {
   timers?: Timers
   /** The clock a torrent's age is measured by (milliseconds); `Date.now` by default. */
   now?: () => number
+  /** Web Workers hashing a dropped file (torrent/piece-hash.ts); 0 hashes in the page (and where there are none). */
+  hashWorkers?: number
 }
 
 export interface TorrentInfo {
@@ -124,6 +129,9 @@ export class TorrentClient {
       progressIntervalMs: options.progressIntervalMs ?? 500,
       waitingForPeersMs: options.waitingForPeersMs ?? WAITING_FOR_PEERS_MS,
       streamVia: options.streamVia ?? 'auto',
+      hashWorkers:
+        options.hashWorkers ??
+        (typeof Worker === 'undefined' ? 0 : Math.min(4, Math.max(2, navigator.hardwareConcurrency || 2))),
     }
     this.#timers = options.timers ?? realTimers
     this.#now = options.now ?? Date.now
@@ -154,20 +162,39 @@ export class TorrentClient {
     return this.#track(torrent, input.infoHash, head).ready
   }
 
-  /** Seeds local files from this browser; resolves once they are hashed and the magnet is known. */
-  seed(files: readonly File[], name?: string): Promise<TorrentInfo> {
+  /**
+   * Seeds local files from this browser; resolves once they are hashed and the magnet is known. The pieces
+   * are hashed in workers (torrent/piece-hash.ts), the `.torrent` is built here (torrent/make-torrent.ts), and
+   * the torrent reads its pieces from the files themselves (torrent/dropped-store.ts): nothing is copied.
+   */
+  async seed(files: readonly File[], name?: string): Promise<TorrentInfo> {
     this.#assertAlive()
-    return new Promise<TorrentInfo>((resolve, reject) => {
-      const opts = { announce: [...this.#options.trackers], ...(name ? { name } : {}) }
-      const torrent = this.#client.seed([...files], opts, (seeded) => {
-        this.#localFiles.set(seeded.infoHash, alignLocalFiles(seeded.files, files))
-        // Seeding what is already seeded hands back the existing torrent.
-        const tracked = this.#tracked.get(seeded.infoHash) ?? this.#track(seeded, seeded.infoHash)
-        tracked.ready.then(resolve, reject)
-      })
-      preferMemoryStore(torrent)
-      torrent.once('error', (err: unknown) => reject(toStreamError(err)))
+    const blob = new Blob([...files])
+    if (blob.size === 0) throw new StreamError('invalid-source')
+    const pieceLength = choosePieceLength(blob.size)
+    const pieces = await hashPieces(blob, pieceLength, {
+      createWorker: this.#options.hashWorkers > 0 ? createHashWorker : undefined,
+      workers: this.#options.hashWorkers,
     })
+    this.#assertAlive()
+    const specs = files.map((f) => ({ name: f.name, length: f.size }))
+    const announce = [...this.#options.trackers]
+    const made = await makeTorrent(specs, pieceLength, pieces, { ...(name ? { name } : {}), announce })
+    this.#assertAlive()
+    // Seeding what is already here hands back the torrent there is.
+    const tracked =
+      this.#tracked.get(made.infoHash) ??
+      this.#track(
+        this.#client.add(made.bytes, {
+          announce,
+          preloadedStore: new DroppedStore(pieceLength, files),
+          skipVerify: true,
+        }),
+        made.infoHash,
+      )
+    const info = await tracked.ready
+    this.#localFiles.set(info.infoHash, alignLocalFiles(tracked.torrent.files, files))
+    return info
   }
 
   /**
@@ -443,6 +470,11 @@ export class TorrentClient {
   #assertAlive(): void {
     if (this.#destroyed) throw new StreamError('destroyed')
   }
+}
+
+/** A Web Worker hashing pieces of a dropped file (Vite bundles torrent/hash-worker.ts for it). */
+function createHashWorker(): HashWorker {
+  return new Worker(new URL('./hash-worker.ts', import.meta.url), { type: 'module' }) as HashWorker
 }
 
 function infoOf(torrent: Torrent): TorrentInfo {
