@@ -7,6 +7,7 @@ import {
   type LinkMessage,
   type TorrentPeer,
 } from '../../src/lib/torrent/links.ts'
+import { HEAD_MAX_BYTES } from '../../src/lib/torrent/head.ts'
 import { parseTorrentMessage, parseTorrentSnapshot } from '../../src/lib/torrent/wire.ts'
 import type { Timers } from '../../src/lib/timers.ts'
 import { FakePeer, settle } from '../mesh/fakes.ts'
@@ -395,7 +396,7 @@ describe('torrent feature wire', () => {
     expect(parseTorrentMessage(part).ok).toBe(true)
     expect(parseTorrentMessage({ ...part, first: -1 }).ok).toBe(false)
     expect(parseTorrentMessage({ ...part, at: 1.5 }).ok).toBe(false)
-    expect(parseTorrentMessage({ ...part, at: 256 * 1024 }).ok).toBe(false) // past HEAD_MAX_BYTES
+    expect(parseTorrentMessage({ ...part, at: HEAD_MAX_BYTES }).ok).toBe(false) // past HEAD_MAX_BYTES
     expect(parseTorrentMessage({ ...part, pieces: '' }).ok).toBe(false)
     expect(parseTorrentMessage({ ...part, pieces: 'A'.repeat(90_000) }).ok).toBe(false) // > HEAD_PART_BYTES
     expect(parseTorrentMessage({ ...part, infoHash: 'nope' }).ok).toBe(false)
