@@ -13,6 +13,7 @@
  * (`-c copy`, ≈ 17 MB at 20 loops) for throughput. Medians are printed and written to docs/benchmarks.md, section "## Streaming" (only that one).
  *
  * Knobs: BENCH_RUNS=8  BENCH_BIG_RUNS=3  BENCH_LOOPS=20  BENCH_WRITE=0 (print only)
+ *   BENCH_MOVIE=1 (`npm run bench:movie`): the 1 GB films instead (e2e/bench/movie.ts)
  *   BENCH_TRACE=1 (print each leecher's media events, ms after its `add` mark, and the service worker's
  *   requests and the chunks that answer them)
  *
@@ -23,7 +24,7 @@
  * <rev>` and `npx vite build --outDir /tmp/base-dist` there (or copy `e2e/.cache/stream-bench-dist` away
  * before changing the code: each run rebuilds it).
  */
-import { readFile, stat } from 'node:fs/promises'
+import { open, readFile, stat } from 'node:fs/promises'
 import os from 'node:os'
 import type { Browser, Page } from '@playwright/test'
 import { createSignalServer } from '../../signal-server/src/index.ts'
@@ -32,6 +33,7 @@ import { BENCHMARKS_DOC, writeSection } from './doc-section.ts'
 import { launchChromium } from '../lib/browser.ts'
 import { createRoom, expectMembers, join as joinRoom, person, type Person } from '../lib/room.ts'
 import { derivedVideo, ensureTestVideo } from '../scripts/make-test-video.ts'
+import { movieBench } from './movie.ts'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 8)
 const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 3)
@@ -220,12 +222,24 @@ async function trace(page: Page, infoHash: string, base: number): Promise<string
     .join('\n')
 }
 
+/** The first `limit` bytes of a file. */
+async function readPrefix(path: string, limit: number): Promise<Buffer> {
+  const handle = await open(path)
+  try {
+    const buffer = Buffer.alloc(limit)
+    const { bytesRead } = await handle.read(buffer, 0, limit, 0)
+    return buffer.subarray(0, bytesRead)
+  } finally {
+    await handle.close()
+  }
+}
+
 /**
  * The same bytes from A's page to B's over a plain RTCDataChannel (signaled through this script).
  * Returns the milliseconds from the first send to the last byte received (both pages share the clock).
  */
-async function rawChannel(from: Page, to: Page, path: string): Promise<number> {
-  const data = await readFile(path)
+async function rawChannel(from: Page, to: Page, path: string, limit?: number): Promise<number> {
+  const data = limit === undefined ? await readFile(path) : await readPrefix(path, limit)
   await from.evaluate(() => {
     const w = window as unknown as Record<string, unknown>
     const pc = new RTCPeerConnection({ iceServers: [] })
@@ -454,6 +468,27 @@ function render(summaries: Summary[], chromium: string, seconds: number, load: r
   return `${lines.join('\n')}\n`
 }
 
+function renderMovie(table: string, chromium: string, seconds: number, load: readonly number[]): string {
+  const cpu = os.cpus()[0]?.model ?? 'unknown'
+  return [
+    '## Streaming a 1 GB film',
+    '',
+    `Command: \`npm run bench:movie\` (e2e/bench/movie.ts). Date: ${new Date().toISOString().slice(0, 10)}.`,
+    `Machine: ${os.availableParallelism()} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ` +
+      `Node ${process.version}, Chromium ${chromium}. Took ${Math.round(seconds)} s; 1-minute load average ` +
+      `${load.map((l) => l.toFixed(1)).join(' → ')} (other work on the machine shares the two cores).`,
+    '',
+    'Films from e2e/scripts/make-movie.ts: H.264 720p ~8 Mbit/s + AAC, 52 copies of a 20 s clip joined with',
+    'stream copy (`mp4`: `moov` at the end; `mp4-faststart`: at the front), and VP9 + Opus the same way',
+    '(`webm`). Per run, a fresh room of three on 127.0.0.1: the seeder drops the short test clip, then the film',
+    '(hashed in the page), which joins the playlist unselected; leecher B selects it; the seeder seeks to 80 %.',
+    'Times are medians / worst over both leechers of every run (docs: e2e/bench/movie.ts). MP4s play through',
+    'the service worker; WebM through MSE.',
+    '',
+    table,
+  ].join('\n')
+}
+
 /** Interleaved runs of a baseline build and this one on the same video; prints the medians and their ratios. */
 async function compare(
   browser: Browser,
@@ -501,6 +536,21 @@ async function main(): Promise<void> {
   const { port } = await server.listen()
   const baseURL = `http://127.0.0.1:${port}`
   const browser = await launchChromium()
+  if (process.env.BENCH_MOVIE === '1') {
+    try {
+      const table = await movieBench(browser, baseURL, rawChannel)
+      const load = [loadStart, os.loadavg()[0] ?? 0]
+      const section = renderMovie(table, browser.version(), (performance.now() - started) / 1000, load)
+      log(`\n${section}`)
+      if (WRITE) {
+        writeSection('Streaming a 1 GB film', section)
+        log(`written to ${BENCHMARKS_DOC}`)
+      }
+    } finally {
+      await Promise.all([browser.close(), server.close()])
+    }
+    return
+  }
   if (BASELINE_DIST) {
     const baseline = createSignalServer({
       host: '127.0.0.1',

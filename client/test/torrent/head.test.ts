@@ -52,8 +52,19 @@ describe('headRange', () => {
     })
   })
 
+  it('takes the one piece that holds the start when pieces are large, up to 4 MiB', () => {
+    for (const pieceLength of [512 * KiB, 1024 * KiB, 4096 * KiB]) {
+      expect(headRange({ pieceLength, length: 2 ** 32 }, { offset: 0, length: 2 ** 32 })).toEqual({
+        first: 0,
+        end: 1,
+        start: 0,
+        stop: pieceLength,
+      })
+    }
+  })
+
   it('sends nothing when one piece is more than a head may carry', () => {
-    expect(headRange({ pieceLength: 512 * KiB, length: 2 ** 30 }, { offset: 0, length: 2 ** 30 })).toBeNull()
+    expect(headRange({ pieceLength: 8192 * KiB, length: 2 ** 32 }, { offset: 0, length: 2 ** 32 })).toBeNull()
     // pieces of exactly HEAD_MAX_BYTES: one fits
     expect(
       headRange({ pieceLength: HEAD_MAX_BYTES, length: 2 ** 30 }, { offset: 0, length: 2 ** 30 })?.end,

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import {
+  CONNECT_TIMEOUT_MS,
   RETRY_MIN_MS,
   TorrentLinks,
   wantedLinks,
   type LinkMessage,
   type TorrentPeer,
 } from '../../src/lib/torrent/links.ts'
+import { HEAD_MAX_BYTES } from '../../src/lib/torrent/head.ts'
 import { parseTorrentMessage, parseTorrentSnapshot } from '../../src/lib/torrent/wire.ts'
 import type { Timers } from '../../src/lib/timers.ts'
 import { FakePeer, settle } from '../mesh/fakes.ts'
@@ -102,8 +104,11 @@ interface Side {
   timers: ManualTimers
 }
 
-/** Two or more members whose torrent messages are delivered to each other asynchronously, in order. */
-function members(...ids: string[]): Map<string, Side> {
+/**
+ * Two or more members whose torrent messages are delivered to each other asynchronously, in order.
+ * `hangs(id)`: whether the next connection that member makes never connects (a path that fails silently).
+ */
+function members(ids: string[], hangs: (id: string) => boolean = () => false): Map<string, Side> {
   const sides = new Map<string, Side>()
   for (const id of ids) {
     const peers: FakePeer[] = []
@@ -113,7 +118,7 @@ function members(...ids: string[]): Map<string, Side> {
       selfId: id,
       timers,
       createPeer: (initiator) => {
-        const peer = new FakePeer(initiator, true)
+        const peer = new FakePeer(initiator, !hangs(id))
         peers.push(peer)
         return peer
       },
@@ -171,7 +176,7 @@ describe('TorrentLinks', () => {
   })
 
   it('connects every pair of members for each torrent both have, and hands each end to the torrent', async () => {
-    const sides = members('a', 'b', 'c')
+    const sides = members(['a', 'b', 'c'])
     announce(sides, { a: [H1], b: [H1, H2], c: [H2] })
     await settle(200)
     const a = sides.get('a')!
@@ -191,7 +196,7 @@ describe('TorrentLinks', () => {
   })
 
   it('keeps one warm spare per member, so a torrent link costs no new connection', async () => {
-    const sides = members('a', 'b')
+    const sides = members(['a', 'b'])
     announce(sides, { a: [], b: [] })
     await settle(200)
     const a = sides.get('a')!
@@ -218,7 +223,7 @@ describe('TorrentLinks', () => {
   })
 
   it('a late joiner connects to everyone who has the torrent', async () => {
-    const sides = members('b', 'c', 'a')
+    const sides = members(['b', 'c', 'a'])
     announce(sides, { b: [H1], c: [H1] }, ['b', 'c'])
     await settle(200)
     announce(sides, { a: [], b: [H1], c: [H1] }) // the hellos when a joins
@@ -231,7 +236,7 @@ describe('TorrentLinks', () => {
   })
 
   it('closes the links of a member that leaves, and of a torrent that is removed', async () => {
-    const sides = members('a', 'b', 'c')
+    const sides = members(['a', 'b', 'c'])
     announce(sides, { a: [H1, H2], b: [H1, H2], c: [H1] })
     await settle(200)
     const a = sides.get('a')!
@@ -248,7 +253,7 @@ describe('TorrentLinks', () => {
   })
 
   it('drops messages for links it does not want, and about links of other members', async () => {
-    const sides = members('a', 'b', 'c')
+    const sides = members(['a', 'b', 'c'])
     const b = sides.get('b')!
     b.links.setLocal([H1])
     b.links.receive('a', { t: 'signal', infoHash: H1, link: 'x', signal: { type: 'offer' } }) // a isn't known
@@ -269,7 +274,7 @@ describe('TorrentLinks', () => {
   })
 
   it('an assignment to a torrent the other end lacks closes the spare; the initiator retries', async () => {
-    const sides = members('a', 'b')
+    const sides = members(['a', 'b'])
     announce(sides, { a: [], b: [] })
     await settle(200)
     const a = sides.get('a')!
@@ -289,7 +294,7 @@ describe('TorrentLinks', () => {
   })
 
   it('the selected torrent is linked at once: the spare goes to it before the other end has added it', async () => {
-    const sides = members('a', 'b')
+    const sides = members(['a', 'b'])
     announce(sides, { a: [H1], b: [] }) // a seeds H1; b has nothing yet
     await settle(200)
     const a = sides.get('a')!
@@ -313,7 +318,7 @@ describe('TorrentLinks', () => {
   })
 
   it('the initiator retries a link that failed, after a back-off, and the other end replaces its side', async () => {
-    const sides = members('a', 'b')
+    const sides = members(['a', 'b'])
     announce(sides, { a: [H1], b: [H1] })
     await settle(200)
     const a = sides.get('a')!
@@ -333,8 +338,49 @@ describe('TorrentLinks', () => {
     expect((b.attached[1]![1] as FakePeer).connected).toBe(true)
   })
 
+  it('a spare that never connected is not given to a torrent: the link gets a connection of its own', async () => {
+    // The member's page was stalled while its spares were set up (a 1 GB file being read in): they hang.
+    let hanging = true
+    const sides = members(['a', 'b'], () => hanging)
+    announce(sides, { a: [], b: [] })
+    await settle(200)
+    const a = sides.get('a')!
+    const b = sides.get('b')!
+    const [spare] = a.peers
+    expect(spare!.connected).toBe(false)
+    hanging = false
+    announce(sides, { a: [H1], b: [H1] })
+    await settle(200)
+    expect(a.links.links()).toEqual([`b ${H1}`])
+    expect(a.attached.map(([, peer]) => (peer as FakePeer).connected)).toEqual([true])
+    expect(b.attached.map(([, peer]) => (peer as FakePeer).connected)).toEqual([true])
+    expect(a.attached[0]![1]).not.toBe(spare)
+  })
+
+  it('a connection that does not connect in time is given up and retried by its initiator', async () => {
+    let hanging = true
+    const sides = members(['a', 'b'], () => hanging)
+    announce(sides, { a: [H1], b: [H1] })
+    await settle(200)
+    const a = sides.get('a')!
+    const b = sides.get('b')!
+    expect(a.links.links()).toEqual([`b ${H1}`])
+    const stuck = a.attached.map(([, peer]) => peer as FakePeer)
+    expect(stuck.every((peer) => !peer.connected)).toBe(true)
+    hanging = false
+    a.timers.advance(CONNECT_TIMEOUT_MS)
+    b.timers.advance(CONNECT_TIMEOUT_MS)
+    expect(stuck.every((peer) => peer.destroyed)).toBe(true)
+    a.timers.advance(RETRY_MIN_MS)
+    await settle(200)
+    expect(a.links.links()).toEqual([`b ${H1}`])
+    expect(b.links.links()).toEqual([`a ${H1}`])
+    expect(a.attached.at(-1)![1]).toMatchObject({ connected: true })
+    expect(b.attached.at(-1)![1]).toMatchObject({ connected: true })
+  })
+
   it('destroy() closes every connection and cancels retries', async () => {
-    const sides = members('a', 'b', 'c')
+    const sides = members(['a', 'b', 'c'])
     announce(sides, { a: [H1], b: [H1], c: [H1] })
     await settle(200)
     const a = sides.get('a')!
@@ -372,7 +418,7 @@ describe('torrent feature wire', () => {
     expect(parseTorrentMessage(part).ok).toBe(true)
     expect(parseTorrentMessage({ ...part, first: -1 }).ok).toBe(false)
     expect(parseTorrentMessage({ ...part, at: 1.5 }).ok).toBe(false)
-    expect(parseTorrentMessage({ ...part, at: 256 * 1024 }).ok).toBe(false) // past HEAD_MAX_BYTES
+    expect(parseTorrentMessage({ ...part, at: HEAD_MAX_BYTES }).ok).toBe(false) // past HEAD_MAX_BYTES
     expect(parseTorrentMessage({ ...part, pieces: '' }).ok).toBe(false)
     expect(parseTorrentMessage({ ...part, pieces: 'A'.repeat(90_000) }).ok).toBe(false) // > HEAD_PART_BYTES
     expect(parseTorrentMessage({ ...part, infoHash: 'nope' }).ok).toBe(false)

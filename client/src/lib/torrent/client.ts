@@ -25,6 +25,8 @@ import { FileStore } from './file-store.ts'
 import { MemoryStore } from './memory-store.ts'
 import { IdbPieceDb, pieceDbAvailable } from './piece-db.ts'
 import { PieceStore, type PieceDb } from './piece-store.ts'
+import { choosePieceLength, makeTorrent } from './make-torrent.ts'
+import { hashPieces, type HashWorker } from './piece-hash.ts'
 import { mseCandidate, MseStream, type ByteSource } from '../media/mse.ts'
 import { blobSource, type TrackCodec } from '../media/feed.ts'
 import { mp4Codecs } from '../media/mse-mp4.ts'
@@ -59,6 +61,8 @@ export interface TorrentClientOptions {
    * it; null keeps them in memory (torrent/memory-store.ts).
    */
   pieces?: PieceDb | null
+  /** Web Workers hashing a dropped file (torrent/piece-hash.ts); 0 hashes in the page (and where there are none). */
+  hashWorkers?: number
 }
 
 export interface TorrentInfo {
@@ -134,6 +138,9 @@ export class TorrentClient {
       progressIntervalMs: options.progressIntervalMs ?? 500,
       waitingForPeersMs: options.waitingForPeersMs ?? WAITING_FOR_PEERS_MS,
       streamVia: options.streamVia ?? 'auto',
+      hashWorkers:
+        options.hashWorkers ??
+        (typeof Worker === 'undefined' ? 0 : Math.min(4, Math.max(2, navigator.hardwareConcurrency || 2))),
     }
     this.#timers = options.timers ?? realTimers
     this.#now = options.now ?? Date.now
@@ -167,20 +174,39 @@ export class TorrentClient {
     return this.#track(torrent, input.infoHash, head).ready
   }
 
-  /** Seeds local files from this browser; resolves once they are hashed and the magnet is known. */
-  seed(files: readonly File[], name?: string): Promise<TorrentInfo> {
+  /**
+   * Seeds local files from this browser; resolves once they are hashed and the magnet is known. The pieces
+   * are hashed in workers (torrent/piece-hash.ts), the `.torrent` is built here (torrent/make-torrent.ts), and
+   * the torrent reads its pieces from the files themselves (torrent/file-store.ts): nothing is copied.
+   */
+  async seed(files: readonly File[], name?: string): Promise<TorrentInfo> {
     this.#assertAlive()
-    return new Promise<TorrentInfo>((resolve, reject) => {
-      const opts = { announce: [...this.#options.trackers], storeCacheSlots: 0, ...(name ? { name } : {}) }
-      const torrent = this.#client.seed([...files], opts, (seeded) => {
-        this.#localFiles.set(seeded.infoHash, alignLocalFiles(seeded.files, files))
-        // Seeding what is already seeded hands back the existing torrent.
-        const tracked = this.#tracked.get(seeded.infoHash) ?? this.#track(seeded, seeded.infoHash)
-        tracked.ready.then(resolve, reject)
-      })
-      useStores(torrent, this.#pieces, files)
-      torrent.once('error', (err: unknown) => reject(toStreamError(err)))
+    const blob = new Blob([...files])
+    if (blob.size === 0) throw new StreamError('invalid-source')
+    const pieceLength = choosePieceLength(blob.size)
+    const pieces = await hashPieces(blob, pieceLength, {
+      createWorker: this.#options.hashWorkers > 0 ? createHashWorker : undefined,
+      workers: this.#options.hashWorkers,
     })
+    this.#assertAlive()
+    const specs = files.map((f) => ({ name: f.name, length: f.size }))
+    const announce = [...this.#options.trackers]
+    const made = await makeTorrent(specs, pieceLength, pieces, { ...(name ? { name } : {}), announce })
+    this.#assertAlive()
+    // Seeding what is already here hands back the torrent there is.
+    const tracked =
+      this.#tracked.get(made.infoHash) ??
+      this.#track(
+        this.#client.add(made.bytes, {
+          announce,
+          preloadedStore: new FileStore(pieceLength, files, blob.size),
+          skipVerify: true,
+        }),
+        made.infoHash,
+      )
+    const info = await tracked.ready
+    this.#localFiles.set(info.infoHash, alignLocalFiles(tracked.torrent.files, files))
+    return info
   }
 
   /**
@@ -486,6 +512,11 @@ export class TorrentClient {
   }
 }
 
+/** A Web Worker hashing pieces of a dropped file (Vite bundles torrent/hash-worker.ts for it). */
+function createHashWorker(): HashWorker {
+  return new Worker(new URL('./hash-worker.ts', import.meta.url), { type: 'module' }) as HashWorker
+}
+
 function infoOf(torrent: Torrent): TorrentInfo {
   const files = torrent.files.map(({ name, path, length }) => ({ name, path, length }))
   return { infoHash: torrent.infoHash, magnet: torrent.magnetURI, name: torrent.name, files }
@@ -497,12 +528,8 @@ function infoOf(torrent: Torrent): TorrentInfo {
  * or all in memory where there is no disk store. Called right after `add`/`seed`: the store is made once the
  * metadata (and so the size) is in (torrent/internals.ts).
  */
-function useStores(torrent: Torrent, pieces: PieceDb | null, dropped?: readonly File[]): void {
+function useStores(torrent: Torrent, pieces: PieceDb | null): void {
   chooseStore(torrent, (chunkLength, opts) => {
-    const length = opts.length ?? 0
-    const files = dropped && opts.files ? alignLocalFiles(opts.files, dropped) : []
-    if (dropped && files.length > 0 && files.every((f) => f !== undefined))
-      return new FileStore(chunkLength, files, length)
     const infoHash = opts.torrent?.infoHash
     if (pieces && infoHash) return new PieceStore(chunkLength, { ...opts, infoHash, db: pieces })
     return new MemoryStore(chunkLength, opts)

@@ -9,16 +9,20 @@
  * piece already in a store against its SHA-1 when a torrent starts, so only true pieces count and a forged
  * one is fetched again.
  *
- * Only whole pieces, at most `HEAD_MAX_BYTES`, aiming at the first `HEAD_TARGET_BYTES` of the file: enough
- * for a typical web video to start playing, where a smaller head gives the player its codecs and first frame
- * but not enough to play (docs/streaming.md). A torrent whose pieces are larger than `HEAD_MAX_BYTES` (files
- * over ~0.5 GB) sends none.
+ * Only whole pieces (WebTorrent verifies whole pieces), at most `HEAD_MAX_BYTES`, aiming at the first
+ * `HEAD_TARGET_BYTES` of the file: enough for a typical web video to start playing, where a smaller head gives
+ * the player its codecs and first frame but not enough to play (docs/streaming.md). With pieces larger than
+ * that, the head is the one piece that holds the file's start (a 1 GB film: 1 MiB); a torrent whose pieces are
+ * larger than `HEAD_MAX_BYTES` sends none.
  */
 
 /** How much of the file's start the head aims to hold. */
 export const HEAD_TARGET_BYTES = 192 * 1024
-/** The most a head may carry (whole pieces). */
-export const HEAD_MAX_BYTES = 256 * 1024
+/**
+ * The most a head may carry (whole pieces): one piece of up to 4 MiB, the largest piece length in common
+ * use, so a film with large pieces starts from the room's copy as a short clip does.
+ */
+export const HEAD_MAX_BYTES = 4 * 1024 * 1024
 /** The most one room message carries of it (base64: 87 KiB). */
 export const HEAD_PART_BYTES = 64 * 1024
 

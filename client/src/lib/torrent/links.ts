@@ -90,6 +90,12 @@ export interface TorrentLinksOptions {
 /** A failed or closed link (or spare) is retried by its initiator after this long, doubling up to the maximum. */
 export const RETRY_MIN_MS = 2_000
 const RETRY_MAX_MS = 30_000
+/**
+ * A connection (link or spare) that has not connected after this long is given up and, by its initiator,
+ * retried. WebRTC on a working path connects in well under a second, on a slow TURN relay in a few; one that
+ * hangs would otherwise hold a torrent link for WebTorrent's own connect timeout (25 s).
+ */
+export const CONNECT_TIMEOUT_MS = 8_000
 
 interface Live {
   peerId: string
@@ -98,6 +104,10 @@ interface Live {
   initiator: boolean
   link: string
   peer: TorrentPeer
+  /** The connection is up (its 'connect' came): only then may a spare become a torrent's link. */
+  connected: boolean
+  /** Gives the connection up when it has not connected in time. */
+  timeout: unknown
 }
 
 export class TorrentLinks {
@@ -241,8 +251,10 @@ export class TorrentLinks {
     for (const [key, w] of wanted) {
       // The answering side waits for the offer (or assignment); a link in back-off waits for its timer.
       if (!w.initiator || this.#live.has(key) || this.#backingOff(key)) continue
+      // Only a spare that is up saves the set-up; one still connecting (or hung) keeps warming up aside, and
+      // the link gets a connection of its own, so a torrent never waits on a spare that may not come.
       const spare = this.#spares.get(w.peerId)
-      if (spare) {
+      if (spare?.connected) {
         this.#options.send(w.peerId, { t: 'assign', link: spare.link, infoHash: w.infoHash })
         this.#assign(spare, w.infoHash)
       } else {
@@ -279,7 +291,11 @@ export class TorrentLinks {
       console.warn(`torrent links: no WebRTC, members cannot be torrent peers: ${String(error)}`)
       return null
     }
-    const live: Live = { peerId, infoHash, initiator, link, peer }
+    const live: Live = { peerId, infoHash, initiator, link, peer, connected: false, timeout: null }
+    live.timeout = this.#timers.setTimeout(() => {
+      live.timeout = null
+      if (!live.connected) this.#onGone(live)
+    }, CONNECT_TIMEOUT_MS)
     this.#byLink.set(link, live)
     if (infoHash === null) this.#spares.set(peerId, live)
     peer.on('signal', (signal) => {
@@ -292,7 +308,10 @@ export class TorrentLinks {
       )
     })
     peer.on('connect', () => {
-      if (this.#byLink.get(link) === live) this.#retries.delete(keyOf(peerId, live.infoHash ?? SPARE))
+      if (this.#byLink.get(link) !== live) return
+      live.connected = true
+      this.#clearTimeout(live)
+      this.#retries.delete(keyOf(peerId, live.infoHash ?? SPARE))
     })
     // simple-peer emits 'close' after 'error' too; either way this connection is over.
     peer.on('error', () => this.#onGone(live))
@@ -320,8 +339,14 @@ export class TorrentLinks {
     this.#retries.set(key, { attempt, timer })
   }
 
+  #clearTimeout(live: Live): void {
+    if (live.timeout !== null) this.#timers.clearTimeout(live.timeout)
+    live.timeout = null
+  }
+
   #close(live: Live): void {
     if (this.#byLink.get(live.link) !== live) return
+    this.#clearTimeout(live)
     this.#byLink.delete(live.link)
     if (this.#spares.get(live.peerId) === live) this.#spares.delete(live.peerId)
     if (live.infoHash !== null && this.#live.get(keyOf(live.peerId, live.infoHash)) === live) {

@@ -86,6 +86,10 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
     storeCacheSlots?: number
     /** Passed to the store's constructor with WebTorrent's own options (torrent/memory-store.ts `preload`). */
     storeOpts?: Record<string, unknown>
+    /** A ready store holding the torrent's data (torrent/file-store.ts); WebTorrent makes none then. */
+    preloadedStore?: object
+    /** Every piece counts as had without reading the store (for data hashed just now). */
+    skipVerify?: boolean
   }
 
   export interface WebTorrentOptions {

@@ -1,0 +1,220 @@
+/**
+ * The movie-sized case of `bench:stream` (issue 19), run with `npm run bench:movie` (or `BENCH_MOVIE=1 npm run
+ * bench:stream`); the ordinary bench stays short. Files: e2e/scripts/make-movie.ts (≥ 1 GB, made once and
+ * cached in e2e/.cache). Each run is a fresh room of three: the seeder drops the test clip (so something
+ * plays), then the film, which joins the playlist unselected; leecher B selects it; then the seeder seeks to 80 %.
+ *
+ * - drop → item: the seeder's `setInputFiles` to the film's item in B's and C's playlists (hashing included);
+ * - select → playing: B's click on the film to B's and C's first `playing` of it. This is the person's own
+ *   action on a film another member already seeds; a pasted magnet of it would be refused as already listed,
+ *   since a member seeds only what is in the playlist;
+ * - add → playing: each leecher's `add` mark to its `playing` mark (the app's figures, as in the short bench);
+ * - seek → together: the seek bar set to 80 % in the seeder's page, to all three playing within 0.5 s of each
+ *   other past that point;
+ * - throughput: B's downloaded bytes over 8 s while it plays (the stream and the rest of the file), against
+ *   a raw data channel between the same two pages carrying the film's first 64 MiB;
+ * - peak memory: the largest JS heap + ArrayBuffer backing store (CDP `Runtime.getHeapUsage`) of each page.
+ *
+ * Knobs: BENCH_MOVIE_RUNS=2  BENCH_MOVIE_KINDS=mp4,mp4-faststart,webm
+ */
+import type { Browser, Page } from '@playwright/test'
+import { createRoom, expectMembers, join as joinRoom, person, type Person } from '../lib/room.ts'
+import { ensureTestVideo } from '../scripts/make-test-video.ts'
+import { ensureMovie, type MovieKind } from '../scripts/make-movie.ts'
+
+const RUNS = Number(process.env.BENCH_MOVIE_RUNS ?? 2)
+const KINDS = (process.env.BENCH_MOVIE_KINDS ?? 'mp4,mp4-faststart,webm').split(',') as MovieKind[]
+const RAW_BYTES = 64 * 1024 * 1024
+
+export type RawChannel = (from: Page, to: Page, path: string, limit?: number) => Promise<number>
+
+interface MovieRun {
+  dropToItem: number[]
+  selectToPlaying: number[]
+  addToPlaying: number[]
+  seekTogether: number | null
+  torrentMBps: number
+  rawMBps: number
+  peakMB: number[]
+}
+
+const log = (line: string) => process.stdout.write(`${line}\n`)
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  if (sorted.length === 0) return Number.NaN
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–')
+
+/** Polls `check` every 50 ms until it is true; the epoch ms it first was, or null after `timeoutMs`. */
+async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<number | null> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return Date.now()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return null
+}
+
+function markEpoch(page: Page, what: string, infoHash: string): Promise<number | null> {
+  return page.evaluate(
+    ([name, hash]) => {
+      const mark = performance.getEntriesByName(`theatron:stream:${name}:${hash}`)[0]
+      return mark ? performance.timeOrigin + mark.startTime : null
+    },
+    [what, infoHash] as const,
+  )
+}
+
+/** The largest JS heap + ArrayBuffer store of a page, sampled every second until `stop()`. */
+async function watchMemory(page: Page): Promise<() => number> {
+  const cdp = await page.context().newCDPSession(page)
+  let peak = 0
+  let running = true
+  const sample = async () => {
+    while (running) {
+      try {
+        const usage = (await cdp.send('Runtime.getHeapUsage')) as {
+          usedSize: number
+          backingStorageSize?: number
+        }
+        peak = Math.max(peak, usage.usedSize + (usage.backingStorageSize ?? 0))
+      } catch {
+        return
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+    }
+  }
+  void sample()
+  return () => {
+    running = false
+    return peak
+  }
+}
+
+async function videoState(page: Page): Promise<{ t: number; playing: boolean }> {
+  return page.evaluate(() => {
+    const v = document.querySelector('video[data-testid=player]') as HTMLVideoElement | null
+    return { t: v?.currentTime ?? 0, playing: !!v && !v.paused && !v.seeking && v.readyState >= 3 }
+  })
+}
+
+async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawChannel): Promise<MovieRun> {
+  const people: Person[] = []
+  const stops: (() => number)[] = []
+  try {
+    for (const name of ['Seeder', 'Leech B', 'Leech C']) people.push(await person(browser, baseURL, name))
+    const [seeder, b, c] = people as [Person, Person, Person]
+    const link = await createRoom(seeder)
+    for (const someone of people) await joinRoom(someone, link)
+    await expectMembers(people, ['Seeder', 'Leech B', 'Leech C'])
+    for (const someone of people) stops.push(await watchMemory(someone.page))
+    const rawMs = await raw(seeder.page, b.page, path, RAW_BYTES)
+
+    // Something plays first, so the film joins the playlist unselected.
+    await seeder.page.getByTestId('file-input').setInputFiles(await ensureTestVideo())
+    await b.page.getByTestId('playlist-item').first().waitFor({ timeout: 60_000 })
+
+    const dropped = Date.now()
+    await seeder.page.getByTestId('file-input').setInputFiles(path)
+    const dropToItem: number[] = []
+    for (const leech of [b, c]) {
+      const at = await until(
+        async () => (await leech.page.getByTestId('playlist-item').count()) >= 2,
+        180_000,
+      )
+      if (at === null) throw new Error(`${leech.name}: the film never reached the playlist`)
+      dropToItem.push(at - dropped)
+    }
+    const film = b.page.getByTestId('playlist-item').nth(1)
+    const infoHash = (await film.getAttribute('data-info-hash')) ?? ''
+    const clicked = Date.now()
+    await film.getByTestId('playlist-select').click()
+    const selectToPlaying: number[] = []
+    const addToPlaying: number[] = []
+    for (const leech of [b, c]) {
+      const at = await until(async () => (await markEpoch(leech.page, 'playing', infoHash)) !== null, 120_000)
+      if (at === null) throw new Error(`${leech.name}: the film never played`)
+      const [add, playing] = await Promise.all([
+        markEpoch(leech.page, 'add', infoHash),
+        markEpoch(leech.page, 'playing', infoHash),
+      ])
+      selectToPlaying.push(playing! - clicked)
+      if (add !== null) addToPlaying.push(playing! - add)
+    }
+
+    // Throughput while it plays: B's torrent over 8 s.
+    const downloaded = async () =>
+      Number((await b.page.getByTestId('playlist-item').nth(1).getAttribute('data-downloaded')) ?? 0)
+    const before = await downloaded()
+    const t0 = Date.now()
+    await new Promise((resolve) => setTimeout(resolve, 8000))
+    const torrentMBps =
+      (await downloaded()) - before > 0
+        ? ((await downloaded()) - before) / 1e6 / ((Date.now() - t0) / 1000)
+        : 0
+
+    // Seek to 80 %: all three playing together past it.
+    const duration = await seeder.page.evaluate(
+      () => (document.querySelector('video[data-testid=player]') as HTMLVideoElement).duration,
+    )
+    const target = Math.floor(duration * 0.8)
+    const seeked = Date.now()
+    await seeder.page.getByTestId('seek-bar').fill(String(target))
+    const together = await until(async () => {
+      const states = await Promise.all(people.map((p) => videoState(p.page)))
+      const times = states.map((s) => s.t)
+      return states.every((s) => s.playing && s.t >= target) && Math.max(...times) - Math.min(...times) <= 0.5
+    }, 60_000)
+    return {
+      dropToItem,
+      selectToPlaying,
+      addToPlaying,
+      seekTogether: together === null ? null : together - seeked,
+      torrentMBps,
+      rawMBps: RAW_BYTES / 1e6 / (rawMs / 1000),
+      peakMB: stops.map((stop) => stop() / 1e6),
+    }
+  } finally {
+    for (const stop of stops) stop()
+    await Promise.all(people.map((someone) => someone.close()))
+  }
+}
+
+/** Every movie kind, `RUNS` times; returns the docs section's table. */
+export async function movieBench(browser: Browser, baseURL: string, raw: RawChannel): Promise<string> {
+  const lines = [
+    '| film | runs | drop → item (median / worst) | select → playing | add → playing | seek 80 % → together | torrent | raw channel | torrent / raw | peak page memory (seeder / B / C) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ]
+  for (const kind of KINDS) {
+    const path = await ensureMovie(kind)
+    const runs: MovieRun[] = []
+    for (let i = 0; i < RUNS; i++) {
+      try {
+        const run = await oneRun(browser, baseURL, path, raw)
+        runs.push(run)
+        log(`${kind} run ${i + 1}/${RUNS}: ${JSON.stringify(run)}`)
+      } catch (err) {
+        log(`${kind} run ${i + 1}/${RUNS} failed: ${String(err)}`)
+      }
+    }
+    const all = (pick: (r: MovieRun) => number[]) => runs.flatMap(pick)
+    const mw = (values: number[], unit = ' ms') =>
+      `${fmt(median(values))} / ${fmt(values.length ? Math.max(...values) : Number.NaN)}${unit}`
+    const seeks = runs.flatMap((r) => (r.seekTogether === null ? [] : [r.seekTogether]))
+    const torrent = median(runs.map((r) => r.torrentMBps))
+    const rawMBps = median(runs.map((r) => r.rawMBps))
+    const peaks = [0, 1, 2].map((i) => Math.max(...runs.map((r) => r.peakMB[i] ?? 0)))
+    lines.push(
+      `| ${kind} | ${runs.length}/${RUNS} | ${mw(all((r) => r.dropToItem))} | ${mw(all((r) => r.selectToPlaying))} | ` +
+        `${mw(all((r) => r.addToPlaying))} | ${mw(seeks)} (${seeks.length} of ${runs.length}) | ` +
+        `${fmt(torrent, 1)} MB/s | ${fmt(rawMBps, 1)} MB/s | ${fmt((torrent / rawMBps) * 100)} % | ` +
+        `${peaks.map((p) => fmt(p)).join(' / ')} MB |`,
+    )
+  }
+  return `${lines.join('\n')}\n`
+}
