@@ -1,10 +1,17 @@
-import { createServer, type Server } from 'node:http'
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
 
 /**
  * A reverse proxy in front of the signal server that records every WebSocket URL and payload, both ways:
- * what an operator of the server (or anyone on its path) sees.
+ * what an operator of the server (or anyone on its path) sees. Plain HTTP requests (the room's `/turn`)
+ * are passed through and their paths recorded too.
  */
 export class RecordingProxy {
   readonly urls: string[] = []
@@ -18,10 +25,21 @@ export class RecordingProxy {
 
   /** Listens on 127.0.0.1, port 0, in front of `target` (ws://host:port). */
   static async start(target: string): Promise<RecordingProxy> {
-    const http = createServer()
+    const http = createServer((req, res) => proxy.#forward(target, req, res))
     const proxy = new RecordingProxy(http)
-    const wss = new WebSocketServer({ server: http })
-    wss.on('connection', (client, request) => proxy.#pipe(target, client, request.url ?? '/'))
+    // The client's subprotocols (the takeover token travels in one) go upstream as they came; the proxy
+    // answers with the first, `theatron`, as the signal server does.
+    const wss = new WebSocketServer({
+      server: http,
+      handleProtocols: (protocols) => [...protocols][0] ?? false,
+    })
+    wss.on('connection', (client, request) => {
+      const protocols = (request.headers['sec-websocket-protocol'] ?? '')
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== '')
+      proxy.#pipe(target, client, request.url ?? '/', protocols)
+    })
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
     return proxy
   }
@@ -42,9 +60,26 @@ export class RecordingProxy {
     await new Promise<void>((resolve) => this.#http.close(() => resolve()))
   }
 
-  #pipe(target: string, client: WebSocket, path: string): void {
+  #forward(target: string, req: IncomingMessage, res: ServerResponse): void {
+    this.urls.push(req.url ?? '/')
+    const upstream = httpRequest(
+      `${target.replace(/^ws/, 'http')}${req.url ?? '/'}`,
+      { method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(res)
+      },
+    )
+    upstream.on('error', () => {
+      res.writeHead(502)
+      res.end()
+    })
+    req.pipe(upstream)
+  }
+
+  #pipe(target: string, client: WebSocket, path: string, protocols: string[]): void {
     this.urls.push(path)
-    const upstream = new WebSocket(target + path)
+    const upstream = new WebSocket(target + path, protocols)
     this.#sockets.add(client).add(upstream)
     const held: { data: RawData; binary: boolean }[] = []
     client.on('message', (data, binary) => {

@@ -56,11 +56,12 @@ async function introductionSockets(instance: ChildInstance): Promise<number> {
 }
 
 /**
- * nginx's round robin is a fixed cycle over the upstreams: ask its /healthz until the instance before
- * `target` answered, so the next request (the person's introduction socket) lands on `target`.
+ * nginx's round robin is a fixed cycle over the upstreams: ask its /healthz until the instance two before
+ * `target` answered. Entering a room makes two requests: its TURN credentials (`/turn`), then its
+ * introduction socket, which so lands on `target`.
  */
 async function steerTo(nginx: Nginx, ids: string[], target: number): Promise<void> {
-  const before = ids[(target + ids.length - 1) % ids.length]
+  const before = ids[(target + 2 * ids.length - 2) % ids.length]
   for (let i = 0; i < 3 * ids.length; i++)
     if ((await json(`${nginx.url}/healthz`)).instance === before) return
   throw new Error('nginx did not cycle through the instances')
@@ -113,13 +114,13 @@ test.describe('cluster behind nginx', () => {
     const bo = await person(browser, nginx.url, 'Bo')
     const cy = await person(browser, nginx.url, 'Cy')
     people = [ana, bo, cy]
-    // Each page loads first; then nginx is steered so that the one request the room makes next, its
-    // introduction socket, lands on that person's instance (a hash change loads nothing over HTTP).
+    // Each page loads first; then nginx is steered so that the room's introduction socket lands on that
+    // person's instance (a hash change loads no page over HTTP; the room asks `/turn`, then connects).
     for (const someone of people) await someone.page.goto('/')
     await steerTo(nginx, ids, 0)
     await ana.page.getByTestId('create-room').click()
     const link = await ana.page.getByTestId('room-link').getAttribute('href')
-    expect(link).toMatch(new RegExp(`^${nginx.url}/#/r/[A-Za-z0-9_-]{22}$`))
+    expect(link).toMatch(new RegExp(`^${nginx.url}/#/r2/[A-Za-z0-9_-]{22}$`))
     await expect.poll(() => introductionSockets(instances[0] as ChildInstance)).toBe(1)
     await enterName(ana)
     for (const [i, someone] of people.entries()) {

@@ -6,54 +6,78 @@ test.setTimeout(90_000)
 
 const INFO_HASH = 'ab'.repeat(20)
 
+/** A page's own peer id (sessionStorage, room/identity.ts). */
+async function peerIdOf(someone: Person): Promise<string> {
+  return someone.page.evaluate(
+    () => (JSON.parse(sessionStorage.getItem('theatron:peer') ?? '{}') as { peerId: string }).peerId,
+  )
+}
+
 /**
- * A modified page: Mallory sends, through the e2e build's raw room hook (client/src/lib/testing/hooks.ts),
- * what an honest client never would: a chat dated 1e16, a hello whose history and join times are forged,
- * a playlist op with a counter at 2^40 and a playback command stamped far ahead with a counter near 2^53.
+ * A modified page: Mallory sends, through the e2e build's raw room hooks (client/src/lib/testing/hooks.ts),
+ * what an honest client never would: a chat she signed dated 1e16, a hello whose join times are forged and
+ * whose history holds a line she signed dated -1e16 and a line she signed but passes off as Ana's, a
+ * playlist op with a counter at 2^40 and a playback command stamped far ahead with a counter near 2^53.
  */
-async function misbehave(mallory: Person): Promise<void> {
-  await mallory.page.evaluate((infoHash) => {
-    const hooks = (window as unknown as { __theatron?: { room?: { sendRaw(text: string): void } } })
-      .__theatron?.room
-    if (!hooks) throw new Error('no room hook: is this the e2e build?')
-    const self = (JSON.parse(sessionStorage.getItem('theatron:peer') ?? '{}') as { peerId: string }).peerId
-    const send = (message: object) => hooks.sendRaw(JSON.stringify({ v: 1, ...message }))
-    send({ type: 'chat', id: 'future', text: 'a line from the future', at: 1e16 })
-    send({
-      type: 'hello',
-      self: { name: 'Mallory', joinedAt: 0 },
-      snapshot: {
-        members: [{ id: self, name: 'Mallory', joinedAt: 0 }],
-        hostId: null,
-        locked: false,
-        removed: [],
-        chat: [{ id: `${self}:forged`, from: self, name: 'Mallory', text: 'a forged old line', at: -1e16 }],
-        features: {},
-      },
-    })
-    const counter = 2 ** 40
-    send({
-      type: 'feature',
-      feature: 'playlist',
-      body: {
-        type: 'add',
-        stamp: { counter, peer: self },
-        id: `${self}:${counter}`,
-        key: 'z',
-        item: { torrentId: `magnet:?xt=urn:btih:${infoHash}&dn=bait`, infoHash, title: 'bait' },
-      },
-    })
-    send({
-      type: 'feature',
-      feature: 'playback',
-      body: {
-        type: 'sync/command',
-        command: { kind: 'pause', stamp: { wall: 1e15, counter: 2 ** 53 - 2, peer: self }, effectiveAt: 0 },
-        item: '',
-      },
-    })
-    for (let i = 0; i < 3; i++) send({ type: 'feature', feature: `junk-${i}`, body: 'x' })
-  }, INFO_HASH)
+async function misbehave(mallory: Person, anaId: string): Promise<void> {
+  await mallory.page.evaluate(
+    async ({ infoHash, anaId }) => {
+      type Signature = { name: string; at: number; pub: string; sig: string }
+      type Line = { id: string; name: string; text: string; at: number }
+      const hooks = (
+        window as unknown as {
+          __theatron?: { room?: { sendRaw(text: string): void; signChat(line: Line): Promise<Signature> } }
+        }
+      ).__theatron?.room
+      if (!hooks) throw new Error('no room hook: is this the e2e build?')
+      const self = (JSON.parse(sessionStorage.getItem('theatron:peer') ?? '{}') as { peerId: string }).peerId
+      const send = (message: object) => hooks.sendRaw(JSON.stringify({ v: 1, ...message }))
+      const future = { id: 'future', name: 'Mallory', text: 'a line from the future', at: 1e16 }
+      send({ type: 'chat', ...future, sig: (await hooks.signChat(future)).sig })
+      const old = { id: 'old', name: 'Mallory', text: 'a forged old line', at: -1e16 }
+      const oldSig = await hooks.signChat(old)
+      const asAna = { id: 'ana', name: 'Ana', text: 'Ana never said this', at: Date.now() }
+      const asAnaSig = await hooks.signChat(asAna)
+      send({
+        type: 'hello',
+        self: { name: 'Mallory', joinedAt: 0 },
+        snapshot: {
+          members: [{ id: self, name: 'Mallory', joinedAt: 0 }],
+          hostId: null,
+          locked: false,
+          removed: [],
+          chat: [
+            { ...old, id: `${self}:old`, from: self, pub: oldSig.pub, sig: oldSig.sig },
+            { ...asAna, id: `${anaId}:ana`, from: anaId, pub: asAnaSig.pub, sig: asAnaSig.sig },
+          ],
+          features: {},
+        },
+      })
+      const counter = 2 ** 40
+      send({
+        type: 'feature',
+        feature: 'playlist',
+        body: {
+          type: 'add',
+          stamp: { counter, peer: self },
+          id: `${self}:${counter}`,
+          key: 'z',
+          item: { torrentId: `magnet:?xt=urn:btih:${infoHash}&dn=bait`, infoHash, title: 'bait' },
+        },
+      })
+      send({
+        type: 'feature',
+        feature: 'playback',
+        body: {
+          type: 'sync/command',
+          command: { kind: 'pause', stamp: { wall: 1e15, counter: 2 ** 53 - 2, peer: self }, effectiveAt: 0 },
+          item: '',
+        },
+      })
+      for (let i = 0; i < 3; i++) send({ type: 'feature', feature: `junk-${i}`, body: 'x' })
+    },
+    { infoHash: INFO_HASH, anaId },
+  )
 }
 
 /** Uncaught errors on a page, from now on. */
@@ -81,7 +105,7 @@ test.describe('a hostile member', () => {
     const errors = [ana, bo].map(uncaught)
     const link = await gather(people)
 
-    await misbehave(mallory)
+    await misbehave(mallory, await peerIdOf(ana))
     for (const someone of [ana, bo]) {
       const line = someone.page.getByTestId('chat-message').filter({ hasText: 'a line from the future' })
       await expect(line).toHaveCount(1)
@@ -92,6 +116,10 @@ test.describe('a hostile member', () => {
       await expect(
         someone.page.getByTestId('chat-message').filter({ hasText: 'a forged old line' }),
       ).toHaveCount(1)
+      // Signed by Mallory, said to be Ana's: dropped.
+      await expect(
+        someone.page.getByTestId('chat-message').filter({ hasText: 'Ana never said this' }),
+      ).toHaveCount(0)
       await expect(someone.page.getByTestId('panel-failed')).toHaveCount(0)
     }
     await say(ana, 'still talking')

@@ -4,7 +4,8 @@
  * eval and no WebAssembly); media from this origin (WebTorrent's service worker answers same-origin
  * URLs) and `blob:` (Media Source Extensions, a dropped local file, subtitles); the service worker from
  * this origin; WebSockets and fetches to this origin (the signal server), plus `wss:` (WebTorrent
- * trackers) and `https:` (a signal server set elsewhere with `theatron:signal-url`). WebRTC (STUN, TURN,
+ * trackers) and `https:` (a signal server set elsewhere with `theatron:signal-url`), and plain `ws:`/`http:`
+ * only on this machine's loopback (a signal server run locally beside the app, in development and tests). WebRTC (STUN, TURN,
  * data channels) is outside CSP. The page may not be framed, sends no Referer (the room secret lives in
  * the fragment, which browsers never send, but the path and query need not leak either), and every
  * response is taken as the type it declares.
@@ -15,7 +16,7 @@ export const CONTENT_SECURITY_POLICY = [
   "style-src 'self'",
   "img-src 'self' data: blob:",
   "media-src 'self' blob:",
-  "connect-src 'self' https: wss:",
+  "connect-src 'self' https: wss: http://127.0.0.1:* ws://127.0.0.1:* http://localhost:* ws://localhost:*",
   "worker-src 'self'",
   "font-src 'self'",
   "object-src 'none'",

@@ -3,6 +3,7 @@
  * `<video>` once it arrives. This is the one place that builds them and the one `destroy()` that releases them
  * all. Its transports are injected (`RoomDeps`), so a unit test builds a whole room from fakes.
  */
+import { signChat } from '../room/chat-signing.ts'
 import { Mesh } from '../mesh/mesh.ts'
 import type { PeerFactory } from '../mesh/peer.ts'
 import { SocketChannel } from '../mesh/channel.ts'
@@ -112,7 +113,12 @@ export class RoomApp {
       timers,
       now: deps.appNow,
     })
-    if (hooks) this.#releaseHooks = hooks.install(this, { sendRaw: (text) => this.#mesh.broadcast(text) })
+    if (hooks)
+      this.#releaseHooks = hooks.install(this, {
+        sendRaw: (text) => this.#mesh.broadcast(text),
+        signChat: (line) =>
+          signChat(deps.signer, { ...line, documentId, id: `${peerId}:${line.id}`, from: peerId }),
+      })
   }
 
   /** The room's `<video>` arrived: streaming feeds it, playback drives it. Returns its removal. */

@@ -7,6 +7,7 @@
 import type { Video } from '../player/video.ts'
 import type { Player } from '../sync/player.ts'
 import type { PlaybackInspection } from '../sync/playback.svelte.ts'
+import type { ChatSignature } from '../room/chat.ts'
 import { StallablePlayer } from './stall.ts'
 
 /** `window.__theatron.playback`: read by e2e tests and the benchmarks. */
@@ -19,6 +20,8 @@ export interface PlaybackHooks extends PlaybackInspection {
 export interface RoomHooks {
   /** Sends `text` as is to every member, on the room's links. */
   sendRaw(text: string): void
+  /** This tab's own signature on a chat line it makes up (any time, any text), as a modified page can. */
+  signChat(line: { id: string; name: string; text: string; at: number }): Promise<ChatSignature>
 }
 
 type HookScope = { __theatron?: { playback?: PlaybackHooks; room?: RoomHooks } }
