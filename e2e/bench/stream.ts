@@ -31,7 +31,7 @@ import { createSignalServer } from '../../signal-server/src/index.ts'
 import { buildClient } from './build-client.ts'
 import { BENCHMARKS_DOC, writeSection } from './doc-section.ts'
 import { launchChromium } from '../lib/browser.ts'
-import { createRoom, expectMembers, join as joinRoom, person, type Person } from '../lib/room.ts'
+import { createRoom, ROOM_ROUTE, expectMembers, join as joinRoom, person, type Person } from '../lib/room.ts'
 import { derivedVideo, ensureTestVideo } from '../scripts/make-test-video.ts'
 import { movieBench } from './movie.ts'
 
@@ -316,12 +316,18 @@ async function rawChannel(from: Page, to: Page, path: string, limit?: number): P
   return done - started
 }
 
-async function oneRun(browser: Browser, baseURL: string, path: string): Promise<RunResult> {
+/** `route`: the link version expected of the build (a baseline build may make either version's links). */
+async function oneRun(
+  browser: Browser,
+  baseURL: string,
+  path: string,
+  route = ROOM_ROUTE,
+): Promise<RunResult> {
   const people: Person[] = []
   try {
     for (const name of ['Seeder', 'Leech B', 'Leech C']) people.push(await person(browser, baseURL, name))
     const [seeder, b, c] = people as [Person, Person, Person]
-    const link = await createRoom(seeder)
+    const link = await createRoom(seeder, route)
     if (TRACE) for (const someone of people) await someone.page.context().addInitScript({ content: SW_TRACE })
     for (const someone of people) await joinRoom(someone, link)
     if (TRACE) await seeder.page.evaluate(SW_TRACE)
@@ -505,7 +511,7 @@ async function compare(
   const times = { baseline: empty(), current: empty() }
   for (let i = 0; i < RUNS; i++) {
     for (const which of ['baseline', 'current'] as const) {
-      const { leeches } = await oneRun(browser, urls[which], path)
+      const { leeches } = await oneRun(browser, urls[which], path, which === 'baseline' ? 'r2?' : ROOM_ROUTE)
       for (const measure of measures) {
         times[which][measure].push(...leeches.flatMap((l) => (l[measure] === null ? [] : [l[measure]])))
       }

@@ -60,12 +60,18 @@ export async function person(
   return { name, context, page, close: () => context.close() }
 }
 
-/** Create a room from the home page and return its link. */
-export async function createRoom(host: Person): Promise<string> {
+/** The route of a room link this build makes (`#/r2/<secret>`, room/link.ts). */
+export const ROOM_ROUTE = 'r2'
+
+/**
+ * Create a room from the home page and return its link. `route`: the link version the build under test
+ * makes; a benchmark's baseline build may be older (`r`).
+ */
+export async function createRoom(host: Person, route = ROOM_ROUTE): Promise<string> {
   await host.page.goto('/')
   await host.page.getByTestId('create-room').click()
   const link = await host.page.getByTestId('room-link').getAttribute('href')
-  expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#\/r2\/[A-Za-z0-9_-]{22}$/)
+  expect(link).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/#/${route}/[A-Za-z0-9_-]{22}$`))
   return link as string
 }
 
