@@ -19,7 +19,9 @@
  *
  * A/B: `BENCH_BASELINE_DIST=<a client build>` compares that build with this one on the test video, runs
  * interleaved (baseline, this, baseline, …) so both see the same background load; prints, never writes.
- * `BENCH_AB_VIDEO=big` compares on the long video instead.
+ * `BENCH_AB_VIDEO=big` compares on the long video instead. `BENCH_BASELINE_URL=http://127.0.0.1:<port>` takes
+ * a server of the other revision, started by hand with its own build, as the baseline instead: for
+ * changes to what the client and the server say to each other.
  * Make the baseline build from another revision without touching this tree, e.g. `git worktree add /tmp/base
  * <rev>` and `npx vite build --outDir /tmp/base-dist` there (or copy `e2e/.cache/stream-bench-dist` away
  * before changing the code: each run rebuilds it).
@@ -40,6 +42,8 @@ const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 3)
 const LOOPS = Number(process.env.BENCH_LOOPS ?? 20)
 const WRITE = process.env.BENCH_WRITE !== '0'
 const BASELINE_DIST = process.env.BENCH_BASELINE_DIST
+/** A running server of another revision serving its own client: the baseline when the wire changed. */
+const BASELINE_URL = process.env.BENCH_BASELINE_URL
 const TRACE = process.env.BENCH_TRACE === '1'
 const MEDIA_EVENTS = [
   'loadstart',
@@ -557,18 +561,16 @@ async function main(): Promise<void> {
     }
     return
   }
-  if (BASELINE_DIST) {
-    const baseline = createSignalServer({
-      host: '127.0.0.1',
-      port: 0,
-      clientDir: BASELINE_DIST,
-      logLevel: 'warn',
-    })
+  if (BASELINE_DIST || BASELINE_URL) {
+    const baseline = BASELINE_DIST
+      ? createSignalServer({ host: '127.0.0.1', port: 0, clientDir: BASELINE_DIST, logLevel: 'warn' })
+      : null
     try {
-      const urls = { baseline: `http://127.0.0.1:${(await baseline.listen()).port}`, current: baseURL }
+      const baselineURL = baseline ? `http://127.0.0.1:${(await baseline.listen()).port}` : BASELINE_URL!
+      const urls = { baseline: baselineURL, current: baseURL }
       await compare(browser, urls, process.env.BENCH_AB_VIDEO === 'big' ? big : video)
     } finally {
-      await Promise.all([browser.close(), baseline.close(), server.close()])
+      await Promise.all([browser.close(), baseline?.close(), server.close()])
     }
     return
   }
