@@ -4,6 +4,7 @@
  * holds no more than a few pieces of it in memory and writes none of it to disk. `put` only checks the length: WebTorrent puts
  * the pieces it read from these same files while it loads the seed.
  */
+import { later, notFound, type Callback } from './chunk-callbacks.ts'
 import { ChunkCache } from './chunk-cache.ts'
 import { pieceSize } from './head.ts'
 
@@ -14,8 +15,6 @@ const FILE_CACHE_BYTES = 16 * 1024 * 1024
  * `File` costs milliseconds however small it is (and more on a busy page), and peers ask in order.
  */
 const READ_AHEAD_BYTES = 2 * 1024 * 1024
-
-type Callback<T = void> = (err: Error | null, value?: T) => void
 
 export class FileStore {
   readonly chunkLength: number
@@ -53,7 +52,7 @@ export class FileStore {
     const length = options?.length ?? size - offset
     const start = index * this.chunkLength
     if (!(index >= 0) || offset < 0 || length < 0 || offset + length > size || start >= this.#length)
-      return later(cb, Object.assign(new Error('Chunk not found'), { notFound: true }))
+      return later(cb, notFound())
     const slice = (piece: Uint8Array) => piece.subarray(offset, offset + length)
     const cached = this.#cache.get(index)
     if (cached) return later(cb, null, slice(cached))
@@ -106,8 +105,4 @@ export class FileStore {
   destroy(cb: Callback = () => {}): void {
     this.close(cb)
   }
-}
-
-function later<T>(cb: Callback<T>, err: Error | null, value?: T): void {
-  queueMicrotask(() => cb(err, value))
 }

@@ -2,9 +2,8 @@
  * An in-memory chunk store for WebTorrent (the abstract-chunk-store interface): every piece in page memory.
  * Used where the browser has no disk store for pieces (torrent/piece-store.ts, torrent/client.ts) and in tests.
  */
+import { later, notFound, type Callback } from './chunk-callbacks.ts'
 import { headChunks, pieceSize, type Head } from './head.ts'
-
-type Callback<T = void> = (err: Error | null, value?: T) => void
 
 export interface StoreOptions {
   length?: number
@@ -52,7 +51,7 @@ export class MemoryStore {
     const chunks = this.#chunks
     if (!chunks) return later(cb, new Error('Storage is closed'))
     const chunk = chunks[index]
-    if (!chunk) return later(cb, Object.assign(new Error('Chunk not found'), { notFound: true }))
+    if (!chunk) return later(cb, notFound())
     const offset = options?.offset ?? 0
     const length = options?.length ?? chunk.length - offset
     const part = offset === 0 && length === chunk.length ? chunk : chunk.subarray(offset, offset + length)
@@ -68,8 +67,4 @@ export class MemoryStore {
   destroy(cb: Callback = () => {}): void {
     this.close(cb)
   }
-}
-
-function later<T>(cb: Callback<T>, err: Error | null, value?: T): void {
-  queueMicrotask(() => cb(err, value))
 }

@@ -15,11 +15,10 @@
  *   tab of this browser holds the same torrent (pieces are checked before they are stored, so tabs share
  *   them safely).
  */
+import { later, notFound, type Callback } from './chunk-callbacks.ts'
 import { ChunkCache } from './chunk-cache.ts'
 import { headChunks, pieceSize } from './head.ts'
 import type { StoreOptions } from './memory-store.ts'
-
-type Callback<T = void> = (err: Error | null, value?: T) => void
 
 /** What the store needs of the disk; torrent/piece-db.ts on IndexedDB, a map in unit tests. */
 export interface PieceDb {
@@ -219,12 +218,4 @@ export class PieceStore {
     this.#unchecked.clear()
     for (const cb of this.#waiting.splice(0)) later(cb, new Error('Storage is closed'))
   }
-}
-
-function notFound(): Error {
-  return Object.assign(new Error('Chunk not found'), { notFound: true })
-}
-
-function later<T>(cb: Callback<T>, err: Error | null, value?: T): void {
-  queueMicrotask(() => cb(err, value))
 }
