@@ -2,15 +2,15 @@
  * A member running a modified page: what it sends is bounded on arrival (times, names, feature names, rate),
  * and nothing it sends breaks the other members' rooms or a newcomer's.
  */
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { Room } from '../../src/lib/room/room.svelte.ts'
 import { encodeRoomMessage, type OutgoingRoomMessage } from '../../src/lib/room/protocol.ts'
 import { DEFAULT_RATE_LIMITS, PENALTY_MS } from '../../src/lib/room/rate-limit.ts'
 import { chatTime } from '../../src/lib/room/chat-time.ts'
-import { connectedSignaling, FakeNet, settle, testMembers } from '../mesh/fakes.ts'
+import { flushRooms, signedMembers } from './signed-members.ts'
+import { connectedSignaling, FakeNet } from '../mesh/fakes.ts'
 import { signChat } from '../../src/lib/room/chat-signing.ts'
 import { base64url } from '../../src/lib/random.ts'
-import type { Signer } from '../../src/lib/mesh/signing.ts'
 import { expectWarning } from '../console.ts'
 
 const NOW = 1_700_000_000_000
@@ -22,26 +22,10 @@ beforeEach(() => {
 afterEach(() => vi.useRealTimers())
 
 /** Members' peer ids by label; each id is its key pair's (a real Ed25519 pair per member). */
-const id = { a: '', b: '', c: '', m: '' }
-const signers = new Map<string, Signer>()
+const { id, signers } = signedMembers(['a', 'b', 'c', 'm'])
 const made: Room[] = []
 
-beforeAll(async () => {
-  const labels = Object.keys(id) as (keyof typeof id)[]
-  const members = await testMembers(labels.length)
-  labels.forEach((label, index) => {
-    id[label] = members[index]!.id
-    signers.set(members[index]!.id, members[index]!.signer)
-  })
-})
-
-/** Deliver what is in flight, and wait for every room's chat signatures and checks. */
-async function flush(): Promise<void> {
-  for (let round = 0; round < 5; round++) {
-    await settle()
-    await Promise.all(made.map((room) => room.chatSettled()))
-  }
-}
+const flush = () => flushRooms(made)
 
 /** A chat line as Mallory's modified page sends it: signed by her own key, with whatever time she likes. */
 async function signedChat(from: string, lineId: string, text: string, at: number, name = 'Mallory') {

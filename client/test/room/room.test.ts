@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   LEAVE_GRACE_MS,
   LINK_SILENCE_MS,
@@ -10,24 +10,13 @@ import {
 import { encodeRoomMessage } from '../../src/lib/room/protocol.ts'
 import { signChat } from '../../src/lib/room/chat-signing.ts'
 import { expectWarning } from '../console.ts'
-import type { Signer } from '../../src/lib/mesh/signing.ts'
-import { connectedSignaling, FakeNet, settle, testMembers } from '../mesh/fakes.ts'
+import { flushRooms, signedMembers } from './signed-members.ts'
+import { connectedSignaling, FakeNet } from '../mesh/fakes.ts'
 
 /** Members' peer ids by label; each id is its key pair's (a real Ed25519 pair per member). */
-const id = { a: '', b: '', c: '', d: '', x: '', y: '', z: '' }
-const signers = new Map<string, Signer>()
+const { id, signers } = signedMembers(['a', 'b', 'c', 'd', 'x', 'y', 'z'])
 /** The rooms made in the current test. */
 const made: Room[] = []
-
-beforeAll(async () => {
-  const labels = Object.keys(id) as (keyof typeof id)[]
-  const members = await testMembers(labels.length)
-  labels.forEach((label, index) => {
-    const member = members[index]!
-    id[label] = member.id
-    signers.set(member.id, member.signer)
-  })
-})
 
 beforeEach(() => {
   vi.useFakeTimers()
@@ -36,13 +25,7 @@ beforeEach(() => {
 })
 afterEach(() => vi.useRealTimers())
 
-/** Deliver what is in flight, and wait for every room's chat signatures and checks. */
-async function flush(): Promise<void> {
-  for (let round = 0; round < 5; round++) {
-    await settle()
-    await Promise.all(made.map((room) => room.chatSettled()))
-  }
-}
+const flush = () => flushRooms(made)
 
 function join(
   net: FakeNet,
