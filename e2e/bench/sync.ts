@@ -12,7 +12,9 @@
  * - correction counts from the app (`window.__theatron.playback.counters()`).
  *
  * Writes docs/benchmarks.md, section "## Playback sync" (only that one). Knobs: BENCH_STEADY_S=30,
- * BENCH_JOINS=3, BENCH_WRITE=0 (print only), BENCH_CLIENT_DIST=<a client build> (measure that build instead).
+ * BENCH_JOINS=3, BENCH_WRITE=0 (print only), BENCH_CLIENT_DIST=<a client build> (measure that build instead),
+ * BENCH_SERVER_URL=http://127.0.0.1:<port> (measure the app that server serves: an older build whose client
+ * speaks an older wire needs its own server).
  */
 import os from 'node:os'
 import type { Page } from '@playwright/test'
@@ -118,11 +120,13 @@ async function main(): Promise<void> {
   const started = performance.now()
   log('building the client…')
   // BENCH_CLIENT_DIST: measure another build (e.g. the previous commit's) with the same harness.
-  const clientDir = process.env.BENCH_CLIENT_DIST ?? (await buildClient('sync-bench'))
+  const external = process.env.BENCH_SERVER_URL
+  const clientDir = external ? null : (process.env.BENCH_CLIENT_DIST ?? (await buildClient('sync-bench')))
   const video = await ensureTestVideo()
-  const server = createSignalServer({ host: '127.0.0.1', port: 0, clientDir, logLevel: 'warn' })
-  const { port } = await server.listen()
-  const baseURL = `http://127.0.0.1:${port}`
+  const server = clientDir
+    ? createSignalServer({ host: '127.0.0.1', port: 0, clientDir, logLevel: 'warn' })
+    : null
+  const baseURL = server ? `http://127.0.0.1:${(await server.listen()).port}` : external!
   const browser = await launchChromium()
   const people: Person[] = []
   try {
@@ -239,7 +243,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(people.map((p) => p.close().catch(() => {})))
     await browser.close()
-    await server.close()
+    await server?.close()
   }
 }
 
