@@ -9,6 +9,7 @@ const LAYERS = [
   'signaling',
   'mesh',
   'room',
+  'invite',
   'media',
   'playlist',
   'torrent',
