@@ -58,6 +58,7 @@ export class RoomApp {
   readonly #hooks: TestHooks | undefined
   #releaseHooks: () => void = () => {}
   #releaseVideo: (() => void) | null = null
+  #video: Video | null = null
   #destroyed = false
 
   constructor(deps: RoomDeps) {
@@ -121,16 +122,23 @@ export class RoomApp {
       })
   }
 
+  /** Mutes or unmutes this person's sound; false when there is no video. */
+  toggleMute(): boolean {
+    return this.#video?.toggleMuted() ?? false
+  }
+
   /** The room's `<video>` arrived: streaming feeds it, playback drives it. Returns its removal. */
   attachVideo(element: HTMLVideoElement): () => void {
     this.#releaseVideo?.()
     if (this.#destroyed) return () => {}
     const video = new Video(element)
+    this.#video = video
     this.streaming.attachVideo(video)
     this.playback.attachPlayer(this.#hooks?.player(video) ?? video)
     const release = () => {
       if (this.#releaseVideo !== release) return
       this.#releaseVideo = null
+      this.#video = null
       this.playback.attachPlayer(null)
       this.streaming.detachVideo(video)
       video.destroy()

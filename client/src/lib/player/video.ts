@@ -151,6 +151,12 @@ export class Video implements Player, SourceTarget {
     this.#element.pause()
   }
 
+  /** Mute or unmute this person's sound (the room's playback is not touched). Returns whether muted now. */
+  toggleMuted(): boolean {
+    this.#element.muted = !this.#element.muted
+    return this.#element.muted
+  }
+
   seek(position: number): void {
     this.#expect('seeking') // every assignment fires its own `seeking`, even mid-seek
     this.#element.currentTime = position
