@@ -396,19 +396,17 @@ export class StreamingStore {
   }
 
   /**
-   * One item per torrent: the same magnet, `.torrent` or file again only says where it already is. Two
-   * members adding the same torrent at the same moment get one item too: every peer lists the earlier add
-   * (playlist/playlist.ts).
+   * One item per torrent: the same magnet, `.torrent` or file again plays the item that is already there, for
+   * the room, with a notice saying so. Two members adding the same torrent at the same moment get one item
+   * too: every peer lists the earlier add (playlist/playlist.ts).
    * `meta`: our `.torrent` bytes, sent to everyone just before the item, with `head` (torrent/head.ts).
    */
   #addItem(item: PlaylistItemData, meta: Uint8Array | null = null, head: Head | null = null): void {
-    const known = this.playlist.items.find((i) => i.infoHash === item.infoHash)
-    if (known) {
-      this.notice = { kind: 'info', text: `“${known.title}” is already in the playlist.` }
-      return
-    }
-    if (meta) this.#torrents.shareMeta(item.infoHash, meta, head)
-    this.playlist.add(item)
+    const known = this.playlist.items.some((i) => i.infoHash === item.infoHash)
+    if (meta && !known) this.#torrents.shareMeta(item.infoHash, meta, head)
+    const added = this.playlist.addOrSelect(item)
+    if (added?.kind === 'selected')
+      this.notice = { kind: 'info', text: `“${added.item.title}” is already in the playlist: playing it.` }
   }
 
   /** Shows the selected item: add its torrent, pick the file, stream it, attach subtitles. */
