@@ -1,0 +1,132 @@
+/**
+ * Makes Matroska files with text subtitle tracks inside, with the system ffmpeg: SubRip (`S_TEXT/UTF8`),
+ * ASS (`S_TEXT/ASS`) and WebVTT (`S_TEXT/WEBVTT`), each with a language and a name, next to a video and its
+ * sound. Two uses:
+ *
+ * - `makeSubtitledMkv(video, out)`: the e2e test's film (the test video, copied, plus the tracks);
+ * - `npx tsx e2e/scripts/make-subtitled-mkv.ts`: the tiny committed fixture of the client's unit tests
+ *   (client/test/media/fixtures/subtitled.mkv: a 3 s, 64×48 VP9/Opus picture, a few KiB).
+ */
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+
+/** The cues every track carries: what the tests look for, and at which times. */
+export const SUBTITLE_CUES = [
+  { start: 0.5, end: 1.5, text: 'Hello from inside the file' },
+  { start: 2, end: 2.8, text: 'Second line\nover two rows' },
+] as const
+
+const srt = `1
+00:00:00,500 --> 00:00:01,500
+Hello from inside the file
+
+2
+00:00:02,000 --> 00:00:02,800
+Second line
+over two rows
+`
+
+const vtt = `WEBVTT
+
+00:00:00.500 --> 00:00:01.500
+Hello from inside the file
+
+00:00:02.000 --> 00:00:02.800
+Second line
+over two rows
+`
+
+// Override tags ({\\i1}, {\\pos(…)}) and a hard line break (\\N): what a reader must strip and turn into lines.
+const ass = `[Script Info]
+ScriptType: v4.00+
+PlayResX: 384
+PlayResY: 288
+
+[V4+ Styles]
+Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding
+Style: Default,Arial,20,&H00FFFFFF,&H000000FF,&H00000000,&H00000000,0,0,0,0,100,100,0,0,1,2,0,2,10,10,10,1
+
+[Events]
+Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
+Dialogue: 0,0:00:00.50,0:00:01.50,Default,,0,0,0,,{\\pos(10,10)}Hello from {\\i1}inside{\\i0} the file
+Dialogue: 0,0:00:02.00,0:00:02.80,Default,,0,0,0,,Second line\\Nover two rows
+`
+
+/** The tracks, in the file's order: what the tests expect of each. */
+export const SUBTITLE_TRACKS = [
+  { codec: 'S_TEXT/UTF8', language: 'en', name: 'English (SRT)' },
+  { codec: 'S_TEXT/ASS', language: 'fr', name: 'Français (ASS)' },
+  { codec: 'S_TEXT/WEBVTT', language: 'de', name: 'Deutsch (VTT)' },
+] as const
+
+/**
+ * Writes `out`: `video`'s streams copied (or, with `video` null, a 3 s 64×48 VP9/Opus picture made here)
+ * plus the three subtitle tracks.
+ */
+export async function makeSubtitledMkv(video: string | null, out: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'theatron-subs-'))
+  try {
+    await writeFile(join(dir, 'en.srt'), srt)
+    await writeFile(join(dir, 'fr.ass'), ass)
+    await writeFile(join(dir, 'de.vtt'), vtt)
+    const source = video
+      ? ['-i', video]
+      : ['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=10:duration=3', '-f', 'lavfi', '-i', 'sine=duration=3']
+    const streams = video ? 1 : 2
+    const subs = ['en.srt', 'fr.ass', 'de.vtt'].flatMap((name) => ['-i', join(dir, name)])
+    const maps = [
+      ...(video ? ['-map', '0:v', '-map', '0:a'] : ['-map', '0:v', '-map', '1:a']),
+      ...SUBTITLE_TRACKS.flatMap((_, i) => ['-map', `${streams + i}:s`]),
+    ]
+    const codecs = video
+      ? ['-c:v', 'copy', '-c:a', 'copy']
+      : ['-c:v', 'libvpx-vp9', '-b:v', '20k', '-g', '10', '-c:a', 'libopus', '-b:a', '12k', '-ac', '1']
+    const meta = SUBTITLE_TRACKS.flatMap((t, i) => [
+      `-metadata:s:s:${i}`,
+      `language=${t.language}`,
+      `-metadata:s:s:${i}`,
+      `title=${t.name}`,
+    ])
+    await run('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      ...source,
+      ...subs,
+      ...maps,
+      ...codecs,
+      '-c:s:0',
+      'srt',
+      '-c:s:1',
+      'ass',
+      '-c:s:2',
+      'webvtt',
+      ...meta,
+      '-f',
+      'matroska',
+      out,
+    ])
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+export const FIXTURE_PATH = fileURLToPath(
+  new URL('../../client/test/media/fixtures/subtitled.mkv', import.meta.url),
+)
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  makeSubtitledMkv(null, FIXTURE_PATH).then(
+    () => console.log(FIXTURE_PATH),
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : err)
+      process.exitCode = 1
+    },
+  )
+}
