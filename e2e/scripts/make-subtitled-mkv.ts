@@ -16,34 +16,34 @@ import { promisify } from 'node:util'
 
 const run = promisify(execFile)
 
-/** The cues every track carries: what the tests look for, and at which times. */
-export const SUBTITLE_CUES = [
+/** A cue: seconds, and its lines. */
+export interface TestCue {
+  start: number
+  end: number
+  text: string
+}
+
+/** The cues every track of the unit tests' fixture carries: what the tests look for, and at which times. */
+export const SUBTITLE_CUES: readonly TestCue[] = [
   { start: 0.5, end: 1.5, text: 'Hello from inside the file' },
   { start: 2, end: 2.8, text: 'Second line\nover two rows' },
-] as const
+]
 
-const srt = `1
-00:00:00,500 --> 00:00:01,500
-Hello from inside the file
+function clock(seconds: number, separator: string, hourDigits = 2, fraction = 3): string {
+  const ms = Math.round(seconds * 1000)
+  const pad = (n: number, width = 2) => String(n).padStart(width, '0')
+  const frac = pad(ms % 1000, 3).slice(0, fraction)
+  return `${pad(Math.floor(ms / 3_600_000), hourDigits)}:${pad(Math.floor(ms / 60_000) % 60)}:${pad(Math.floor(ms / 1000) % 60)}${separator}${frac}`
+}
 
-2
-00:00:02,000 --> 00:00:02,800
-Second line
-over two rows
-`
+const srt = (cues: readonly TestCue[]) =>
+  cues.map((c, i) => `${i + 1}\n${clock(c.start, ',')} --> ${clock(c.end, ',')}\n${c.text}\n`).join('\n')
 
-const vtt = `WEBVTT
+const vtt = (cues: readonly TestCue[]) =>
+  `WEBVTT\n\n${cues.map((c) => `${clock(c.start, '.')} --> ${clock(c.end, '.')}\n${c.text}\n`).join('\n')}`
 
-00:00:00.500 --> 00:00:01.500
-Hello from inside the file
-
-00:00:02.000 --> 00:00:02.800
-Second line
-over two rows
-`
-
-// Override tags ({\\i1}, {\\pos(…)}) and a hard line break (\\N): what a reader must strip and turn into lines.
-const ass = `[Script Info]
+// Override tags ({\\i1}, {\\pos(…)}) and hard line breaks (\\N): what a reader must strip and turn into lines.
+const ass = (cues: readonly TestCue[]) => `[Script Info]
 ScriptType: v4.00+
 PlayResX: 384
 PlayResY: 288
@@ -54,9 +54,12 @@ Style: Default,Arial,20,&H00FFFFFF,&H000000FF,&H00000000,&H00000000,0,0,0,0,100,
 
 [Events]
 Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
-Dialogue: 0,0:00:00.50,0:00:01.50,Default,,0,0,0,,{\\pos(10,10)}Hello from {\\i1}inside{\\i0} the file
-Dialogue: 0,0:00:02.00,0:00:02.80,Default,,0,0,0,,Second line\\Nover two rows
-`
+${cues
+  .map((c) => {
+    const text = c.text.replace('inside', '{\\i1}inside{\\i0}').replace(/\n/g, '\\N')
+    return `Dialogue: 0,${clock(c.start, '.', 1, 2)},${clock(c.end, '.', 1, 2)},Default,,0,0,0,,{\\pos(10,10)}${text}\n`
+  })
+  .join('')}`
 
 /** The tracks, in the file's order: what the tests expect of each. */
 export const SUBTITLE_TRACKS = [
@@ -67,14 +70,18 @@ export const SUBTITLE_TRACKS = [
 
 /**
  * Writes `out`: `video`'s streams copied (or, with `video` null, a 3 s 64×48 VP9/Opus picture made here)
- * plus the three subtitle tracks.
+ * plus the three subtitle tracks, each carrying `cues`.
  */
-export async function makeSubtitledMkv(video: string | null, out: string): Promise<void> {
+export async function makeSubtitledMkv(
+  video: string | null,
+  out: string,
+  cues: readonly TestCue[] = SUBTITLE_CUES,
+): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'theatron-subs-'))
   try {
-    await writeFile(join(dir, 'en.srt'), srt)
-    await writeFile(join(dir, 'fr.ass'), ass)
-    await writeFile(join(dir, 'de.vtt'), vtt)
+    await writeFile(join(dir, 'en.srt'), srt(cues))
+    await writeFile(join(dir, 'fr.ass'), ass(cues))
+    await writeFile(join(dir, 'de.vtt'), vtt(cues))
     const source = video
       ? ['-i', video]
       : ['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=10:duration=3', '-f', 'lavfi', '-i', 'sine=duration=3']
