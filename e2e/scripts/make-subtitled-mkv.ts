@@ -68,6 +68,13 @@ export const SUBTITLE_TRACKS = [
   { codec: 'S_TEXT/WEBVTT', language: 'de', name: 'Deutsch (VTT)' },
 ] as const
 
+/** ffmpeg's encoder for each track's codec. */
+const SUBTITLE_ENCODERS: Record<(typeof SUBTITLE_TRACKS)[number]['codec'], string> = {
+  'S_TEXT/UTF8': 'srt',
+  'S_TEXT/ASS': 'ass',
+  'S_TEXT/WEBVTT': 'webvtt',
+}
+
 /**
  * Writes `out`: `video`'s streams copied (or, with `video` null, a 3 s 64×48 VP9/Opus picture made here)
  * plus the three subtitle tracks, each carrying `cues`.
@@ -77,6 +84,25 @@ export async function makeSubtitledMkv(
   out: string,
   cues: readonly TestCue[] = SUBTITLE_CUES,
 ): Promise<void> {
+  await mux(video, out, cues, 'matroska')
+}
+
+/**
+ * Writes `out`: `video`'s streams copied into WebM, with the WebVTT track alone (the only subtitle codec
+ * WebM has: `D_WEBVTT/SUBTITLES`).
+ */
+export async function makeSubtitledWebm(video: string, out: string, cues: readonly TestCue[]): Promise<void> {
+  await mux(video, out, cues, 'webm')
+}
+
+async function mux(
+  video: string | null,
+  out: string,
+  cues: readonly TestCue[],
+  container: 'matroska' | 'webm',
+): Promise<void> {
+  const tracks = container === 'webm' ? SUBTITLE_TRACKS.slice(2) : SUBTITLE_TRACKS
+  const files = container === 'webm' ? ['de.vtt'] : ['en.srt', 'fr.ass', 'de.vtt']
   const dir = await mkdtemp(join(tmpdir(), 'theatron-subs-'))
   try {
     await writeFile(join(dir, 'en.srt'), srt(cues))
@@ -86,15 +112,16 @@ export async function makeSubtitledMkv(
       ? ['-i', video]
       : ['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=10:duration=3', '-f', 'lavfi', '-i', 'sine=duration=3']
     const streams = video ? 1 : 2
-    const subs = ['en.srt', 'fr.ass', 'de.vtt'].flatMap((name) => ['-i', join(dir, name)])
+    const subs = files.flatMap((name) => ['-i', join(dir, name)])
     const maps = [
       ...(video ? ['-map', '0:v', '-map', '0:a'] : ['-map', '0:v', '-map', '1:a']),
-      ...SUBTITLE_TRACKS.flatMap((_, i) => ['-map', `${streams + i}:s`]),
+      ...tracks.flatMap((_, i) => ['-map', `${streams + i}:s`]),
     ]
     const codecs = video
       ? ['-c:v', 'copy', '-c:a', 'copy']
       : ['-c:v', 'libvpx-vp9', '-b:v', '20k', '-g', '10', '-c:a', 'libopus', '-b:a', '12k', '-ac', '1']
-    const meta = SUBTITLE_TRACKS.flatMap((t, i) => [
+    const subtitleCodecs = tracks.flatMap((t, i) => [`-c:s:${i}`, SUBTITLE_ENCODERS[t.codec]])
+    const meta = tracks.flatMap((t, i) => [
       `-metadata:s:s:${i}`,
       `language=${t.language}`,
       `-metadata:s:s:${i}`,
@@ -108,15 +135,10 @@ export async function makeSubtitledMkv(
       ...subs,
       ...maps,
       ...codecs,
-      '-c:s:0',
-      'srt',
-      '-c:s:1',
-      'ass',
-      '-c:s:2',
-      'webvtt',
+      ...subtitleCodecs,
       ...meta,
       '-f',
-      'matroska',
+      container,
       out,
     ])
   } finally {

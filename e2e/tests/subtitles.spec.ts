@@ -4,7 +4,7 @@ import type { Locator } from '@playwright/test'
 import { test, expect } from '../lib/fixtures.ts'
 import { gather, person, type Person } from '../lib/room.ts'
 import { CACHE_DIR, ensureTestVideo } from '../scripts/make-test-video.ts'
-import { makeSubtitledMkv, type TestCue } from '../scripts/make-subtitled-mkv.ts'
+import { makeSubtitledMkv, makeSubtitledWebm, type TestCue } from '../scripts/make-subtitled-mkv.ts'
 
 // Two browsers, a torrent link, and a 20 s film that must start playing.
 test.setTimeout(120_000)
@@ -19,6 +19,13 @@ const CUES: TestCue[] = [
 async function subtitledFilm(): Promise<string> {
   const path = joinPath(CACHE_DIR, 'subtitled-v1.mkv')
   if (!existsSync(path)) await makeSubtitledMkv(await ensureTestVideo(), path, CUES)
+  return path
+}
+
+/** The test video with a WebVTT track inside, as WebM (made once, cached). */
+async function subtitledWebm(): Promise<string> {
+  const path = joinPath(CACHE_DIR, 'subtitled-v1.webm')
+  if (!existsSync(path)) await makeSubtitledWebm(await ensureTestVideo(), path, CUES)
   return path
 }
 
@@ -84,5 +91,30 @@ test.describe('subtitles', () => {
     await expect
       .poll(async () => (await showing(french)).all.map(([, text]) => text))
       .toEqual(['Hello from inside the file', 'A line that stays'])
+  })
+
+  test('a WebM with a WebVTT track still plays through MSE, and its track is offered', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    people = [ana, bo]
+    await gather(people)
+    await ana.page.getByTestId('file-input').setInputFiles(await subtitledWebm())
+
+    const track = bo.page.getByTestId('player').getByTestId('embedded-subtitles')
+    await expect(track).toHaveCount(1, { timeout: 30_000 })
+    await expect(track).toHaveAttribute('srclang', 'de')
+    await expect
+      .poll(async () => {
+        const now = await showing(track)
+        return now.active.includes('A line that stays') && now.time >= 2 && now.time < 19
+      })
+      .toBe(true)
+    // The subtitle track does not keep Media Source Extensions from playing the picture and the sound.
+    expect(await bo.page.getByTestId('player').evaluate((v: HTMLVideoElement) => v.dataset.stream)).toBe(
+      'mse',
+    )
   })
 })
