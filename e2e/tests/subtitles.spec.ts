@@ -74,10 +74,13 @@ test.describe('subtitles', () => {
     // English track, shown, has the long cue on screen while the player is inside its time.
     const english = bo.page.getByTestId('player').getByTestId('embedded-subtitles').first()
     await expect
-      .poll(async () => {
-        const now = await showing(english)
-        return now.active.includes('A line that stays') && now.time >= 2 && now.time < 19
-      })
+      .poll(
+        async () => {
+          const now = await showing(english)
+          return now.active.includes('A line that stays') && now.time >= 2 && now.time < 19
+        },
+        { timeout: 30_000 },
+      )
       .toBe(true)
     const { all } = await showing(english)
     const first = all.find(([, text]) => text === 'Hello from inside the file')
@@ -107,10 +110,13 @@ test.describe('subtitles', () => {
     await expect(track).toHaveCount(1, { timeout: 30_000 })
     await expect(track).toHaveAttribute('srclang', 'de')
     await expect
-      .poll(async () => {
-        const now = await showing(track)
-        return now.active.includes('A line that stays') && now.time >= 2 && now.time < 19
-      })
+      .poll(
+        async () => {
+          const now = await showing(track)
+          return now.active.includes('A line that stays') && now.time >= 2 && now.time < 19
+        },
+        { timeout: 30_000 },
+      )
       .toBe(true)
     // The subtitle track does not keep Media Source Extensions from playing the picture and the sound.
     expect(await bo.page.getByTestId('player').evaluate((v: HTMLVideoElement) => v.dataset.stream)).toBe(

@@ -130,6 +130,29 @@ describe('EmbeddedSubtitles', () => {
     expectWarning(/subtitle tracks can't be read: it does not start with an EBML header/)
   })
 
+  it('a read that fails is a log line, unless the reading was stopped (the torrent went with its item)', async () => {
+    const failing = (stopFirst: boolean) => {
+      let subtitles: EmbeddedSubtitles | null = null
+      const source: ByteSource = {
+        length: 10,
+        has: () => true,
+        read: () => ({
+          // Asked for in the constructor: the failure comes once it has returned, as a torrent's would.
+          next: async () => {
+            await Promise.resolve()
+            if (stopFirst) subtitles?.stop()
+            throw new Error('the torrent was removed')
+          },
+        }),
+      }
+      subtitles = new EmbeddedSubtitles({ source, onChange: () => () => {}, onTracks: () => {} })
+      return subtitles.done
+    }
+    await failing(true)
+    await failing(false)
+    expectWarning(/stopped reading the subtitle tracks/)
+  })
+
   it('knows Matroska files by name', () => {
     expect(['a.mkv', 'b.WEBM', 'c.mka', 'd.mk3d'].every(isMatroskaName)).toBe(true)
     expect(['a.mp4', 'mkv', 'a.mkv.srt'].some(isMatroskaName)).toBe(false)

@@ -82,7 +82,8 @@ export class EmbeddedSubtitles {
     this.done = this.#run().then(
       () => this.stop(),
       (err: unknown) => {
-        console.warn('subtitles: stopped reading the subtitle tracks', err)
+        // A read that fails after `stop` is the torrent going away with the item: nothing to tell.
+        if (!this.#stopped) console.warn('subtitles: stopped reading the subtitle tracks', err)
         this.stop()
       },
     )
