@@ -267,11 +267,15 @@ test.describe('streaming', () => {
         .evaluateAll((items) => items.map((item) => item.getAttribute('data-info-hash')?.slice(0, 2)))
     for (const someone of people) await expect.poll(() => hashes(someone)).toEqual(['11', '22'])
     await expect.poll(() => itemNumber(bo.page, 'peers')).toBe(1)
-    // The same torrent again (as a magnet this time) is not a second item: Bo is told where it is.
+    // The same torrent again (as a magnet this time) is not a second item: it plays, for everyone.
     await bo.page.getByTestId('magnet-input').fill(`magnet:?xt=urn:btih:${'2'.repeat(40)}&dn=again`)
     await bo.page.getByTestId('magnet-submit').click()
-    await expect(bo.page.getByTestId('stream-notice')).toContainText('already in the playlist')
-    for (const someone of people) await expect.poll(() => hashes(someone)).toEqual(['11', '22'])
+    await expect(bo.page.getByTestId('stream-notice')).toContainText('already in the playlist: playing it')
+    for (const someone of people) {
+      await expect.poll(() => hashes(someone)).toEqual(['11', '22'])
+      await expect(someone.page.getByTestId('playlist-item').nth(1)).toHaveAttribute('data-selected', 'true')
+      await expect(someone.page.getByTestId('player')).toHaveAttribute('data-info-hash', '2'.repeat(40))
+    }
 
     await bo.page.getByTestId('playlist-item').nth(1).getByTestId('playlist-up').click()
     await expect.poll(() => hashes(ana)).toEqual(['22', '11'])

@@ -103,6 +103,24 @@ describe('parseHead', () => {
     })
   })
 
+  it('leaves subtitle tracks out of the codecs: the SourceBuffer opens for the picture and the sound', () => {
+    const subtitle = el(
+      ID.TrackEntry,
+      uintEl(0xd7, 3, 1),
+      uintEl(0x83, 0x11, 1),
+      strEl(ID.CodecID, 'D_WEBVTT/SUBTITLES'),
+    )
+    const withText = el(
+      ID.Tracks,
+      el(ID.TrackEntry, uintEl(0xd7, 1, 1), strEl(ID.CodecID, 'V_VP9')),
+      subtitle,
+    )
+    expect(parseHead(file([info(), withText, cluster]))).toMatchObject({
+      kind: 'head',
+      head: { mimeType: 'video/webm; codecs="vp9"' },
+    })
+  })
+
   it('skips elements it does not know, such as Void and Tags', () => {
     const bytes = file([el(0xec, [0, 0, 0]), info(), el(0x1254c367, [1, 2]), tracks('V_VP9'), cluster])
     expect(parseHead(bytes).kind).toBe('head')

@@ -101,6 +101,29 @@ describe('PlaylistStore', () => {
     }
   })
 
+  it('adding a torrent that is listed already selects that item for everyone instead of a second one', () => {
+    const rooms = new FakeRooms()
+    const a = new PlaylistStore(rooms.member('a'))
+    const b = new PlaylistStore(rooms.member('b'))
+    const first = a.add(item(1))
+    const second = a.add(item(2))
+    expect(b.selected?.id).toBe(first)
+    // b pastes the magnet of the second item under another name: it plays, for the whole room.
+    const pasted = b.addOrSelect({ ...item(2), title: 'pasted again' })
+    expect(pasted).toEqual({ kind: 'selected', item: expect.objectContaining({ id: second }) })
+    for (const store of [a, b]) {
+      expect(titles(store)).toEqual(['video 1', 'video 2'])
+      expect(store.selected?.id).toBe(second)
+    }
+    // A torrent not listed yet is added as before.
+    expect(b.addOrSelect(item(3))).toEqual({ kind: 'added', id: expect.any(String) })
+    expect(titles(a)).toEqual(['video 1', 'video 2', 'video 3'])
+    expect(a.selected?.id).toBe(second)
+    rooms.locked = true
+    expect(b.addOrSelect(item(1))).toBeNull()
+    expect(a.selected?.id).toBe(second)
+  })
+
   it('drops an op stamped by another peer than the channel it came on', () => {
     const rooms = new FakeRooms()
     const b = new PlaylistStore(rooms.member('b'))

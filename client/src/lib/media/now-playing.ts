@@ -3,6 +3,7 @@
  * to the video (media/subtitles.ts), read whole, converted to WebVTT and handed to the `<video>` as blob URLs, which
  * are revoked when another item (or none) is shown.
  */
+import type { CueList } from './embedded-subtitles.ts'
 import type { FileChoice } from './files.ts'
 import { explainPlaybackError, MEDIA_ERR } from './formats.ts'
 import { decodeSubtitleBytes, findSubtitles, toWebVtt } from './subtitles.ts'
@@ -14,6 +15,8 @@ export interface SubtitleTrack {
   src: string
   label: string
   language: string | undefined
+  /** A track inside the played file: `src` is an empty WebVTT file, the cues come here as the file streams. */
+  cues?: CueList
 }
 
 /** What the player shows for the selected item. */

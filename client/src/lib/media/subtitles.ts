@@ -153,6 +153,19 @@ const LANGUAGE_WORDS: Record<string, string> = {
   zho: 'zh',
 }
 
+/**
+ * A language code as a container gives it (ISO 639-2 "eng", "fre", or a BCP 47 tag "pt-BR") as a BCP 47 tag
+ * for `<track srclang>`; undefined for "und" and for what is not a language code.
+ */
+export function subtitleLanguage(code: string): string | undefined {
+  const trimmed = code.trim()
+  if (!/^[a-z]{2,3}(?:-[a-z0-9]{1,8})*$/i.test(trimmed)) return undefined
+  const [primary = '', ...rest] = trimmed.split('-')
+  const lower = primary.toLowerCase()
+  if (lower === 'und' || lower === 'mis' || lower === 'zxx' || lower === 'mul') return undefined
+  return [LANGUAGE_WORDS[lower] ?? lower, ...rest].join('-')
+}
+
 /** "Movie.en.srt", "Movie.pt-BR.srt", "English.srt", "Subs/2_eng.srt" → a language tag, if any. */
 function languageOf(name: string): string | undefined {
   const region = /[._]([a-z]{2})-([A-Za-z]{2})$/.exec(stemOf(name))

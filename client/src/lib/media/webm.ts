@@ -22,6 +22,7 @@ export const ID = {
   Tracks: 0x1654ae6b,
   TrackEntry: 0xae,
   CodecID: 0x86,
+  TrackType: 0x83,
   Cluster: 0x1f43b675,
   Cues: 0x1c53bb6b,
   CuePoint: 0xbb,
@@ -57,6 +58,8 @@ export type HeadResult =
 const CODECS: Record<string, string> = { V_VP8: 'vp8', V_VP9: 'vp9', A_OPUS: 'opus', A_VORBIS: 'vorbis' }
 
 const DEFAULT_TIMECODE_SCALE = 1_000_000
+/** Matroska's TrackType of subtitle tracks. */
+const SUBTITLE_TRACK_TYPE = 0x11
 /** A head larger than this is not a WebM we can open (ffmpeg's is a few hundred bytes). */
 export const MAX_HEAD_BYTES = 256 * 1024
 
@@ -215,12 +218,21 @@ function infoScale(bytes: Uint8Array, start: number, end: number): number {
   return DEFAULT_TIMECODE_SCALE
 }
 
+/**
+ * The codec IDs of the played tracks. Subtitle tracks are left out: MSE plays none (media/embedded-subtitles.ts
+ * reads them), and Chromium's SourceBuffer passes over them in the media it is given.
+ */
 function trackCodecs(bytes: Uint8Array, start: number, end: number): string[] {
   const codecs: string[] = []
   for (const entry of children(bytes, start, end)) {
     if (entry.id !== ID.TrackEntry) continue
-    for (const field of children(bytes, entry.start, entry.end))
-      if (field.id === ID.CodecID) codecs.push(text(bytes, field.start, field.end - field.start))
+    let codec: string | null = null
+    let type = 0
+    for (const field of children(bytes, entry.start, entry.end)) {
+      if (field.id === ID.CodecID) codec = text(bytes, field.start, field.end - field.start)
+      if (field.id === ID.TrackType) type = uint(bytes, field.start, field.end - field.start)
+    }
+    if (codec !== null && type !== SUBTITLE_TRACK_TYPE) codecs.push(codec)
   }
   return codecs
 }

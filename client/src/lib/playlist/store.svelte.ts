@@ -68,6 +68,23 @@ export class PlaylistStore {
     return op.id
   }
 
+  /**
+   * Adds an item, or — when an item of the same torrent is in the playlist already — selects that one for the
+   * room: pasting a magnet someone already shares means "play this". Null when this tab may not edit.
+   */
+  addOrSelect(
+    item: PlaylistItemData,
+  ): { kind: 'added'; id: string } | { kind: 'selected'; item: PlaylistItem } | null {
+    if (!this.canEdit) return null
+    const known = this.items.find((i) => i.infoHash === item.infoHash)
+    if (!known) {
+      const id = this.add(item)
+      return id === null ? null : { kind: 'added', id }
+    }
+    if (this.selected?.id !== known.id) this.select(known.id)
+    return { kind: 'selected', item: known }
+  }
+
   /** Removes an item, and any concurrent add of the same torrent hidden behind it (playlist/playlist.ts). */
   remove(id: string): void {
     if (!this.canEdit || !this.items.some((i) => i.id === id)) return

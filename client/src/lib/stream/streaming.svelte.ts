@@ -46,6 +46,7 @@ import { parseDroppedFiles, parseText } from '../media/source.ts'
 import { isSubtitleName } from '../media/subtitles.ts'
 import type { SubtitleTrack } from '../media/now-playing.ts'
 import { SubtitleShare } from '../playlist/subtitle-share.ts'
+import { EmbeddedSubtitles, isMatroskaName, type EmbeddedSubtitleTrack } from '../media/embedded-subtitles.ts'
 import type { TorrentClient } from '../torrent/client.ts'
 import { TorrentFeature } from '../torrent/feature.ts'
 import type { TorrentPeer } from '../torrent/links.ts'
@@ -75,6 +76,7 @@ export type StreamClient = Pick<
   | 'remove'
   | 'destroy'
   | 'torrentFile'
+  | 'fileSource'
   | 'head'
   | 'headVerified'
   | 'codecs'
@@ -122,6 +124,9 @@ export class StreamingStore {
   readonly #shared: SubtitleShare
   /** The shown item's tracks: from its torrent, and the blob URLs of those members dropped (by their id). */
   #torrentTracks: SubtitleTrack[] = []
+  /** The text tracks inside the shown file (a Matroska's), read as it streams. */
+  #embedded: EmbeddedSubtitles | null = null
+  #embeddedTracks: SubtitleTrack[] = []
   // Bookkeeping nothing renders: a plain collection on purpose.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   readonly #sharedUrls = new Map<string, string>()
@@ -377,6 +382,7 @@ export class StreamingStore {
     this.#subtitles.revoke()
     this.#shared.destroy()
     this.#revokeShared()
+    this.#stopEmbedded()
     const video = this.#video
     if (video) {
       video.detachSource()
@@ -396,19 +402,17 @@ export class StreamingStore {
   }
 
   /**
-   * One item per torrent: the same magnet, `.torrent` or file again only says where it already is. Two
-   * members adding the same torrent at the same moment get one item too: every peer lists the earlier add
-   * (playlist/playlist.ts).
+   * One item per torrent: the same magnet, `.torrent` or file again plays the item that is already there, for
+   * the room, with a notice saying so. Two members adding the same torrent at the same moment get one item
+   * too: every peer lists the earlier add (playlist/playlist.ts).
    * `meta`: our `.torrent` bytes, sent to everyone just before the item, with `head` (torrent/head.ts).
    */
   #addItem(item: PlaylistItemData, meta: Uint8Array | null = null, head: Head | null = null): void {
-    const known = this.playlist.items.find((i) => i.infoHash === item.infoHash)
-    if (known) {
-      this.notice = { kind: 'info', text: `“${known.title}” is already in the playlist.` }
-      return
-    }
-    if (meta) this.#torrents.shareMeta(item.infoHash, meta, head)
-    this.playlist.add(item)
+    const known = this.playlist.items.some((i) => i.infoHash === item.infoHash)
+    if (meta && !known) this.#torrents.shareMeta(item.infoHash, meta, head)
+    const added = this.playlist.addOrSelect(item)
+    if (added?.kind === 'selected')
+      this.notice = { kind: 'info', text: `“${added.item.title}” is already in the playlist: playing it.` }
   }
 
   /** Shows the selected item: add its torrent, pick the file, stream it, attach subtitles. */
@@ -422,6 +426,7 @@ export class StreamingStore {
     const generation = ++this.#generation
     this.#subtitles.revoke()
     this.#revokeShared()
+    this.#stopEmbedded()
     this.#torrentTracks = []
     // Before anything is awaited: a member's link for it may be assigned by the next message.
     this.#torrents.expect(item?.infoHash ?? null)
@@ -500,6 +505,7 @@ export class StreamingStore {
       this.#mark('stream', item.infoHash)
       if (!current()) return
       update({ state: 'streaming' })
+      if (isMatroskaName(file.name)) this.#readEmbedded(item.infoHash, index, generation)
       await this.#attachSubtitles(item.infoHash, info.files, file.name, generation)
     } catch (err) {
       update({ state: 'error', error: toStreamError(err).message })
@@ -540,7 +546,37 @@ export class StreamingStore {
     }
   }
 
-  /** The shown item's tracks: its torrent's, then those members dropped for it. */
+  /** Reads the text tracks inside the shown Matroska file as its verified bytes come. */
+  #readEmbedded(infoHash: string, fileIndex: number, generation: number): void {
+    const source = this.#client.fileSource(infoHash, fileIndex)
+    if (!source) return
+    this.#embedded = new EmbeddedSubtitles({
+      source,
+      onChange: (wake) =>
+        this.#client.on('progress', (p) => {
+          if (p.infoHash === infoHash) wake()
+        }),
+      onTracks: (tracks) => {
+        if (generation !== this.#generation || this.#destroyed) return
+        this.#embeddedTracks = tracks.map((track) => this.#embeddedTrack(track))
+        this.#showSubtitles()
+      },
+    })
+  }
+
+  #embeddedTrack({ label, language, cues }: EmbeddedSubtitleTrack): SubtitleTrack {
+    const src = URL.createObjectURL(new Blob(['WEBVTT\n\n'], { type: 'text/vtt' }))
+    return { src, label, language, cues }
+  }
+
+  #stopEmbedded(): void {
+    this.#embedded?.stop()
+    this.#embedded = null
+    for (const track of this.#embeddedTracks) URL.revokeObjectURL(track.src)
+    this.#embeddedTracks = []
+  }
+
+  /** The shown item's tracks: its torrent's, those inside the file, then those members dropped for it. */
   #showSubtitles(): void {
     const now = this.nowPlaying
     if (!now) return
@@ -552,7 +588,7 @@ export class StreamingStore {
       }
       return { src, label, language }
     })
-    this.nowPlaying = { ...now, subtitles: [...this.#torrentTracks, ...shared] }
+    this.nowPlaying = { ...now, subtitles: [...this.#torrentTracks, ...this.#embeddedTracks, ...shared] }
   }
 
   #revokeShared(): void {

@@ -337,6 +337,18 @@ export class TorrentClient {
     return mp4Codecs(local ? blobSource(local) : byteSource(file, tracked.torrent))
   }
 
+  /**
+   * The bytes of file `fileIndex` (the dropped file's, for one this browser seeded), for readers beside the
+   * player (media/embedded-subtitles.ts); null when the torrent or file is unknown or not ready.
+   */
+  fileSource(infoHash: string, fileIndex: number): ByteSource | null {
+    const tracked = this.#tracked.get(infoHash)
+    const file = tracked?.torrent.files[fileIndex]
+    if (!tracked || !file) return null
+    const local = this.#localFiles.get(infoHash)?.[fileIndex]
+    return local ? blobSource(local) : byteSource(file, tracked.torrent)
+  }
+
   /** A small file of a torrent (a subtitle), whole. */
   async readFile(infoHash: string, fileIndex: number, maxBytes = 5 * 1024 * 1024): Promise<Uint8Array> {
     const tracked = this.#tracked.get(infoHash)
