@@ -47,6 +47,32 @@ test.describe('the page', () => {
     expect(errors).toEqual([])
   })
 
+  test('a name comes before anything else, remembered from last time', async ({ app, chromiumBrowser }) => {
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    people = [ana, bo]
+    await ana.page.goto('/')
+    await ana.page.getByTestId('home-name-input').fill('Ana')
+    await ana.page.getByTestId('create-room').click()
+    // Named on the start page: straight in, listed under that name, never "Guest".
+    await expect(ana.page.getByTestId('name-gate')).toBeHidden()
+    await expect(ana.page.getByTestId('member').filter({ hasText: 'Ana' })).toBeVisible()
+    const link = (await ana.page.getByTestId('room-link').getAttribute('href'))!
+
+    // A first visit by link: the room asks the name first, over everything else.
+    await bo.page.goto(link)
+    await expect(bo.page.getByTestId('name-gate')).toBeVisible()
+    await expect(bo.page.getByTestId('name-input')).toBeFocused()
+    await bo.page.getByTestId('name-input').fill('Bo')
+    await bo.page.getByTestId('name-save').click()
+    await expect(bo.page.getByTestId('name-gate')).toBeHidden()
+    await expectMembers(people, ['Ana', 'Bo'])
+
+    // Next time, the start page remembers it.
+    await bo.page.goto('/')
+    await expect(bo.page.getByTestId('home-name-input')).toHaveValue('Bo')
+  })
+
   test('a hidden tab counts unread chat in its title', async ({ app, chromiumBrowser }) => {
     const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
     const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
