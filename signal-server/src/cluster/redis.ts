@@ -24,7 +24,8 @@ import type {
   RemoteIntroduction,
 } from './bus.ts'
 import * as scripts from './scripts.ts'
-import { decodeBusMessage, encodeControl, encodeData, type Control } from './wire.ts'
+import { PublishFrame } from './publish.ts'
+import { decodeBusMessage, encodeControl, type Control } from './wire.ts'
 
 export interface RedisClusterOptions {
   url: string
@@ -257,7 +258,11 @@ export class RedisCluster implements Cluster {
   send(conn: Conn, data: Buffer, isBinary: boolean): void {
     const link = conn.remote as Link | null
     if (link === null || link.peer === null) return
-    this.#publish(link.instance, encodeData(link.peer, isBinary, data))
+    if (this.#healthy) {
+      const command = new PublishFrame(this.#channel(link.instance), link.peer, isBinary, data)
+      this.#cmd.sendCommand(command)
+      command.promise.catch(this.#ignore)
+    }
     this.#bytesSent += data.length
     link.inflight += data.length
     if (link.inflight > this.#options.window && !conn.backpressured) {
