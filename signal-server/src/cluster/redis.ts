@@ -15,6 +15,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { Conn } from '../conn.ts'
+import { TickCork } from '../cork.ts'
 import type {
   Cluster,
   ClusterMetrics,
@@ -100,6 +101,8 @@ export class RedisCluster implements Cluster {
   #closing = false
   #bytesSent = 0
   #bytesReceived = 0
+  /** Frames from other instances arrive in batches too: one write per socket and tick (cork.ts). */
+  readonly #cork = new TickCork()
 
   readonly metrics: ClusterMetrics
 
@@ -306,6 +309,7 @@ export class RedisCluster implements Cluster {
     const link = this.#links.get(id)
     if (link === undefined || !link.conn.open) return
     this.#bytesReceived += payload.length
+    this.#cork.cork(link.conn.ws)
     link.conn.ws.send(payload, { binary: isBinary }, () => {
       link.unacked += payload.length
       // Acknowledge in quarters of the window: few messages, and the sender never runs dry.
