@@ -132,6 +132,17 @@ async function pipe(
   total: number,
   id: string,
 ): Promise<number> {
+  // Pipes open only between registrations joined to the document: A registers where its pipe lands,
+  // B likewise, and they meet before the pipe is requested.
+  const registrations = await Promise.all([
+    open(`${from.ws}/introduction/a${id}`),
+    open(`${to.ws}/introduction/b${id}`),
+  ])
+  const introduced = Promise.all(
+    registrations.map((ws) => new Promise<void>((resolve) => ws.once('message', () => resolve()))),
+  )
+  for (const ws of registrations) ws.send(pack({ type: 'Join', documentIds: ['doc'] }))
+  await introduced
   const a = await open(`${from.ws}/connection/a${id}/b${id}/doc`)
   const b = await open(`${to.ws}/connection/b${id}/a${id}/doc`)
   // Paired once a first frame crosses.
@@ -157,8 +168,7 @@ async function pipe(
   }
   await finished
   const mibPerSecond = total / MIB / ((performance.now() - started) / 1000)
-  a.close()
-  b.close()
+  for (const ws of [a, b, ...registrations]) ws.close()
   return mibPerSecond
 }
 

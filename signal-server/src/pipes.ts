@@ -8,6 +8,7 @@ import type { Logger } from 'pino'
 import type { Cluster, Held, PipeSide } from './cluster/bus.ts'
 import type { HeldLimits } from './config.ts'
 import type { Conn } from './conn.ts'
+import { TickCork } from './cork.ts'
 import { CloseCode, type RejectReason } from './errors.ts'
 import { documentTag } from './redact.ts'
 
@@ -22,6 +23,10 @@ const OVERFLOW_CODES: Record<Overflow, number> = {
   'held-too-long': CloseCode.HeldTooLong,
   'rate-limited': CloseCode.RateLimited,
 }
+
+/** `ws` send options, shared: `ws` copies them on every send. */
+const BINARY = { binary: true } as const
+const TEXT = { binary: false } as const
 
 /** Ids cannot contain '/', so these keys never collide (see ids.ts). */
 function pairKey(from: string, to: string, documentId: string): string {
@@ -47,6 +52,7 @@ export class PipeService implements PipeSide {
   #heldFrames = 0
   #heldBytes = 0
   #bytesPiped = 0
+  readonly #cork = new TickCork()
 
   constructor(limits: HeldLimits, highWaterMark: number, log: Logger, events: PipeEvents) {
     this.#limits = limits
@@ -254,11 +260,13 @@ export class PipeService implements PipeSide {
     if (!to.open) return
     this.#bytesPiped += data.length
     const unsent = to.ws.bufferedAmount + data.length
+    this.#cork.cork(to.ws)
+    const options = isBinary ? BINARY : TEXT
     if (unsent <= this.#highWaterMark / 2 || to.marked) {
-      to.ws.send(data, { binary: isBinary })
+      to.ws.send(data, options)
     } else {
       to.marked = true
-      to.ws.send(data, { binary: isBinary }, () => {
+      to.ws.send(data, options, () => {
         to.marked = false
         const sender = to.partner
         if (sender === null || !sender.backpressured) return

@@ -15,6 +15,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { Conn } from '../conn.ts'
+import { TickCork } from '../cork.ts'
 import type {
   Cluster,
   ClusterMetrics,
@@ -24,7 +25,8 @@ import type {
   RemoteIntroduction,
 } from './bus.ts'
 import * as scripts from './scripts.ts'
-import { decodeBusMessage, encodeControl, encodeData, type Control } from './wire.ts'
+import { PublishFrame } from './publish.ts'
+import { decodeBusMessage, encodeControl, type Control } from './wire.ts'
 
 export interface RedisClusterOptions {
   url: string
@@ -99,6 +101,8 @@ export class RedisCluster implements Cluster {
   #closing = false
   #bytesSent = 0
   #bytesReceived = 0
+  /** Frames from other instances arrive in batches too: one write per socket and tick (cork.ts). */
+  readonly #cork = new TickCork()
 
   readonly metrics: ClusterMetrics
 
@@ -257,7 +261,11 @@ export class RedisCluster implements Cluster {
   send(conn: Conn, data: Buffer, isBinary: boolean): void {
     const link = conn.remote as Link | null
     if (link === null || link.peer === null) return
-    this.#publish(link.instance, encodeData(link.peer, isBinary, data))
+    if (this.#healthy) {
+      const command = new PublishFrame(this.#channel(link.instance), link.peer, isBinary, data)
+      this.#cmd.sendCommand(command)
+      command.promise.catch(this.#ignore)
+    }
     this.#bytesSent += data.length
     link.inflight += data.length
     if (link.inflight > this.#options.window && !conn.backpressured) {
@@ -301,6 +309,7 @@ export class RedisCluster implements Cluster {
     const link = this.#links.get(id)
     if (link === undefined || !link.conn.open) return
     this.#bytesReceived += payload.length
+    this.#cork.cork(link.conn.ws)
     link.conn.ws.send(payload, { binary: isBinary }, () => {
       link.unacked += payload.length
       // Acknowledge in quarters of the window: few messages, and the sender never runs dry.

@@ -1,6 +1,6 @@
 /**
  * Messages between instances, published on the receiving instance's Redis channel. Pipe data is
- * binary (`[0][link u32][binary u8][payload]`, no copy of the payload through JSON); everything else
+ * binary (`[0][link u32][binary u8][payload]`, the payload never copied, see publish.ts); everything else
  * is `[1][JSON]`, validated on arrival: a malformed message is dropped with a log line, never thrown.
  * Pure: bytes in, a typed message or null out.
  */
@@ -38,13 +38,13 @@ export type Control = v.InferOutput<typeof ControlSchema>
 export type BusMessage =
   { kind: 'data'; link: number; isBinary: boolean; payload: Buffer } | { kind: 'control'; control: Control }
 
-export function encodeData(link: number, isBinary: boolean, payload: Buffer): Buffer {
-  const message = Buffer.allocUnsafe(6 + payload.length)
-  message[0] = DATA
-  message.writeUInt32BE(link, 1)
-  message[5] = isBinary ? 1 : 0
-  payload.copy(message, 6)
-  return message
+/** Header of a data message, `[0][link u32][binary u8]`; the payload follows it (see publish.ts). */
+export const DATA_HEADER_BYTES = 6
+
+export function encodeDataHeader(link: number, isBinary: boolean, target: Buffer, offset: number): void {
+  target[offset] = DATA
+  target.writeUInt32BE(link, offset + 1)
+  target[offset + 5] = isBinary ? 1 : 0
 }
 
 export function encodeControl(control: Control): Buffer {
