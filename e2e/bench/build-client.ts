@@ -16,7 +16,18 @@ export async function buildClient(name: string): Promise<string> {
   const outDir = join(CACHE_DIR, `${name}-dist`)
   await run(
     'npx',
-    ['vite', 'build', '--mode', 'e2e', '--logLevel', 'error', '--outDir', outDir, '--emptyOutDir'],
+    [
+      'vite',
+      'build',
+      '--mode',
+      'e2e',
+      '--logLevel',
+      'error',
+      '--outDir',
+      outDir,
+      '--emptyOutDir',
+      ...(process.env.BENCH_NO_MINIFY ? ['--minify', 'false'] : []),
+    ],
     {
       cwd: ROOT,
     },

@@ -7,13 +7,15 @@
  *   to the video's first `playing` event;
  * - add → complete: to the whole file being downloaded (and verified);
  * - a raw RTCDataChannel between A's and B's pages carrying the same bytes (16 KiB messages, back-pressure on
- *   `bufferedAmount`), for the throughput WebTorrent reaches against what the channel alone can do.
+ *   `bufferedAmount`), for the throughput WebTorrent reaches against what the channel alone can do; then A to B
+ *   and A to C at once, what A's page can send to both leechers together (the torrent's two downloads share it).
  *
  * Two payloads: the test video (≈ 850 KB, what the `playing` target is about) and the same video repeated
  * (`-c copy`, ≈ 17 MB at 20 loops) for throughput. Medians are printed and written to docs/benchmarks.md, section "## Streaming" (only that one).
  *
  * Knobs: BENCH_RUNS=8  BENCH_BIG_RUNS=3  BENCH_LOOPS=20  BENCH_WRITE=0 (print only)
  *   BENCH_MOVIE=1 (`npm run bench:movie`): the 1 GB films instead (e2e/bench/movie.ts)
+ *   BENCH_PROFILE=1 (print where each page's main thread spent the run; BENCH_NO_MINIFY=1 for readable names)
  *   BENCH_TRACE=1 (print each leecher's media events, ms after its `add` mark, and the service worker's
  *   requests and the chunks that answer them)
  *
@@ -45,6 +47,40 @@ const BASELINE_DIST = process.env.BENCH_BASELINE_DIST
 /** A running server of another revision serving its own client: the baseline when the wire changed. */
 const BASELINE_URL = process.env.BENCH_BASELINE_URL
 const TRACE = process.env.BENCH_TRACE === '1'
+const PROFILE = process.env.BENCH_PROFILE === '1'
+
+/**
+ * BENCH_PROFILE=1: samples a page's main thread (Chrome's CPU profiler) from the drop to the end of the run and
+ * prints the functions that took the most of it, `(idle)` included (BENCH_NO_MINIFY=1 keeps their names).
+ */
+async function startProfile(page: Page): Promise<(name: string) => Promise<void>> {
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('Profiler.enable')
+  await cdp.send('Profiler.setSamplingInterval', { interval: 500 })
+  await cdp.send('Profiler.start')
+  return async (name: string) => {
+    const { profile } = await cdp.send('Profiler.stop')
+    const byNode = new Map<number, number>()
+    const samples = profile.samples ?? []
+    for (const [i, id] of samples.entries()) {
+      byNode.set(id, (byNode.get(id) ?? 0) + (profile.timeDeltas?.[i] ?? 0))
+    }
+    const self = new Map<string, number>()
+    let total = 0
+    for (const node of profile.nodes) {
+      const micros = byNode.get(node.id) ?? 0
+      total += micros
+      const { functionName, url, lineNumber } = node.callFrame
+      const key = `${functionName || '(anonymous)'} ${url.split('/').pop()}:${lineNumber + 1}`
+      self.set(key, (self.get(key) ?? 0) + micros)
+    }
+    log(`  profile of ${name}: ${fmt(total / 1000)} ms sampled`)
+    for (const [key, micros] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20)) {
+      log(`    ${fmt(micros / 1000).padStart(6)} ms ${fmt((micros / total) * 100, 1).padStart(5)} % ${key}`)
+    }
+    await cdp.detach()
+  }
+}
 const MEDIA_EVENTS = [
   'loadstart',
   'loadedmetadata',
@@ -75,6 +111,8 @@ interface RunResult {
   bytes: number
   /** Raw data channel A → B: milliseconds for the same bytes. */
   rawMs: number
+  /** Raw data channels A → B and A → C at once, the same bytes on each: the slower one's milliseconds. */
+  rawTwoMs: number
 }
 
 function log(line: string): void {
@@ -238,36 +276,65 @@ async function readPrefix(path: string, limit: number): Promise<Buffer> {
   }
 }
 
+type RawSlot = {
+  pc: RTCPeerConnection
+  dc: RTCDataChannel
+  done: Promise<number>
+  bytes: Uint8Array<ArrayBuffer>
+}
+type RawSlots = { benchRaw: Record<string, RawSlot> }
+
 /**
  * The same bytes from A's page to B's over a plain RTCDataChannel (signaled through this script).
  * Returns the milliseconds from the first send to the last byte received (both pages share the clock).
  */
 async function rawChannel(from: Page, to: Page, path: string, limit?: number): Promise<number> {
   const data = limit === undefined ? await readFile(path) : await readPrefix(path, limit)
-  await from.evaluate(() => {
-    const w = window as unknown as Record<string, unknown>
+  await openRaw(from, to, data, 'one')
+  return await sendRaw(from, to, 'one')
+}
+
+/**
+ * The same bytes from A's page to B's and to C's at once, over two plain RTCDataChannels: what A's page can
+ * send to two members together. Returns each transfer's milliseconds.
+ */
+async function rawChannelToTwo(from: Page, to: [Page, Page], path: string): Promise<number[]> {
+  const data = await readFile(path)
+  await openRaw(from, to[0], data, 'b')
+  await openRaw(from, to[1], data, 'c')
+  return await Promise.all([sendRaw(from, to[0], 'b'), sendRaw(from, to[1], 'c')])
+}
+
+/** Connects a raw channel `key` from one page to another and puts the bytes into the sender, unsent. */
+async function openRaw(from: Page, to: Page, data: Buffer, key: string): Promise<void> {
+  await from.evaluate((key) => {
+    const w = window as unknown as RawSlots
     const pc = new RTCPeerConnection({ iceServers: [] })
-    w.benchPc = pc
-    w.benchDc = pc.createDataChannel('bench', { ordered: true })
-  })
-  await to.evaluate((expected) => {
-    const w = window as unknown as Record<string, unknown>
-    const pc = new RTCPeerConnection({ iceServers: [] })
-    w.benchPc = pc
-    w.benchDone = new Promise<number>((resolve) => {
-      pc.ondatachannel = ({ channel }) => {
-        channel.binaryType = 'arraybuffer'
-        let got = 0
-        channel.onmessage = ({ data }) => {
-          got += (data as ArrayBuffer).byteLength
-          if (got >= expected) resolve(performance.timeOrigin + performance.now())
+    w.benchRaw ??= {}
+    w.benchRaw[key] = { pc, dc: pc.createDataChannel('bench', { ordered: true }) } as RawSlot
+  }, key)
+  await to.evaluate(
+    ([key, expected]) => {
+      const w = window as unknown as RawSlots
+      const pc = new RTCPeerConnection({ iceServers: [] })
+      const done = new Promise<number>((resolve) => {
+        pc.ondatachannel = ({ channel }) => {
+          channel.binaryType = 'arraybuffer'
+          let got = 0
+          channel.onmessage = ({ data }) => {
+            got += (data as ArrayBuffer).byteLength
+            if (got >= expected) resolve(performance.timeOrigin + performance.now())
+          }
         }
-      }
-    })
-  }, data.length)
+      })
+      w.benchRaw ??= {}
+      w.benchRaw[key] = { pc, done } as RawSlot
+    },
+    [key, data.length] as const,
+  )
   const candidates = (page: Page) =>
-    page.evaluate(async () => {
-      const pc = (window as unknown as { benchPc: RTCPeerConnection }).benchPc
+    page.evaluate(async (key) => {
+      const pc = (window as unknown as RawSlots).benchRaw[key]!.pc
       if (pc.iceGatheringState !== 'complete') {
         await new Promise<void>((resolve) =>
           pc.addEventListener(
@@ -277,32 +344,43 @@ async function rawChannel(from: Page, to: Page, path: string, limit?: number): P
         )
       }
       return pc.localDescription?.toJSON() as RTCSessionDescriptionInit
-    })
-  await from.evaluate(async () => {
-    const pc = (window as unknown as { benchPc: RTCPeerConnection }).benchPc
+    }, key)
+  await from.evaluate(async (key) => {
+    const pc = (window as unknown as RawSlots).benchRaw[key]!.pc
     await pc.setLocalDescription(await pc.createOffer())
-  })
+  }, key)
   const offer = await candidates(from)
-  await to.evaluate(async (description) => {
-    const pc = (window as unknown as { benchPc: RTCPeerConnection }).benchPc
-    await pc.setRemoteDescription(description)
-    await pc.setLocalDescription(await pc.createAnswer())
-  }, offer)
+  await to.evaluate(
+    async ([key, description]) => {
+      const pc = (window as unknown as RawSlots).benchRaw[key]!.pc
+      await pc.setRemoteDescription(description)
+      await pc.setLocalDescription(await pc.createAnswer())
+    },
+    [key, offer] as const,
+  )
   const answer = await candidates(to)
-  await from.evaluate(async (description) => {
-    const w = window as unknown as { benchPc: RTCPeerConnection; benchDc: RTCDataChannel }
-    await w.benchPc.setRemoteDescription(description)
-    if (w.benchDc.readyState !== 'open') await new Promise((resolve) => (w.benchDc.onopen = resolve))
-  }, answer)
+  await from.evaluate(
+    async ([key, description]) => {
+      const slot = (window as unknown as RawSlots).benchRaw[key]!
+      await slot.pc.setRemoteDescription(description)
+      if (slot.dc.readyState !== 'open') await new Promise((resolve) => (slot.dc.onopen = resolve))
+    },
+    [key, answer] as const,
+  )
   // The bytes go into the page once, before the clock starts.
-  await from.evaluate((base64) => {
-    const w = window as unknown as Record<string, unknown>
-    w.benchBytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))
-  }, data.toString('base64'))
-  const started = await from.evaluate(async () => {
-    const w = window as unknown as { benchDc: RTCDataChannel; benchBytes: Uint8Array<ArrayBuffer> }
-    const dc = w.benchDc
-    const bytes = w.benchBytes
+  await from.evaluate(
+    ([key, base64]) => {
+      const slot = (window as unknown as RawSlots).benchRaw[key]!
+      slot.bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))
+    },
+    [key, data.toString('base64')] as const,
+  )
+}
+
+/** Sends raw channel `key`'s bytes (16 KiB messages, at most 1 MiB queued); ms to the last byte received. */
+async function sendRaw(from: Page, to: Page, key: string): Promise<number> {
+  const started = await from.evaluate(async (key) => {
+    const { dc, bytes } = (window as unknown as RawSlots).benchRaw[key]!
     const chunk = 16 * 1024
     const high = 1024 * 1024
     dc.bufferedAmountLowThreshold = high / 2
@@ -312,10 +390,14 @@ async function rawChannel(from: Page, to: Page, path: string, limit?: number): P
       dc.send(bytes.subarray(offset, offset + chunk))
     }
     return t0
-  })
-  const done = await to.evaluate(() => (window as unknown as { benchDone: Promise<number> }).benchDone)
+  }, key)
+  const done = await to.evaluate((key) => (window as unknown as RawSlots).benchRaw[key]!.done, key)
   for (const page of [from, to]) {
-    await page.evaluate(() => (window as unknown as { benchPc: RTCPeerConnection }).benchPc.close())
+    await page.evaluate((key) => {
+      const slots = (window as unknown as RawSlots).benchRaw
+      slots[key]?.pc.close()
+      delete slots[key]
+    }, key)
   }
   return done - started
 }
@@ -338,9 +420,11 @@ async function oneRun(
     await expectMembers(people, ['Seeder', 'Leech B', 'Leech C'])
 
     const rawMs = await rawChannel(seeder.page, b.page, path)
+    const rawTwoMs = Math.max(...(await rawChannelToTwo(seeder.page, [b.page, c.page], path)))
     if (TRACE) for (const someone of people) await startTrace(someone.page)
     for (const someone of people) await someone.page.evaluate(recordPlayingHandled)
 
+    const profiles = PROFILE ? await Promise.all(people.map((someone) => startProfile(someone.page))) : []
     await seeder.page.getByTestId('file-input').setInputFiles(path)
     const item = b.page.getByTestId('playlist-item').first()
     await item.waitFor({ timeout: 30_000 })
@@ -372,7 +456,8 @@ async function oneRun(
         log(`  ${someone.name} health: ${rows.map((r) => r.replace(/\s+/g, ' ')).join(' | ')}`)
       }
     }
-    return { leeches, startSpreadMs, bytes: (await stat(path)).size, rawMs }
+    for (const [i, stop] of profiles.entries()) await stop(people[i]?.name ?? '')
+    return { leeches, startSpreadMs, bytes: (await stat(path)).size, rawMs, rawTwoMs }
   } finally {
     await Promise.all(people.map((someone) => someone.close()))
   }
@@ -389,6 +474,7 @@ interface Summary {
   startSpread: number[]
   complete: number[]
   raw: number[]
+  rawTwo: number[]
 }
 
 function summarize(label: string, results: RunResult[]): Summary {
@@ -405,6 +491,7 @@ function summarize(label: string, results: RunResult[]): Summary {
     startSpread: results.flatMap((r) => (r.startSpreadMs === null ? [] : [r.startSpreadMs])),
     complete: results.flatMap((r) => r.leeches.flatMap((l) => (l.complete === null ? [] : [l.complete]))),
     raw: results.map((r) => r.rawMs),
+    rawTwo: results.map((r) => r.rawTwoMs),
   }
 }
 
@@ -424,24 +511,27 @@ function render(summaries: Summary[], chromium: string, seconds: number, load: r
     'The real app (built client + signal server) on 127.0.0.1, one Chromium, one browser context per person,',
     'no trackers (`theatron:trackers = []`): the room members are the only torrent peers. Each run is a fresh',
     'room: the seeder drops the file, both leechers stream it (the selected item), and the seeder also sends the',
-    'same bytes to leecher B over a plain RTCDataChannel (16 KiB messages) for comparison. Times are from the',
+    'same bytes to leecher B over a plain RTCDataChannel (16 KiB messages) for comparison, then to B and C at once',
+    'over two (what one page can send to the two leechers together: the ceiling of a download both share). Times are from the',
     'leecher starting to fetch the torrent (its `add` mark: the magnet reached it) to its first `canplay` (the',
     'stream alone), its first `playing` (the room starts a new item once every member can play it, so all start',
     'on the first frame together) and the complete, verified download; medians over both leechers of every run.',
     '`start spread`: the largest gap between the three pages’ first `playing`, median over runs.',
     '',
-    '| payload | runs | add → metadata | add → can play | add → playing | start spread | add → complete | torrent throughput | raw data channel | torrent / raw |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| payload | runs | add → metadata | add → can play | add → playing | start spread | add → complete | torrent throughput | raw data channel | torrent / raw | raw, to both at once | torrent / raw to both |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const s of summaries) {
     const complete = median(s.complete)
     const raw = median(s.raw)
+    const rawTwo = median(s.rawTwo)
     const playing = `${fmt(median(s.playing))} ms`
     lines.push(
       `| ${s.label} (${fmt(s.bytes / 1024)} KiB) | ${s.runs} | ${fmt(median(s.metadata))} ms | ` +
         `${fmt(median(s.canplay))} ms | ${playing} | ${fmt(median(s.startSpread))} ms | ${fmt(complete)} ms | ` +
         `${fmt(mbps(s.bytes, complete), 1)} Mbit/s | ${fmt(mbps(s.bytes, raw), 1)} Mbit/s (${fmt(raw)} ms) | ` +
-        `${fmt((mbps(s.bytes, complete) / mbps(s.bytes, raw)) * 100)} % |`,
+        `${fmt((mbps(s.bytes, complete) / mbps(s.bytes, raw)) * 100)} % | ` +
+        `${fmt(mbps(s.bytes, rawTwo), 1)} Mbit/s each (${fmt(rawTwo)} ms) | ${fmt((rawTwo / complete) * 100)} % |`,
     )
   }
   const video = summaries[0]
@@ -513,19 +603,40 @@ async function compare(
     complete: [] as number[],
   })
   const times = { baseline: empty(), current: empty() }
+  /** Per leecher: its download's throughput over the raw channel's in the same run. */
+  const ratios = { baseline: [] as number[], current: [] as number[] }
+  const ratiosTwo = { baseline: [] as number[], current: [] as number[] }
   for (let i = 0; i < RUNS; i++) {
-    for (const which of ['baseline', 'current'] as const) {
-      const { leeches } = await oneRun(browser, urls[which], path, which === 'baseline' ? 'r2?' : ROOM_ROUTE)
+    // The order alternates, so neither build always runs right after the other.
+    const order = i % 2 ? (['current', 'baseline'] as const) : (['baseline', 'current'] as const)
+    for (const which of order) {
+      const { leeches, rawMs, rawTwoMs } = await oneRun(
+        browser,
+        urls[which],
+        path,
+        which === 'baseline' ? 'r2?' : ROOM_ROUTE,
+      )
       for (const measure of measures) {
         times[which][measure].push(...leeches.flatMap((l) => (l[measure] === null ? [] : [l[measure]])))
       }
+      ratios[which].push(...leeches.flatMap((l) => (l.complete === null ? [] : [rawMs / l.complete])))
+      ratiosTwo[which].push(...leeches.flatMap((l) => (l.complete === null ? [] : [rawTwoMs / l.complete])))
       const line = leeches.map(
         (l) =>
           `can play ${fmt(l.canplay ?? NaN)} ms, playing ${fmt(l.playing ?? NaN)} ms, complete ${fmt(l.complete ?? NaN)} ms`,
       )
-      log(`run ${i + 1}/${RUNS} ${which}: ${line.join(' | ')}`)
+      log(
+        `run ${i + 1}/${RUNS} ${which}: ${line.join(' | ')} | raw ${fmt(rawMs)} ms, to both ${fmt(rawTwoMs)} ms`,
+      )
     }
   }
+  const [baseRatio, currentRatio] = [median(ratios.baseline), median(ratios.current)]
+  log(
+    `torrent / raw channel (add → complete against the same run's raw transfer), median of ` +
+      `${ratios.current.length}: baseline ${fmt(baseRatio * 100)} %, this build ${fmt(currentRatio * 100)} %; ` +
+      `against the raw transfer to both leechers at once: baseline ${fmt(median(ratiosTwo.baseline) * 100)} %, ` +
+      `this build ${fmt(median(ratiosTwo.current) * 100)} %`,
+  )
   for (const measure of measures) {
     const [base, current] = [median(times.baseline[measure]), median(times.current[measure])]
     log(
@@ -591,7 +702,7 @@ async function main(): Promise<void> {
         )
         log(
           `${label} run ${i + 1}/${runs}: ${leeches.join(' | ')} | start spread ` +
-            `${fmt(result.startSpreadMs ?? Number.NaN)} ms | raw ${fmt(result.rawMs)} ms`,
+            `${fmt(result.startSpreadMs ?? Number.NaN)} ms | raw ${fmt(result.rawMs)} ms, to both ${fmt(result.rawTwoMs)} ms`,
         )
       }
       summaries.push(summarize(label, results))

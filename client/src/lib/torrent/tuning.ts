@@ -19,8 +19,8 @@
  * trips later. The event order the unchoke relies on is checked against the real WebTorrent in
  * client/test/torrent/internals.test.ts.
  *
- * The effect of each, and why a deeper request window, prompter refills or a deeper send buffer are not
- * used: docs/streaming.md.
+ * The effect of each, and why a deeper request window and prompter refills are not used: docs/streaming.md
+ * (the deeper send buffer that is: mesh/send-buffer.ts).
  */
 
 import { skipFirstBlockProbe } from './internals.ts'

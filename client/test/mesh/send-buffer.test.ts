@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest'
+import { deepenSendBuffer, SEND_BUFFER_HIGH, type BufferedPeer } from '../../src/lib/mesh/send-buffer.ts'
+
+/** A peer as simple-peer leaves it right after `_write` held `cb` back (its queue was over 64 KiB). */
+function heldPeer(bufferedAmount: number, cb: (err: Error | null) => void): BufferedPeer {
+  return { _connected: true, _cb: cb, _channel: { bufferedAmount } as RTCDataChannel }
+}
+
+describe('deepenSendBuffer', () => {
+  it('lets a held write go on while the channel holds no more than SEND_BUFFER_HIGH', () => {
+    const calls: (Error | null)[] = []
+    const cb = (err: Error | null) => calls.push(err)
+    const peer = heldPeer(SEND_BUFFER_HIGH, cb)
+    deepenSendBuffer(peer, cb)
+    expect(calls).toEqual([null])
+    expect(peer._cb).toBeNull()
+  })
+
+  it('keeps the write held once the channel holds more, for its bufferedamountlow event', () => {
+    const calls: (Error | null)[] = []
+    const cb = (err: Error | null) => calls.push(err)
+    const peer = heldPeer(SEND_BUFFER_HIGH + 1, cb)
+    deepenSendBuffer(peer, cb)
+    expect(calls).toEqual([])
+    expect(peer._cb).toBe(cb)
+  })
+
+  it('leaves a write simple-peer already let go, or one before the channel is open, alone', () => {
+    const calls: (Error | null)[] = []
+    const cb = (err: Error | null) => calls.push(err)
+    deepenSendBuffer({ _connected: true, _cb: null, _channel: { bufferedAmount: 0 } as RTCDataChannel }, cb)
+    const connecting = { _connected: false, _cb: cb, _channel: null }
+    deepenSendBuffer(connecting, cb)
+    expect(calls).toEqual([])
+    expect(connecting._cb).toBe(cb)
+  })
+
+  it('does nothing when simple-peer does not have the fields it reads', () => {
+    const calls: (Error | null)[] = []
+    const cb = (err: Error | null) => calls.push(err)
+    deepenSendBuffer({}, cb)
+    deepenSendBuffer({ _connected: true, _cb: cb }, cb)
+    expect(calls).toEqual([])
+  })
+})
