@@ -53,7 +53,9 @@ export async function signStatement<B extends StatementBody>(signer: Signer, bod
 }
 
 /** The statement with its signer's peer id when its signature checks; null otherwise. */
-export async function verifyStatement<B extends StatementBody>(signed: Signed<B>): Promise<Verified<B> | null> {
+export async function verifyStatement<B extends StatementBody>(
+  signed: Signed<B>,
+): Promise<Verified<B> | null> {
   const publicKey = fromBase64url(signed.pub)
   const signature = fromBase64url(signed.sig)
   if (!publicKey || !signature) return null
@@ -81,4 +83,3 @@ async function verifyGrant(signed: Signed<GrantBody>): Promise<VerifiedGrant | n
   const after = await verifyStatement<StateBody>(signed.body.after)
   return after ? { ...grant, afterBy: after.by } : null
 }
-

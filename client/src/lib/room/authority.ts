@@ -78,6 +78,11 @@ export function roomOf(authority: Authority): string {
   return authority.grants[0]!.body.room
 }
 
+/** Which chain this is: its genesis's signature (a forged genesis may copy the room id, not the signature). */
+export function lineOf(authority: Authority): string {
+  return authority.grants[0]!.signed.sig
+}
+
 /** The host of the chain's last term (who may sign; whether present or not). */
 export function chainHost(authority: Authority): string {
   return authority.grants.at(-1)!.body.host
@@ -104,7 +109,8 @@ export function chainFault(authority: Authority): string | null {
   const { grants, state } = authority
   if (grants.length === 0 || grants.length > MAX_GRANTS) return 'no grants, or too many'
   const genesis = grants[0]!
-  if (genesis.body.kind !== 'genesis' || genesis.body.term !== 0) return 'the chain does not start at a genesis'
+  if (genesis.body.kind !== 'genesis' || genesis.body.term !== 0)
+    return 'the chain does not start at a genesis'
   if (genesis.by !== genesis.body.host) return 'the genesis is not signed by its host'
   const room = genesis.body.room
   for (let term = 1; term < grants.length; term++) {
@@ -149,7 +155,8 @@ function grantFault(grants: readonly VerifiedGrant[], term: number): string | nu
 }
 
 /**
- * Two valid chains of the same room, merged the same way on every member:
+ * Two valid chains of the same room, merged the same way on every member (another genesis never replaces
+ * ours):
  * - where one chain's grants extend the other's, the longer wins (a later term);
  * - where they part at a term, a hand-over (the host chose) beats a succession; two successions from the
  *   same roster: the successor earlier in that roster wins; otherwise the lower host id (a host that signed
@@ -157,14 +164,16 @@ function grantFault(grants: readonly VerifiedGrant[], term: number): string | nu
  * - with the same grants, the newer state: later term, then higher sequence number (a replay is never newer).
  */
 export function mergeAuthority(ours: Authority, theirs: Authority): Authority {
+  if (lineOf(ours) !== lineOf(theirs)) return ours
   const length = Math.min(ours.grants.length, theirs.grants.length)
-  for (let term = 0; term < length; term++) {
+  for (let term = 1; term < length; term++) {
     const a = ours.grants[term]!
     const b = theirs.grants[term]!
     if (a.signed.sig === b.signed.sig) continue
     return grantWins(b, a) ? theirs : ours
   }
-  if (theirs.grants.length !== ours.grants.length) return theirs.grants.length > ours.grants.length ? theirs : ours
+  if (theirs.grants.length !== ours.grants.length)
+    return theirs.grants.length > ours.grants.length ? theirs : ours
   return stateOrder(theirs.state, ours.state) > 0 ? { grants: ours.grants, state: theirs.state } : ours
 }
 
@@ -269,31 +278,30 @@ export function rotateFault(
   if (!authority) return 'no authority known'
   const { body } = rotate
   if (body.room !== roomOf(authority)) return 'a rotate of another room'
-  if (body.term !== termOf(authority) || rotate.by !== chainHost(authority)) return 'a rotate not from the host'
+  if (body.term !== termOf(authority) || rotate.by !== chainHost(authority))
+    return 'a rotate not from the host'
   if (body.from !== documentId) return 'a rotate for another document'
   return null
 }
 
 /**
  * A newcomer facing chains of different rooms (only a member that forged its own genesis makes one) takes,
- * in this order: the room carried by the most present members; the one whose host presents it itself; the
- * lowest room id. Members already in a room never switch (see registry.ts).
+ * in this order: the chain carried by the most present members; the one whose host presents it itself; the
+ * lowest genesis signature. Members already in a room never switch (see registry.ts).
  */
-export function pickRoom(
-  carriers: ReadonlyMap<string, Authority>,
-): Authority | null {
-  const byRoom = new Map<string, { authority: Authority; count: number; hostCarries: boolean }>()
+export function pickRoom(carriers: ReadonlyMap<string, Authority>): Authority | null {
+  const byLine = new Map<string, { authority: Authority; count: number; hostCarries: boolean }>()
   for (const [carrier, authority] of carriers) {
-    const room = roomOf(authority)
-    const entry = byRoom.get(room) ?? { authority, count: 0, hostCarries: false }
+    const line = lineOf(authority)
+    const entry = byLine.get(line) ?? { authority, count: 0, hostCarries: false }
     entry.count++
     if (carrier === chainHost(authority)) entry.hostCarries = true
-    entry.authority = byRoom.has(room) ? mergeAuthority(entry.authority, authority) : authority
-    byRoom.set(room, entry)
+    entry.authority = byLine.has(line) ? mergeAuthority(entry.authority, authority) : authority
+    byLine.set(line, entry)
   }
-  const ranked = [...byRoom.entries()].sort(
-    ([roomA, a], [roomB, b]) =>
-      b.count - a.count || Number(b.hostCarries) - Number(a.hostCarries) || (roomA < roomB ? -1 : 1),
+  const ranked = [...byLine.entries()].sort(
+    ([lineA, a], [lineB, b]) =>
+      b.count - a.count || Number(b.hostCarries) - Number(a.hostCarries) || (lineA < lineB ? -1 : 1),
   )
   return ranked[0]?.[1].authority ?? null
 }

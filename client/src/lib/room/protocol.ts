@@ -69,7 +69,13 @@ const GrantStatement = v.object({
   body: v.variant('kind', [
     v.object({ kind: v.literal('genesis'), room: RoomId, term: v.literal(0), host: PeerId }),
     v.object({ kind: v.literal('handover'), room: RoomId, term: Term, host: PeerId }),
-    v.object({ kind: v.literal('succession'), room: RoomId, term: Term, host: PeerId, after: StateStatement }),
+    v.object({
+      kind: v.literal('succession'),
+      room: RoomId,
+      term: Term,
+      host: PeerId,
+      after: StateStatement,
+    }),
   ]),
   pub: PublicKeyText,
   sig: SignatureText,

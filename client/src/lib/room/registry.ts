@@ -8,7 +8,7 @@ import {
   pickRoom,
   presentHost,
   removedOf,
-  roomOf,
+  lineOf,
   sameChain,
   termOf,
   toWire,
@@ -238,12 +238,13 @@ function settleJoinTime(
  */
 function authority(state: RegistryState, from: string, theirs: Authority, now: number): RegistryStep {
   const fault = chainFault(theirs)
-  if (fault) return { state, effects: [{ type: 'warn', text: `room: ignored ${from}'s authority chain: ${fault}` }] }
+  if (fault)
+    return { state, effects: [{ type: 'warn', text: `room: ignored ${from}'s authority chain: ${fault}` }] }
   const ours = state.authority
   let next: Authority
   let carriers = state.carriers
   const choosing = ours === null || (state.chooseUntil !== null && now <= state.chooseUntil)
-  if (ours && roomOf(ours) === roomOf(theirs)) {
+  if (ours && lineOf(ours) === lineOf(theirs)) {
     next = mergeAuthority(ours, theirs)
     if (choosing && from !== state.self.id) carriers = new Map(carriers).set(from, theirs)
   } else if (choosing && from !== state.self.id) {
@@ -254,9 +255,10 @@ function authority(state: RegistryState, from: string, theirs: Authority, now: n
     return { state, effects: [{ type: 'warn', text }] }
   }
   const effects: RegistryEffect[] = []
-  if (from !== state.self.id && !sameChain(next, theirs) && ours && roomOf(next) === roomOf(theirs))
+  if (from !== state.self.id && !sameChain(next, theirs) && ours && lineOf(next) === lineOf(theirs))
     effects.push({ type: 'send', to: from, message: { type: 'authority', authority: toWire(next) } })
-  if (sameChain(next, ours)) return { state: { ...state, carriers }, effects }
+  if (sameChain(next, ours))
+    return { state: carriers === state.carriers ? state : { ...state, carriers }, effects }
   if (from === state.self.id)
     effects.push({ type: 'broadcast', message: { type: 'authority', authority: toWire(next) } })
   return adopt({ ...state, carriers }, next, now, effects)
@@ -331,7 +333,6 @@ function updated(state: RegistryState, peerId: string, change: Partial<Member>):
 function withMember(members: ReadonlyMap<string, Member>, member: Member): ReadonlyMap<string, Member> {
   return new Map(members).set(member.id, member)
 }
-
 
 // ── views ───────────────────────────────────────────────────────────────────────────────────────────────
 

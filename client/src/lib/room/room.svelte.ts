@@ -358,7 +358,8 @@ export class Room implements FeatureHost {
       }
       const statement = await signStatement(this.#options.signer, body)
       for (const [peerId, member] of this.members)
-        if (!member.away && !this.removed.has(peerId)) this.#send(peerId, { type: 'rotate', statement: statement.signed })
+        if (!member.away && !this.removed.has(peerId))
+          this.#send(peerId, { type: 'rotate', statement: statement.signed })
       onRotate(secret)
     })
   }
