@@ -247,6 +247,8 @@ function authority(state: RegistryState, from: string, theirs: Authority, now: n
   if (ours && lineOf(ours) === lineOf(theirs)) {
     next = mergeAuthority(ours, theirs)
     if (choosing && from !== state.self.id) carriers = new Map(carriers).set(from, theirs)
+  } else if (ours === null && from === state.self.id) {
+    next = theirs // our own genesis
   } else if (choosing && from !== state.self.id) {
     carriers = new Map(carriers).set(from, theirs)
     next = pickRoom(carriers) ?? theirs

@@ -19,6 +19,7 @@ import {
   type Signed,
   type StatementBody,
   type Verified,
+  type VerifiedGrant,
 } from './authority.ts'
 import { signStatement, verifyAuthority, verifyStatement } from './authority-signing.ts'
 import { createRoomSecret } from './link.ts'
@@ -616,7 +617,9 @@ export class Room implements FeatureHost {
     } else if (statement.body.kind === 'rotate') {
       return
     } else {
-      const grant = statement as Verified<GrantBody>
+      // A succession carries the roster it stands on, signed by that roster's host.
+      const afterBy = statement.body.kind === 'succession' ? authority?.state?.by : undefined
+      const grant: VerifiedGrant = { ...(statement as Verified<GrantBody>), ...(afterBy ? { afterBy } : {}) }
       next = { grants: [...(authority?.grants ?? []), grant], state: authority?.state ?? null }
     }
     this.#dispatch({ type: 'authority', from: this.selfId, authority: next })
