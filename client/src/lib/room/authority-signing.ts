@@ -4,7 +4,6 @@ import type {
   Authority,
   AuthorityWire,
   GrantBody,
-  RotateBody,
   Signed,
   StateBody,
   StatementBody,
