@@ -157,25 +157,33 @@ describe('the host’s next statements', () => {
 })
 
 describe('pickRoom: a newcomer facing chains of different rooms', () => {
-  const real = chain('a', { members: ['a', 'b', 'c'] })
+  const real = chain('a', { members: ['a', 'b', 'c', 'm'] })
   const forged = chain('m', { members: ['m'] })
+  const present = here('a', 'b', 'm', 's')
   it('takes the chain most present members carry', () => {
     const carriers = new Map([
       ['m', forged],
       ['a', real],
       ['b', real],
     ])
-    expect(pickRoom(carriers)).toEqual(real)
+    expect(pickRoom(carriers, present, forged)).toEqual(real)
   })
-  it('on a tie, the one its own host presents', () => {
-    expect(
-      pickRoom(
-        new Map([
-          ['b', real],
-          ['m', forged],
-        ]),
-      ),
-    ).toEqual(forged)
+  it('on a tie, the one whose signed roster lists more of those present', () => {
+    const carriers = new Map([
+      ['m', forged],
+      ['a', real],
+    ])
+    expect(pickRoom(carriers, present, forged)).toEqual(real)
+    expect(pickRoom(carriers, present, real)).toEqual(real)
+  })
+  it('on a full tie, the one it holds', () => {
+    const other = chain('b', { members: ['b'] })
+    const carriers = new Map([
+      ['m', forged],
+      ['b', other],
+    ])
+    expect(pickRoom(carriers, present, other)).toEqual(other)
+    expect(pickRoom(carriers, present, forged)).toEqual(forged)
   })
 })
 

@@ -286,22 +286,30 @@ export function rotateFault(
 
 /**
  * A newcomer facing chains of different rooms (only a member that forged its own genesis makes one) takes,
- * in this order: the chain carried by the most present members; the one whose host presents it itself; the
- * lowest genesis signature. Members already in a room never switch (see registry.ts).
+ * in this order: the chain carried by the most present members; the one whose signed roster lists the most
+ * of those present; the one it holds already. Members already in a room never switch (see registry.ts).
  */
-export function pickRoom(carriers: ReadonlyMap<string, Authority>): Authority | null {
-  const byLine = new Map<string, { authority: Authority; count: number; hostCarries: boolean }>()
-  for (const [carrier, authority] of carriers) {
+export function pickRoom(
+  carriers: ReadonlyMap<string, Authority>,
+  present: ReadonlySet<string>,
+  current: Authority | null,
+): Authority | null {
+  const byLine = new Map<string, { authority: Authority; count: number }>()
+  for (const authority of carriers.values()) {
     const line = lineOf(authority)
-    const entry = byLine.get(line) ?? { authority, count: 0, hostCarries: false }
-    entry.count++
-    if (carrier === chainHost(authority)) entry.hostCarries = true
-    entry.authority = byLine.has(line) ? mergeAuthority(entry.authority, authority) : authority
-    byLine.set(line, entry)
+    const entry = byLine.get(line)
+    if (entry) {
+      entry.count++
+      entry.authority = mergeAuthority(entry.authority, authority)
+    } else byLine.set(line, { authority, count: 1 })
   }
+  const listed = (authority: Authority) => rosterOf(authority).filter((id) => present.has(id)).length
+  const held = current ? lineOf(current) : null
   const ranked = [...byLine.entries()].sort(
     ([lineA, a], [lineB, b]) =>
-      b.count - a.count || Number(b.hostCarries) - Number(a.hostCarries) || (lineA < lineB ? -1 : 1),
+      b.count - a.count ||
+      listed(b.authority) - listed(a.authority) ||
+      Number(lineB === held) - Number(lineA === held),
   )
   return ranked[0]?.[1].authority ?? null
 }

@@ -251,7 +251,7 @@ function authority(state: RegistryState, from: string, theirs: Authority, now: n
     next = theirs // our own genesis
   } else if (choosing && from !== state.self.id) {
     carriers = new Map(carriers).set(from, theirs)
-    next = pickRoom(carriers) ?? theirs
+    next = pickRoom(carriers, new Set(presentIds(state)), ours) ?? theirs
   } else {
     const text = `room: ignored ${from}'s authority chain of another room`
     return { state, effects: [{ type: 'warn', text }] }
