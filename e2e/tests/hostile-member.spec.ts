@@ -43,9 +43,7 @@ async function misbehave(mallory: Person, anaId: string): Promise<void> {
         self: { name: 'Mallory', joinedAt: 0 },
         snapshot: {
           members: [{ id: self, name: 'Mallory', joinedAt: 0 }],
-          hostId: null,
-          locked: false,
-          removed: [],
+          authority: null,
           chat: [
             { ...old, id: `${self}:old`, from: self, pub: oldSig.pub, sig: oldSig.sig },
             { ...asAna, id: `${anaId}:ana`, from: anaId, pub: asAnaSig.pub, sig: asAnaSig.sig },

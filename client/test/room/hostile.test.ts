@@ -105,9 +105,7 @@ describe('a hostile member', () => {
       self: { name: 'Mallory', joinedAt: 0 },
       snapshot: {
         members: [{ id: id.m, name: 'Mallory', joinedAt: 0 }],
-        hostId: null,
-        locked: false,
-        removed: [],
+        authority: null,
         chat: [{ ...forged, id: `${id.a}:1`, from: id.a, name: 'Ana', text: 'old' }],
         features: {},
       },

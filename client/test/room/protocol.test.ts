@@ -5,8 +5,34 @@ import {
   parseRoomMessage,
   ROOM_PROTOCOL_VERSION,
 } from '../../src/lib/room/protocol.ts'
+import type { AuthorityWire, Signed, StateBody } from '../../src/lib/room/authority.ts'
 
-const snapshot = { members: [], hostId: null, locked: false, removed: [], chat: [], features: {} }
+const snapshot = { members: [], authority: null, chat: [], features: {} }
+const pub = 'P'.repeat(43)
+const sig = 'S'.repeat(86)
+const room = 'R'.repeat(22)
+const state: Signed<StateBody> = {
+  body: { kind: 'state', room, term: 1, seq: 3, members: ['peer-1'], removed: ['peer-2'], locked: true },
+  pub,
+  sig,
+}
+const authority: AuthorityWire = {
+  grants: [
+    { body: { kind: 'genesis', room, term: 0, host: 'peer-0' }, pub, sig },
+    {
+      body: {
+        kind: 'succession',
+        room,
+        term: 1,
+        host: 'peer-1',
+        after: { ...state, body: { ...state.body, term: 0 } },
+      },
+      pub,
+      sig,
+    },
+  ],
+  state,
+}
 
 function code(raw: unknown): string | null {
   const result = parseRoomMessage(raw)
@@ -19,8 +45,12 @@ describe('parseRoomMessage', () => {
       { type: 'hello', self: { name: 'Ana', joinedAt: 1 }, snapshot },
       { type: 'presence', self: { name: 'Ana', joinedAt: 2 } },
       { type: 'chat', id: 'abc', name: 'Ana', text: 'hi', at: 3, sig: 'S'.repeat(86) },
-      { type: 'lock', locked: true },
-      { type: 'remove', peerId: 'peer-1' },
+      { type: 'hello', self: { name: 'Ana', joinedAt: 1 }, snapshot: { ...snapshot, authority } },
+      { type: 'authority', authority },
+      {
+        type: 'rotate',
+        statement: { body: { kind: 'rotate', room, term: 1, from: 'doc', secret: 'A'.repeat(22) }, pub, sig },
+      },
       { type: 'ping', t: 4 },
       { type: 'pong', t: 4 },
       { type: 'feature', feature: 'playback', body: { anything: [1, 2] } },
@@ -42,8 +72,19 @@ describe('parseRoomMessage', () => {
       'ERR_INVALID',
     )
     expect(code({ v: 1, type: 'chat', id: 'a', text: 'x', at: Number.NaN })).toBe('ERR_INVALID')
-    expect(code({ v: 1, type: 'remove', peerId: 'bad id/with slash' })).toBe('ERR_INVALID')
-    expect(code({ v: 1, type: 'remove', peerId: '..' })).toBe('ERR_INVALID')
+    const badHost = {
+      ...authority.grants[0]!,
+      body: { ...authority.grants[0]!.body, host: 'bad id/with slash' },
+    }
+    expect(code({ v: 1, type: 'authority', authority: { grants: [badHost], state: null } })).toBe(
+      'ERR_INVALID',
+    )
+    expect(code({ v: 1, type: 'authority', authority: { grants: [], state: null } })).toBe('ERR_INVALID')
+    const removed = { ...state, body: { ...state.body, removed: ['..'] } }
+    expect(code({ v: 1, type: 'authority', authority: { ...authority, state: removed } })).toBe('ERR_INVALID')
+    // the messages that let any member claim the host's powers are gone
+    expect(code({ v: 1, type: 'lock', locked: true })).toBe('ERR_INVALID')
+    expect(code({ v: 1, type: 'remove', peerId: 'peer-1' })).toBe('ERR_INVALID')
     expect(code(null)).toBe('ERR_INVALID')
     expect(code('x'.repeat(2_000_000))).toBe('ERR_TOO_LARGE')
   })

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import type { MemberInfo } from '../../src/lib/room/members.ts'
 import type { Snapshot } from '../../src/lib/room/protocol.ts'
+import type { Authority } from '../../src/lib/room/authority.ts'
+import { chain, genesis, handover, state as hostState } from './authority-fakes.ts'
 import {
+  authorityDue,
   hostOf,
   initialRegistry,
   JOIN_SETTLE_MS,
@@ -26,9 +29,10 @@ const UNLOCKED = 'Everyone can control playback'
 interface Plain {
   self: MemberInfo
   members: Member[]
-  removed: string[]
-  hostId: string | null
-  locked: boolean
+  authority: Authority | null
+  carriers: [string, Authority][]
+  chooseUntil: number | null
+  mayMint: boolean
   ended: RoomEnd | null
   helloSeen: boolean
   settleUntil: number | null
@@ -38,9 +42,10 @@ interface Plain {
 const BASE: Plain = {
   self: { id: 's', name: 'Sam', joinedAt: 200 },
   members: [],
-  removed: [],
-  hostId: null,
-  locked: false,
+  authority: null,
+  carriers: [],
+  chooseUntil: null,
+  mayMint: false,
   ended: null,
   helloSeen: true,
   settleUntil: null,
@@ -51,13 +56,40 @@ function build(given: Partial<Plain>): RegistryState {
   return {
     ...plain,
     members: new Map(plain.members.map((member) => [member.id, member])),
-    removed: new Set(plain.removed),
+    carriers: new Map(plain.carriers),
   }
 }
 
 function plain(state: RegistryState): Plain {
-  return { ...state, members: [...state.members.values()], removed: [...state.removed] }
+  return { ...state, members: [...state.members.values()], carriers: [...state.carriers] }
 }
+
+/** The chain where `host` runs the room with `members` in its roster, and the lock and removals given. */
+const ruled = (
+  host: string,
+  members: string[],
+  more: { locked?: boolean; removed?: string[]; seq?: number } = {},
+) => chain(host, { members, ...more })
+const authorityEvent = (from: string, authority: Authority): RegistryEvent => ({
+  type: 'authority',
+  from,
+  authority,
+})
+const send = (to: string, authority: Authority): RegistryEffect => ({
+  type: 'send',
+  to,
+  message: {
+    type: 'authority',
+    authority: { grants: authority.grants.map((g) => g.signed), state: authority.state?.signed ?? null },
+  },
+})
+const broadcast = (authority: Authority): RegistryEffect => ({
+  type: 'broadcast',
+  message: {
+    type: 'authority',
+    authority: { grants: authority.grants.map((g) => g.signed), state: authority.state?.signed ?? null },
+  },
+})
 
 const m = (id: string, name: string, joinedAt: number, more: Partial<Member> = {}): Member => ({
   id,
@@ -74,7 +106,7 @@ const ana = m('a', 'Ana', 100)
 const bo = m('b', 'Bo', 300)
 
 function snapshot(part: Partial<Snapshot> = {}): Snapshot {
-  return { members: [], hostId: null, locked: false, removed: [], chat: [], features: {}, ...part }
+  return { members: [], authority: null, chat: [], features: {}, ...part }
 }
 
 function hello(from: Member, part: Partial<Snapshot> = {}, name = from.name): RegistryEvent {
@@ -97,7 +129,7 @@ const rows: Row[] = [
   // ── hello ──
   {
     name: 'a newcomer arrives: listed, announced, and the features told',
-    given: { hostId: 's' },
+    given: { authority: ruled('s', ['s']) },
     event: hello(bo),
     then: { members: [bo] },
     effects: [notice('Bo joined'), { type: 'joined', peerId: 'b' }],
@@ -134,31 +166,10 @@ const rows: Row[] = [
     effects: [],
   },
   {
-    name: "the first hello: the room's host, lock and removals are adopted",
-    given: { helloSeen: false },
-    event: hello(ana, { hostId: 'a', locked: true, removed: ['x'] }),
-    then: { helloSeen: true, members: [ana], hostId: 'a', locked: true, removed: ['x'] },
-    effects: [{ type: 'joined', peerId: 'a' }],
-  },
-  {
-    name: "after the first hello, a member's lock is not the room's",
-    given: { hostId: 'a', members: [ana] },
-    event: hello(bo, { hostId: 'a', locked: true }),
-    then: { members: [ana, bo] },
-    effects: [notice('Bo joined'), { type: 'joined', peerId: 'b' }],
-  },
-  {
-    name: "the host's hello carries the lock",
-    given: { hostId: 'a', members: [ana] },
-    event: hello(ana, { hostId: 'a', locked: true }),
-    then: { locked: true },
-    effects: [],
-  },
-  {
-    name: 'two known hosts (a split room merging): the longer-present one, on both sides',
-    given: { hostId: 's', members: [ana] },
-    event: hello(bo, { hostId: 'a' }),
-    then: { hostId: 'a', members: [ana, bo] },
+    name: 'a hello whose snapshot claims host, lock and removals without a chain sets none of them',
+    given: { helloSeen: false, authority: ruled('a', ['a', 's']), members: [] },
+    event: hello(bo, { authority: null, members: [{ id: 'b', name: 'Bo', joinedAt: 0 }] }),
+    then: { helloSeen: true, members: [bo] },
     effects: [notice('Bo joined'), { type: 'joined', peerId: 'b' }],
   },
   {
@@ -273,7 +284,7 @@ const rows: Row[] = [
   },
   {
     name: "a removed member's link closing changes nothing",
-    given: { members: [bo], removed: ['b'] },
+    given: { members: [bo], authority: ruled('a', ['a', 's'], { removed: ['b'] }) },
     event: { type: 'closed', peerId: 'b', reason: 'closed' },
     then: {},
     effects: [],
@@ -286,15 +297,15 @@ const rows: Row[] = [
     effects: [notice('Bo left'), { type: 'left', peerId: 'b' }],
   },
   {
-    name: 'the host leaves: the longest-present member takes over, and everyone hears it',
-    given: { hostId: 'a', members: [away(ana), bo] },
+    name: 'the host leaves: the first present member of its signed roster takes over, not the longest-present',
+    given: { authority: ruled('a', ['a', 'b', 's']), members: [away(ana), { ...bo, joinedAt: 900 }] },
     event: { type: 'grace-over', peerId: 'a' },
-    then: { hostId: 's', members: [bo] },
-    effects: [notice('Ana left'), { type: 'left', peerId: 'a' }, notice('Sam is now the host')],
+    then: { members: [{ ...bo, joinedAt: 900 }] },
+    effects: [notice('Ana left'), { type: 'left', peerId: 'a' }, notice('Bo is now the host')],
   },
   {
-    name: 'with no host known, the longest-present leaving hands over to the next one',
-    given: { members: [away(ana), bo] },
+    name: 'the host leaves and its roster lists us first among those present: we take over',
+    given: { authority: ruled('a', ['a', 'x', 's', 'b']), members: [away(ana), bo] },
     event: { type: 'grace-over', peerId: 'a' },
     then: { members: [bo] },
     effects: [notice('Ana left'), { type: 'left', peerId: 'a' }, notice('Sam is now the host')],
@@ -306,134 +317,159 @@ const rows: Row[] = [
     then: {},
     effects: [],
   },
-  // ── lock ──
+  // ── authority: lock, removal, hand-over ──
   {
-    name: 'the host locks: everyone is told',
-    given: { hostId: 's', members: [bo] },
-    event: { type: 'lock', from: 's', locked: true },
-    then: { locked: true },
-    effects: [{ type: 'broadcast', message: { type: 'lock', locked: true } }, notice(LOCKED)],
+    name: 'our own signed lock: everyone is told',
+    given: { authority: ruled('s', ['s', 'b']), members: [bo] },
+    event: authorityEvent('s', ruled('s', ['s', 'b'], { locked: true, seq: 1 })),
+    then: { authority: ruled('s', ['s', 'b'], { locked: true, seq: 1 }) },
+    effects: [broadcast(ruled('s', ['s', 'b'], { locked: true, seq: 1 })), notice(LOCKED)],
   },
   {
-    name: "the host's lock arrives",
-    given: { hostId: 'a', members: [ana] },
-    event: { type: 'lock', from: 'a', locked: true },
-    then: { locked: true },
+    name: "the host's signed lock arrives",
+    given: { authority: ruled('a', ['a', 's']), members: [ana] },
+    event: authorityEvent('a', ruled('a', ['a', 's'], { locked: true, seq: 1 })),
+    then: { authority: ruled('a', ['a', 's'], { locked: true, seq: 1 }) },
     effects: [notice(LOCKED)],
   },
   {
-    name: "the host's unlock arrives",
-    given: { hostId: 'a', members: [ana], locked: true },
-    event: { type: 'lock', from: 'a', locked: false },
-    then: { locked: false },
+    name: "the host's signed unlock, relayed by another member, arrives",
+    given: { authority: ruled('a', ['a', 's'], { locked: true, seq: 1 }), members: [ana, bo] },
+    event: authorityEvent('b', ruled('a', ['a', 's'], { seq: 2 })),
+    then: { authority: ruled('a', ['a', 's'], { seq: 2 }) },
     effects: [notice(UNLOCKED)],
   },
   {
-    name: 'we are not the host: we cannot lock',
-    given: { hostId: 'a', members: [ana] },
-    event: { type: 'lock', from: 's', locked: true },
+    name: 'a replayed (older) lock is stale: ours goes back to the sender, nothing changes',
+    given: { authority: ruled('a', ['a', 's'], { seq: 2 }), members: [ana, bo] },
+    event: authorityEvent('b', ruled('a', ['a', 's'], { locked: true, seq: 1 })),
     then: {},
-    effects: [],
+    effects: [send('b', ruled('a', ['a', 's'], { seq: 2 }))],
   },
   {
-    name: 'a member who is not the host sends a lock: it is ignored',
-    given: { hostId: 'a', members: [ana, bo] },
-    event: { type: 'lock', from: 'b', locked: true },
+    name: 'a lock signed by a member who is not the host is refused',
+    given: { authority: ruled('a', ['a', 'b', 's']), members: [ana, bo] },
+    event: authorityEvent('b', {
+      grants: [genesis('a')],
+      state: hostState('b', { members: ['a', 'b', 's'], locked: true, seq: 1 }),
+    }),
     then: {},
-    effects: [],
-  },
-  {
-    name: 'a lock that changes nothing is not announced',
-    given: { hostId: 's', locked: true },
-    event: { type: 'lock', from: 's', locked: true },
-    then: {},
-    effects: [],
-  },
-  // ── removal ──
-  {
-    name: 'the host removes a member: everyone is told, and its link stays a moment so it learns it',
-    given: { hostId: 's', members: [bo] },
-    event: { type: 'remove', from: 's', peerId: 'b' },
-    then: { members: [], removed: ['b'] },
     effects: [
-      { type: 'broadcast', message: { type: 'remove', peerId: 'b' } },
-      { type: 'ban', peerId: 'b', at: NOW + REMOVE_LINGER_MS },
-      notice('Bo was removed'),
-      { type: 'left', peerId: 'b' },
+      { type: 'warn', text: "room: ignored b's authority chain: the state is not signed by its term’s host" },
     ],
+  },
+  {
+    name: 'a removal signed by a member who is not the host is refused',
+    given: { authority: ruled('a', ['a', 'b', 's']), members: [ana, bo] },
+    event: authorityEvent('b', {
+      grants: [genesis('a')],
+      state: hostState('b', { members: ['b'], removed: ['a', 's'], seq: 5 }),
+    }),
+    then: {},
+    effects: [
+      { type: 'warn', text: "room: ignored b's authority chain: the state is not signed by its term’s host" },
+    ],
+  },
+  {
+    name: 'a hand-over signed by a member who is not the host is refused',
+    given: { authority: ruled('a', ['a', 'b', 's']), members: [ana, bo] },
+    event: authorityEvent('b', { grants: [genesis('a'), handover(1, 'b', 'b')], state: null }),
+    then: {},
+    effects: [
+      { type: 'warn', text: "room: ignored b's authority chain: term 1: a hand-over not signed by the host" },
+    ],
+  },
+  {
+    name: "a member's own genesis (a chain of another room) changes nothing for a member of the room",
+    given: { authority: ruled('a', ['a', 'b', 's']), members: [ana, bo] },
+    event: authorityEvent('b', chain('b', { members: ['b'], locked: true, removed: ['a'] })),
+    then: {},
+    effects: [{ type: 'warn', text: "room: ignored b's authority chain of another room" }],
+  },
+  {
+    name: "the host's hand-over arrives: the new host is host",
+    given: { authority: ruled('a', ['a', 'b', 's']), members: [ana, bo] },
+    event: authorityEvent('a', {
+      grants: [genesis('a'), handover(1, 'a', 'b')],
+      state: ruled('a', ['a', 'b', 's']).state,
+    }),
+    then: {
+      authority: { grants: [genesis('a'), handover(1, 'a', 'b')], state: ruled('a', ['a', 'b', 's']).state },
+    },
+    effects: [notice('Bo is now the host')],
   },
   {
     name: "the host's removal arrives: the member is dropped and banned at once",
-    given: { hostId: 'a', members: [ana, bo] },
-    event: { type: 'remove', from: 'a', peerId: 'b' },
-    then: { members: [ana], removed: ['b'] },
+    given: { authority: ruled('a', ['a', 'b', 's']), members: [ana, bo] },
+    event: authorityEvent('a', ruled('a', ['a', 's'], { removed: ['b'], seq: 1 })),
+    then: { authority: ruled('a', ['a', 's'], { removed: ['b'], seq: 1 }), members: [ana] },
     effects: [{ type: 'ban', peerId: 'b', at: NOW }, notice('Bo was removed'), { type: 'left', peerId: 'b' }],
   },
   {
-    name: 'removing a member who is away stops its grace timer first',
-    given: { hostId: 's', members: [away(bo)] },
-    event: { type: 'remove', from: 's', peerId: 'b' },
-    then: { members: [], removed: ['b'] },
+    name: 'our own removal of a member who is away: its timer stops, its link stays a moment',
+    given: { authority: ruled('s', ['s', 'b']), members: [away(bo)] },
+    event: authorityEvent('s', ruled('s', ['s'], { removed: ['b'], seq: 1 })),
+    then: { authority: ruled('s', ['s'], { removed: ['b'], seq: 1 }), members: [] },
     effects: [
-      { type: 'broadcast', message: { type: 'remove', peerId: 'b' } },
+      broadcast(ruled('s', ['s'], { removed: ['b'], seq: 1 })),
       { type: 'cancel-timer', peerId: 'b' },
       { type: 'ban', peerId: 'b', at: NOW + REMOVE_LINGER_MS },
       notice('Bo was removed'),
       { type: 'left', peerId: 'b' },
-    ],
-  },
-  {
-    name: 'removing a removed member again restarts the wait before its ban',
-    given: { hostId: 's', removed: ['b'] },
-    event: { type: 'remove', from: 's', peerId: 'b' },
-    then: {},
-    effects: [
-      { type: 'broadcast', message: { type: 'remove', peerId: 'b' } },
-      { type: 'cancel-timer', peerId: 'b' },
-      { type: 'ban', peerId: 'b', at: NOW + REMOVE_LINGER_MS },
     ],
   },
   {
     name: 'the host removes us: the room ends for us',
-    given: { hostId: 'a', members: [ana] },
-    event: { type: 'remove', from: 'a', peerId: 's' },
-    then: { ended: 'removed' },
+    given: { authority: ruled('a', ['a', 's']), members: [ana] },
+    event: authorityEvent('a', ruled('a', ['a'], { removed: ['s'], seq: 1 })),
+    then: { authority: ruled('a', ['a'], { removed: ['s'], seq: 1 }), ended: 'removed' },
     effects: [notice('The host removed you from the room')],
   },
   {
-    name: 'a member who is not the host cannot remove anyone',
-    given: { hostId: 'a', members: [ana, bo] },
-    event: { type: 'remove', from: 'b', peerId: 'a' },
-    then: {},
-    effects: [],
+    name: 'a newcomer adopts the first chain it gets, with its lock and removals',
+    given: { chooseUntil: NOW + 1000, members: [ana] },
+    event: authorityEvent('a', ruled('a', ['a', 's'], { locked: true, removed: ['x'] })),
+    then: {
+      authority: ruled('a', ['a', 's'], { locked: true, removed: ['x'] }),
+      carriers: [['a', ruled('a', ['a', 's'], { locked: true, removed: ['x'] })]],
+    },
+    effects: [notice(LOCKED), { type: 'ban', peerId: 'x', at: NOW }],
   },
   {
-    name: 'the host cannot remove itself',
-    given: { hostId: 'a', members: [ana] },
-    event: { type: 'remove', from: 'a', peerId: 'a' },
-    then: {},
-    effects: [],
-  },
-  {
-    name: 'we are not the host: we cannot remove',
-    given: { hostId: 'a', members: [ana, bo] },
-    event: { type: 'remove', from: 's', peerId: 'b' },
-    then: {},
-    effects: [],
+    name: 'a newcomer facing two rooms takes the one more members carry',
+    given: {
+      chooseUntil: NOW + 1000,
+      members: [ana, bo, m('c', 'Cy', 400)],
+      authority: ruled('c', ['c'], {}),
+      carriers: [
+        ['c', ruled('c', ['c'])],
+        ['a', ruled('a', ['a', 'b', 'c'])],
+      ],
+    },
+    event: authorityEvent('b', ruled('a', ['a', 'b', 'c'])),
+    then: {
+      authority: ruled('a', ['a', 'b', 'c']),
+      carriers: [
+        ['c', ruled('c', ['c'])],
+        ['a', ruled('a', ['a', 'b', 'c'])],
+        ['b', ruled('a', ['a', 'b', 'c'])],
+      ],
+    },
+    effects: [notice('Ana is now the host')],
   },
   // ── our own doings ──
   {
     name: 'a newcomer starts: it settles its join time for a while',
     given: {},
-    event: { type: 'start', settle: true },
-    then: { settleUntil: NOW + JOIN_SETTLE_MS },
+    event: { type: 'start', settle: true, mint: false },
+    then: { settleUntil: NOW + JOIN_SETTLE_MS, chooseUntil: NOW + JOIN_SETTLE_MS },
     effects: [],
   },
   {
-    name: "the room's creator, or a reloaded tab, starts: it keeps its join time",
+    name: "the room's creator starts: it keeps its join time and mints the room's genesis",
     given: {},
-    event: { type: 'start', settle: false },
-    then: {},
+    event: { type: 'start', settle: false, mint: true },
+    then: { mayMint: true },
     effects: [],
   },
   {
@@ -455,7 +491,7 @@ describe('stepRegistry', () => {
 
   it('returns the very same state when nothing changes, so nothing reactive fires', () => {
     const unchanged = rows.filter((row) => Object.keys(row.then).length === 0 && row.event.type !== 'start')
-    expect(unchanged.length).toBeGreaterThan(10)
+    expect(unchanged.length).toBeGreaterThan(8)
     for (const { given, event } of unchanged) {
       const state = build(given)
       expect(stepRegistry(state, event, NOW).state, event.type).toBe(state)
@@ -463,20 +499,33 @@ describe('stepRegistry', () => {
   })
 
   it('leaves the given state as it was', () => {
-    const state = build({ hostId: 's', members: [bo] })
-    stepRegistry(state, { type: 'remove', from: 's', peerId: 'b' }, NOW)
-    expect(plain(state)).toEqual({ ...BASE, hostId: 's', members: [bo] })
+    const state = build({ authority: ruled('s', ['s', 'b']), members: [bo] })
+    stepRegistry(state, authorityEvent('s', ruled('s', ['s'], { removed: ['b'], seq: 1 })), NOW)
+    expect(plain(state)).toEqual({ ...BASE, authority: ruled('s', ['s', 'b']), members: [bo] })
   })
 
-  it('makes the creator host from the start', () => {
+  it('starts with no host: only a signed chain makes one', () => {
     const self = { id: 's', name: 'Sam', joinedAt: 200 }
-    expect(initialRegistry(self, true).hostId).toBe('s')
-    expect(initialRegistry(self, false).hostId).toBeNull()
+    expect(hostOf(initialRegistry(self))).toBeNull()
+  })
+
+  it('says what this tab must sign: genesis, succession, its roster', () => {
+    expect(authorityDue(build({ mayMint: true }))).toBe('genesis')
+    expect(authorityDue(build({}))).toBeNull()
+    expect(authorityDue(build({ authority: chain('s') }))).toBe('state')
+    expect(authorityDue(build({ authority: ruled('s', ['s']) }))).toBeNull()
+    expect(authorityDue(build({ authority: ruled('s', ['s']), members: [bo] }))).toBe('state')
+    expect(authorityDue(build({ authority: ruled('a', ['a', 's', 'b']), members: [bo] }))).toBe('succession')
+    expect(authorityDue(build({ authority: ruled('a', ['a', 'b', 's']), members: [bo] }))).toBeNull()
+    expect(authorityDue(build({ authority: ruled('a', ['a', 's']), members: [ana] }))).toBeNull()
   })
 })
 
 describe('registry views', () => {
-  const state = build({ hostId: 'b', members: [{ ...bo, name: 'Sam', rtt: 12 }, away(ana)] })
+  const state = build({
+    authority: ruled('b', ['b', 's', 'a']),
+    members: [{ ...bo, name: 'Sam', rtt: 12 }, away(ana)],
+  })
 
   it('lists everyone longest-present first, with unique names, the host and each link', () => {
     expect(memberViews(state)).toEqual([
@@ -493,15 +542,15 @@ describe('registry views', () => {
 
   it('resolves the host among those present', () => {
     expect(hostOf(state)).toBe('b')
-    expect(hostOf(build({ hostId: 'gone', members: [bo] }))).toBe('s')
+    expect(hostOf(build({ authority: ruled('gone', ['gone', 's', 'b']), members: [bo] }))).toBe('s')
+    expect(hostOf(build({ authority: ruled('gone', ['gone']), members: [bo] }))).toBeNull()
   })
 
   it("gives a newcomer the registry's part of the snapshot", () => {
-    expect(registrySnapshot(build({ members: [bo], removed: ['x'], locked: true }))).toEqual({
+    const authority = ruled('s', ['s', 'b'], { removed: ['x'], locked: true })
+    expect(registrySnapshot(build({ members: [bo], authority }))).toEqual({
       members: [BASE.self, { id: 'b', name: 'Bo', joinedAt: 300 }],
-      hostId: 's',
-      locked: true,
-      removed: ['x'],
+      authority: { grants: authority.grants.map((grant) => grant.signed), state: authority.state?.signed },
     })
   })
 })

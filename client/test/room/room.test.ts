@@ -9,6 +9,8 @@ import {
 } from '../../src/lib/room/room.svelte.ts'
 import { encodeRoomMessage } from '../../src/lib/room/protocol.ts'
 import { signChat } from '../../src/lib/room/chat-signing.ts'
+import { signStatement } from '../../src/lib/room/authority-signing.ts'
+import { toWire } from '../../src/lib/room/authority.ts'
 import { expectWarning } from '../console.ts'
 import { flushRooms, signedMembers } from './signed-members.ts'
 import { connectedSignaling, FakeNet } from '../mesh/fakes.ts'
@@ -33,6 +35,7 @@ function join(
   name: string,
   creator = false,
   signaling: RoomSignaling = connectedSignaling,
+  onRotate?: (secret: string) => void,
 ): Room {
   vi.advanceTimersByTime(10) // members join one after another
   const room = new Room({
@@ -45,6 +48,7 @@ function join(
     signaling,
     features: ['playback'],
     signer: signers.get(id)!,
+    ...(onRotate ? { onRotate } : {}),
   })
   net.keys.set(id, signers.get(id)!.publicKey)
   made.push(room)
@@ -106,7 +110,7 @@ describe('Room', () => {
     expect(names(cy)).toEqual(['Ana', 'Bo', 'Cy'])
   })
 
-  it('hands the host role to the longest-present member on every peer when the host leaves', async () => {
+  it("hands the host role to the first present member of the host's signed roster when the host leaves", async () => {
     const net = new FakeNet()
     const rooms = [
       join(net, id.a, 'Ana', true),
@@ -135,13 +139,34 @@ describe('Room', () => {
     const rooms = [join(net, id.a, 'Ana', true), join(net, id.b, 'Bo'), join(net, id.c, 'Cy')]
     const [ana, bo, cy] = rooms as [Room, Room, Room]
     await mesh(net, rooms)
-    // a non-host cannot lock, locally or by sending the message anyway
+    // a non-host cannot lock, locally, by the old unsigned messages, or by statements it signs itself
     bo.setLocked(true)
-    net.transports.get(id.b)!.broadcast(encodeRoomMessage({ type: 'lock', locked: true }))
-    net.transports.get(id.b)!.broadcast(encodeRoomMessage({ type: 'remove', peerId: id.c }))
+    bo.removeMember(id.c)
+    net.transports.get(id.b)!.broadcast(JSON.stringify({ v: 1, type: 'lock', locked: true }))
+    const chain = toWire(ana.authority!)
+    const forged = await signStatement(signers.get(id.b)!, {
+      kind: 'state',
+      room: chain.grants[0]!.body.room,
+      term: 0,
+      seq: 99,
+      members: [id.b],
+      removed: [id.a, id.c],
+      locked: true,
+    })
+    net.transports
+      .get(id.b)!
+      .broadcast(
+        encodeRoomMessage({ type: 'authority', authority: { grants: chain.grants, state: forged.signed } }),
+      )
     await flush()
+    // one line on each of the two receivers
+    for (const _ of [ana, cy]) {
+      expectWarning(/ERR_INVALID/)
+      expectWarning(/ignored .*'s authority chain: the state is not signed by its term’s host/)
+    }
     for (const room of rooms) expect(room.locked).toBe(false)
     expect(names(ana)).toEqual(['Ana', 'Bo', 'Cy'])
+    expect(names(cy)).toEqual(['Ana', 'Bo', 'Cy'])
 
     ana.removeMember(id.c)
     await flush()
@@ -154,6 +179,81 @@ describe('Room', () => {
     await vi.advanceTimersByTimeAsync(REMOVE_LINGER_MS)
     net.link(id.a, id.c)
     expect(net.transports.get(id.a)!.links.has(id.c)).toBe(false)
+  })
+
+  it('hands the host role over on request; the new host locks, the old one no longer can', async () => {
+    const net = new FakeNet()
+    const rooms = [join(net, id.a, 'Ana', true), join(net, id.b, 'Bo'), join(net, id.c, 'Cy')]
+    const [ana, bo, cy] = rooms as [Room, Room, Room]
+    await mesh(net, rooms)
+    cy.makeHost(id.c) // not the host: nothing happens
+    ana.makeHost(id.c)
+    await flush()
+    for (const room of rooms) expect(room.host).toBe(id.c)
+    expect(cy.isHost).toBe(true)
+    ana.setLocked(true)
+    await flush()
+    for (const room of rooms) expect(room.locked).toBe(false)
+    cy.setLocked(true)
+    await flush()
+    for (const room of rooms) expect(room.locked).toBe(true)
+    expect(bo.canControlPlayback()).toBe(false)
+    expect(cy.canControlPlayback()).toBe(true)
+  })
+
+  it('refuses a removed member for good: its messages are ignored, a newcomer learns the removal too', async () => {
+    const net = new FakeNet()
+    const rooms = [join(net, id.a, 'Ana', true), join(net, id.b, 'Bo'), join(net, id.c, 'Cy')]
+    const [ana, bo, cy] = rooms as [Room, Room, Room]
+    await mesh(net, rooms)
+    ana.removeMember(id.c)
+    await flush()
+    net.transports
+      .get(id.c)!
+      .broadcast(encodeRoomMessage({ type: 'presence', self: { name: 'Back', joinedAt: 1 } }))
+    await flush()
+    expect(names(bo)).toEqual(['Ana', 'Bo'])
+    const di = join(net, id.d, 'Di')
+    await mesh(net, [ana, bo, di])
+    expect([...di.removed]).toEqual([id.c])
+    net.link(id.d, id.c)
+    expect(net.transports.get(id.d)!.links.has(id.c)).toBe(false)
+    expect(cy.ended).toBe('removed')
+  })
+
+  it("moves the remaining members to the host's new link; a rotate from anyone else is ignored", async () => {
+    const net = new FakeNet()
+    const rotated = new Map<string, string[]>()
+    const rooms = [id.a, id.b, id.c].map((peer, index) => {
+      const room = join(net, peer, ['Ana', 'Bo', 'Cy'][index]!, index === 0, connectedSignaling, (secret) =>
+        rotated.set(peer, [...(rotated.get(peer) ?? []), secret]),
+      )
+      return room
+    })
+    const [ana, bo, cy] = rooms as [Room, Room, Room]
+    await mesh(net, rooms)
+    bo.rotateLink() // not the host
+    const chain = toWire(ana.authority!)
+    const forged = await signStatement(signers.get(id.b)!, {
+      kind: 'rotate',
+      room: chain.grants[0]!.body.room,
+      term: 0,
+      from: 'doc',
+      secret: 'A'.repeat(22),
+    })
+    net.transports.get(id.b)!.broadcast(encodeRoomMessage({ type: 'rotate', statement: forged.signed }))
+    await flush()
+    for (const _ of [ana, cy]) expectWarning(/ignored .*'s new link: a rotate not from the host/)
+    expect(rotated.size).toBe(0)
+    ana.removeMember(id.c)
+    await flush()
+    ana.rotateLink()
+    await flush()
+    const secret = rotated.get(id.a)?.[0]
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{22}$/)
+    expect(rotated.get(id.b)).toEqual([secret])
+    expect(rotated.has(id.c)).toBe(false)
+    expect(cy.ended).toBe('removed')
   })
 
   it('keeps a member through a reload: no leave, same name, chat history back', async () => {
@@ -343,7 +443,7 @@ describe('Room', () => {
       encodeRoomMessage({
         type: 'hello',
         self: { name: 'Bo', joinedAt: bo.joinedAt },
-        snapshot: { members: [], hostId: null, locked: false, removed: [], chat: history, features: {} },
+        snapshot: { members: [], authority: null, chat: history, features: {} },
       }),
     )
     await flush()

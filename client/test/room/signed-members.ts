@@ -23,10 +23,10 @@ export function signedMembers<L extends string>(
   return { id, signers }
 }
 
-/** Deliver what is in flight, and wait for every room's chat signatures and checks. */
+/** Deliver what is in flight, and wait for every room's chat and authority signatures and checks. */
 export async function flushRooms(rooms: readonly Room[]): Promise<void> {
   for (let round = 0; round < 5; round++) {
     await settle()
-    await Promise.all(rooms.map((room) => room.chatSettled()))
+    await Promise.all(rooms.flatMap((room) => [room.chatSettled(), room.authoritySettled()]))
   }
 }

@@ -25,7 +25,11 @@ export function createRoom(): void {
   location.hash = roomHash(secret)
 }
 
-export async function connectRoom(secret: string): Promise<RoomApp> {
+/**
+ * The room of `secret`, connected. `onMoved` hears of a new link when the host rotates it; the address bar
+ * shows the new link already (without a reload or a history entry).
+ */
+export async function connectRoom(secret: string, onMoved?: (secret: string) => void): Promise<RoomApp> {
   const signal = signalUrl(localStorage, location)
   // Asked at once, while the room's keys are derived: the first peer connection needs them.
   const turn = fetchTurnServers(turnUrl(signal))
@@ -40,6 +44,8 @@ export async function connectRoom(secret: string): Promise<RoomApp> {
     saveMembership(sessionStorage, documentId, membership)
   }
   sessionStorage.removeItem(CREATED_KEY)
+  // Where this tab keeps its membership: the current document's key, which a rotation changes.
+  let current = { documentId, membership }
 
   const ice = iceConfiguration(iceServers(localStorage), await turn, iceRelayOnly(localStorage))
   const trackers = trackerList(localStorage)
@@ -51,7 +57,10 @@ export async function connectRoom(secret: string): Promise<RoomApp> {
       fresh,
       name: loadName(localStorage),
       rememberName: (name) => saveName(localStorage, name),
-      saveMembership: (next) => saveMembership(sessionStorage, documentId, next),
+      saveMembership: (next) => {
+        current = { ...current, membership: next }
+        saveMembership(sessionStorage, current.documentId, next)
+      },
     },
     signer: identity.signer,
     roomKey,
@@ -65,6 +74,12 @@ export async function connectRoom(secret: string): Promise<RoomApp> {
       streamVia: streamVia(localStorage),
       ...(trackers ? { trackers } : {}),
     }),
+    onMoved: (next, nextDocument) => {
+      current = { ...current, documentId: nextDocument }
+      saveMembership(sessionStorage, nextDocument, current.membership)
+      history.replaceState(history.state, '', roomHash(next))
+      onMoved?.(next)
+    },
     // The e2e build's test hooks; the condition is false in every other build, which then leaves them out.
     ...(import.meta.env.MODE === 'e2e' ? { hooks: testHooks() } : {}),
   })

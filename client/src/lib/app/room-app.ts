@@ -4,6 +4,8 @@
  * all. Its transports are injected (`RoomDeps`), so a unit test builds a whole room from fakes.
  */
 import { signChat } from '../room/chat-signing.ts'
+import { signStatement } from '../room/authority-signing.ts'
+import { deriveRoomKeys, type RoomKeys } from '../room/keys.ts'
 import { Mesh } from '../mesh/mesh.ts'
 import type { PeerFactory } from '../mesh/peer.ts'
 import { SocketChannel } from '../mesh/channel.ts'
@@ -16,7 +18,7 @@ import type { SocketFactory } from '../signaling/socket.ts'
 import { StreamingStore, type StreamClient } from '../stream/streaming.svelte.ts'
 import { PlaybackStore } from '../sync/playback.svelte.ts'
 import type { TestHooks } from '../testing/hooks.ts'
-import type { Timers } from '../timers.ts'
+import { realTimers, type Timers } from '../timers.ts'
 import type { TorrentPeer } from '../torrent/links.ts'
 import { PLAYLIST_FEATURE } from '../playlist/store.svelte.ts'
 import { PLAYBACK_FEATURE } from '../sync/feature.ts'
@@ -47,14 +49,21 @@ export interface RoomDeps {
   appNow?: () => number
   /** The e2e build's test hooks (testing/hooks.ts); the shipped build has none. */
   hooks?: TestHooks
+  /** The room moved to a new link (the host rotated it): remember it, show it (app/connect.ts). */
+  onMoved?: (secret: string, documentId: string) => void
 }
+
+/** How long the old document's links stay open after a rotation, so the new link reaches every member. */
+export const ROTATE_LINGER_MS = 2000
 
 export class RoomApp {
   readonly room: Room
   readonly streaming: StreamingStore
   readonly playback: PlaybackStore
   readonly #signaling: SignalingClient
-  readonly #mesh: Mesh
+  #mesh: Mesh
+  readonly #deps: RoomDeps
+  readonly #lingering = new Set<{ mesh: Mesh; timer: unknown }>()
   readonly #hooks: TestHooks | undefined
   #releaseHooks: () => void = () => {}
   #releaseVideo: (() => void) | null = null
@@ -64,7 +73,7 @@ export class RoomApp {
   constructor(deps: RoomDeps) {
     const { timers, now, hooks } = deps
     const peerId = deps.room.selfId
-    const documentId = deps.room.documentId
+    this.#deps = deps
     this.#hooks = hooks
     this.#signaling = new SignalingClient({
       baseUrl: deps.signalUrl,
@@ -75,21 +84,7 @@ export class RoomApp {
     })
     const signaling = this.#signaling
     signaling.on('error', (code, message) => console.warn(`signal server: ${code} ${message}`))
-    this.#mesh = new Mesh({
-      localId: peerId,
-      documentId,
-      introductions: signaling,
-      openPipe: (remoteId) =>
-        new SocketChannel(deps.socket(signaling.pipeUrl(remoteId, documentId), signaling.protocols)),
-      createPeer: deps.createPeer,
-      trust: {
-        localId: peerId,
-        publicKey: deps.signer.publicKey,
-        crypto: handshakeCrypto(deps.roomKey, deps.signer),
-      },
-      timers,
-      now,
-    })
+    this.#mesh = this.#meshFor({ documentId: deps.room.documentId, roomKey: deps.roomKey })
     this.room = new Room({
       ...deps.room,
       features: ROOM_FEATURES,
@@ -98,6 +93,7 @@ export class RoomApp {
       signer: deps.signer,
       timers,
       now,
+      onRotate: (secret) => void this.#move(secret),
     })
     this.room.start()
     this.streaming = new StreamingStore({
@@ -118,13 +114,65 @@ export class RoomApp {
       this.#releaseHooks = hooks.install(this, {
         sendRaw: (text) => this.#mesh.broadcast(text),
         signChat: (line) =>
-          signChat(deps.signer, { ...line, documentId, id: `${peerId}:${line.id}`, from: peerId }),
+          signChat(deps.signer, {
+            ...line,
+            documentId: this.room.documentId,
+            id: `${peerId}:${line.id}`,
+            from: peerId,
+          }),
+        signStatement: async (body) => (await signStatement(deps.signer, body)).signed,
       })
   }
 
   /** Mutes or unmutes this person's sound; false when there is no video. */
   toggleMute(): boolean {
     return this.#video?.toggleMuted() ?? false
+  }
+
+  /** The peer mesh of one document, its links proving that document's room key. */
+  #meshFor(keys: RoomKeys): Mesh {
+    const deps = this.#deps
+    const signaling = this.#signaling
+    const { documentId, roomKey } = keys
+    return new Mesh({
+      localId: deps.room.selfId,
+      documentId,
+      introductions: signaling,
+      openPipe: (remoteId) =>
+        new SocketChannel(deps.socket(signaling.pipeUrl(remoteId, documentId), signaling.protocols)),
+      createPeer: deps.createPeer,
+      trust: {
+        localId: deps.room.selfId,
+        publicKey: deps.signer.publicKey,
+        crypto: handshakeCrypto(roomKey, deps.signer),
+      },
+      timers: deps.timers,
+      now: deps.now,
+    })
+  }
+
+  /**
+   * The host rotated the link: derive the new document and key, move the room onto a new mesh there, and
+   * leave the old document. Its links linger a moment so the new link reaches the others first.
+   */
+  async #move(secret: string): Promise<void> {
+    const keys = await deriveRoomKeys(secret)
+    if (this.#destroyed || keys.documentId === this.room.documentId) return
+    const old = this.#mesh
+    const oldDocument = this.room.documentId
+    this.#mesh = this.#meshFor(keys)
+    this.room.moveTo(keys.documentId, this.#mesh)
+    const timers = this.#deps.timers ?? realTimers
+    const lingering = {
+      mesh: old,
+      timer: timers.setTimeout(() => {
+        this.#lingering.delete(lingering)
+        old.destroy()
+        this.#signaling.leave(oldDocument)
+      }, ROTATE_LINGER_MS),
+    }
+    this.#lingering.add(lingering)
+    this.#deps.onMoved?.(secret, keys.documentId)
   }
 
   /** The room's `<video>` arrived: streaming feeds it, playback drives it. Returns its removal. */
@@ -156,6 +204,12 @@ export class RoomApp {
     this.streaming.destroy()
     this.#releaseVideo?.()
     this.room.destroy()
+    const timers = this.#deps.timers ?? realTimers
+    for (const { mesh, timer } of this.#lingering) {
+      timers.clearTimeout(timer)
+      mesh.destroy()
+    }
+    this.#lingering.clear()
     this.#mesh.destroy()
     this.#signaling.destroy()
   }

@@ -42,8 +42,8 @@ export function boundMessageTimes(
         replaced,
       }
     case 'chat':
-    case 'lock':
-    case 'remove':
+    case 'authority':
+    case 'rotate':
     case 'ping':
     case 'pong':
     case 'feature':

@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { MAX_GRANTS } from './authority.ts'
 import { MAX_NAME_LENGTH } from './identity.ts'
 import { decodeJson, parseWith } from '../wire/parse.ts'
 import { fail, type WireResult } from '../wire/result.ts'
@@ -11,7 +12,7 @@ import { PeerId, TimeMs } from '../wire/schemas.ts'
  *
  * There is deliberately no `from` field anywhere: the sender of a message is the peer whose channel
  * it arrived on. The only peer ids inside messages name *other* members (snapshot history, host,
- * removal), and each receiver checks that the sender was allowed to say them.
+ * authority statements), and each receiver checks the signatures and rules that allow them.
  */
 export const ROOM_PROTOCOL_VERSION = 1
 export const MAX_CHAT_LENGTH = 2000
@@ -48,16 +49,59 @@ const HistoryEntry = v.object({
 })
 export type HistoryEntry = v.InferOutput<typeof HistoryEntry>
 
+const RoomId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{22}$/))
+const Term = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_GRANTS))
+const Seq = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER))
+const signed = <E extends v.ObjectEntries>(entries: E) =>
+  v.object({ body: v.object(entries), pub: PublicKeyText, sig: SignatureText })
+
+/** The host's signed state: roster in join order, removals, lock (authority.ts). */
+const StateStatement = signed({
+  kind: v.literal('state'),
+  room: RoomId,
+  term: Term,
+  seq: Seq,
+  members: v.pipe(v.array(PeerId), v.maxLength(64)),
+  removed: v.pipe(v.array(PeerId), v.maxLength(256)),
+  locked: v.boolean(),
+})
+const GrantStatement = v.object({
+  body: v.variant('kind', [
+    v.object({ kind: v.literal('genesis'), room: RoomId, term: v.literal(0), host: PeerId }),
+    v.object({ kind: v.literal('handover'), room: RoomId, term: Term, host: PeerId }),
+    v.object({
+      kind: v.literal('succession'),
+      room: RoomId,
+      term: Term,
+      host: PeerId,
+      after: StateStatement,
+    }),
+  ]),
+  pub: PublicKeyText,
+  sig: SignatureText,
+})
+/** Who runs the room, as a chain of signed statements every receiver checks (authority.ts). */
+const AuthorityChain = v.object({
+  grants: v.pipe(v.array(GrantStatement), v.minLength(1), v.maxLength(MAX_GRANTS)),
+  state: v.nullable(StateStatement),
+})
+const RotateStatement = signed({
+  kind: v.literal('rotate'),
+  room: RoomId,
+  term: Term,
+  from: v.pipe(v.string(), v.maxLength(128)),
+  secret: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{22}$/)),
+})
+
 /**
- * What a member knows about the room, sent to every newly connected member.
+ * What a member knows about the room, sent to every newly connected member. Host, lock and removals come
+ * only in the signed `authority` chain, which the receiver checks; nothing else in a snapshot sets them.
  * Extension point: `features` maps a feature name to that feature's own snapshot (playlist,
  * playback state), validated by the feature itself (see `RoomFeature` in feature.ts).
  */
 const Snapshot = v.object({
   members: v.pipe(v.array(v.object({ id: PeerId, name: Name, joinedAt: TimeMs })), v.maxLength(64)),
-  hostId: v.nullable(PeerId),
-  locked: v.boolean(),
-  removed: v.pipe(v.array(PeerId), v.maxLength(256)),
+  authority: v.nullable(AuthorityChain),
   chat: v.pipe(v.array(HistoryEntry), v.maxLength(CHAT_HISTORY_LIMIT)),
   features: v.pipe(
     v.record(FeatureName, v.unknown()),
@@ -76,10 +120,10 @@ export const RoomMessageSchema = v.variant('type', [
   message('presence', { self: Presence }),
   /** A chat line, signed by its author (the sender) over its id, name, text and time (chat-signing.ts). */
   message('chat', { id: ShortId, name: Name, text: ChatText, at: TimeMs, sig: SignatureText }),
-  /** Host only: lock playback controls to the host. */
-  message('lock', { locked: v.boolean() }),
-  /** Host only: everyone drops and ignores this member. */
-  message('remove', { peerId: PeerId }),
+  /** The sender's authority chain after a change (lock, removal, roster, hand-over, succession). */
+  message('authority', { authority: AuthorityChain }),
+  /** Host only, to each remaining member on its own link: the room's new link secret. */
+  message('rotate', { statement: RotateStatement }),
   /** Round-trip measurement; `t` is the pinger's own clock, echoed back unchanged. */
   message('ping', { t: TimeMs }),
   message('pong', { t: TimeMs }),

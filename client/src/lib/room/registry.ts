@@ -1,13 +1,30 @@
 import type { TransportDecision } from '../mesh/transport.ts'
+import {
+  chainFault,
+  chainHost,
+  lockedOf,
+  mergeAuthority,
+  nextRoster,
+  pickRoom,
+  presentHost,
+  removedOf,
+  lineOf,
+  sameChain,
+  termOf,
+  toWire,
+  type Authority,
+} from './authority.ts'
 import { cleanName } from './identity.ts'
-import { byJoinOrder, longestPresent, resolveHost, uniqueNames, type MemberInfo } from './members.ts'
+import { byJoinOrder, uniqueNames, type MemberInfo } from './members.ts'
 import type { OutgoingRoomMessage, Snapshot } from './protocol.ts'
 
 /**
  * The member registry: who is in the room, who is host, whether playback controls are locked, and
  * how each event changes that. Pure: `stepRegistry(state, event, now)` returns the next state and the
  * effects to carry out in order (notices, messages, timers to start or cancel); the room applies them.
- * Every member runs the same rules on the same messages, so all agree without a vote.
+ * Every member runs the same rules on the same messages, so all agree without a vote. Host, lock and
+ * removals come only from the signed authority chain (authority.ts), whose signatures the room checks
+ * before handing it here.
  */
 
 /** A member whose connection dropped stays listed this long, so a reload is not a leave + join. */
@@ -41,11 +58,14 @@ export interface RegistryState {
   readonly self: MemberInfo
   /** Everyone else we had a hello from, in the order they first arrived. */
   readonly members: ReadonlyMap<string, Member>
-  /** Members the host removed: ignored from now on. */
-  readonly removed: ReadonlySet<string>
-  /** The host as last known; `hostOf` says who is host among those present. */
-  readonly hostId: string | null
-  readonly locked: boolean
+  /** The room's signed authority chain; null until this tab mints or adopts one. */
+  readonly authority: Authority | null
+  /** The chain each member last presented, while this tab may still choose between rooms. */
+  readonly carriers: ReadonlyMap<string, Authority>
+  /** Until when this tab, new to the room, takes the chain most members carry; null: it keeps its own. */
+  readonly chooseUntil: number | null
+  /** This tab may sign a genesis: it created the room, or found nobody with a chain. */
+  readonly mayMint: boolean
   readonly ended: RoomEnd | null
   /** The first hello carries the room's removals and lock, and the members a newcomer settles after. */
   readonly helloSeen: boolean
@@ -59,8 +79,10 @@ interface Presence {
 }
 
 export type RegistryEvent =
-  /** We join the room; `settle`: we are a newcomer (neither its creator nor reloaded). */
-  | { type: 'start'; settle: boolean }
+  /** We join the room; `settle`: we are a newcomer (neither its creator nor reloaded); `mint`: we created it. */
+  | { type: 'start'; settle: boolean; mint: boolean }
+  /** JOIN_SETTLE_MS after the start: a tab still without a chain mints one. */
+  | { type: 'settled' }
   /** We chose a name (already cleaned, not empty). */
   | { type: 'rename'; name: string }
   /** A member introduced itself on a new link: it arrives, comes back, or re-arrives. */
@@ -75,15 +97,16 @@ export type RegistryEvent =
   | { type: 'closed'; peerId: string; reason: string }
   /** A member's grace period ran out. */
   | { type: 'grace-over'; peerId: string }
-  /** Lock or unlock playback controls; only the host may. `from` is our own id for our own action. */
-  | { type: 'lock'; from: string; locked: boolean }
-  /** Remove a member; only the host may. `from` is our own id for our own action. */
-  | { type: 'remove'; from: string; peerId: string }
+  /** A chain whose signatures checked, from a member (or our own id, for what we signed). */
+  | { type: 'authority'; from: string; authority: Authority }
 
 export type RegistryEffect =
   /** A local line in the chat. */
   | { type: 'notice'; text: string }
   | { type: 'broadcast'; message: OutgoingRoomMessage }
+  | { type: 'send'; to: string; message: OutgoingRoomMessage }
+  /** Something a member sent was dropped: a log line. */
+  | { type: 'warn'; text: string }
   /** Our join time moved: remember it for a reload. */
   | { type: 'save-joined-at'; joinedAt: number }
   /** Report `grace-over` for the member at `until`, unless its timer is cancelled first. */
@@ -104,13 +127,14 @@ export interface RegistryStep {
 const LOCKED_NOTICE = 'Playback controls are locked to the host'
 const UNLOCKED_NOTICE = 'Everyone can control playback'
 
-export function initialRegistry(self: MemberInfo, creator: boolean): RegistryState {
+export function initialRegistry(self: MemberInfo): RegistryState {
   return {
     self,
     members: new Map(),
-    removed: new Set(),
-    hostId: creator ? self.id : null,
-    locked: false,
+    authority: null,
+    carriers: new Map(),
+    chooseUntil: null,
+    mayMint: false,
     ended: null,
     helloSeen: false,
     settleUntil: null,
@@ -125,7 +149,14 @@ export function initialRegistry(self: MemberInfo, creator: boolean): RegistrySta
 export function stepRegistry(state: RegistryState, event: RegistryEvent, now: number): RegistryStep {
   switch (event.type) {
     case 'start':
-      return same({ ...state, settleUntil: event.settle ? now + JOIN_SETTLE_MS : null })
+      return same({
+        ...state,
+        settleUntil: event.settle ? now + JOIN_SETTLE_MS : null,
+        chooseUntil: event.mint ? null : now + JOIN_SETTLE_MS,
+        mayMint: event.mint,
+      })
+    case 'settled':
+      return same(state.authority ? { ...state, chooseUntil: null } : { ...state, mayMint: true })
     case 'rename':
       return same({ ...state, self: { ...state.self, name: event.name } })
     case 'hello':
@@ -143,10 +174,8 @@ export function stepRegistry(state: RegistryState, event: RegistryEvent, now: nu
     case 'grace-over':
       if (!state.members.get(event.peerId)?.away) return same(state)
       return leave(state, event.peerId, 'left', [])
-    case 'lock':
-      return lock(state, event.from, event.locked)
-    case 'remove':
-      return remove(state, event.from, event.peerId, now)
+    case 'authority':
+      return authority(state, event.from, event.authority, now)
     default:
       return event satisfies never
   }
@@ -166,16 +195,13 @@ function hello(state: RegistryState, event: Extract<RegistryEvent, { type: 'hell
     away: false,
   }
   let next: RegistryState = { ...state, members: withMember(state.members, member) }
-  const firstHello = !state.helloSeen
-  if (firstHello) {
-    next = { ...next, helloSeen: true, removed: withIds(next.removed, snapshot.removed) }
+  if (!state.helloSeen) {
+    next = { ...next, helloSeen: true }
     next = settleJoinTime(next, self.joinedAt, snapshot, now, effects)
   }
   if (!existing && self.joinedAt > next.self.joinedAt)
     effects.push({ type: 'notice', text: `${nameOf(next, from)} joined` })
   if (!existing || existing.away) effects.push({ type: 'joined', peerId: from })
-  next = { ...next, hostId: adoptHost(next, snapshot.hostId) }
-  if (firstHello || from === hostOf(next)) next = { ...next, locked: snapshot.locked }
   return { state: next, effects }
 }
 
@@ -205,19 +231,72 @@ function settleJoinTime(
   return { ...state, self }
 }
 
-/** A newcomer adopts the room's host; two different known hosts resolve the same way everywhere. */
-function adoptHost(state: RegistryState, claimed: string | null): string | null {
-  if (state.hostId === null) return claimed
-  if (claimed !== null && claimed !== state.hostId)
-    return resolveHost(presentInfo(state), state.hostId, claimed)
-  return state.hostId
+/**
+ * A chain from a member, its signatures checked. Of the same room, it merges with ours (authority.ts); a
+ * tab still choosing takes the room most members carry; a tab that has its room keeps it. What the new
+ * chain changes (lock, removals, host) then takes effect, and a sender with an older chain gets ours.
+ */
+function authority(state: RegistryState, from: string, theirs: Authority, now: number): RegistryStep {
+  const fault = chainFault(theirs)
+  if (fault)
+    return { state, effects: [{ type: 'warn', text: `room: ignored ${from}'s authority chain: ${fault}` }] }
+  const ours = state.authority
+  let next: Authority
+  let carriers = state.carriers
+  const choosing = ours === null || (state.chooseUntil !== null && now <= state.chooseUntil)
+  if (ours && lineOf(ours) === lineOf(theirs)) {
+    next = mergeAuthority(ours, theirs)
+    if (choosing && from !== state.self.id) carriers = new Map(carriers).set(from, theirs)
+  } else if (ours === null && from === state.self.id) {
+    next = theirs // our own genesis
+  } else if (choosing && from !== state.self.id) {
+    carriers = new Map(carriers).set(from, theirs)
+    next = pickRoom(carriers, new Set(presentIds(state)), ours) ?? theirs
+  } else {
+    const text = `room: ignored ${from}'s authority chain of another room`
+    return { state, effects: [{ type: 'warn', text }] }
+  }
+  const effects: RegistryEffect[] = []
+  if (from !== state.self.id && !sameChain(next, theirs) && ours && lineOf(next) === lineOf(theirs))
+    effects.push({ type: 'send', to: from, message: { type: 'authority', authority: toWire(next) } })
+  if (sameChain(next, ours))
+    return { state: carriers === state.carriers ? state : { ...state, carriers }, effects }
+  if (from === state.self.id)
+    effects.push({ type: 'broadcast', message: { type: 'authority', authority: toWire(next) } })
+  return adopt({ ...state, carriers }, next, now, effects)
+}
+
+/** Take a new chain and carry out what changed: the lock, removals, and who is host. */
+function adopt(state: RegistryState, next: Authority, now: number, effects: RegistryEffect[]): RegistryStep {
+  const hostBefore = hostOf(state)
+  const lockedBefore = lockedOf(state.authority)
+  const removedBefore = new Set(removedOf(state.authority))
+  let result: RegistryState = { ...state, authority: next }
+  if (lockedOf(next) !== lockedBefore)
+    effects.push({ type: 'notice', text: lockedOf(next) ? LOCKED_NOTICE : UNLOCKED_NOTICE })
+  const ours = chainHost(next) === state.self.id
+  for (const peerId of removedOf(next)) {
+    if (removedBefore.has(peerId)) continue
+    if (peerId === state.self.id) {
+      effects.push({ type: 'notice', text: 'The host removed you from the room' })
+      return { state: { ...result, ended: 'removed' }, effects }
+    }
+    if (state.members.get(peerId)?.away) effects.push({ type: 'cancel-timer', peerId })
+    // The host keeps the link a moment so the member learns it was removed.
+    effects.push({ type: 'ban', peerId, at: ours ? now + REMOVE_LINGER_MS : now })
+    result = leave(result, peerId, 'was removed', effects).state
+  }
+  const host = hostOf(result)
+  if (host && host !== hostBefore && hostBefore !== null)
+    effects.push({ type: 'notice', text: `${nameOf(result, host)} is now the host` })
+  return { state: result, effects }
 }
 
 function closed(state: RegistryState, peerId: string, reason: string, now: number): RegistryStep {
   if (reason === 'full' && state.members.size === 0) return same({ ...state, ended: 'full' })
   const member = state.members.get(peerId)
   // Away already (its grace period runs), or removed: nothing more to do.
-  if (!member || member.away || state.removed.has(peerId)) return same(state)
+  if (!member || member.away || removedOf(state.authority).includes(peerId)) return same(state)
   // Silent for the liveness limit already: that was the grace period.
   if (reason === 'silent') return leave(state, peerId, 'left', [])
   return {
@@ -229,44 +308,15 @@ function closed(state: RegistryState, peerId: string, reason: string, now: numbe
   }
 }
 
-function lock(state: RegistryState, from: string, locked: boolean): RegistryStep {
-  if (from !== hostOf(state) || state.locked === locked) return same(state)
-  const effects: RegistryEffect[] = []
-  if (from === state.self.id) effects.push({ type: 'broadcast', message: { type: 'lock', locked } })
-  effects.push({ type: 'notice', text: locked ? LOCKED_NOTICE : UNLOCKED_NOTICE })
-  return { state: { ...state, locked }, effects }
-}
-
-/** Everyone drops a removed member and ignores it from now on. */
-function remove(state: RegistryState, from: string, peerId: string, now: number): RegistryStep {
-  if (from !== hostOf(state) || peerId === from) return same(state)
-  if (peerId === state.self.id) {
-    return {
-      state: { ...state, ended: 'removed' },
-      effects: [{ type: 'notice', text: 'The host removed you from the room' }],
-    }
-  }
-  const ours = from === state.self.id
-  const effects: RegistryEffect[] = []
-  if (ours) effects.push({ type: 'broadcast', message: { type: 'remove', peerId } })
-  if (state.members.get(peerId)?.away || state.removed.has(peerId))
-    effects.push({ type: 'cancel-timer', peerId })
-  // The host keeps the link a moment so the member learns it was removed.
-  effects.push({ type: 'ban', peerId, at: ours ? now + REMOVE_LINGER_MS : now })
-  const removed = withIds(state.removed, [peerId])
-  return leave(removed === state.removed ? state : { ...state, removed }, peerId, 'was removed', effects)
-}
-
 function leave(state: RegistryState, peerId: string, verb: string, effects: RegistryEffect[]): RegistryStep {
   if (!state.members.has(peerId)) return { state, effects }
   const name = nameOf(state, peerId)
   const wasHost = hostOf(state) === peerId
   const members = new Map(state.members)
   members.delete(peerId)
-  let next: RegistryState = { ...state, members }
+  const next: RegistryState = { ...state, members }
   effects.push({ type: 'notice', text: `${name} ${verb}` }, { type: 'left', peerId })
-  // Hand-over without a vote: every member computes the same longest-present member.
-  if (next.hostId === peerId) next = { ...next, hostId: longestPresent(presentInfo(next)) }
+  // Hand-over without a vote: every member computes the same successor from the host's signed roster.
   const host = hostOf(next)
   if (wasHost && host) effects.push({ type: 'notice', text: `${nameOf(next, host)} is now the host` })
   return { state: next, effects }
@@ -286,11 +336,6 @@ function withMember(members: ReadonlyMap<string, Member>, member: Member): Reado
   return new Map(members).set(member.id, member)
 }
 
-/** The set with the ids added; the same set when it has them all. */
-function withIds(set: ReadonlySet<string>, ids: readonly string[]): ReadonlySet<string> {
-  return ids.every((id) => set.has(id)) ? set : new Set([...set, ...ids])
-}
-
 // ── views ───────────────────────────────────────────────────────────────────────────────────────────────
 
 /** Everyone present, this tab first. */
@@ -301,9 +346,40 @@ export function presentInfo(state: RegistryState): MemberInfo[] {
   return present
 }
 
-/** The host as every member computes it: the known host if present, else the longest-present. */
+/** Ids of everyone present, this tab first, then in the order they first arrived. */
+export function presentIds(state: RegistryState): string[] {
+  return [state.self.id, ...state.members.keys()]
+}
+
+/** The host as every member computes it: the chain's host if present, else its successor (authority.ts). */
 export function hostOf(state: RegistryState): string | null {
-  return resolveHost(presentInfo(state), state.hostId)
+  return presentHost(state.authority, new Set(presentIds(state)))
+}
+
+export function lockedIn(state: RegistryState): boolean {
+  return lockedOf(state.authority)
+}
+
+export function removedIn(state: RegistryState): ReadonlySet<string> {
+  return new Set(removedOf(state.authority))
+}
+
+/**
+ * What this tab should sign now, if anything: a genesis (it may mint and has no chain); a succession (it is
+ * the departed host's successor); its roster (it is host and the members present changed, or it has signed
+ * no state in its term yet). The room signs it and hands the chain back as an `authority` event.
+ */
+export function authorityDue(state: RegistryState): 'genesis' | 'succession' | 'state' | null {
+  if (state.ended) return null
+  const { authority } = state
+  if (!authority) return state.mayMint ? 'genesis' : null
+  if (hostOf(state) !== state.self.id) return null
+  if (chainHost(authority) !== state.self.id) return authority.state ? 'succession' : null
+  const current = authority.state?.body
+  if (!current || current.term !== termOf(authority)) return 'state'
+  const roster = nextRoster(authority, presentIds(state))
+  const same = roster.length === current.members.length && roster.every((id, i) => id === current.members[i])
+  return same ? null : 'state'
 }
 
 /** A present member's unique display name; '?' for anyone else. */
@@ -331,13 +407,9 @@ export function memberViews(state: RegistryState): MemberView[] {
 }
 
 /** The registry's part of the snapshot a newly connected member gets. */
-export function registrySnapshot(
-  state: RegistryState,
-): Pick<Snapshot, 'members' | 'hostId' | 'locked' | 'removed'> {
+export function registrySnapshot(state: RegistryState): Pick<Snapshot, 'members' | 'authority'> {
   return {
     members: presentInfo(state),
-    hostId: hostOf(state),
-    locked: state.locked,
-    removed: [...state.removed],
+    authority: state.authority ? toWire(state.authority) : null,
   }
 }

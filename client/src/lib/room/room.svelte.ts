@@ -5,6 +5,24 @@ import type { TransportDecision } from '../mesh/transport.ts'
 import type { Bytes, Signer } from '../mesh/signing.ts'
 import { chatText, type ChatEntry } from './chat.ts'
 import { signChat, verifyChat, verifyHistoryEntry } from './chat-signing.ts'
+import {
+  chainHost,
+  genesisBody,
+  handoverBody,
+  nextRoster,
+  nextState,
+  rotateFault,
+  successionBody,
+  type Authority,
+  type GrantBody,
+  type RotateBody,
+  type Signed,
+  type StatementBody,
+  type Verified,
+  type VerifiedGrant,
+} from './authority.ts'
+import { signStatement, verifyAuthority, verifyStatement } from './authority-signing.ts'
+import { createRoomSecret } from './link.ts'
 import { ChatLog } from './chat-log.svelte.ts'
 import type { FeatureHandle, FeatureHost, RoomFeature } from './feature.ts'
 import { FeatureSet } from './feature-set.ts'
@@ -22,8 +40,13 @@ import {
   type Snapshot,
 } from './protocol.ts'
 import {
+  JOIN_SETTLE_MS,
+  authorityDue,
   hostOf,
   initialRegistry,
+  lockedIn,
+  presentIds,
+  removedIn,
   memberViews,
   registrySnapshot,
   stepRegistry,
@@ -85,6 +108,11 @@ export interface RoomOptions {
   features?: readonly string[]
   /** Each member's message budget (rate-limit.ts). */
   rateLimits?: RateLimits
+  /**
+   * The host moves the room to a new link (`secret`): the app derives its keys and calls `moveTo` with the
+   * new document and its transport. Without it, this tab cannot follow a rotation.
+   */
+  onRotate?: (secret: string) => void
 }
 
 /**
@@ -94,7 +122,6 @@ export interface RoomOptions {
  */
 export class Room implements FeatureHost {
   readonly selfId: string
-  readonly documentId: string
 
   #registry: RegistryState
   #connection: SignalState
@@ -102,11 +129,14 @@ export class Room implements FeatureHost {
   // Each registry field through its own derived: a reader reruns when that field changes, not on every pong.
   readonly #name = $derived.by(() => this.#registry.self.name)
   readonly #joinedAt = $derived.by(() => this.#registry.self.joinedAt)
-  readonly #hostId = $derived.by(() => this.#registry.hostId)
-  readonly #locked = $derived.by(() => this.#registry.locked)
+  readonly #authority = $derived.by(() => this.#registry.authority)
+  readonly #hostId = $derived.by(() => (this.#authority ? chainHost(this.#authority) : null))
+  readonly #locked = $derived.by(() => lockedIn(this.#registry))
   readonly #ended = $derived.by(() => this.#registry.ended)
   readonly #members = $derived.by(() => this.#registry.members)
-  readonly #removed = $derived.by(() => this.#registry.removed)
+  readonly #removed = $derived.by(() => removedIn(this.#registry))
+  /** The document this room is in now; it changes when the host rotates the link. */
+  #documentId = $state('')
 
   readonly #options: RoomOptions
   readonly #timers: Timers
@@ -122,17 +152,28 @@ export class Room implements FeatureHost {
   readonly #links = new Map<string, TransportDecision>()
   /* eslint-enable svelte/prefer-svelte-reactivity */
   readonly #release: (() => void)[] = []
+  /** The current transport's listeners, released when the room moves to another document. */
+  #releaseTransport: (() => void)[] = []
+  #transport: RoomTransport
+  /** Every document this room has been in: chat lines signed in an earlier one still check. */
+  readonly #documents: string[] = []
   /** Chat signing and checking, one after the other so lines keep their order. */
   #chatWork: Promise<void> = Promise.resolve()
+  /** Authority statements signed and checked one after the other, each on the latest chain. */
+  #authorityWork: Promise<void> = Promise.resolve()
+  #authorityQueued = false
+  #settleTimer: unknown = null
 
   constructor(options: RoomOptions) {
     this.#options = options
     this.#timers = options.timers ?? realTimers
     this.#now = options.now ?? Date.now
     this.selfId = options.selfId
-    this.documentId = options.documentId
+    this.#documentId = options.documentId
+    this.#documents.push(options.documentId)
+    this.#transport = options.transport
     const self = { id: this.selfId, name: cleanName(options.name), joinedAt: options.membership.joinedAt }
-    this.#registry = $state.raw(initialRegistry(self, options.membership.creator))
+    this.#registry = $state.raw(initialRegistry(self))
     this.#connection = $state(options.signaling.state)
     this.#chat = new ChatLog(this.#now)
     this.#features = new FeatureSet({
@@ -146,16 +187,23 @@ export class Room implements FeatureHost {
       now: this.#now,
       members: () => this.members.values(),
       ping: (t) => this.#broadcast({ type: 'ping', t }),
-      disconnect: (peerId) => options.transport.disconnect(peerId),
+      disconnect: (peerId) => this.#transport.disconnect(peerId),
       rejoin: () => options.signaling.join(this.documentId),
     })
-    const { transport } = options
-    this.#release.push(
-      options.signaling.on('state', (state) => (this.#connection = state)),
+    this.#release.push(options.signaling.on('state', (state) => (this.#connection = state)))
+    this.#listen(options.transport)
+  }
+
+  #listen(transport: RoomTransport): void {
+    this.#releaseTransport = [
       transport.on('transport', (peerId, decision) => this.#onTransport(peerId, decision)),
       transport.on('message', (peerId, data) => this.#onMessage(peerId, data)),
       transport.on('closed', (peerId, reason) => this.#onClosed(peerId, reason)),
-    )
+    ]
+  }
+
+  get documentId(): string {
+    return this.#documentId
   }
 
   get name(): string {
@@ -167,7 +215,7 @@ export class Room implements FeatureHost {
   get connection(): SignalState {
     return this.#connection
   }
-  /** The host as last known; `host` is who is host among those present. */
+  /** The host of the signed chain (present or not); `host` is who is host among those present. */
   get hostId(): string | null {
     return this.#hostId
   }
@@ -197,6 +245,10 @@ export class Room implements FeatureHost {
   /** The host as every member computes it: the known host if present, else the longest-present. */
   readonly host: string | null = $derived.by(() => hostOf(this.#registry))
   readonly isHost: boolean = $derived.by(() => this.host === this.selfId)
+  /** The room's signed authority chain (authority.ts); null until this tab has one. */
+  get authority(): Authority | null {
+    return this.#authority
+  }
 
   displayName(peerId: string): string {
     return (
@@ -213,7 +265,9 @@ export class Room implements FeatureHost {
   start(): void {
     if (this.started || !this.name || this.ended) return
     this.#started = true
-    this.#dispatch({ type: 'start', settle: this.#options.fresh && !this.#options.membership.creator })
+    const { fresh, membership } = this.#options
+    this.#dispatch({ type: 'start', settle: fresh && !membership.creator, mint: fresh && membership.creator })
+    this.#settleTimer = this.#timers.setTimeout(() => this.#dispatch({ type: 'settled' }), JOIN_SETTLE_MS)
     this.#options.signaling.join(this.documentId)
     this.#liveness.start()
   }
@@ -253,7 +307,7 @@ export class Room implements FeatureHost {
 
   /** The public key a member's link verified, for checking what it signs; null when not linked. */
   publicKey(peerId: string): Bytes | null {
-    return this.#options.transport.publicKey(peerId)
+    return this.#transport.publicKey(peerId)
   }
 
   /** Resolves once the chat lines sent and received so far are signed or checked (for tests). */
@@ -261,14 +315,73 @@ export class Room implements FeatureHost {
     return this.#chatWork
   }
 
-  /** Host only: lock playback controls to the host, or unlock them. */
+  /** Resolves once the authority statements sent and received so far are signed or checked (for tests). */
+  authoritySettled(): Promise<void> {
+    return this.#authorityWork
+  }
+
+  /** Host only: lock playback controls to the host, or unlock them (a signed state, authority.ts). */
   setLocked(locked: boolean): void {
-    this.#dispatch({ type: 'lock', from: this.selfId, locked })
+    this.#hostStatement((authority) => nextState(authority, this.#roster(authority), { locked }))
   }
 
   /** Host only: everyone drops the member and ignores it from now on. */
   removeMember(peerId: string): void {
-    this.#dispatch({ type: 'remove', from: this.selfId, peerId })
+    if (peerId === this.selfId) return
+    this.#hostStatement((authority) => nextState(authority, this.#roster(authority), { remove: peerId }))
+  }
+
+  /** Host only: hand the host role to a present member (a signed hand-over, authority.ts). */
+  makeHost(peerId: string): void {
+    if (peerId === this.selfId) return
+    this.#hostStatement((authority) =>
+      this.members.has(peerId) && !this.removed.has(peerId) ? handoverBody(authority, peerId) : null,
+    )
+  }
+
+  /**
+   * Host only: move the room to a new link. A fresh secret goes, signed, to each remaining member on its own
+   * encrypted link; then this tab moves too (`onRotate`). Whoever is away or removed is left behind.
+   */
+  rotateLink(): void {
+    const onRotate = this.#options.onRotate
+    if (!onRotate) return
+    this.#queueAuthority(async () => {
+      const authority = this.#registry.authority
+      if (!authority || chainHost(authority) !== this.selfId || this.ended) return
+      const secret = createRoomSecret()
+      const body: RotateBody = {
+        kind: 'rotate',
+        room: authority.grants[0]!.body.room,
+        term: authority.grants.length - 1,
+        from: this.documentId,
+        secret,
+      }
+      const statement = await signStatement(this.#options.signer, body)
+      for (const [peerId, member] of this.members)
+        if (!member.away && !this.removed.has(peerId))
+          this.#send(peerId, { type: 'rotate', statement: statement.signed })
+      onRotate(secret)
+    })
+  }
+
+  /**
+   * Follow a rotation: the room is in `documentId` now, over `transport`. Members, chat, features and the
+   * authority chain stay; every member's link is new, so each counts as away until its hello on the new
+   * transport (the same grace as a dropped link).
+   */
+  moveTo(documentId: string, transport: RoomTransport): void {
+    if (this.ended) return
+    for (const release of this.#releaseTransport.splice(0)) release()
+    const linked = [...this.#links.keys()]
+    this.#transport = transport
+    this.#documentId = documentId
+    if (!this.#documents.includes(documentId)) this.#documents.push(documentId)
+    this.#listen(transport)
+    for (const peerId of this.removed) transport.ban(peerId)
+    for (const peerId of linked) this.#onClosed(peerId, 'moved')
+    this.#chat.notice('The host moved the room to a new link')
+    if (this.started) this.#options.signaling.join(documentId)
   }
 
   /**
@@ -286,8 +399,10 @@ export class Room implements FeatureHost {
 
   destroy(): void {
     for (const release of this.#release.splice(0)) release()
+    for (const release of this.#releaseTransport.splice(0)) release()
     for (const timer of this.#memberTimers.values()) this.#timers.clearTimeout(timer)
     this.#memberTimers.clear()
+    if (this.#settleTimer !== null) this.#timers.clearTimeout(this.#settleTimer)
     this.#liveness.stop()
     this.#features.clear()
   }
@@ -298,15 +413,20 @@ export class Room implements FeatureHost {
     const { state, effects } = stepRegistry(this.#registry, event, now)
     this.#registry = state
     for (const effect of effects) this.#apply(effect, now)
+    this.#signWhenDue()
   }
 
   #apply(effect: RegistryEffect, now: number): void {
-    const { transport } = this.#options
+    const transport = this.#transport
     switch (effect.type) {
       case 'notice':
         return this.#chat.notice(effect.text)
       case 'broadcast':
         return this.#broadcast(effect.message)
+      case 'send':
+        return this.#send(effect.to, effect.message)
+      case 'warn':
+        return console.warn(effect.text)
       case 'save-joined-at':
         return this.#options.saveMembership?.({ creator: false, joinedAt: effect.joinedAt })
       case 'grace': {
@@ -387,7 +507,7 @@ export class Room implements FeatureHost {
     if (verdict === 'ok') return true
     if (verdict === 'over') {
       console.warn(`room: ${from} sent more than its message budget: ignored for ${PENALTY_MS / 1000} s`)
-      this.#options.transport.disconnect(from)
+      this.#transport.disconnect(from)
     }
     return false
   }
@@ -402,6 +522,7 @@ export class Room implements FeatureHost {
           snapshot: message.snapshot,
           transport: this.#links.get(from) ?? 'pending',
         })
+        if (message.snapshot.authority) this.#receiveAuthority(from, message.snapshot.authority)
         this.#mergeHistory(from, message.snapshot.chat)
         this.#features.applySnapshots(from, message.snapshot.features)
         return
@@ -409,10 +530,10 @@ export class Room implements FeatureHost {
         return this.#dispatch({ type: 'presence', from, self: message.self })
       case 'chat':
         return this.#receiveChat(from, message)
-      case 'lock':
-        return this.#dispatch({ type: 'lock', from, locked: message.locked })
-      case 'remove':
-        return this.#dispatch({ type: 'remove', from, peerId: message.peerId })
+      case 'authority':
+        return this.#receiveAuthority(from, message.authority)
+      case 'rotate':
+        return this.#receiveRotate(from, message.statement)
       case 'ping':
         this.#send(from, { type: 'pong', t: message.t })
         return
@@ -424,6 +545,94 @@ export class Room implements FeatureHost {
       default:
         message satisfies never
     }
+  }
+
+  /** A member's chain: its signatures checked here, its rules in the registry (authority.ts). */
+  #receiveAuthority(from: string, wire: Parameters<typeof verifyAuthority>[0]): void {
+    this.#queueAuthority(async () => {
+      const authority = await verifyAuthority(wire)
+      if (!authority) {
+        console.warn(`room: ignored ${from}'s authority chain: a signature does not check`)
+        return
+      }
+      if (!this.removed.has(from) && !this.ended) this.#dispatch({ type: 'authority', from, authority })
+    })
+  }
+
+  /** The host's order to move to a new link: followed only when signed by the host, for this document. */
+  #receiveRotate(from: string, signed: Signed<RotateBody>): void {
+    const onRotate = this.#options.onRotate
+    this.#queueAuthority(async () => {
+      const rotate = await verifyStatement(signed)
+      const documentId = this.documentId
+      const fault = rotate ? rotateFault(this.#registry.authority, rotate, documentId) : 'a bad signature'
+      if (fault || !rotate) {
+        console.warn(`room: ignored ${from}'s new link: ${fault}`)
+        return
+      }
+      if (!this.ended) onRotate?.(rotate.body.secret)
+    })
+  }
+
+  /** Sign what the registry says is due (genesis, succession, roster), once at a time. */
+  #signWhenDue(): void {
+    if (this.#authorityQueued || !authorityDue(this.#registry)) return
+    this.#authorityQueued = true
+    this.#queueAuthority(async () => {
+      this.#authorityQueued = false
+      const state = this.#registry
+      const authority = state.authority
+      switch (authorityDue(state)) {
+        case 'genesis':
+          return this.#sign(null, genesisBody(randomId(), this.selfId))
+        case 'succession': {
+          const body = authority && successionBody(authority, this.selfId)
+          return body ? this.#sign(authority, body) : undefined
+        }
+        case 'state':
+          return authority ? this.#sign(authority, nextState(authority, this.#roster(authority))) : undefined
+        case null:
+          return
+      }
+    })
+  }
+
+  /** A statement only the chain's host may sign, made from the latest chain once earlier work is done. */
+  #hostStatement(make: (authority: Authority) => StatementBody | null): void {
+    this.#queueAuthority(async () => {
+      const authority = this.#registry.authority
+      if (!authority || chainHost(authority) !== this.selfId || this.ended) return
+      const body = make(authority)
+      if (body) await this.#sign(authority, body)
+    })
+  }
+
+  /** Sign a statement onto the chain and take the result as our own authority event. */
+  async #sign(authority: Authority | null, body: StatementBody): Promise<void> {
+    const statement = await signStatement(this.#options.signer, body)
+    let next: Authority
+    if (statement.body.kind === 'state') {
+      if (!authority) return
+      next = { grants: authority.grants, state: statement as Verified<typeof statement.body> }
+    } else if (statement.body.kind === 'rotate') {
+      return
+    } else {
+      // A succession carries the roster it stands on, signed by that roster's host.
+      const afterBy = statement.body.kind === 'succession' ? authority?.state?.by : undefined
+      const grant: VerifiedGrant = { ...(statement as Verified<GrantBody>), ...(afterBy ? { afterBy } : {}) }
+      next = { grants: [...(authority?.grants ?? []), grant], state: authority?.state ?? null }
+    }
+    this.#dispatch({ type: 'authority', from: this.selfId, authority: next })
+  }
+
+  #roster(authority: Authority): string[] {
+    return nextRoster(authority, presentIds(this.#registry))
+  }
+
+  #queueAuthority(work: () => Promise<void>): void {
+    this.#authorityWork = this.#authorityWork.then(work).catch((error: unknown) => {
+      console.warn(`room: authority work failed: ${String(error)}`)
+    })
   }
 
   #queueChat(work: () => Promise<void>): void {
@@ -456,7 +665,7 @@ export class Room implements FeatureHost {
   /** A snapshot's history, each line checked against its author's signature; forged lines are dropped. */
   #mergeHistory(from: string, history: readonly HistoryEntry[]): void {
     this.#queueChat(async () => {
-      const checks = await Promise.all(history.map((entry) => verifyHistoryEntry(this.documentId, entry)))
+      const checks = await Promise.all(history.map((entry) => this.#checkHistoryEntry(entry)))
       const forged = checks.filter((ok) => !ok).length
       if (forged > 0) console.warn(`room: dropped ${forged} forged chat line(s) in ${from}'s snapshot`)
       const kept = history.filter((_, index) => checks[index])
@@ -471,6 +680,13 @@ export class Room implements FeatureHost {
     })
   }
 
+  /** A history line checks when signed in this document or one the room was in before a rotation. */
+  async #checkHistoryEntry(entry: HistoryEntry): Promise<boolean> {
+    for (const documentId of [...this.#documents].reverse())
+      if (await verifyHistoryEntry(documentId, entry)) return true
+    return false
+  }
+
   #onClosed(peerId: string, reason: string): void {
     this.#links.delete(peerId)
     this.#liveness.forget(peerId)
@@ -479,15 +695,15 @@ export class Room implements FeatureHost {
 
   #snapshot(): Snapshot {
     const features = this.#features.snapshots()
-    const { members, hostId, locked, removed } = registrySnapshot(this.#registry)
-    return { members, hostId, locked, removed, chat: this.#chat.history(), features }
+    const { members, authority } = registrySnapshot(this.#registry)
+    return { members, authority, chat: this.#chat.history(), features }
   }
 
   #send(peerId: string, message: OutgoingRoomMessage): void {
-    this.#options.transport.send(peerId, encodeRoomMessage(message))
+    this.#transport.send(peerId, encodeRoomMessage(message))
   }
 
   #broadcast(message: OutgoingRoomMessage): void {
-    this.#options.transport.broadcast(encodeRoomMessage(message))
+    this.#transport.broadcast(encodeRoomMessage(message))
   }
 }

@@ -8,6 +8,7 @@ import type { Video } from '../player/video.ts'
 import type { Player } from '../sync/player.ts'
 import type { PlaybackInspection } from '../sync/playback.svelte.ts'
 import type { ChatSignature } from '../room/chat.ts'
+import type { Signed, StatementBody } from '../room/authority.ts'
 import { StallablePlayer } from './stall.ts'
 
 /** `window.__theatron.playback`: read by e2e tests and the benchmarks. */
@@ -22,6 +23,8 @@ export interface RoomHooks {
   sendRaw(text: string): void
   /** This tab's own signature on a chat line it makes up (any time, any text), as a modified page can. */
   signChat(line: { id: string; name: string; text: string; at: number }): Promise<ChatSignature>
+  /** This tab's own signature on any authority statement it makes up (room/authority.ts). */
+  signStatement(body: StatementBody): Promise<Signed<StatementBody>>
 }
 
 type HookScope = { __theatron?: { playback?: PlaybackHooks; room?: RoomHooks } }
