@@ -22,11 +22,17 @@ const base64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url'
 
 /** The room document id as the server learns it: from a member's Join, as the proxy recorded it. */
 function documentIdIn(proxy: RecordingProxy): string {
+  // Each member also joins the rendezvous of its own join code: the room's document is the one every
+  // member joins.
+  const joins = new Map<string, number>()
   for (const payload of proxy.payloads) {
-    const match = /"type":"Join","join":\["([^"]+)"\]/.exec(payload)
-    if (match) return match[1]!
+    const match = /"type":"Join","join":(\[[^\]]*\])/.exec(payload)
+    if (!match) continue
+    for (const id of JSON.parse(match[1]!) as string[]) joins.set(id, (joins.get(id) ?? 0) + 1)
   }
-  throw new Error('no Join recorded')
+  const [room] = [...joins].sort((a, b) => b[1] - a[1])
+  if (!room) throw new Error('no Join recorded')
+  return room[0]
 }
 
 /**

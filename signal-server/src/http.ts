@@ -22,9 +22,15 @@ export interface HttpDeps {
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
 
 /** Hashed build assets never change; everything else is revalidated so a new deploy shows at once. */
+/** The app's icons and manifest (client/public/): not content-hashed, rarely changed. */
+const ICONS = /^\/(favicon\.svg|icon-\d+\.png|manifest\.webmanifest)$/
+
 function setCacheHeaders(res: ServerResponse, pathname: string): void {
   if (pathname.startsWith('/assets/')) {
     res.setHeader('Cache-Control', 'public, max-age=31536000, immutable')
+  } else if (ICONS.test(pathname)) {
+    // Browsers ask for the icon on every navigation, hash changes included: a day from the cache.
+    res.setHeader('Cache-Control', 'public, max-age=86400')
   } else {
     res.setHeader('Cache-Control', 'no-cache')
   }

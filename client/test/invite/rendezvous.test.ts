@@ -8,6 +8,8 @@ import { createSignalServer } from '../../../signal-server/src/index.ts'
 import { CodeAnswerer, type CodeState } from '../../src/lib/invite/answerer.ts'
 import { parseCode, type JoinCode } from '../../src/lib/invite/code.ts'
 import { joinByCode } from '../../src/lib/invite/join.ts'
+import { randomId } from '../../src/lib/random.ts'
+import { SignalingClient } from '../../src/lib/signaling/client.ts'
 import type { SocketFactory, SocketLike } from '../../src/lib/signaling/socket.ts'
 
 /** A `ws` socket as the browser's: errors are followed by a close, which the client handles. */
@@ -29,9 +31,20 @@ async function server(): Promise<string> {
   return `ws://127.0.0.1:${port}`
 }
 
-function nextCode(answerer: CodeAnswerer): Promise<CodeState> {
+/** A member's answerer on its own registration with the server, as a room page has. */
+function answerer(signalUrl: string): CodeAnswerer {
+  const signaling = new SignalingClient({ baseUrl: signalUrl, peerId: randomId(), token: randomId(), socket })
+  const made = new CodeAnswerer({ signaling, socket, payload: SECRET })
+  closers.push(() => {
+    made.destroy()
+    signaling.destroy()
+  })
+  return made
+}
+
+function nextCode(member: CodeAnswerer): Promise<CodeState> {
   return new Promise((resolve) => {
-    const off = answerer.on('code', (state) => {
+    const off = member.on('code', (state) => {
       off()
       resolve(state)
     })
@@ -47,14 +60,13 @@ function codeOf(state: CodeState): JoinCode {
 describe('join by code through the signal server', () => {
   it('admits a newcomer with the right code', async () => {
     const signalUrl = await server()
-    const answerer = new CodeAnswerer({ signalUrl, socket, payload: SECRET })
-    closers.push(() => answerer.destroy())
-    const admitted = new Promise<void>((resolve) => answerer.on('admitted', resolve))
-    const outcome = await joinByCode(codeOf(answerer.state), { signalUrl, socket })
+    const member = answerer(signalUrl)
+    const admitted = new Promise<void>((resolve) => member.on('admitted', resolve))
+    const outcome = await joinByCode(codeOf(member.state), { signalUrl, socket })
     expect(outcome).toEqual({ ok: true, payload: SECRET })
     await admitted
     // The code stays valid for the next person.
-    expect(await joinByCode(codeOf(answerer.state), { signalUrl, socket })).toEqual({
+    expect(await joinByCode(codeOf(member.state), { signalUrl, socket })).toEqual({
       ok: true,
       payload: SECRET,
     })
@@ -62,15 +74,14 @@ describe('join by code through the signal server', () => {
 
   it('a wrong guess gets no secret and burns the code', async () => {
     const signalUrl = await server()
-    const answerer = new CodeAnswerer({ signalUrl, socket, payload: SECRET })
-    closers.push(() => answerer.destroy())
-    const before = answerer.state.code
-    const right = codeOf(answerer.state)
+    const member = answerer(signalUrl)
+    const before = member.state.code
+    const right = codeOf(member.state)
     const guess: JoinCode = {
       ...right,
       words: [right.words[0], right.words[1] === 'zebra' ? 'apple' : 'zebra'],
     }
-    const burnt = nextCode(answerer)
+    const burnt = nextCode(member)
     expect(await joinByCode(guess, { signalUrl, socket })).toEqual({ ok: false, reason: 'wrong' })
     const after = await burnt
     expect(after.code).not.toBe(before)
@@ -101,9 +112,8 @@ describe('join by code through the signal server', () => {
 
   it('two newcomers at once: one waits for the other, both get in', async () => {
     const signalUrl = await server()
-    const answerer = new CodeAnswerer({ signalUrl, socket, payload: SECRET })
-    closers.push(() => answerer.destroy())
-    const code = codeOf(answerer.state)
+    const member = answerer(signalUrl)
+    const code = codeOf(member.state)
     const outcomes = await Promise.all([
       joinByCode(code, { signalUrl, socket }),
       joinByCode(code, { signalUrl, socket }),

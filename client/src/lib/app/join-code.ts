@@ -3,16 +3,16 @@
  * with the sentence a person sees when it fails (invite/ holds the protocol).
  */
 import { signalUrl } from '../config.ts'
-import { CodeAnswerer } from '../invite/answerer.ts'
+import { CodeAnswerer, type CodeSignaling } from '../invite/answerer.ts'
 import { parseCode, type CodeParseError } from '../invite/code.ts'
 import { JOIN_FAILURE_TEXT, joinByCode } from '../invite/join.ts'
 import { parseRoomHash, roomHash } from '../room/link.ts'
 import { browserSocket } from '../signaling/socket.ts'
 
-/** Answers newcomers who type this tab's code with the room's secret. */
-export function answerCodes(secret: string): CodeAnswerer {
+/** Answers newcomers who type this tab's code with the room's secret, on the room's registration. */
+export function answerCodes(signaling: CodeSignaling, secret: string): CodeAnswerer {
   return new CodeAnswerer({
-    signalUrl: signalUrl(localStorage, location),
+    signaling,
     socket: browserSocket,
     payload: new TextEncoder().encode(secret),
   })

@@ -6,6 +6,7 @@
 import { signChat } from '../room/chat-signing.ts'
 import { signStatement } from '../room/authority-signing.ts'
 import { deriveRoomKeys, type RoomKeys } from '../room/keys.ts'
+import type { CodeSignaling } from '../invite/answerer.ts'
 import { Mesh } from '../mesh/mesh.ts'
 import type { PeerFactory } from '../mesh/peer.ts'
 import { SocketChannel } from '../mesh/channel.ts'
@@ -122,6 +123,11 @@ export class RoomApp {
           }),
         signStatement: async (body) => (await signStatement(deps.signer, body)).signed,
       })
+  }
+
+  /** The room's signal-server registration, which join codes wait on as well (components/RoomCode.svelte). */
+  get signaling(): CodeSignaling {
+    return this.#signaling
   }
 
   /** Mutes or unmutes this person's sound; false when there is no video. */

@@ -3,8 +3,9 @@
  * signal server, and answers newcomers with a PAKE run (session.ts). A newcomer who proves the words gets
  * the room secret, sealed under the run's key.
  *
- * - It registers under a throwaway peer id of its own, so the rendezvous says nothing about who in the
- *   room answers, and the room's mesh never sees a newcomer that has not got the link yet.
+ * - It waits on the member's own signal-server registration (one socket per member): the rendezvous is
+ *   one more document joined, and the room's mesh, which listens to its own document only, never meets a
+ *   newcomer that has not got the link yet.
  * - One attempt at a time: a newcomer that arrives while another attempt runs is told `code-busy`.
  *   Parallel runs would give a guesser several guesses at one code.
  * - A failed guess burns the code: a new one (new nameplate, new words) replaces it at once.
@@ -12,8 +13,7 @@
  */
 import { Emitter } from '../events.ts'
 import { SocketChannel } from '../mesh/channel.ts'
-import { randomBytes, randomId } from '../random.ts'
-import { SignalingClient } from '../signaling/client.ts'
+import { randomBytes } from '../random.ts'
 import type { SocketFactory } from '../signaling/socket.ts'
 import { realTimers, type Timers } from '../timers.ts'
 import { codePassword, formatCode, nameplateDocument, randomCode, type JoinCode } from './code.ts'
@@ -39,8 +39,18 @@ export interface AnswererEvents {
   burnt: []
 }
 
+/** What the answerer needs of the member's signal-server registration (a `SignalingClient`). */
+export interface CodeSignaling {
+  readonly peerId: string
+  readonly protocols: string[]
+  join(documentId: string): void
+  leave(documentId: string): void
+  pipeUrl(remotePeerId: string, documentId: string): string
+  on(event: 'introduction', listener: (peerId: string, documentIds: string[]) => void): () => void
+}
+
 export interface AnswererOptions {
-  signalUrl: string
+  signaling: CodeSignaling
   socket: SocketFactory
   /** What a newcomer receives: the room secret. */
   payload: Uint8Array
@@ -61,8 +71,8 @@ export class CodeAnswerer extends Emitter<AnswererEvents> {
   readonly #timers: Timers
   readonly #now: () => number
   readonly #random: (length: number) => Uint8Array
-  readonly #peerId = randomId()
-  readonly #signaling: SignalingClient
+  readonly #signaling: CodeSignaling
+  readonly #unsubscribe: () => void
   #code: JoinCode
   #document: string
   #expiresAt = 0
@@ -76,14 +86,8 @@ export class CodeAnswerer extends Emitter<AnswererEvents> {
     this.#timers = options.timers ?? realTimers
     this.#now = options.now ?? Date.now
     this.#random = options.random ?? randomBytes
-    this.#signaling = new SignalingClient({
-      baseUrl: options.signalUrl,
-      peerId: this.#peerId,
-      token: randomId(),
-      socket: options.socket,
-      timers: this.#timers,
-    })
-    this.#signaling.on('introduction', (peerId, documents) => {
+    this.#signaling = options.signaling
+    this.#unsubscribe = this.#signaling.on('introduction', (peerId, documents) => {
       if (documents.includes(this.#document)) this.#onNewcomer(peerId)
     })
     this.#code = randomCode(this.#random)
@@ -100,7 +104,8 @@ export class CodeAnswerer extends Emitter<AnswererEvents> {
     this.#destroyed = true
     this.#endAttempt()
     if (this.#expiry !== null) this.#timers.clearTimeout(this.#expiry)
-    this.#signaling.destroy()
+    this.#unsubscribe()
+    this.#signaling.leave(this.#document)
     this.clear()
   }
 
@@ -138,7 +143,7 @@ export class CodeAnswerer extends Emitter<AnswererEvents> {
     const password = codePassword(this.#code)
     const session = new AnswererSession(
       password,
-      channelId(this.#document, peerId, this.#peerId),
+      channelId(this.#document, peerId, this.#signaling.peerId),
       this.#random(64),
       this.#options.payload,
     )

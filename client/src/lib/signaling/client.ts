@@ -88,6 +88,10 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     this.#send({ type: 'Leave', leave: [documentId] })
   }
 
+  get peerId(): string {
+    return this.#options.peerId
+  }
+
   /** Pipe URL for `/connection/<local>/<remote>/<document>`. */
   pipeUrl(remotePeerId: string, documentId: string): string {
     return `${this.#options.baseUrl}/connection/${this.#options.peerId}/${remotePeerId}/${documentId}`
