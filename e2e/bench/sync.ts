@@ -133,7 +133,8 @@ async function main(): Promise<void> {
     for (const [i, skew] of SKEWS.entries())
       people.push(await skewedPerson(browser, baseURL, ['Ana', 'Bo', 'Cy'][i]!, skew))
     const pages = people.map((p) => p.page)
-    const link = await roomWatching(people, video)
+    // An older build under BENCH_SERVER_URL may make first-version links (`BENCH_LINK_ROUTE=r`).
+    const link = await roomWatching(people, video, process.env.BENCH_LINK_ROUTE)
     const first = await convergedAt(pages, 30_000)
     if (first === null) throw new Error('the room never converged')
     log(`room converged; measuring ${STEADY_S} s of steady state`)
@@ -190,6 +191,7 @@ async function main(): Promise<void> {
       // after the joiner's first canplay: its figure would then count a second, unrelated seek.)
       await people[0]!.page.getByTestId('seek-bar').fill('1')
       if ((await convergedAt(pages)) === null) throw new Error('no convergence before a join')
+      const opened = Date.now()
       await joinRoom(joiner, link)
       await expectMembers([joiner], [...people.map((p) => p.name), joiner.name], 20_000)
       await expectVideoReady([joiner])
@@ -206,7 +208,10 @@ async function main(): Promise<void> {
       }
       if (at === null) throw new Error('the late joiner never converged')
       joinConvergence.push(at - ready)
-      log(`late joiner ${joiner.name}: converged ${Math.round(at - ready)} ms after its first canplay`)
+      log(
+        `late joiner ${joiner.name}: converged ${Math.round(at - ready)} ms after its first canplay, ` +
+          `${Math.round(at - opened)} ms after opening the link`,
+      )
       if (TRACE) {
         const events = await joiner.page.evaluate(
           (from) =>

@@ -131,10 +131,10 @@ export async function simulateStall(page: Page, ms: number): Promise<void> {
  * A room of people (the first creates it) watching the test video: the first drops the file on
  * `file-input`, it streams to the others as a torrent.
  */
-export async function roomWatching(people: Person[], videoPath: string): Promise<string> {
+export async function roomWatching(people: Person[], videoPath: string, route?: string): Promise<string> {
   const [host] = people
   if (!host) throw new Error('nobody')
-  const link = await createRoom(host)
+  const link = await createRoom(host, route)
   for (const someone of people) await join(someone, link)
   // Explicit timeouts: the benchmark runs outside the test runner (5 s default) on a busy machine.
   await expectMembers(
