@@ -11,6 +11,7 @@
  * Codecs: `S_TEXT/UTF8` (SubRip), `S_TEXT/WEBVTT` and WebM's `D_WEBVTT/*`, `S_TEXT/ASS` and `S_TEXT/SSA` (shown as
  * plain text, their override tags stripped). Image subtitles (PGS, VobSub) and compressed tracks are left out.
  */
+import { EbmlError, header, uint, vint, type EbmlHeader } from './ebml.ts'
 import { subtitleLanguage } from './subtitles.ts'
 
 const ID = {
@@ -158,7 +159,10 @@ export class MatroskaSubtitleReader {
       this.#read()
     } catch (err) {
       // Bytes from a peer: whatever breaks the reading is the file's fault, never the page's.
-      this.#failed = err instanceof MatroskaError ? err : new MatroskaError(String(err))
+      this.#failed =
+        err instanceof MatroskaError
+          ? err
+          : new MatroskaError(err instanceof EbmlError ? err.message : String(err))
       return { ok: false, error: this.#failed }
     }
     const events = this.#events
@@ -175,7 +179,7 @@ export class MatroskaSubtitleReader {
         if (this.#skip > 0) return
       }
       this.#closeEnded()
-      const head = header(this.#buffer, 0)
+      const head = sizedHeader(this.#buffer, 0)
       if (!head) {
         if (this.#buffer.length >= MAX_HEADER_BYTES) throw new MatroskaError('an element header is damaged')
         return
@@ -185,7 +189,7 @@ export class MatroskaSubtitleReader {
   }
 
   /** Acts on the element whose header starts the buffer; false when it needs more bytes first. */
-  #element(head: Header): boolean {
+  #element(head: EbmlHeader): boolean {
     const { id, start, size } = head
     if (!this.#started) {
       if (id !== ID.EBML || size === null) throw new MatroskaError('it does not start with an EBML header')
@@ -213,7 +217,7 @@ export class MatroskaSubtitleReader {
       case ID.Timecode:
       case ID.BlockDuration: {
         if (!this.#has(start + size)) return false
-        const value = uint(this.#buffer, start, size)
+        const value = uintAtMost8(this.#buffer, start, size)
         if (id === ID.TimecodeScale) this.#scale = value || DEFAULT_TIMECODE_SCALE
         else if (id === ID.Timecode) this.#clusterTime = value
         else if (this.#block) this.#block.duration = value
@@ -349,45 +353,19 @@ export function assText(fields: string): string {
 
 // ── EBML ─────────────────────────────────────────────────────────────────────────────────────────────────
 
-interface Header {
-  id: number
-  /** Where the body starts, from the start of the bytes given. */
-  start: number
-  size: number | null
-}
-
-function vint(bytes: Uint8Array, at: number, keepMarker: boolean): { value: number; length: number } | null {
-  if (at >= bytes.length) return null
-  const first = bytes[at] as number
-  let length = 1
-  while (length <= 8 && !(first & (0x80 >> (length - 1)))) length++
-  if (length > 8) throw new MatroskaError('a variable-length integer has no marker')
-  if (at + length > bytes.length) return null
-  let value = keepMarker ? first : first & (0xff >> length)
-  let allOnes = value === 0xff >> length
-  for (let i = 1; i < length; i++) {
-    const byte = bytes[at + i] as number
-    value = value * 256 + byte
-    if (byte !== 0xff) allOnes = false
-  }
-  return { value: !keepMarker && allOnes ? -1 : value, length }
-}
-
-function header(bytes: Uint8Array, at: number): Header | null {
-  const id = vint(bytes, at, true)
-  if (!id) return null
-  if (id.length > 4) throw new MatroskaError('an element ID is longer than 4 bytes')
-  const size = vint(bytes, at + id.length, false)
-  if (!size) return null
-  if (size.value > Number.MAX_SAFE_INTEGER) throw new MatroskaError('an element is impossibly large')
-  return { id: id.value, start: at + id.length + size.length, size: size.value < 0 ? null : size.value }
+/** `header`, with sizes past what a number holds exactly refused. */
+function sizedHeader(bytes: Uint8Array, at: number): EbmlHeader | null {
+  const h = header(bytes, at)
+  if (h?.size != null && h.size > Number.MAX_SAFE_INTEGER)
+    throw new MatroskaError('an element is impossibly large')
+  return h
 }
 
 /** The whole children of `bytes` (a master element's body). */
 function* children(bytes: Uint8Array): Generator<{ id: number; body: Uint8Array }> {
   let at = 0
   while (at < bytes.length) {
-    const h = header(bytes, at)
+    const h = sizedHeader(bytes, at)
     if (!h || h.size === null || h.start + h.size > bytes.length)
       throw new MatroskaError('an element runs past its parent')
     yield { id: h.id, body: bytes.subarray(h.start, h.start + h.size) }
@@ -395,11 +373,9 @@ function* children(bytes: Uint8Array): Generator<{ id: number; body: Uint8Array 
   }
 }
 
-function uint(bytes: Uint8Array, start: number, size: number): number {
+function uintAtMost8(bytes: Uint8Array, start: number, size: number): number {
   if (size > 8) throw new MatroskaError('an integer is longer than 8 bytes')
-  let value = 0
-  for (let i = 0; i < size; i++) value = value * 256 + (bytes[start + i] as number)
-  return value
+  return uint(bytes, start, size)
 }
 
 function ascii(bytes: Uint8Array): string {
@@ -445,7 +421,7 @@ function readTracks(body: Uint8Array): Map<number, TextTrackState> {
     let bcp47: string | undefined
     let prefix: Uint8Array | null = new Uint8Array(0)
     for (const field of children(entry.body)) {
-      if (field.id === ID.TrackNumber) number = uint(field.body, 0, field.body.length)
+      if (field.id === ID.TrackNumber) number = uintAtMost8(field.body, 0, field.body.length)
       else if (field.id === ID.CodecID) codecId = ascii(field.body)
       else if (field.id === ID.Name) name = utf8(field.body).trim()
       else if (field.id === ID.Language) language = ascii(field.body)
@@ -474,7 +450,7 @@ function strippedHeader(encodings: Uint8Array): Uint8Array | null {
       let algo = 0
       let settings: Uint8Array = new Uint8Array(0)
       for (const field of children(part.body)) {
-        if (field.id === ID.ContentCompAlgo) algo = uint(field.body, 0, field.body.length)
+        if (field.id === ID.ContentCompAlgo) algo = uintAtMost8(field.body, 0, field.body.length)
         if (field.id === ID.ContentCompSettings) settings = field.body.slice()
       }
       if (algo !== 3) return null

@@ -8,6 +8,7 @@
  * one Segment, whose children are SeekHead (where the other children are), Info (time scale, duration),
  * Tracks (codecs), Clusters (the media) and Cues (time → cluster position, relative to the Segment's body).
  */
+import { header, uint, type EbmlHeader } from './ebml.ts'
 
 export const ID = {
   EBML: 0x1a45dfa3,
@@ -63,49 +64,8 @@ const SUBTITLE_TRACK_TYPE = 0x11
 /** A head larger than this is not a WebM we can open (ffmpeg's is a few hundred bytes). */
 export const MAX_HEAD_BYTES = 256 * 1024
 
-interface Header {
-  id: number
-  /** Where the body starts. */
-  start: number
-  /** The body's size; null when unknown (a live stream's Segment or Cluster). */
-  size: number | null
-}
-
-/** An EBML variable-length integer at `at`: its value (marker removed unless `keepMarker`) and length. */
-function vint(bytes: Uint8Array, at: number, keepMarker: boolean): { value: number; length: number } | null {
-  if (at >= bytes.length) return null
-  const first = bytes[at] as number
-  let length = 1
-  while (length <= 8 && !(first & (0x80 >> (length - 1)))) length++
-  if (length > 8) throw new WebmError('a variable-length integer has no marker')
-  if (at + length > bytes.length) return null
-  let value = keepMarker ? first : first & (0xff >> length)
-  let allOnes = value === 0xff >> length
-  for (let i = 1; i < length; i++) {
-    const byte = bytes[at + i] as number
-    value = value * 256 + byte
-    if (byte !== 0xff) allOnes = false
-  }
-  return { value: !keepMarker && allOnes ? -1 : value, length }
-}
-
-function header(bytes: Uint8Array, at: number): Header | null {
-  const id = vint(bytes, at, true)
-  if (!id) return null
-  if (id.length > 4) throw new WebmError('an element ID is longer than 4 bytes')
-  const size = vint(bytes, at + id.length, false)
-  if (!size) return null
-  return { id: id.value, start: at + id.length + size.length, size: size.value < 0 ? null : size.value }
-}
-
 export class WebmError extends Error {
   override name = 'WebmError'
-}
-
-function uint(bytes: Uint8Array, start: number, size: number): number {
-  let value = 0
-  for (let i = 0; i < size; i++) value = value * 256 + (bytes[start + i] as number)
-  return value
 }
 
 /** Document types and codec IDs are a few ASCII bytes; a longer field is cut (it names nothing we know). */
@@ -119,7 +79,7 @@ function text(bytes: Uint8Array, start: number, size: number): string {
 }
 
 /** The children of the body [start, end): each with its header; stops at the first one not wholly there. */
-function* children(bytes: Uint8Array, start: number, end: number): Generator<Header & { end: number }> {
+function* children(bytes: Uint8Array, start: number, end: number): Generator<EbmlHeader & { end: number }> {
   let at = start
   while (at < end) {
     const h = header(bytes, at)
