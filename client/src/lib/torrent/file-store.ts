@@ -4,7 +4,7 @@
  * holds no more than a few pieces of it in memory and writes none of it to disk. `put` only checks the length: WebTorrent puts
  * the pieces it read from these same files while it loads the seed.
  */
-import { later, notFound, type Callback } from './chunk-callbacks.ts'
+import { closed, later, notFound, wrongLength, type Callback } from './chunk-callbacks.ts'
 import { ChunkCache } from './chunk-cache.ts'
 import { pieceSize } from './head.ts'
 
@@ -33,9 +33,9 @@ export class FileStore {
   }
 
   put(index: number, chunk: Uint8Array, cb: Callback = () => {}): void {
-    if (!this.#bytes) return later(cb, new Error('Storage is closed'))
-    const expected = pieceSize(index, this.chunkLength, this.#length)
-    if (chunk.length !== expected) return later(cb, new Error(`Chunk length must be ${expected}`))
+    if (!this.#bytes) return later(cb, closed())
+    const wrong = wrongLength(index, chunk, this.chunkLength, this.#length)
+    if (wrong) return later(cb, wrong)
     later(cb, null)
   }
 
@@ -46,7 +46,7 @@ export class FileStore {
   ): void {
     if (typeof options === 'function') return this.get(index, null, options)
     const bytes = this.#bytes
-    if (!bytes) return later(cb, new Error('Storage is closed'))
+    if (!bytes) return later(cb, closed())
     const size = pieceSize(index, this.chunkLength, this.#length)
     const offset = options?.offset ?? 0
     const length = options?.length ?? size - offset
@@ -96,7 +96,7 @@ export class FileStore {
   }
 
   close(cb: Callback = () => {}): void {
-    if (!this.#bytes) return later(cb, new Error('Storage is closed'))
+    if (!this.#bytes) return later(cb, closed())
     this.#bytes = null
     this.#cache.clear()
     later(cb, null)

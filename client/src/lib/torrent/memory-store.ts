@@ -2,8 +2,8 @@
  * An in-memory chunk store for WebTorrent (the abstract-chunk-store interface): every piece in page memory.
  * Used where the browser has no disk store for pieces (torrent/piece-store.ts, torrent/client.ts) and in tests.
  */
-import { later, notFound, type Callback } from './chunk-callbacks.ts'
-import { headChunks, pieceSize, type Head } from './head.ts'
+import { closed, later, notFound, wrongLength, type Callback } from './chunk-callbacks.ts'
+import { headChunks, type Head } from './head.ts'
 
 export interface StoreOptions {
   length?: number
@@ -35,9 +35,9 @@ export class MemoryStore {
 
   put(index: number, chunk: Uint8Array, cb: Callback = () => {}): void {
     const chunks = this.#chunks
-    if (!chunks) return later(cb, new Error('Storage is closed'))
-    const expected = pieceSize(index, this.chunkLength, this.#length)
-    if (chunk.length !== expected) return later(cb, new Error(`Chunk length must be ${expected}`))
+    if (!chunks) return later(cb, closed())
+    const wrong = wrongLength(index, chunk, this.chunkLength, this.#length)
+    if (wrong) return later(cb, wrong)
     chunks[index] = chunk
     later(cb, null)
   }
@@ -49,7 +49,7 @@ export class MemoryStore {
   ): void {
     if (typeof options === 'function') return this.get(index, null, options)
     const chunks = this.#chunks
-    if (!chunks) return later(cb, new Error('Storage is closed'))
+    if (!chunks) return later(cb, closed())
     const chunk = chunks[index]
     if (!chunk) return later(cb, notFound())
     const offset = options?.offset ?? 0
@@ -59,7 +59,7 @@ export class MemoryStore {
   }
 
   close(cb: Callback = () => {}): void {
-    if (!this.#chunks) return later(cb, new Error('Storage is closed'))
+    if (!this.#chunks) return later(cb, closed())
     this.#chunks = null
     later(cb, null)
   }

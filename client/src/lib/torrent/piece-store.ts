@@ -15,7 +15,7 @@
  *   tab of this browser holds the same torrent (pieces are checked before they are stored, so tabs share
  *   them safely).
  */
-import { later, notFound, type Callback } from './chunk-callbacks.ts'
+import { closed, later, notFound, wrongLength, type Callback } from './chunk-callbacks.ts'
 import { ChunkCache } from './chunk-cache.ts'
 import { headChunks, pieceSize } from './head.ts'
 import type { StoreOptions } from './memory-store.ts'
@@ -99,10 +99,10 @@ export class PieceStore {
   }
 
   put(index: number, chunk: Uint8Array, cb: Callback = () => {}): void {
-    if (this.#closed) return later(cb, new Error('Storage is closed'))
+    if (this.#closed) return later(cb, closed())
     if (this.#failure) return later(cb, this.#failure)
-    const expected = pieceSize(index, this.chunkLength, this.#length)
-    if (chunk.length !== expected) return later(cb, new Error(`Chunk length must be ${expected}`))
+    const wrong = wrongLength(index, chunk, this.chunkLength, this.#length)
+    if (wrong) return later(cb, wrong)
     this.#unchecked.delete(index)
     this.#cache.set(index, chunk)
     const before = this.#pending.get(index)
@@ -119,7 +119,7 @@ export class PieceStore {
     cb: Callback<Uint8Array> = () => {},
   ): void {
     if (typeof options === 'function') return this.get(index, null, options)
-    if (this.#closed) return later(cb, new Error('Storage is closed'))
+    if (this.#closed) return later(cb, closed())
     const slice = (chunk: Uint8Array) => {
       const offset = options?.offset ?? 0
       const length = options?.length ?? chunk.length - offset
@@ -134,7 +134,7 @@ export class PieceStore {
   }
 
   close(cb: Callback = () => {}): void {
-    if (this.#closed) return later(cb, new Error('Storage is closed'))
+    if (this.#closed) return later(cb, closed())
     void this.#flush().finally(() => {
       this.#shut()
       void this.#opened.then(async (opened) => {
@@ -145,7 +145,7 @@ export class PieceStore {
   }
 
   destroy(cb: Callback = () => {}): void {
-    if (this.#closed) return later(cb, new Error('Storage is closed'))
+    if (this.#closed) return later(cb, closed())
     this.#pending.clear()
     this.#pendingBytes = 0
     const writing = this.#writing ?? Promise.resolve()
@@ -168,12 +168,12 @@ export class PieceStore {
 
   async #read(index: number): Promise<Uint8Array> {
     const opened = await this.#opened
-    if (this.#closed) throw new Error('Storage is closed')
+    if (this.#closed) throw closed()
     const again = this.#pending.get(index) ?? this.#cache.get(index)
     if (again) return again
     if (!opened || !this.#stored.has(index)) throw notFound()
     const chunk = await this.#db.read(this.#infoHash, index)
-    if (this.#closed) throw new Error('Storage is closed')
+    if (this.#closed) throw closed()
     if (!chunk || chunk.length !== pieceSize(index, this.chunkLength, this.#length)) throw notFound()
     this.#cache.set(index, chunk)
     return chunk
@@ -216,6 +216,6 @@ export class PieceStore {
     this.#closed = true
     this.#cache.clear()
     this.#unchecked.clear()
-    for (const cb of this.#waiting.splice(0)) later(cb, new Error('Storage is closed'))
+    for (const cb of this.#waiting.splice(0)) later(cb, closed())
   }
 }
