@@ -36,18 +36,31 @@ class CountingTimers implements Timers {
 function fakeTorrentClient() {
   const listeners = new Set<unknown>()
   let destroyed = false
+  /** what the app asked of the client that starts a download or a seed, or readies the service worker */
+  const calls: string[] = []
   const client = {
     on: (_event: string, listener: unknown) => {
       listeners.add(listener)
       return () => listeners.delete(listener)
     },
-    prepare: () => Promise.resolve(),
+    prepare: () => {
+      calls.push('prepare')
+      return Promise.resolve()
+    },
+    add: () => {
+      calls.push('add')
+      return new Promise(() => {})
+    },
+    seed: () => {
+      calls.push('seed')
+      return new Promise(() => {})
+    },
     destroy: () => {
       destroyed = true
       return Promise.resolve()
     },
   } as unknown as StreamClient
-  return { client, listeners, destroyed: () => destroyed }
+  return { client, listeners, calls, destroyed: () => destroyed }
 }
 
 let alice: TestMember
@@ -56,14 +69,15 @@ beforeAll(async () => {
   ;[alice] = (await testMembers(1)) as [TestMember]
 })
 
-function compose() {
+function compose(remote = false) {
   const timers = new CountingTimers()
   const sockets: FakeSocket[] = []
   const peers = fakePeers()
   const torrent = fakeTorrentClient()
   const app = new RoomApp({
     room: {
-      selfId: 'alice',
+      // alice's id is her key's hash, so her own signed statements check out
+      selfId: alice.id,
       documentId: 'doc-1',
       membership: { creator: true, joinedAt: 1_000 },
       fresh: true,
@@ -83,6 +97,7 @@ function compose() {
     timers,
     now: () => 10_000,
     appNow: () => 10_000,
+    remote,
   })
   return { app, timers, sockets, peers, torrent }
 }
@@ -96,13 +111,13 @@ describe('RoomApp', () => {
     const introduction = sockets.find((s) => s.url.includes('/introduction/'))!
     introduction.open()
     await settle()
-    // A member is introduced: the mesh opens a pipe to it and a WebRTC peer (alice < bob: alice offers).
-    introduction.receive({ type: 'Introduction', id: 'bob', keys: ['doc-1'] })
+    // A member is introduced: the mesh opens a pipe to it and a WebRTC peer (alice's hex id < zed: she offers).
+    introduction.receive({ type: 'Introduction', id: 'zed', keys: ['doc-1'] })
     for (const pipe of sockets.filter((s) => s.url.includes('/connection/'))) pipe.open()
     await settle()
 
     expect(app.room.started).toBe(true)
-    const pipe = sockets.find((s) => s.url.includes('/connection/alice/bob/doc-1'))
+    const pipe = sockets.find((s) => s.url.includes(`/connection/${alice.id}/zed/doc-1`))
     // The pipe carries the registration's token, so the server knows it comes from alice's owner.
     expect(pipe?.protocols).toEqual(['theatron', 'theatron-token.token-of-alice-0123456789'])
     expect(peers.made.length).toBeGreaterThan(0)
@@ -132,5 +147,22 @@ describe('RoomApp', () => {
     expect(timers.pending.size).toBeGreaterThan(0)
     app.destroy()
     expect(timers.pending.size).toBe(0)
+  })
+
+  it('a remote control takes no video, seeds no dropped film and readies no service worker', async () => {
+    const { app, torrent } = compose(true)
+    const element = new FakeVideo()
+    app.attachVideo(element as unknown as HTMLVideoElement)
+    expect(element.listeners).toBe(0)
+    expect(app.remote && app.streaming.remote && app.playback.remote).toBe(true)
+    // It never holds the room nor keeps an item from starting: it reports that it opted out.
+    expect(app.playback.optOut).toBe(true)
+    app.playback.setOptOut(false)
+    expect(app.playback.optOut).toBe(true)
+
+    await app.streaming.addFiles([new File([new Uint8Array(64)], 'holiday.mp4', { type: 'video/mp4' })])
+    expect(app.streaming.notice?.text).toMatch(/remote control/)
+    expect(torrent.calls).toEqual([])
+    app.destroy()
   })
 })

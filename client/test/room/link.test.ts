@@ -3,6 +3,7 @@ import {
   createRoomSecret,
   documentIdFor,
   parseRoomHash,
+  parseRoomRoute,
   roomHash,
   roomLink,
 } from '../../src/lib/room/link.ts'
@@ -72,6 +73,16 @@ describe('room link', () => {
     expect(parseRoomHash(`#/r/${secret}`)).toBe(secret)
     expect(parseRoomHash('#/r2/short')).toBeNull()
     expect(parseRoomHash('')).toBeNull()
+  })
+
+  it('marks a remote control route, which opens the same room', () => {
+    const secret = createRoomSecret()
+    expect(roomLink('https://t.example', secret, true)).toBe(`https://t.example/#/r2/${secret}/remote`)
+    expect(parseRoomRoute(roomHash(secret, true))).toEqual({ secret, remote: true })
+    expect(parseRoomRoute(roomHash(secret))).toEqual({ secret, remote: false })
+    expect(parseRoomHash(roomHash(secret, true))).toBe(secret)
+    expect(parseRoomRoute(`#/r2/${secret}/remotex`)).toBeNull()
+    expect(parseRoomRoute(`#/r2/${secret}/`)).toBeNull()
   })
 
   it('derives the document id and the room key with HKDF, independent of each other', async () => {

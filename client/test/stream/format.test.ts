@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatBytes, formatSpeed, percent } from '../../src/lib/stream/format.ts'
+import { formatBytes, formatClock, formatSpeed, percent } from '../../src/lib/stream/format.ts'
 
 describe('format', () => {
   it.each([
@@ -19,4 +19,14 @@ describe('format', () => {
     expect(percent(-1)).toBe(0)
     expect(percent(Number.NaN)).toBe(0)
   })
+
+  it.each([
+    [0, '0:00'],
+    [59.9, '0:59'],
+    [723, '12:03'],
+    [3723, '1:02:03'],
+    [-5, '0:00'],
+    [Number.NaN, '0:00'],
+    [Number.POSITIVE_INFINITY, '0:00'],
+  ])('formatClock(%s) = %s', (seconds, text) => expect(formatClock(seconds)).toBe(text))
 })

@@ -116,6 +116,22 @@ describe('HoldLoop', () => {
     expect(hold.waitingToStart('item|0', ['a', 'b', 'c'])).toEqual([])
   })
 
+  it('reports the length of the item it is ready for, which a member without a player shows', () => {
+    const hold = new HoldLoop('a', (id) => id)
+    const tick = ticker(hold)
+    expect(tick(healthy).status).toMatchObject({ readyFor: null, duration: null })
+    hold.catchUp(healthy, 0)
+    expect(tick(healthy).status).toMatchObject({ readyFor: 'item|0', duration: 600 })
+
+    const remote = new HoldLoop('r', (id) => id)
+    expect(remote.reportedDuration('item|0')).toBeNaN()
+    remote.onStatus('b', status({ readyFor: 'item|1', duration: 99 }), 0) // another item's length
+    remote.onStatus('c', status({ readyFor: 'item|0' }), 0) // an older peer: no length
+    expect(remote.reportedDuration('item|0')).toBeNaN()
+    remote.onStatus('d', status({ readyFor: 'item|0', duration: 1234.5 }), 0)
+    expect(remote.reportedDuration('item|0')).toBe(1234.5)
+  })
+
   it('reports at least every STATUS_INTERVAL_MS, and at once when asked', () => {
     const hold = new HoldLoop('a', (id) => id)
     const tick = ticker(hold)

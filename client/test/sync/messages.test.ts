@@ -22,6 +22,20 @@ const valid: SyncMessage[] = [
     rttMs: null,
   },
   {
+    type: 'sync/status',
+    at: 9,
+    position: 3,
+    bufferedAhead: 12,
+    stalled: false,
+    since: 0,
+    optOut: true,
+    holding: false,
+    driftMs: null,
+    rttMs: 3,
+    readyFor: 'item|0',
+    duration: 6012.5,
+  },
+  {
     type: 'sync/state',
     base: {
       playing: true,
@@ -129,6 +143,8 @@ describe('parseSyncMessage', () => {
       'ERR_INVALID',
     ],
     ['status missing drift', { ...valid[6], driftMs: undefined }, 'ERR_INVALID'],
+    ['status with a negative length', { ...valid[7], duration: -1 }, 'ERR_INVALID'],
+    ['status with an endless length', { ...valid[7], duration: 1e12 }, 'ERR_INVALID'],
   ]
   for (const [name, raw, code] of invalid) {
     it(`rejects ${name} with ${code}, without throwing`, () => {

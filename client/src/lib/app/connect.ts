@@ -26,10 +26,14 @@ export function createRoom(): void {
 }
 
 /**
- * The room of `secret`, connected. `onMoved` hears of a new link when the host rotates it; the address bar
- * shows the new link already (without a reload or a history entry).
+ * The room of `secret`, connected (`remote`: as a remote control). `onMoved` hears of a new link when the host
+ * rotates it; the address bar shows the new link already (without a reload or a history entry).
  */
-export async function connectRoom(secret: string, onMoved?: (secret: string) => void): Promise<RoomApp> {
+export async function connectRoom(
+  secret: string,
+  onMoved?: (secret: string) => void,
+  remote = false,
+): Promise<RoomApp> {
   const signal = signalUrl(localStorage, location)
   // Asked at once, while the room's keys are derived: the first peer connection needs them.
   const turn = fetchTurnServers(turnUrl(signal))
@@ -67,6 +71,7 @@ export async function connectRoom(secret: string, onMoved?: (secret: string) => 
     token: identity.token,
     signalUrl: signal,
     socket: browserSocket,
+    remote,
     createPeer: simplePeerFactory(ice),
     trackers: trackers ?? DEFAULT_TRACKERS,
     torrentClient: new TorrentClient({
@@ -77,7 +82,7 @@ export async function connectRoom(secret: string, onMoved?: (secret: string) => 
     onMoved: (next, nextDocument) => {
       current = { ...current, documentId: nextDocument }
       saveMembership(sessionStorage, nextDocument, current.membership)
-      history.replaceState(history.state, '', roomHash(next))
+      history.replaceState(history.state, '', roomHash(next, remote))
       onMoved?.(next)
     },
     // The e2e build's test hooks; the condition is false in every other build, which then leaves them out.

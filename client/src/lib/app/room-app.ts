@@ -50,6 +50,8 @@ export interface RoomDeps {
   appNow?: () => number
   /** The e2e build's test hooks (testing/hooks.ts); the shipped build has none. */
   hooks?: TestHooks
+  /** This tab is a remote control: no video, nothing downloaded (room/link.ts `#/r2/<secret>/remote`). */
+  remote?: boolean
   /** The room moved to a new link (the host rotated it): remember it, show it (app/connect.ts). */
   onMoved?: (secret: string, documentId: string) => void
 }
@@ -104,12 +106,14 @@ export class RoomApp {
       createPeer: (initiator): TorrentPeer => deps.createPeer({ initiator }),
       timers,
       ...(deps.trackers ? { trackers: deps.trackers } : {}),
+      remote: deps.remote ?? false,
     })
     this.playback = new PlaybackStore({
       room: this.room,
       source: this.streaming,
       timers,
       now: deps.appNow,
+      remote: deps.remote ?? false,
     })
     if (hooks)
       this.#releaseHooks = hooks.install(this, {
@@ -181,10 +185,15 @@ export class RoomApp {
     this.#deps.onMoved?.(secret, keys.documentId)
   }
 
+  /** A remote control: no video, nothing downloaded. */
+  get remote(): boolean {
+    return this.#deps.remote ?? false
+  }
+
   /** The room's `<video>` arrived: streaming feeds it, playback drives it. Returns its removal. */
   attachVideo(element: HTMLVideoElement): () => void {
     this.#releaseVideo?.()
-    if (this.#destroyed) return () => {}
+    if (this.#destroyed || this.remote) return () => {}
     const video = new Video(element)
     this.#video = video
     this.streaming.attachVideo(video)

@@ -22,3 +22,12 @@ export function percent(fraction: number): number {
   if (!Number.isFinite(fraction)) return 0
   return Math.round(Math.min(1, Math.max(0, fraction)) * 100)
 }
+
+/** Media seconds as a clock: `m:ss`, or `h:mm:ss` from an hour on; garbage and negatives read as 0:00. */
+export function formatClock(seconds: number): string {
+  const total = Number.isFinite(seconds) ? Math.max(0, Math.floor(seconds)) : 0
+  const h = Math.floor(total / 3600)
+  const m = Math.floor((total % 3600) / 60)
+  const s = String(total % 60).padStart(2, '0')
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`
+}

@@ -91,7 +91,16 @@ export interface StreamingOptions {
   timers?: Timers
   /** This browser's own trackers (torrent/config.ts): not outside sources when a member's magnet names them. */
   trackers?: readonly string[]
+  /**
+   * A remote control: the playlist and what plays, but no torrent is added and nothing downloaded or seeded
+   * (the film plays on another member's screen).
+   */
+  remote?: boolean
 }
+
+/** What a remote control says to a dropped video: it has no player, and shares nothing. */
+export const REMOTE_FILES =
+  'This is a remote control: drop the video on the page that plays it (a link or a .torrent works here).'
 
 export interface Notice {
   kind: 'error' | 'info'
@@ -113,6 +122,8 @@ export class StreamingStore {
   readonly playlist: PlaylistStore
   readonly progress = new SvelteMap<string, TorrentProgress>()
   nowPlaying = $state.raw<NowPlaying | null>(null)
+  /** A remote control: no player, nothing downloaded (`StreamingOptions.remote`). */
+  readonly remote: boolean
   notice = $state.raw<Notice | null>(null)
   /** A local file being hashed for seeding (its name), so the person sees something happen. */
   preparing = $state<string | null>(null)
@@ -151,8 +162,9 @@ export class StreamingStore {
   /** Per torrent, the outside sources its `.torrent` from a member names, once it has been loaded. */
   readonly #metaSources = new SvelteMap<string, readonly string[]>()
 
-  constructor({ room, client, createPeer, timers, trackers = [] }: StreamingOptions) {
+  constructor({ room, client, createPeer, timers, trackers = [], remote = false }: StreamingOptions) {
     this.#selfId = room.selfId
+    this.remote = remote
     this.#ownHosts = new SvelteSet(trackers.flatMap((url) => hostOf(url) ?? []))
     this.#client = client
     this.playlist = new PlaylistStore(room)
@@ -172,7 +184,7 @@ export class StreamingStore {
       client.on('error', (infoHash, error) => this.#onClientError(infoHash, error)),
     )
     // The service worker takes a while to install in a fresh profile; do it before anything is selected.
-    void client.prepare()
+    if (!remote) void client.prepare()
     this.#stopEffects = $effect.root(() => {
       $effect(() => {
         const item = this.playlist.selected
@@ -239,6 +251,10 @@ export class StreamingStore {
     if (source.kind !== 'local-files') {
       const item = { torrentId: source.magnet, infoHash: source.infoHash, title: source.name ?? '' }
       this.#addItem(item, source.kind === 'torrent-file' ? source.bytes : null)
+      return
+    }
+    if (this.remote) {
+      this.notice = { kind: 'info', text: REMOTE_FILES }
       return
     }
     const [first] = source.files
@@ -429,7 +445,8 @@ export class StreamingStore {
     this.#stopEmbedded()
     this.#torrentTracks = []
     // Before anything is awaited: a member's link for it may be assigned by the next message.
-    this.#torrents.expect(item?.infoHash ?? null)
+    // A remote control downloads nothing: it makes no torrent links.
+    this.#torrents.expect(this.remote ? null : (item?.infoHash ?? null))
     if (!item) {
       this.nowPlaying = null
       video?.detachSource()
@@ -447,6 +464,8 @@ export class StreamingStore {
       error: null,
       warning: null,
     }
+    // A remote control shows what plays and downloads nothing.
+    if (this.remote) return
     this.#showSubtitles()
     void this.#load(item, video, generation)
   }

@@ -35,6 +35,8 @@ interface MemberReport extends MemberHoldReport {
   bufferedAhead: number
   holding: boolean
   readyFor: string | null
+  /** media seconds of the member's player, when known */
+  duration: number | null
 }
 
 export interface HoldTickInput {
@@ -128,7 +130,16 @@ export class HoldLoop {
       bufferedAhead: status.bufferedAhead,
       holding: status.holding,
       readyFor: status.readyFor ?? null,
+      duration: status.duration ?? null,
     })
+  }
+
+  /** The length of `item` as a member who can play it reports it (for a member without a player); or NaN. */
+  reportedDuration(item: string): number {
+    for (const [peer, report] of this.#reports)
+      if (peer !== this.#selfId && report.readyFor === item && report.duration !== null)
+        return report.duration
+    return NaN
   }
 
   /** The present members the first play of `item` still waits for (start.ts). */
@@ -188,6 +199,7 @@ export class HoldLoop {
       bufferedAhead: snapshot?.bufferedAhead ?? 0,
       holding: this.#holds({ stalled, optOut: input.optOut }, this.#selfId),
       readyFor: this.#caughtUp && snapshot ? input.item : null,
+      duration: snapshot && Number.isFinite(snapshot.duration) ? snapshot.duration : null,
     }
     this.#reports.set(this.#selfId, self)
     let status: StatusReport | null = null
@@ -212,6 +224,7 @@ export class HoldLoop {
         driftMs: self.driftMs,
         rttMs: self.rttMs,
         readyFor: self.readyFor,
+        duration: self.readyFor === null ? null : self.duration,
       }
     }
     const evaluation = evaluateHold(this.#reports, timeline, shared, this.#hold)

@@ -44,6 +44,11 @@ export interface StatusReport {
    * starts once every member is (start.ts). Optional on the wire: older peers leave it out.
    */
   readyFor?: string | null | undefined
+  /**
+   * The length in media seconds of what this member's player holds (the item of `readyFor`), so a member
+   * without a player (a remote control) can show the seek bar. Optional on the wire: older peers leave it out.
+   */
+  duration?: number | null | undefined
 }
 
 export interface CommandMessage {
@@ -61,6 +66,8 @@ export interface StateMessage {
 export type SyncMessage = ClockPing | ClockPong | CommandMessage | StatusReport | StateMessage
 
 const seconds = v.pipe(v.number(), v.finite(), v.minValue(0))
+/** A film's length: at most a week of media, which no file comes near. */
+const MAX_DURATION_S = 7 * 24 * 3600
 const messageId = integer(0)
 
 const stamp: v.GenericSchema<Stamp> = v.object({ wall: TimeMs, counter: integer(0), peer: PeerId })
@@ -106,6 +113,7 @@ const schemas = {
     driftMs: v.nullable(TimeMs),
     rttMs: v.nullable(seconds),
     readyFor: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(256)))),
+    duration: v.optional(v.nullable(v.pipe(seconds, v.maxValue(MAX_DURATION_S)))),
   }),
   'sync/state': v.object({
     type: v.literal('sync/state'),

@@ -36,6 +36,11 @@ export interface PlaybackOptions {
   /** The app clock (default: `createAppClock()`, which reads the testing skew). */
   now?: () => number
   timers?: Timers
+  /**
+   * A remote control: it never has a player, so it neither holds the room nor is waited for to start an item
+   * (it reports that it opted out), and it shows the length other members report.
+   */
+  remote?: boolean
 }
 
 export class PlaybackStore implements PlaybackView {
@@ -59,6 +64,8 @@ export class PlaybackStore implements PlaybackView {
   notices = $state.raw<string[]>([])
   counters = $state.raw<PlaybackCounters>({ seeks: 0, rateChanges: 0, plays: 0, pauses: 0, commands: 0 })
 
+  /** A remote control (`PlaybackOptions.remote`). */
+  readonly remote: boolean
   readonly #selfId: string
   /** The loop, clocks, logs and room feature; it writes what it shows into the fields above. */
   readonly #session: PlaybackSession
@@ -69,6 +76,7 @@ export class PlaybackStore implements PlaybackView {
 
   constructor(options: PlaybackOptions) {
     this.#selfId = options.room.selfId
+    this.remote = options.remote ?? false
     const source = options.source ?? null
     this.#session = new PlaybackSession({
       room: options.room,
@@ -77,6 +85,7 @@ export class PlaybackStore implements PlaybackView {
       timers: options.timers ?? realTimers,
       supply: () => source?.supply?.() ?? null,
     })
+    if (this.remote) this.#session.setOptOut(true)
     if (source) {
       this.#stopEffects = $effect.root(() => {
         $effect(() => {
@@ -128,7 +137,7 @@ export class PlaybackStore implements PlaybackView {
   }
 
   setOptOut(optOut: boolean): void {
-    this.#session.setOptOut(optOut)
+    if (!this.remote) this.#session.setOptOut(optOut)
   }
 
   // ── wiring ───────────────────────────────────────────────────────────────────────────────────────────

@@ -532,7 +532,8 @@ export class PlaybackSession {
           : timeline.position
     const view = this.#view
     view.position = position
-    view.duration = snapshot?.duration ?? NaN
+    // Without a player (a remote control), the length a member who plays the item reports.
+    view.duration = snapshot ? snapshot.duration : this.#holds.reportedDuration(this.#logs.item)
     view.counters = this.#loop.counters()
     const self = { driftMs: this.#loop.driftMs, rttMs: this.#clocks.maxRtt() }
     view.health = this.#holds.health(this.#room.memberList, self, (id) => this.#clocks.rttTo(id))
