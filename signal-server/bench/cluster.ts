@@ -3,22 +3,27 @@
  * all on loopback, each instance its own process started as operators do (`npm run signal`'s entry,
  * `PORT=0`, `REDIS_URL`). Measures, medians over repetitions:
  * - peers joining in pairs, each pair split over two instances: introductions/s, server CPU per peer
- *   (instances, and Redis apart), RSS per idle connection once all are introduced;
+ *   (instances, and Redis apart), and memory per idle connection once all are introduced, measured as
+ *   bench:signal measures it: after a warm-up of `BENCH_WARMUP` peers that connect, join, meet and close
+ *   (first-use costs are not per-connection costs), each instance's RSS and V8 heap after forced GC
+ *   (through its inspector: bench/inspector.ts), before and after, summed over the instances;
  * - pipe throughput with both ends on one instance and on two, 1 KiB and 1 MiB frames.
  * Results go to docs/benchmarks.md (section "## Cluster", replaced on each run).
  *
  * Knobs for quick checks (documented figures use the defaults):
- *   BENCH_PEERS=10000  BENCH_REPS=3  BENCH_WRITE=0 (print only)
+ *   BENCH_PEERS=10000  BENCH_REPS=3  BENCH_WARMUP=2000  BENCH_WRITE=0 (print only)
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { pack, unpack } from 'msgpackr'
 import WebSocket from 'ws'
+import { freePort, inspectOption, Inspector } from './inspector.ts'
 import { ROOT, spawnInstance, startRedis, stopCluster, type ChildInstance } from '../test/cluster-helpers.ts'
 
 const MIB = 1024 * 1024
 const peers = Number(process.env.BENCH_PEERS ?? 10_000)
 const reps = Number(process.env.BENCH_REPS ?? 3)
+const warmup = Number(process.env.BENCH_WARMUP ?? 2_000)
 const write = process.env.BENCH_WRITE !== '0'
 const CONCURRENCY = 100
 const PIPE_CASES = [
@@ -32,13 +37,6 @@ const log = (line: string) => process.stdout.write(`${line}\n`)
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
   return (Number(fields[11]) + Number(fields[12])) / 100
-}
-
-function rssBytes(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'))
-  return Number(/\d+/.exec(line ?? '')?.[0] ?? 0) * 1024
 }
 
 function open(url: string): Promise<WebSocket> {
@@ -59,6 +57,8 @@ async function pool(count: number, task: (i: number) => Promise<void>): Promise<
 
 interface Cluster {
   instances: ChildInstance[]
+  /** each instance's inspector, to force GC and read its memory */
+  inspectors: Inspector[]
   redisPid: number | null
   stop(): Promise<void>
 }
@@ -66,13 +66,34 @@ interface Cluster {
 async function startCluster(size: number): Promise<Cluster> {
   const redis = await startRedis()
   const env = { MAX_CONNECTIONS_PER_IP: '100000', LOG_LEVEL: 'silent' }
+  const ports = await Promise.all(Array.from({ length: size }, () => freePort()))
   const instances = await Promise.all(
-    Array.from({ length: size }, () => spawnInstance(redis, size === 1 ? { ...env, REDIS_URL: '' } : env)),
+    ports.map((port) =>
+      spawnInstance(redis, {
+        ...env,
+        ...(size === 1 ? { REDIS_URL: '' } : {}),
+        NODE_OPTIONS: inspectOption(port),
+      }),
+    ),
   )
+  const inspectors = await Promise.all(ports.map((port) => Inspector.connect(port)))
   return {
     instances,
+    inspectors,
     redisPid: size === 1 ? null : redis.pid,
-    stop: stopCluster,
+    stop: async () => {
+      for (const inspector of inspectors) inspector.close()
+      await stopCluster()
+    },
+  }
+}
+
+/** RSS and V8 heap summed over the instances, each after forced GC. */
+async function clusterMemory(cluster: Cluster): Promise<{ rss: number; heap: number }> {
+  const usages = await Promise.all(cluster.inspectors.map((inspector) => inspector.memoryAfterGc()))
+  return {
+    rss: usages.reduce((sum, u) => sum + u.rss, 0),
+    heap: usages.reduce((sum, u) => sum + u.heapUsed, 0),
   }
 }
 
@@ -82,45 +103,61 @@ interface JoinResult {
   cpuMicrosPerPeer: number
   redisCpuMicrosPerPeer: number
   rssPerConnectionKiB: number
+  heapPerConnectionKiB: number
 }
 
-/** Pairs k: peer 2k on instance k mod n, peer 2k+1 on the next one (the same one when n is 1). */
-async function joinPairs(cluster: Cluster, rep: number): Promise<JoinResult> {
-  const { instances } = cluster
-  const pids = instances.map((i) => i.child.pid as number)
-  const rssBefore = pids.reduce((sum, pid) => sum + rssBytes(pid), 0)
-  const cpuBefore = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)
-  const redisBefore = cluster.redisPid === null ? 0 : cpuSeconds(cluster.redisPid)
+/**
+ * `count` peers joining in pairs, pair k's peers on instance k mod n and the next one (the same one when n
+ * is 1); resolves with their sockets once every one of them has been introduced.
+ */
+async function connectPairs(instances: ChildInstance[], prefix: string, count: number): Promise<WebSocket[]> {
   const sockets: WebSocket[] = []
   let introductions = 0
   let allIntroduced: () => void = () => {}
   const done = new Promise<void>((resolve) => (allIntroduced = resolve))
-  const started = performance.now()
-  await pool(peers, async (i) => {
+  await pool(count, async (i) => {
     const pair = Math.floor(i / 2)
     const instance = instances[(pair + (i % 2)) % instances.length] as ChildInstance
-    const ws = await open(`${instance.ws}/introduction/r${rep}-p${i}`)
+    const ws = await open(`${instance.ws}/introduction/${prefix}-p${i}`)
     sockets.push(ws)
     ws.on('message', (data: Buffer) => {
-      if ((unpack(data) as { type: string }).type === 'Introduction' && ++introductions === peers)
+      if ((unpack(data) as { type: string }).type === 'Introduction' && ++introductions === count)
         allIntroduced()
     })
-    ws.send(pack({ type: 'Join', documentIds: [`r${rep}-d${pair}`] }))
+    ws.send(pack({ type: 'Join', documentIds: [`${prefix}-d${pair}`] }))
   })
   await done
+  return sockets
+}
+
+function closeAll(sockets: WebSocket[]): Promise<void> {
+  return Promise.all(
+    sockets.map((ws) => new Promise<void>((resolve) => (ws.once('close', () => resolve()), ws.close()))),
+  ).then(() => {})
+}
+
+/** The bench's peers in split pairs, after a warm-up (see the header), timed from the first connect. */
+async function joinPairs(cluster: Cluster, rep: number): Promise<JoinResult> {
+  const { instances } = cluster
+  const pids = instances.map((i) => i.child.pid as number)
+  if (warmup > 0) await closeAll(await connectPairs(instances, `w${rep}`, warmup))
+  const memoryBefore = await clusterMemory(cluster)
+  const cpuBefore = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)
+  const redisBefore = cluster.redisPid === null ? 0 : cpuSeconds(cluster.redisPid)
+  const started = performance.now()
+  const sockets = await connectPairs(instances, `r${rep}`, peers)
   const seconds = (performance.now() - started) / 1000
   const cpu = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore
   const redisCpu = cluster.redisPid === null ? 0 : cpuSeconds(cluster.redisPid) - redisBefore
-  const rss = pids.reduce((sum, pid) => sum + rssBytes(pid), 0) - rssBefore
-  await Promise.all(
-    sockets.map((ws) => new Promise<void>((resolve) => (ws.once('close', () => resolve()), ws.close()))),
-  )
+  const memoryAfter = await clusterMemory(cluster)
+  await closeAll(sockets)
   return {
     seconds,
     introductionsPerSecond: peers / seconds,
     cpuMicrosPerPeer: (cpu * 1e6) / peers,
     redisCpuMicrosPerPeer: (redisCpu * 1e6) / peers,
-    rssPerConnectionKiB: rss / peers / 1024,
+    rssPerConnectionKiB: (memoryAfter.rss - memoryBefore.rss) / peers / 1024,
+    heapPerConnectionKiB: (memoryAfter.heap - memoryBefore.heap) / peers / 1024,
   }
 }
 
@@ -179,7 +216,7 @@ const median = (values: number[]) => {
 
 async function main(): Promise<void> {
   const startedAt = new Date()
-  log(`cluster bench: ${peers} peers in split pairs, ${reps} repetitions`)
+  log(`cluster bench: ${peers} peers in split pairs (after ${warmup} to warm up), ${reps} repetitions`)
   const joins: Record<string, JoinResult[]> = { '1 instance': [], '3 instances + Redis': [] }
   const pipes: Record<string, number[]> = {}
   for (let rep = 0; rep < reps; rep++) {
@@ -192,7 +229,7 @@ async function main(): Promise<void> {
         log(
           `peers  ${label.padEnd(20)} ${run.seconds.toFixed(2)} s, ${run.introductionsPerSecond.toFixed(0)} introductions/s, ` +
             `server ${run.cpuMicrosPerPeer.toFixed(0)} µs CPU/peer (Redis ${run.redisCpuMicrosPerPeer.toFixed(0)}), ` +
-            `RSS ${run.rssPerConnectionKiB.toFixed(2)} KiB/conn`,
+            `RSS ${run.rssPerConnectionKiB.toFixed(2)} KiB/conn, heap ${run.heapPerConnectionKiB.toFixed(2)} KiB/conn`,
         )
         if (size === 3) {
           const [x, y] = cluster.instances as [ChildInstance, ChildInstance]
@@ -236,7 +273,8 @@ async function main(): Promise<void> {
     `| introductions/s | ${m(one, 'introductionsPerSecond').toFixed(0)} | ${m(three, 'introductionsPerSecond').toFixed(0)} | | |`,
     `| server CPU per peer, µs (all instances) | ${m(one, 'cpuMicrosPerPeer').toFixed(0)} | ${m(three, 'cpuMicrosPerPeer').toFixed(0)} | ${ratio(m(three, 'cpuMicrosPerPeer'), m(one, 'cpuMicrosPerPeer'))}× | |`,
     `| Redis CPU per peer, µs | – | ${m(three, 'redisCpuMicrosPerPeer').toFixed(0)} | | |`,
-    `| RSS per idle connection, KiB (no forced GC) | ${m(one, 'rssPerConnectionKiB').toFixed(2)} | ${m(three, 'rssPerConnectionKiB').toFixed(2)} | ${ratio(m(three, 'rssPerConnectionKiB'), m(one, 'rssPerConnectionKiB'))}× | ≤ 1.2× |`,
+    `| RSS per idle connection, KiB (forced GC, after a ${warmup}-peer warm-up) | ${m(one, 'rssPerConnectionKiB').toFixed(2)} | ${m(three, 'rssPerConnectionKiB').toFixed(2)} | ${ratio(m(three, 'rssPerConnectionKiB'), m(one, 'rssPerConnectionKiB'))}× | ≤ 1.2× |`,
+    `| V8 heap per idle connection, KiB (forced GC) | ${m(one, 'heapPerConnectionKiB').toFixed(2)} | ${m(three, 'heapPerConnectionKiB').toFixed(2)} | ${ratio(m(three, 'heapPerConnectionKiB'), m(one, 'heapPerConnectionKiB'))}× | |`,
     '',
     '| pipe, MiB/s | same instance | across instances | ratio | target |',
     '|---|---|---|---|---|',
