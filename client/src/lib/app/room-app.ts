@@ -12,6 +12,7 @@ import type { PeerFactory } from '../mesh/peer.ts'
 import { SocketChannel } from '../mesh/channel.ts'
 import { handshakeCrypto } from '../mesh/handshake.ts'
 import type { Signer } from '../mesh/signing.ts'
+import { LocalMedia, type VolumeStorage } from '../player/local-media.svelte.ts'
 import { Video } from '../player/video.ts'
 import { Room, type RoomOptions } from '../room/room.svelte.ts'
 import { SignalingClient } from '../signaling/client.ts'
@@ -50,6 +51,8 @@ export interface RoomDeps {
   appNow?: () => number
   /** The e2e build's test hooks (testing/hooks.ts); the shipped build has none. */
   hooks?: TestHooks
+  /** Where this person's volume is remembered (default: localStorage, when there is one). */
+  storage?: VolumeStorage | null
   /** The room moved to a new link (the host rotated it): remember it, show it (app/connect.ts). */
   onMoved?: (secret: string, documentId: string) => void
 }
@@ -61,6 +64,8 @@ export class RoomApp {
   readonly room: Room
   readonly streaming: StreamingStore
   readonly playback: PlaybackStore
+  /** This person's own side of the video: buffered ranges, volume, subtitles (the player controls). */
+  readonly media: LocalMedia
   readonly #signaling: SignalingClient
   #mesh: Mesh
   readonly #deps: RoomDeps
@@ -111,6 +116,7 @@ export class RoomApp {
       timers,
       now: deps.appNow,
     })
+    this.media = new LocalMedia(deps.storage === undefined ? defaultStorage() : deps.storage)
     if (hooks)
       this.#releaseHooks = hooks.install(this, {
         sendRaw: (text) => this.#mesh.broadcast(text),
@@ -189,10 +195,12 @@ export class RoomApp {
     this.#video = video
     this.streaming.attachVideo(video)
     this.playback.attachPlayer(this.#hooks?.player(video) ?? video)
+    this.media.attach(video)
     const release = () => {
       if (this.#releaseVideo !== release) return
       this.#releaseVideo = null
       this.#video = null
+      this.media.attach(null)
       this.playback.attachPlayer(null)
       this.streaming.detachVideo(video)
       video.destroy()
@@ -218,5 +226,14 @@ export class RoomApp {
     this.#lingering.clear()
     this.#mesh.destroy()
     this.#signaling.destroy()
+  }
+}
+
+/** The browser's localStorage, or null where there is none or it is refused. */
+function defaultStorage(): VolumeStorage | null {
+  try {
+    return typeof localStorage === 'undefined' ? null : localStorage
+  } catch {
+    return null
   }
 }
