@@ -5,6 +5,7 @@
  *
  * `localStorage['theatron:volume']` remembers the volume (0–1) for the next room and the next visit.
  */
+import { untrack } from 'svelte'
 import { bufferedSpans, type BufferedSpan } from '../media/buffered.ts'
 import type { Video } from './video.ts'
 
@@ -74,8 +75,15 @@ export class LocalMedia {
     this.#storage = storage
   }
 
-  /** The room's video arrived (its remembered volume applies), or went (null). */
+  /**
+   * The room's video arrived (its remembered volume applies), or went (null). Untracked: the component's
+   * effect that hands the element over must not come to depend on what this reads.
+   */
   attach(video: Video | null): void {
+    untrack(() => this.#attach(video))
+  }
+
+  #attach(video: Video | null): void {
     this.#release?.()
     this.#release = null
     this.#video = video
