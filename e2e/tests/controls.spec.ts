@@ -80,10 +80,15 @@ test.describe('player controls', () => {
     const stage = ana.page.locator('[data-fullscreen-stage]')
     await expect(stage.getByTestId('play-toggle')).toBeVisible()
 
-    // There the chat opens over the video; a line goes out from it and an answer comes back into it.
+    // There the chat opens over the video (the button, or C); a line goes out from it and an answer comes
+    // back into it.
     await stage.getByTestId('chat-toggle').click()
     const overlay = stage.getByTestId('chat-overlay')
     await expect(overlay).toBeVisible()
+    await stage.getByTestId('chat-toggle').click()
+    await expect(overlay).toHaveCount(0)
+    await ana.page.keyboard.press('c')
+    await expect(overlay.getByTestId('chat-input')).toBeFocused()
     await overlay.getByTestId('chat-input').fill('from the sofa')
     await overlay.getByTestId('chat-send').click()
     await expect(bo.page.getByTestId('chat-message').filter({ hasText: 'from the sofa' })).toHaveCount(1)
