@@ -51,6 +51,15 @@ test.describe('player controls', () => {
       await expect.poll(async () => (await range.boundingBox())?.width ?? 0).toBeGreaterThan(0)
     }
 
+    // While the room plays, a still pointer over the picture lets the controls fade; the keyboard brings
+    // them back.
+    const chrome = ana.page.getByTestId('playback-controls').locator('..')
+    const picture = (await ana.page.getByTestId('player').boundingBox())!
+    await ana.page.mouse.move(picture.x + picture.width / 2, picture.y + picture.height / 3)
+    await expect(chrome).toHaveCSS('opacity', '0', { timeout: 10_000 })
+    await ana.page.keyboard.press('Tab')
+    await expect(chrome).toHaveCSS('opacity', '1')
+
     // Volume is Ana's own: mute, then a level that is remembered.
     await ana.page.getByTestId('mute-toggle').click()
     const sound = (page: typeof ana.page) =>
