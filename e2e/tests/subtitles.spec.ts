@@ -89,6 +89,20 @@ test.describe('subtitles', () => {
       'worker',
     )
 
+    // The subtitles menu over the video offers them (and Off); a choice shows that track only, for Ana only.
+    const menu = ana.page.getByTestId('subtitles-menu')
+    await expect(menu.locator('option')).toHaveCount(4)
+    await expect(menu.locator('option').first()).toHaveText('Subtitles off')
+    await menu.selectOption({ label: 'Français (ASS)' })
+    const modes = (page: typeof ana.page) =>
+      page
+        .getByTestId('player')
+        .evaluate((v: HTMLVideoElement) => Array.from(v.textTracks, (track) => track.mode))
+    expect(await modes(ana.page)).toEqual(['disabled', 'showing', 'disabled'])
+    expect((await modes(bo.page))[1]).not.toBe('showing')
+    await menu.selectOption('off')
+    expect(await modes(ana.page)).toEqual(['disabled', 'disabled', 'disabled'])
+
     // The ASS track, chosen (it loads then), reads as plain text: its override tags are gone.
     const french = ana.page.getByTestId('player').getByTestId('embedded-subtitles').nth(1)
     await expect

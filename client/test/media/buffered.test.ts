@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { BUFFER_GAP_S, bufferedAhead, rangeEnd } from '../../src/lib/media/buffered.ts'
+import { BUFFER_GAP_S, bufferedAhead, bufferedSpans, rangeEnd } from '../../src/lib/media/buffered.ts'
 
 function ranges(...spans: [number, number][]): TimeRanges {
   return { length: spans.length, start: (i: number) => spans[i]![0], end: (i: number) => spans[i]![1] }
@@ -32,4 +32,28 @@ describe('what is buffered around the playhead', () => {
   ]
   for (const [what, r, t, ahead] of cases)
     it(`measures what lies ahead ${what}`, () => expect(bufferedAhead(r, t)).toBeCloseTo(ahead, 9))
+})
+
+describe('the buffered ranges the seek bar paints', () => {
+  it('gives each range as percentages of the duration', () => {
+    expect(bufferedSpans(ranges([0, 25], [50, 75]), 100)).toEqual([
+      { start: 0, end: 25 },
+      { start: 50, end: 75 },
+    ])
+  })
+
+  it('clips to the duration, merges touching ranges, and sorts them', () => {
+    expect(bufferedSpans(ranges([30, 40], [-1, 10], [10, 20], [90, 120]), 100)).toEqual([
+      { start: 0, end: 20 },
+      { start: 30, end: 40 },
+      { start: 90, end: 100 },
+    ])
+  })
+
+  it('shows nothing while the duration is unknown, and skips empty or broken ranges', () => {
+    expect(bufferedSpans(ranges([0, 10]), NaN)).toEqual([])
+    expect(bufferedSpans(ranges([0, 10]), Infinity)).toEqual([])
+    expect(bufferedSpans(ranges([0, 10]), 0)).toEqual([])
+    expect(bufferedSpans(ranges([5, 5], [NaN, 8], [120, 130]), 100)).toEqual([])
+  })
 })

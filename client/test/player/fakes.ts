@@ -12,6 +12,10 @@ export class FakeVideo extends EventTarget {
   listeners = 0
   videoWidth = 0
   error = null
+  volume = 1
+  muted = false
+  /** The text track list: its listeners count with the element's. */
+  readonly textTracks = new FakeTextTracks(this)
 
   override addEventListener(...args: Parameters<EventTarget['addEventListener']>): void {
     this.listeners++
@@ -94,4 +98,22 @@ export class FakeVideo extends EventTarget {
 
 export function ranges(...spans: [number, number][]): TimeRanges {
   return { length: spans.length, start: (i: number) => spans[i]![0], end: (i: number) => spans[i]![1] }
+}
+
+/** An element's text track list without tracks, counting its listeners on the element's `listeners`. */
+class FakeTextTracks extends EventTarget {
+  readonly length = 0
+  readonly #owner: { listeners: number }
+  constructor(owner: { listeners: number }) {
+    super()
+    this.#owner = owner
+  }
+  override addEventListener(...args: Parameters<EventTarget['addEventListener']>): void {
+    this.#owner.listeners++
+    super.addEventListener(...args)
+  }
+  override removeEventListener(...args: Parameters<EventTarget['removeEventListener']>): void {
+    this.#owner.listeners--
+    super.removeEventListener(...args)
+  }
 }

@@ -12,6 +12,7 @@ import type { PeerFactory } from '../mesh/peer.ts'
 import { SocketChannel } from '../mesh/channel.ts'
 import { handshakeCrypto } from '../mesh/handshake.ts'
 import type { Signer } from '../mesh/signing.ts'
+import { LocalMedia, type VolumeStorage } from '../player/local-media.svelte.ts'
 import { Video } from '../player/video.ts'
 import { Room, type RoomOptions } from '../room/room.svelte.ts'
 import { SignalingClient } from '../signaling/client.ts'
@@ -52,6 +53,8 @@ export interface RoomDeps {
   hooks?: TestHooks
   /** This tab is a remote control: no video, nothing downloaded (room/link.ts `#/r2/<secret>/remote`). */
   remote?: boolean
+  /** Where this person's volume is remembered (default: localStorage, when there is one). */
+  storage?: VolumeStorage | null
   /** The room moved to a new link (the host rotated it): remember it, show it (app/connect.ts). */
   onMoved?: (secret: string, documentId: string) => void
 }
@@ -63,6 +66,8 @@ export class RoomApp {
   readonly room: Room
   readonly streaming: StreamingStore
   readonly playback: PlaybackStore
+  /** This person's own side of the video: buffered ranges, volume, subtitles (the player controls). */
+  readonly media: LocalMedia
   readonly #signaling: SignalingClient
   #mesh: Mesh
   readonly #deps: RoomDeps
@@ -115,6 +120,7 @@ export class RoomApp {
       now: deps.appNow,
       remote: deps.remote ?? false,
     })
+    this.media = new LocalMedia(deps.storage === undefined ? defaultStorage() : deps.storage)
     if (hooks)
       this.#releaseHooks = hooks.install(this, {
         sendRaw: (text) => this.#mesh.broadcast(text),
@@ -198,10 +204,12 @@ export class RoomApp {
     this.#video = video
     this.streaming.attachVideo(video)
     this.playback.attachPlayer(this.#hooks?.player(video) ?? video)
+    this.media.attach(video)
     const release = () => {
       if (this.#releaseVideo !== release) return
       this.#releaseVideo = null
       this.#video = null
+      this.media.attach(null)
       this.playback.attachPlayer(null)
       this.streaming.detachVideo(video)
       video.destroy()
@@ -227,5 +235,14 @@ export class RoomApp {
     this.#lingering.clear()
     this.#mesh.destroy()
     this.#signaling.destroy()
+  }
+}
+
+/** The browser's localStorage, or null where there is none or it is refused. */
+function defaultStorage(): VolumeStorage | null {
+  try {
+    return typeof localStorage === 'undefined' ? null : localStorage
+  } catch {
+    return null
   }
 }

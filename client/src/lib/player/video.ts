@@ -27,6 +27,8 @@ export class Video implements Player, SourceTarget {
   /** Each event's subscribers; the element has one listener, `#dispatch`, per event type subscribed to. */
   readonly #subscribers = new Map<MediaEvent, Set<(event: Event) => void>>()
   readonly #userListeners = new Set<(action: UserAction) => void>()
+  /** Removals of the listeners on the element's text track list (`onTextTracks`). */
+  readonly #trackListeners = new Set<() => void>()
   #expected: Mark[] = []
   #source: AttachedSource | null = null
   #destroyed = false
@@ -157,6 +159,55 @@ export class Video implements Player, SourceTarget {
     return this.#element.muted
   }
 
+  // ── this person's own sound and captions (never the room's) ──────────────────────────────────────────
+
+  get volume(): number {
+    return this.#element.volume
+  }
+  get muted(): boolean {
+    return this.#element.muted
+  }
+
+  /** Sets this person's volume, 0–1; turning it up unmutes. */
+  setVolume(volume: number): void {
+    if (!Number.isFinite(volume)) return
+    const level = Math.min(1, Math.max(0, volume))
+    this.#element.volume = level
+    if (level > 0 && this.#element.muted) this.#element.muted = false
+  }
+
+  setMuted(muted: boolean): void {
+    this.#element.muted = muted
+  }
+
+  get textTracks(): TextTrackList {
+    return this.#element.textTracks
+  }
+
+  /** Shows the text track at `index` of `textTracks` and hides the others; null hides them all. */
+  showTextTrack(index: number | null): void {
+    const tracks = this.#element.textTracks
+    for (let i = 0; i < tracks.length; i++) {
+      const track = tracks[i]!
+      const mode = i === index ? 'showing' : 'disabled'
+      if (track.mode !== mode) track.mode = mode
+    }
+  }
+
+  /** Follows the text tracks coming, going and changing mode; returns an unsubscribe function. */
+  onTextTracks(listener: () => void): () => void {
+    if (this.#destroyed) return () => {}
+    const tracks = this.#element.textTracks
+    const types = ['addtrack', 'removetrack', 'change'] as const
+    for (const type of types) tracks.addEventListener(type, listener)
+    const off = () => {
+      this.#trackListeners.delete(off)
+      for (const type of types) tracks.removeEventListener(type, listener)
+    }
+    this.#trackListeners.add(off)
+    return off
+  }
+
   seek(position: number): void {
     this.#expect('seeking') // every assignment fires its own `seeking`, even mid-seek
     this.#element.currentTime = position
@@ -187,6 +238,7 @@ export class Video implements Player, SourceTarget {
     this.#destroyed = true
     for (const event of this.#subscribers.keys()) this.#element.removeEventListener(event, this.#dispatch)
     this.#subscribers.clear()
+    for (const off of [...this.#trackListeners]) off()
     this.#userListeners.clear()
     this.#expected = []
   }
