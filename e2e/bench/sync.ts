@@ -145,6 +145,26 @@ async function convergedAt(pages: Page[], timeoutMs = 15_000, joiner = false): P
   return null
 }
 
+/** BENCH_TRACE=1: what each page's playback store saw (its person's actions, counters, the timeline). */
+async function dump(people: Person[]): Promise<void> {
+  for (const someone of people) {
+    const state = await someone.page.evaluate(() => {
+      const playback = (
+        window as unknown as {
+          __theatron: { playback: { userActions(): unknown; counters(): unknown; timeline(): unknown } }
+        }
+      ).__theatron.playback
+      const timeline = playback.timeline() as Record<string, unknown>
+      return JSON.stringify({
+        actions: playback.userActions(),
+        counters: playback.counters(),
+        timeline: { ...timeline, previous: undefined },
+      })
+    })
+    log(`  ${someone.name}: ${state}`)
+  }
+}
+
 /** Every reading of all pages, every ~SAMPLE_MS, in the background until `stop()`. */
 class Sampler {
   readonly samples: { at: number; drifts: number[]; readings: VideoReading[] }[] = []
@@ -228,6 +248,7 @@ async function run(index: number, browser: Browser, baseURL: string, video: stri
           .evaluate((v: HTMLVideoElement, to: number) => (v.currentTime = to), target)
       else await seeker.page.getByTestId('seek-bar').fill(String(target))
       const at = await convergedAt(fast)
+      if (TRACE) await dump(people)
       if (at === null) throw new Error('no convergence after a seek')
       seekConvergence.push(at - acted)
       log(`  seek to ${target} s by ${seeker.name} (${byElement ? 'element' : 'seek bar'}): ${at - acted} ms`)
@@ -271,7 +292,10 @@ async function run(index: number, browser: Browser, baseURL: string, video: stri
       await joiner.context.addInitScript({ content: PAGE_PROBE })
       // Start the room over at 1 s and let it settle; the joiner then joins a playing room.
       await people[0]!.page.getByTestId('seek-bar').fill('1')
-      if ((await convergedAt(fast)) === null) throw new Error('no convergence before a join')
+      if ((await convergedAt(fast)) === null) {
+        if (TRACE) await dump(people)
+        throw new Error('no convergence before a join')
+      }
       const opened = Date.now()
       await joinRoom(joiner, link)
       await expectMembers([joiner], [...people.map((p) => p.name), joiner.name], 20_000)
