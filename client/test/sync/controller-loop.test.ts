@@ -87,21 +87,4 @@ describe('ControllerLoop', () => {
     expect(loop.step(p, p.snapshot(), moving, 10_000, false)).toEqual({ type: 'none' })
     expect(loop.driftMs).toBeNull()
   })
-
-  it('a start that left the element behind is sought again at once, not chased with the rate', () => {
-    const loop = new ControllerLoop(() => now)
-    // Paused on the room's position as it resumes (a hold's release at shared 10 s).
-    const p = player({ currentTime: 10, paused: true })
-    expect(loop.step(p, p.snapshot(), moving, 10_000, false)).toEqual({ type: 'play' })
-    // play() took a while: not playing from 10 s yet is start-up, not drift.
-    now += 50
-    p.shows.paused = false
-    expect(loop.step(p, p.snapshot(), moving, 10_050, false)).toEqual({ type: 'none' })
-    expect(loop.driftMs).toBeNull()
-    // Frames flow, 150 ms behind the room: a seek now, not seconds at the rate cap.
-    now += 200
-    p.shows.currentTime = 10.1
-    const seek = loop.step(p, p.snapshot(), moving, 10_250, false)
-    expect(seek).toEqual({ type: 'seek', position: 10.25 + SEEK_LATENCY_INITIAL_MS / 1000 })
-  })
 })

@@ -211,10 +211,6 @@ export class ControllerLoop {
       case 'play':
         if (blocked) return none // waiting for a click
         this.#counters.plays++
-        // A start (a resume after a hold, a play from pause) is settled like a seek from pause: until frames
-        // flow it is not drift, and a start-up that left it behind by more than SEEK_REFINE_MS is sought
-        // again at once (`#catchUpSeek`) instead of chased for seconds with the rate.
-        this.#startSettling(player, player.snapshot().currentTime, true)
         return action
       case 'pause':
         this.#counters.pauses++
