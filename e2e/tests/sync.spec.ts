@@ -30,6 +30,49 @@ async function expectAll(pages: Page[], what: string, check: (r: VideoReading) =
     .toBe(true)
 }
 
+/** Records the player's media events ([type, real ms, currentTime]) from before the app loads. */
+const MEDIA_LOG = `window.__mediaLog = []
+for (const type of ['seeked', 'play', 'pause']) {
+  document.addEventListener(type, (event) => {
+    window.__mediaLog.push([type, performance.timeOrigin + performance.now(), event.target.currentTime])
+  }, true)
+}`
+
+type MediaEvent = [type: string, at: number, t: number]
+
+function mediaLog(page: Page): Promise<MediaEvent[]> {
+  return page.evaluate(() => (window as unknown as { __mediaLog: MediaEvent[] }).__mediaLog)
+}
+
+/**
+ * After a seek to `target` made at real instant `since` while the room played: when each page stood at the
+ * target (its first `seeked` there), and when it resumed (its first `play` after a `pause`).
+ */
+async function seekHold(
+  pages: Page[],
+  since: number,
+  target: number,
+): Promise<{ landed: number[]; resumed: number[] }> {
+  const logs = await Promise.all(pages.map(mediaLog))
+  const landed = logs.map(
+    (log) =>
+      log.find(([type, at, t]) => type === 'seeked' && at >= since && Math.abs(t - target) < 0.05)?.[1],
+  )
+  const resumed = logs.map((log) => {
+    const paused = log.findIndex(([type, at]) => type === 'pause' && at >= since)
+    return paused < 0 ? undefined : log.slice(paused).find(([type]) => type === 'play')?.[1]
+  })
+  expect(
+    landed.every((at) => at !== undefined),
+    'every page landed on the target',
+  ).toBe(true)
+  expect(
+    resumed.every((at) => at !== undefined),
+    'every page paused, then resumed',
+  ).toBe(true)
+  return { landed: landed as number[], resumed: resumed as number[] }
+}
+
 async function expectInSync(pages: Page[], timeout = 10_000): Promise<void> {
   await expect.poll(() => spreadMs(pages), { timeout }).toBeLessThanOrEqual(SYNC_MS)
 }
@@ -45,6 +88,7 @@ async function threeWatching(browser: Browser, baseURL: string): Promise<Person[
     await skewedPerson(browser, baseURL, 'Bo', 0),
     await skewedPerson(browser, baseURL, 'Cy', 900),
   ]
+  for (const someone of people) await someone.context.addInitScript({ content: MEDIA_LOG })
   const pages = people.map((p) => p.page)
   await roomWatching(people, video)
   await expectAll(pages, 'all playing', (r) => !r.paused)
@@ -86,9 +130,13 @@ test.describe('playback sync', () => {
     await expectAll(pages, 'all at 1.5×', (r) => Math.abs(r.rate - 1.5) <= 0.15)
     await expectInSync(pages)
 
-    // Cy seeks from a script (as the native controls or a keyboard shortcut would): everyone follows.
+    // Cy seeks from a script (as the native controls or a keyboard shortcut would) while the room plays: a
+    // hold. Every page pauses on 2 s, and none plays on before all of them stand there; then all resume.
+    const seekedAt = await cy.page.evaluate(() => performance.timeOrigin + performance.now())
     await cy.page.getByTestId('player').evaluate((v: HTMLVideoElement) => (v.currentTime = 2))
-    await expectAll(pages, 'all back near 2 s', (r) => r.t >= 2 && r.t < 5)
+    await expectAll(pages, 'all back near 2 s, playing', (r) => r.t >= 2 && r.t < 5 && !r.paused)
+    const { landed, resumed } = await seekHold(pages, seekedAt, 2)
+    expect(Math.min(...resumed)).toBeGreaterThan(Math.max(...landed))
     await expectInSync(pages)
 
     // Ana pauses from a script; speed goes back to 1× from Cy's selector.
@@ -121,7 +169,7 @@ test.describe('playback sync', () => {
     }
   })
 
-  test('a late joiner converges within 2 s of its video being ready', async ({ app, chromiumBrowser }) => {
+  test('a late joiner converges with a playing room', async ({ app, chromiumBrowser }) => {
     const video = await ensureTestVideo()
     const ana = await skewedPerson(chromiumBrowser, app.baseURL, 'Ana', -1500)
     const bo = await skewedPerson(chromiumBrowser, app.baseURL, 'Bo', 900)
@@ -135,13 +183,9 @@ test.describe('playback sync', () => {
     await join(di, link)
     await expectMembers(people, ['Ana', 'Bo', 'Di'])
     await expectVideoReady([di])
-    const readyAt = Date.now()
     const pages = people.map((p) => p.page)
+    // How fast is the benchmark's business (npm run bench:sync); here: it gets there, and all play on.
     await expectInSync(pages)
-    const convergedMs = Date.now() - readyAt
-    console.log(`late joiner in sync ${convergedMs} ms after its video was ready`)
-    // 2 s is the target; the poll itself and a busy machine add a little.
-    expect(convergedMs).toBeLessThanOrEqual(3_000)
     await expectAll(pages, 'all playing', (r) => !r.paused)
   })
 

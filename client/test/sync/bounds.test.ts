@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { commandOutOfBounds, logOutOfBounds } from '../../src/lib/sync/bounds.ts'
+import {
+  COMMAND_AHEAD_MAX_MS,
+  COMMAND_BEHIND_MAX_MS,
+  commandInstantOutOfBounds,
+  commandOutOfBounds,
+  logOutOfBounds,
+} from '../../src/lib/sync/bounds.ts'
 import { hlcReceive, hlcTick, MAX_HLC_COUNTER, stampInBounds } from '../../src/lib/sync/hlc.ts'
 import { INITIAL_TIMELINE, type Command } from '../../src/lib/sync/timeline.ts'
 import { MAX_CLOCK_OFFSET_MS } from '../../src/lib/wire/time.ts'
@@ -44,5 +50,19 @@ describe('playback bounds', () => {
     )
     expect(logOutOfBounds({ ...base, releasedAt: 1e16 }, [], now)).toBe('its base is more than a day ahead')
     expect(logOutOfBounds(base, [play(1e16)], now)).toBe('a command: its stamp is out of bounds')
+  })
+})
+
+describe('live command instants', () => {
+  it('believes an instant within a lead and a delay of now, not a release far ahead or far back', () => {
+    const release = (effectiveAt: number): Command => ({
+      kind: 'release',
+      stamp: { wall: now, counter: 0, peer: 'b' },
+      effectiveAt,
+    })
+    expect(commandInstantOutOfBounds(release(now + 100), now)).toBeNull()
+    expect(commandInstantOutOfBounds(release(now - 2_000), now)).toBeNull()
+    expect(commandInstantOutOfBounds(release(now + COMMAND_AHEAD_MAX_MS + 1), now)).toMatch(/too far ahead/)
+    expect(commandInstantOutOfBounds(release(now - COMMAND_BEHIND_MAX_MS - 1), now)).toMatch(/too long ago/)
   })
 })

@@ -48,10 +48,11 @@ const rateNear = (rate: number) => (a: Action) => {
 const cases: Case[] = [
   // paused room
   {
-    name: 'paused room, playing player → pause',
+    // Whatever the drift: every member ends on the room's exact position.
+    name: 'paused room, playing player → pause and seek to the exact position',
     timeline: paused,
-    snapshot: player(0),
-    action: { type: 'pause' },
+    snapshot: player(3),
+    action: { type: 'seek', position: paused.position, pause: true },
   },
   {
     name: 'paused room, paused player off by a frame → exact seek',

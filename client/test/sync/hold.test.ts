@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest'
 import type { PlayerSnapshot } from '../../src/lib/sync/decide.ts'
 import {
   evaluateHold,
+  HOLD_READY_MAX_MS,
+  holdKey,
   INITIAL_HOLD_STATE,
   INITIAL_READINESS,
   MAX_RESUME_AHEAD_S,
   PREDICTED_STALL_S,
   PREEMPT_HOLD_AHEAD_S,
+  readyToResume,
   resumeAheadS,
   RESUME_AHEAD_S,
   secondsToStall,
@@ -216,6 +219,118 @@ describe('evaluateHold', () => {
     const other = evaluateHold(room([...entries].reverse()), playingTimeline, 99_000, INITIAL_HOLD_STATE)
     expect(other).toEqual(one)
     expect(one.notices.map((n) => n.peer)).toEqual(['q', 'z'])
+  })
+})
+
+describe('a hold ends when every member stands ready at the held position', () => {
+  const seekHold: HoldTimeline = {
+    held: true,
+    at: NOW - 500,
+    releasedAt: 0,
+    stamp: { wall: NOW - 600, counter: 0, peer: 'a' },
+  }
+  const key = holdKey(seekHold)
+  const at = (readyAt: string | null, since = NOW): MemberHoldReport => ({ ...ready, at: since, readyAt })
+
+  it('waits for a member not at the target yet, and releases once all are', () => {
+    const waiting = evaluateHold(
+      room([
+        ['a', at(key)],
+        ['b', at(null)],
+      ]),
+      seekHold,
+      NOW,
+      INITIAL_HOLD_STATE,
+    )
+    expect(waiting).toMatchObject({ decision: 'none', waitingFor: ['b'] })
+    const all = evaluateHold(
+      room([
+        ['a', at(key)],
+        ['b', at(key)],
+      ]),
+      seekHold,
+      NOW,
+      INITIAL_HOLD_STATE,
+    )
+    expect(all).toMatchObject({ decision: 'release', waitingFor: [] })
+  })
+
+  it('does not take readiness for an earlier hold', () => {
+    const earlier = holdKey({ stamp: { wall: NOW - 9_000, counter: 0, peer: 'a' }, at: NOW - 8_000 })
+    const outcome = evaluateHold(
+      room([
+        ['a', at(key)],
+        ['b', at(earlier)],
+      ]),
+      seekHold,
+      NOW,
+      INITIAL_HOLD_STATE,
+    )
+    expect(outcome).toMatchObject({ decision: 'none', waitingFor: ['b'] })
+  })
+
+  it('does not wait for a member that has not joined the playback (it says nothing about holds)', () => {
+    const joiner: MemberHoldReport = { ...ready }
+    const outcome = evaluateHold(
+      room([
+        ['a', at(key)],
+        ['j', joiner],
+      ]),
+      seekHold,
+      NOW,
+      INITIAL_HOLD_STATE,
+    )
+    expect(outcome.decision).toBe('release')
+  })
+
+  it(`resumes without a member that never gets there, ${HOLD_READY_MAX_MS} ms into the hold`, () => {
+    const members = room([
+      ['a', at(key)],
+      ['b', at(null)],
+    ])
+    const before = evaluateHold(members, seekHold, seekHold.at + HOLD_READY_MAX_MS, INITIAL_HOLD_STATE)
+    expect(before.decision).toBe('none')
+    const after = evaluateHold(members, seekHold, seekHold.at + HOLD_READY_MAX_MS + 1, INITIAL_HOLD_STATE)
+    expect(after).toMatchObject({ decision: 'release', waitingFor: [] })
+  })
+
+  it('a stalled member still holds the room past that bound (buffering holds keep their own)', () => {
+    const members = room([
+      ['a', at(key)],
+      ['b', { ...stalled(NOW - 100), readyAt: null }],
+    ])
+    const outcome = evaluateHold(members, seekHold, seekHold.at + HOLD_READY_MAX_MS + 1, INITIAL_HOLD_STATE)
+    expect(outcome).toMatchObject({ decision: 'none', waitingFor: ['b'] })
+  })
+})
+
+describe('readyToResume', () => {
+  const held = { held: true, at: 1_000, position: 30, stamp: { wall: 900, counter: 0, peer: 'a' } }
+  const there: PlayerSnapshot = {
+    currentTime: 30,
+    paused: true,
+    playbackRate: 1,
+    readyState: 3,
+    seeking: false,
+    bufferedAhead: 1,
+    duration: 3600,
+  }
+  const cases: [string, Partial<PlayerSnapshot>, boolean, number, boolean][] = [
+    ['paused at the target with future data', {}, false, 1_000, true],
+    ['still seeking', { seeking: true }, false, 1_000, false],
+    ['no future data yet (HAVE_CURRENT_DATA)', { readyState: 2 }, false, 1_000, false],
+    ['not paused yet', { paused: false }, false, 1_000, false],
+    ['a frame off the target', { currentTime: 30.04 }, false, 1_000, false],
+    ['stalled', {}, true, 1_000, false],
+    ['the hold not in effect yet', {}, false, 999, false],
+  ]
+  it.each(cases)('%s', (_name, over, isStalled, now, expected) => {
+    const key = readyToResume(held, { ...there, ...over }, now, isStalled)
+    expect(key).toBe(expected ? holdKey(held) : null)
+  })
+
+  it('says nothing while the room is not held', () => {
+    expect(readyToResume({ ...held, held: false }, there, 1_000, false)).toBeNull()
   })
 })
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SEEK_THRESHOLD_MS } from '../../src/lib/sync/decide.ts'
-import { OWN_SEEK_GRACE_MS } from '../../src/lib/sync/hold-loop.ts'
+import { STALL_GRACE_MS } from '../../src/lib/sync/hold.ts'
 import { TICK_MS } from '../../src/lib/sync/session.ts'
 import type { CommandBody } from '../../src/lib/sync/timeline.ts'
 import { captureWarnings, percentile, Simulation } from './sim.ts'
@@ -154,11 +153,10 @@ function stall(seed: number): StallOutcome {
 }
 
 /**
- * How late the room holds for a member whose data stops at once: its controller seeks it when it is
- * `SEEK_THRESHOLD_MS` behind, before `STALL_GRACE_MS` has passed, and its own seek is no stall for
- * `OWN_SEEK_GRACE_MS` (hold-loop.ts); then two ticks (timer jitter included).
+ * How late the room holds for a member whose data stops at once: its controller leaves the starving element
+ * alone, so the stall counts after `STALL_GRACE_MS` (hold.ts); then two ticks (timer jitter included).
  */
-const HOLD_WITHIN_MS = SEEK_THRESHOLD_MS + OWN_SEEK_GRACE_MS + 2 * TICK_MS
+const HOLD_WITHIN_MS = STALL_GRACE_MS + 2 * TICK_MS
 
 describe('simulated room: a stalled peer holds the room, which resumes together', () => {
   for (const seed of [5, 6, 7]) {
@@ -188,9 +186,9 @@ describe('simulated room: a stalled peer holds the room, which resumes together'
     })
   }
 
-  // A known gap: the room should hold within a second of a member running dry, but the controller's own seek
-  // of the starving element defers the stall (HOLD_WITHIN_MS). Expected to fail until that changes.
-  it.fails('seed 5: holds within 1 s of the stall', () => {
+  // The controller leaves a starving element alone (no seek that would defer the stall report), so the room
+  // holds within the stall grace and a tick or two of a member running dry.
+  it('seed 5: holds within 1 s of the stall', () => {
     expect(stall(5).hold).toBeLessThanOrEqual(STALL[0] + 1_000)
   })
 })
@@ -244,6 +242,43 @@ describe("simulated room: the host leaves, the next host's clock becomes shared 
       const newest = rest.map((p) => JSON.stringify({ ...p.view.timeline, previous: null }))
       expect(new Set(newest).size).toBe(1)
       expect(warnings).toEqual([])
+    })
+  }
+})
+
+describe('simulated room: a seek while playing is a hold, and everyone resumes together', () => {
+  for (const seed of [11, 12, 13]) {
+    it(`seed ${seed}: all pause at the target, wait for the slowest, and start moving after one release`, () => {
+      const sim = new Simulation({ seed, peers: ['a', 'b', 'c', 'd'] })
+      const SEEK_AT = 6_000
+      let seekAt = NaN
+      /** true ms at which each peer's element first moved again after the seek stopped it */
+      const resumed = new Map<string, number>()
+      const stopped = new Set<string>()
+      const atTarget: number[][] = []
+      const { warnings } = captureWarnings(() =>
+        sim.run(12_000, (t) => {
+          if (t === 1_000) sim.command('b', { kind: 'play' })
+          if (t === SEEK_AT) seekAt = t + sim.command('c', { kind: 'seek', position: 300 })
+          if (!(t > seekAt)) return
+          const release = sim.commands.find((c) => c.kind === 'release' && c.at >= SEEK_AT)
+          if (!release) atTarget.push([...sim.peers.values()].map((p) => p.player.currentTime(t)))
+          for (const [id, peer] of sim.peers) {
+            const moving = !peer.player.paused && peer.player.seekTarget === null
+            if (!moving) stopped.add(id)
+            else if (stopped.has(id) && !resumed.has(id)) resumed.set(id, t)
+          }
+        }),
+      )
+      expect(warnings).toEqual([])
+      const release = sim.commands.find((c) => c.kind === 'release' && c.at >= SEEK_AT)
+      expect(release).toBeDefined()
+      // Until the release went out, every element stood still (paused at, or seeking to, the target).
+      const last = atTarget.at(-1)!
+      for (const p of last) expect(Math.abs(p - 300) * 1000).toBeLessThanOrEqual(20)
+      // Nobody moved before the release was issued: convergence is the resume, not a chase.
+      expect([...resumed.keys()].sort()).toEqual(['a', 'b', 'c', 'd'])
+      for (const t of resumed.values()) expect(t).toBeGreaterThan(release!.at)
     })
   }
 })

@@ -98,7 +98,10 @@ describe('applyCommand', () => {
   const cases: { body: CommandBody; expect: Partial<Timeline> }[] = [
     { body: { kind: 'pause' }, expect: { playing: false, position: 102, at: 12_000 } },
     { body: { kind: 'play' }, expect: { playing: true, position: 102, at: 12_000 } },
-    { body: { kind: 'seek', position: 30 }, expect: { playing: true, position: 30, at: 12_000 } },
+    // A seek while the room plays holds it at the target until every member is ready there (hold.ts).
+    { body: { kind: 'seek', position: 30 }, expect: { playing: true, held: true, position: 30, at: 12_000 } },
+    // A pause stops where it says, whatever this member's fold makes of its instant.
+    { body: { kind: 'pause', position: 101.5 }, expect: { playing: false, position: 101.5, at: 12_000 } },
     { body: { kind: 'seek', position: -4 }, expect: { position: 0 } },
     { body: { kind: 'rate', rate: 1.5 }, expect: { rate: 1.5, position: 102 } },
     { body: { kind: 'rate', rate: 9 }, expect: { rate: 2 } },
@@ -110,6 +113,19 @@ describe('applyCommand', () => {
       expect(applyCommand(t0, cmd(c.body, 12_000, stamp(11_900)))).toMatchObject(c.expect)
     })
   }
+
+  it('a seek in a paused room moves it without holding it', () => {
+    const paused = applyCommand(t0, cmd({ kind: 'pause' }, 11_000, stamp(1)))
+    const sought = applyCommand(paused, cmd({ kind: 'seek', position: 30 }, 12_000, stamp(2)))
+    expect(sought).toMatchObject({ playing: false, held: false, position: 30 })
+  })
+
+  it('a seek while playing resumes from its target at the release', () => {
+    const sought = applyCommand(t0, cmd({ kind: 'seek', position: 30 }, 12_000, stamp(1)))
+    expect(positionAt(sought, 15_000)).toBe(30)
+    const released = applyCommand(sought, cmd({ kind: 'release' }, 15_000, stamp(2)))
+    expect(positionAt(released, 16_000)).toBeCloseTo(31, 9)
+  })
 
   it('release resumes from the held position', () => {
     const held = applyCommand(t0, cmd({ kind: 'hold' }, 12_000, stamp(1)))

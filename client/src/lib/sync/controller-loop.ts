@@ -202,7 +202,8 @@ export class ControllerLoop {
         this.#counters.seeks++
         if (action.play && blocked) return none // waiting for a click
         if (action.play) this.#counters.plays++
-        this.#startSettling(player, action.position)
+        if (action.pause) this.#counters.pauses++
+        this.#startSettling(player, action.position, action.pause === true)
         return action
       case 'setRate':
         this.#counters.rateChanges++
@@ -217,12 +218,12 @@ export class ControllerLoop {
     }
   }
 
-  #startSettling(player: Player, target: number): void {
+  #startSettling(player: Player, target: number, pausing: boolean): void {
     const now = this.#now()
     // A seek from pause (with play or without) measures play start-up and, for a joiner, fetching data where
     // nothing is downloaded yet, not seek latency: learning from it would teach joiners a latency several
     // times too long and land their next seek hundreds of ms ahead.
-    const uninformative = player.snapshot().paused
+    const uninformative = pausing || player.snapshot().paused
     this.#settling = { target, startedAt: now, until: now + SETTLE_TIMEOUT_MS, dataBound: uninformative }
   }
 }

@@ -94,8 +94,11 @@ export interface IdleBaseline {
 export type Action =
   | { type: 'none' }
   | { type: 'setRate'; rate: number }
-  /** `play`: also start playing (a paused player joining a moving room), not after the seek lands. */
-  | { type: 'seek'; position: number; play?: true }
+  /**
+   * `play`: also start playing (a paused player joining a moving room), not after the seek lands. `pause`:
+   * pause first, then seek (the room stopped: every member lands on its exact position).
+   */
+  | { type: 'seek'; position: number; play?: true; pause?: true }
   | { type: 'play' }
   | { type: 'pause' }
 
@@ -143,11 +146,16 @@ export function decide(
     return decision(NONE, settled)
   }
   if (!isMoving(segment)) {
-    if (!snapshot.paused) return decision({ type: 'pause' }, settled)
+    // The room stopped (a pause, a hold, a seek while playing): pause and seek to its exact position at once,
+    // whatever the drift, so every member ends on the same frame.
+    if (!snapshot.paused) return pauseAt(settled, target, now, segment, driftMs)
     if (Math.abs(driftMs) > PAUSED_TOLERANCE_MS) return seek(settled, target, now, segment, driftMs, false)
     if (snapshot.playbackRate !== segment.rate) return rate(settled, segment.rate, driftMs)
     return decision(NONE, settled)
   }
+  // Playing but starved (no data at the playhead): buffering is the hold logic's business. A seek would not
+  // bring data, and our own seek would keep the stall from being reported (hold-loop.ts OWN_SEEK_GRACE_MS).
+  if (!snapshot.paused && snapshot.readyState < READY_TO_PLAY) return decision(NONE, settled)
   const cooling = s.lastSeek?.segmentAt === segment.at && now - s.lastSeek.at < SEEK_COOLDOWN_MS
   const seekAbove = refine ? SEEK_REFINE_MS : SEEK_THRESHOLD_MS
   if (Math.abs(driftMs) > seekAbove && (!cooling || refine)) {
@@ -157,8 +165,6 @@ export function decide(
     return seek(settled, compensated, now, segment, driftMs, true, refine, snapshot.paused)
   }
   if (snapshot.paused) return decision({ type: 'play' }, settled)
-  // Stalled: buffering is the hold logic's business; a rate change now would only be measured wrong.
-  if (snapshot.readyState < READY_TO_PLAY) return decision(NONE, settled)
   return correctRate(s, snapshot, segment, now, driftMs)
 }
 
@@ -249,6 +255,17 @@ function seek(
     },
     driftMs,
   }
+}
+
+function pauseAt(
+  state: ControllerState,
+  position: number,
+  now: number,
+  segment: Segment,
+  driftMs: number,
+): Decision {
+  const decision = seek(state, position, now, segment, driftMs, false)
+  return { ...decision, action: { type: 'seek', position: Math.max(0, position), pause: true } }
 }
 
 function rate(state: ControllerState, playbackRate: number, driftMs: number): Decision {

@@ -10,6 +10,7 @@ import {
   evaluateHold,
   INITIAL_HOLD_STATE,
   INITIAL_READINESS,
+  readyToResume,
   STALL_DROP_MS,
   updateReadiness,
   type Supply,
@@ -81,6 +82,7 @@ export class HoldLoop {
   #hold: HoldState = INITIAL_HOLD_STATE
   #lastStalled = false
   #lastReadyFor: string | null = null
+  #lastReadyAt: string | null | undefined = undefined
   #nextStatusAt = 0
   /** members dropped from the wait whose recovery we have not announced yet */
   readonly #droppedPeers = new Set<string>()
@@ -131,6 +133,8 @@ export class HoldLoop {
       holding: status.holding,
       readyFor: status.readyFor ?? null,
       duration: status.duration ?? null,
+      // A member that has not joined the room's playback yet (no `readyFor`) is not waited for by holds.
+      readyAt: status.readyFor ? status.readyAt : undefined,
     })
   }
 
@@ -189,6 +193,8 @@ export class HoldLoop {
         input.supply ?? null,
       )
     const stalled = this.#readiness.stalled
+    const joined = this.#caughtUp && snapshot !== null
+    const readyAt = joined ? readyToResume(timeline, snapshot, shared, stalled) : undefined
     const self: MemberReport = {
       stalled,
       since: this.#readiness.since,
@@ -198,7 +204,8 @@ export class HoldLoop {
       rttMs: input.rttMs,
       bufferedAhead: snapshot?.bufferedAhead ?? 0,
       holding: this.#holds({ stalled, optOut: input.optOut }, this.#selfId),
-      readyFor: this.#caughtUp && snapshot ? input.item : null,
+      readyFor: joined ? input.item : null,
+      readyAt,
       duration: snapshot && Number.isFinite(snapshot.duration) ? snapshot.duration : null,
     }
     this.#reports.set(this.#selfId, self)
@@ -207,10 +214,12 @@ export class HoldLoop {
     if (
       stalled !== this.#lastStalled ||
       self.readyFor !== this.#lastReadyFor ||
+      readyAt !== this.#lastReadyAt ||
       local >= this.#nextStatusAt
     ) {
       this.#lastStalled = stalled
       this.#lastReadyFor = self.readyFor
+      this.#lastReadyAt = readyAt
       this.#nextStatusAt = local + STATUS_INTERVAL_MS
       status = {
         type: 'sync/status',
@@ -225,6 +234,7 @@ export class HoldLoop {
         rttMs: self.rttMs,
         readyFor: self.readyFor,
         duration: self.readyFor === null ? null : self.duration,
+        readyAt: readyAt ?? null,
       }
     }
     const evaluation = evaluateHold(this.#reports, timeline, shared, this.#hold)

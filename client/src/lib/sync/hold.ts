@@ -4,7 +4,8 @@
  * so all agree on whether the room must hold, whom it waits for, and when to release. A hold and a release are
  * timeline commands (`hold`/`release`), idempotent, so it does not matter how many peers issue them.
  */
-import { READY_TO_PLAY, type PlayerSnapshot } from './decide.ts'
+import { PAUSED_TOLERANCE_MS, READY_TO_PLAY, type PlayerSnapshot } from './decide.ts'
+import type { Stamp } from './hlc.ts'
 
 /** A member stalled longer than this stops holding the room (it will seek back in when it recovers). */
 export const STALL_DROP_MS = 15_000
@@ -117,6 +118,38 @@ export function updateReadiness(
   return prev.starvedSince === null ? { ...prev, starvedSince } : prev
 }
 
+/**
+ * The longest a hold waits for a member that is not stalled to say it stands ready at the held position (a
+ * seek's target, or where a buffering hold stopped the room): a member whose seek never gets there, or a
+ * modified peer that never says so, does not keep the room paused. The room then resumes without it; its
+ * controller seeks it into the moving room as it does a late joiner.
+ */
+export const HOLD_READY_MAX_MS = 3_000
+/** Paused this close to the held position counts as there (the controller seeks a paused element closer). */
+const HOLD_READY_TOLERANCE_S = (2 * PAUSED_TOLERANCE_MS) / 1000
+
+/** What names one held segment on every member: the stamp of the command that made it (or its instant). */
+export function holdKey(timeline: { stamp?: Stamp | null; at: number }): string {
+  const { stamp } = timeline
+  return stamp ? `${stamp.wall}.${stamp.counter}.${stamp.peer}` : `@${timeline.at}`
+}
+
+/**
+ * The held segment this member stands ready to resume from, or null: the newest segment is held and in
+ * effect, and the element is paused at its position with data to play (`HAVE_FUTURE_DATA`), not stalled.
+ */
+export function readyToResume(
+  timeline: { held: boolean; at: number; position: number; stamp?: Stamp | null },
+  snapshot: PlayerSnapshot,
+  now: number,
+  stalled: boolean,
+): string | null {
+  if (!timeline.held || now < timeline.at || stalled) return null
+  if (!snapshot.paused || snapshot.seeking || snapshot.readyState < READY_TO_PLAY) return null
+  if (Math.abs(snapshot.currentTime - timeline.position) > HOLD_READY_TOLERANCE_S) return null
+  return holdKey(timeline)
+}
+
 export interface MemberHoldReport {
   stalled: boolean
   /** shared ms when `stalled` last changed */
@@ -125,6 +158,11 @@ export interface MemberHoldReport {
   at: number
   /** a member that opted out never holds the room */
   optOut: boolean
+  /**
+   * The held segment (`holdKey`) the member stands ready to resume from; null: not ready; undefined: it
+   * says nothing about holds (it has not joined the room's playback yet), so no hold waits for it.
+   */
+  readyAt?: string | null | undefined
 }
 
 export interface HoldState {
@@ -157,10 +195,16 @@ export interface HoldTimeline {
   at: number
   /** stamp wall of the last release */
   releasedAt: number
+  /** the command that made the newest segment (names the hold, `holdKey`) */
+  stamp?: Stamp | null
 }
 
 /**
  * Same reports, same `now`, same timeline → same answer on every peer.
+ *
+ * A hold (a buffering member's, or a seek while the room plays) ends when every member stands ready at the
+ * held position (`readyAt`), so all resume together at the release's instant; one that does not get there
+ * within HOLD_READY_MAX_MS is not waited for.
  *
  * Messages race, so three rules keep peers from undoing each other. The newest segment is used (scheduled
  * or not), so a hold on its way is not issued again every tick. A release needs a report from every member
@@ -175,6 +219,9 @@ export function evaluateHold(
   state: HoldState,
 ): HoldEvaluation {
   const heldSince = timeline.held ? timeline.at : null
+  const key = holdKey(timeline)
+  // Members not yet at the held position are waited for, up to HOLD_READY_MAX_MS into the hold.
+  const awaitReady = heldSince !== null && now - heldSince <= HOLD_READY_MAX_MS
   // A release stamped further ahead than any honest clock (a member pushed the room's HLC, up to the day
   // hlc.ts allows) would make every stall stale until then: it marks no stall stale.
   const releasedAt = timeline.releasedAt > now + STALL_DROP_MS ? -Infinity : timeline.releasedAt
@@ -193,6 +240,7 @@ export function evaluateHold(
     if (stalledSince === null) {
       if (wasDropped) notices.push({ type: 'recovered', peer })
       if (heldSince !== null && report.at < heldSince) unheard.push(peer)
+      else if (awaitReady && report.readyAt !== undefined && report.readyAt !== key) waitingFor.push(peer)
       continue
     }
     const stalledForMs = now - stalledSince

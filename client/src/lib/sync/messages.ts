@@ -49,6 +49,11 @@ export interface StatusReport {
    * without a player (a remote control) can show the seek bar. Optional on the wire: older peers leave it out.
    */
   duration?: number | null | undefined
+  /**
+   * The held segment (`holdKey` in hold.ts) this member stands ready to resume from: paused at its position
+   * with data to play. The room resumes once every member is (hold.ts). Optional on the wire.
+   */
+  readyAt?: string | null | undefined
 }
 
 export interface CommandMessage {
@@ -75,7 +80,7 @@ const stamp: v.GenericSchema<Stamp> = v.object({ wall: TimeMs, counter: integer(
 const scheduled = { stamp, effectiveAt: TimeMs }
 const command: v.GenericSchema<Command> = v.variant('kind', [
   v.object({ kind: v.literal('play'), ...scheduled }),
-  v.object({ kind: v.literal('pause'), ...scheduled }),
+  v.object({ kind: v.literal('pause'), position: v.optional(seconds), ...scheduled }),
   v.object({ kind: v.literal('seek'), position: seconds, ...scheduled }),
   // Out-of-range rates are clamped on apply; only garbage is rejected here.
   v.object({ kind: v.literal('rate'), rate: v.pipe(v.number(), v.finite(), v.minValue(0)), ...scheduled }),
@@ -114,6 +119,7 @@ const schemas = {
     rttMs: v.nullable(seconds),
     readyFor: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(256)))),
     duration: v.optional(v.nullable(v.pipe(seconds, v.maxValue(MAX_DURATION_S)))),
+    readyAt: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(256)))),
   }),
   'sync/state': v.object({
     type: v.literal('sync/state'),

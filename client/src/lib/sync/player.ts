@@ -41,6 +41,7 @@ export function perform(player: Player, action: Action): Promise<void> {
       player.pause()
       return Promise.resolve()
     case 'seek':
+      if (action.pause) player.pause()
       player.seek(action.position)
       return action.play ? player.play() : Promise.resolve()
     case 'setRate':

@@ -32,7 +32,7 @@ import {
   type PlaybackSnapshot,
   untouchedByPeople,
 } from './feature.ts'
-import { commandOutOfBounds, logOutOfBounds } from './bounds.ts'
+import { commandInstantOutOfBounds, commandOutOfBounds, logOutOfBounds } from './bounds.ts'
 import { HoldLoop } from './hold-loop.ts'
 import type { Supply } from './hold.ts'
 import { ItemLogs } from './item-logs.ts'
@@ -41,6 +41,7 @@ import { perform, type Player, type UserAction } from './player.ts'
 import { shouldStart } from './start.ts'
 import {
   addCommand,
+  commandLeadMs,
   createLog,
   INITIAL_TIMELINE,
   positionAt,
@@ -239,12 +240,7 @@ export class PlaybackSession {
     // Not allowed (the host locked the controls): no command, so the controller puts the element back.
     if (!this.canControl) return
     if (action.type === 'play') this.#view.blocked = false
-    const body = userCommand(action, {
-      timeline: this.#logs.current.timeline,
-      shared: this.#lastShared,
-      maxRttMs: this.#clocks.maxRtt() ?? 0,
-      elementPlaying: () => this.#player?.snapshot().paused === false,
-    })
+    const body = userCommand(action)
     const command = this.#issue(body)
     if (command) this.#loop.quietUntil(command.effectiveAt)
   }
@@ -334,8 +330,9 @@ export class PlaybackSession {
         return this.#onCommand(from, message.command, body.item, body.frame)
       case 'sync/status':
         this.#holds.onStatus(from, message, this.#sharedAt(receivedAt))
-        // The start of our new item may have been waiting for this member's "ready": act on it now.
-        if (this.#startPending) this.tick()
+        // The start of our new item, or the end of a hold, may have been waiting for this member's "ready":
+        // act on it now rather than at the next tick.
+        if (this.#startPending || this.#logs.current.timeline.held) this.tick()
         return
       case 'sync/state':
         return // joiners get the state in the room snapshot
@@ -361,9 +358,18 @@ export class PlaybackSession {
     }
     this.#logs.receiveStamp(command.stamp, this.#lastShared ?? this.#now())
     let moved = command
-    if (frame !== null && frame !== this.#clocks.frame) {
+    let inOurFrame = frame === null || frame === this.#clocks.frame
+    if (!inOurFrame && frame !== null) {
       const delta = this.#clocks.deltaFrom(frame)
       if (delta !== undefined) moved = rebaseCommand(command, delta)
+      inOurFrame = delta !== undefined
+    }
+    // In our frame, an instant far from now is no honest command's: a release an hour ahead would hold the
+    // room for that hour, one an hour back would replay the room from then.
+    const mistimed = inOurFrame ? commandInstantOutOfBounds(moved, this.#sharedAt(this.#now())) : null
+    if (mistimed) {
+      console.warn(`playback: ignored ${command.kind} from ${from}: ${mistimed}`)
+      return
     }
     this.#logs.add(item, moved)
   }
@@ -514,7 +520,13 @@ export class PlaybackSession {
     const shared = this.#sharedNow(this.#now())
     if (shared === undefined || this.#destroyed) return null
     const maxRttMs = this.#clocks.maxRtt() ?? 0
-    const command = this.#logs.issue(body, { peer: this.#selfId, sharedNow: shared, maxRttMs })
+    // A pause names where the room stops (our fold at its instant): every member seeks there exactly, even
+    // one whose fold differs by a host change's few ms.
+    const stop =
+      body.kind === 'pause' && body.position === undefined
+        ? { ...body, position: positionAt(this.#logs.current.timeline, shared + commandLeadMs(maxRttMs)) }
+        : body
+    const command = this.#logs.issue(stop, { peer: this.#selfId, sharedNow: shared, maxRttMs })
     this.#handle.send({ type: 'sync/command', command, item: this.#logs.item, frame: this.#clocks.frame })
     this.#loop.countCommand()
     return command

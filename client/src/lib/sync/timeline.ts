@@ -43,7 +43,8 @@ export interface Timeline extends Segment {
 
 export type CommandBody =
   | { kind: 'play' }
-  | { kind: 'pause' }
+  /** `position`: where the room stops (the issuer's fold at `effectiveAt`), so every member ends on one frame. */
+  | { kind: 'pause'; position?: number | undefined }
   | { kind: 'seek'; position: number }
   | { kind: 'rate'; rate: number }
   | { kind: 'hold' }
@@ -119,9 +120,15 @@ export function applyCommand(timeline: Timeline, command: Command): Timeline {
     case 'play':
       return { ...next, playing: true }
     case 'pause':
-      return { ...next, playing: false }
+      return {
+        ...next,
+        playing: false,
+        position: command.position === undefined ? next.position : Math.max(0, command.position),
+      }
     case 'seek':
-      return { ...next, position: Math.max(0, command.position) }
+      // A seek while the room plays holds it at the target: every member seeks there paused, says when it
+      // can play from it, and the room resumes with one `release` at one shared instant (hold.ts).
+      return { ...next, position: Math.max(0, command.position), held: next.held || next.playing }
     case 'rate':
       return { ...next, rate: clampRate(command.rate) }
     case 'hold':
