@@ -102,6 +102,19 @@ export async function enterName(someone: Person): Promise<void> {
   await someone.page.getByTestId('name-save').click()
 }
 
+/** Open the room's invite (link, copy, QR, code), a dialog behind one button in the header. */
+export async function openInvite(someone: Person): Promise<void> {
+  await someone.page.getByTestId('invite-open').click()
+  await expect(someone.page.getByTestId('invite-dialog')).toBeVisible()
+}
+
+/** Close the invite with Esc: the focus goes back to its button. */
+export async function closeInvite(someone: Person): Promise<void> {
+  await someone.page.keyboard.press('Escape')
+  await expect(someone.page.getByTestId('invite-dialog')).toBeHidden()
+  await expect(someone.page.getByTestId('invite-open')).toBeFocused()
+}
+
 export async function say(someone: Person, text: string): Promise<void> {
   await someone.page.getByTestId('chat-input').fill(text)
   await someone.page.getByTestId('chat-send').click()

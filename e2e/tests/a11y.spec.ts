@@ -1,11 +1,14 @@
 import AxeBuilder from '@axe-core/playwright'
 import type { Page } from '@playwright/test'
 import { test, expect } from '../lib/fixtures.ts'
-import { person, type Person } from '../lib/room.ts'
+import { closeInvite, openInvite, person, say, type Person } from '../lib/room.ts'
 import { roomWatching } from '../lib/sync.ts'
 import { ensureTestVideo } from '../scripts/make-test-video.ts'
 
-/** Accessibility: axe finds no serious or critical violation on the start page or in a room playing a video. */
+/**
+ * Accessibility: axe finds no serious or critical violation on the start page or in a room playing a video,
+ * in the dark theme (the default) and the light one, with the invite and the sync details open too.
+ */
 test.setTimeout(90_000)
 
 async function seriousViolations(page: Page): Promise<string[]> {
@@ -31,12 +34,29 @@ test.describe('accessibility', () => {
   }) => {
     const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
     people = [ana]
+    const schemes = ['dark', 'light'] as const
     await ana.page.goto('/')
-    expect(await seriousViolations(ana.page)).toEqual([])
+    for (const colorScheme of schemes) {
+      await ana.page.emulateMedia({ colorScheme })
+      expect(await seriousViolations(ana.page), `start page, ${colorScheme}`).toEqual([])
+    }
 
     await roomWatching([ana], await ensureTestVideo())
-    await expect(ana.page.getByTestId('room-code')).toBeVisible()
-    expect(await seriousViolations(ana.page)).toEqual([])
+    await say(ana, 'a line in the member colour')
+    for (const colorScheme of schemes) {
+      await ana.page.emulateMedia({ colorScheme })
+      // Every tab panel is laid out (the strip scrolls between them), so one scan covers all three.
+      expect(await seriousViolations(ana.page), `room, ${colorScheme}`).toEqual([])
+      await openInvite(ana)
+      await expect(ana.page.getByTestId('room-code')).toBeVisible()
+      expect(await seriousViolations(ana.page), `invite, ${colorScheme}`).toEqual([])
+      await closeInvite(ana)
+      await ana.page.getByTestId('sync-indicator').click()
+      await expect(ana.page.getByTestId('member-health')).toBeVisible()
+      expect(await seriousViolations(ana.page), `sync details, ${colorScheme}`).toEqual([])
+      await ana.page.keyboard.press('Escape')
+      await expect(ana.page.getByTestId('member-health')).toBeHidden()
+    }
 
     // The scan sees what it should: an unlabelled button is a critical violation.
     await ana.page.evaluate(() =>

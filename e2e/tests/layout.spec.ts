@@ -67,4 +67,46 @@ test.describe('layout', () => {
     await join(bo, link)
     await onScreen(bo.page, 'chat-input')
   })
+
+  test('the sidebar: chat first, a tab or an arrow key brings another panel; the sync details open', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    people = [ana]
+    await ana.page.setViewportSize({ width: 1280, height: 800 })
+    await createRoom(ana)
+    await enterName(ana)
+    const page = ana.page
+    const tab = (id: string) => page.getByTestId(`tab-${id}`)
+
+    await expect(tab('chat')).toHaveAttribute('aria-selected', 'true')
+    await expect(page.getByTestId('chat-input')).toBeInViewport()
+    await expect(page.getByTestId('magnet-input')).not.toBeInViewport()
+
+    await tab('playlist').click()
+    await expect(tab('playlist')).toHaveAttribute('aria-selected', 'true')
+    await expect(page.getByTestId('magnet-input')).toBeInViewport()
+    await expect(page.getByTestId('chat-input')).not.toBeInViewport()
+
+    // The tablist's keys: an arrow to the next tab, Home back to the first.
+    await page.keyboard.press('ArrowRight')
+    await expect(tab('members')).toBeFocused()
+    await expect(tab('members')).toHaveAttribute('aria-selected', 'true')
+    await expect(page.getByTestId('member-name')).toBeInViewport()
+    await page.keyboard.press('Home')
+    await expect(tab('chat')).toHaveAttribute('aria-selected', 'true')
+    await expect(page.getByTestId('chat-input')).toBeInViewport()
+
+    // A control in another panel is still one click away: the strip brings its panel, and its tab follows.
+    await page.getByTestId('lock-controls').check()
+    await expect(tab('members')).toHaveAttribute('aria-selected', 'true')
+
+    // The sync table is a small indicator until asked for.
+    await expect(page.getByTestId('member-health')).toBeHidden()
+    await page.getByTestId('sync-indicator').click()
+    await expect(page.getByTestId('member-health')).toBeVisible()
+    await page.keyboard.press('Escape')
+    await expect(page.getByTestId('member-health')).toBeHidden()
+  })
 })

@@ -1,5 +1,15 @@
 import { test, expect } from '../lib/fixtures.ts'
-import { createRoom, enterName, expectMembers, gather, person, say, type Person } from '../lib/room.ts'
+import {
+  closeInvite,
+  createRoom,
+  enterName,
+  expectMembers,
+  gather,
+  openInvite,
+  person,
+  say,
+  type Person,
+} from '../lib/room.ts'
 
 /** The page itself: a clean load (no 404, no console error, installable), and unread chat in the title. */
 test.setTimeout(60_000)
@@ -27,7 +37,9 @@ test.describe('the page', () => {
     })
     await createRoom(ana)
     await enterName(ana)
+    await openInvite(ana)
     await expect(ana.page.getByTestId('room-code')).toBeVisible()
+    await closeInvite(ana)
     const manifest = await ana.page.evaluate(async () => {
       const href = document.querySelector<HTMLLinkElement>('link[rel=manifest]')?.href
       const response = href ? await fetch(href) : null

@@ -1,6 +1,15 @@
 import type { Page } from '@playwright/test'
 import { test, expect } from '../lib/fixtures.ts'
-import { enterName, expectMembers, expectMessage, person, say, type Person } from '../lib/room.ts'
+import {
+  closeInvite,
+  enterName,
+  expectMembers,
+  expectMessage,
+  openInvite,
+  person,
+  say,
+  type Person,
+} from '../lib/room.ts'
 import { readVideo, roomWatching } from '../lib/sync.ts'
 import { ensureTestVideo } from '../scripts/make-test-video.ts'
 
@@ -37,16 +46,20 @@ test.describe('remote control', () => {
     await expect.poll(async () => (await readVideo(bo.page)).paused, { timeout: 20_000 }).toBe(false)
 
     // The invite offers the same room as a remote link.
+    await openInvite(ana)
     const invite = ana.page.getByTestId('room-link')
     await ana.page.getByTestId('invite-as-remote').check()
     await expect(invite).toHaveAttribute('href', `${link}/remote`)
     await ana.page.getByTestId('invite-as-remote').uncheck()
+    await expect(invite).toHaveAttribute('href', link)
 
     // Cy types Ana's code and joins as a remote.
     const code = ana.page.getByTestId('room-code')
     await expect(code).toHaveText(/^\d{1,3}-[a-z]+-[a-z]+$/)
+    const typed = (await code.textContent())!
+    await closeInvite(ana)
     await cy.page.goto('/')
-    await cy.page.getByTestId('join-code-input').fill((await code.textContent())!)
+    await cy.page.getByTestId('join-code-input').fill(typed)
     await cy.page.getByTestId('join-as-remote').click()
     await expect(cy.page).toHaveURL(`${link}/remote`)
     await enterName(cy)

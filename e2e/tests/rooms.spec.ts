@@ -1,11 +1,13 @@
 import { test, expect, startApp } from '../lib/fixtures.ts'
 import {
+  closeInvite,
   createRoom,
   expectHost,
   expectMembers,
   expectMessage,
   gather,
   join,
+  openInvite,
   person,
   say,
   transports,
@@ -33,8 +35,10 @@ test.describe('rooms', () => {
       await expect.poll(() => transports(someone)).toEqual(['webrtc', 'webrtc'])
       await expect(someone.page.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected')
     }
-    // The link comes with a QR code for phones.
+    // The link comes with a QR code for phones, in the invite.
+    await openInvite(ana)
     await expect(ana.page.getByTestId('room-qr')).toBeVisible()
+    await closeInvite(ana)
     // The creator is the host.
     await expect(
       bo.page.getByTestId('member').filter({ hasText: 'Ana' }).getByTestId('member-host'),
