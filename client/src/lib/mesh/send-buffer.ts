@@ -1,5 +1,3 @@
-import type { SendBatch } from './send-batch.ts'
-
 /**
  * How much a stream written to a WebRTC peer (a torrent wire) may queue in the data channel. simple-peer
  * holds a stream write back while the channel has more than 64 KiB queued and lets it go when the channel's
@@ -34,31 +32,4 @@ export function deepenSendBuffer(peer: BufferedPeer, cb: (err: Error | null) => 
   if (typeof buffered !== 'number' || buffered > SEND_BUFFER_HIGH) return
   peer._cb = null
   cb(null)
-}
-
-/**
- * simple-peer's `_write` for a connected peer, with the chunk gathered into `batch` (mesh/send-batch.ts)
- * instead of sent as a message of its own: the write goes on at once while the channel and the batch hold no
- * more than SEND_BUFFER_HIGH, else the batch goes out and the write is held as simple-peer holds one, until the
- * channel's `bufferedamountlow` event. False when it did nothing: before the channel is open (simple-peer keeps
- * that one chunk itself), or when simple-peer does not have the fields this uses; simple-peer's own `_write`
- * then applies.
- */
-export function writeBatched(
-  peer: BufferedPeer,
-  batch: SendBatch,
-  chunk: Uint8Array,
-  cb: (err: Error | null) => void,
-): boolean {
-  const channel = peer._channel
-  if (peer._connected !== true || peer._cb !== null || typeof channel?.bufferedAmount !== 'number')
-    return false
-  batch.write(chunk)
-  if (channel.bufferedAmount + batch.pendingBytes <= SEND_BUFFER_HIGH) {
-    cb(null)
-    return true
-  }
-  batch.flush()
-  peer._cb = cb
-  return true
 }
