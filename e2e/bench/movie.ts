@@ -5,15 +5,18 @@
  * plays), then the film, which joins the playlist unselected; leecher B selects it; then the seeder seeks to 80 %.
  *
  * - drop → item: the seeder's `setInputFiles` to the film's item in B's and C's playlists (hashing included);
- * - select → playing: B's click on the film to B's and C's first `playing` of it. This is the person's own
- *   action on a film another member already seeds; a pasted magnet of it would be refused as already listed,
- *   since a member seeds only what is in the playlist;
- * - add → playing: each leecher's `add` mark to its `playing` mark (the app's figures, as in the short bench);
+ * - paste → playing: B pastes the film's magnet (a torrent the seeder already seeds; pasting a listed one plays
+ *   it for the room) and submits it, to B's and C's first `playing` of it: the person's own action;
+ * - item → playing: each leecher's `add` mark (the selected item reached its page and its torrent starts) to its
+ *   `playing` mark (the app's figures, as in the short bench);
  * - seek → together: the seek bar set to 80 % in the seeder's page, to all three playing within 0.5 s of each
  *   other past that point;
  * - throughput: B's downloaded bytes over 8 s while it plays (the stream and the rest of the file), against
  *   a raw data channel between the same two pages carrying the film's first 64 MiB;
- * - peak memory: the largest JS heap + ArrayBuffer backing store (CDP `Runtime.getHeapUsage`) of each page.
+ * - peak memory: the largest JS heap + ArrayBuffer backing store (CDP `Runtime.getHeapUsage`) of each page;
+ *   and the largest growth of the renderers' resident memory (the three pages together, /proc) from the drop
+ *   on, against what B's and C's tabs hold of the film at the end (the pieces live in IndexedDB, which in
+ *   these incognito contexts is the browser process's memory, so only the renderers are counted).
  *
  * Knobs: BENCH_MOVIE_RUNS=2  BENCH_MOVIE_KINDS=mp4,mp4-faststart,webm
  */
@@ -21,6 +24,7 @@ import type { Browser, Page } from '@playwright/test'
 import { createRoom, expectMembers, join as joinRoom, person, type Person } from '../lib/room.ts'
 import { ensureTestVideo } from '../scripts/make-test-video.ts'
 import { ensureMovie, type MovieKind } from '../scripts/make-movie.ts'
+import { browserRss } from './procfs.ts'
 
 const RUNS = Number(process.env.BENCH_MOVIE_RUNS ?? 2)
 const KINDS = (process.env.BENCH_MOVIE_KINDS ?? 'mp4,mp4-faststart,webm').split(',') as MovieKind[]
@@ -30,12 +34,16 @@ export type RawChannel = (from: Page, to: Page, path: string, limit?: number) =>
 
 interface MovieRun {
   dropToItem: number[]
-  selectToPlaying: number[]
+  pasteToPlaying: number[]
   addToPlaying: number[]
   seekTogether: number | null
   torrentMBps: number
   rawMBps: number
   peakMB: number[]
+  /** The largest growth of the renderers' resident memory (all three pages) over its level before the drop. */
+  rssGrowthMB: number
+  /** What B's and C's tabs hold of the film at the end of the run (downloaded, verified). */
+  heldMB: number
 }
 
 const log = (line: string) => process.stdout.write(`${line}\n`)
@@ -67,6 +75,24 @@ function markEpoch(page: Page, what: string, infoHash: string): Promise<number |
     },
     [what, infoHash] as const,
   )
+}
+
+/** The largest growth of our browser's renderers' resident memory over its level now, sampled every second. */
+async function watchRss(): Promise<() => number> {
+  const base = await browserRss('renderer')
+  let peak = base
+  let running = true
+  const sample = async () => {
+    while (running) {
+      peak = Math.max(peak, await browserRss('renderer'))
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+    }
+  }
+  void sample()
+  return () => {
+    running = false
+    return peak - base
+  }
 }
 
 /** The largest JS heap + ArrayBuffer store of a page, sampled every second until `stop()`. */
@@ -118,6 +144,8 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
     await seeder.page.getByTestId('file-input').setInputFiles(await ensureTestVideo())
     await b.page.getByTestId('playlist-item').first().waitFor({ timeout: 60_000 })
 
+    const stopRss = await watchRss()
+    stops.push(stopRss)
     const dropped = Date.now()
     await seeder.page.getByTestId('file-input').setInputFiles(path)
     const dropToItem: number[] = []
@@ -131,9 +159,10 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
     }
     const film = b.page.getByTestId('playlist-item').nth(1)
     const infoHash = (await film.getAttribute('data-info-hash')) ?? ''
-    const clicked = Date.now()
-    await film.getByTestId('playlist-select').click()
-    const selectToPlaying: number[] = []
+    await b.page.getByTestId('magnet-input').fill(`magnet:?xt=urn:btih:${infoHash}`)
+    const pasted = Date.now()
+    await b.page.getByTestId('magnet-submit').click()
+    const pasteToPlaying: number[] = []
     const addToPlaying: number[] = []
     for (const leech of [b, c]) {
       const at = await until(async () => (await markEpoch(leech.page, 'playing', infoHash)) !== null, 120_000)
@@ -142,13 +171,13 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
         markEpoch(leech.page, 'add', infoHash),
         markEpoch(leech.page, 'playing', infoHash),
       ])
-      selectToPlaying.push(playing! - clicked)
+      pasteToPlaying.push(playing! - pasted)
       if (add !== null) addToPlaying.push(playing! - add)
     }
 
     // Throughput while it plays: B's torrent over 8 s.
-    const downloaded = async () =>
-      Number((await b.page.getByTestId('playlist-item').nth(1).getAttribute('data-downloaded')) ?? 0)
+    const downloaded = async (leech = b) =>
+      Number((await leech.page.getByTestId('playlist-item').nth(1).getAttribute('data-downloaded')) ?? 0)
     const before = await downloaded()
     const t0 = Date.now()
     await new Promise((resolve) => setTimeout(resolve, 8000))
@@ -169,14 +198,17 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
       const times = states.map((s) => s.t)
       return states.every((s) => s.playing && s.t >= target) && Math.max(...times) - Math.min(...times) <= 0.5
     }, 60_000)
+    const heldMB = ((await downloaded(b)) + (await downloaded(c))) / 1e6
     return {
+      rssGrowthMB: stopRss() / 1e6,
+      heldMB,
       dropToItem,
-      selectToPlaying,
+      pasteToPlaying,
       addToPlaying,
       seekTogether: together === null ? null : together - seeked,
       torrentMBps,
       rawMBps: RAW_BYTES / 1e6 / (rawMs / 1000),
-      peakMB: stops.map((stop) => stop() / 1e6),
+      peakMB: stops.slice(0, 3).map((stop) => stop() / 1e6),
     }
   } finally {
     for (const stop of stops) stop()
@@ -187,8 +219,8 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
 /** Every movie kind, `RUNS` times; returns the docs section's table. */
 export async function movieBench(browser: Browser, baseURL: string, raw: RawChannel): Promise<string> {
   const lines = [
-    '| film | runs | drop → item (median / worst) | select → playing | add → playing | seek 80 % → together | torrent | raw channel | torrent / raw | peak page memory (seeder / B / C) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| film | runs | drop → item (median / worst) | paste → playing | item → playing | seek 80 % → together | torrent | raw channel | torrent / raw | peak page memory (seeder / B / C) | renderers’ RSS growth / held by B + C |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const kind of KINDS) {
     const path = await ensureMovie(kind)
@@ -210,10 +242,11 @@ export async function movieBench(browser: Browser, baseURL: string, raw: RawChan
     const rawMBps = median(runs.map((r) => r.rawMBps))
     const peaks = [0, 1, 2].map((i) => Math.max(...runs.map((r) => r.peakMB[i] ?? 0)))
     lines.push(
-      `| ${kind} | ${runs.length}/${RUNS} | ${mw(all((r) => r.dropToItem))} | ${mw(all((r) => r.selectToPlaying))} | ` +
+      `| ${kind} | ${runs.length}/${RUNS} | ${mw(all((r) => r.dropToItem))} | ${mw(all((r) => r.pasteToPlaying))} | ` +
         `${mw(all((r) => r.addToPlaying))} | ${mw(seeks)} (${seeks.length} of ${runs.length}) | ` +
         `${fmt(torrent, 1)} MB/s | ${fmt(rawMBps, 1)} MB/s | ${fmt((torrent / rawMBps) * 100)} % | ` +
-        `${peaks.map((p) => fmt(p)).join(' / ')} MB |`,
+        `${peaks.map((p) => fmt(p)).join(' / ')} MB | ` +
+        `${fmt(Math.max(...runs.map((r) => r.rssGrowthMB)))} / ${fmt(median(runs.map((r) => r.heldMB)))} MB |`,
     )
   }
   return `${lines.join('\n')}\n`

@@ -5,6 +5,7 @@
  * memory (VmRSS) of its processes is sampled from /proc while the film downloads.
  *
  *   npm run build:e2e && npx tsx e2e/bench/store-memory.ts
+ *   STORE_MEMORY_FILE=e2e/.cache/movie.webm npx tsx e2e/bench/store-memory.ts   # a 1 GB film (make-movie.ts)
  *
  * Prints the file size, Bo's renderer and whole-browser RSS before the drop, at their peak and once the
  * download is complete. Figures only, no pass/fail (docs/streaming.md, "Storage").
@@ -78,7 +79,9 @@ function downloaded(page: Page): Promise<number> {
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`
 
 async function main(): Promise<void> {
-  const video = await derivedVideo(`long-x${LOOPS}.webm`, { input: ['-stream_loop', String(LOOPS - 1)] })
+  const video =
+    process.env.STORE_MEMORY_FILE ??
+    (await derivedVideo(`long-x${LOOPS}.webm`, { input: ['-stream_loop', String(LOOPS - 1)] }))
   const { size } = await stat(video)
   const app = await startApp()
   const anaBrowser = await chromium.launch({
@@ -115,8 +118,14 @@ async function main(): Promise<void> {
       peak.renderer = Math.max(peak.renderer, now.renderer)
       peak.total = Math.max(peak.total, now.total)
       const got = await downloaded(bo.page).catch(() => 0)
-      while (quarters.length < 3 && got >= (size * (quarters.length + 1)) / 4)
+      while (quarters.length < 3 && got >= (size * (quarters.length + 1)) / 4) {
         quarters.push(`${(quarters.length + 1) * 25} %: ${mib(now.renderer)}`)
+        // As it passes, so that a download cut short still tells how far the growth followed it.
+        console.log(
+          `${quarters.at(-1)} after ${((Date.now() - started) / 1000).toFixed(0)} s; renderer before ` +
+            `${mib(before.renderer)}, peak ${mib(peak.renderer)}; browser before ${mib(before.total)}, now ${mib(now.total)}`,
+        )
+      }
       if (got >= size) break
       if (Date.now() - started > 15 * 60_000) throw new Error('the download did not finish in 15 minutes')
       await new Promise((resolve) => setTimeout(resolve, 500))

@@ -16,6 +16,8 @@
  * Knobs: BENCH_RUNS=8  BENCH_BIG_RUNS=3  BENCH_LOOPS=20  BENCH_WRITE=0 (print only)
  *   BENCH_MOVIE=1 (`npm run bench:movie`): the 1 GB films instead (e2e/bench/movie.ts)
  *   BENCH_PROFILE=1 (print where each page's main thread spent the run; BENCH_NO_MINIFY=1 for readable names)
+ *   BENCH_CPU=1 (print the browser's CPU time per MiB moved, by process and thread, for the raw channels and
+ *   the torrent: e2e/bench/procfs.ts; the torrent's includes hashing the drop and the three pages playing)
  *   BENCH_TRACE=1 (print each leecher's media events, ms after its `add` mark, and the service worker's
  *   requests and the chunks that answer them)
  *
@@ -33,6 +35,7 @@ import os from 'node:os'
 import type { Browser, Page } from '@playwright/test'
 import { createSignalServer } from '../../signal-server/src/index.ts'
 import { buildClient } from './build-client.ts'
+import { cpuSpent, formatCpu, sampleCpu } from './procfs.ts'
 import { BENCHMARKS_DOC, writeSection } from './doc-section.ts'
 import { launchChromium } from '../lib/browser.ts'
 import { createRoom, ROOM_ROUTE, expectMembers, join as joinRoom, person, type Person } from '../lib/room.ts'
@@ -48,6 +51,7 @@ const BASELINE_DIST = process.env.BENCH_BASELINE_DIST
 const BASELINE_URL = process.env.BENCH_BASELINE_URL
 const TRACE = process.env.BENCH_TRACE === '1'
 const PROFILE = process.env.BENCH_PROFILE === '1'
+const CPU = process.env.BENCH_CPU === '1'
 
 /**
  * BENCH_PROFILE=1: samples a page's main thread (Chrome's CPU profiler) from the drop to the end of the run and
@@ -291,7 +295,10 @@ type RawSlots = { benchRaw: Record<string, RawSlot> }
 async function rawChannel(from: Page, to: Page, path: string, limit?: number): Promise<number> {
   const data = limit === undefined ? await readFile(path) : await readPrefix(path, limit)
   await openRaw(from, to, data, 'one')
-  return await sendRaw(from, to, 'one')
+  const cpu = CPU ? await sampleCpu() : null
+  const ms = await sendRaw(from, to, 'one')
+  if (cpu) log(formatCpu('raw, to B', cpuSpent(cpu, await sampleCpu()), data.length))
+  return ms
 }
 
 /**
@@ -302,7 +309,10 @@ async function rawChannelToTwo(from: Page, to: [Page, Page], path: string): Prom
   const data = await readFile(path)
   await openRaw(from, to[0], data, 'b')
   await openRaw(from, to[1], data, 'c')
-  return await Promise.all([sendRaw(from, to[0], 'b'), sendRaw(from, to[1], 'c')])
+  const cpu = CPU ? await sampleCpu() : null
+  const ms = await Promise.all([sendRaw(from, to[0], 'b'), sendRaw(from, to[1], 'c')])
+  if (cpu) log(formatCpu('raw, to B and C', cpuSpent(cpu, await sampleCpu()), 2 * data.length))
+  return ms
 }
 
 /** Connects a raw channel `key` from one page to another and puts the bytes into the sender, unsent. */
@@ -367,15 +377,30 @@ async function openRaw(from: Page, to: Page, data: Buffer, key: string): Promise
     },
     [key, answer] as const,
   )
-  // The bytes go into the page once, before the clock starts.
+  // The bytes go into the page once, before the clock starts, 4 MiB at a time and decoded natively: decoding
+  // 64 MiB in one call froze the page for ~45 s on a loaded machine, long enough for the room to take its
+  // member for gone.
   await from.evaluate(
-    ([key, base64]) => {
-      const slot = (window as unknown as RawSlots).benchRaw[key]!
-      slot.bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))
+    ([key, length]) => {
+      ;(window as unknown as RawSlots).benchRaw[key]!.bytes = new Uint8Array(length)
     },
-    [key, data.toString('base64')] as const,
+    [key, data.length] as const,
   )
+  for (let at = 0; at < data.length; at += RAW_PART_BYTES) {
+    const part = data.subarray(at, at + RAW_PART_BYTES).toString('base64')
+    await from.evaluate(
+      ([key, at, base64]) => {
+        // Native where the browser has it (the app's CSP refuses a data: URL fetch).
+        const native = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64
+        const bytes = native ? native(base64) : Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))
+        ;(window as unknown as RawSlots).benchRaw[key]!.bytes.set(bytes, at)
+      },
+      [key, at, part] as const,
+    )
+  }
 }
+
+const RAW_PART_BYTES = 4 * 1024 * 1024
 
 /** Sends raw channel `key`'s bytes (16 KiB messages, at most 1 MiB queued); ms to the last byte received. */
 async function sendRaw(from: Page, to: Page, key: string): Promise<number> {
@@ -419,12 +444,14 @@ async function oneRun(
     if (TRACE) await seeder.page.evaluate(SW_TRACE)
     await expectMembers(people, ['Seeder', 'Leech B', 'Leech C'])
 
+    const size = (await stat(path)).size
     const rawMs = await rawChannel(seeder.page, b.page, path)
     const rawTwoMs = Math.max(...(await rawChannelToTwo(seeder.page, [b.page, c.page], path)))
     if (TRACE) for (const someone of people) await startTrace(someone.page)
     for (const someone of people) await someone.page.evaluate(recordPlayingHandled)
 
     const profiles = PROFILE ? await Promise.all(people.map((someone) => startProfile(someone.page))) : []
+    const cpuTorrent = CPU ? await sampleCpu() : null
     await seeder.page.getByTestId('file-input').setInputFiles(path)
     const item = b.page.getByTestId('playlist-item').first()
     await item.waitFor({ timeout: 30_000 })
@@ -445,6 +472,7 @@ async function oneRun(
       }
       leeches.push(result)
     }
+    if (cpuTorrent) log(formatCpu('torrent, to B and C', cpuSpent(cpuTorrent, await sampleCpu()), 2 * size))
     const starts = await Promise.all(people.map((someone) => markEpoch(someone.page, 'playing', infoHash)))
     const known = starts.filter((t): t is number => t !== null)
     const startSpreadMs = known.length === people.length ? Math.max(...known) - Math.min(...known) : null
@@ -457,7 +485,7 @@ async function oneRun(
       }
     }
     for (const [i, stop] of profiles.entries()) await stop(people[i]?.name ?? '')
-    return { leeches, startSpreadMs, bytes: (await stat(path)).size, rawMs, rawTwoMs }
+    return { leeches, startSpreadMs, bytes: size, rawMs, rawTwoMs }
   } finally {
     await Promise.all(people.map((someone) => someone.close()))
   }
@@ -581,9 +609,9 @@ function renderMovie(table: string, chromium: string, seconds: number, load: rea
     'Films from e2e/scripts/make-movie.ts: H.264 720p ~8 Mbit/s + AAC, 52 copies of a 20 s clip joined with',
     'stream copy (`mp4`: `moov` at the end; `mp4-faststart`: at the front), and VP9 + Opus the same way',
     '(`webm`). Per run, a fresh room of three on 127.0.0.1: the seeder drops the short test clip, then the film',
-    '(hashed in the page), which joins the playlist unselected; leecher B selects it; the seeder seeks to 80 %.',
-    'Times are medians / worst over both leechers of every run (docs: e2e/bench/movie.ts). MP4s play through',
-    'the service worker; WebM through MSE.',
+    '(hashed in workers), which joins the playlist unselected; leecher B pastes its magnet (the seeder seeds it),',
+    'which plays it for the room; then the seeder seeks to 80 %. Times are medians / worst over both leechers of',
+    'every run (docs: e2e/bench/movie.ts). All three play through MSE (MP4 fragmented on the fly).',
     '',
     table,
   ].join('\n')

@@ -1,0 +1,117 @@
+/**
+ * This benchmark's own browser as Linux sees it, from /proc:
+ * - CPU time by process kind and thread name: what a transfer costs in CPU, which a loaded machine does not
+ *   change the way it changes wall-clock times (`BENCH_CPU=1 npm run bench:stream`, e2e/bench/stream.ts);
+ * - resident memory (VmRSS) of all its processes (`npm run bench:movie`, e2e/bench/movie.ts).
+ */
+import { readdir, readFile } from 'node:fs/promises'
+
+/** CPU milliseconds per `kind thread-name`, e.g. `renderer CrRendererMain`. */
+export type CpuSample = Map<string, number>
+
+const TICK_MS = 10 // USER_HZ is 100 on Linux
+
+interface Proc {
+  pid: number
+  ppid: number
+  kind: string
+  /** resident bytes */
+  rss: number
+}
+
+async function processes(): Promise<Proc[]> {
+  const out: Proc[] = []
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const status = await readFile(`/proc/${entry}/status`, 'utf8')
+      const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).replaceAll('\0', ' ')
+      const ppid = Number(/PPid:\s+(\d+)/.exec(status)?.[1] ?? 0)
+      const rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024
+      const kind = /--type=([a-z-]+)/.exec(cmdline)?.[1] ?? (cmdline.includes('chrom') ? 'browser' : 'other')
+      const service = /--utility-sub-type=([\w.]+)/.exec(cmdline)?.[1]
+      out.push({
+        pid: Number(entry),
+        ppid,
+        rss,
+        kind: service ? `${kind}:${service.split('.').pop()}` : kind,
+      })
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return out
+}
+
+/** The processes descended from this Node process (the browser Playwright launched and its children). */
+async function ours(): Promise<Proc[]> {
+  const all = await processes()
+  const mine = new Set([process.pid])
+  for (let grew = true; grew;) {
+    grew = false
+    for (const p of all)
+      if (!mine.has(p.pid) && mine.has(p.ppid)) {
+        mine.add(p.pid)
+        grew = true
+      }
+  }
+  return all.filter((p) => mine.has(p.pid) && p.pid !== process.pid && p.kind !== 'other')
+}
+
+/**
+ * Resident bytes of our browser's processes of one kind (`renderer`: the pages, and their workers), or of all
+ * of them (renderers, GPU, network, storage, the browser itself).
+ */
+export async function browserRss(kind?: string): Promise<number> {
+  const procs = (await ours()).filter((p) => kind === undefined || p.kind === kind)
+  return procs.reduce((sum, p) => sum + p.rss, 0)
+}
+
+/** Cumulative CPU time of every thread of our browser, summed by process kind and thread name. */
+export async function sampleCpu(): Promise<CpuSample> {
+  const sample: CpuSample = new Map()
+  for (const proc of await ours()) {
+    let tids: string[]
+    try {
+      tids = await readdir(`/proc/${proc.pid}/task`)
+    } catch {
+      continue
+    }
+    for (const tid of tids) {
+      try {
+        const stat = await readFile(`/proc/${proc.pid}/task/${tid}/stat`, 'utf8')
+        const open = stat.indexOf('(')
+        const close = stat.lastIndexOf(')')
+        const name = stat.slice(open + 1, close).replace(/\d+$/, '')
+        const fields = stat.slice(close + 2).split(' ')
+        const ms = (Number(fields[11]) + Number(fields[12])) * TICK_MS // utime, stime
+        const key = `${proc.kind} ${name}`
+        sample.set(key, (sample.get(key) ?? 0) + ms)
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  }
+  return sample
+}
+
+/** CPU ms spent between two samples, per key, largest first (threads that ended in between are left out). */
+export function cpuSpent(before: CpuSample, after: CpuSample): [string, number][] {
+  const spent: [string, number][] = []
+  for (const [key, ms] of after) {
+    const delta = ms - (before.get(key) ?? 0)
+    if (delta > 0) spent.push([key, delta])
+  }
+  return spent.sort((a, b) => b[1] - a[1])
+}
+
+/** One line: the total and the largest parts, each per MiB moved. */
+export function formatCpu(label: string, spent: [string, number][], bytes: number): string {
+  const mib = bytes / 2 ** 20
+  const total = spent.reduce((sum, [, ms]) => sum + ms, 0)
+  const parts = spent
+    .slice(0, 8)
+    .map(([key, ms]) => `${key} ${(ms / mib).toFixed(1)}`)
+    .join(', ')
+  return `  CPU ${label}: ${(total / mib).toFixed(1)} ms/MiB (${Math.round(total)} ms) — ${parts}`
+}
