@@ -66,4 +66,47 @@ test.describe('accessibility', () => {
       expect.stringContaining('button-name (critical): #bare'),
     ])
   })
+
+  test('every control of a playing room is reached with Tab alone', async ({ app, chromiumBrowser }) => {
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    people = [ana]
+    await roomWatching([ana], await ensureTestVideo())
+    // The seek bar takes focus once the video's length is known.
+    await expect(ana.page.getByTestId('seek-bar')).toBeEnabled({ timeout: 20_000 })
+    await ana.page.locator('body').click({ position: { x: 1, y: 1 } })
+
+    // Tab from the top of the page until the focus comes round again, noting each control it lands on.
+    const reached: string[] = []
+    for (let i = 0; i < 120; i++) {
+      await ana.page.keyboard.press('Tab')
+      const id = await ana.page.evaluate(
+        () => document.activeElement?.closest('[data-testid]')?.getAttribute('data-testid') ?? '',
+      )
+      if (id && reached.includes(id) && id === reached[0]) break
+      if (id) reached.push(id)
+    }
+    for (const control of [
+      'invite-open',
+      'sync-indicator',
+      'play-toggle',
+      'seek-bar',
+      'mute-toggle',
+      'volume',
+      'speed-select',
+      'fullscreen-toggle',
+      'hold-opt-out',
+      'tab-chat',
+      'chat-input',
+      'chat-send',
+    ])
+      expect(reached, `Tab reaches ${control}`).toContain(control)
+    // The other tabs are one arrow key away from the selected one (the tablist pattern), and their panels'
+    // controls come next in the Tab order.
+    await ana.page.getByTestId('tab-chat').click()
+    await ana.page.keyboard.press('ArrowRight')
+    await expect(ana.page.getByTestId('tab-playlist')).toBeFocused()
+    await ana.page.keyboard.press('ArrowRight')
+    await expect(ana.page.getByTestId('tab-members')).toBeFocused()
+    expect(reached).toContain('magnet-input')
+  })
 })

@@ -19,9 +19,11 @@ function give(log: PlaybackLog, peer: string, wall: number, body: CommandBody): 
 describe('playback toasts from the room timeline', () => {
   it('says who paused, played, seeked and changed the speed, and where', () => {
     let log = createLog()
+    // The first play of an untouched item is the room's start, whoever's tab sent it: nobody's action.
     log = give(log, 'ana', 1_000, { kind: 'play' })
     const afterPlay = log.timeline
-    expect(playbackEvents(afterPlay, null, 1_200)).toEqual([{ kind: 'play', peer: 'ana', position: 0 }])
+    expect(playbackEvents(afterPlay, null, 1_200)).toEqual([{ kind: 'start', position: 0 }])
+    expect(describePlayback({ kind: 'start', position: 0 }, null)).toBe('Playing together from 0:00')
 
     // Ana pauses 12 s in; later Ben seeks and changes the speed in one go (both arrive together).
     log = give(log, 'ana', 13_000, { kind: 'pause' })
@@ -42,6 +44,13 @@ describe('playback toasts from the room timeline', () => {
     ])
     expect(describePlayback({ kind: 'pause', peer: 'ana', position: 723 }, 'Ana')).toBe('Ana paused at 12:03')
     expect(describePlayback({ kind: 'play', peer: 'me', position: 62 }, null)).toBe('You played at 1:02')
+
+    // A play after that is a person's.
+    const afterSpeed = log.timeline
+    log = give(log, 'cleo', 30_000, { kind: 'play' })
+    expect(playbackEvents(log.timeline, afterSpeed.stamp, 30_100)).toEqual([
+      { kind: 'play', peer: 'cleo', position: 3723 },
+    ])
 
     // Nothing new since the last seen stamp: nothing to say.
     expect(playbackEvents(log.timeline, log.timeline.stamp, 20_300)).toEqual([])

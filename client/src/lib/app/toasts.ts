@@ -22,6 +22,7 @@ const SEEK_EPSILON_S = 0.5
 const MAX_WALK = 4
 
 export type PlaybackEvent =
+  | { kind: 'start'; position: number }
   | { kind: 'play'; peer: string; position: number }
   | { kind: 'pause'; peer: string; position: number }
   | { kind: 'seek'; peer: string; position: number }
@@ -42,7 +43,11 @@ function eventsOf(segment: Timeline, before: Timeline, peer: string): PlaybackEv
   const expected = positionAt(before, segment.at)
   if (Math.abs(segment.position - expected) > SEEK_EPSILON_S)
     events.push({ kind: 'seek', peer, position: segment.position })
-  if (segment.playing !== before.playing)
+  // The first play of an untouched item is the room starting it together (start.ts): whichever member's
+  // tab completed the set sends it, and nobody pressed anything.
+  if (segment.playing && !before.playing && before.stamp === null)
+    events.push({ kind: 'start', position: segment.position })
+  else if (segment.playing !== before.playing)
     events.push({ kind: segment.playing ? 'play' : 'pause', peer, position: segment.position })
   if (segment.rate !== before.rate) events.push({ kind: 'rate', peer, rate: segment.rate })
   return events
@@ -74,6 +79,8 @@ export function playbackEvents(
 export function describePlayback(event: PlaybackEvent, name: string | null): string {
   const who = name ?? 'You'
   switch (event.kind) {
+    case 'start':
+      return `Playing together from ${formatClock(event.position)}`
     case 'play':
       return `${who} played at ${formatClock(event.position)}`
     case 'pause':
