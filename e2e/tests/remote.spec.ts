@@ -73,7 +73,9 @@ test.describe('remote control', () => {
       timeout: 15_000,
     })
 
-    // Cy pauses the room.
+    // Cy pauses the room, once its controls know the room's time and that it plays.
+    await expect(cy.page.getByTestId('play-toggle')).toBeEnabled({ timeout: 15_000 })
+    await expect(cy.page.getByTestId('play-toggle')).toHaveAttribute('data-playing', 'true')
     await cy.page.getByTestId('play-toggle').click()
     await expect.poll(async () => (await readVideo(ana.page)).paused, { timeout: 15_000 }).toBe(true)
     await expect.poll(async () => (await readVideo(bo.page)).paused, { timeout: 15_000 }).toBe(true)

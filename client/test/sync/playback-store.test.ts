@@ -206,8 +206,9 @@ describe('PlaybackStore', () => {
   it('a play from one member plays every member on the same frame, clocks seconds apart', () => {
     const { members, run } = setup({ a: 0, b: 1500, c: -900 })
     const all = Object.values(members)
+    expect(all.some((m) => m.store.timeKnown)).toBe(false)
     run(1_000) // clock bursts
-    expect(all.every((m) => m.store.ready)).toBe(true)
+    expect(all.every((m) => m.store.ready && m.store.timeKnown)).toBe(true)
     members.b!.store.play()
     run(2_000)
     for (const m of all) expect(m.player.paused).toBe(false)

@@ -48,6 +48,8 @@ export class PlaybackStore implements PlaybackView {
   timeline = $state.raw<Timeline>(INITIAL_TIMELINE)
   /** Shared time is known and a player is attached: the controller runs. */
   ready = $state(false)
+  /** Shared time is known: commands can go out (a remote control, which has no player, waits for this). */
+  timeKnown = $state(false)
   /** Media seconds and duration, refreshed every `VIEW_INTERVAL_MS` for the seek bar. */
   position = $state(0)
   duration = $state(NaN)

@@ -85,6 +85,8 @@ export interface PlaybackView {
   timeline: Timeline
   /** Shared time is known and a player is attached: the controller runs. */
   ready: boolean
+  /** Shared time is known (the clock to the host is measured): this member's commands can go out. */
+  timeKnown: boolean
   /** Media seconds and duration, refreshed every `VIEW_INTERVAL_MS` for the seek bar. */
   position: number
   duration: number
@@ -107,6 +109,7 @@ export function createPlaybackView(): PlaybackView {
   return {
     timeline: INITIAL_TIMELINE,
     ready: false,
+    timeKnown: false,
     position: 0,
     duration: NaN,
     held: false,
@@ -404,6 +407,7 @@ export class PlaybackSession {
     } else this.#loop.unmeasured()
     if (shared !== undefined) this.#holdTick(snapshot, shared, local)
     this.#view.ready = shared !== undefined && player !== null
+    this.#view.timeKnown = shared !== undefined
     if (local >= this.#nextViewAt) {
       this.#nextViewAt = local + VIEW_INTERVAL_MS
       this.#updateView(snapshot, shared)
