@@ -2,7 +2,8 @@
  * This benchmark's own browser as Linux sees it, from /proc:
  * - CPU time by process kind and thread name: what a transfer costs in CPU, which a loaded machine does not
  *   change the way it changes wall-clock times (`BENCH_CPU=1 npm run bench:stream`, e2e/bench/stream.ts);
- * - resident memory (VmRSS) of all its processes (`npm run bench:movie`, e2e/bench/movie.ts).
+ * - resident memory (VmRSS) of all its processes (`npm run bench:movie`, e2e/bench/movie.ts), or of another
+ *   browser's process tree (e2e/bench/store-memory.ts).
  */
 import { readdir, readFile } from 'node:fs/promises'
 
@@ -11,15 +12,18 @@ export type CpuSample = Map<string, number>
 
 const TICK_MS = 10 // USER_HZ is 100 on Linux
 
-interface Proc {
+export interface Proc {
   pid: number
   ppid: number
+  cmdline: string
+  /** Chromium's process type (`renderer`, `gpu-process`, `utility:…`), `browser`, or `other` */
   kind: string
   /** resident bytes */
   rss: number
 }
 
-async function processes(): Promise<Proc[]> {
+/** Every process on the machine, as /proc lists it now. */
+export async function processes(): Promise<Proc[]> {
   const out: Proc[] = []
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue
@@ -33,6 +37,7 @@ async function processes(): Promise<Proc[]> {
       out.push({
         pid: Number(entry),
         ppid,
+        cmdline,
         rss,
         kind: service ? `${kind}:${service.split('.').pop()}` : kind,
       })
@@ -43,19 +48,25 @@ async function processes(): Promise<Proc[]> {
   return out
 }
 
-/** The processes descended from this Node process (the browser Playwright launched and its children). */
-async function ours(): Promise<Proc[]> {
-  const all = await processes()
-  const mine = new Set([process.pid])
+/** `root` and every process descended from it, among `all`. */
+export function processTree(all: readonly Proc[], root: number): Proc[] {
+  const tree = new Set([root])
   for (let grew = true; grew;) {
     grew = false
     for (const p of all)
-      if (!mine.has(p.pid) && mine.has(p.ppid)) {
-        mine.add(p.pid)
+      if (!tree.has(p.pid) && tree.has(p.ppid)) {
+        tree.add(p.pid)
         grew = true
       }
   }
-  return all.filter((p) => mine.has(p.pid) && p.pid !== process.pid && p.kind !== 'other')
+  return all.filter((p) => tree.has(p.pid))
+}
+
+/** The processes descended from this Node process (the browser Playwright launched and its children). */
+async function ours(): Promise<Proc[]> {
+  return processTree(await processes(), process.pid).filter(
+    (p) => p.pid !== process.pid && p.kind !== 'other',
+  )
 }
 
 /**

@@ -11,7 +11,7 @@
  * download is complete. Figures only, no pass/fail (docs/streaming.md, "Storage").
  */
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
 import os from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Page } from '@playwright/test'
@@ -19,33 +19,10 @@ import { CHROMIUM_ARGS, SYSTEM_CHROMIUM } from '../lib/browser.ts'
 import { startApp } from '../lib/fixtures.ts'
 import { createRoom, expectMembers, join as joinRoom, person, type Person } from '../lib/room.ts'
 import { derivedVideo } from '../scripts/make-test-video.ts'
+import { processes, processTree } from './procfs.ts'
 
 const LOOPS = Number(process.env.STORE_MEMORY_LOOPS ?? 300)
 const MiB = 1024 * 1024
-
-interface Proc {
-  pid: number
-  ppid: number
-  cmdline: string
-  rss: number
-}
-
-async function processes(): Promise<Proc[]> {
-  const out: Proc[] = []
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const status = await readFile(`/proc/${entry}/status`, 'utf8')
-      const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).replaceAll('\0', ' ')
-      const rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024
-      const ppid = Number(/PPid:\s+(\d+)/.exec(status)?.[1] ?? 0)
-      out.push({ pid: Number(entry), ppid, cmdline, rss })
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return out
-}
 
 /** Resident bytes of the browser whose profile is `profile`: its renderers, and all its processes. */
 async function browserRss(profile: string): Promise<{ renderer: number; total: number }> {
@@ -54,17 +31,8 @@ async function browserRss(profile: string): Promise<{ renderer: number; total: n
     (p) => p.cmdline.includes(`--user-data-dir=${profile}`) && !p.cmdline.includes('--type='),
   )
   if (!root) throw new Error('Bo’s browser process not found')
-  const mine = new Set([root.pid])
-  for (let grew = true; grew;) {
-    grew = false
-    for (const p of all)
-      if (!mine.has(p.pid) && mine.has(p.ppid)) {
-        mine.add(p.pid)
-        grew = true
-      }
-  }
-  const procs = all.filter((p) => mine.has(p.pid))
-  const renderer = procs.filter((p) => p.cmdline.includes('--type=renderer')).reduce((s, p) => s + p.rss, 0)
+  const procs = processTree(all, root.pid)
+  const renderer = procs.filter((p) => p.kind === 'renderer').reduce((s, p) => s + p.rss, 0)
   return { renderer, total: procs.reduce((s, p) => s + p.rss, 0) }
 }
 
