@@ -1,0 +1,213 @@
+/**
+ * `npm run bench:hash`: how fast a page hashes a dropped film (issue 19, point 2), against the two ceilings it
+ * runs into, measured side by side in one page of Debian's Chromium:
+ *
+ * - `app`: the app's own `hashPieces` (client/src/lib/torrent/piece-hash.ts) on a `File` picked through an
+ *   `<input type=file>`, in the app's Web Workers (client/src/lib/torrent/hash-worker.ts), 1 MiB pieces as
+ *   the app picks for a 1 GB film;
+ * - `read only`: the same file read in the same 16 MiB slices by the same number of workers, nothing hashed
+ *   (what Chromium's file reads alone allow);
+ * - `SHA-1 only`: WebCrypto SHA-1 of 1 MiB pieces of a buffer already in each worker's memory (what native
+ *   SHA-1 alone allows).
+ *
+ * The three are interleaved per round (app, read, sha, then the next round starts with the next one), so a
+ * change in the machine's load falls on all of them. Knobs: BENCH_HASH_MB=1024 (file size), BENCH_HASH_RUNS=3,
+ * BENCH_HASH_WORKERS=2, BENCH_WRITE=0 (print only). Writes docs/benchmarks.md, section "Hashing a dropped film".
+ */
+import { open, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import os from 'node:os'
+import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { build } from 'esbuild'
+import { launchChromium } from '../lib/browser.ts'
+import { CACHE_DIR } from '../scripts/make-test-video.ts'
+import { writeSection } from './doc-section.ts'
+
+const MB = Number(process.env.BENCH_HASH_MB ?? 1024)
+const RUNS = Number(process.env.BENCH_HASH_RUNS ?? 3)
+const WORKERS = Number(process.env.BENCH_HASH_WORKERS ?? 2)
+const WRITE = process.env.BENCH_WRITE !== '0'
+const HASH_SOURCE = fileURLToPath(new URL('../../client/src/lib/torrent/', import.meta.url))
+
+type Variant = 'app' | 'read' | 'sha'
+const VARIANTS: readonly Variant[] = ['app', 'read', 'sha']
+const LABEL: Record<Variant, string> = { app: 'app (read + SHA-1)', read: 'read only', sha: 'SHA-1 only' }
+
+/** A file of `mb` MiB of random bytes (what is in it does not change SHA-1's speed), made once and cached. */
+async function benchFile(mb: number): Promise<string> {
+  const path = join(CACHE_DIR, `hash-${mb}mib.bin`)
+  const size = await stat(path).then(
+    (s) => s.size,
+    () => -1,
+  )
+  if (size === mb * 1024 * 1024) return path
+  const block = randomBytes(16 * 1024 * 1024)
+  const file = await open(path, 'w')
+  try {
+    for (let written = 0; written < mb * 1024 * 1024; written += block.length) {
+      await file.write(block, 0, Math.min(block.length, mb * 1024 * 1024 - written))
+    }
+  } finally {
+    await file.close()
+  }
+  return path
+}
+
+/** The app's hashing module and worker, and a bench worker for the two ceilings, bundled for the page. */
+async function bundles(): Promise<Record<string, string>> {
+  const one = async (stdin: string): Promise<string> => {
+    const out = await build({
+      stdin: { contents: stdin, resolveDir: HASH_SOURCE, loader: 'ts' },
+      bundle: true,
+      format: 'iife',
+      write: false,
+      target: 'es2022',
+    })
+    return out.outputFiles[0]?.text ?? ''
+  }
+  return {
+    '/hash.js': await one(
+      `import { hashPieces } from './piece-hash.ts'; (self as any).hashPieces = hashPieces`,
+    ),
+    '/hash-worker.js': await one(`import './hash-worker.ts'`),
+    '/ceiling-worker.js': await one(CEILING_WORKER),
+  }
+}
+
+/** Reads (and, for `sha`, digests an in-memory buffer of) `bytes` bytes in 16 MiB slices; answers the count. */
+const CEILING_WORKER = `
+const SLICE = 16 * 1024 * 1024
+const PIECE = 1024 * 1024
+self.onmessage = async ({ data }) => {
+  const { mode, blob, from, to } = data
+  if (mode === 'read') {
+    for (let at = from; at < to; at += SLICE) await blob.slice(at, Math.min(to, at + SLICE)).arrayBuffer()
+  } else {
+    const buffer = new Uint8Array(SLICE).map((_, i) => i * 31)
+    for (let at = from; at < to; at += SLICE) {
+      const digests = []
+      for (let p = 0; p < SLICE && at + p < to; p += PIECE) {
+        digests.push(crypto.subtle.digest('SHA-1', buffer.subarray(p, p + PIECE)))
+      }
+      await Promise.all(digests)
+    }
+  }
+  self.postMessage(to - from)
+}
+`
+
+async function main(): Promise<void> {
+  const path = await benchFile(MB)
+  const files = await bundles()
+  // A page on 127.0.0.1 is a secure context, which WebCrypto needs.
+  const server = createServer((req, res) => {
+    const pathname = new URL(req.url ?? '/', 'http://x').pathname
+    const body = pathname === '/' ? PAGE : files[pathname]
+    res.writeHead(body === undefined ? 404 : 200, {
+      'content-type': pathname === '/' ? 'text/html' : 'text/javascript',
+    })
+    res.end(body ?? '')
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+  const browser = await launchChromium()
+  const loadBefore = os.loadavg()
+  const results: Record<Variant, number[]> = { app: [], read: [], sha: [] }
+  try {
+    const page = await browser.newPage()
+    await page.goto(origin)
+    await page.locator('#file').setInputFiles(path)
+    for (let run = 0; run < RUNS; run++) {
+      for (let i = 0; i < VARIANTS.length; i++) {
+        const variant = VARIANTS[(run + i) % VARIANTS.length] as Variant
+        const ms = await page.evaluate(
+          ([v, w]) => (window as unknown as { measure(v: string, w: number): Promise<number> }).measure(v, w),
+          [variant, WORKERS] as const,
+        )
+        results[variant].push(ms)
+        console.log(
+          `run ${run + 1}: ${LABEL[variant]} ${fmt(MB / 1.048576 / (ms / 1000))} MB/s (${fmt(ms)} ms)`,
+        )
+      }
+    }
+  } finally {
+    await browser.close()
+    server.close()
+  }
+  report(results, loadBefore, os.loadavg())
+}
+
+/** In the page (plain JS: tsx would wrap named TypeScript helpers in a `__name` the page lacks): one variant
+ * over the whole picked file; answers its wall time in ms. */
+const MEASURE = `
+window.measure = async (variant, workers) => {
+  const file = document.getElementById('file').files[0]
+  if (!file) throw new Error('no file picked')
+  const start = performance.now()
+  if (variant === 'app') {
+    await window.hashPieces(file, 1024 * 1024, { workers, createWorker: () => new Worker('/hash-worker.js') })
+    return performance.now() - start
+  }
+  const slice = 16 * 1024 * 1024
+  const share = Math.ceil(file.size / workers / slice) * slice
+  const jobs = []
+  for (let w = 0; w < workers; w++) {
+    const worker = new Worker('/ceiling-worker.js')
+    const from = w * share
+    const to = Math.min(file.size, from + share)
+    jobs.push(new Promise((resolve) => {
+      worker.onmessage = () => { worker.terminate(); resolve() }
+      worker.postMessage({ mode: variant, blob: file, from, to })
+    }))
+  }
+  await Promise.all(jobs)
+  return performance.now() - start
+}
+`
+
+const PAGE = `<!doctype html><input type="file" id="file"><script src="/hash.js"></script><script>${MEASURE}</script>`
+
+function fmt(n: number): string {
+  return n >= 100 ? n.toFixed(0) : n.toFixed(1)
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
+
+function report(results: Record<Variant, number[]>, before: number[], after: number[]): void {
+  const mbps = (ms: number) => MB / 1.048576 / (ms / 1000)
+  const rows = VARIANTS.map((v) => {
+    const speeds = results[v].map(mbps)
+    return `| ${LABEL[v]} | ${fmt(median(speeds))} MB/s | ${speeds.map(fmt).join(', ')} |`
+  })
+  const app = median(results.app.map(mbps))
+  const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' / ')
+  const section = [
+    '## Hashing a dropped film',
+    '',
+    `Command: \`npm run bench:hash\` (e2e/bench/hash.ts), ${RUNS} runs of each, interleaved. Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+    `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, Debian's Chromium; load average ${load(before)} before, ${load(after)} after (the machine is shared).`,
+    '',
+    `A ${MB} MiB file picked through \`<input type=file>\`, 1 MiB pieces, ${WORKERS} Web Workers. \`app\` is the app's`,
+    '`hashPieces`; `read only` and `SHA-1 only` are its two ceilings (the file read in the same slices with nothing',
+    'hashed; WebCrypto SHA-1 of an in-memory buffer). MB = 10⁶ bytes.',
+    '',
+    '| variant | median | per run |',
+    '| --- | ---: | --- |',
+    ...rows,
+    '',
+    `Target (issue 19, point 2): ≥ 200 MB/s — ${app >= 200 ? 'met' : `**not met**, ${fmt(app)} MB/s`}.`,
+  ].join('\n')
+  console.log(`\n${section}`)
+  if (WRITE) writeSection('Hashing a dropped film', section)
+}
+
+await main()
