@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { Mesh, UNTRUSTED_BACKOFF_MS } from '../../src/lib/mesh/mesh.ts'
+import { REJOIN_MAX_MS, REJOIN_MIN_MS } from '../../src/lib/mesh/rejoin.ts'
 import { PeerSession } from '../../src/lib/mesh/session.ts'
 import { DATA_CHANNEL_TIMEOUT_MS } from '../../src/lib/mesh/transport.ts'
 import { Emitter } from '../../src/lib/events.ts'
@@ -164,6 +165,22 @@ describe('PeerSession over an in-memory pipe', () => {
     const reloaded = session(mb, ma, pipeB, peers)
     await until(both(a, reloaded, 'webrtc'))
     expect(transports).toContain('pending')
+  })
+
+  it("a data channel that failed is negotiated again with the other side's new incarnation", async () => {
+    const peers = fakePeers()
+    const { a, b, ma, mb, pipes } = await sessions(peers, peers)
+    await until(both(a, b, 'webrtc'))
+    // a's thread stopped for a while: b took it for gone and closed everything; a wakes to a dead data
+    // channel and pipe, and meets b's new session on a new pipe
+    b.destroy()
+    peers.made[0]!.destroy()
+    pipes[0].close()
+    await until(() => a.transport !== 'webrtc')
+    const [pipeA, pipeB] = pipePair()
+    a.attachPipe(pipeA)
+    const fresh = session(mb, ma, pipeB, peers)
+    await until(both(a, fresh, 'webrtc'))
   })
 
   it('destroy() releases the pipe, the peer and the timer', async () => {
@@ -355,5 +372,61 @@ describe('Mesh', () => {
     expect(opened).toBe(2)
     mesh.destroy()
     expectWarning(/bad-proof/)
+  })
+
+  it('asks for new introductions after a link closes before it came up, backing off while that repeats', async () => {
+    const [me, away, other] = (await testMembers(3)) as TestMember[]
+    const intros = new Emitter<IntroEvents>()
+    const pipes = new Map<string, MemoryChannel>()
+    let rejoins = 0
+    const mesh = new Mesh({
+      localId: me!.id,
+      documentId: 'doc',
+      introductions: intros,
+      openPipe: (remote) => {
+        // the member's half waits alone: nobody answers on the other end
+        const [mine] = MemoryChannel.pair()
+        MemoryChannel.connect(mine)
+        pipes.set(remote, mine)
+        return mine
+      },
+      createPeer: noWebRTC,
+      trust: me!.trust,
+      rejoin: () => rejoins++,
+    })
+    const failAfter = async (ms: number) => {
+      intros.emit('introduction', away!.id, ['doc'])
+      pipes.get(away!.id)!.close() // the server gave up on the half that found no partner
+      await settle()
+      vi.advanceTimersByTime(ms - 1)
+      const before = rejoins
+      vi.advanceTimersByTime(1)
+      return rejoins - before
+    }
+    expect(await failAfter(REJOIN_MIN_MS)).toBe(1)
+    expect(await failAfter(REJOIN_MIN_MS * 2)).toBe(1)
+    // a link that comes up resets the back-off; a member that leaves after its link was up is not chased
+    const [mine, theirs] = pipePair()
+    const answering = session(other!, me!, theirs, noWebRTC)
+    pipes.clear()
+    const up = new Mesh({
+      localId: me!.id,
+      documentId: 'doc2',
+      introductions: intros,
+      openPipe: () => mine,
+      createPeer: noWebRTC,
+      trust: me!.trust,
+      rejoin: () => rejoins++,
+    })
+    intros.emit('introduction', other!.id, ['doc2'])
+    await until(() => up.peerIds.length === 1 && answering.transport === 'relay')
+    const before = rejoins
+    answering.destroy('left')
+    await settle()
+    vi.advanceTimersByTime(REJOIN_MAX_MS)
+    expect(rejoins).toBe(before)
+    mesh.destroy()
+    up.destroy()
+    expect(vi.getTimerCount()).toBe(0)
   })
 })

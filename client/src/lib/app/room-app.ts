@@ -164,6 +164,7 @@ export class RoomApp {
       },
       timers: deps.timers,
       now: deps.now,
+      rejoin: () => signaling.join(documentId),
     })
   }
 

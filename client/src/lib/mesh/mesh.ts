@@ -2,6 +2,7 @@ import { Emitter } from '../events.ts'
 import { realTimers, type Timers } from '../timers.ts'
 import type { Channel } from './channel.ts'
 import type { PeerFactory } from './peer.ts'
+import { Rejoiner } from './rejoin.ts'
 import { PeerSession } from './session.ts'
 import type { Bytes } from './signing.ts'
 import type { LinkTrust } from './trust.ts'
@@ -40,6 +41,8 @@ export interface MeshOptions {
   timers?: Timers
   now?: () => number
   maxMembers?: number
+  /** Ask the signal server to introduce us to the document's members again (mesh/rejoin.ts says when). */
+  rejoin?: () => void
 }
 
 /**
@@ -58,12 +61,16 @@ export class Mesh extends Emitter<MeshEvents> {
   /** Peers whose handshake failed: not before `until`, and the wait after the next failure. */
   readonly #untrusted = new Map<string, { until: number; backoff: number }>()
   readonly #unsubscribe: () => void
+  readonly #rejoiner: Rejoiner
   #destroyed = false
 
   constructor(options: MeshOptions) {
     super()
     this.#options = options
     this.#timers = options.timers ?? realTimers
+    this.#rejoiner = new Rejoiner(() => {
+      if (!this.#destroyed) options.rejoin?.()
+    }, this.#timers)
     this.#unsubscribe = options.introductions.on('introduction', (peerId, documentIds) => {
       if (documentIds.includes(options.documentId)) this.#onIntroduction(peerId)
     })
@@ -101,6 +108,7 @@ export class Mesh extends Emitter<MeshEvents> {
     if (this.#destroyed) return
     this.#destroyed = true
     this.#unsubscribe()
+    this.#rejoiner.stop()
     for (const session of [...this.#sessions.values()]) session.destroy('left')
     for (const [session, timer] of this.#refusals) {
       this.#timers.clearTimeout(timer)
@@ -134,7 +142,10 @@ export class Mesh extends Emitter<MeshEvents> {
       now: this.#options.now,
     })
     this.#sessions.set(peerId, session)
-    session.on('transport', (transport) => this.emit('transport', peerId, transport))
+    session.on('transport', (transport) => {
+      if (transport === 'webrtc' || transport === 'relay') this.#rejoiner.linkUp()
+      this.emit('transport', peerId, transport)
+    })
     session.on('message', (data) => this.emit('message', peerId, data))
     session.on('pipe-closed', () => {
       if (this.#reintroduced.delete(peerId) && session.transport !== 'closed') {
@@ -144,6 +155,9 @@ export class Mesh extends Emitter<MeshEvents> {
     session.on('closed', (reason) => {
       if (this.#sessions.get(peerId) === session) this.#sessions.delete(peerId)
       if (reason === 'untrusted') this.#distrust(peerId)
+      // Its pipe closed before the link ever came up: the other side may hold an introduction it has yet
+      // to act on, so both are introduced again (rejoin.ts).
+      if (reason === 'disconnected' && session.remotePublicKey === null) this.#rejoiner.linkFailed()
       this.emit('closed', peerId, reason)
       if (this.#reintroduced.delete(peerId) && !this.#destroyed && !this.#banned.has(peerId)) {
         this.#startSession(peerId)

@@ -132,6 +132,8 @@ export class PeerSession extends Emitter<SessionEvents> {
   #releasePipe: (() => void)[] = []
   #rtc: RtcLink | null = null
   #dataChannel: DataChannelState = 'pending'
+  /** This browser cannot make a WebRTC peer at all (not: one data channel failed). */
+  #noWebrtc = false
   #startedAt = 0
   #timer: unknown = null
 
@@ -176,8 +178,9 @@ export class PeerSession extends Emitter<SessionEvents> {
       pipe.on('open', () => this.#update()),
     ]
     this.#sendPlain({ k: 'hello', epoch: this.#epoch, ...helloFields(handshake.hello) })
-    if (this.#dataChannel === 'failed' && !this.#rtc && !this.#options.refuse)
-      this.#sendInner({ k: 'no-webrtc' })
+    // Only a browser without WebRTC says so: a data channel that merely failed is negotiated again when
+    // the other side turns out to be a new incarnation (#onRemoteEpoch), and its peer must stay ready for that.
+    if (this.#noWebrtc && !this.#options.refuse) this.#sendInner({ k: 'no-webrtc' })
   }
 
   /** Send a room-protocol message on the current transport; false when there is none. */
@@ -220,6 +223,7 @@ export class PeerSession extends Emitter<SessionEvents> {
       peer = this.#options.createPeer({ initiator: isInitiator(this.#options.localId, this.remoteId) })
     } catch {
       // No WebRTC in this browser: tell the other side so it relays at once too.
+      this.#noWebrtc = true
       this.#dataChannel = 'failed'
       this.#sendInner({ k: 'no-webrtc' })
       this.#update()
