@@ -26,7 +26,7 @@ async function mediaDir(): Promise<string> {
 }
 
 /**
- * A browser without HLS of its own, as Firefox and Chromium before version 141 are: the page then plays
+ * A browser without HLS of its own, as Firefox and older Chromium are: the page then plays
  * streams through hls.js. (This Chromium plays HLS itself.)
  */
 async function withoutNativeHls(someone: Person): Promise<Person> {
