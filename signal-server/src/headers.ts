@@ -2,7 +2,9 @@
  * Security headers of the served client. The Content-Security-Policy fits the built app and nothing
  * more: scripts and styles only from this origin (the build has no inline script, no inline style, no
  * eval and no WebAssembly); media from this origin (WebTorrent's service worker answers same-origin
- * URLs) and `blob:` (Media Source Extensions, a dropped local file, subtitles); the service worker from
+ * URLs), `blob:` (Media Source Extensions, a dropped local file, subtitles) and `https:` (a link to a video
+ * someone pastes; hls.js fetches an HLS stream's playlist and segments, which `connect-src` already allows),
+ * plain `http:` only on loopback, as for connections; the service worker from
  * this origin; WebSockets and fetches to this origin (the signal server), plus `wss:` (WebTorrent
  * trackers) and `https:` (a signal server set elsewhere with `theatron:signal-url`), and plain `ws:`/`http:`
  * only on this machine's loopback (a signal server run locally beside the app, in development and tests). WebRTC (STUN, TURN,
@@ -15,7 +17,7 @@ export const CONTENT_SECURITY_POLICY = [
   "script-src 'self'",
   "style-src 'self'",
   "img-src 'self' data: blob:",
-  "media-src 'self' blob:",
+  "media-src 'self' blob: https: http://127.0.0.1:* http://localhost:*",
   "connect-src 'self' https: wss: http://127.0.0.1:* ws://127.0.0.1:* http://localhost:* ws://localhost:*",
   "worker-src 'self'",
   "font-src 'self'",

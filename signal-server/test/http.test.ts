@@ -70,7 +70,13 @@ describe('static client', () => {
       expect(policy.get('default-src')).toEqual(["'self'"])
       expect(policy.get('frame-ancestors')).toEqual(["'none'"])
       expect(policy.get('object-src')).toEqual(["'none'"])
-      expect(policy.get('media-src')).toEqual(["'self'", 'blob:'])
+      expect(policy.get('media-src')).toEqual([
+        "'self'",
+        'blob:',
+        'https:',
+        'http://127.0.0.1:*',
+        'http://localhost:*',
+      ])
       expect(policy.get('worker-src')).toEqual(["'self'"])
     },
   )

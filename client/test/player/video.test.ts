@@ -143,6 +143,19 @@ describe('Video', () => {
     expect(video.loads).toBe(1)
   })
 
+  it('hands the element to a source that feeds it itself (hls.js) instead of loading its URL', () => {
+    const { video, player } = setup()
+    const mounted: unknown[] = []
+    const stream = {
+      url: 'https://cdn.example/live/index.m3u8',
+      kind: 'hls' as const,
+      mount: (element: HTMLMediaElement) => mounted.push(element),
+    }
+    player.attachSource(stream)
+    expect([mounted, video.currentSrc, video.dataset['stream']]).toEqual([[video], '', 'hls'])
+    expect(player.isAttached(stream)).toBe(true)
+  })
+
   it("fans the element's events out to subscribers through one listener per event", async () => {
     const { video, player } = setup()
     const before = video.listeners

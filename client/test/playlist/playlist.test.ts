@@ -14,7 +14,9 @@ import {
   sameTorrent,
   selectedItem,
   toSnapshot,
+  itemKey,
   type PlaylistItemData,
+  type TorrentItemData,
   type PlaylistOp,
   type PlaylistState,
 } from '../../src/lib/playlist/playlist.ts'
@@ -40,7 +42,7 @@ function shuffle<T>(items: readonly T[], rnd: () => number): T[] {
   return out
 }
 
-function video(n: number): PlaylistItemData {
+function video(n: number): TorrentItemData {
   const infoHash = n.toString(16).padStart(40, '0')
   return { torrentId: `magnet:?xt=urn:btih:${infoHash}&dn=v${n}`, infoHash, title: `Video ${n}` }
 }
@@ -195,7 +197,7 @@ describe('concurrent edits', () => {
     expect(titles(removed)).toEqual(['Video 1', 'Video 2', 'Video 3'])
     expect(selectedItem(removed)).toBeNull()
     // One entry for the torrent, not one per add.
-    expect(playlistItems(after).filter((i) => i.infoHash === video(7).infoHash)).toHaveLength(1)
+    expect(playlistItems(after).filter((i) => itemKey(i) === video(7).infoHash)).toHaveLength(1)
   })
 
   it('a move that arrives before its add still applies', () => {
@@ -323,5 +325,58 @@ describe('parsePlaylistSnapshot', () => {
     expect(parsePlaylistSnapshot({ ...snap, version: 2 }).ok).toBe(false)
     expect(parsePlaylistSnapshot({ ...snap, entries: [{ id: 'x' }] }).ok).toBe(false)
     expect(parsePlaylistSnapshot(null).ok).toBe(false)
+  })
+})
+
+describe('link items', () => {
+  const link = (url: string, title = 'clip.mp4'): PlaylistItemData => ({ kind: 'url', url, title })
+  const addOf = (item: unknown) => ({
+    type: 'add',
+    stamp: { counter: 1, peer: 'a' },
+    id: 'a:1',
+    key: 'a',
+    item,
+  })
+
+  it('travel the wire and list next to torrents, one item per URL', () => {
+    const url = 'https://media.example/films/clip.mp4'
+    const parsed = parsePlaylistOp(addOf(link(url)))
+    expect(parsed.ok).toBe(true)
+    let state = emptyPlaylist()
+    ;[state] = edit(state, (s) => makeAdd(s, 'alice', link(url)))
+    ;[state] = edit(state, (s) => makeAdd(s, 'bob', video(1)))
+    ;[state] = edit(state, (s) => makeAdd(s, 'bob', link(url, 'again')))
+    ;[state] = edit(state, (s) => makeAdd(s, 'carol', link('https://media.example/live/index.m3u8', 'live')))
+    expect(playlistItems(state).map((i) => i.title)).toEqual(['clip.mp4', 'Video 1', 'live'])
+    const first = playlistItems(state)[0]!
+    expect(itemKey(first)).toBe(`url:${url}`)
+    expect(sameTorrent(state, first.id)).toHaveLength(2)
+    const snapshot = parsePlaylistSnapshot(JSON.parse(JSON.stringify(toSnapshot(state))))
+    expect(snapshot.ok && playlistItems(mergeSnapshot(emptyPlaylist(), snapshot.value))).toEqual(
+      playlistItems(state),
+    )
+  })
+
+  it.each([
+    ['javascript:', 'javascript:alert(1)'],
+    ['data:', 'data:video/mp4;base64,AAAA'],
+    ['blob:', 'blob:https://a.example/1234'],
+    ['file:', 'file:///etc/passwd'],
+    ['credentials', 'https://user:secret@media.example/a.mp4'],
+    ['a huge URL', `https://media.example/${'a'.repeat(5000)}.mp4`],
+    ['a URL not written as the parser writes it', 'HTTPS://media.example/a b.mp4'],
+    ['white space', 'https://media.example/a\n.mp4'],
+    ['no URL at all', 'not a link'],
+  ])('refuse %s', (_name, url) => {
+    const parsed = parsePlaylistOp(addOf(link(url)))
+    expect(parsed.ok).toBe(false)
+  })
+
+  it('refuse a link item dressed as a torrent and a torrent without its magnet', () => {
+    expect(parsePlaylistOp(addOf({ kind: 'url', torrentId: video(1).torrentId, title: 'x' })).ok).toBe(false)
+    expect(parsePlaylistOp(addOf({ kind: 'torrent', url: 'https://a.example/a.mp4', title: 'x' })).ok).toBe(
+      false,
+    )
+    expect(parsePlaylistOp(addOf({ ...video(1), kind: 'torrent' })).ok).toBe(true)
   })
 })

@@ -25,9 +25,11 @@ import type { TorrentPeer } from '../torrent/links.ts'
 import { PLAYLIST_FEATURE } from '../playlist/store.svelte.ts'
 import { PLAYBACK_FEATURE } from '../sync/feature.ts'
 import { TORRENT_FEATURE } from '../torrent/feature.ts'
+import { REACTION_FEATURE } from '../room/reactions.ts'
+import { ReactionStore } from '../room/reactions.svelte.ts'
 
 /** The features this app plugs into its room: the only feature names it accepts from members. */
-const ROOM_FEATURES = [PLAYLIST_FEATURE, PLAYBACK_FEATURE, TORRENT_FEATURE]
+const ROOM_FEATURES = [PLAYLIST_FEATURE, PLAYBACK_FEATURE, TORRENT_FEATURE, REACTION_FEATURE]
 
 export interface RoomDeps {
   /** Who this tab is and what it remembers of the room (app/connect.ts reads them from storage). */
@@ -68,6 +70,8 @@ export class RoomApp {
   readonly playback: PlaybackStore
   /** This person's own side of the video: buffered ranges, volume, subtitles (the player controls). */
   readonly media: LocalMedia
+  /** On-screen reactions, stamped with this tab's media time. */
+  readonly reactions: ReactionStore
   readonly #signaling: SignalingClient
   #mesh: Mesh
   readonly #deps: RoomDeps
@@ -121,6 +125,12 @@ export class RoomApp {
       remote: deps.remote ?? false,
     })
     this.media = new LocalMedia(deps.storage === undefined ? defaultStorage() : deps.storage)
+    this.reactions = new ReactionStore({
+      room: this.room,
+      mediaTime: () => this.#video?.currentTime ?? null,
+      ...(timers ? { timers } : {}),
+      ...(now ? { now } : {}),
+    })
     if (hooks)
       this.#releaseHooks = hooks.install(this, {
         sendRaw: (text) => this.#mesh.broadcast(text),
@@ -224,6 +234,7 @@ export class RoomApp {
     if (this.#destroyed) return
     this.#destroyed = true
     this.#releaseHooks()
+    this.reactions.destroy()
     this.playback.destroy()
     this.streaming.destroy()
     this.#releaseVideo?.()

@@ -22,7 +22,8 @@ export interface SubtitleTrack {
 /** What the player shows for the selected item. */
 export interface NowPlaying {
   itemId: string
-  infoHash: string
+  /** The torrent's; null for a web link. */
+  infoHash: string | null
   title: string
   state: 'loading' | 'streaming' | 'error'
   fileIndex: number | null

@@ -89,7 +89,8 @@ function fail(code: SourceErrorCode, message: string): { ok: false; error: Sourc
 /** A pasted text: a magnet link or a bare info hash (hex or base32). */
 export function parseText(input: string): SourceResult<MagnetSource> {
   const trimmed = input.trim()
-  if (trimmed === '') return fail('empty', 'Paste a magnet link, or drop a .torrent file or a video.')
+  if (trimmed === '')
+    return fail('empty', 'Paste a magnet link or a link to a video, or drop a .torrent file or a video.')
   if (trimmed.length > MAX_MAGNET_LENGTH) return fail('too-long', 'That is far too long to be a magnet link.')
   const hash = normalizeInfoHash(trimmed)
   if (hash) return parseMagnet(`magnet:?xt=urn:btih:${hash}`)

@@ -15,12 +15,20 @@ export interface PlayheadView {
   on(event: PlayheadEvent, listener: () => void): () => void
 }
 
-/** How the element gets its bytes: a dropped file, a Media Source this page feeds, or the service worker. */
-export type SourceKind = 'file' | 'mse' | 'worker'
+/**
+ * How the element gets its bytes: a dropped file, a Media Source this page feeds, the service worker, a web
+ * link the element loads itself, or an HLS stream hls.js feeds (media/hls.ts).
+ */
+export type SourceKind = 'file' | 'mse' | 'worker' | 'url' | 'hls'
 
 export interface AttachedSource {
   readonly url: string
   readonly kind: SourceKind
+  /**
+   * A source a library feeds into the element itself (hls.js): it is handed the element, which then does not
+   * load `url`.
+   */
+  mount?(element: HTMLMediaElement): void
   /** Frees what backs the URL (a `blob:` URL, a MediaSource) once the element has let go of it. */
   release?(): void
 }

@@ -102,7 +102,8 @@ export class Video implements Player, SourceTarget {
     const previous = this.#source
     this.#source = source
     this.#element.dataset['stream'] = source.kind
-    this.#element.src = source.url
+    if (source.mount) source.mount(this.#element)
+    else this.#element.src = source.url
     if (previous !== source) previous?.release?.()
   }
 

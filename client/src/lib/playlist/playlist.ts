@@ -29,18 +29,42 @@ export interface Stamp {
   peer: string
 }
 
-export interface PlaylistItemData {
+/** A torrent: every member fetches it from the others (and the trackers and web seeds it names). */
+export interface TorrentItemData {
+  kind?: 'torrent' | undefined
   /** Magnet link (with info hash, name and trackers) every peer passes to WebTorrent. */
   torrentId: string
   infoHash: string
   title: string
 }
 
-export interface PlaylistItem extends PlaylistItemData {
+/** A web link to a video file or an HLS stream (media/url.ts): every member plays it from the link. */
+export interface UrlItemData {
+  kind: 'url'
+  url: string
+  title: string
+}
+
+export type PlaylistItemData = TorrentItemData | UrlItemData
+
+interface ItemPlace {
   id: string
   addedBy: string
   /** The file to play, when someone chose one; otherwise the player picks (media/files.ts). */
   fileIndex: number | undefined
+}
+
+export type PlaylistItem = PlaylistItemData & ItemPlace
+export type TorrentItem = TorrentItemData & ItemPlace
+export type UrlItem = UrlItemData & ItemPlace
+
+export function isUrlItem<T extends PlaylistItemData>(item: T): item is Extract<T, UrlItemData> {
+  return item.kind === 'url'
+}
+
+/** What makes two items the same video: a torrent's info hash, a link's URL. */
+export function itemKey(item: PlaylistItemData): string {
+  return item.kind === 'url' ? `url:${item.url}` : item.infoHash
 }
 
 export type PlaylistOp =
@@ -97,13 +121,18 @@ export function compareStamps(a: Stamp, b: Stamp): number {
 // ── reading ────────────────────────────────────────────────────────────────────────────────────────────
 
 /**
- * The visible items, in order. One torrent shows once: when two people add it at the same moment (each before
+ * The visible items, in order. One torrent (or link) shows once: when two people add it at the same moment (each before
  * seeing the other's add, so neither was told "already in the playlist"), every peer shows the earlier add.
  */
 export function playlistItems(state: PlaylistState): PlaylistItem[] {
   const visible: { item: PlaylistItem; key: string }[] = []
   for (const e of firstAdds(state).values()) {
-    const item = { id: e.id, ...e.data.value, addedBy: e.data.stamp.peer, fileIndex: e.file?.value }
+    const item: PlaylistItem = {
+      id: e.id,
+      ...e.data.value,
+      addedBy: e.data.stamp.peer,
+      fileIndex: e.file?.value,
+    }
     visible.push({ item, key: e.key.value })
   }
   visible.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.item.id < b.item.id ? -1 : 1))
@@ -119,33 +148,32 @@ export function selectedItem(state: PlaylistState): PlaylistItem | null {
   if (id == null) return null
   const items = playlistItems(state)
   const data = state.entries.get(id)?.data
-  return (
-    items.find((i) => i.id === id) ??
-    (data ? items.find((i) => i.infoHash === data.value.infoHash) : null) ??
-    null
-  )
+  const key = data ? itemKey(data.value) : null
+  return items.find((i) => i.id === id) ?? (key ? items.find((i) => itemKey(i) === key) : null) ?? null
 }
 
-/** The ids of every add of item `id`'s torrent still there: removing the item removes them all. */
+/** The ids of every add of item `id`'s torrent (or link) still there: removing the item removes them all. */
 export function sameTorrent(state: PlaylistState, id: string): string[] {
-  const infoHash = state.entries.get(id)?.data?.value.infoHash
-  if (infoHash === undefined) return []
+  const data = state.entries.get(id)?.data
+  if (data === undefined) return []
+  const key = itemKey(data.value)
   const ids: string[] = []
   for (const e of state.entries.values())
-    if (!e.removed && e.data?.value.infoHash === infoHash) ids.push(e.id)
+    if (!e.removed && e.data && itemKey(e.data.value) === key) ids.push(e.id)
   return ids
 }
 
 /** An entry that can be listed: not removed, its add and its place both known. */
 type Listable = Entry & { data: Register<PlaylistItemData>; key: Register<string> }
 
-/** Per info hash, the listable entry of its earliest add (stamp order: the same on every peer). */
+/** Per info hash (or link), the listable entry of its earliest add (stamp order: the same on every peer). */
 function firstAdds(state: PlaylistState): Map<string, Listable> {
   const first = new Map<string, Listable>()
   for (const e of state.entries.values()) {
     if (!isListable(e)) continue
-    const other = first.get(e.data.value.infoHash)
-    if (!other || order(e.data, other.data) < 0) first.set(e.data.value.infoHash, e)
+    const key = itemKey(e.data.value)
+    const other = first.get(key)
+    if (!other || order(e.data, other.data) < 0) first.set(key, e)
   }
   return first
 }

@@ -13,6 +13,7 @@ import type { FeatureHandle, FeatureHost } from '../room/feature.ts'
 import {
   applyOp,
   emptyPlaylist,
+  itemKey,
   makeAdd,
   makeMove,
   makeRemove,
@@ -76,7 +77,7 @@ export class PlaylistStore {
     item: PlaylistItemData,
   ): { kind: 'added'; id: string } | { kind: 'selected'; item: PlaylistItem } | null {
     if (!this.canEdit) return null
-    const known = this.items.find((i) => i.infoHash === item.infoHash)
+    const known = this.items.find((i) => itemKey(i) === itemKey(item))
     if (!known) {
       const id = this.add(item)
       return id === null ? null : { kind: 'added', id }

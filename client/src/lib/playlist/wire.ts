@@ -1,7 +1,7 @@
 /**
  * Runtime validation of playlist ops and snapshots arriving from other peers. Types alone are not enough
- * (a cast trusts whatever a peer sends): every field is checked, sizes are bounded, and an added item's
- * magnet must really carry the info hash it claims.
+ * (a cast trusts whatever a peer sends): every field is checked, sizes are bounded, an added item's
+ * magnet must really carry the info hash it claims, and a link item's URL must be one a person could paste.
  *
  * The receiver must still check that `op.stamp.peer` is the peer whose channel the op arrived on; a
  * snapshot relays other peers' stamps and is trusted as a whole from a room member.
@@ -10,6 +10,7 @@ import * as v from 'valibot'
 import { ORDER_KEY } from './order-key.ts'
 import type { PlaylistOp, PlaylistSnapshot } from './playlist.ts'
 import { MAX_MAGNET_LENGTH, parseText } from '../media/source.ts'
+import { isShareableUrl, MAX_URL_LENGTH } from '../media/url.ts'
 import { parseWith } from '../wire/parse.ts'
 import type { WireResult } from '../wire/result.ts'
 import { InfoHash, integer, PeerId } from '../wire/schemas.ts'
@@ -25,17 +26,30 @@ const ItemId = v.pipe(v.string(), v.minLength(1), v.maxLength(160))
 const Key = v.pipe(v.string(), v.maxLength(512), v.regex(ORDER_KEY))
 const FileIndex = integer(0, 1_000_000)
 const Stamp = v.object({ counter: integer(1, MAX_COUNTER), peer: PeerId })
-const ItemData = v.pipe(
+const Title = v.pipe(v.string(), v.maxLength(500))
+const TorrentData = v.pipe(
   v.object({
+    kind: v.optional(v.literal('torrent')),
     torrentId: v.pipe(v.string(), v.maxLength(MAX_MAGNET_LENGTH)),
     infoHash: InfoHash,
-    title: v.pipe(v.string(), v.maxLength(500)),
+    title: Title,
   }),
   v.check((item) => {
     const parsed = parseText(item.torrentId)
     return parsed.ok && parsed.source.infoHash === item.infoHash
   }, 'torrentId is not a magnet link for infoHash'),
 )
+/** A link is held to what a person may paste (media/url.ts): http(s), bounded, no credentials, canonical. */
+const UrlData = v.object({
+  kind: v.literal('url'),
+  url: v.pipe(
+    v.string(),
+    v.maxLength(MAX_URL_LENGTH),
+    v.check(isShareableUrl, 'url is not an http(s) video link'),
+  ),
+  title: Title,
+})
+const ItemData = v.union([UrlData, TorrentData])
 const register = <T extends v.GenericSchema>(value: T) => v.object({ value, stamp: Stamp })
 
 const Op = v.variant('type', [

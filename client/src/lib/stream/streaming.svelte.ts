@@ -38,7 +38,17 @@ import {
 import { unplayableCodecs } from '../media/codecs.ts'
 import type { Video } from '../player/video.ts'
 import type { Timers } from '../timers.ts'
-import type { PlaylistItem, PlaylistItemData } from '../playlist/playlist.ts'
+import {
+  isUrlItem,
+  itemKey,
+  type PlaylistItem,
+  type PlaylistItemData,
+  type TorrentItem,
+  type UrlItem,
+} from '../playlist/playlist.ts'
+import { looksLikeUrl, parseVideoUrl, type VideoUrl } from '../media/url.ts'
+import { MEDIA_ERR } from '../media/formats.ts'
+import { attachLink, explainLinkFailure } from './links.ts'
 import { PlaylistStore } from '../playlist/store.svelte.ts'
 import type { FeatureHost } from '../room/feature.ts'
 import type { TorrentProgress, TorrentStatus } from '../torrent/progress.ts'
@@ -150,6 +160,8 @@ export class StreamingStore {
   /** The room's `<video>`, through its owner; null while there is none. */
   #video = $state.raw<Video | null>(null)
   #shownKey = ''
+  /** The shown item's link, when it is a link item. */
+  #link: VideoUrl | null = null
   #shownVideo: Video | null = null
   #generation = 0
   #detachVideo: (() => void) | null = null
@@ -172,7 +184,10 @@ export class StreamingStore {
       room,
       client,
       createPeer,
-      selected: () => this.playlist.selected,
+      selected: () => {
+        const selected = this.playlist.selected
+        return selected && !isUrlItem(selected) ? selected : null
+      },
       timers,
     })
     this.#subtitles = new Subtitles(client)
@@ -215,9 +230,13 @@ export class StreamingStore {
 
   // ── what a person does ───────────────────────────────────────────────────────────────────────────────
 
-  /** A pasted magnet link or info hash. Returns false (with a notice) when it can't be added. */
+  /**
+   * A pasted magnet link, info hash, or web link to a video file or HLS stream. Returns false (with a notice)
+   * when it can't be added.
+   */
   addText(text: string): boolean {
     if (!this.#mayEdit()) return false
+    if (looksLikeUrl(text)) return this.#addLink(text)
     const parsed = parseText(text)
     if (!parsed.ok) {
       this.notice = { kind: 'error', text: parsed.error.message }
@@ -230,6 +249,18 @@ export class StreamingStore {
       infoHash: source.infoHash,
       title: source.name ?? `Torrent ${source.infoHash.slice(0, 8)}`,
     })
+    return true
+  }
+
+  #addLink(text: string): boolean {
+    const parsed = parseVideoUrl(text)
+    if (!parsed.ok) {
+      this.notice = { kind: 'error', text: parsed.message }
+      return false
+    }
+    this.notice = null
+    const { url, title } = parsed.value
+    this.#addItem({ kind: 'url', url, title })
     return true
   }
 
@@ -316,24 +347,33 @@ export class StreamingStore {
   }
 
   /**
-   * The outside hosts (trackers not our own, web seeds, `.torrent` locations) an item from another member
-   * names and the person has not approved: the playlist asks before this tab fetches from them. [] for our
-   * own items.
+   * The outside hosts (trackers not our own, web seeds, `.torrent` locations, a link's server) an item from
+   * another member names and the person has not approved: the playlist asks before this tab fetches from
+   * them. [] for our own items.
    */
   outsideHosts(item: PlaylistItem): string[] {
     if (item.addedBy === this.#selfId) return []
-    const approved = this.#approved.get(item.infoHash)
-    const urls = [...magnetSources(item.torrentId), ...(this.#metaSources.get(item.infoHash) ?? [])]
+    const approved = this.#approved.get(itemKey(item))
+    const urls = isUrlItem(item)
+      ? [item.url]
+      : [...magnetSources(item.torrentId), ...(this.#metaSources.get(item.infoHash) ?? [])]
     const hosts = new Set(urls.flatMap((url) => hostOf(url) ?? [])) // eslint-disable-line svelte/prefer-svelte-reactivity -- local
     return [...hosts].filter((host) => !this.#ownHosts.has(host) && !approved?.has(host)).sort()
   }
 
-  /** The person approved fetching an item from the outside hosts it names: the torrent starts again with them. */
+  /**
+   * The person approved fetching an item from the outside hosts it names: the torrent starts again with them,
+   * a link plays.
+   */
   async allowOutsideSources(item: PlaylistItem): Promise<void> {
     const hosts = this.outsideHosts(item)
     if (this.#destroyed || hosts.length === 0) return
-    const approved = [...(this.#approved.get(item.infoHash) ?? []), ...hosts]
-    this.#approved.set(item.infoHash, new SvelteSet(approved))
+    const approved = [...(this.#approved.get(itemKey(item)) ?? []), ...hosts]
+    this.#approved.set(itemKey(item), new SvelteSet(approved))
+    if (isUrlItem(item)) {
+      this.#shownKey = ''
+      return this.#show(this.playlist.selected, this.#video)
+    }
     if (!this.#torrents.has(item.infoHash)) return
     this.#torrents.setHave(item.infoHash, false)
     this.progress.delete(item.infoHash)
@@ -424,19 +464,20 @@ export class StreamingStore {
    * `meta`: our `.torrent` bytes, sent to everyone just before the item, with `head` (torrent/head.ts).
    */
   #addItem(item: PlaylistItemData, meta: Uint8Array | null = null, head: Head | null = null): void {
-    const known = this.playlist.items.some((i) => i.infoHash === item.infoHash)
-    if (meta && !known) this.#torrents.shareMeta(item.infoHash, meta, head)
+    const known = this.playlist.items.some((i) => itemKey(i) === itemKey(item))
+    if (meta && !known && !isUrlItem(item)) this.#torrents.shareMeta(item.infoHash, meta, head)
     const added = this.playlist.addOrSelect(item)
     if (added?.kind === 'selected')
       this.notice = { kind: 'info', text: `“${added.item.title}” is already in the playlist: playing it.` }
   }
 
-  /** Shows the selected item: add its torrent, pick the file, stream it, attach subtitles. */
+  /** Shows the selected item: add its torrent, pick the file, stream it, attach subtitles; or play its link. */
   #show(item: PlaylistItem | null, video: Video | null): void {
     if (this.#destroyed) return
-    const key = item ? `${item.id}|${item.infoHash}|${item.fileIndex ?? ''}` : ''
+    const key = item ? `${item.id}|${itemKey(item)}|${item.fileIndex ?? ''}` : ''
     if (key === this.#shownKey && video === this.#shownVideo) return
-    const sameTorrent = item !== null && this.nowPlaying?.infoHash === item.infoHash
+    const torrent = item && !isUrlItem(item) ? item : null
+    const sameTorrent = torrent !== null && this.nowPlaying?.infoHash === torrent.infoHash
     this.#shownKey = key
     this.#shownVideo = video
     const generation = ++this.#generation
@@ -444,9 +485,10 @@ export class StreamingStore {
     this.#revokeShared()
     this.#stopEmbedded()
     this.#torrentTracks = []
+    this.#link = null
     // Before anything is awaited: a member's link for it may be assigned by the next message.
     // A remote control downloads nothing: it makes no torrent links.
-    this.#torrents.expect(this.remote ? null : (item?.infoHash ?? null))
+    this.#torrents.expect(this.remote ? null : (torrent?.infoHash ?? null))
     if (!item) {
       this.nowPlaying = null
       video?.detachSource()
@@ -454,11 +496,11 @@ export class StreamingStore {
     }
     this.nowPlaying = {
       itemId: item.id,
-      infoHash: item.infoHash,
+      infoHash: torrent?.infoHash ?? null,
       title: item.title,
       state: 'loading',
       fileIndex: null,
-      fileName: null,
+      fileName: torrent ? null : item.title,
       choices: sameTorrent ? (this.nowPlaying?.choices ?? []) : [],
       subtitles: [],
       error: null,
@@ -467,10 +509,38 @@ export class StreamingStore {
     // A remote control shows what plays and downloads nothing.
     if (this.remote) return
     this.#showSubtitles()
-    void this.#load(item, video, generation)
+    if (torrent) void this.#load(torrent, video, generation)
+    else if (isUrlItem(item)) void this.#loadLink(item, video, generation)
   }
 
-  async #load(item: PlaylistItem, video: Video | null, generation: number): Promise<void> {
+  /** Plays a link item from its server, once the person approved a member's link (`outsideHosts`). */
+  async #loadLink(item: UrlItem, video: Video | null, generation: number): Promise<void> {
+    const parsed = parseVideoUrl(item.url)
+    if (!parsed.ok) return this.#failLink(generation, parsed.message)
+    const link = parsed.value
+    this.#link = link
+    if (this.outsideHosts(item).length > 0) {
+      const warning = `This link is on ${link.host}: allow it in the playlist to play it.`
+      if (this.nowPlaying) this.nowPlaying = { ...this.nowPlaying, warning }
+      return
+    }
+    if (!video) return
+    const current = () => generation === this.#generation && !this.#destroyed
+    const attached = await attachLink(link, video, current, (sentence) =>
+      this.#failLink(generation, sentence),
+    )
+    if (attached && current() && this.nowPlaying?.state === 'loading')
+      this.nowPlaying = { ...this.nowPlaying, state: 'streaming', warning: null }
+  }
+
+  /** The shown link failed: the first sentence that says why stays. */
+  #failLink(generation: number, sentence: string): void {
+    const now = this.nowPlaying
+    if (generation !== this.#generation || this.#destroyed || !now || now.state === 'error') return
+    this.nowPlaying = { ...now, state: 'error', error: sentence, warning: null }
+  }
+
+  async #load(item: TorrentItem, video: Video | null, generation: number): Promise<void> {
     const current = () => generation === this.#generation && !this.#destroyed
     const update = (patch: Partial<NowPlaying>) => {
       if (current() && this.nowPlaying) this.nowPlaying = { ...this.nowPlaying, ...patch }
@@ -536,7 +606,7 @@ export class StreamingStore {
    * person approved (torrent/sources.ts); ours as they are.
    */
   #withoutOutsideSources(
-    item: PlaylistItem,
+    item: TorrentItem,
     bytes: Uint8Array | null,
   ): { magnet: string; bytes: Uint8Array | null } {
     if (item.addedBy === this.#selfId) return { magnet: item.torrentId, bytes }
@@ -618,7 +688,7 @@ export class StreamingStore {
   /** Torrents whose items all left the playlist are stopped, their storage freed, their links closed. */
   #prune(items: readonly PlaylistItem[]): void {
     if (this.#destroyed) return
-    const listed = new Set(items.map((i) => i.infoHash)) // eslint-disable-line svelte/prefer-svelte-reactivity -- local
+    const listed = new Set(items.flatMap((i) => (isUrlItem(i) ? [] : [i.infoHash]))) // eslint-disable-line svelte/prefer-svelte-reactivity -- local
     this.#shared.keepOnly(new Set(items.map((i) => i.id))) // eslint-disable-line svelte/prefer-svelte-reactivity -- local
     for (const infoHash of this.#torrents.have()) {
       if (listed.has(infoHash)) continue
@@ -643,6 +713,8 @@ export class StreamingStore {
   }
 
   #onVideoError(video: Video): void {
+    const link = this.#link
+    if (link) return this.#onLinkError(video, link)
     const now = afterVideoError(this.nowPlaying, video.errorCode, video.hasSource)
     if (now === this.nowPlaying) return
     this.nowPlaying = now
@@ -657,9 +729,17 @@ export class StreamingStore {
     if (now?.warning && now.warning !== before?.warning) void this.#nameCodec(video, now, 'no-picture')
   }
 
+  /** The element failed on a link: its server is asked why (an emptied or replaced source is no failure). */
+  #onLinkError(video: Video, link: VideoUrl): void {
+    const code = video.errorCode
+    if (code === undefined || code === MEDIA_ERR.ABORTED || !video.hasSource) return
+    const generation = this.#generation
+    void explainLinkFailure(link).then((sentence) => this.#failLink(generation, sentence))
+  }
+
   /** A file the element can't play, or shows no picture of: the sentence names the codec when it can. */
   async #nameCodec(video: Video, at: NowPlaying, problem: 'error' | 'no-picture'): Promise<void> {
-    if (at.fileIndex === null) return
+    if (at.fileIndex === null || at.infoHash === null) return
     const codecs = await this.#client.codecs(at.infoHash, at.fileIndex).catch(() => null)
     const sentence = codecs && unplayableCodecs(codecs, (type) => video.canPlayType(type) !== '')
     if (!sentence || this.#destroyed) return
