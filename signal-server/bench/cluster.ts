@@ -322,13 +322,17 @@ async function main(): Promise<void> {
       )
     }),
     '',
-    `Pipe runs, MiB/s in run order (same / direct / Redis per repetition): ` +
+    `Per repetition, MiB/s same / direct / Redis (direct and Redis as ratios of same): ` +
       PIPE_CASES.map(
         ({ label }) =>
           `${label}: ` +
-          ['same', 'direct', 'redis']
-            .map((where) => (pipes[`${where} ${label}`] ?? []).map((r) => r.toFixed(0)).join('/'))
-            .join(' · '),
+          (pipes[`same ${label}`] ?? [])
+            .map((same, i) => {
+              const direct = pipes[`direct ${label}`]?.[i] ?? 0
+              const redis = pipes[`redis ${label}`]?.[i] ?? 0
+              return `${same.toFixed(0)} / ${direct.toFixed(0)} / ${redis.toFixed(0)} (${ratio(direct, same)}×, ${ratio(redis, same)}×)`
+            })
+            .join(', '),
       ).join('; ') +
       `. Load average ${loadStart} at the start, ${loadavg()[0]?.toFixed(1)} at the end.`,
     '',

@@ -204,7 +204,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): SignalServerInput {
   }
 }
 
-/** Below this, a secret is guessable: the internal listener is refused to anything shorter. */
+/** A shorter secret could be guessed: it is refused at startup. */
 const SECRET_MIN_LENGTH = 16
 
 /** `CLUSTER_SECRET`, `CLUSTER_LISTEN`, `CLUSTER_ADVERTISE` (docs/deploy.md). */

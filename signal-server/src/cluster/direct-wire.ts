@@ -96,8 +96,15 @@ export function header(kind: Kind, link: number, length: number): Buffer {
   return bytes
 }
 
+/** WebSocket close reasons are at most 123 bytes of UTF-8: cut at a character boundary to fit. */
+export function fitReason(reason: string): string {
+  let text = reason.length > 123 ? reason.slice(0, 123) : reason
+  while (Buffer.byteLength(text, 'utf8') > 123) text = text.slice(0, -1)
+  return text
+}
+
 export function closePayload(code: number, reason: string): Buffer {
-  const text = Buffer.from(reason.slice(0, 123), 'utf8')
+  const text = Buffer.from(fitReason(reason), 'utf8')
   const bytes = Buffer.allocUnsafe(2 + text.length)
   bytes.writeUInt16BE(code & 0xffff, 0)
   text.copy(bytes, 2)
@@ -184,12 +191,12 @@ function toFrame(kind: Kind, link: number, payload: Buffer): DirectFrame | null 
     case Kind.Text:
       return { kind: 'data', link, isBinary: kind === Kind.Binary, payload }
     case Kind.Close:
-      if (payload.length < 2 || payload.length > 2 + 123 * 4) return null
+      if (payload.length < 2 || payload.length > 2 + 123) return null
       return {
         kind: 'close',
         link,
         code: payload.readUInt16BE(0),
-        reason: payload.subarray(2).toString('utf8'),
+        reason: fitReason(payload.subarray(2).toString('utf8')),
       }
     case Kind.Ack:
       if (payload.length !== 4) return null

@@ -29,7 +29,7 @@ import type {
   RemoteIntroduction,
 } from './bus.ts'
 import { DirectLinks, type DirectOptions, type Incoming, type Outgoing } from './direct.ts'
-import type { DirectFrame } from './direct-wire.ts'
+import { fitReason, type DirectFrame } from './direct-wire.ts'
 import * as scripts from './scripts.ts'
 import { PublishFrame } from './publish.ts'
 import { decodeBusMessage, encodeControl, type Control } from './wire.ts'
@@ -485,7 +485,8 @@ export class RedisCluster implements Cluster {
     if (link === undefined) return
     this.#links.delete(id)
     link.conn.remote = null
-    this.#pipes?.closedRemote(link.conn, code, reason, link.open)
+    // The reason comes from another instance: a close with one over 123 bytes would throw in `ws`.
+    this.#pipes?.closedRemote(link.conn, code, fitReason(reason), link.open)
   }
 
   #ack(id: number, bytes: number): void {
@@ -499,10 +500,15 @@ export class RedisCluster implements Cluster {
     if (conn.open && conn.held === null) conn.ws.resume()
   }
 
-  /** Close every pipe to `instance` (every pipe when null): its frames can no longer arrive. */
+  /**
+   * Close every pipe to `instance` (every pipe when null: Redis was lost): its frames can no longer
+   * arrive. The other end hears of it on the pipe's direct link when that is still up.
+   */
   #closeLinks(instance: string | null): void {
     for (const link of [...this.#links.values()]) {
       if (instance !== null && link.instance !== instance) continue
+      if (link.peer !== null && link.route?.up === true)
+        link.route.close(link.peer, 1001, 'the other side has gone')
       this.#closeLink(link.id, 1001, 'the other side has gone')
     }
   }
@@ -574,14 +580,15 @@ export class RedisCluster implements Cluster {
       for (const id of others) pipeline.get(`${this.#p}inst:${id}`)
       const alive = (await pipeline.exec()) ?? []
       for (const [i, id] of others.entries()) {
-        const [error, address] = alive[i] ?? [null, null]
-        if (error !== null) continue
+        const result = alive[i]
+        if (result === undefined || result[0] !== null) continue
+        const address = result[1]
         if (typeof address === 'string') {
           this.#direct?.dial(id, address)
           continue
         }
-        this.#direct?.drop(id)
         this.#closeLinks(id)
+        this.#direct?.drop(id)
         const reaped = (await this.#cmd.tReap(this.#p, id)) as number
         if (reaped >= 0)
           this.#log.info({ dead: id, peers: reaped }, 'an instance died: its peers left presence')
