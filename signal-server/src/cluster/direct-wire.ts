@@ -98,9 +98,12 @@ export function header(kind: Kind, link: number, length: number): Buffer {
 
 /** WebSocket close reasons are at most 123 bytes of UTF-8: cut at a character boundary to fit. */
 export function fitReason(reason: string): string {
-  let text = reason.length > 123 ? reason.slice(0, 123) : reason
-  while (Buffer.byteLength(text, 'utf8') > 123) text = text.slice(0, -1)
-  return text
+  if (Buffer.byteLength(reason, 'utf8') <= 123) return reason
+  // By code points, so no surrogate pair is split. Reasons are short: ≤ 123 bytes as clients send them.
+  const chars = Array.from(reason.slice(0, 124))
+  let bytes = Buffer.byteLength(chars.join(''), 'utf8')
+  while (bytes > 123) bytes -= Buffer.byteLength(chars.pop() as string, 'utf8')
+  return chars.join('')
 }
 
 export function closePayload(code: number, reason: string): Buffer {
