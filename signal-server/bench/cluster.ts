@@ -7,14 +7,17 @@
  *   bench:signal measures it: after a warm-up of `BENCH_WARMUP` peers that connect, join, meet and close
  *   (first-use costs are not per-connection costs), each instance's RSS and V8 heap after forced GC
  *   (through its inspector: bench/inspector.ts), before and after, summed over the instances;
- * - pipe throughput with both ends on one instance and on two, 1 KiB and 1 MiB frames.
+ * - pipe throughput with both ends on one instance and on two, 1 KiB and 1 MiB frames: across two
+ *   instances with a direct link (CLUSTER_SECRET, the first two), and through Redis (the third has no
+ *   secret, so pipes to it go through Redis, as when no direct link can be made); each cross-instance
+ *   run checks from the sender's /metrics that its bytes took the path it is reported under.
  * Results go to docs/benchmarks.md (section "## Cluster", replaced on each run).
  *
  * Knobs for quick checks (documented figures use the defaults):
  *   BENCH_PEERS=10000  BENCH_REPS=3  BENCH_WARMUP=2000  BENCH_WRITE=0 (print only)
  */
 import { readFileSync, writeFileSync } from 'node:fs'
-import { cpus, totalmem } from 'node:os'
+import { cpus, loadavg, totalmem } from 'node:os'
 import { pack, unpack } from 'msgpackr'
 import WebSocket from 'ws'
 import { freePort, inspectOption, Inspector } from './inspector.ts'
@@ -68,10 +71,12 @@ async function startCluster(size: number): Promise<Cluster> {
   const env = { MAX_CONNECTIONS_PER_IP: '100000', LOG_LEVEL: 'silent' }
   const ports = await Promise.all(Array.from({ length: size }, () => freePort()))
   const instances = await Promise.all(
-    ports.map((port) =>
+    ports.map((port, i) =>
       spawnInstance(redis, {
         ...env,
         ...(size === 1 ? { REDIS_URL: '' } : {}),
+        // The third instance has no direct link: pipes to it measure the path through Redis.
+        ...(i === 2 ? { CLUSTER_SECRET: '' } : {}),
         NODE_OPTIONS: inspectOption(port),
       }),
     ),
@@ -209,6 +214,30 @@ async function pipe(
   return mibPerSecond
 }
 
+/** Pipe bytes `instance` has sent to other instances, by path, from its /metrics. */
+async function sentByPath(instance: ChildInstance): Promise<{ direct: number; redis: number }> {
+  const text = await (await fetch(`${instance.http}/metrics`)).text()
+  const read = (path: string) => {
+    const match = new RegExp(
+      `^theatron_signal_cluster_path_bytes_total\\{direction="sent",path="${path}"\\} (\\S+)$`,
+      'm',
+    ).exec(text)
+    return Number(match?.[1] ?? 0)
+  }
+  return { direct: read('direct'), redis: read('redis') }
+}
+
+/** Wait until `from` has a direct link up to every other instance that offers one (up to `want`). */
+async function directLinksUp(from: ChildInstance, want: number): Promise<void> {
+  for (let tries = 0; tries < 200; tries++) {
+    const text = await (await fetch(`${from.http}/metrics`)).text()
+    const match = /^theatron_signal_cluster_direct_links\{direction="out"\} (\S+)$/m.exec(text)
+    if (Number(match?.[1] ?? 0) >= want) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error('the direct links did not come up')
+}
+
 const median = (values: number[]) => {
   const sorted = [...values].sort((x, y) => x - y)
   return sorted[Math.floor(sorted.length / 2)] as number
@@ -216,6 +245,7 @@ const median = (values: number[]) => {
 
 async function main(): Promise<void> {
   const startedAt = new Date()
+  const loadStart = loadavg()[0]?.toFixed(1)
   log(`cluster bench: ${peers} peers in split pairs (after ${warmup} to warm up), ${reps} repetitions`)
   const joins: Record<string, JoinResult[]> = { '1 instance': [], '3 instances + Redis': [] }
   const pipes: Record<string, number[]> = {}
@@ -232,20 +262,24 @@ async function main(): Promise<void> {
             `RSS ${run.rssPerConnectionKiB.toFixed(2)} KiB/conn, heap ${run.heapPerConnectionKiB.toFixed(2)} KiB/conn`,
         )
         if (size === 3) {
-          const [x, y] = cluster.instances as [ChildInstance, ChildInstance]
+          const [x, y, z] = cluster.instances as [ChildInstance, ChildInstance, ChildInstance]
+          await directLinksUp(x, 1)
+          const order = [
+            ['same', x],
+            ['direct', y],
+            ['redis', z],
+          ] as const
           for (const { label: frame, frame: size_, total } of PIPE_CASES) {
-            for (const [where, to] of rep % 2 === 0
-              ? ([
-                  ['same', x],
-                  ['cross', y],
-                ] as const)
-              : ([
-                  ['cross', y],
-                  ['same', x],
-                ] as const)) {
+            // Rotate which runs first, so no path always gets the freshest (or the most used) instance.
+            for (const k of [0, 1, 2]) {
+              const [where, to] = order[(k + rep) % 3] as (typeof order)[number]
+              const before = await sentByPath(x)
               const rate = await pipe(x, to, size_, total, `${rep}${where}${size_}`)
+              const after = await sentByPath(x)
+              if (where !== 'same' && after[where] - before[where] < total)
+                throw new Error(`the ${where} pipe did not go ${where}: ${JSON.stringify({ before, after })}`)
               ;(pipes[`${where} ${frame}`] ??= []).push(rate)
-              log(`pipe   ${where.padEnd(6)} instance, ${frame} frames: ${rate.toFixed(1)} MiB/s`)
+              log(`pipe   ${where.padEnd(6)} ${frame} frames: ${rate.toFixed(1)} MiB/s`)
             }
           }
         }
@@ -276,13 +310,31 @@ async function main(): Promise<void> {
     `| RSS per idle connection, KiB (forced GC, after a ${warmup}-peer warm-up) | ${m(one, 'rssPerConnectionKiB').toFixed(2)} | ${m(three, 'rssPerConnectionKiB').toFixed(2)} | ${ratio(m(three, 'rssPerConnectionKiB'), m(one, 'rssPerConnectionKiB'))}× | ≤ 1.2× |`,
     `| V8 heap per idle connection, KiB (forced GC) | ${m(one, 'heapPerConnectionKiB').toFixed(2)} | ${m(three, 'heapPerConnectionKiB').toFixed(2)} | ${ratio(m(three, 'heapPerConnectionKiB'), m(one, 'heapPerConnectionKiB'))}× | |`,
     '',
-    '| pipe, MiB/s | same instance | across instances | ratio | target |',
-    '|---|---|---|---|---|',
+    '| pipe, MiB/s | same instance | across, direct link | ratio | across, through Redis | ratio | target |',
+    '|---|---|---|---|---|---|---|',
     ...PIPE_CASES.map(({ label }) => {
       const same = median(pipes[`same ${label}`] ?? [0])
-      const cross = median(pipes[`cross ${label}`] ?? [0])
-      return `| ${label} frames | ${same.toFixed(1)} | ${cross.toFixed(1)} | ${ratio(cross, same)}× | ${label === '1 MiB' ? '≥ 0.5×' : ''} |`
+      const direct = median(pipes[`direct ${label}`] ?? [0])
+      const redis = median(pipes[`redis ${label}`] ?? [0])
+      return (
+        `| ${label} frames | ${same.toFixed(1)} | ${direct.toFixed(1)} | ${ratio(direct, same)}× | ` +
+        `${redis.toFixed(1)} | ${ratio(redis, same)}× | ${label === '1 MiB' ? '≥ 0.5× (across)' : ''} |`
+      )
     }),
+    '',
+    `Per repetition, MiB/s same / direct / Redis (direct and Redis as ratios of same): ` +
+      PIPE_CASES.map(
+        ({ label }) =>
+          `${label}: ` +
+          (pipes[`same ${label}`] ?? [])
+            .map((same, i) => {
+              const direct = pipes[`direct ${label}`]?.[i] ?? 0
+              const redis = pipes[`redis ${label}`]?.[i] ?? 0
+              return `${same.toFixed(0)} / ${direct.toFixed(0)} / ${redis.toFixed(0)} (${ratio(direct, same)}×, ${ratio(redis, same)}×)`
+            })
+            .join(', '),
+      ).join('; ') +
+      `. Load average ${loadStart} at the start, ${loadavg()[0]?.toFixed(1)} at the end.`,
     '',
   ]
   log(lines.join('\n'))

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { TurnOptions } from './turn.ts'
+import { parseAddress } from './cluster/direct-wire.ts'
 
 export interface HeldLimits {
   /** Frames a waiting pipe side may send before its partner arrives. */
@@ -78,6 +79,15 @@ export interface ClusterLimits {
   window: number
   /** Prefix of the Redis keys and channels. */
   prefix: string
+  /**
+   * Shared by every instance: with it, pipes between instances go over direct connections between
+   * them (cluster/direct.ts) rather than through Redis; null: through Redis only.
+   */
+  secret: string | null
+  /** `host:port` the internal listener for direct connections binds (port 0: any free port). */
+  listen: string
+  /** `host` or `host:port` other instances dial; null: the listen address (not a wildcard one). */
+  advertise: string | null
 }
 
 export interface TlsFiles {
@@ -112,7 +122,14 @@ export const DEFAULTS: SignalServerOptions = {
   tls: null,
   turn: null,
   redisUrl: null,
-  cluster: { instanceTtlMs: 10_000, window: 4 * 1024 * 1024, prefix: 'theatron' },
+  cluster: {
+    instanceTtlMs: 10_000,
+    window: 4 * 1024 * 1024,
+    prefix: 'theatron',
+    secret: null,
+    listen: '127.0.0.1:0',
+    advertise: null,
+  },
 }
 
 export type SignalServerInput = Partial<
@@ -180,8 +197,37 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): SignalServerInput {
     },
     allowedOrigins: origins && origins.length > 0 ? origins : undefined,
     redisUrl: redisUrl(env.REDIS_URL),
-    cluster: { instanceTtlMs: int('CLUSTER_INSTANCE_TTL_MS', 500) },
+    cluster: {
+      instanceTtlMs: int('CLUSTER_INSTANCE_TTL_MS', 500),
+      ...directFromEnv(env),
+    },
   }
+}
+
+/** A shorter secret could be guessed: it is refused at startup. */
+const SECRET_MIN_LENGTH = 16
+
+/** `CLUSTER_SECRET`, `CLUSTER_LISTEN`, `CLUSTER_ADVERTISE` (docs/deploy.md). */
+function directFromEnv(env: NodeJS.ProcessEnv): Partial<ClusterLimits> {
+  const secret = env.CLUSTER_SECRET || undefined
+  const listen = env.CLUSTER_LISTEN || undefined
+  const advertise = env.CLUSTER_ADVERTISE || undefined
+  if (secret === undefined) {
+    if (listen !== undefined || advertise !== undefined)
+      throw new ConfigError('CLUSTER_LISTEN and CLUSTER_ADVERTISE need CLUSTER_SECRET')
+    return {}
+  }
+  if (secret.length < SECRET_MIN_LENGTH)
+    throw new ConfigError(`CLUSTER_SECRET must be at least ${SECRET_MIN_LENGTH} characters`)
+  const bound = parseAddress(listen ?? DEFAULTS.cluster.listen)
+  if (bound === null) throw new ConfigError(`CLUSTER_LISTEN must be host:port, got ${JSON.stringify(listen)}`)
+  if (advertise !== undefined && !/^[^\s/]+$/.test(advertise))
+    throw new ConfigError(`CLUSTER_ADVERTISE must be host or host:port, got ${JSON.stringify(advertise)}`)
+  if (advertise === undefined && (bound.host === '0.0.0.0' || bound.host === '::'))
+    throw new ConfigError(
+      'CLUSTER_LISTEN binds every interface: set CLUSTER_ADVERTISE to the address other instances dial',
+    )
+  return { secret, listen, advertise }
 }
 
 function redisUrl(raw: string | undefined): string | undefined {

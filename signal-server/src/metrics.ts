@@ -93,13 +93,37 @@ function clusterMetrics(registry: Registry, source: MetricsSource, cluster: Clus
   })
   new Counter({
     name: 'theatron_signal_cluster_bytes_total',
-    help: 'Pipe bytes relayed to (sent) and from (received) other instances through Redis',
+    help: 'Pipe bytes relayed to (sent) and from (received) other instances, by either path',
     labelNames: ['direction'],
     registers: [registry],
     collect() {
       this.reset()
       this.inc({ direction: 'sent' }, cluster.metrics.bytesSent())
       this.inc({ direction: 'received' }, cluster.metrics.bytesReceived())
+    },
+  })
+  new Counter({
+    name: 'theatron_signal_cluster_path_bytes_total',
+    help: 'Pipe bytes relayed to (sent) and from (received) other instances, by path: a direct connection or Redis',
+    labelNames: ['direction', 'path'],
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const [path, bytes] of Object.entries(cluster.metrics.bytesByPath())) {
+        this.inc({ direction: 'sent', path }, bytes.sent)
+        this.inc({ direction: 'received', path }, bytes.received)
+      }
+    },
+  })
+  new Gauge({
+    name: 'theatron_signal_cluster_direct_links',
+    help: 'Direct connections up for pipe traffic: to other instances (out) and from them (in)',
+    labelNames: ['direction'],
+    registers: [registry],
+    collect() {
+      const links = cluster.metrics.directLinks()
+      this.set({ direction: 'out' }, links.out)
+      this.set({ direction: 'in' }, links.in)
     },
   })
   new Gauge({

@@ -10,6 +10,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import { resolveOptions, type SignalServerInput, type SignalServerOptions } from './config.ts'
 import { attach, Conn, connOf, type Endpoint } from './conn.ts'
 import type { Cluster, Presence } from './cluster/bus.ts'
+import { parseAddress } from './cluster/direct-wire.ts'
 import { CloseCode, type RejectReason } from './errors.ts'
 import { createHttpHandler } from './http.ts'
 import { IntroductionService } from './introduction.ts'
@@ -49,6 +50,8 @@ export interface SignalStats {
   crossPipes: number
   /** Bytes sent to other instances' pipes and not yet acknowledged. */
   clusterInflight: number
+  /** Direct connections up to other instances, for pipe traffic (0 without one). */
+  directLinks: number
 }
 
 /** How long close() waits for close handshakes before terminating sockets. */
@@ -87,6 +90,7 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
     addresses: addresses.size,
     crossPipes: cluster?.metrics.crossPipes() ?? 0,
     clusterInflight: cluster?.metrics.inflight() ?? 0,
+    directLinks: cluster?.metrics.directLinks().out ?? 0,
   })
 
   const metrics: ServerMetrics = createMetrics(
@@ -287,7 +291,15 @@ export function createSignalServer(input: SignalServerInput = {}): SignalServer 
 
   async function startCluster(url: string): Promise<void> {
     const { RedisCluster } = await import('./cluster/redis.ts')
-    const started = new RedisCluster({ url, ...options.cluster, holdMs: options.held.ageMs }, log)
+    const { secret, listen, advertise, ...limits } = options.cluster
+    const bound = secret === null ? null : parseAddress(listen)
+    if (secret !== null && bound === null)
+      throw new Error(`cluster listen address is not host:port: ${listen}`)
+    const direct =
+      secret === null || bound === null
+        ? null
+        : { secret, ...bound, advertise, maxPayload: options.pipeMaxPayload }
+    const started = new RedisCluster({ url, ...limits, holdMs: options.held.ageMs, direct }, log)
     started.bind(introductions, pipes)
     introductions.useCluster(started)
     pipes.useCluster(started)

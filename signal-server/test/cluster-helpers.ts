@@ -16,6 +16,8 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const REDIS_SERVER = process.env.REDIS_SERVER ?? '/usr/bin/redis-server'
 /** Short, so instance death shows within a test's patience; production default is 10 s. */
 export const TEST_INSTANCE_TTL_MS = 1000
+/** Instances started here share it, so their pipes go over direct connections once those are up. */
+export const TEST_CLUSTER_SECRET = 'test-cluster-secret-0123456789'
 
 export async function freePort(): Promise<number> {
   const server = createServer()
@@ -96,7 +98,7 @@ export function startInstance(redis: RedisServer, options: SignalServerInput = {
   return startServer({
     redisUrl: redis.url,
     ...options,
-    cluster: { instanceTtlMs: TEST_INSTANCE_TTL_MS, ...options.cluster },
+    cluster: { instanceTtlMs: TEST_INSTANCE_TTL_MS, secret: TEST_CLUSTER_SECRET, ...options.cluster },
   })
 }
 
@@ -131,6 +133,7 @@ export async function spawnInstance(
       LOG_LEVEL: 'warn',
       REDIS_URL: redis.url,
       CLUSTER_INSTANCE_TTL_MS: String(TEST_INSTANCE_TTL_MS),
+      CLUSTER_SECRET: TEST_CLUSTER_SECRET,
       ...(clientDir !== null && { CLIENT_DIR: clientDir }),
       ...env,
     },

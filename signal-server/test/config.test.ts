@@ -63,6 +63,30 @@ describe('optionsFromEnv', () => {
     expect(() => optionsFromEnv({ REDIS_URL: value })).toThrow(ConfigError)
   })
 
+  it('reads the direct links between instances: secret, listen and advertise addresses', () => {
+    const secret = 'sixteen-chars-at-least'
+    expect(optionsFromEnv({ CLUSTER_SECRET: secret }).cluster).toEqual({ secret })
+    expect(
+      optionsFromEnv({
+        CLUSTER_SECRET: secret,
+        CLUSTER_LISTEN: '0.0.0.0:7000',
+        CLUSTER_ADVERTISE: '10.0.0.5',
+      }).cluster,
+    ).toEqual({ secret, listen: '0.0.0.0:7000', advertise: '10.0.0.5' })
+    expect(optionsFromEnv({ CLUSTER_SECRET: '' }).cluster).toEqual({})
+  })
+
+  it.each([
+    [{ CLUSTER_SECRET: 'too-short' }],
+    [{ CLUSTER_LISTEN: '10.0.0.5:7000' }],
+    [{ CLUSTER_SECRET: 'sixteen-chars-at-least', CLUSTER_LISTEN: '10.0.0.5' }],
+    [{ CLUSTER_SECRET: 'sixteen-chars-at-least', CLUSTER_LISTEN: '0.0.0.0:7000' }],
+    [{ CLUSTER_SECRET: 'sixteen-chars-at-least', CLUSTER_LISTEN: '[::]:7000' }],
+    [{ CLUSTER_SECRET: 'sixteen-chars-at-least', CLUSTER_ADVERTISE: 'http://x/' }],
+  ])('rejects %j', (env) => {
+    expect(() => optionsFromEnv(env)).toThrow(ConfigError)
+  })
+
   it('leaves unset and empty variables to the defaults', () => {
     const options = resolveOptions(optionsFromEnv({ PORT: '', ALLOWED_ORIGINS: ' , ' }))
     expect(options).toMatchObject({

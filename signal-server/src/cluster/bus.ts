@@ -84,6 +84,10 @@ export interface ClusterMetrics {
   inflight(): number
   bytesSent(): number
   bytesReceived(): number
+  /** The same bytes by the path they took: a direct connection between instances, or Redis. */
+  bytesByPath(): Record<'direct' | 'redis', { sent: number; received: number }>
+  /** Direct connections up: to other instances (out) and from them (in). */
+  directLinks(): { out: number; in: number }
   /** Observers of round trips to Redis, in seconds. */
   onRoundTrip: ((seconds: number) => void) | null
 }

@@ -8,6 +8,10 @@
  * return. Redis pub/sub has no backpressure of its own, so this bounds what a slow reader can make
  * Redis, or either instance, hold: one window per pipe (docs/cluster.md).
  *
+ * With `direct` options (`CLUSTER_SECRET`), a pipe's frames, closes and credits travel over a direct
+ * connection between the two instances when one is up as the pipe opens (direct.ts), Redis then only
+ * pairing the two ends; otherwise they travel through Redis as above.
+ *
  * When Redis is unreachable the instance serves locally (claims succeed, introductions stay local),
  * reports degraded, reconnects with backoff, and republishes its presence when Redis returns.
  */
@@ -24,6 +28,8 @@ import type {
   RemoteEnd,
   RemoteIntroduction,
 } from './bus.ts'
+import { DirectLinks, type DirectOptions, type Incoming, type Outgoing } from './direct.ts'
+import { fitReason, type DirectFrame } from './direct-wire.ts'
 import * as scripts from './scripts.ts'
 import { PublishFrame } from './publish.ts'
 import { decodeBusMessage, encodeControl, type Control } from './wire.ts'
@@ -38,7 +44,11 @@ export interface RedisClusterOptions {
   window: number
   /** Key and channel prefix, so several clusters can share one Redis. */
   prefix: string
+  /** Direct links between instances for pipe traffic; null: every pipe goes through Redis. */
+  direct: DirectOptions | null
 }
+
+type Path = 'direct' | 'redis'
 
 /** One end of a pipe whose other end is on another instance. */
 class Link implements RemoteEnd {
@@ -53,6 +63,10 @@ class Link implements RemoteEnd {
   inflight = 0
   /** Bytes written to our socket and not yet acknowledged to the sender. */
   unacked = 0
+  /** Where this side sends frames and its close, fixed when the pipe opens; null: through Redis. */
+  route: Outgoing | null = null
+  /** The direct connection the other side's frames arrive on, once one has. */
+  inbound: Incoming | null = null
 
   constructor(id: number, conn: Conn, instance: string, key: string, peer: number | null) {
     this.id = id
@@ -99,8 +113,13 @@ export class RedisCluster implements Cluster {
   #beaten = false
   #beat: NodeJS.Timeout | null = null
   #closing = false
-  #bytesSent = 0
-  #bytesReceived = 0
+  readonly #bytes: Record<Path, { sent: number; received: number }> = {
+    direct: { sent: 0, received: 0 },
+    redis: { sent: 0, received: 0 },
+  }
+  readonly #direct: DirectLinks | null
+  /** The address this instance's direct listener is reached at, published with its heartbeat. */
+  #advertised: string | null = null
   /** Frames from other instances arrive in batches too: one write per socket and tick (cork.ts). */
   readonly #cork = new TickCork()
 
@@ -127,11 +146,22 @@ export class RedisCluster implements Cluster {
       client.on('close', () => this.#updateHealth())
     }
     this.#sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.#receive(message))
+    this.#direct =
+      options.direct === null
+        ? null
+        : new DirectLinks(options.direct, this.instanceId, this.#log, {
+            frame: (via, frame) => this.#directFrame(via, frame),
+            incomingLost: (via) => this.#dropLinks((link) => link.inbound === via),
+            outgoingLost: (out) => this.#dropLinks((link) => link.route === out),
+            incomingUp: (instance) => void this.#dialInstance(instance),
+          })
     this.metrics = {
       crossPipes: () => [...this.#links.values()].filter((link) => link.open).length,
       inflight: () => [...this.#links.values()].reduce((sum, link) => sum + link.inflight, 0),
-      bytesSent: () => this.#bytesSent,
-      bytesReceived: () => this.#bytesReceived,
+      bytesSent: () => this.#bytes.direct.sent + this.#bytes.redis.sent,
+      bytesReceived: () => this.#bytes.direct.received + this.#bytes.redis.received,
+      bytesByPath: () => ({ direct: { ...this.#bytes.direct }, redis: { ...this.#bytes.redis } }),
+      directLinks: () => ({ out: this.#direct?.outgoingUp ?? 0, in: this.#direct?.incomingCount ?? 0 }),
       onRoundTrip: null,
     }
   }
@@ -146,6 +176,7 @@ export class RedisCluster implements Cluster {
   }
 
   async start(): Promise<void> {
+    if (this.#direct !== null) this.#advertised = await this.#direct.listen()
     const connected = Promise.all([
       this.#cmd.connect(),
       this.#sub.connect().then(() => this.#sub.subscribe(this.#channel(this.instanceId))),
@@ -174,6 +205,7 @@ export class RedisCluster implements Cluster {
     }
     this.#cmd.disconnect()
     this.#sub.disconnect()
+    await this.#direct?.close()
   }
 
   // --- presence ---
@@ -261,12 +293,18 @@ export class RedisCluster implements Cluster {
   send(conn: Conn, data: Buffer, isBinary: boolean): void {
     const link = conn.remote as Link | null
     if (link === null || link.peer === null) return
-    if (this.#healthy) {
-      const command = new PublishFrame(this.#channel(link.instance), link.peer, isBinary, data)
-      this.#cmd.sendCommand(command)
-      command.promise.catch(this.#ignore)
+    if (link.route !== null) {
+      // A route that failed has closed this pipe already (outgoingLost); nothing more goes out.
+      link.route.data(link.peer, data, isBinary)
+      this.#bytes.direct.sent += data.length
+    } else {
+      if (this.#healthy) {
+        const command = new PublishFrame(this.#channel(link.instance), link.peer, isBinary, data)
+        this.#cmd.sendCommand(command)
+        command.promise.catch(this.#ignore)
+      }
+      this.#bytes.redis.sent += data.length
     }
-    this.#bytesSent += data.length
     link.inflight += data.length
     if (link.inflight > this.#options.window && !conn.backpressured) {
       conn.backpressured = true
@@ -279,12 +317,13 @@ export class RedisCluster implements Cluster {
     if (link === null) return
     conn.remote = null
     this.#links.delete(link.id)
-    if (link.peer !== null) {
-      this.#publish(
-        link.instance,
-        encodeControl({ k: 'close', link: link.peer, code, reason: reason.slice(0, 123) }),
-      )
-    }
+    if (link.peer === null) return
+    // The close follows this side's last frames on the same path, so it cannot overtake them.
+    if (link.route?.up === true) return link.route.close(link.peer, code, reason)
+    this.#publish(
+      link.instance,
+      encodeControl({ k: 'close', link: link.peer, code, reason: reason.slice(0, 123) }),
+    )
   }
 
   // --- internals ---
@@ -301,22 +340,87 @@ export class RedisCluster implements Cluster {
     const decoded = decodeBusMessage(message)
     if (decoded === null)
       return void this.#log.warn({ bytes: message.length }, 'dropped a malformed bus message')
-    if (decoded.kind === 'data') return this.#data(decoded.link, decoded.payload, decoded.isBinary)
+    if (decoded.kind === 'data') {
+      const link = this.#links.get(decoded.link)
+      if (link !== undefined) this.#data(link, decoded.payload, decoded.isBinary, 'redis')
+      return
+    }
     this.#control(decoded.control)
   }
 
-  #data(id: number, payload: Buffer, isBinary: boolean): void {
-    const link = this.#links.get(id)
-    if (link === undefined || !link.conn.open) return
-    this.#bytesReceived += payload.length
-    this.#cork.cork(link.conn.ws)
-    link.conn.ws.send(payload, { binary: isBinary }, () => {
+  /** A frame over a direct connection: only for pipes to the instance it proved to be. */
+  #directFrame(via: Incoming, frame: DirectFrame): void {
+    const link = this.#links.get(frame.link)
+    if (link === undefined || link.instance !== via.instance) return
+    switch (frame.kind) {
+      case 'data':
+        link.inbound = via
+        return this.#data(link, frame.payload, frame.isBinary, 'direct')
+      case 'close':
+        return this.#closeLink(link.id, frame.code, frame.reason)
+      case 'ack':
+        return this.#ack(link.id, frame.bytes)
+      default:
+        return frame satisfies never
+    }
+  }
+
+  #data(link: Link, payload: Buffer, isBinary: boolean, path: Path): void {
+    const conn = link.conn
+    // Frames may come direct before the 'paired' that opens our side comes through Redis: take them
+    // only for a side still waiting as this pipe, never for a side that went elsewhere meanwhile.
+    if (!conn.open || conn.remote !== link) return
+    if (link.peer === null && this.#pipes?.isWaiting(conn, link.key) !== true) return
+    this.#bytes[path].received += payload.length
+    this.#cork.cork(conn.ws)
+    conn.ws.send(payload, { binary: isBinary }, () => {
       link.unacked += payload.length
       // Acknowledge in quarters of the window: few messages, and the sender never runs dry.
-      if (link.unacked < this.#options.window / 4 || link.peer === null || !this.#links.has(link.id)) return
-      this.#publish(link.instance, encodeControl({ k: 'ack', link: link.peer, bytes: link.unacked }))
-      link.unacked = 0
+      if (link.unacked >= this.#options.window / 4) this.#sendAck(link)
     })
+  }
+
+  /** Credits back to the sender: direct when a connection to its instance is up, else through Redis. */
+  #sendAck(link: Link): void {
+    if (link.peer === null || link.unacked === 0 || !this.#links.has(link.id)) return
+    const route = this.#direct?.route(link.instance) ?? null
+    if (route !== null) route.ack(link.peer, link.unacked)
+    else this.#publish(link.instance, encodeControl({ k: 'ack', link: link.peer, bytes: link.unacked }))
+    link.unacked = 0
+  }
+
+  /** The path for a pipe opening to `instance`: direct when up; otherwise Redis, and dial for later. */
+  #routeTo(instance: string): Outgoing | null {
+    if (this.#direct === null) return null
+    const route = this.#direct.route(instance)
+    if (route === null) void this.#dialInstance(instance)
+    return route
+  }
+
+  /** Look up `instance`'s direct address in Redis and dial it. */
+  async #dialInstance(instance: string): Promise<void> {
+    if (this.#direct === null || !this.#healthy) return
+    try {
+      const address = await this.#cmd.get(`${this.#p}inst:${instance}`)
+      if (address !== null) this.#direct.dial(instance, address)
+    } catch (error) {
+      this.#ignore(error)
+    }
+  }
+
+  /**
+   * A direct connection ended: close the pipes it carried, whose frames may be lost, and tell the other
+   * instance through Redis (it may not have noticed for a pipe that carried nothing its way yet).
+   */
+  #dropLinks(carried: (link: Link) => boolean): void {
+    for (const link of [...this.#links.values()]) {
+      if (!carried(link)) continue
+      if (link.peer !== null) {
+        const reason = 'the other side has gone'
+        this.#publish(link.instance, encodeControl({ k: 'close', link: link.peer, code: 1001, reason }))
+      }
+      this.#closeLink(link.id, 1001, 'the other side has gone')
+    }
   }
 
   #control(control: Control): void {
@@ -349,6 +453,7 @@ export class RedisCluster implements Cluster {
       return
     }
     const link = this.#link(held.conn, from, key, peer)
+    link.route = this.#routeTo(from)
     held.conn.remote = link
     this.#publish(from, encodeControl({ k: 'paired', from: this.instanceId, link: peer, peer: link.id }))
     this.#pipes?.openedRemote(held.conn, held.frames)
@@ -368,7 +473,10 @@ export class RedisCluster implements Cluster {
       return
     }
     link.peer = peer
+    link.route = this.#routeTo(from)
     link.conn.remote = link
+    // Frames that came direct before this answer are acknowledged now that the sender's id is known.
+    if (link.unacked >= this.#options.window / 4) this.#sendAck(link)
     this.#pipes?.openedRemote(link.conn, held.frames)
   }
 
@@ -377,7 +485,8 @@ export class RedisCluster implements Cluster {
     if (link === undefined) return
     this.#links.delete(id)
     link.conn.remote = null
-    this.#pipes?.closedRemote(link.conn, code, reason, link.open)
+    // The reason comes from another instance: a close with one over 123 bytes would throw in `ws`.
+    this.#pipes?.closedRemote(link.conn, code, fitReason(reason), link.open)
   }
 
   #ack(id: number, bytes: number): void {
@@ -391,10 +500,15 @@ export class RedisCluster implements Cluster {
     if (conn.open && conn.held === null) conn.ws.resume()
   }
 
-  /** Close every pipe to `instance` (every pipe when null): its frames can no longer arrive. */
+  /**
+   * Close every pipe to `instance` (every pipe when null: Redis was lost): its frames can no longer
+   * arrive. The other end hears of it on the pipe's direct link when that is still up.
+   */
   #closeLinks(instance: string | null): void {
     for (const link of [...this.#links.values()]) {
       if (instance !== null && link.instance !== instance) continue
+      if (link.peer !== null && link.route?.up === true)
+        link.route.close(link.peer, 1001, 'the other side has gone')
       this.#closeLink(link.id, 1001, 'the other side has gone')
     }
   }
@@ -445,7 +559,7 @@ export class RedisCluster implements Cluster {
       const results = await this.#timed(
         this.#cmd
           .multi()
-          .set(`${this.#p}inst:${me}`, '1', 'PX', this.#options.instanceTtlMs)
+          .set(`${this.#p}inst:${me}`, this.#advertised ?? '1', 'PX', this.#options.instanceTtlMs)
           .sadd(`${this.#p}insts`, me)
           .smembers(`${this.#p}insts`)
           .exec(),
@@ -462,11 +576,19 @@ export class RedisCluster implements Cluster {
       const others = members.filter((id) => id !== me)
       if (others.length === 0) return
       const pipeline = this.#cmd.pipeline()
-      for (const id of others) pipeline.exists(`${this.#p}inst:${id}`)
+      // Each live instance's key holds its direct address ('1': none).
+      for (const id of others) pipeline.get(`${this.#p}inst:${id}`)
       const alive = (await pipeline.exec()) ?? []
       for (const [i, id] of others.entries()) {
-        if (alive[i]?.[1] !== 0) continue
+        const result = alive[i]
+        if (result === undefined || result[0] !== null) continue
+        const address = result[1]
+        if (typeof address === 'string') {
+          this.#direct?.dial(id, address)
+          continue
+        }
         this.#closeLinks(id)
+        this.#direct?.drop(id)
         const reaped = (await this.#cmd.tReap(this.#p, id)) as number
         if (reaped >= 0)
           this.#log.info({ dead: id, peers: reaped }, 'an instance died: its peers left presence')
