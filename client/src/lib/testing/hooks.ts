@@ -2,7 +2,8 @@
  * Test hooks, in the e2e build only (`vite build --mode e2e`; app/connect.ts): the player playback sync drives
  * can be made to starve (stall.ts), `window.__theatron.playback` exposes the controller's state and
  * `simulateStall(ms)` to the e2e tests and benchmarks, and `window.__theatron.room.sendRaw(text)` sends any
- * text to every member as a room message, as a modified page would (e2e/tests/hostile-member.spec.ts).
+ * text to every member as a room message, as a modified page would (e2e/tests/hostile-member.spec.ts), and the
+ * join path is traced with performance marks (join-trace.ts).
  */
 import type { Video } from '../player/video.ts'
 import type { Player } from '../sync/player.ts'
@@ -10,6 +11,7 @@ import type { PlaybackInspection } from '../sync/playback.svelte.ts'
 import type { ChatSignature } from '../room/chat.ts'
 import type { Signed, StatementBody } from '../room/authority.ts'
 import { StallablePlayer } from './stall.ts'
+import { traceJoin, type TracedApp } from './join-trace.ts'
 
 /** `window.__theatron.playback`: read by e2e tests and the benchmarks. */
 export interface PlaybackHooks extends PlaybackInspection {
@@ -34,7 +36,7 @@ export interface TestHooks {
   /** The player playback sync drives, made from the room's video. */
   player(video: Video): Player
   /** Called once the room is built; returns what undoes it. */
-  install(app: { playback: { inspect(): PlaybackInspection } }, room: RoomHooks): () => void
+  install(app: TracedApp, room: RoomHooks): () => void
 }
 
 export function testHooks(): TestHooks {
@@ -42,6 +44,7 @@ export function testHooks(): TestHooks {
   return {
     player: (video) => (player = new StallablePlayer(video, () => performance.now())),
     install: (app, room) => {
+      const stopTrace = traceJoin(app)
       const exposed: PlaybackHooks = {
         ...app.playback.inspect(),
         simulateStall: (ms) => {
@@ -55,6 +58,7 @@ export function testHooks(): TestHooks {
       scope.__theatron.playback = exposed
       scope.__theatron.room = room
       return () => {
+        stopTrace()
         player = null
         if (scope.__theatron?.playback === exposed) delete scope.__theatron.playback
         if (scope.__theatron?.room === room) delete scope.__theatron.room
