@@ -19,10 +19,14 @@
  * - controller seeks beyond the one per member that a hold takes, and stalls (`waiting` events outside a
  *   seek), per minute.
  *
+ * - a starved hold, in a room of its own per run (starvation.ts): the seeder's upload capped until the others
+ *   run dry and the room holds, then lifted: the resume spread and the time from the data back to playing.
+ *
  * Writes docs/benchmarks.md, section "## Playback sync" (only that one). Knobs: BENCH_SYNC_RUNS=3,
- * BENCH_SEEKS=7 (per run; 0 skips the seek phase), BENCH_WINDOW_S=4 (steady seconds after each seek), BENCH_JOINS=3 (per run),
- * BENCH_CPU_THROTTLE=4, BENCH_WRITE=0 (print only), BENCH_TRACE=1, BENCH_CLIENT_DIST=<a client build> (measure
- * that build instead), BENCH_SERVER_URL=http://127.0.0.1:<port> (measure the app that server serves).
+ * BENCH_SEEKS=7 (per run; 0 skips the seek phase), BENCH_WINDOW_S=4 (steady seconds after each seek),
+ * BENCH_JOINS=3 (per run), BENCH_CPU_THROTTLE=4, BENCH_STARVE=0 (no starved hold; starvation.ts has its
+ * knobs), BENCH_WRITE=0 (print only), BENCH_TRACE=1, BENCH_CLIENT_DIST=<a client build> (measure that build
+ * instead), BENCH_SERVER_URL=http://127.0.0.1:<port> (measure the app that server serves).
  */
 import os from 'node:os'
 import type { Browser, Page } from '@playwright/test'
@@ -41,6 +45,7 @@ import {
 } from '../lib/sync.ts'
 import { ensureTestVideo } from '../scripts/make-test-video.ts'
 import { formatPhases, joinPhases, medianPhases, type JoinPhases } from './join-phases.ts'
+import { PLAYING_PROBE, STARVE, starvation, type StarvationResult } from './starvation.ts'
 
 const RUNS = Number(process.env.BENCH_SYNC_RUNS ?? 3)
 const SEEKS = Number(process.env.BENCH_SEEKS ?? 7)
@@ -386,13 +391,18 @@ async function main(): Promise<void> {
   const baseURL = server ? `http://127.0.0.1:${(await server.listen()).port}` : external!
   const browser = await launchChromium()
   const runs: RunResult[] = []
+  const starved: StarvationResult[] = []
   try {
     for (let i = 0; i < RUNS; i++) {
       const result = await run(i, browser, baseURL, video)
       runs.push(result)
       log(row(`run ${i + 1}`, [result]))
+      // ── the starved hold (starvation.ts), in a room of its own ──
+      if (STARVE) starved.push(await starvedRun(i, browser, baseURL, video))
     }
-    const section = render(runs, (performance.now() - started) / 1000, browser.version())
+    const section =
+      render(runs, (performance.now() - started) / 1000, browser.version()) +
+      (STARVE ? renderStarvation(starved) : '')
     log(section)
     if (WRITE) writeSection('Playback sync', section)
   } finally {
@@ -495,6 +505,71 @@ function render(runs: RunResult[], seconds: number, chromium: string): string {
       `join median ≤ 2000 ms ${verdictOf(joins, (v) => median(v) <= 2000)}, worst ≤ 3000 ms ${verdictOf(joins, (v) => Math.max(...v) <= 3000)}; ` +
       `throttled p95 ≤ 50 ms ${verdict(percentile(slow, 95) <= 50)}; steady p50 ≤ 10 ms ${verdictOf(steady, (v) => percentile(v, 50) <= 10)}, ` +
       `p95 ≤ 25 ms ${verdictOf(steady, (v) => percentile(v, 95) <= 25)}.`,
+    '',
+  ].join('\n')
+}
+
+// ── the starved hold: a room of its own per run (starvation.ts) ─────────────────────────────────────────
+
+async function starvedRun(
+  index: number,
+  browser: Browser,
+  baseURL: string,
+  video: string,
+): Promise<StarvationResult> {
+  const people: Person[] = []
+  try {
+    for (const [name, skew] of PEOPLE) {
+      const someone = await skewedPerson(browser, baseURL, name, skew)
+      await someone.context.addInitScript({ content: PLAYING_PROBE })
+      people.push(someone)
+    }
+    await throttle(people[SLOW]!.page, CPU_THROTTLE)
+    log(`run ${index + 1}: a starved hold (the seeder's upload capped)`)
+    const result = await starvation(people, SLOW, video, (pages) => convergedAt(pages, 30_000), log)
+    if (!result.measured) log(`  starved hold not measured: ${result.reason}`)
+    return result
+  } finally {
+    await Promise.all(people.map((p) => p.close().catch(() => {})))
+  }
+}
+
+function renderStarvation(results: StarvationResult[]): string {
+  const measured = results.flatMap((r) => (r.measured ? [r.measured] : []))
+  const cells = (m: NonNullable<StarvationResult['measured']>[]) =>
+    m.length === 0
+      ? '– | – | – | –'
+      : `${list(m.map((x) => x.spreadFast))} | ${list(m.map((x) => x.spreadAll))} | ` +
+        `${list(m.map((x) => x.dataBackToPlaying))} | ${list(m.map((x) => x.starvedToHold))}`
+  const pooled = (m: NonNullable<StarvationResult['measured']>[]) =>
+    [
+      m.map((x) => x.spreadFast),
+      m.map((x) => x.spreadAll),
+      m.map((x) => x.dataBackToPlaying),
+      m.map((x) => x.starvedToHold),
+    ]
+      .map(medianWorst)
+      .join(' | ')
+  const spreads = measured.map((m) => m.spreadFast)
+  return [
+    '### A starved hold',
+    '',
+    'In a room of its own per run, the first person drops the video with its upload capped a little above the',
+    'video’s bitrate (`window.__theatron.torrent.throttleUpload`, the e2e build’s hook on its torrent client;',
+    'e2e/bench/starvation.ts); once the room plays together the cap drops to ~1 kB/s, the others run dry and',
+    'the room holds. Then the cap is lifted (the data is back). From each page’s own `playing` event: the',
+    'resume spread (latest − earliest, the three unthrottled pages; all four) and the time from the data',
+    'coming back until the last member plays.',
+    '',
+    '| run | resume spread, unthrottled (ms) | all four (ms) | data back → playing (ms) | starving → hold (ms) |',
+    '| --- | --- | --- | --- | --- |',
+    ...results.map(
+      (r, i) => `| ${i + 1} | ${r.measured ? cells([r.measured]) : `not measured: ${r.reason} | | |`} |`,
+    ),
+    `| **pooled**, median / worst (${measured.length}) | ${pooled(measured)} |`,
+    '',
+    `Target: resume spread ≤ 33 ms (one frame) ${verdictOf(spreads, (v) => Math.max(...v) <= 33)} ` +
+      `(worst ${spreads.length ? Math.round(Math.max(...spreads)) : '–'} ms).`,
     '',
   ].join('\n')
 }

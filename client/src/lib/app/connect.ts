@@ -53,6 +53,11 @@ export async function connectRoom(
 
   const ice = iceConfiguration(iceServers(localStorage), await turn, iceRelayOnly(localStorage))
   const trackers = trackerList(localStorage)
+  const torrentClient = new TorrentClient({
+    rtcConfig: ice,
+    streamVia: streamVia(localStorage),
+    ...(trackers ? { trackers } : {}),
+  })
   return new RoomApp({
     room: {
       selfId: identity.peerId,
@@ -74,11 +79,7 @@ export async function connectRoom(
     remote,
     createPeer: simplePeerFactory(ice),
     trackers: trackers ?? DEFAULT_TRACKERS,
-    torrentClient: new TorrentClient({
-      rtcConfig: ice,
-      streamVia: streamVia(localStorage),
-      ...(trackers ? { trackers } : {}),
-    }),
+    torrentClient,
     onMoved: (next, nextDocument) => {
       current = { ...current, documentId: nextDocument }
       saveMembership(sessionStorage, nextDocument, current.membership)
@@ -86,6 +87,6 @@ export async function connectRoom(
       onMoved?.(next)
     },
     // The e2e build's test hooks; the condition is false in every other build, which then leaves them out.
-    ...(import.meta.env.MODE === 'e2e' ? { hooks: testHooks() } : {}),
+    ...(import.meta.env.MODE === 'e2e' ? { hooks: testHooks(torrentClient) } : {}),
   })
 }
