@@ -8,6 +8,7 @@ import type { Page } from '@playwright/test'
 /** The steps in the order a join passes them; `page` is the navigation's response (the HTML arrived). */
 export const JOIN_STEPS = [
   'page',
+  'connect',
   'app',
   'started',
   'signaling',

@@ -5,12 +5,13 @@
  * that late. Together with the streaming store's `theatron:stream:*` marks (add, metadata, head, stream,
  * canplay, playing) they say where a late joiner's time goes, from the page's `timeOrigin` (the navigation):
  *
- * - `app`: the room is composed (keys derived, identity claimed); `started`: it has a name and joins;
+ * - `app`: the room is composed (app/connect.ts marks `connect` when it starts: keys, identity, the torrent
+ *   client's code); `started`: it has a name and joins;
  * - `signaling`: the signal server connection is up; `link`: a member's link carries the room (the relay or
  *   WebRTC); `webrtc`: a member's link is a WebRTC data channel;
  * - `authority`: the room's authority chain is verified; `playlist`: an item is selected;
- * - `clock`: shared time is known (enough clock samples to the host); `bytes`: the first torrent bytes came
- *   from a peer for the item shown.
+ * - `clock`: shared time is known in another member's frame (enough clock samples to the room's host);
+ *   `bytes`: the first torrent bytes came from a peer for the item shown.
  */
 import type { PlaybackInspection } from '../sync/session.ts'
 
@@ -44,7 +45,11 @@ const STEPS: Record<Step, (app: TracedApp) => boolean> = {
   webrtc: (app) => otherLinks(app).includes('webrtc'),
   authority: (app) => app.room.authority !== null,
   playlist: (app) => app.streaming.playlist.selected !== null,
-  clock: (app) => app.playback.inspect().sharedNow() !== undefined,
+  clock: (app) => {
+    // Alone, a tab's shared time is its own clock: the step is the clock to another member (the host).
+    const playback = app.playback.inspect()
+    return playback.frame() !== app.room.selfId && playback.sharedNow() !== undefined
+  },
   bytes: (app) => {
     const shown = app.streaming.nowPlaying?.infoHash
     return shown !== undefined && (app.streaming.progress.get(shown)?.received ?? 0) > 0
