@@ -11,6 +11,7 @@ import { createRoomSecret, roomHash } from '../room/link.ts'
 import { browserSocket } from '../signaling/socket.ts'
 import { fetchTurnServers, iceConfiguration, turnUrl } from '../signaling/turn.ts'
 import { testHooks } from '../testing/hooks.ts'
+import { DEFAULT_TRACKERS, TorrentClient } from '../torrent/client.ts'
 import { streamVia, trackerList } from '../torrent/config.ts'
 import { RoomApp } from './room-app.ts'
 
@@ -34,10 +35,6 @@ export async function connectRoom(
   remote = false,
 ): Promise<RoomApp> {
   performance.mark('theatron:join:connect')
-  // The torrent client (WebTorrent, most of the code) is a chunk of its own: the page shows, and a late
-  // joiner's room starts connecting, while it loads.
-  const torrentModule = import('../torrent/client.ts')
-  torrentModule.catch(() => {}) // awaited below; not unhandled meanwhile
   const signal = signalUrl(localStorage, location)
   // Asked at once, while the room's keys are derived and the identity claimed: the first peer connection
   // needs them. The three wait on nothing of each other.
@@ -60,7 +57,6 @@ export async function connectRoom(
 
   const ice = iceConfiguration(iceServers(localStorage), await turn, iceRelayOnly(localStorage))
   const trackers = trackerList(localStorage)
-  const { DEFAULT_TRACKERS, TorrentClient } = await torrentModule
   const torrentClient = new TorrentClient({
     rtcConfig: ice,
     streamVia: streamVia(localStorage),

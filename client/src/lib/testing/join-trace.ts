@@ -5,8 +5,8 @@
  * that late. Together with the streaming store's `theatron:stream:*` marks (add, metadata, head, stream,
  * canplay, playing) they say where a late joiner's time goes, from the page's `timeOrigin` (the navigation):
  *
- * - `app`: the room is composed (app/connect.ts marks `connect` when it starts: keys, identity, the torrent
- *   client's code); `started`: it has a name and joins;
+ * - `app`: the room is composed (app/connect.ts marks `connect` when it starts: keys, identity, TURN);
+ *   `started`: it has a name and joins;
  * - `signaling`: the signal server connection is up; `link`: a member's link carries the room (the relay or
  *   WebRTC); `webrtc`: a member's link is a WebRTC data channel;
  * - `authority`: the room's authority chain is verified; `playlist`: an item is selected;
