@@ -19,10 +19,14 @@
  * - controller seeks beyond the one per member that a hold takes, and stalls (`waiting` events outside a
  *   seek), per minute.
  *
+ * - a starved hold, in a room of its own per run (starvation.ts): the seeder's upload capped until the others
+ *   run dry and the room holds, then lifted: the resume spread and the time from the data back to playing.
+ *
  * Writes docs/benchmarks.md, section "## Playback sync" (only that one). Knobs: BENCH_SYNC_RUNS=3,
- * BENCH_SEEKS=7 (per run), BENCH_WINDOW_S=4 (steady seconds after each seek), BENCH_JOINS=3 (per run),
- * BENCH_CPU_THROTTLE=4, BENCH_WRITE=0 (print only), BENCH_TRACE=1, BENCH_CLIENT_DIST=<a client build> (measure
- * that build instead), BENCH_SERVER_URL=http://127.0.0.1:<port> (measure the app that server serves).
+ * BENCH_SEEKS=7 (per run; 0 skips the seek phase), BENCH_WINDOW_S=4 (steady seconds after each seek),
+ * BENCH_JOINS=3 (per run), BENCH_CPU_THROTTLE=4, BENCH_STARVE=0 (no starved hold; starvation.ts has its
+ * knobs), BENCH_WRITE=0 (print only), BENCH_TRACE=1, BENCH_CLIENT_DIST=<a client build> (measure that build
+ * instead), BENCH_SERVER_URL=http://127.0.0.1:<port> (measure the app that server serves).
  */
 import os from 'node:os'
 import type { Browser, Page } from '@playwright/test'
@@ -40,6 +44,8 @@ import {
   type VideoReading,
 } from '../lib/sync.ts'
 import { ensureTestVideo } from '../scripts/make-test-video.ts'
+import { formatPhases, joinPhases, medianPhases, type JoinPhases } from './join-phases.ts'
+import { PLAYING_PROBE, STARVE, starvation, type StarvationResult } from './starvation.ts'
 
 const RUNS = Number(process.env.BENCH_SYNC_RUNS ?? 3)
 const SEEKS = Number(process.env.BENCH_SEEKS ?? 7)
@@ -204,6 +210,8 @@ interface RunResult {
   joinsLost: number
   joinFromLink: number[]
   joinFromCanPlay: number[]
+  /** each measured join's steps (join-phases.ts), ms from opening the link */
+  joinPhases: JoinPhases[]
   minutes: number
   extraSeeks: number
   stalls: number
@@ -299,6 +307,7 @@ async function run(index: number, browser: Browser, baseURL: string, video: stri
     /** joins not measured (the room reached the video's end first, or never settled) or never converged */
     let joinsLost = 0
     const joinFromCanPlay: number[] = []
+    const phasesOfJoins: JoinPhases[] = []
     for (let j = 0; j < JOINS; j++) {
       const joiner = await skewedPerson(browser, baseURL, `Late${j + 1}`, JOIN_SKEW)
       await joiner.context.addInitScript({ content: PAGE_PROBE })
@@ -319,6 +328,7 @@ async function run(index: number, browser: Browser, baseURL: string, video: stri
       const at = await convergedAt([...fast, joiner.page], CONVERGE_TIMEOUT_MS, true)
       const ready = (await probe(joiner.page)).firstCanPlay ?? Date.now()
       const roomAt = (await measureDrift(fast)).readings[0]!.t
+      const phases = await joinPhases(joiner.page, opened)
       await joiner.close()
       if (at === null && roomAt > 17) {
         log(`  late joiner ${joiner.name}: the room reached the end first; not measured`)
@@ -334,11 +344,13 @@ async function run(index: number, browser: Browser, baseURL: string, video: stri
       }
       joinFromLink.push(at - opened)
       joinFromCanPlay.push(at - ready)
+      phasesOfJoins.push(phases)
       log(
         `  late joiner ${joiner.name}: ${at - opened} ms from opening the link (member after ` +
           `${member - opened} ms, first canplay after ${Math.round(ready - opened)} ms, in sync ` +
           `${Math.round(at - ready)} ms after it)`,
       )
+      log(`    steps (ms from the link): ${formatPhases(phases)}`)
     }
     const fastExtra = [0, 1, 2].reduce((n, i) => n + extra(i), 0)
     const fastStalls = [0, 1, 2].reduce((n, i) => n + stallsOf(i), 0)
@@ -354,6 +366,7 @@ async function run(index: number, browser: Browser, baseURL: string, video: stri
       joinsLost,
       joinFromLink,
       joinFromCanPlay,
+      joinPhases: phasesOfJoins,
       minutes,
       extraSeeks: fastExtra,
       stalls: fastStalls,
@@ -378,13 +391,18 @@ async function main(): Promise<void> {
   const baseURL = server ? `http://127.0.0.1:${(await server.listen()).port}` : external!
   const browser = await launchChromium()
   const runs: RunResult[] = []
+  const starved: StarvationResult[] = []
   try {
     for (let i = 0; i < RUNS; i++) {
       const result = await run(i, browser, baseURL, video)
       runs.push(result)
       log(row(`run ${i + 1}`, [result]))
+      // ── the starved hold (starvation.ts), in a room of its own ──
+      if (STARVE) starved.push(await starvedRun(i, browser, baseURL, video))
     }
-    const section = render(runs, (performance.now() - started) / 1000, browser.version())
+    const section =
+      render(runs, (performance.now() - started) / 1000, browser.version()) +
+      (STARVE ? renderStarvation(starved) : '')
     log(section)
     if (WRITE) writeSection('Playback sync', section)
   } finally {
@@ -396,6 +414,12 @@ async function main(): Promise<void> {
 const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)}` : '–')
 const list = (values: number[]) => values.map((v) => `${Math.round(v)}`).join(', ')
 const median = (values: number[]) => percentile(values, 50)
+/** `median / worst`, or `–` when nothing was measured (BENCH_SEEKS=0, BENCH_JOINS=0). */
+const medianWorst = (values: number[]) =>
+  values.length === 0 ? '–' : `${Math.round(median(values))} / ${Math.round(Math.max(...values))}`
+/** A target's verdict, or `not measured` without values. */
+const verdictOf = (values: number[], ok: (values: number[]) => boolean) =>
+  values.length === 0 ? 'not measured' : ok(values) ? 'met' : '**missed**'
 
 /** One table row for these runs pooled. */
 function row(name: string, runs: RunResult[]): string {
@@ -415,9 +439,9 @@ function row(name: string, runs: RunResult[]): string {
     `${((100 * off) / Math.max(1, samples)).toFixed(1)} % | ` +
     `${ms(percentile(slow, 50))} / ${ms(percentile(slow, 95))} / ${ms(Math.max(...slow))} | ` +
     `${ms(percentile(steady, 50))} / ${ms(percentile(steady, 95))} | ` +
-    `${Math.round(median(seeks))} / ${Math.round(Math.max(...seeks))} (${seeks.length}` +
+    `${medianWorst(seeks)} (${seeks.length}` +
     `${sum((r) => r.seekTimeouts) > 0 ? `, ${sum((r) => r.seekTimeouts)} over ${CONVERGE_TIMEOUT_MS}` : ''}) | ` +
-    `${Math.round(median(joins))} / ${Math.round(Math.max(...joins))} (${joins.length}` +
+    `${medianWorst(joins)} (${joins.length}` +
     `${sum((r) => r.joinsLost) > 0 ? `, ${sum((r) => r.joinsLost)} not measured` : ''}) | ` +
     `${perMin(sum((r) => r.extraSeeks))} / ${perMin(sum((r) => r.stalls))} | ` +
     `${perMin(sum((r) => r.slowExtraSeeks))} / ${perMin(sum((r) => r.slowStalls))} | ${load} |`
@@ -473,10 +497,79 @@ function render(runs: RunResult[], seconds: number, chromium: string): string {
       list(runs.flatMap((r) => r.joinFromCanPlay)) +
       '.',
     '',
-    `Targets: seek median ≤ 1000 ms ${verdict(median(seeks) <= 1000)}, worst ≤ 2000 ms ${verdict(Math.max(...seeks) <= 2000)}; ` +
-      `join median ≤ 2000 ms ${verdict(median(joins) <= 2000)}, worst ≤ 3000 ms ${verdict(Math.max(...joins) <= 3000)}; ` +
-      `throttled p95 ≤ 50 ms ${verdict(percentile(slow, 95) <= 50)}; steady p50 ≤ 10 ms ${verdict(percentile(steady, 50) <= 10)}, ` +
-      `p95 ≤ 25 ms ${verdict(percentile(steady, 95) <= 25)}.`,
+    'A join’s steps, median over the joins (ms from opening the link; e2e/bench/join-phases.ts): ' +
+      formatPhases(medianPhases(runs.flatMap((r) => r.joinPhases))) +
+      '.',
+    '',
+    `Targets: seek median ≤ 1000 ms ${verdictOf(seeks, (v) => median(v) <= 1000)}, worst ≤ 2000 ms ${verdictOf(seeks, (v) => Math.max(...v) <= 2000)}; ` +
+      `join median ≤ 2000 ms ${verdictOf(joins, (v) => median(v) <= 2000)}, worst ≤ 3000 ms ${verdictOf(joins, (v) => Math.max(...v) <= 3000)}; ` +
+      `throttled p95 ≤ 50 ms ${verdict(percentile(slow, 95) <= 50)}; steady p50 ≤ 10 ms ${verdictOf(steady, (v) => percentile(v, 50) <= 10)}, ` +
+      `p95 ≤ 25 ms ${verdictOf(steady, (v) => percentile(v, 95) <= 25)}.`,
+    '',
+  ].join('\n')
+}
+
+// ── the starved hold: a room of its own per run (starvation.ts) ─────────────────────────────────────────
+
+async function starvedRun(
+  index: number,
+  browser: Browser,
+  baseURL: string,
+  video: string,
+): Promise<StarvationResult> {
+  const people: Person[] = []
+  try {
+    for (const [name, skew] of PEOPLE) {
+      const someone = await skewedPerson(browser, baseURL, name, skew)
+      await someone.context.addInitScript({ content: PLAYING_PROBE })
+      people.push(someone)
+    }
+    await throttle(people[SLOW]!.page, CPU_THROTTLE)
+    log(`run ${index + 1}: a starved hold (the seeder's upload capped)`)
+    const result = await starvation(people, SLOW, video, (pages) => convergedAt(pages, 30_000), log)
+    if (!result.measured) log(`  starved hold not measured: ${result.reason}`)
+    return result
+  } finally {
+    await Promise.all(people.map((p) => p.close().catch(() => {})))
+  }
+}
+
+function renderStarvation(results: StarvationResult[]): string {
+  const measured = results.flatMap((r) => (r.measured ? [r.measured] : []))
+  const cells = (m: NonNullable<StarvationResult['measured']>[]) =>
+    m.length === 0
+      ? '– | – | – | –'
+      : `${list(m.map((x) => x.spreadFast))} | ${list(m.map((x) => x.spreadAll))} | ` +
+        `${list(m.map((x) => x.dataBackToPlaying))} | ${list(m.map((x) => x.starvedToHold))}`
+  const pooled = (m: NonNullable<StarvationResult['measured']>[]) =>
+    [
+      m.map((x) => x.spreadFast),
+      m.map((x) => x.spreadAll),
+      m.map((x) => x.dataBackToPlaying),
+      m.map((x) => x.starvedToHold),
+    ]
+      .map(medianWorst)
+      .join(' | ')
+  const spreads = measured.map((m) => m.spreadFast)
+  return [
+    '### A starved hold',
+    '',
+    'In a room of its own per run, the first person drops the video with its upload capped a little above the',
+    'video’s bitrate (`window.__theatron.torrent.throttleUpload`, the e2e build’s hook on its torrent client;',
+    'e2e/bench/starvation.ts); once the room plays together the cap drops to ~1 kB/s, the others run dry and',
+    'the room holds. Then the cap is lifted (the data is back). From each page’s own `playing` event: the',
+    'resume spread (latest − earliest, the three unthrottled pages; all four) and the time from the data',
+    'coming back until the last member plays.',
+    '',
+    '| run | resume spread, unthrottled (ms) | all four (ms) | data back → playing (ms) | starving → hold (ms) |',
+    '| --- | --- | --- | --- | --- |',
+    ...results.map(
+      (r, i) => `| ${i + 1} | ${r.measured ? cells([r.measured]) : `not measured: ${r.reason} | | |`} |`,
+    ),
+    `| **pooled**, median / worst (${measured.length}) | ${pooled(measured)} |`,
+    '',
+    `Target: resume spread ≤ 33 ms (one frame) ${verdictOf(spreads, (v) => Math.max(...v) <= 33)} ` +
+      `(worst ${spreads.length ? Math.round(Math.max(...spreads)) : '–'} ms).`,
     '',
   ].join('\n')
 }

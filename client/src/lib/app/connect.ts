@@ -34,11 +34,15 @@ export async function connectRoom(
   onMoved?: (secret: string) => void,
   remote = false,
 ): Promise<RoomApp> {
+  performance.mark('theatron:join:connect')
   const signal = signalUrl(localStorage, location)
-  // Asked at once, while the room's keys are derived: the first peer connection needs them.
+  // Asked at once, while the room's keys are derived and the identity claimed: the first peer connection
+  // needs them. The three wait on nothing of each other.
   const turn = fetchTurnServers(turnUrl(signal))
+  const claimed = claimIdentity(sessionStorage, navigator.locks, indexedDbKeyStore())
+  claimed.catch(() => {}) // awaited below; not unhandled meanwhile
   const { documentId, roomKey } = await deriveRoomKeys(secret)
-  const { identity, duplicated } = await claimIdentity(sessionStorage, navigator.locks, indexedDbKeyStore())
+  const { identity, duplicated } = await claimed
   // A duplicated tab is a new member: what the original remembered of the room is not its own.
   let membership = duplicated ? null : loadMembership(sessionStorage, documentId)
   const fresh = membership === null
@@ -53,6 +57,11 @@ export async function connectRoom(
 
   const ice = iceConfiguration(iceServers(localStorage), await turn, iceRelayOnly(localStorage))
   const trackers = trackerList(localStorage)
+  const torrentClient = new TorrentClient({
+    rtcConfig: ice,
+    streamVia: streamVia(localStorage),
+    ...(trackers ? { trackers } : {}),
+  })
   return new RoomApp({
     room: {
       selfId: identity.peerId,
@@ -74,11 +83,7 @@ export async function connectRoom(
     remote,
     createPeer: simplePeerFactory(ice),
     trackers: trackers ?? DEFAULT_TRACKERS,
-    torrentClient: new TorrentClient({
-      rtcConfig: ice,
-      streamVia: streamVia(localStorage),
-      ...(trackers ? { trackers } : {}),
-    }),
+    torrentClient,
     onMoved: (next, nextDocument) => {
       current = { ...current, documentId: nextDocument }
       saveMembership(sessionStorage, nextDocument, current.membership)
@@ -86,6 +91,6 @@ export async function connectRoom(
       onMoved?.(next)
     },
     // The e2e build's test hooks; the condition is false in every other build, which then leaves them out.
-    ...(import.meta.env.MODE === 'e2e' ? { hooks: testHooks() } : {}),
+    ...(import.meta.env.MODE === 'e2e' ? { hooks: testHooks(torrentClient) } : {}),
   })
 }

@@ -2,7 +2,9 @@
  * Test hooks, in the e2e build only (`vite build --mode e2e`; app/connect.ts): the player playback sync drives
  * can be made to starve (stall.ts), `window.__theatron.playback` exposes the controller's state and
  * `simulateStall(ms)` to the e2e tests and benchmarks, and `window.__theatron.room.sendRaw(text)` sends any
- * text to every member as a room message, as a modified page would (e2e/tests/hostile-member.spec.ts).
+ * text to every member as a room message, as a modified page would (e2e/tests/hostile-member.spec.ts);
+ * `window.__theatron.torrent.throttleUpload(bytesPerSecond)` caps this tab's upload, so a benchmark can starve
+ * the members that stream from it; the join path is traced with performance marks (join-trace.ts).
  */
 import type { Video } from '../player/video.ts'
 import type { Player } from '../sync/player.ts'
@@ -10,6 +12,7 @@ import type { PlaybackInspection } from '../sync/playback.svelte.ts'
 import type { ChatSignature } from '../room/chat.ts'
 import type { Signed, StatementBody } from '../room/authority.ts'
 import { StallablePlayer } from './stall.ts'
+import { traceJoin, type TracedApp } from './join-trace.ts'
 
 /** `window.__theatron.playback`: read by e2e tests and the benchmarks. */
 export interface PlaybackHooks extends PlaybackInspection {
@@ -27,21 +30,29 @@ export interface RoomHooks {
   signStatement(body: StatementBody): Promise<Signed<StatementBody>>
 }
 
-type HookScope = { __theatron?: { playback?: PlaybackHooks; room?: RoomHooks } }
+/** `window.__theatron.torrent`: this tab's torrent client, for the benchmarks to starve a room. */
+export interface TorrentHooks {
+  /** Caps this tab's upload at `bytesPerSecond` (all torrents); null lifts the cap. */
+  throttleUpload(bytesPerSecond: number | null): void
+}
+
+type HookScope = { __theatron?: { playback?: PlaybackHooks; room?: RoomHooks; torrent?: TorrentHooks } }
 
 /** What the composition root (app/room-app.ts) asks of its test hooks. */
 export interface TestHooks {
   /** The player playback sync drives, made from the room's video. */
   player(video: Video): Player
   /** Called once the room is built; returns what undoes it. */
-  install(app: { playback: { inspect(): PlaybackInspection } }, room: RoomHooks): () => void
+  install(app: TracedApp, room: RoomHooks): () => void
 }
 
-export function testHooks(): TestHooks {
+/** `torrent`: this tab's torrent client (app/connect.ts), exposed as `window.__theatron.torrent`. */
+export function testHooks(torrent?: TorrentHooks): TestHooks {
   let player: StallablePlayer | null = null
   return {
     player: (video) => (player = new StallablePlayer(video, () => performance.now())),
     install: (app, room) => {
+      const stopTrace = traceJoin(app)
       const exposed: PlaybackHooks = {
         ...app.playback.inspect(),
         simulateStall: (ms) => {
@@ -54,8 +65,14 @@ export function testHooks(): TestHooks {
       scope.__theatron ??= {}
       scope.__theatron.playback = exposed
       scope.__theatron.room = room
+      const torrentHooks: TorrentHooks | undefined = torrent && {
+        throttleUpload: (bytesPerSecond) => torrent.throttleUpload(bytesPerSecond),
+      }
+      if (torrentHooks) scope.__theatron.torrent = torrentHooks
       return () => {
+        stopTrace()
         player = null
+        if (torrentHooks && scope.__theatron?.torrent === torrentHooks) delete scope.__theatron.torrent
         if (scope.__theatron?.playback === exposed) delete scope.__theatron.playback
         if (scope.__theatron?.room === room) delete scope.__theatron.room
       }

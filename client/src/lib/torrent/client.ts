@@ -375,6 +375,15 @@ export class TorrentClient {
     })
   }
 
+  /**
+   * Caps what this tab uploads, all torrents together, at `bytesPerSecond`; null lifts the cap. The benchmarks
+   * starve a room with it (testing/hooks.ts, e2e build only); the app itself never caps.
+   */
+  throttleUpload(bytesPerSecond: number | null): void {
+    if (this.#destroyed) return
+    this.#client.throttleUpload(bytesPerSecond === null ? -1 : Math.max(0, Math.round(bytesPerSecond)))
+  }
+
   /** Releases everything: timer, listeners, torrents, their storage, peers, the stream server. */
   async destroy(): Promise<void> {
     if (this.#destroyed) return

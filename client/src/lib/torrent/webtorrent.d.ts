@@ -126,6 +126,8 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
       cb?: (err: Error | null) => void,
     ): Promise<void>
     createServer(opts: { controller: ServiceWorkerRegistration }): BrowserServer
+    /** Caps the upload of every torrent to `rate` bytes a second (an integer ≥ 0); -1 lifts the cap. */
+    throttleUpload(rate: number): unknown
     destroy(cb?: (err: Error | null) => void): void
   }
 }
