@@ -27,7 +27,8 @@ export interface TracedApp {
   }
   streaming: {
     readonly playlist: { readonly selected: unknown }
-    readonly nowPlaying: { infoHash: string } | null
+    /** `infoHash` is null for a web link, which has no torrent bytes to count. */
+    readonly nowPlaying: { infoHash: string | null } | null
     readonly progress: ReadonlyMap<string, { received: number }>
   }
 }
@@ -52,7 +53,7 @@ const STEPS: Record<Step, (app: TracedApp) => boolean> = {
   },
   bytes: (app) => {
     const shown = app.streaming.nowPlaying?.infoHash
-    return shown !== undefined && (app.streaming.progress.get(shown)?.received ?? 0) > 0
+    return typeof shown === 'string' && (app.streaming.progress.get(shown)?.received ?? 0) > 0
   },
 }
 
