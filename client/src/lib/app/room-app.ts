@@ -77,8 +77,8 @@ export class RoomApp {
   readonly playback: PlaybackStore
   /** This person's own side of the video: buffered ranges, volume, subtitles (the player controls). */
   readonly media: LocalMedia
-  /** Voice and video chat (call/call.svelte.ts). */
-  readonly call: CallStore
+  /** Voice and video chat (call/call.svelte.ts); a remote control has none, so nobody calls it. */
+  readonly call: CallStore | null
   readonly #signaling: SignalingClient
   #mesh: Mesh
   readonly #deps: RoomDeps
@@ -135,18 +135,20 @@ export class RoomApp {
       remote: deps.remote ?? false,
     })
     this.media = new LocalMedia(deps.storage === undefined ? defaultStorage() : deps.storage)
-    this.call = new CallStore({
-      room: this.room,
-      members: () => this.room.memberList,
-      createConnection:
-        deps.createCallConnection ??
-        (() => {
-          throw new Error('this app has no call connections')
-        }),
-      devices: deps.devices ?? null,
-      storage: deps.storage === undefined ? defaultStorage() : deps.storage,
-      timers,
-    })
+    this.call = deps.remote
+      ? null
+      : new CallStore({
+          room: this.room,
+          members: () => this.room.memberList,
+          createConnection:
+            deps.createCallConnection ??
+            (() => {
+              throw new Error('this app has no call connections')
+            }),
+          devices: deps.devices ?? null,
+          storage: deps.storage === undefined ? defaultStorage() : deps.storage,
+          timers,
+        })
     if (hooks)
       this.#releaseHooks = hooks.install(this, {
         sendRaw: (text) => this.#mesh.broadcast(text),
@@ -268,7 +270,7 @@ export class RoomApp {
     if (this.#destroyed) return
     this.#destroyed = true
     this.#releaseHooks()
-    this.call.destroy()
+    this.call?.destroy()
     this.playback.destroy()
     this.streaming.destroy()
     this.#releaseVideo?.()
