@@ -20,10 +20,11 @@ export const CHROMIUM_ARGS = [
   '--use-fake-device-for-media-stream',
 ]
 
-export function launchChromium(): Promise<Browser> {
+/** `extraArgs`: more flags for this browser, e.g. `--use-fake-ui-for-media-stream` to share a fake screen. */
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
   })
 }
 

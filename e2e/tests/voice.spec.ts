@@ -1,4 +1,5 @@
 import type { Locator } from '@playwright/test'
+import { launchChromium } from '../lib/browser.ts'
 import { test, expect } from '../lib/fixtures.ts'
 import { enterName, gather, person, type Person } from '../lib/room.ts'
 
@@ -46,6 +47,28 @@ function nextFrame(video: Locator): Promise<void> {
   )
 }
 
+/** Resolves once the tile's `data-speaking` took these values in this order (from now on, or already). */
+function speakingFlips(tile: Locator, wanted: string[]): Promise<string[]> {
+  return tile.evaluate(
+    (element, sequence) =>
+      new Promise<string[]>((resolve) => {
+        const seen: string[] = []
+        const check = () => {
+          const value = element.getAttribute('data-speaking') ?? ''
+          if (value === sequence[seen.length]) seen.push(value)
+          if (seen.length === sequence.length) {
+            observer.disconnect()
+            resolve(seen)
+          }
+        }
+        const observer = new MutationObserver(check)
+        observer.observe(element, { attributes: true, attributeFilter: ['data-speaking'] })
+        check()
+      }),
+    wanted,
+  )
+}
+
 test.describe('voice and video', () => {
   let people: Person[] = []
   test.afterEach(async () => {
@@ -86,10 +109,9 @@ test.describe('voice and video', () => {
     const later = await snapshot(video)
     expect(later).not.toEqual(first)
 
-    // The fake microphone beeps: the indicator comes on with the beep and goes off between beeps.
-    await expect(tile).toHaveAttribute('data-speaking', 'true')
-    await expect(tile).toHaveAttribute('data-speaking', 'false')
-    await expect(tile).toHaveAttribute('data-speaking', 'true')
+    // The fake microphone beeps twice a second: the indicator comes on with a beep, goes off between beeps,
+    // and comes on again (every change of the attribute is watched, so none is missed between polls).
+    expect(await speakingFlips(tile, ['true', 'false', 'true'])).toEqual(['true', 'false', 'true'])
 
     // Muted here: no indicator, the button says so; Ann is untouched.
     await tile.getByTestId('cam-mute').click()
@@ -134,5 +156,36 @@ test.describe('voice and video', () => {
     const tile = cy.page.getByTestId('cam-tile')
     await expect(tile).toHaveAttribute('data-note', 'relay')
     await expect(tile.getByTestId('cam-note')).toHaveText(/No voice over the relay/)
+  })
+
+  test('a shared screen plays live at the others, with its delay shown', async ({ app }) => {
+    // The picker answers itself with Chromium's fake screen.
+    const browser = await launchChromium(['--use-fake-ui-for-media-stream'])
+    try {
+      const ann = await person(browser, app.baseURL, 'Ann')
+      const bo = await person(browser, app.baseURL, 'Bo')
+      people = [ann, bo]
+      await gather(people)
+
+      await ann.page.getByTestId('screen-toggle').click()
+      await expect(ann.page.getByTestId('screen-toggle')).toHaveAttribute('aria-pressed', 'true')
+      await expect(ann.page.getByTestId('screen-share')).toContainText('You are sharing your screen')
+
+      const share = bo.page.getByTestId('screen-share')
+      await expect(share).toContainText("Ann's screen")
+      const video = share.getByTestId('screen-video')
+      expect(await countFrames(video, 10)).toBe(10)
+      await expect(share.getByTestId('screen-latency')).toHaveText(/^\d+ ms behind$/)
+      // Sharing alone needs no camera or microphone: nobody has a tile.
+      await expect(bo.page.getByTestId('cam-tile')).toHaveCount(0)
+
+      await ann.page.getByTestId('screen-toggle').click()
+      await expect(bo.page.getByTestId('screen-share')).toHaveCount(0)
+      await expect(ann.page.getByTestId('screen-share')).toHaveCount(0)
+    } finally {
+      await Promise.all(people.map((someone) => someone.close()))
+      people = []
+      await browser.close()
+    }
   })
 })

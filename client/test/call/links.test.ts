@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   CallLinks,
+  type LocalTracks,
   CONNECT_TIMEOUT_MS,
   MAX_CANDIDATES,
   MAX_RESTARTS,
@@ -42,7 +43,7 @@ class ManualTimers implements Timers {
 
 /** A connection that records what was asked of it; the test says when it connects or fails. */
 class FakeConnection implements CallConnection<string> {
-  tracks: [string | null, string | null] = [null, null]
+  tracks: [string | null, string | null, string | null] = [null, null, null]
   bitrate: number | null = null
   candidates: CandidateInit[] = []
   answers: string[] = []
@@ -64,8 +65,8 @@ class FakeConnection implements CallConnection<string> {
   addCandidate(candidate: CandidateInit): void {
     this.candidates.push(candidate)
   }
-  setTracks(audio: string | null, video: string | null): void {
-    this.tracks = [audio, video]
+  setTracks({ audio, video, screen }: LocalTracks<string>): void {
+    this.tracks = [audio, video, screen]
   }
   setMaxBitrate(bitsPerSecond: number): void {
     this.bitrate = bitsPerSecond
@@ -116,14 +117,20 @@ function pair() {
     [b, a],
   ] as const) {
     // As the room does: every member's snapshot says what it sends (nothing, at first), and the transport.
-    self.links.setRemote(other.id, { mic: false, cam: false })
+    self.links.setRemote(other.id, { mic: false, cam: false, screen: false })
     self.links.setTransport(other.id, 'webrtc')
   }
   /** One side turns its devices on or off: its state reaches the other first, as the room's ordered channel does. */
-  const set = (who: Side, state: MediaState, audio: string | null = null, video: string | null = null) => {
+  const set = (
+    who: Side,
+    state: MediaState,
+    audio: string | null = null,
+    video: string | null = null,
+    screen: string | null = null,
+  ) => {
     const other = who === a ? b : a
     other.links.setRemote(who.id, state)
-    who.links.setLocal(state, audio, video)
+    who.links.setLocal(state, { audio, video, screen })
   }
   return { a, b, timers, sent, set }
 }
@@ -133,22 +140,22 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 0))
 describe('CallLinks', () => {
   it('no connection while nobody has a device on', () => {
     const { a, b, set } = pair()
-    set(a, { mic: false, cam: false })
+    set(a, { mic: false, cam: false, screen: false })
     expect(a.made).toEqual([])
     expect(b.made).toEqual([])
   })
 
   it('a device on: the lower id offers, the other answers, both send what they have', async () => {
     const { a, b, set, sent } = pair()
-    set(b, { mic: true, cam: false }, 'b-mic')
+    set(b, { mic: true, cam: false, screen: false }, 'b-mic')
     await settle()
     expect(a.made).toHaveLength(1)
     expect(b.made).toHaveLength(1)
     expect(a.made[0]!.initiator).toBe(true)
     expect(sent.map(({ from, message }) => `${from}:${message.t}`)).toEqual(['a:offer', 'b:answer'])
     expect(a.made[0]!.answers).toEqual(['answer-sdp'])
-    expect(b.made[0]!.tracks).toEqual(['b-mic', null])
-    expect(a.made[0]!.tracks).toEqual([null, null])
+    expect(b.made[0]!.tracks).toEqual(['b-mic', null, null])
+    expect(a.made[0]!.tracks).toEqual([null, null, null])
     expect(a.states.get('b')).toBe('connecting')
     a.made[0]!.events.state('connected')
     b.made[0]!.events.state('connected')
@@ -156,35 +163,48 @@ describe('CallLinks', () => {
     expect(a.links.state('b')).toBe('connected')
 
     // Turning the camera on later swaps tracks on the same connection: no new negotiation.
-    set(b, { mic: true, cam: true }, 'b-mic', 'b-cam')
+    set(b, { mic: true, cam: true, screen: false }, 'b-mic', 'b-cam')
     await settle()
     expect(b.made).toHaveLength(1)
-    expect(b.made[0]!.tracks).toEqual(['b-mic', 'b-cam'])
+    expect(b.made[0]!.tracks).toEqual(['b-mic', 'b-cam', null])
     expect(sent).toHaveLength(2)
+
+    // So does sharing a screen.
+    set(b, { mic: true, cam: true, screen: true }, 'b-mic', 'b-cam', 'b-screen')
+    expect(b.made).toHaveLength(1)
+    expect(b.made[0]!.tracks).toEqual(['b-mic', 'b-cam', 'b-screen'])
 
     // Candidates travel to the current connection.
     a.made[0]!.events.candidate({ candidate: 'candidate:1', sdpMid: '0', sdpMLineIndex: 0 })
     expect(b.made[0]!.candidates).toHaveLength(1)
 
     // Everything off: the connection closes on both sides.
-    set(b, { mic: false, cam: false })
+    set(b, { mic: false, cam: false, screen: false })
     expect(a.made[0]!.closed).toBe(true)
     expect(b.made[0]!.closed).toBe(true)
     expect(a.states.get('b')).toBe('none')
+  })
+
+  it('a shared screen alone is reason enough for a connection', async () => {
+    const { a, b, set } = pair()
+    set(b, { mic: false, cam: false, screen: true }, null, null, 'b-screen')
+    await settle()
+    expect(a.made).toHaveLength(1)
+    expect(b.made[0]!.tracks).toEqual([null, null, 'b-screen'])
   })
 
   it('no connection to a member the room reaches only over the relay', () => {
     const { a, b, set } = pair()
     a.links.setTransport('b', 'relay')
     b.links.setTransport('a', 'relay')
-    set(a, { mic: true, cam: true }, 'mic', 'cam')
+    set(a, { mic: true, cam: true, screen: false }, 'mic', 'cam')
     expect(a.made).toEqual([])
     expect(b.made).toEqual([])
   })
 
   it('a failed connection is retried by the offerer after a back-off', async () => {
     const { a, b, set, timers } = pair()
-    set(a, { mic: true, cam: false }, 'a-mic')
+    set(a, { mic: true, cam: false, screen: false }, 'a-mic')
     await settle()
     a.made[0]!.events.state('failed')
     expect(a.states.get('b')).toBe('failed')
@@ -201,7 +221,7 @@ describe('CallLinks', () => {
 
   it('a connection that never comes up is given up', async () => {
     const { a, set, timers } = pair()
-    set(a, { mic: true, cam: false }, 'a-mic')
+    set(a, { mic: true, cam: false, screen: false }, 'a-mic')
     await settle()
     timers.advance(CONNECT_TIMEOUT_MS)
     expect(a.made[0]!.closed).toBe(true)
@@ -211,7 +231,7 @@ describe('CallLinks', () => {
   it('the video bitrate applies to every connection, present and future', async () => {
     const { a, b, set } = pair()
     a.links.setMaxBitrate(200_000)
-    set(b, { mic: false, cam: true }, null, 'cam')
+    set(b, { mic: false, cam: true, screen: false }, null, 'cam')
     await settle()
     expect(a.made[0]!.bitrate).toBe(200_000)
     a.links.setMaxBitrate(600_000)
@@ -223,7 +243,7 @@ describe('CallLinks against a hostile member', () => {
   /** `b` alone, receiving what a hostile `a` (the offerer, being the lower id) sends. */
   async function answerer() {
     const { b, set } = pair()
-    set(b, { mic: true, cam: false }, 'b-mic')
+    set(b, { mic: true, cam: false, screen: false }, 'b-mic')
     await settle()
     return b
   }
@@ -263,7 +283,7 @@ describe('CallLinks against a hostile member', () => {
   it('an offer from the member we offer to, or from one with nothing on, is ignored', async () => {
     const { a, b } = pair()
     a.links.receive('b', { t: 'offer', link: 'x', sdp: 'v=0' })
-    b.links.setRemote('a', { mic: false, cam: false })
+    b.links.setRemote('a', { mic: false, cam: false, screen: false })
     b.links.receive('a', { t: 'offer', link: 'y', sdp: 'v=0' })
     await settle()
     expect(a.made).toEqual([])
@@ -272,7 +292,7 @@ describe('CallLinks against a hostile member', () => {
 
   it('answers and candidates for another connection are ignored', async () => {
     const { a, set } = pair()
-    set(a, { mic: true, cam: false }, 'a-mic')
+    set(a, { mic: true, cam: false, screen: false }, 'a-mic')
     await settle()
     const connection = a.made[0]!
     a.links.receive('b', { t: 'answer', link: 'not-ours', sdp: 'v=0' })

@@ -22,16 +22,18 @@ function inputs(overrides: Partial<TileInputs> = {}): TileInputs {
 
 describe('callTiles', () => {
   it('nobody with a device on: no tiles', () => {
-    expect(callTiles(inputs({ states: new Map([['a', { mic: false, cam: false }]]) }))).toEqual([])
+    expect(
+      callTiles(inputs({ states: new Map([['a', { mic: false, cam: false, screen: false }]]) })),
+    ).toEqual([])
   })
 
   it('a tile per member with a device on, in member order, never ourselves', () => {
     const tiles = callTiles(
       inputs({
         states: new Map([
-          ['b', { mic: true, cam: false }],
-          ['a', { mic: false, cam: true }],
-          ['me', { mic: true, cam: true }],
+          ['b', { mic: true, cam: false, screen: false }],
+          ['a', { mic: false, cam: true, screen: false }],
+          ['me', { mic: true, cam: true, screen: false }],
         ]),
         links: new Map([
           ['a', 'connected'],
@@ -47,7 +49,7 @@ describe('callTiles', () => {
   })
 
   it('nothing shows or sounds before the connection is up', () => {
-    const [tile] = callTiles(inputs({ states: new Map([['a', { mic: true, cam: true }]]) }))
+    const [tile] = callTiles(inputs({ states: new Map([['a', { mic: true, cam: true, screen: false }]]) }))
     expect(tile).toMatchObject({ video: false, audio: false, speaking: false, note: null })
   })
 
@@ -55,8 +57,8 @@ describe('callTiles', () => {
     const tiles = callTiles(
       inputs({
         states: new Map([
-          ['a', { mic: true, cam: false }],
-          ['c', { mic: true, cam: true }],
+          ['a', { mic: true, cam: false, screen: false }],
+          ['c', { mic: true, cam: true, screen: false }],
         ]),
         links: new Map([['a', 'failed']]),
       }),
@@ -71,7 +73,7 @@ describe('callTiles', () => {
   it('muted here: the tile says so and shows no speaking', () => {
     const [tile] = callTiles(
       inputs({
-        states: new Map([['a', { mic: true, cam: false }]]),
+        states: new Map([['a', { mic: true, cam: false, screen: false }]]),
         links: new Map([['a', 'connected']]),
         speaking: new Set(['a']),
         muted: new Set(['a']),

@@ -87,4 +87,12 @@ describe('toggleSentence', () => {
     )
     expect(toggleSentence('camera', { s: 'ended' })).toMatch(/camera stopped/)
   })
+
+  it('sharing a screen: a cancelled picker says so, stopping it from the browser says nothing', () => {
+    expect(toggleSentence('screen', { s: 'error', failure: 'denied' })).toMatch(
+      /Screen sharing was cancelled/,
+    )
+    expect(toggleSentence('screen', { s: 'error', failure: 'failed' })).toMatch(/could not be shared/)
+    expect(toggleSentence('screen', { s: 'ended' })).toBeNull()
+  })
 })

@@ -3,7 +3,8 @@ import { MAX_SDP_CHARS, parseCallMessage, parseCallSnapshot } from '../../src/li
 
 describe('call wire', () => {
   it.each([
-    { t: 'state', mic: true, cam: false },
+    { t: 'state', mic: true, cam: false, screen: false },
+    { t: 'state', mic: false, cam: false, screen: true },
     { t: 'offer', link: 'l1', sdp: 'v=0' },
     { t: 'answer', link: 'l1', sdp: 'v=0' },
     { t: 'ice', link: 'l1', candidate: { candidate: 'candidate:1', sdpMid: '0', sdpMLineIndex: 0 } },
@@ -27,9 +28,10 @@ describe('call wire', () => {
   })
 
   it('snapshots are the two flags', () => {
+    // `screen` came later: a member that does not say is not sharing.
     expect(parseCallSnapshot({ mic: false, cam: true })).toEqual({
       ok: true,
-      value: { mic: false, cam: true },
+      value: { mic: false, cam: true, screen: false },
     })
     expect(parseCallSnapshot({ mic: 'yes', cam: true }).ok).toBe(false)
   })

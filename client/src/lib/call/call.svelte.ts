@@ -1,5 +1,5 @@
 /**
- * The room's `call` feature for one tab: this person's microphone and camera (off by default), the call
+ * The room's `call` feature for one tab: this person's microphone, camera and shared screen (off by default), the call
  * connections to the members they talk with (links.ts), and what the tiles show. Pure rules live beside it
  * (toggle.ts, quality.ts, speaking.ts, tiles.ts); this class only wires them to the browser's devices, the
  * connections and the room.
@@ -7,7 +7,7 @@
 import { untrack } from 'svelte'
 import type { FeatureHandle, FeatureHost } from '../room/feature.ts'
 import { realTimers, type Timers } from '../timers.ts'
-import type { RtcCallConnection } from './connection.ts'
+import type { RemoteTracks, RtcCallConnection } from './connection.ts'
 import { LevelMeter } from './levels.ts'
 import { CallLinks, type ConnectionFactory } from './links.ts'
 import { cameraConstraints, videoQuality } from './quality.ts'
@@ -37,6 +37,13 @@ export interface CallStorage {
 /** The browser's devices (navigator.mediaDevices in the app). */
 export interface Devices {
   getUserMedia(constraints: MediaStreamConstraints): Promise<MediaStream>
+  getDisplayMedia?(options: DisplayMediaStreamOptions): Promise<MediaStream>
+}
+
+/** The member whose screen the room watches. */
+export interface Presenter {
+  id: string
+  name: string
 }
 
 export interface CallStoreOptions {
@@ -52,6 +59,9 @@ export interface CallStoreOptions {
 export class CallStore {
   mic = $state.raw<ToggleState>(TOGGLE_OFF)
   camera = $state.raw<ToggleState>(TOGGLE_OFF)
+  screen = $state.raw<ToggleState>(TOGGLE_OFF)
+  /** This person's shared screen, for their own view of it. */
+  localScreen = $state.raw<MediaStream | null>(null)
   /** This person's camera, for their own preview. */
   localVideo = $state.raw<MediaStream | null>(null)
   selfSpeaking = $state(false)
@@ -74,10 +84,27 @@ export class CallStore {
   )
   /** Someone we hear is speaking (the film ducks while so, when `duck` is on). */
   readonly othersSpeaking: boolean = $derived.by(() => this.tiles.some((tile) => tile.speaking))
+  /**
+   * Whose screen the room watches: the first member in the room's order who shares one and whose connection is
+   * up (this person, while they share).
+   */
+  readonly presenter: Presenter | null = $derived.by(() => {
+    for (const member of this.#options.members()) {
+      if (member.id === this.#selfId) {
+        if (this.localScreen) return { id: member.id, name: member.name }
+        continue
+      }
+      if (this.#states.get(member.id)?.screen && this.#links.get(member.id) === 'connected')
+        return { id: member.id, name: member.name }
+    }
+    return null
+  })
   readonly sentences: string[] = $derived.by(() =>
-    [toggleSentence('mic', this.mic), toggleSentence('camera', this.camera)].filter(
-      (sentence): sentence is string => sentence !== null,
-    ),
+    [
+      toggleSentence('mic', this.mic),
+      toggleSentence('camera', this.camera),
+      toggleSentence('screen', this.screen),
+    ].filter((sentence): sentence is string => sentence !== null),
   )
 
   readonly #options: CallStoreOptions
@@ -88,6 +115,7 @@ export class CallStore {
   readonly #stopEffects: () => void
   #audioTrack: MediaStreamTrack | null = null
   #videoTrack: MediaStreamTrack | null = null
+  #screenTrack: MediaStreamTrack | null = null
   #announced = ''
   #destroyed = false
 
@@ -118,7 +146,8 @@ export class CallStore {
         const parsed = parseCallMessage(raw)
         if (!parsed.ok) return console.warn(`call: ignored a message from ${from}: ${parsed.error.message}`)
         const message = parsed.value
-        if (message.t === 'state') this.#setRemote(from, { mic: message.mic, cam: message.cam })
+        if (message.t === 'state')
+          this.#setRemote(from, { mic: message.mic, cam: message.cam, screen: message.screen })
         else this.#calls.receive(from, message)
       },
       onMemberLeft: (peerId) => this.#forget(peerId),
@@ -132,9 +161,24 @@ export class CallStore {
   }
 
   /** The member's sound and picture, while a connection carries them. */
-  remoteTracks(peerId: string): { audio: MediaStreamTrack; video: MediaStreamTrack } | null {
+  remoteTracks(peerId: string): RemoteTracks | null {
     const connection = this.#calls.connection(peerId) as RtcCallConnection | null
     return connection?.remote ?? null
+  }
+
+  /** How far behind the presenter's screen its picture here is (ms), roughly; null when unknown. */
+  screenDelay(peerId: string): Promise<number | null> {
+    const connection = this.#calls.connection(peerId) as RtcCallConnection | null
+    return connection?.screenDelay() ?? Promise.resolve(null)
+  }
+
+  /** Whether this browser can share a screen at all. */
+  get canShareScreen(): boolean {
+    return typeof this.#options.devices?.getDisplayMedia === 'function'
+  }
+
+  toggleScreen(): Promise<void> {
+    return this.#toggle('screen')
   }
 
   toggleMic(): Promise<void> {
@@ -173,6 +217,7 @@ export class CallStore {
     this.#meter.destroy()
     this.#stop('mic')
     this.#stop('camera')
+    this.#stop('screen')
   }
 
   async #toggle(kind: DeviceKind): Promise<void> {
@@ -188,11 +233,7 @@ export class CallStore {
     if (!devices) return this.#fail(kind, globalThis.isSecureContext === false ? 'insecure' : 'unsupported')
     let stream: MediaStream
     try {
-      stream = await devices.getUserMedia(
-        kind === 'mic'
-          ? { audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } }
-          : { video: cameraConstraints(videoQuality(this.#options.members().length)) },
-      )
+      stream = await this.#capture(kind, devices)
     } catch (error) {
       return this.#fail(kind, deviceFailure(error))
     }
@@ -206,12 +247,28 @@ export class CallStore {
     if (kind === 'mic') {
       this.#audioTrack = track
       this.#meter.watch(this.#selfId, track)
-    } else {
+    } else if (kind === 'camera') {
       this.#videoTrack = track
       this.localVideo = new MediaStream([track])
+    } else {
+      // A screen of text wants sharpness over smoothness when the encoder has to choose.
+      track.contentHint = 'detail'
+      this.#screenTrack = track
+      this.localScreen = new MediaStream([track])
     }
     this.#setToggle(kind, nextToggle(this.#toggleState(kind), { e: 'granted' }))
     this.#publish()
+  }
+
+  #capture(kind: DeviceKind, devices: Devices): Promise<MediaStream> {
+    if (kind === 'mic')
+      return devices.getUserMedia({
+        audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+      })
+    if (kind === 'camera')
+      return devices.getUserMedia({ video: cameraConstraints(videoQuality(this.#options.members().length)) })
+    if (!devices.getDisplayMedia) return Promise.reject(new TypeError('no getDisplayMedia'))
+    return devices.getDisplayMedia({ video: { frameRate: { ideal: 15, max: 30 } }, audio: false })
   }
 
   #fail(kind: DeviceKind, failure: DeviceFailure): void {
@@ -219,7 +276,9 @@ export class CallStore {
   }
 
   #onEnded(kind: DeviceKind, track: MediaStreamTrack): void {
-    if (track !== (kind === 'mic' ? this.#audioTrack : this.#videoTrack)) return
+    const current =
+      kind === 'mic' ? this.#audioTrack : kind === 'camera' ? this.#videoTrack : this.#screenTrack
+    if (track !== current) return
     this.#setToggle(kind, nextToggle(this.#toggleState(kind), { e: 'ended' }))
     this.#stop(kind)
     this.#publish()
@@ -230,26 +289,32 @@ export class CallStore {
       this.#audioTrack?.stop()
       this.#audioTrack = null
       this.#meter.watch(this.#selfId, null)
-    } else {
+    } else if (kind === 'camera') {
       this.#videoTrack?.stop()
       this.#videoTrack = null
       this.localVideo = null
+    } else {
+      this.#screenTrack?.stop()
+      this.#screenTrack = null
+      this.localScreen = null
     }
   }
 
   #toggleState(kind: DeviceKind): ToggleState {
-    return kind === 'mic' ? this.mic : this.camera
+    return kind === 'mic' ? this.mic : kind === 'camera' ? this.camera : this.screen
   }
 
   #setToggle(kind: DeviceKind, state: ToggleState): void {
     if (kind === 'mic') this.mic = state
-    else this.camera = state
+    else if (kind === 'camera') this.camera = state
+    else this.screen = state
   }
 
   #state(): MediaState {
     return {
       mic: isOn(this.mic) && this.#audioTrack !== null,
       cam: isOn(this.camera) && this.#videoTrack !== null,
+      screen: isOn(this.screen) && this.#screenTrack !== null,
     }
   }
 
@@ -257,12 +322,16 @@ export class CallStore {
   #publish(): void {
     if (this.#destroyed) return
     const state = this.#state()
-    const announced = `${state.mic},${state.cam}`
+    const announced = `${state.mic},${state.cam},${state.screen}`
     if (announced !== this.#announced) {
       this.#announced = announced
       this.#feature.send({ t: 'state', ...state })
     }
-    this.#calls.setLocal(state, this.#audioTrack, this.#videoTrack)
+    this.#calls.setLocal(state, {
+      audio: this.#audioTrack,
+      video: this.#videoTrack,
+      screen: this.#screenTrack,
+    })
   }
 
   #setRemote(peerId: string, state: MediaState): void {

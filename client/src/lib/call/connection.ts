@@ -1,10 +1,10 @@
 /**
- * The real call connection: an RTCPeerConnection with exactly one audio and one video transceiver, both
- * ways, negotiated once. The offerer adds them; the answerer finds them in the offer and refuses an offer
- * with any other media (a member cannot make us receive more than one sound and one picture). Tracks are
+ * The real call connection: an RTCPeerConnection with exactly one audio and two video transceivers (camera,
+ * then screen), both ways, negotiated once. The offerer adds them; the answerer finds them in the offer and
+ * refuses an offer with any other media (a member cannot make us receive more than these three). Tracks are
  * swapped with `replaceTrack`, which needs no renegotiation.
  */
-import type { CallConnection, ConnectionEvents } from './links.ts'
+import type { CallConnection, ConnectionEvents, LocalTracks } from './links.ts'
 import type { CandidateInit } from './wire.ts'
 
 /** Candidates that arrive before the remote description: at most this many wait. */
@@ -13,6 +13,7 @@ const MAX_PENDING_CANDIDATES = 64
 export interface RemoteTracks {
   audio: MediaStreamTrack
   video: MediaStreamTrack
+  screen: MediaStreamTrack
 }
 
 export class RtcCallConnection implements CallConnection<MediaStreamTrack> {
@@ -20,7 +21,8 @@ export class RtcCallConnection implements CallConnection<MediaStreamTrack> {
   readonly #events: ConnectionEvents
   #audio: RTCRtpTransceiver | null = null
   #video: RTCRtpTransceiver | null = null
-  #tracks: { audio: MediaStreamTrack | null; video: MediaStreamTrack | null } = { audio: null, video: null }
+  #screen: RTCRtpTransceiver | null = null
+  #tracks: LocalTracks<MediaStreamTrack> = { audio: null, video: null, screen: null }
   #maxBitrate: number | null = null
   #pending: CandidateInit[] = []
   #closed = false
@@ -32,6 +34,7 @@ export class RtcCallConnection implements CallConnection<MediaStreamTrack> {
     if (initiator) {
       this.#audio = this.#pc.addTransceiver('audio', { direction: 'sendrecv' })
       this.#video = this.#pc.addTransceiver('video', { direction: 'sendrecv' })
+      this.#screen = this.#pc.addTransceiver('video', { direction: 'sendrecv' })
     }
     this.#pc.onicecandidate = ({ candidate }) => {
       if (candidate && !this.#closed) {
@@ -50,10 +53,39 @@ export class RtcCallConnection implements CallConnection<MediaStreamTrack> {
     }
   }
 
-  /** What the member sends: one audio and one video track (silent and still while theirs are off). */
+  /** What the member sends: sound, camera and screen (silent and still while theirs are off). */
   get remote(): RemoteTracks | null {
-    if (!this.#audio || !this.#video) return null
-    return { audio: this.#audio.receiver.track, video: this.#video.receiver.track }
+    if (!this.#audio || !this.#video || !this.#screen) return null
+    return {
+      audio: this.#audio.receiver.track,
+      video: this.#video.receiver.track,
+      screen: this.#screen.receiver.track,
+    }
+  }
+
+  /**
+   * How far behind the member's screen this picture is, roughly: the receiver's jitter buffer and decoding per
+   * frame plus half the round trip (ms); null before there are figures.
+   */
+  async screenDelay(): Promise<number | null> {
+    const receiver = this.#screen?.receiver
+    if (!receiver || this.#closed) return null
+    let buffer: number | null = null
+    let rtt = 0
+    ;(await receiver.getStats()).forEach((entry: Record<string, unknown>) => {
+      if (entry['type'] === 'inbound-rtp') {
+        const emitted = Number(entry['jitterBufferEmittedCount'] ?? 0)
+        const decoded = Number(entry['framesDecoded'] ?? 0)
+        if (emitted > 0)
+          buffer =
+            (Number(entry['jitterBufferDelay'] ?? 0) / emitted +
+              (decoded > 0 ? Number(entry['totalDecodeTime'] ?? 0) / decoded : 0)) *
+            1000
+      }
+      if (entry['type'] === 'candidate-pair' && entry['nominated'])
+        rtt = Number(entry['currentRoundTripTime'] ?? 0) * 1000
+    })
+    return buffer === null ? null : buffer + rtt / 2
   }
 
   async createOffer(): Promise<string> {
@@ -68,12 +100,12 @@ export class RtcCallConnection implements CallConnection<MediaStreamTrack> {
     const transceivers = this.#pc.getTransceivers()
     const audio = transceivers.filter((t) => t.receiver.track.kind === 'audio')
     const video = transceivers.filter((t) => t.receiver.track.kind === 'video')
-    if (audio.length !== 1 || video.length !== 1 || transceivers.length !== 2)
-      throw new Error(`the offer has ${audio.length} audio and ${video.length} video sections, not 1 and 1`)
+    if (audio.length !== 1 || video.length !== 2 || transceivers.length !== 3)
+      throw new Error(`the offer has ${audio.length} audio and ${video.length} video sections, not 1 and 2`)
     this.#audio = audio[0]!
     this.#video = video[0]!
-    this.#audio.direction = 'sendrecv'
-    this.#video.direction = 'sendrecv'
+    this.#screen = video[1]!
+    for (const transceiver of transceivers) transceiver.direction = 'sendrecv'
     const answer = await this.#pc.createAnswer()
     await this.#pc.setLocalDescription(answer)
     this.#flushCandidates()
@@ -97,8 +129,8 @@ export class RtcCallConnection implements CallConnection<MediaStreamTrack> {
     })
   }
 
-  setTracks(audio: MediaStreamTrack | null, video: MediaStreamTrack | null): void {
-    this.#tracks = { audio, video }
+  setTracks(tracks: LocalTracks<MediaStreamTrack>): void {
+    this.#tracks = tracks
     void this.#applyTracks()
   }
 
@@ -120,11 +152,12 @@ export class RtcCallConnection implements CallConnection<MediaStreamTrack> {
   }
 
   async #applyTracks(): Promise<void> {
-    if (this.#closed || !this.#audio || !this.#video) return
-    const { audio, video } = this.#tracks
+    if (this.#closed || !this.#audio || !this.#video || !this.#screen) return
+    const { audio, video, screen } = this.#tracks
     try {
       if (this.#audio.sender.track !== audio) await this.#audio.sender.replaceTrack(audio)
       if (this.#video.sender.track !== video) await this.#video.sender.replaceTrack(video)
+      if (this.#screen.sender.track !== screen) await this.#screen.sender.replaceTrack(screen)
       await this.#applyBitrate()
     } catch (error) {
       if (!this.#closed) console.warn(`call: could not send a track: ${String(error)}`)

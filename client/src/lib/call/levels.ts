@@ -1,6 +1,6 @@
 /**
  * Microphone levels for the speaking indicators: every watched audio track gets an AnalyserNode on one
- * shared AudioContext, sampled every SAMPLE_MS into its SpeakingDetector. Nothing is played through the
+ * shared AudioContext, sampled every SAMPLE_MS (its window about as long) into its SpeakingDetector. Nothing is played through the
  * context: it only measures (the sound itself plays from the tiles' <audio> elements).
  */
 import { realTimers, type Timers } from '../timers.ts'
@@ -36,7 +36,8 @@ export class LevelMeter {
     if (!context) return
     const source = context.createMediaStreamSource(new MediaStream([track]))
     const analyser = context.createAnalyser()
-    analyser.fftSize = 512
+    // About 43 ms at 48 kHz: nearly every sample period is looked at, so short sounds are not missed.
+    analyser.fftSize = 2048
     source.connect(analyser)
     this.#watched.set(id, {
       track,

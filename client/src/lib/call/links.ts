@@ -4,8 +4,8 @@
  * on and the room reaches the member directly; the lower peer id offers (no glare); signals travel over the
  * room's `call` feature, addressed to the one member.
  *
- * Each connection is negotiated once, with one audio and one video transceiver in both directions; turning a
- * device on or off replaces the sender's track. What a member may make us do is bounded: one offer and one
+ * Each connection is negotiated once, with one audio and two video transceivers (camera, screen) in both
+ * directions; turning a device on or off replaces the sender's track. What a member may make us do is bounded: one offer and one
  * answer per connection, MAX_CANDIDATES candidates, and MAX_RESTARTS new connections per RESTART_WINDOW_MS.
  * Anything beyond is dropped with a warning; the room and its other members are not affected.
  */
@@ -13,7 +13,7 @@ import { isInitiator } from '../mesh/peer.ts'
 import { randomId } from '../random.ts'
 import { realTimers, type Timers } from '../timers.ts'
 import type { LinkState } from './tiles.ts'
-import type { CallMessage, CandidateInit, MediaState } from './wire.ts'
+import { MEDIA_OFF, type CallMessage, type CandidateInit, type MediaState } from './wire.ts'
 
 export const MAX_CANDIDATES = 64
 export const MAX_RESTARTS = 6
@@ -38,9 +38,16 @@ export interface CallConnection<Track> {
   acceptAnswer(sdp: string): Promise<void>
   addCandidate(candidate: CandidateInit): void
   /** What this side sends (null: nothing), without renegotiation. */
-  setTracks(audio: Track | null, video: Track | null): void
+  setTracks(tracks: LocalTracks<Track>): void
   setMaxBitrate(bitsPerSecond: number): void
   close(): void
+}
+
+/** What this tab sends: its microphone, camera and shared screen (null: off). */
+export interface LocalTracks<Track> {
+  audio: Track | null
+  video: Track | null
+  screen: Track | null
 }
 
 export type ConnectionFactory<Track> = (initiator: boolean, events: ConnectionEvents) => CallConnection<Track>
@@ -71,9 +78,8 @@ export class CallLinks<Track> {
   readonly #options: CallLinksOptions<Track>
   readonly #timers: Timers
   readonly #now: () => number
-  #mine: MediaState = { mic: false, cam: false }
-  #audio: Track | null = null
-  #video: Track | null = null
+  #mine: MediaState = MEDIA_OFF
+  #tracks: LocalTracks<Track> = { audio: null, video: null, screen: null }
   #maxBitrate: number | null = null
   readonly #theirs = new Map<string, MediaState>()
   readonly #transports = new Map<string, string>()
@@ -93,11 +99,10 @@ export class CallLinks<Track> {
   }
 
   /** What this tab sends: its flags (who needs a connection) and its tracks (what every connection sends). */
-  setLocal(state: MediaState, audio: Track | null, video: Track | null): void {
+  setLocal(state: MediaState, tracks: LocalTracks<Track>): void {
     this.#mine = state
-    this.#audio = audio
-    this.#video = video
-    for (const live of this.#live.values()) live.connection.setTracks(audio, video)
+    this.#tracks = tracks
+    for (const live of this.#live.values()) live.connection.setTracks(tracks)
     this.#reconcile()
   }
 
@@ -172,7 +177,7 @@ export class CallLinks<Track> {
 
   #wanted(peerId: string): boolean {
     const theirs = this.#theirs.get(peerId)
-    const media = this.#mine.mic || this.#mine.cam || (theirs !== undefined && (theirs.mic || theirs.cam))
+    const media = sends(this.#mine) || (theirs !== undefined && sends(theirs))
     return media && this.#transports.get(peerId) === 'webrtc'
   }
 
@@ -182,7 +187,7 @@ export class CallLinks<Track> {
     const theirs = this.#theirs.get(from)
     if (!theirs) return
     // An offer proves the member sees a direct link; what matters here is that one of us has media on.
-    if (!this.#mine.mic && !this.#mine.cam && !theirs.mic && !theirs.cam) return
+    if (!sends(this.#mine) && !sends(theirs)) return
     if (!this.#allowStart(from)) return console.warn(`call: ${from} restarts its connection too often`)
     if (live) this.#close(live)
     const opened = this.#open(from, false, link)
@@ -269,7 +274,7 @@ export class CallLinks<Track> {
       if (opened.state === 'connecting') this.#onState(opened, 'failed')
     }, CONNECT_TIMEOUT_MS)
     this.#live.set(peerId, opened)
-    connection.setTracks(this.#audio, this.#video)
+    connection.setTracks(this.#tracks)
     if (this.#maxBitrate !== null) connection.setMaxBitrate(this.#maxBitrate)
     this.#options.changed(peerId, 'connecting')
     return opened
@@ -318,4 +323,8 @@ export class CallLinks<Track> {
     }
     this.#options.changed(live.peerId, state)
   }
+}
+
+function sends(state: MediaState): boolean {
+  return state.mic || state.cam || state.screen
 }

@@ -4,10 +4,10 @@
  * follow the voice), and only QUIET_MS below OFF_LEVEL ends it, so the indicator does not flicker
  * between words.
  */
-export const SAMPLE_MS = 100
+export const SAMPLE_MS = 50
 export const ON_LEVEL = 0.04
 export const OFF_LEVEL = 0.02
-export const QUIET_MS = 400
+export const QUIET_MS = 300
 
 export class SpeakingDetector {
   #speaking = false

@@ -4,7 +4,7 @@
  * again turns it off (or, after an error, asks again). A track that ends by itself (the device unplugged,
  * the permission revoked) turns it off with a sentence.
  */
-export type DeviceKind = 'mic' | 'camera'
+export type DeviceKind = 'mic' | 'camera' | 'screen'
 
 /** Why a device could not be had, from the DOMException getUserMedia rejects with. */
 export type DeviceFailure = 'denied' | 'missing' | 'busy' | 'insecure' | 'unsupported' | 'failed'
@@ -66,11 +66,12 @@ export function deviceFailure(error: unknown): DeviceFailure {
   }
 }
 
-const DEVICE: Record<DeviceKind, string> = { mic: 'microphone', camera: 'camera' }
+const DEVICE: Record<DeviceKind, string> = { mic: 'microphone', camera: 'camera', screen: 'screen sharing' }
 
 /** The sentence shown under the toggles for a state, or null when there is nothing to say. */
 export function toggleSentence(kind: DeviceKind, state: ToggleState): string | null {
   const device = DEVICE[kind]
+  if (kind === 'screen') return screenSentence(state)
   if (state.s === 'ended') return `Your ${device} stopped (unplugged, or its permission was taken back).`
   if (state.s !== 'error') return null
   switch (state.failure) {
@@ -88,5 +89,20 @@ export function toggleSentence(kind: DeviceKind, state: ToggleState): string | n
       return `The ${device} could not start.`
     default:
       return state.failure satisfies never
+  }
+}
+
+/** Sharing a screen: the browser's picker may be cancelled, and the share ends from the browser's own bar. */
+function screenSentence(state: ToggleState): string | null {
+  if (state.s !== 'error') return null
+  switch (state.failure) {
+    case 'denied':
+      return 'Screen sharing was cancelled, or the browser did not allow it.'
+    case 'insecure':
+      return 'Screen sharing needs a secure page (https or localhost).'
+    case 'unsupported':
+      return 'This browser cannot share a screen.'
+    default:
+      return 'The screen could not be shared.'
   }
 }

@@ -1,14 +1,15 @@
 /**
  * The room's `call` feature on the wire: whether a member's microphone and camera are on, and the signals of
- * the dedicated call connection between two members (call/links.ts). Validated at the boundary like every
+ * the dedicated call connection between two members (call/links.ts), and whether they share their screen. Validated at the boundary like every
  * room message; the sender is the channel a body arrived on, never a field.
  *
- *   snapshot (in every hello):  {"mic": bool, "cam": bool}
- *   broadcast when that changes: {"t": "state", "mic": bool, "cam": bool}
+ *   snapshot (in every hello):  {"mic": bool, "cam": bool, "screen"?: bool}
+ *   broadcast when that changes: {"t": "state", "mic": bool, "cam": bool, "screen"?: bool}
  *   to one member:               {"t": "offer" | "answer", "link", "sdp"}
  *   to one member:               {"t": "ice", "link", "candidate": {"candidate", "sdpMid", "sdpMLineIndex"}}
  *
- * A call connection is negotiated exactly once (one offer, one answer): its transceivers are fixed, tracks
+ * A call connection is negotiated exactly once (one offer, one answer): its transceivers are fixed (sound,
+ * camera, screen), tracks
  * come and go with `replaceTrack`. So there is no renegotiation to flood, and links.ts drops any second
  * offer or answer.
  */
@@ -28,7 +29,7 @@ const Candidate = v.object({
   sdpMLineIndex: v.nullish(integer(0, 15)),
 })
 
-const MediaState = { mic: v.boolean(), cam: v.boolean() }
+const MediaState = { mic: v.boolean(), cam: v.boolean(), screen: v.optional(v.boolean(), false) }
 
 const CallSnapshotSchema = v.object(MediaState)
 
@@ -46,7 +47,7 @@ export type MediaState = v.InferOutput<typeof CallSnapshotSchema>
 export type CallMessage = v.InferOutput<typeof CallMessageSchema>
 export type CandidateInit = v.InferOutput<typeof Candidate>
 
-export const MEDIA_OFF: MediaState = { mic: false, cam: false }
+export const MEDIA_OFF: MediaState = { mic: false, cam: false, screen: false }
 
 export function parseCallMessage(raw: unknown): WireResult<CallMessage> {
   return parseWith(CallMessageSchema, raw)
