@@ -10,7 +10,7 @@ import { realTimers, type Timers } from '../timers.ts'
 import type { RemoteTracks, RtcCallConnection } from './connection.ts'
 import { LevelMeter } from './levels.ts'
 import { CallLinks, type ConnectionFactory } from './links.ts'
-import { cameraConstraints, videoQuality } from './quality.ts'
+import { cameraConstraints, videoQuality, type VideoQuality } from './quality.ts'
 import { callTiles, type LinkState, type Tile, type TileMember } from './tiles.ts'
 import {
   deviceFailure,
@@ -116,6 +116,7 @@ export class CallStore {
   #audioTrack: MediaStreamTrack | null = null
   #videoTrack: MediaStreamTrack | null = null
   #screenTrack: MediaStreamTrack | null = null
+  #quality: VideoQuality | null = null
   #announced = ''
   #destroyed = false
 
@@ -352,7 +353,10 @@ export class CallStore {
   #followMembers(members: readonly TileMember[]): void {
     for (const member of members)
       if (member.id !== this.#selfId) this.#calls.setTransport(member.id, member.transport)
+    // The member list changes on every pong: only a new room size changes what the camera sends.
     const quality = videoQuality(members.length)
+    if (quality === this.#quality) return
+    this.#quality = quality
     this.#calls.setMaxBitrate(quality.maxBitrate)
     this.#videoTrack?.applyConstraints(cameraConstraints(quality)).catch((error: unknown) => {
       console.warn(`call: the camera kept its size: ${String(error)}`)
