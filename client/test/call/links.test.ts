@@ -5,6 +5,7 @@ import {
   CONNECT_TIMEOUT_MS,
   MAX_CANDIDATES,
   MAX_RESTARTS,
+  RESTART_WINDOW_MS,
   RETRY_MIN_MS,
   type CallConnection,
   type ConnectionEvents,
@@ -278,6 +279,23 @@ describe('CallLinks against a hostile member', () => {
     for (let i = 0; i < 4; i++) expectWarning(/restarts its connection too often/)
     // The honest first connection counted too.
     expect(b.made.length - before).toBe(MAX_RESTARTS - 1)
+  })
+
+  it('a member flipping its devices on and off gets a new connection at most MAX_RESTARTS times a minute', async () => {
+    const { a, timers } = pair()
+    for (let i = 0; i < 20; i++) {
+      a.links.setRemote('b', { mic: true, cam: false, screen: false })
+      a.links.setRemote('b', { mic: false, cam: false, screen: false })
+    }
+    for (let i = 0; i < 20 - MAX_RESTARTS; i++) expectWarning(/turns its devices on and off too often/)
+    expect(a.made).toHaveLength(MAX_RESTARTS)
+    // Left on, it gets its connection once its turn comes.
+    a.links.setRemote('b', { mic: true, cam: false, screen: false })
+    expectWarning(/turns its devices on and off too often/)
+    timers.advance(RESTART_WINDOW_MS)
+    await settle()
+    expect(a.made).toHaveLength(MAX_RESTARTS + 1)
+    expect(a.made.at(-1)!.closed).toBe(false)
   })
 
   it('an offer from the member we offer to, or from one with nothing on, is ignored', async () => {

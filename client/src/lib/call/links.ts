@@ -6,7 +6,8 @@
  *
  * Each connection is negotiated once, with one audio and two video transceivers (camera, screen) in both
  * directions; turning a device on or off replaces the sender's track. What a member may make us do is bounded: one offer and one
- * answer per connection, MAX_CANDIDATES candidates, and MAX_RESTARTS new connections per RESTART_WINDOW_MS.
+ * answer per connection, MAX_CANDIDATES candidates, and MAX_RESTARTS new connections per RESTART_WINDOW_MS
+ * (offered or answered; a member flipping its devices on and off waits its turn).
  * Anything beyond is dropped with a warning; the room and its other members are not affected.
  */
 import { isInitiator } from '../mesh/peer.ts'
@@ -86,7 +87,7 @@ export class CallLinks<Track> {
   readonly #live = new Map<string, Live<Track>>()
   /** Failed links' retries: attempts so far and the back-off timer (null once it fired). */
   readonly #retries = new Map<string, { attempt: number; timer: unknown }>()
-  /** When each member last made us start a connection (answerer side), for MAX_RESTARTS. */
+  /** When we last started a connection with each member (either side), for MAX_RESTARTS. */
   readonly #starts = new Map<string, number[]>()
   /** False once making a connection threw: this browser has no WebRTC. */
   #webrtc = true
@@ -226,6 +227,12 @@ export class CallLinks<Track> {
       }
       if (live || !isInitiator(this.#options.selfId, peerId)) continue
       if ((this.#retries.get(peerId)?.timer ?? null) !== null) continue
+      // A member flipping its state on and off must not make us build connections as fast as it flips.
+      if (!this.#allowStart(peerId)) {
+        console.warn(`call: ${peerId} turns its devices on and off too often; connecting later`)
+        this.#retryLater(peerId, this.#retries.get(peerId)?.attempt ?? 0, RESTART_WINDOW_MS / MAX_RESTARTS)
+        continue
+      }
       const opened = this.#open(peerId, true, randomId())
       if (!opened) continue
       opened.connection
@@ -292,12 +299,15 @@ export class CallLinks<Track> {
     this.#close(live, 'failed')
     if (!live.initiator || this.#destroyed) return
     const attempt = (this.#retries.get(live.peerId)?.attempt ?? 0) + 1
-    const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (attempt - 1))
+    this.#retryLater(live.peerId, attempt, Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (attempt - 1)))
+  }
+
+  #retryLater(peerId: string, attempt: number, delay: number): void {
     const timer = this.#timers.setTimeout(() => {
-      this.#retries.set(live.peerId, { attempt, timer: null })
+      this.#retries.set(peerId, { attempt, timer: null })
       this.#reconcile()
     }, delay)
-    this.#retries.set(live.peerId, { attempt, timer })
+    this.#retries.set(peerId, { attempt, timer })
   }
 
   #failed(live: Live<Track>, error: unknown): void {
