@@ -68,7 +68,14 @@ async function rendererOf(pages: readonly Page[]): Promise<(number | null)[]> {
     }
     found.push(best)
   }
-  return found
+  // A renderer that looked like two pages' is neither's for sure: those pages are reported as unknown.
+  return found.map((pid) => (found.filter((other) => other === pid).length > 1 ? null : pid))
+}
+
+export interface PassCpu {
+  pages: (number | null)[]
+  renderers: number
+  browser: number
 }
 
 /** CPU of each page's renderer and of the whole browser, as % of one core, between `start` and `stop`. */
@@ -76,25 +83,33 @@ export class PageCpu {
   #pids: (number | null)[] = []
   #before = new Map<number, number>()
   #browserBefore = 0
+  #renderersBefore = 0
   #at = 0
 
   async start(pages: readonly Page[]): Promise<void> {
     this.#pids = await rendererOf(pages)
     this.#before = await cpuOf(this.#pids.filter((pid): pid is number => pid !== null))
-    this.#browserBefore = sum(await cpuOf((await browserPids()).all))
+    const pids = await browserPids()
+    this.#browserBefore = sum(await cpuOf(pids.all))
+    this.#renderersBefore = sum(await cpuOf(pids.renderers))
     this.#at = performance.now()
   }
 
-  /** Per page (null where its renderer was not found), and the browser's total. */
-  async stop(): Promise<{ pages: (number | null)[]; browser: number }> {
+  /**
+   * Per page (null where its renderer was not found), every renderer together (the pages, and any renderer
+   * that started or ended meanwhile counted from its own start or to its end), and the whole browser.
+   */
+  async stop(): Promise<PassCpu> {
     const seconds = (performance.now() - this.#at) / 1000
     const share = (ms: number) => ms / 10 / seconds
     const after = await cpuOf(this.#pids.filter((pid): pid is number => pid !== null))
     const pages = this.#pids.map((pid) =>
       pid === null || !after.has(pid) ? null : share(after.get(pid)! - (this.#before.get(pid) ?? 0)),
     )
-    const browser = share(sum(await cpuOf((await browserPids()).all)) - this.#browserBefore)
-    return { pages, browser }
+    const pids = await browserPids()
+    const browser = share(sum(await cpuOf(pids.all)) - this.#browserBefore)
+    const renderers = share(sum(await cpuOf(pids.renderers)) - this.#renderersBefore)
+    return { pages, renderers, browser }
   }
 }
 
@@ -132,13 +147,12 @@ export async function camerasOn(people: readonly Person[]): Promise<void> {
 const percent = (value: number | null) => (value === null ? '?' : `${value.toFixed(0)} %`)
 
 /** One line per pass: CPU of every page and of the browser. */
-export function formatPageCpu(
-  cameras: boolean,
-  people: readonly Person[],
-  cpu: { pages: (number | null)[]; browser: number },
-): string {
+export function formatPageCpu(cameras: boolean, people: readonly Person[], cpu: PassCpu): string {
   const pages = people.map(({ name }, i) => `${name} ${percent(cpu.pages[i] ?? null)}`).join(', ')
-  return `  CPU ${cameras ? 'with' : 'without'} cameras (% of one core): ${pages}; whole browser ${percent(cpu.browser)}`
+  return (
+    `  CPU ${cameras ? 'with' : 'without'} cameras (% of one core): ${pages}; all renderers ` +
+    `${percent(cpu.renderers)} (${percent(cpu.renderers / people.length)} a page); whole browser ${percent(cpu.browser)}`
+  )
 }
 
 /** Steady drift p95 of the pass with cameras against the one without, in the same run. */
