@@ -10,6 +10,7 @@ const LAYERS = [
   'mesh',
   'room',
   'invite',
+  'call',
   'media',
   'playlist',
   'torrent',

@@ -26,7 +26,8 @@
  * BENCH_SEEKS=7 (per run; 0 skips the seek phase), BENCH_WINDOW_S=4 (steady seconds after each seek),
  * BENCH_JOINS=3 (per run), BENCH_CPU_THROTTLE=4, BENCH_STARVE=0 (no starved hold; starvation.ts has its
  * knobs), BENCH_WRITE=0 (print only), BENCH_TRACE=1, BENCH_CLIENT_DIST=<a client build> (measure that build
- * instead), BENCH_SERVER_URL=http://127.0.0.1:<port> (measure the app that server serves).
+ * instead), BENCH_SERVER_URL=http://127.0.0.1:<port> (measure the app that server serves), BENCH_CAMERAS=1
+ * (each run again with three cameras on, compared; CPU per page: e2e/bench/cameras.ts).
  */
 import os from 'node:os'
 import type { Browser, Page } from '@playwright/test'
@@ -46,6 +47,7 @@ import {
 import { ensureTestVideo } from '../scripts/make-test-video.ts'
 import { formatPhases, joinPhases, medianPhases, type JoinPhases } from './join-phases.ts'
 import { PLAYING_PROBE, STARVE, starvation, type StarvationResult } from './starvation.ts'
+import { CAMERAS, camerasOn, compareCameras, formatPageCpu, PageCpu } from './cameras.ts'
 
 const RUNS = Number(process.env.BENCH_SYNC_RUNS ?? 3)
 const SEEKS = Number(process.env.BENCH_SEEKS ?? 7)
@@ -226,7 +228,13 @@ async function throttle(page: Page, rate: number): Promise<void> {
   await cdp.send('Emulation.setCPUThrottlingRate', { rate })
 }
 
-async function run(index: number, browser: Browser, baseURL: string, video: string): Promise<RunResult> {
+async function run(
+  index: number,
+  browser: Browser,
+  baseURL: string,
+  video: string,
+  cameras = false,
+): Promise<RunResult> {
   const people: Person[] = []
   try {
     for (const [name, skew] of PEOPLE) {
@@ -241,6 +249,10 @@ async function run(index: number, browser: Browser, baseURL: string, video: stri
     const first = await convergedAt(fast, 30_000)
     if (first === null) throw new Error('the room never converged')
     log(`run ${index + 1}: room converged; ${SEEKS} seeks, ${WINDOW_S} s of playback after each`)
+    // BENCH_CAMERAS=1 (cameras.ts): this pass with the three unthrottled cameras on; CPU per page either way.
+    if (cameras) await camerasOn(people.slice(0, SLOW))
+    const cpu = CAMERAS ? new PageCpu() : null
+    await cpu?.start(pages)
 
     const sampler = new Sampler(pages)
     const before = await Promise.all(pages.map(counters))
@@ -286,6 +298,8 @@ async function run(index: number, browser: Browser, baseURL: string, video: stri
       }
     }
     await sampler.stop()
+    const cpuSpent = await cpu?.stop()
+    if (cpuSpent) log(formatPageCpu(cameras, people, cpuSpent))
     const minutes = (Date.now() - phaseStart) / 60_000
     const after = await Promise.all(pages.map(counters))
     const stallsAfter = await Promise.all(pages.map(probe))
@@ -399,6 +413,11 @@ async function main(): Promise<void> {
       log(row(`run ${i + 1}`, [result]))
       // ── the starved hold (starvation.ts), in a room of its own ──
       if (STARVE) starved.push(await starvedRun(i, browser, baseURL, video))
+      if (CAMERAS) {
+        const withCameras = await run(i, browser, baseURL, video, true)
+        log(row(`run ${i + 1} with cameras`, [withCameras]))
+        log(compareCameras(result.steady, withCameras.steady, percentile))
+      }
     }
     const section =
       render(runs, (performance.now() - started) / 1000, browser.version()) +

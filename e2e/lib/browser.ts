@@ -5,8 +5,9 @@ import { chromium, type Browser, type BrowserContext } from '@playwright/test'
 export const SYSTEM_CHROMIUM = '/usr/bin/chromium'
 
 /**
- * Chromium flags: loopback ICE candidates for offline WebRTC, and no background networking (on a closed
- * network Chromium's own connections are refused by the dozen).
+ * Chromium flags: loopback ICE candidates for offline WebRTC, no background networking (on a closed
+ * network Chromium's own connections are refused by the dozen), and a fake camera and microphone (a moving
+ * test pattern and a beep) for contexts that hold their permissions.
  */
 export const CHROMIUM_ARGS = [
   '--allow-loopback-in-peer-connection',
@@ -16,12 +17,14 @@ export const CHROMIUM_ARGS = [
   '--disable-quic',
   '--no-first-run',
   '--autoplay-policy=no-user-gesture-required',
+  '--use-fake-device-for-media-stream',
 ]
 
-export function launchChromium(): Promise<Browser> {
+/** `extraArgs`: more flags for this browser, e.g. `--use-fake-ui-for-media-stream` to share a fake screen. */
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
   })
 }
 

@@ -4,6 +4,7 @@
  */
 import { iceRelayOnly, iceServers, signalUrl } from '../config.ts'
 import { simplePeerFactory } from '../mesh/simple-peer.ts'
+import { RtcCallConnection } from '../call/connection.ts'
 import { claimIdentity, loadMembership, loadName, saveMembership, saveName } from '../room/identity.ts'
 import { indexedDbKeyStore } from '../room/key-store.ts'
 import { deriveRoomKeys } from '../room/keys.ts'
@@ -82,6 +83,8 @@ export async function connectRoom(
     socket: browserSocket,
     remote,
     createPeer: simplePeerFactory(ice),
+    createCallConnection: (initiator, events) => new RtcCallConnection(ice, initiator, events),
+    devices: navigator.mediaDevices ?? null,
     trackers: trackers ?? DEFAULT_TRACKERS,
     torrentClient,
     onMoved: (next, nextDocument) => {

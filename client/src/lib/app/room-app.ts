@@ -3,6 +3,8 @@
  * `<video>` once it arrives. This is the one place that builds them and the one `destroy()` that releases them
  * all. Its transports are injected (`RoomDeps`), so a unit test builds a whole room from fakes.
  */
+import { CALL_FEATURE, CallStore, type Devices } from '../call/call.svelte.ts'
+import type { ConnectionFactory } from '../call/links.ts'
 import { signChat } from '../room/chat-signing.ts'
 import { signStatement } from '../room/authority-signing.ts'
 import { deriveRoomKeys, type RoomKeys } from '../room/keys.ts'
@@ -29,7 +31,10 @@ import { REACTION_FEATURE } from '../room/reactions.ts'
 import { ReactionStore } from '../room/reactions.svelte.ts'
 
 /** The features this app plugs into its room: the only feature names it accepts from members. */
-const ROOM_FEATURES = [PLAYLIST_FEATURE, PLAYBACK_FEATURE, TORRENT_FEATURE, REACTION_FEATURE]
+const ROOM_FEATURES = [PLAYLIST_FEATURE, PLAYBACK_FEATURE, TORRENT_FEATURE, REACTION_FEATURE, CALL_FEATURE]
+
+/** The film's volume while someone in the call speaks (when ducking is on), as a share of its own. */
+export const DUCK_FACTOR = 0.3
 
 export interface RoomDeps {
   /** Who this tab is and what it remembers of the room (app/connect.ts reads them from storage). */
@@ -44,6 +49,10 @@ export interface RoomDeps {
   /** WebRTC connections to members (the mesh) and, per torrent, to members who share it. */
   createPeer: PeerFactory
   torrentClient: StreamClient
+  /** Voice and video connections to members (call/connection.ts); without one, this tab has no call. */
+  createCallConnection?: ConnectionFactory<MediaStreamTrack>
+  /** The microphone and camera (navigator.mediaDevices); null where the browser has none. */
+  devices?: Devices | null
   /** The trackers this browser's torrent client uses (torrent/config.ts). */
   trackers?: readonly string[]
   timers?: Timers
@@ -72,6 +81,8 @@ export class RoomApp {
   readonly media: LocalMedia
   /** On-screen reactions, stamped with this tab's media time. */
   readonly reactions: ReactionStore
+  /** Voice and video chat (call/call.svelte.ts); a remote control has none, so nobody calls it. */
+  readonly call: CallStore | null
   readonly #signaling: SignalingClient
   #mesh: Mesh
   readonly #deps: RoomDeps
@@ -80,6 +91,9 @@ export class RoomApp {
   #releaseHooks: () => void = () => {}
   #releaseVideo: (() => void) | null = null
   #video: Video | null = null
+  #element: HTMLVideoElement | null = null
+  /** The film's volume before ducking lowered it; null while not ducked. */
+  #duckedFrom: number | null = null
   #destroyed = false
 
   constructor(deps: RoomDeps) {
@@ -131,6 +145,20 @@ export class RoomApp {
       ...(timers ? { timers } : {}),
       ...(now ? { now } : {}),
     })
+    this.call = deps.remote
+      ? null
+      : new CallStore({
+          room: this.room,
+          members: () => this.room.memberList,
+          createConnection:
+            deps.createCallConnection ??
+            (() => {
+              throw new Error('this app has no call connections')
+            }),
+          devices: deps.devices ?? null,
+          storage: deps.storage === undefined ? defaultStorage() : deps.storage,
+          timers,
+        })
     if (hooks)
       this.#releaseHooks = hooks.install(this, {
         sendRaw: (text) => this.#mesh.broadcast(text),
@@ -153,6 +181,22 @@ export class RoomApp {
   /** Mutes or unmutes this person's sound; false when there is no video. */
   toggleMute(): boolean {
     return this.#video?.toggleMuted() ?? false
+  }
+
+  /**
+   * Lower the film's sound while someone in the call speaks (`ducked`), and bring it back after. The element's
+   * volume is set directly: the player's remembered volume and mute stay this person's own.
+   */
+  duckFilm(ducked: boolean): void {
+    const element = this.#element
+    if (!element) return
+    if (ducked && this.#duckedFrom === null) {
+      this.#duckedFrom = element.volume
+      element.volume = element.volume * DUCK_FACTOR
+    } else if (!ducked && this.#duckedFrom !== null) {
+      element.volume = this.#duckedFrom
+      this.#duckedFrom = null
+    }
   }
 
   /** The peer mesh of one document, its links proving that document's room key. */
@@ -213,6 +257,8 @@ export class RoomApp {
     if (this.#destroyed || this.remote) return () => {}
     const video = new Video(element)
     this.#video = video
+    this.#element = element
+    this.#duckedFrom = null
     this.streaming.attachVideo(video)
     this.playback.attachPlayer(this.#hooks?.player(video) ?? video)
     this.media.attach(video)
@@ -220,6 +266,7 @@ export class RoomApp {
       if (this.#releaseVideo !== release) return
       this.#releaseVideo = null
       this.#video = null
+      this.#element = null
       this.media.attach(null)
       this.playback.attachPlayer(null)
       this.streaming.detachVideo(video)
@@ -235,6 +282,7 @@ export class RoomApp {
     this.#destroyed = true
     this.#releaseHooks()
     this.reactions.destroy()
+    this.call?.destroy()
     this.playback.destroy()
     this.streaming.destroy()
     this.#releaseVideo?.()

@@ -1,0 +1,191 @@
+import type { Locator } from '@playwright/test'
+import { launchChromium } from '../lib/browser.ts'
+import { test, expect } from '../lib/fixtures.ts'
+import { enterName, gather, person, type Person } from '../lib/room.ts'
+
+// Two or three browsers with fake cameras and microphones, and the call connections between them.
+test.setTimeout(90_000)
+
+/** Frames the element presented, counted with requestVideoFrameCallback until `frames` came. */
+function countFrames(video: Locator, frames: number): Promise<number> {
+  return video.evaluate(
+    (element, wanted) =>
+      new Promise<number>((resolve) => {
+        const el = element as HTMLVideoElement
+        let seen = 0
+        const onFrame = () => {
+          if (++seen >= wanted) resolve(seen)
+          else el.requestVideoFrameCallback(onFrame)
+        }
+        el.requestVideoFrameCallback(onFrame)
+      }),
+    frames,
+  )
+}
+
+/** Pixels of the element's current frame, drawn small onto a canvas. */
+function snapshot(video: Locator): Promise<number[]> {
+  return video.evaluate((element) => {
+    const el = element as HTMLVideoElement
+    const canvas = document.createElement('canvas')
+    canvas.width = 64
+    canvas.height = 36
+    const context = canvas.getContext('2d')
+    if (!context) return []
+    context.drawImage(el, 0, 0, canvas.width, canvas.height)
+    return [...context.getImageData(0, 0, canvas.width, canvas.height).data]
+  })
+}
+
+/** The next frame the element presents, after `after` (requestVideoFrameCallback). */
+function nextFrame(video: Locator): Promise<void> {
+  return video.evaluate(
+    (element) =>
+      new Promise<void>((resolve) =>
+        (element as HTMLVideoElement).requestVideoFrameCallback(() => resolve()),
+      ),
+  )
+}
+
+/** Resolves once the tile's `data-speaking` took these values in this order (from now on, or already). */
+function speakingFlips(tile: Locator, wanted: string[]): Promise<string[]> {
+  return tile.evaluate(
+    (element, sequence) =>
+      new Promise<string[]>((resolve) => {
+        const seen: string[] = []
+        const check = () => {
+          const value = element.getAttribute('data-speaking') ?? ''
+          if (value === sequence[seen.length]) seen.push(value)
+          if (seen.length === sequence.length) {
+            observer.disconnect()
+            resolve(seen)
+          }
+        }
+        const observer = new MutationObserver(check)
+        observer.observe(element, { attributes: true, attributeFilter: ['data-speaking'] })
+        check()
+      }),
+    wanted,
+  )
+}
+
+test.describe('voice and video', () => {
+  let people: Person[] = []
+  test.afterEach(async () => {
+    await Promise.all(people.map((someone) => someone.close()))
+    people = []
+  })
+
+  test("a camera shows moving at the others', with a speaking indicator for its microphone", async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    const ann = await person(chromiumBrowser, app.baseURL, 'Ann')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    people = [ann, bo]
+    await gather(people)
+
+    // Off by default: nobody sends anything, so nobody has a tile.
+    await expect(ann.page.getByTestId('mic-toggle')).toHaveAttribute('aria-pressed', 'false')
+    await expect(ann.page.getByTestId('camera-toggle')).toHaveAttribute('aria-pressed', 'false')
+    await expect(bo.page.getByTestId('cam-tile')).toHaveCount(0)
+
+    await ann.page.getByTestId('camera-toggle').click()
+    await ann.page.getByTestId('mic-toggle').click()
+    await expect(ann.page.getByTestId('camera-toggle')).toHaveAttribute('aria-pressed', 'true')
+    await expect(ann.page.getByTestId('mic-toggle')).toHaveAttribute('aria-pressed', 'true')
+
+    const tile = bo.page.getByTestId('cam-tile')
+    await expect(tile).toHaveCount(1)
+    await expect(tile.getByTestId('cam-name')).toHaveText('Ann')
+    const video = tile.getByTestId('cam-video')
+    await expect(video).toBeVisible()
+
+    // Moving: frames keep coming, and two of them differ (the fake camera's pattern turns).
+    expect(await countFrames(video, 10)).toBe(10)
+    const first = await snapshot(video)
+    expect(first.some((value) => value > 0)).toBe(true)
+    for (let frame = 0; frame < 5; frame++) await nextFrame(video)
+    const later = await snapshot(video)
+    expect(later).not.toEqual(first)
+
+    // The fake microphone beeps twice a second: the indicator comes on with a beep, goes off between beeps,
+    // and comes on again (every change of the attribute is watched, so none is missed between polls).
+    expect(await speakingFlips(tile, ['true', 'false', 'true'])).toEqual(['true', 'false', 'true'])
+
+    // Muted here: no indicator, the button says so; Ann is untouched.
+    await tile.getByTestId('cam-mute').click()
+    await expect(tile.getByTestId('cam-mute')).toHaveAttribute('aria-pressed', 'true')
+    await expect(tile).toHaveAttribute('data-speaking', 'false')
+    await expect(ann.page.getByTestId('mic-toggle')).toHaveAttribute('aria-pressed', 'true')
+
+    // Both devices off: the tile goes.
+    await ann.page.getByTestId('camera-toggle').click()
+    await expect(tile.getByTestId('cam-video')).toHaveCount(0)
+    await ann.page.getByTestId('mic-toggle').click()
+    await expect(bo.page.getByTestId('cam-tile')).toHaveCount(0)
+  })
+
+  test('a denied permission gets a sentence, not a black box', async ({ app, chromiumBrowser }) => {
+    // A context that holds no camera or microphone permission: Chromium refuses getUserMedia.
+    const context = await chromiumBrowser.newContext({ baseURL: app.baseURL })
+    const page = await context.newPage()
+    const dee: Person = { name: 'Dee', context, page, close: () => context.close() }
+    people = [dee]
+    await page.addInitScript(() => localStorage.setItem('theatron:ice-servers', '[]'))
+    await page.goto('/')
+    await page.getByTestId('create-room').click()
+    await enterName(dee)
+
+    await page.getByTestId('camera-toggle').click()
+    await expect(page.getByTestId('call-error')).toHaveText(/did not allow the camera/)
+    await expect(page.getByTestId('camera-toggle')).toHaveAttribute('aria-pressed', 'false')
+    await expect(page.getByTestId('cam-self')).toHaveCount(0)
+  })
+
+  test('a member on the relay sees "no voice over the relay" instead of silence', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    const ann = await person(chromiumBrowser, app.baseURL, 'Ann')
+    const cy = await person(chromiumBrowser, app.baseURL, 'Cy', { noWebRTC: true })
+    people = [ann, cy]
+    await gather(people)
+
+    await ann.page.getByTestId('mic-toggle').click()
+    const tile = cy.page.getByTestId('cam-tile')
+    await expect(tile).toHaveAttribute('data-note', 'relay')
+    await expect(tile.getByTestId('cam-note')).toHaveText(/No voice over the relay/)
+  })
+
+  test('a shared screen plays live at the others, with its delay shown', async ({ app }) => {
+    // The picker answers itself with Chromium's fake screen.
+    const browser = await launchChromium(['--use-fake-ui-for-media-stream'])
+    try {
+      const ann = await person(browser, app.baseURL, 'Ann')
+      const bo = await person(browser, app.baseURL, 'Bo')
+      people = [ann, bo]
+      await gather(people)
+
+      await ann.page.getByTestId('screen-toggle').click()
+      await expect(ann.page.getByTestId('screen-toggle')).toHaveAttribute('aria-pressed', 'true')
+      await expect(ann.page.getByTestId('screen-share')).toContainText('You are sharing your screen')
+
+      const share = bo.page.getByTestId('screen-share')
+      await expect(share).toContainText("Ann's screen")
+      const video = share.getByTestId('screen-video')
+      expect(await countFrames(video, 10)).toBe(10)
+      await expect(share.getByTestId('screen-latency')).toHaveText(/^\d+ ms behind$/)
+      // Sharing alone needs no camera or microphone: nobody has a tile.
+      await expect(bo.page.getByTestId('cam-tile')).toHaveCount(0)
+
+      await ann.page.getByTestId('screen-toggle').click()
+      await expect(bo.page.getByTestId('screen-share')).toHaveCount(0)
+      await expect(ann.page.getByTestId('screen-share')).toHaveCount(0)
+    } finally {
+      await Promise.all(people.map((someone) => someone.close()))
+      people = []
+      await browser.close()
+    }
+  })
+})
