@@ -12,35 +12,8 @@ import {
 } from '../../src/lib/call/links.ts'
 import type { LinkState } from '../../src/lib/call/tiles.ts'
 import type { CallMessage, CandidateInit, MediaState } from '../../src/lib/call/wire.ts'
-import type { Timers } from '../../src/lib/timers.ts'
+import { ManualTimers } from '../manual-timers.ts'
 import { expectWarning } from '../console.ts'
-
-/** Timers driven by hand. */
-class ManualTimers implements Timers {
-  now = 0
-  #next = 1
-  readonly pending = new Map<number, { at: number; fn: () => void }>()
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.#next++
-    this.pending.set(id, { at: this.now + ms, fn })
-    return id
-  }
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number)
-  }
-  setInterval(): unknown {
-    throw new Error('not used')
-  }
-  clearInterval(): void {}
-  advance(ms: number): void {
-    this.now += ms
-    for (const [id, t] of [...this.pending]) {
-      if (t.at > this.now) continue
-      this.pending.delete(id)
-      t.fn()
-    }
-  }
-}
 
 /** A connection that records what was asked of it; the test says when it connects or fails. */
 class FakeConnection implements CallConnection<string> {

@@ -9,7 +9,7 @@ import {
 } from '../../src/lib/torrent/links.ts'
 import { HEAD_MAX_BYTES } from '../../src/lib/torrent/head.ts'
 import { parseTorrentMessage, parseTorrentSnapshot } from '../../src/lib/torrent/wire.ts'
-import type { Timers } from '../../src/lib/timers.ts'
+import { ManualTimers } from '../manual-timers.ts'
 import { FakePeer, settle } from '../mesh/fakes.ts'
 import { expectWarning } from '../console.ts'
 
@@ -68,33 +68,6 @@ describe('wantedLinks', () => {
     for (const initiators of seen.values()) expect(initiators.sort()).toEqual([false, true])
   })
 })
-
-/** Timers driven by hand. */
-class ManualTimers implements Timers {
-  now = 0
-  #next = 1
-  readonly pending = new Map<number, { at: number; fn: () => void }>()
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.#next++
-    this.pending.set(id, { at: this.now + ms, fn })
-    return id
-  }
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number)
-  }
-  setInterval(): unknown {
-    throw new Error('not used')
-  }
-  clearInterval(): void {}
-  advance(ms: number): void {
-    this.now += ms
-    for (const [id, t] of [...this.pending]) {
-      if (t.at > this.now) continue
-      this.pending.delete(id)
-      t.fn()
-    }
-  }
-}
 
 interface Side {
   id: string
