@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { Mesh, UNTRUSTED_BACKOFF_MS } from '../../src/lib/mesh/mesh.ts'
-import { REJOIN_MAX_MS, REJOIN_MIN_MS } from '../../src/lib/mesh/rejoin.ts'
+import { RETRY_MAX_MS, RETRY_MIN_MS } from '../../src/lib/backoff.ts'
 import { PeerSession } from '../../src/lib/mesh/session.ts'
 import { DATA_CHANNEL_TIMEOUT_MS } from '../../src/lib/mesh/transport.ts'
 import { Emitter } from '../../src/lib/events.ts'
@@ -403,8 +403,8 @@ describe('Mesh', () => {
       vi.advanceTimersByTime(1)
       return rejoins - before
     }
-    expect(await failAfter(REJOIN_MIN_MS)).toBe(1)
-    expect(await failAfter(REJOIN_MIN_MS * 2)).toBe(1)
+    expect(await failAfter(RETRY_MIN_MS)).toBe(1)
+    expect(await failAfter(RETRY_MIN_MS * 2)).toBe(1)
     // a link that comes up resets the back-off; a member that leaves after its link was up is not chased
     const [mine, theirs] = pipePair()
     const answering = session(other!, me!, theirs, noWebRTC)
@@ -423,7 +423,7 @@ describe('Mesh', () => {
     const before = rejoins
     answering.destroy('left')
     await settle()
-    vi.advanceTimersByTime(REJOIN_MAX_MS)
+    vi.advanceTimersByTime(RETRY_MAX_MS)
     expect(rejoins).toBe(before)
     mesh.destroy()
     up.destroy()

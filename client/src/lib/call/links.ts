@@ -10,6 +10,7 @@
  * (offered or answered; a member flipping its devices on and off waits its turn).
  * Anything beyond is dropped with a warning; the room and its other members are not affected.
  */
+import { retryDelayMs } from '../backoff.ts'
 import { isInitiator } from '../mesh/peer.ts'
 import { randomId } from '../random.ts'
 import { realTimers, type Timers } from '../timers.ts'
@@ -19,8 +20,7 @@ import { MEDIA_OFF, type CallMessage, type CandidateInit, type MediaState } from
 export const MAX_CANDIDATES = 64
 export const MAX_RESTARTS = 6
 export const RESTART_WINDOW_MS = 60_000
-export const RETRY_MIN_MS = 2_000
-export const RETRY_MAX_MS = 30_000
+export { RETRY_MIN_MS } from '../backoff.ts'
 /** A connection not up after this long is given up (and retried by its initiator). */
 export const CONNECT_TIMEOUT_MS = 10_000
 
@@ -299,7 +299,7 @@ export class CallLinks<Track> {
     this.#close(live, 'failed')
     if (!live.initiator || this.#destroyed) return
     const attempt = (this.#retries.get(live.peerId)?.attempt ?? 0) + 1
-    this.#retryLater(live.peerId, attempt, Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (attempt - 1)))
+    this.#retryLater(live.peerId, attempt, retryDelayMs(attempt))
   }
 
   #retryLater(peerId: string, attempt: number, delay: number): void {

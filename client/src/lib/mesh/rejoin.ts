@@ -1,8 +1,5 @@
+import { retryDelayMs } from '../backoff.ts'
 import type { Timers } from '../timers.ts'
-
-/** The first wait before asking for new introductions, doubling up to the maximum while links keep failing. */
-export const REJOIN_MIN_MS = 2_000
-export const REJOIN_MAX_MS = 30_000
 
 /**
  * Asks the signal server to introduce us again after a link to a member closed before it ever came up.
@@ -18,7 +15,8 @@ export const REJOIN_MAX_MS = 30_000
 export class Rejoiner {
   readonly #rejoin: () => void
   readonly #timers: Timers
-  #delay = REJOIN_MIN_MS
+  /** Rejoins since a link was last up. */
+  #attempt = 0
   #timer: unknown = null
 
   constructor(rejoin: () => void, timers: Timers) {
@@ -29,8 +27,7 @@ export class Rejoiner {
   /** A link closed before it came up: rejoin after the current back-off (once, however many closed). */
   linkFailed(): void {
     if (this.#timer !== null) return
-    const delay = this.#delay
-    this.#delay = Math.min(REJOIN_MAX_MS, this.#delay * 2)
+    const delay = retryDelayMs(++this.#attempt)
     this.#timer = this.#timers.setTimeout(() => {
       this.#timer = null
       this.#rejoin()
@@ -39,7 +36,7 @@ export class Rejoiner {
 
   /** A link came up: the next failure waits the shortest time again. */
   linkUp(): void {
-    this.#delay = REJOIN_MIN_MS
+    this.#attempt = 0
   }
 
   stop(): void {

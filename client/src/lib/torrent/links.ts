@@ -13,6 +13,7 @@
  *
  * `wantedLinks` is the rule, pure and table-tested; `TorrentLinks` keeps the live connections equal to it.
  */
+import { retryDelayMs } from '../backoff.ts'
 import { isInitiator } from '../mesh/peer.ts'
 import { randomId } from '../random.ts'
 import { realTimers, type Timers } from '../timers.ts'
@@ -87,9 +88,8 @@ export interface TorrentLinksOptions {
   timers?: Timers
 }
 
-/** A failed or closed link (or spare) is retried by its initiator after this long, doubling up to the maximum. */
-export const RETRY_MIN_MS = 2_000
-const RETRY_MAX_MS = 30_000
+/** A failed or closed link (or spare) is retried by its initiator (back-off: backoff.ts). */
+export { RETRY_MIN_MS } from '../backoff.ts'
 /**
  * A connection (link or spare) that has not connected after this long is given up and, by its initiator,
  * retried. WebRTC on a working path connects in well under a second, on a slow TURN relay in a few; one that
@@ -330,7 +330,7 @@ export class TorrentLinks {
     if (!live.initiator || this.#destroyed) return
     const key = keyOf(live.peerId, live.infoHash ?? SPARE)
     const attempt = (this.#retries.get(key)?.attempt ?? 0) + 1
-    const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (attempt - 1))
+    const delay = retryDelayMs(attempt)
     const timer = this.#timers.setTimeout(() => {
       // Keep the attempt count (it grows until a connection succeeds) but end the back-off.
       this.#retries.set(key, { attempt, timer: null })
