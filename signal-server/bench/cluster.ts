@@ -10,7 +10,9 @@
  * - pipe throughput with both ends on one instance and on two, 1 KiB and 1 MiB frames: across two
  *   instances with a direct link (CLUSTER_SECRET, the first two), and through Redis (the third has no
  *   secret, so pipes to it go through Redis, as when no direct link can be made); each cross-instance
- *   run checks from the sender's /metrics that its bytes took the path it is reported under.
+ *   run checks from the sender's /metrics that its bytes took the path it is reported under. Beside
+ *   MiB/s, the CPU each path costs per MiB piped (every instance, and the bench's own two ends apart),
+ *   which does not depend on how busy the machine is the way MiB/s does.
  * Results go to docs/benchmarks.md (section "## Cluster", replaced on each run).
  *
  * Knobs for quick checks (documented figures use the defaults):
@@ -68,7 +70,9 @@ interface Cluster {
 
 async function startCluster(size: number): Promise<Cluster> {
   const redis = await startRedis()
-  const env = { MAX_CONNECTIONS_PER_IP: '100000', LOG_LEVEL: 'silent' }
+  // The production instance TTL: the test harness's 1 s makes a busy machine's late heartbeat look
+  // like a death, which closes the pipes being measured.
+  const env = { MAX_CONNECTIONS_PER_IP: '100000', LOG_LEVEL: 'silent', CLUSTER_INSTANCE_TTL_MS: '10000' }
   const ports = await Promise.all(Array.from({ length: size }, () => freePort()))
   const instances = await Promise.all(
     ports.map((port, i) =>
@@ -166,14 +170,31 @@ async function joinPairs(cluster: Cluster, rep: number): Promise<JoinResult> {
   }
 }
 
-/** MiB/s through one pipe from `from` to `to`, the sender keeping at most 8 MiB unsent. */
+interface PipeRun {
+  mibPerSecond: number
+  /** CPU milliseconds per MiB piped: every instance together, and this process (both of the pipe's ends). */
+  serverMsPerMib: number
+  clientMsPerMib: number
+}
+
+/** CPU seconds of this process (user + system). */
+function ownCpuSeconds(): number {
+  const usage = process.cpuUsage()
+  return (usage.user + usage.system) / 1e6
+}
+
+/**
+ * One pipe from `from` to `to`, the sender keeping at most 8 MiB unsent; `pids` are every instance's,
+ * whose CPU is counted while it runs. A pipe that closes before all its bytes crossed fails the run.
+ */
 async function pipe(
   from: ChildInstance,
   to: ChildInstance,
   frame: number,
   total: number,
   id: string,
-): Promise<number> {
+  pids: number[],
+): Promise<PipeRun> {
   // Pipes open only between registrations joined to the document: A registers where its pipe lands,
   // B likewise, and they meet before the pipe is requested.
   const registrations = await Promise.all([
@@ -193,25 +214,51 @@ async function pipe(
   await first
   const payload = Buffer.alloc(frame, 7)
   let received = 0
-  const finished = new Promise<void>((resolve) =>
+  const finished = new Promise<void>((resolve, reject) => {
     b.on('message', (data: Buffer) => {
       received += data.length
       if (received >= total) resolve()
-    }),
-  )
+    })
+    for (const ws of [a, b])
+      ws.once('close', (code: number) =>
+        reject(new Error(`the pipe closed (${code}) after ${received} of ${total} bytes`)),
+      )
+  })
+  const serverBefore = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)
+  const clientBefore = ownCpuSeconds()
   const started = performance.now()
+  // Up to 8 MiB unsent, then wait until half of it is written: polling on every turn of the event loop
+  // would take CPU from the instances, more so on paths with more processes to share the cores.
   let sent = 0
+  let unsent = 0
+  let drained: (() => void) | null = null
+  const written = (): void => {
+    unsent -= frame
+    if (drained === null || unsent > 4 * MIB) return
+    drained()
+    drained = null
+  }
   while (sent < total) {
-    while (sent < total && a.bufferedAmount < 8 * MIB) {
-      a.send(payload)
+    while (sent < total && unsent < 8 * MIB) {
+      unsent += frame
       sent += frame
+      a.send(payload, written)
     }
-    await new Promise((resolve) => setImmediate(resolve))
+    if (sent < total) await new Promise<void>((resolve) => (drained = resolve))
   }
   await finished
   const mibPerSecond = total / MIB / ((performance.now() - started) / 1000)
-  for (const ws of [a, b, ...registrations]) ws.close()
-  return mibPerSecond
+  const server = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - serverBefore
+  const client = ownCpuSeconds() - clientBefore
+  for (const ws of [a, b, ...registrations]) {
+    ws.removeAllListeners('close')
+    ws.close()
+  }
+  return {
+    mibPerSecond,
+    serverMsPerMib: (server * 1000) / (total / MIB),
+    clientMsPerMib: (client * 1000) / (total / MIB),
+  }
 }
 
 /** Pipe bytes `instance` has sent to other instances, by path, from its /metrics. */
@@ -249,6 +296,8 @@ async function main(): Promise<void> {
   log(`cluster bench: ${peers} peers in split pairs (after ${warmup} to warm up), ${reps} repetitions`)
   const joins: Record<string, JoinResult[]> = { '1 instance': [], '3 instances + Redis': [] }
   const pipes: Record<string, number[]> = {}
+  /** CPU ms per MiB by path and frame size: the instances, and the bench's own two ends. */
+  const cpu: Record<string, { server: number[]; client: number[] }> = {}
   for (let rep = 0; rep < reps; rep++) {
     for (const size of rep % 2 === 0 ? [1, 3] : [3, 1]) {
       const label = size === 1 ? '1 instance' : '3 instances + Redis'
@@ -274,12 +323,19 @@ async function main(): Promise<void> {
             for (const k of [0, 1, 2]) {
               const [where, to] = order[(k + rep) % 3] as (typeof order)[number]
               const before = await sentByPath(x)
-              const rate = await pipe(x, to, size_, total, `${rep}${where}${size_}`)
+              const pids = cluster.instances.map((i) => i.child.pid as number)
+              const run = await pipe(x, to, size_, total, `${rep}${where}${size_}`, pids)
               const after = await sentByPath(x)
               if (where !== 'same' && after[where] - before[where] < total)
                 throw new Error(`the ${where} pipe did not go ${where}: ${JSON.stringify({ before, after })}`)
-              ;(pipes[`${where} ${frame}`] ??= []).push(rate)
-              log(`pipe   ${where.padEnd(6)} ${frame} frames: ${rate.toFixed(1)} MiB/s`)
+              ;(pipes[`${where} ${frame}`] ??= []).push(run.mibPerSecond)
+              const costs = (cpu[`${where} ${frame}`] ??= { server: [], client: [] })
+              costs.server.push(run.serverMsPerMib)
+              costs.client.push(run.clientMsPerMib)
+              log(
+                `pipe   ${where.padEnd(6)} ${frame} frames: ${run.mibPerSecond.toFixed(1)} MiB/s, CPU per MiB ` +
+                  `${run.serverMsPerMib.toFixed(2)} ms instances, ${run.clientMsPerMib.toFixed(2)} ms load generator`,
+              )
             }
           }
         }
@@ -320,6 +376,17 @@ async function main(): Promise<void> {
         `| ${label} frames | ${same.toFixed(1)} | ${direct.toFixed(1)} | ${ratio(direct, same)}× | ` +
         `${redis.toFixed(1)} | ${ratio(redis, same)}× | ${label === '1 MiB' ? '≥ 0.5× (across)' : ''} |`
       )
+    }),
+    '',
+    '| CPU per MiB piped, ms: instances (load generator) | same instance | across, direct link | across, through Redis |',
+    '|---|---|---|---|',
+    ...PIPE_CASES.map(({ label }) => {
+      const cell = (where: string) => {
+        const costs = cpu[`${where} ${label}`]
+        if (costs === undefined) return '–'
+        return `${median(costs.server).toFixed(2)} (${median(costs.client).toFixed(2)})`
+      }
+      return `| ${label} frames | ${cell('same')} | ${cell('direct')} | ${cell('redis')} |`
     }),
     '',
     `Per repetition, MiB/s same / direct / Redis (direct and Redis as ratios of same): ` +

@@ -76,9 +76,9 @@ describe('handshake', () => {
 
 describe('FrameReader', () => {
   const frames: DirectFrame[] = [
-    { kind: 'data', link: 1, isBinary: true, payload: randomBytes(3000) },
-    { kind: 'data', link: 2, isBinary: false, payload: Buffer.from('héllo 🎬') },
-    { kind: 'data', link: 3, isBinary: true, payload: Buffer.alloc(0) },
+    { kind: 'data', link: 1, isBinary: true, payload: randomBytes(3000), first: true, fin: true },
+    { kind: 'data', link: 2, isBinary: false, payload: Buffer.from('héllo 🎬'), first: true, fin: true },
+    { kind: 'data', link: 3, isBinary: true, payload: Buffer.alloc(0), first: true, fin: true },
     { kind: 'close', link: 4, code: 4000, reason: 'bye — ok' },
     { kind: 'ack', link: 0xffffffff, bytes: 123_456 },
   ]
@@ -95,17 +95,84 @@ describe('FrameReader', () => {
     }),
   )
 
-  it('reads frames whole, in order, however the stream is cut', () => {
-    for (const size of [1, 2, 5, 9, 10, 1000, stream.length]) {
-      const reader = new FrameReader(1 << 20)
-      const read: DirectFrame[] = []
-      for (let offset = 0; offset < stream.length; offset += size) {
-        const result = reader.push(stream.subarray(offset, offset + size))
-        if (!Array.isArray(result)) throw new Error(result.error)
-        read.push(...result)
-      }
-      expect(read).toEqual(frames)
+  /** The frames of `input` cut in chunks of `size`, as the reader gives them. */
+  function readCut(input: Buffer, size: number): DirectFrame[] {
+    const reader = new FrameReader(1 << 20)
+    const read: DirectFrame[] = []
+    for (let offset = 0; offset < input.length; offset += size) {
+      const result = reader.push(input.subarray(offset, offset + size))
+      if (!Array.isArray(result)) throw new Error(result.error)
+      read.push(...result)
     }
+    return read
+  }
+
+  /** Pieces of one frame joined back into the frame. */
+  function joinPieces(read: DirectFrame[]): DirectFrame[] {
+    const joined: DirectFrame[] = []
+    let parts: Buffer[] = []
+    for (const frame of read) {
+      if (frame.kind !== 'data' || (frame.first && frame.fin)) {
+        expect(parts).toEqual([])
+        joined.push(frame)
+        continue
+      }
+      if (frame.first !== (parts.length === 0)) throw new Error('a piece out of place')
+      parts.push(frame.payload)
+      if (!frame.fin) continue
+      joined.push({ ...frame, payload: Buffer.concat(parts), first: true })
+      parts = []
+    }
+    expect(parts).toEqual([])
+    return joined
+  }
+
+  it('reads frames in order, however the stream is cut', () => {
+    for (const size of [1, 2, 5, 9, 10, 1000, stream.length])
+      expect(joinPieces(readCut(stream, size))).toEqual(frames)
+  })
+
+  it('passes a binary frame spread over chunks on in views of them, a text frame whole', () => {
+    const payload = randomBytes(5000)
+    const binary = readCut(encode(Kind.Binary, 7, payload), 1024)
+    expect(binary.length).toBe(5)
+    expect(binary.map((frame) => frame.kind === 'data' && [frame.first, frame.fin])).toEqual([
+      [true, false],
+      [false, false],
+      [false, false],
+      [false, false],
+      [false, true],
+    ])
+    expect(binary.map((frame) => (frame.kind === 'data' ? frame.payload.length : 0))).toEqual([
+      1024 - HEADER_BYTES,
+      1024,
+      1024,
+      1024,
+      5000 - 4 * 1024 + HEADER_BYTES,
+    ])
+    expect(
+      Buffer.concat(binary.map((frame) => (frame.kind === 'data' ? frame.payload : Buffer.alloc(0)))),
+    ).toEqual(payload)
+    const text = readCut(encode(Kind.Text, 7, Buffer.from('é'.repeat(2500))), 1024)
+    expect(text).toEqual([
+      {
+        kind: 'data',
+        link: 7,
+        isBinary: false,
+        payload: Buffer.from('é'.repeat(2500)),
+        first: true,
+        fin: true,
+      },
+    ])
+  })
+
+  it('does not copy a binary frame spread over chunks', () => {
+    const chunks = [encode(Kind.Binary, 1, randomBytes(3000)).subarray(0, 2000), randomBytes(1009)]
+    const reader = new FrameReader(1 << 20)
+    const pieces = chunks.flatMap((chunk) => reader.push(chunk) as DirectFrame[])
+    expect(pieces.map((frame) => frame.kind === 'data' && frame.payload.buffer)).toEqual(
+      chunks.map((chunk) => chunk.buffer),
+    )
   })
 
   it('refuses a frame over the limit, an unknown kind, a malformed close or ack', () => {

@@ -120,21 +120,29 @@ export function ackPayload(bytes: number): Buffer {
   return payload
 }
 
+/**
+ * A binary frame may come in pieces, as its bytes arrive (`first` on the first, `fin` on the last), so
+ * a large frame is passed on while it still arrives, without being copied into one buffer; a frame
+ * read whole is one piece with both set. Text frames always come whole.
+ */
 export type DirectFrame =
-  | { kind: 'data'; link: number; isBinary: boolean; payload: Buffer }
+  | { kind: 'data'; link: number; isBinary: boolean; payload: Buffer; first: boolean; fin: boolean }
   | { kind: 'close'; link: number; code: number; reason: string }
   | { kind: 'ack'; link: number; bytes: number }
 
 /**
- * Cuts the byte stream into frames. A payload inside one chunk is a view of it; one spread over
- * chunks is copied once into its own buffer. A frame longer than `maxPayload`, or of an unknown kind,
- * is a protocol error: the connection is not to be trusted further.
+ * Cuts the byte stream into frames. A payload inside one chunk is a view of it. A binary payload spread
+ * over chunks comes as one view per chunk (pieces: never copied); any other is copied once into its
+ * own buffer. A frame longer than `maxPayload`, or of an unknown kind, is a protocol error: the
+ * connection is not to be trusted further.
  */
 export class FrameReader {
   readonly #maxPayload: number
   #head: Buffer = Buffer.alloc(0)
   /** The frame being assembled across chunks, once its header is known. */
   #pending: { kind: Kind; link: number; payload: Buffer; filled: number } | null = null
+  /** The binary frame coming in pieces: its link, the bytes still to come, whether none came yet. */
+  #streaming: { link: number; left: number; first: boolean } | null = null
 
   constructor(maxPayload: number) {
     this.#maxPayload = maxPayload
@@ -145,6 +153,25 @@ export class FrameReader {
     const frames: DirectFrame[] = []
     let offset = 0
     while (offset < chunk.length) {
+      const streaming = this.#streaming
+      if (streaming !== null) {
+        const taken = Math.min(streaming.left, chunk.length - offset)
+        const payload = chunk.subarray(offset, offset + taken)
+        offset += taken
+        streaming.left -= taken
+        const fin = streaming.left === 0
+        frames.push({
+          kind: 'data',
+          link: streaming.link,
+          isBinary: true,
+          payload,
+          first: streaming.first,
+          fin,
+        })
+        streaming.first = false
+        if (fin) this.#streaming = null
+        continue
+      }
       const pending = this.#pending
       if (pending !== null) {
         const taken = chunk.copy(pending.payload, pending.filled, offset)
@@ -182,7 +209,8 @@ export class FrameReader {
         offset += length
         continue
       }
-      this.#pending = { kind, link, payload: Buffer.allocUnsafe(length), filled: 0 }
+      if (kind === Kind.Binary) this.#streaming = { link, left: length, first: true }
+      else this.#pending = { kind, link, payload: Buffer.allocUnsafe(length), filled: 0 }
     }
     return frames
   }
@@ -192,7 +220,7 @@ function toFrame(kind: Kind, link: number, payload: Buffer): DirectFrame | null 
   switch (kind) {
     case Kind.Binary:
     case Kind.Text:
-      return { kind: 'data', link, isBinary: kind === Kind.Binary, payload }
+      return { kind: 'data', link, isBinary: kind === Kind.Binary, payload, first: true, fin: true }
     case Kind.Close:
       if (payload.length < 2 || payload.length > 2 + 123) return null
       return {

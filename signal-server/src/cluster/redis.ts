@@ -50,6 +50,12 @@ export interface RedisClusterOptions {
 
 type Path = 'direct' | 'redis'
 
+/** A frame's pieces go out as they arrive, as fragments of one WebSocket message. */
+const FORWARD = Symbol('forward')
+/** `ws` send options, shared: `ws` copies them on every send. */
+const FRAGMENT = { binary: true, fin: false } as const
+const LAST_FRAGMENT = { binary: true, fin: true } as const
+
 /** One end of a pipe whose other end is on another instance. */
 class Link implements RemoteEnd {
   readonly id: number
@@ -67,6 +73,11 @@ class Link implements RemoteEnd {
   route: Outgoing | null = null
   /** The direct connection the other side's frames arrive on, once one has. */
   inbound: Incoming | null = null
+  /**
+   * The binary frame arriving in pieces over a direct connection, if one is: passed on piece by piece
+   * (FORWARD), or its pieces so far (collected until whole); null between frames.
+   */
+  incoming: typeof FORWARD | Buffer[] | null = null
 
   constructor(id: number, conn: Conn, instance: string, key: string, peer: number | null) {
     this.id = id
@@ -355,7 +366,8 @@ export class RedisCluster implements Cluster {
     switch (frame.kind) {
       case 'data':
         link.inbound = via
-        return this.#data(link, frame.payload, frame.isBinary, 'direct')
+        if (frame.first && frame.fin) return this.#data(link, frame.payload, frame.isBinary, 'direct')
+        return this.#piece(link, frame.payload, frame.first, frame.fin)
       case 'close':
         return this.#closeLink(link.id, frame.code, frame.reason)
       case 'ack':
@@ -373,11 +385,39 @@ export class RedisCluster implements Cluster {
     if (link.peer === null && this.#pipes?.isWaiting(conn, link.key) !== true) return
     this.#bytes[path].received += payload.length
     this.#cork.cork(conn.ws)
-    conn.ws.send(payload, { binary: isBinary }, () => {
-      link.unacked += payload.length
-      // Acknowledge in quarters of the window: few messages, and the sender never runs dry.
-      if (link.unacked >= this.#options.window / 4) this.#sendAck(link)
-    })
+    conn.ws.send(payload, { binary: isBinary }, () => this.#written(link, payload.length))
+  }
+
+  /**
+   * A piece of a binary frame arriving in pieces (direct-wire.ts). On an open pipe each piece goes out
+   * at once as a fragment of one WebSocket message: the frame is never assembled here, and the credits
+   * for its bytes return while the rest still arrives. A side not yet paired (it may still be paired
+   * elsewhere, and a message begun in fragments must end before another may go to its socket) gets the
+   * frame whole once its last piece is in, as any other.
+   */
+  #piece(link: Link, payload: Buffer, first: boolean, fin: boolean): void {
+    const conn = link.conn
+    if (first) link.incoming = link.open && conn.remote === link && conn.open ? FORWARD : []
+    const incoming = link.incoming
+    if (incoming === null) return
+    if (fin) link.incoming = null
+    if (incoming !== FORWARD) {
+      incoming.push(payload)
+      if (fin) this.#data(link, Buffer.concat(incoming), true, 'direct')
+      return
+    }
+    // Past the first piece only a close can end the pipe, and it closes the socket too.
+    if (!conn.open || conn.remote !== link) return
+    this.#bytes.direct.received += payload.length
+    this.#cork.cork(conn.ws)
+    conn.ws.send(payload, fin ? LAST_FRAGMENT : FRAGMENT, () => this.#written(link, payload.length))
+  }
+
+  /** `bytes` from the other instance are written to our socket: credit them back. */
+  #written(link: Link, bytes: number): void {
+    link.unacked += bytes
+    // Acknowledge in quarters of the window: few messages, and the sender never runs dry.
+    if (link.unacked >= this.#options.window / 4) this.#sendAck(link)
   }
 
   /** Credits back to the sender: direct when a connection to its instance is up, else through Redis. */
