@@ -381,7 +381,11 @@ export class TorrentClient {
    */
   throttleUpload(bytesPerSecond: number | null): void {
     if (this.#destroyed) return
-    this.#client.throttleUpload(bytesPerSecond === null ? -1 : Math.max(0, Math.round(bytesPerSecond)))
+    // The cap is lifted first, always: WebTorrent's limiter (speed-limiter) fails a slice that waits for more
+    // bytes than a lower cap allows in a second, and that error tears down the wire it was for and its
+    // connection (docs/streaming.md, "Request stalls"). Lifting it lets the waiting slices go.
+    this.#client.throttleUpload(-1)
+    if (bytesPerSecond !== null) this.#client.throttleUpload(Math.max(0, Math.round(bytesPerSecond)))
   }
 
   /** Releases everything: timer, listeners, torrents, their storage, peers, the stream server. */
