@@ -21,7 +21,8 @@
  * started with true pieces a member sent with the item, torrent/head.ts; `detail`: `{pieces, bytes}`), `resume`
  * (it started with true pieces stored by an earlier visit, torrent/piece-store.ts; `detail`: `{pieces, bytes}`),
  * `canplay` (first `canplay`: the element could play; the room may start later, when every member can),
- * `playing` (first `playing` event) and `complete` (the played file is downloaded and verified). `canplay` and `playing` carry the event's own
+ * `playing` (first `playing` event) and `complete` (the played file is downloaded and verified); a file played
+ * before its torrent exists has its `canplay` and `playing` under its `localKey` instead. `canplay` and `playing` carry the event's own
  * time stamp (when the element fired it), not the time the page got round to the listener.
  */
 import { untrack } from 'svelte'
@@ -465,7 +466,7 @@ export class StreamingStore {
       // At the event's own time stamp: when the element fired it. A busy page runs the listener late, which
       // is the page's lag, not the player's.
       const markFirst = (what: 'canplay' | 'playing') => (event: Event) => {
-        const hash = this.nowPlaying?.infoHash
+        const hash = this.nowPlaying?.infoHash ?? this.#prepared?.localKey
         if (hash) this.#mark(what, hash, { startTime: event.timeStamp })
       }
       const off = [
