@@ -12,7 +12,9 @@
  *
  * The three are interleaved per round (app, read, sha, then the next round starts with the next one), so a
  * change in the machine's load falls on all of them. Knobs: BENCH_HASH_MB=1024 (file size), BENCH_HASH_RUNS=3,
- * BENCH_HASH_WORKERS=2, BENCH_WRITE=0 (print only). Writes docs/benchmarks.md, section "Hashing a dropped film".
+ * BENCH_HASH_WORKERS=2, BENCH_WRITE=0 (print only), BENCH_HASH_BASELINE=<another checkout's
+ * client/src/lib/torrent/> (adds `baseline`: that checkout's hashing, interleaved with the rest, for an A/B).
+ * Writes docs/benchmarks.md, section "Hashing a dropped film".
  */
 import { open, stat } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -31,10 +33,16 @@ const RUNS = Number(process.env.BENCH_HASH_RUNS ?? 3)
 const WORKERS = Number(process.env.BENCH_HASH_WORKERS ?? 2)
 const WRITE = process.env.BENCH_WRITE !== '0'
 const HASH_SOURCE = fileURLToPath(new URL('../../client/src/lib/torrent/', import.meta.url))
+const BASELINE_SOURCE = process.env.BENCH_HASH_BASELINE
 
-type Variant = 'app' | 'read' | 'sha'
-const VARIANTS: readonly Variant[] = ['app', 'read', 'sha']
-const LABEL: Record<Variant, string> = { app: 'app (read + SHA-1)', read: 'read only', sha: 'SHA-1 only' }
+type Variant = 'app' | 'base' | 'read' | 'sha'
+const VARIANTS: readonly Variant[] = BASELINE_SOURCE ? ['app', 'base', 'read', 'sha'] : ['app', 'read', 'sha']
+const LABEL: Record<Variant, string> = {
+  app: 'app (read + SHA-1)',
+  base: 'baseline (read + SHA-1)',
+  read: 'read only',
+  sha: 'SHA-1 only',
+}
 
 /** A file of `mb` MiB of random bytes (what is in it does not change SHA-1's speed), made once and cached. */
 async function benchFile(mb: number): Promise<string> {
@@ -58,9 +66,9 @@ async function benchFile(mb: number): Promise<string> {
 
 /** The app's hashing module and worker, and a bench worker for the two ceilings, bundled for the page. */
 async function bundles(): Promise<Record<string, string>> {
-  const one = async (stdin: string): Promise<string> => {
+  const one = async (stdin: string, resolveDir = HASH_SOURCE): Promise<string> => {
     const out = await build({
-      stdin: { contents: stdin, resolveDir: HASH_SOURCE, loader: 'ts' },
+      stdin: { contents: stdin, resolveDir, loader: 'ts' },
       bundle: true,
       format: 'iife',
       write: false,
@@ -74,6 +82,15 @@ async function bundles(): Promise<Record<string, string>> {
     ),
     '/hash-worker.js': await one(`import './hash-worker.ts'`),
     '/ceiling-worker.js': await one(CEILING_WORKER),
+    ...(BASELINE_SOURCE
+      ? {
+          '/base.js': await one(
+            `import { hashPieces } from './piece-hash.ts'; (self as any).baseHashPieces = hashPieces`,
+            BASELINE_SOURCE,
+          ),
+          '/base-worker.js': await one(`import './hash-worker.ts'`, BASELINE_SOURCE),
+        }
+      : {}),
   }
 }
 
@@ -115,7 +132,7 @@ async function main(): Promise<void> {
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
   const browser = await launchChromium()
   const loadBefore = os.loadavg()
-  const results: Record<Variant, number[]> = { app: [], read: [], sha: [] }
+  const results: Record<Variant, number[]> = { app: [], base: [], read: [], sha: [] }
   try {
     const page = await browser.newPage()
     await page.goto(origin)
@@ -151,6 +168,10 @@ window.measure = async (variant, workers) => {
     await window.hashPieces(file, 1024 * 1024, { workers, createWorker: () => new Worker('/hash-worker.js') })
     return performance.now() - start
   }
+  if (variant === 'base') {
+    await window.baseHashPieces(file, 1024 * 1024, { workers, createWorker: () => new Worker('/base-worker.js') })
+    return performance.now() - start
+  }
   const slice = 16 * 1024 * 1024
   const share = Math.ceil(file.size / workers / slice) * slice
   const jobs = []
@@ -168,7 +189,7 @@ window.measure = async (variant, workers) => {
 }
 `
 
-const PAGE = `<!doctype html><input type="file" id="file"><script src="/hash.js"></script><script>${MEASURE}</script>`
+const PAGE = `<!doctype html><input type="file" id="file"><script src="/hash.js"></script>${BASELINE_SOURCE ? '<script src="/base.js"></script>' : ''}<script>${MEASURE}</script>`
 
 function fmt(n: number): string {
   return n >= 100 ? n.toFixed(0) : n.toFixed(1)

@@ -5,6 +5,7 @@ import {
   emptyPlaylist,
   makeAdd,
   makeMove,
+  makeReady,
   makeRemove,
   makeSelect,
   mergeSnapshot,
@@ -378,5 +379,73 @@ describe('link items', () => {
       false,
     )
     expect(parsePlaylistOp(addOf({ ...video(1), kind: 'torrent' })).ok).toBe(true)
+  })
+})
+
+describe('a dropped file shared before its torrent exists', () => {
+  const local = { kind: 'local' as const, localKey: 'a'.repeat(40), title: 'film.webm', size: 1_000_000_000 }
+
+  it('is listed at once and gains its torrent from its owner, keeping its id', () => {
+    const [added, add] = edit(emptyPlaylist(), (x) => makeAdd(x, 'ana', local))
+    let s = added
+    expect(playlistItems(s)).toMatchObject([
+      { id: add.id, kind: 'local', title: 'film.webm', addedBy: 'ana' },
+    ])
+    ;[s] = edit(s, (x) => makeReady(x, 'ana', add.id, video(7)))
+    const [item] = playlistItems(s)
+    expect(item).toMatchObject({ id: add.id, infoHash: video(7).infoHash, addedBy: 'ana' })
+    expect(item?.local).toEqual({ localKey: local.localKey, size: local.size })
+    expect(itemKey(item!)).toBe(video(7).infoHash)
+  })
+
+  it('counts a ready op only from the owner, in ops and in snapshots, in any order', () => {
+    const [s, add] = edit(emptyPlaylist(), (x) => makeAdd(x, 'ana', local))
+    const real = makeReady(s, 'ana', add.id, video(7))
+    // Stamped after the owner's: it must not win the register either.
+    const forged = makeReady(applyOp(s, real), 'mallory', add.id, video(9))
+    expect(playlistItems(applyOp(s, forged))[0]?.kind).toBe('local')
+    for (const order of [
+      [forged, real],
+      [real, forged],
+    ]) {
+      const merged = order.reduce(applyOp, s)
+      expect(playlistItems(merged)[0]).toMatchObject({ infoHash: video(7).infoHash })
+      const viaSnapshot = mergeSnapshot(emptyPlaylist(), toSnapshot(merged))
+      expect(playlistItems(viaSnapshot)).toEqual(playlistItems(merged))
+    }
+    // A ready op before its add (it came first) is kept and counted once the add is in.
+    const early = applyOp(emptyPlaylist(), real)
+    expect(playlistItems(applyOp(early, add))[0]).toMatchObject({ infoHash: video(7).infoHash })
+  })
+
+  it('validates a local item and a ready op on the wire', () => {
+    expect(
+      parsePlaylistOp({ type: 'add', stamp: { counter: 1, peer: 'ana' }, id: 'ana:1', key: 'm', item: local })
+        .ok,
+    ).toBe(true)
+    expect(
+      parsePlaylistOp({
+        type: 'add',
+        stamp: { counter: 1, peer: 'ana' },
+        id: 'ana:1',
+        key: 'm',
+        item: { ...local, size: -1 },
+      }).ok,
+    ).toBe(false)
+    expect(
+      parsePlaylistOp({
+        type: 'add',
+        stamp: { counter: 1, peer: 'ana' },
+        id: 'ana:1',
+        key: 'm',
+        item: { ...local, localKey: 'nope' },
+      }).ok,
+    ).toBe(false)
+    const ready = { type: 'ready', stamp: { counter: 2, peer: 'ana' }, id: 'ana:1', torrent: video(7) }
+    expect(parsePlaylistOp(ready).ok).toBe(true)
+    // Its magnet must carry its info hash, as an add's does.
+    expect(parsePlaylistOp({ ...ready, torrent: { ...video(7), infoHash: video(8).infoHash } }).ok).toBe(
+      false,
+    )
   })
 })

@@ -53,6 +53,20 @@ describe('wantedLinks', () => {
     expect(wantedLinks('a', new Set([H1]), sets({ a: [H1] }), H1)).toEqual([])
   })
 
+  it('a key with an owner links the owner with each member, never two members', () => {
+    const owners = new Map([[H1, 'a']])
+    // b and c both expect the item (selected) and have it: only their links with a, the owner.
+    expect(wantedLinks('b', new Set([H1]), sets({ a: [H1], c: [H1] }), H1, owners)).toEqual([
+      { peerId: 'a', infoHash: H1, initiator: false },
+    ])
+    expect(wantedLinks('a', new Set([H1]), sets({ b: [], c: [] }), H1, owners)).toEqual([
+      { peerId: 'b', infoHash: H1, initiator: true },
+      { peerId: 'c', infoHash: H1, initiator: true },
+    ])
+    // Without the owner the same sets link b and c too.
+    expect(wantedLinks('b', new Set([H1]), sets({ a: [H1], c: [H1] }), H1)).toHaveLength(2)
+  })
+
   it('both ends of every link agree on it and on who initiates', () => {
     const have = { a: [H1, H2], b: [H1], c: [H2, H3], d: [H1, H2, H3] }
     const all = sets(have)

@@ -58,9 +58,10 @@ export async function connectRoom(
 
   const ice = iceConfiguration(iceServers(localStorage), await turn, iceRelayOnly(localStorage))
   const trackers = trackerList(localStorage)
+  const via = streamVia(localStorage)
   const torrentClient = new TorrentClient({
     rtcConfig: ice,
-    streamVia: streamVia(localStorage),
+    streamVia: via,
     ...(trackers ? { trackers } : {}),
   })
   return new RoomApp({
@@ -87,6 +88,7 @@ export async function connectRoom(
     devices: navigator.mediaDevices ?? null,
     trackers: trackers ?? DEFAULT_TRACKERS,
     torrentClient,
+    streamVia: via,
     onMoved: (next, nextDocument) => {
       current = { ...current, documentId: nextDocument }
       saveMembership(sessionStorage, nextDocument, current.membership)

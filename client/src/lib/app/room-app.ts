@@ -49,6 +49,8 @@ export interface RoomDeps {
   /** WebRTC connections to members (the mesh) and, per torrent, to members who share it. */
   createPeer: PeerFactory
   torrentClient: StreamClient
+  /** `worker`: this browser plays every file through the service worker (torrent/config.ts). */
+  streamVia?: 'auto' | 'worker'
   /** Voice and video connections to members (call/connection.ts); without one, this tab has no call. */
   createCallConnection?: ConnectionFactory<MediaStreamTrack>
   /** The microphone and camera (navigator.mediaDevices); null where the browser has none. */
@@ -130,6 +132,7 @@ export class RoomApp {
       timers,
       ...(deps.trackers ? { trackers: deps.trackers } : {}),
       remote: deps.remote ?? false,
+      ...(deps.streamVia ? { streamVia: deps.streamVia } : {}),
     })
     this.playback = new PlaybackStore({
       room: this.room,

@@ -6,7 +6,9 @@
  * - an item's data comes from its add op; its place is a last-writer-wins order key (see playlist/order-key.ts);
  * - remove wins over everything, forever (a tombstone stays, so a late move or a stale snapshot can't bring
  *   an item back);
- * - the selected item (and the file chosen in it) is last-writer-wins.
+ * - the selected item (and the file chosen in it) is last-writer-wins;
+ * - a dropped file shared before its torrent exists (`local`) gains the torrent later, by one `ready` op that
+ *   counts only from the member who added the item.
  *
  * Ops and snapshots both become partial entries merged by one commutative, idempotent function.
  * To edit locally: `const op = makeMove(state, me, id, 2); state = applyOp(state, op); send(op)`. Make each op
@@ -45,26 +47,61 @@ export interface UrlItemData {
   title: string
 }
 
-export type PlaylistItemData = TorrentItemData | UrlItemData
+/**
+ * A file a member dropped, shared while that member still hashes it (docs/streaming.md, "Streaming before
+ * the torrent exists"): the others read its bytes from that member until its `ready` op gives it a torrent.
+ */
+export interface LocalItemData {
+  kind: 'local'
+  /** 40 random hex digits: names the item's connections to its owner (torrent/links.ts). */
+  localKey: string
+  title: string
+  /** The file's size in bytes. */
+  size: number
+}
+
+export type PlaylistItemData = TorrentItemData | UrlItemData | LocalItemData
+
+/** Where an item that was dropped came from, once it has its torrent: the item it was while being prepared. */
+export interface LocalOrigin {
+  localKey: string
+  size: number
+}
 
 interface ItemPlace {
   id: string
   addedBy: string
   /** The file to play, when someone chose one; otherwise the player picks (media/files.ts). */
   fileIndex: number | undefined
+  /** A torrent item that was shared as a `local` item before it had its torrent. */
+  local?: LocalOrigin | undefined
 }
 
 export type PlaylistItem = PlaylistItemData & ItemPlace
 export type TorrentItem = TorrentItemData & ItemPlace
 export type UrlItem = UrlItemData & ItemPlace
+export type LocalItem = LocalItemData & ItemPlace
 
 export function isUrlItem<T extends PlaylistItemData>(item: T): item is Extract<T, UrlItemData> {
   return item.kind === 'url'
 }
 
-/** What makes two items the same video: a torrent's info hash, a link's URL. */
+export function isLocalItem<T extends PlaylistItemData>(item: T): item is Extract<T, LocalItemData> {
+  return item.kind === 'local'
+}
+
+/** A torrent item (neither a link nor a file still being prepared). */
+export function isTorrentItem<T extends PlaylistItemData>(item: T): item is Extract<T, TorrentItemData> {
+  return item.kind === undefined || item.kind === 'torrent'
+}
+
+/** What makes two items the same video: a torrent's info hash, a link's URL, a prepared file's key. */
 export function itemKey(item: PlaylistItemData): string {
-  return item.kind === 'url' ? `url:${item.url}` : item.infoHash
+  return item.kind === 'url'
+    ? `url:${item.url}`
+    : item.kind === 'local'
+      ? `local:${item.localKey}`
+      : item.infoHash
 }
 
 export type PlaylistOp =
@@ -79,6 +116,8 @@ export type PlaylistOp =
   | { type: 'remove'; stamp: Stamp; id: string }
   | { type: 'move'; stamp: Stamp; id: string; key: string }
   | { type: 'select'; stamp: Stamp; id: string | null; fileIndex?: number | undefined }
+  /** The torrent of a `local` item, from the member who added it (from anyone else it counts for nothing). */
+  | { type: 'ready'; stamp: Stamp; id: string; torrent: TorrentItemData }
 
 interface Register<T> {
   value: T
@@ -92,6 +131,8 @@ export interface Entry {
   data?: Register<PlaylistItemData> | undefined
   key?: Register<string> | undefined
   file?: Register<number> | undefined
+  /** A `local` item's torrent (`ready`), used only when stamped by the item's adder. */
+  torrent?: Register<TorrentItemData> | undefined
 }
 
 export interface PlaylistState {
@@ -127,11 +168,14 @@ export function compareStamps(a: Stamp, b: Stamp): number {
 export function playlistItems(state: PlaylistState): PlaylistItem[] {
   const visible: { item: PlaylistItem; key: string }[] = []
   for (const e of firstAdds(state).values()) {
+    const data = e.data.value
+    const ready = readyTorrent(e)
     const item: PlaylistItem = {
       id: e.id,
-      ...e.data.value,
+      ...(ready ?? data),
       addedBy: e.data.stamp.peer,
       fileIndex: e.file?.value,
+      ...(ready && isLocalItem(data) ? { local: { localKey: data.localKey, size: data.size } } : {}),
     }
     visible.push({ item, key: e.key.value })
   }
@@ -147,20 +191,31 @@ export function selectedItem(state: PlaylistState): PlaylistItem | null {
   const id = state.selected?.value
   if (id == null) return null
   const items = playlistItems(state)
-  const data = state.entries.get(id)?.data
-  const key = data ? itemKey(data.value) : null
+  const entry = state.entries.get(id)
+  const key = entry ? keyOf(entry) : null
   return items.find((i) => i.id === id) ?? (key ? items.find((i) => itemKey(i) === key) : null) ?? null
 }
 
 /** The ids of every add of item `id`'s torrent (or link) still there: removing the item removes them all. */
 export function sameTorrent(state: PlaylistState, id: string): string[] {
-  const data = state.entries.get(id)?.data
-  if (data === undefined) return []
-  const key = itemKey(data.value)
+  const entry = state.entries.get(id)
+  const key = entry ? keyOf(entry) : null
+  if (key === null) return []
   const ids: string[] = []
-  for (const e of state.entries.values())
-    if (!e.removed && e.data && itemKey(e.data.value) === key) ids.push(e.id)
+  for (const e of state.entries.values()) if (!e.removed && keyOf(e) === key) ids.push(e.id)
   return ids
+}
+
+/** A `local` entry's torrent, when the member who added it sent it; null otherwise. */
+function readyTorrent(e: Entry): TorrentItemData | null {
+  if (!e.data || !isLocalItem(e.data.value) || !e.torrent) return null
+  return e.torrent.stamp.peer === e.data.stamp.peer ? e.torrent.value : null
+}
+
+/** What an entry is the same video by (its torrent's, once a prepared file has one); null before its add. */
+function keyOf(e: Entry): string | null {
+  if (!e.data) return null
+  return itemKey(readyTorrent(e) ?? e.data.value)
 }
 
 /** An entry that can be listed: not removed, its add and its place both known. */
@@ -171,7 +226,7 @@ function firstAdds(state: PlaylistState): Map<string, Listable> {
   const first = new Map<string, Listable>()
   for (const e of state.entries.values()) {
     if (!isListable(e)) continue
-    const key = itemKey(e.data.value)
+    const key = keyOf(e) as string
     const other = first.get(key)
     if (!other || order(e.data, other.data) < 0) first.set(key, e)
   }
@@ -226,6 +281,16 @@ export function makeMove(state: PlaylistState, peer: string, id: string, index: 
   return { type: 'move', stamp, id, key: keyAt(state, index, stamp, id) }
 }
 
+/** The torrent of a `local` item this peer added (its hashing finished). */
+export function makeReady(
+  state: PlaylistState,
+  peer: string,
+  id: string,
+  torrent: TorrentItemData,
+): PlaylistOp {
+  return { type: 'ready', stamp: nextStamp(state, peer), id, torrent: { ...torrent } }
+}
+
 /** Selects an item for the room to play (null: nothing), optionally a particular file of it. */
 export function makeSelect(
   state: PlaylistState,
@@ -263,6 +328,13 @@ export function applyOp(state: PlaylistState, op: PlaylistOp): PlaylistState {
       const file = op.id !== null && op.fileIndex !== undefined ? [fileEntry(op.id, op.fileIndex, stamp)] : []
       return withEntries(state, clock, file, { value: op.id, stamp })
     }
+    case 'ready':
+      return withEntries(
+        state,
+        clock,
+        [{ id: op.id, removed: false, torrent: { value: op.torrent, stamp } }],
+        null,
+      )
     default:
       return unreachable(op)
   }
@@ -302,14 +374,21 @@ function withEntries(
 
 /** The join of two entries: commutative, associative, idempotent, which is what makes peers converge. */
 function mergeEntry(a: Entry, b: Entry): Entry {
+  // Ids are unique per add; if two adds ever shared one, the earlier add's data wins on every peer.
+  const data = earlier(a.data, b.data)
   return tidy({
     id: a.id,
     removed: a.removed || b.removed,
-    // Ids are unique per add; if two adds ever shared one, the earlier add's data wins on every peer.
-    data: earlier(a.data, b.data),
+    data,
     key: later(a.key, b.key),
     file: later(a.file, b.file),
+    torrent: later(owned(a.torrent, data), owned(b.torrent, data)),
   })
+}
+
+/** A `ready` register, unless the item's add is known and came from someone else (it never counts then). */
+function owned<T>(torrent: Register<T> | undefined, data: Register<PlaylistItemData> | undefined) {
+  return torrent && data && torrent.stamp.peer !== data.stamp.peer ? undefined : torrent
 }
 
 /** A removed item keeps only its tombstone. */

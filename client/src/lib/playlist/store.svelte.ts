@@ -17,6 +17,7 @@ import {
   makeAdd,
   makeMove,
   makeRemove,
+  makeReady,
   makeSelect,
   sameTorrent,
   mergeSnapshot,
@@ -31,6 +32,7 @@ import {
   type PlaylistItemData,
   type PlaylistOp,
   type PlaylistState,
+  type TorrentItemData,
 } from './playlist.ts'
 
 export const PLAYLIST_FEATURE = 'playlist'
@@ -107,6 +109,16 @@ export class PlaylistStore {
     this.#local(makeSelect(this.state, this.#room.selfId, id, fileIndex))
   }
 
+  /**
+   * A `local` item this tab added has its torrent now (its hashing finished). Not an edit: the owner says
+   * what the item is, even after the host locked the controls.
+   */
+  ready(id: string, torrent: TorrentItemData): void {
+    const entry = this.state.entries.get(id)
+    if (entry?.data?.stamp.peer !== this.#room.selfId || entry.data.value.kind !== 'local') return
+    this.#local(makeReady(this.state, this.#room.selfId, id, torrent))
+  }
+
   destroy(): void {
     this.#handle.unregister()
   }
@@ -131,7 +143,13 @@ export class PlaylistStore {
     if (!parsed.ok) return console.warn(`playlist: ignored an op from ${from}: ${parsed.error.message}`)
     const op = parsed.value
     if (op.stamp.peer !== from) return console.warn(`playlist: ignored an op ${from} stamped as another peer`)
-    if (!this.#room.canControlPlayback(from)) return console.warn(`playlist: ${from} may not edit (locked)`)
+    if (op.type === 'ready') {
+      // Only the member who added a prepared file says what it is (and may, under the host's lock).
+      const added = this.state.entries.get(op.id)?.data
+      if (added?.stamp.peer !== from || added.value.kind !== 'local')
+        return console.warn(`playlist: ignored a ready op from ${from}: not the owner of ${op.id}`)
+    } else if (!this.#room.canControlPlayback(from))
+      return console.warn(`playlist: ${from} may not edit (locked)`)
     const outOfBounds = opOutOfBounds(op, this.#now())
     if (outOfBounds) return console.warn(`playlist: ignored an op from ${from}: ${outOfBounds}`)
     this.state = applyOp(this.state, op)

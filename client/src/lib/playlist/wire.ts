@@ -49,7 +49,14 @@ const UrlData = v.object({
   ),
   title: Title,
 })
-const ItemData = v.union([UrlData, TorrentData])
+/** A dropped file still being hashed: a random key (hex, as an info hash), its name and size. */
+const LocalData = v.object({
+  kind: v.literal('local'),
+  localKey: InfoHash,
+  title: Title,
+  size: integer(1, 2 ** 50),
+})
+const ItemData = v.union([UrlData, LocalData, TorrentData])
 const register = <T extends v.GenericSchema>(value: T) => v.object({ value, stamp: Stamp })
 
 const Op = v.variant('type', [
@@ -69,6 +76,7 @@ const Op = v.variant('type', [
     id: v.nullable(ItemId),
     fileIndex: v.optional(FileIndex),
   }),
+  v.object({ type: v.literal('ready'), stamp: Stamp, id: ItemId, torrent: TorrentData }),
 ])
 
 const Snapshot = v.object({
@@ -83,6 +91,7 @@ const Snapshot = v.object({
         data: v.optional(register(ItemData)),
         key: v.optional(register(Key)),
         file: v.optional(register(FileIndex)),
+        torrent: v.optional(register(TorrentData)),
       }),
     ),
     v.maxLength(MAX_ENTRIES),
@@ -123,7 +132,7 @@ export function snapshotOutOfBounds(snapshot: PlaylistSnapshot, now: number): st
   if (snapshot.clock > ceiling) return `clock ${snapshot.clock} is beyond our clock`
   const stamps = [
     snapshot.selected?.stamp,
-    ...snapshot.entries.flatMap((e) => [e.data?.stamp, e.key?.stamp, e.file?.stamp]),
+    ...snapshot.entries.flatMap((e) => [e.data?.stamp, e.key?.stamp, e.file?.stamp, e.torrent?.stamp]),
   ]
   return stamps.some((stamp) => stamp !== undefined && stamp.counter > ceiling)
     ? 'a stamp is beyond our clock'

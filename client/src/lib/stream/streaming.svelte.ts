@@ -3,7 +3,9 @@
  * feature (torrent/feature.ts: the `have` announcement, the dedicated torrent connections to other members,
  * shared metadata), the playlist store, and what the player shows (media/now-playing.ts).
  *
- * - Local files are seeded from this browser and their magnet is added to the playlist.
+ * - Local files are seeded from this browser and their magnet is added to the playlist. A single WebM or MP4 is
+ *   added at once, as a `local` item the others stream from this tab (torrent/range-source.ts) while it is
+ *   hashed; its torrent follows (`ready`) and their players read on through it without a restart.
  * - The selected item is added to the client and streamed into the `<video>` (largest playable file, or the
  *   one the room chose), with the torrent's subtitles as WebVTT `<track>`s.
  * - What this tab has is the torrents in its client that are still in the playlist; it tells the `torrent`
@@ -19,7 +21,8 @@
  * started with true pieces a member sent with the item, torrent/head.ts; `detail`: `{pieces, bytes}`), `resume`
  * (it started with true pieces stored by an earlier visit, torrent/piece-store.ts; `detail`: `{pieces, bytes}`),
  * `canplay` (first `canplay`: the element could play; the room may start later, when every member can),
- * `playing` (first `playing` event) and `complete` (the played file is downloaded and verified). `canplay` and `playing` carry the event's own
+ * `playing` (first `playing` event) and `complete` (the played file is downloaded and verified); a file played
+ * before its torrent exists has its `canplay` and `playing` under its `localKey` instead. `canplay` and `playing` carry the event's own
  * time stamp (when the element fired it), not the time the page got round to the listener.
  */
 import { untrack } from 'svelte'
@@ -39,13 +42,20 @@ import { unplayableCodecs } from '../media/codecs.ts'
 import type { Video } from '../player/video.ts'
 import type { Timers } from '../timers.ts'
 import {
+  isLocalItem,
+  isTorrentItem,
   isUrlItem,
   itemKey,
+  type LocalItem,
   type PlaylistItem,
   type PlaylistItemData,
   type TorrentItem,
   type UrlItem,
 } from '../playlist/playlist.ts'
+import { mseCandidate, MseStream } from '../media/mse.ts'
+import { hex, randomBytes } from '../random.ts'
+import { rangeSource } from '../torrent/range-source.ts'
+import { preferTorrent, type SwitchingSource } from '../torrent/prefer-torrent.ts'
 import { looksLikeUrl, parseVideoUrl, type VideoUrl } from '../media/url.ts'
 import { MEDIA_ERR } from '../media/formats.ts'
 import { attachLink, explainLinkFailure } from './links.ts'
@@ -106,7 +116,15 @@ export interface StreamingOptions {
    * (the film plays on another member's screen).
    */
   remote?: boolean
+  /** `worker`: this browser plays every file through the service worker (torrent/config.ts). */
+  streamVia?: 'auto' | 'worker'
 }
+
+/**
+ * A dropped WebM or MP4 at least this large is shared before it is hashed (`#sharePrepared`). A smaller one is
+ * hashed in well under a second and goes out as a torrent with its first pieces (torrent/head.ts).
+ */
+export const SHARE_EARLY_MIN_BYTES = 32 * 1024 * 1024
 
 /** What a remote control says to a dropped video: it has no player, and shares nothing. */
 export const REMOTE_FILES =
@@ -173,9 +191,29 @@ export class StreamingStore {
   readonly #approved = new SvelteMap<string, ReadonlySet<string>>()
   /** Per torrent, the outside sources its `.torrent` from a member names, once it has been loaded. */
   readonly #metaSources = new SvelteMap<string, readonly string[]>()
+  /** Files this tab dropped and shares by key before their torrents exist (its own player plays them). */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping nothing renders
+  readonly #localFiles = new Map<string, File>()
+  /**
+   * The shown item while it streams from its owner: its id, its key, and the source the player reads, which
+   * takes the torrent once the item has one (null: this tab waits for the torrent instead).
+   */
+  #prepared: { itemId: string; localKey: string; source: SwitchingSource | null; upgraded: boolean } | null =
+    null
+  /** Whether this browser streams WebM and MP4 through MSE (the `theatron:stream-via` setting). */
+  readonly #viaMse: boolean
 
-  constructor({ room, client, createPeer, timers, trackers = [], remote = false }: StreamingOptions) {
+  constructor({
+    room,
+    client,
+    createPeer,
+    timers,
+    trackers = [],
+    remote = false,
+    streamVia = 'auto',
+  }: StreamingOptions) {
     this.#selfId = room.selfId
+    this.#viaMse = streamVia === 'auto'
     this.remote = remote
     this.#ownHosts = new SvelteSet(trackers.flatMap((url) => hostOf(url) ?? []))
     this.#client = client
@@ -186,7 +224,7 @@ export class StreamingStore {
       createPeer,
       selected: () => {
         const selected = this.playlist.selected
-        return selected && !isUrlItem(selected) ? selected : null
+        return selected && isTorrentItem(selected) ? selected : null
       },
       timers,
     })
@@ -289,6 +327,8 @@ export class StreamingStore {
       return
     }
     const [first] = source.files
+    if (first && source.files.length === 1 && first.size >= SHARE_EARLY_MIN_BYTES && mseCandidate(first.name))
+      return this.#sharePrepared(first)
     this.preparing = first?.name ?? 'video'
     try {
       const info = await this.#client.seed(source.files)
@@ -304,6 +344,36 @@ export class StreamingStore {
       if (this.#destroyed) return
       this.#addItem(item, this.#client.torrentFile(info.infoHash), head)
       this.#torrents.setHave(info.infoHash, true)
+    } catch (err) {
+      this.notice = { kind: 'error', text: toStreamError(err).message }
+    } finally {
+      this.preparing = null
+    }
+  }
+
+  /**
+   * A dropped WebM or MP4, shared at once: the item goes out as `local` (its name, size and a random key), the
+   * others stream it from this tab by that key while it is hashed (torrent/range-server.ts), and its torrent
+   * follows in a `ready` op, its `.torrent` sent just before on the same ordered channel.
+   */
+  async #sharePrepared(file: File): Promise<void> {
+    const localKey = hex(randomBytes(20))
+    this.#localFiles.set(localKey, file)
+    this.#torrents.serveLocal(localKey, [file])
+    // The announcement brings the members' links to this tab for the key.
+    this.#torrents.setHave(localKey, true)
+    const added = this.playlist.addOrSelect({ kind: 'local', localKey, title: file.name, size: file.size })
+    if (added?.kind !== 'added') return
+    this.preparing = file.name
+    try {
+      const info = await this.#client.seed([file])
+      if (this.#destroyed) return
+      const canonical = parseText(info.magnet)
+      const magnet = canonical.ok ? canonical.source.magnet : info.magnet
+      const torrentFile = this.#client.torrentFile(info.infoHash)
+      if (torrentFile) this.#torrents.shareMeta(info.infoHash, torrentFile)
+      this.#torrents.setHave(info.infoHash, true)
+      this.playlist.ready(added.id, { torrentId: magnet, infoHash: info.infoHash, title: info.name })
     } catch (err) {
       this.notice = { kind: 'error', text: toStreamError(err).message }
     } finally {
@@ -353,6 +423,7 @@ export class StreamingStore {
    */
   outsideHosts(item: PlaylistItem): string[] {
     if (item.addedBy === this.#selfId) return []
+    if (isLocalItem(item)) return []
     const approved = this.#approved.get(itemKey(item))
     const urls = isUrlItem(item)
       ? [item.url]
@@ -374,7 +445,7 @@ export class StreamingStore {
       this.#shownKey = ''
       return this.#show(this.playlist.selected, this.#video)
     }
-    if (!this.#torrents.has(item.infoHash)) return
+    if (!isTorrentItem(item) || !this.#torrents.has(item.infoHash)) return
     this.#torrents.setHave(item.infoHash, false)
     this.progress.delete(item.infoHash)
     await this.#client.remove(item.infoHash)
@@ -395,7 +466,7 @@ export class StreamingStore {
       // At the event's own time stamp: when the element fired it. A busy page runs the listener late, which
       // is the page's lag, not the player's.
       const markFirst = (what: 'canplay' | 'playing') => (event: Event) => {
-        const hash = this.nowPlaying?.infoHash
+        const hash = this.nowPlaying?.infoHash ?? this.#prepared?.localKey
         if (hash) this.#mark(what, hash, { startTime: event.timeStamp })
       }
       const off = [
@@ -465,7 +536,7 @@ export class StreamingStore {
    */
   #addItem(item: PlaylistItemData, meta: Uint8Array | null = null, head: Head | null = null): void {
     const known = this.playlist.items.some((i) => itemKey(i) === itemKey(item))
-    if (meta && !known && !isUrlItem(item)) this.#torrents.shareMeta(item.infoHash, meta, head)
+    if (meta && !known && isTorrentItem(item)) this.#torrents.shareMeta(item.infoHash, meta, head)
     const added = this.playlist.addOrSelect(item)
     if (added?.kind === 'selected')
       this.notice = { kind: 'info', text: `“${added.item.title}” is already in the playlist: playing it.` }
@@ -474,9 +545,16 @@ export class StreamingStore {
   /** Shows the selected item: add its torrent, pick the file, stream it, attach subtitles; or play its link. */
   #show(item: PlaylistItem | null, video: Video | null): void {
     if (this.#destroyed) return
-    const key = item ? `${item.id}|${itemKey(item)}|${item.fileIndex ?? ''}` : ''
-    if (key === this.#shownKey && video === this.#shownVideo) return
-    const torrent = item && !isUrlItem(item) ? item : null
+    // A prepared file keeps its identity when it gains its torrent: the player reads on, nothing restarts.
+    const identity = item ? (item.local ? `local:${item.local.localKey}` : itemKey(item)) : ''
+    const key = item ? `${item.id}|${identity}|${item.fileIndex ?? ''}` : ''
+    if (key === this.#shownKey && video === this.#shownVideo) {
+      if (item && isTorrentItem(item) && item.local) this.#upgrade(item, video)
+      return
+    }
+    this.#prepared = null
+    const torrent = item && isTorrentItem(item) ? item : null
+    const local = item && isLocalItem(item) ? item : null
     const sameTorrent = torrent !== null && this.nowPlaying?.infoHash === torrent.infoHash
     this.#shownKey = key
     this.#shownVideo = video
@@ -488,7 +566,9 @@ export class StreamingStore {
     this.#link = null
     // Before anything is awaited: a member's link for it may be assigned by the next message.
     // A remote control downloads nothing: it makes no torrent links.
-    this.#torrents.expect(this.remote ? null : (torrent?.infoHash ?? null))
+    if (local && local.addedBy !== this.#selfId && !this.remote)
+      this.#torrents.ownerRanges(local.localKey, local.addedBy)
+    this.#torrents.expect(this.remote ? null : (torrent?.infoHash ?? local?.localKey ?? null))
     if (!item) {
       this.nowPlaying = null
       video?.detachSource()
@@ -510,7 +590,96 @@ export class StreamingStore {
     if (this.remote) return
     this.#showSubtitles()
     if (torrent) void this.#load(torrent, video, generation)
+    else if (local) this.#loadPrepared(local, video, generation)
     else if (isUrlItem(item)) void this.#loadLink(item, video, generation)
+  }
+
+  /**
+   * Plays a file its owner is still hashing: the owner its own `File`; a member through MSE, reading it from
+   * the owner (torrent/range-source.ts) until the torrent comes (`#upgrade`). A member whose browser can't
+   * take it through MSE waits for the torrent.
+   */
+  #loadPrepared(item: LocalItem, video: Video | null, generation: number): void {
+    const mine = item.addedBy === this.#selfId
+    const file = mine ? this.#localFiles.get(item.localKey) : undefined
+    const viaMse = !mine && this.#viaMse && mseCandidate(item.title)
+    this.#prepared = { itemId: item.id, localKey: item.localKey, source: null, upgraded: false }
+    if (!video || (mine && !file) || (!mine && !viaMse)) return
+    if (file) {
+      const url = URL.createObjectURL(file)
+      video.attachSource({ url, kind: 'file', release: () => URL.revokeObjectURL(url) })
+    } else {
+      const ranges = this.#torrents.ownerRanges(item.localKey, item.addedBy)
+      // Kept until the torrent has every byte: the owner's link serves what the torrent lacks.
+      this.#torrents.setHave(item.localKey, true)
+      const source = preferTorrent(rangeSource(ranges, 0, item.size), () => ranges.reachable)
+      this.#prepared.source = source
+      const stream = new MseStream(video, source, ({ reason, unplayable }) => {
+        if (generation !== this.#generation) return
+        if (video.isAttached(attached)) video.detachSource()
+        // The torrent's path (the service worker) may still play it; or the person reads which codec it is.
+        if (this.#prepared) this.#prepared.source = null
+        if (unplayable) this.#failPrepared(generation, unplayable)
+        else console.info(`stream: ${item.title} waits for its torrent: ${reason}`)
+      })
+      const attached = { url: stream.url, kind: 'mse' as const, release: () => stream.destroy() }
+      video.attachSource(attached)
+    }
+    if (this.nowPlaying) this.nowPlaying = { ...this.nowPlaying, state: 'streaming' }
+  }
+
+  #failPrepared(generation: number, sentence: string): void {
+    const now = this.nowPlaying
+    if (generation !== this.#generation || !now) return
+    this.nowPlaying = { ...now, state: 'error', error: sentence }
+  }
+
+  /**
+   * The shown prepared file has its torrent now. Its owner seeds it already; a member adds it and the player's
+   * source takes the torrent's verified pieces from here on (no restart: the read goes on); a member that was
+   * waiting for the torrent plays it as any torrent.
+   */
+  #upgrade(item: TorrentItem, video: Video | null): void {
+    const prepared = this.#prepared
+    if (!prepared || prepared.itemId !== item.id || prepared.upgraded) return
+    prepared.upgraded = true
+    const generation = this.#generation
+    this.#torrents.expect(this.remote ? null : item.infoHash)
+    if (this.remote) return
+    if (item.addedBy === this.#selfId) {
+      if (this.nowPlaying) this.nowPlaying = { ...this.nowPlaying, infoHash: item.infoHash, fileIndex: 0 }
+      return
+    }
+    const source = prepared.source
+    if (!source) return void this.#load(item, video, generation)
+    void this.#addUnder(item, source, generation)
+  }
+
+  /** Adds a prepared file's torrent and hands it to the source the player already reads. */
+  async #addUnder(item: TorrentItem, source: SwitchingSource, generation: number): Promise<void> {
+    const current = () => generation === this.#generation && !this.#destroyed
+    try {
+      this.#mark('add', item.infoHash)
+      const shared = await this.#torrents.meta(item.infoHash)
+      if (!current()) return
+      const { magnet, bytes } = this.#withoutOutsideSources(item, shared)
+      const ready = this.#client.add({ infoHash: item.infoHash, magnet, ...(bytes ? { bytes } : {}) })
+      this.#torrents.setHave(item.infoHash, true)
+      const info = await ready
+      this.#mark('metadata', item.infoHash)
+      if (!current()) return
+      const torrentSource = info.files.length === 1 ? this.#client.fileSource(item.infoHash, 0) : null
+      if (torrentSource && torrentSource.length === source.length) source.useTorrent(torrentSource)
+      if (this.nowPlaying)
+        this.nowPlaying = {
+          ...this.nowPlaying,
+          infoHash: item.infoHash,
+          fileIndex: 0,
+          fileName: info.files[0]?.name ?? null,
+        }
+    } catch (err) {
+      console.warn(`stream: the torrent of ${item.title} did not start`, err)
+    }
   }
 
   /** Plays a link item from its server, once the person approved a member's link (`outsideHosts`). */
@@ -688,13 +857,24 @@ export class StreamingStore {
   /** Torrents whose items all left the playlist are stopped, their storage freed, their links closed. */
   #prune(items: readonly PlaylistItem[]): void {
     if (this.#destroyed) return
-    const listed = new Set(items.flatMap((i) => (isUrlItem(i) ? [] : [i.infoHash]))) // eslint-disable-line svelte/prefer-svelte-reactivity -- local
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- local
+    const listed = new Set(
+      items.flatMap((i) =>
+        isUrlItem(i)
+          ? []
+          : isLocalItem(i)
+            ? [i.localKey]
+            : [i.infoHash, ...(i.local ? [i.local.localKey] : [])],
+      ),
+    )
     this.#shared.keepOnly(new Set(items.map((i) => i.id))) // eslint-disable-line svelte/prefer-svelte-reactivity -- local
     for (const infoHash of this.#torrents.have()) {
       if (listed.has(infoHash)) continue
       this.#torrents.setHave(infoHash, false)
       this.progress.delete(infoHash)
       this.#torrents.forgetMeta(infoHash)
+      this.#torrents.forgetLocal(infoHash)
+      this.#localFiles.delete(infoHash)
       void this.#client.remove(infoHash)
     }
   }
@@ -702,7 +882,14 @@ export class StreamingStore {
   #onProgress(p: TorrentProgress): void {
     if (!this.#torrents.has(p.infoHash)) return
     this.progress.set(p.infoHash, p)
-    if (p.status === 'complete') this.#mark('complete', p.infoHash)
+    if (p.status !== 'complete') return
+    this.#mark('complete', p.infoHash)
+    // A prepared file's torrent has every byte: the link to its owner is not needed any more.
+    const from = this.playlist.items.find((i) => isTorrentItem(i) && i.infoHash === p.infoHash)?.local
+    if (from && this.#torrents.has(from.localKey) && !this.#localFiles.has(from.localKey)) {
+      this.#torrents.setHave(from.localKey, false)
+      this.#torrents.forgetLocal(from.localKey)
+    }
   }
 
   #onClientError(infoHash: string | null, error: StreamError): void {

@@ -4,7 +4,8 @@
  * `simulateStall(ms)` to the e2e tests and benchmarks, and `window.__theatron.room.sendRaw(text)` sends any
  * text to every member as a room message, as a modified page would (e2e/tests/hostile-member.spec.ts);
  * `window.__theatron.torrent.throttleUpload(bytesPerSecond)` caps this tab's upload, so a benchmark can starve
- * the members that stream from it; the join path is traced with performance marks (join-trace.ts).
+ * the members that stream from it, and `holdSeeding()` holds a dropped file's torrent back after its hashing (a
+ * slow hashing, to test streaming before the torrent exists); the join path is traced with performance marks (join-trace.ts).
  */
 import type { Video } from '../player/video.ts'
 import type { Player } from '../sync/player.ts'
@@ -34,6 +35,8 @@ export interface RoomHooks {
 export interface TorrentHooks {
   /** Caps this tab's upload at `bytesPerSecond` (all torrents); null lifts the cap. */
   throttleUpload(bytesPerSecond: number | null): void
+  /** Holds every seed after its hashing (a slow hashing) until the returned function is called. */
+  holdSeeding(): () => void
 }
 
 type HookScope = { __theatron?: { playback?: PlaybackHooks; room?: RoomHooks; torrent?: TorrentHooks } }
@@ -67,6 +70,7 @@ export function testHooks(torrent?: TorrentHooks): TestHooks {
       scope.__theatron.room = room
       const torrentHooks: TorrentHooks | undefined = torrent && {
         throttleUpload: (bytesPerSecond) => torrent.throttleUpload(bytesPerSecond),
+        holdSeeding: () => torrent.holdSeeding(),
       }
       if (torrentHooks) scope.__theatron.torrent = torrentHooks
       return () => {

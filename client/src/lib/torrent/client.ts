@@ -129,6 +129,8 @@ export class TorrentClient {
   readonly #tab = randomId()
   #releaseRequests = () => {}
   #destroyed = false
+  /** While set, a seed waits here once its pieces are hashed (`holdSeeding`, e2e build only). */
+  #seedHold: Promise<void> | null = null
 
   constructor(options: TorrentClientOptions = {}) {
     this.#options = {
@@ -188,6 +190,7 @@ export class TorrentClient {
       createWorker: this.#options.hashWorkers > 0 ? createHashWorker : undefined,
       workers: this.#options.hashWorkers,
     })
+    await this.#seedHold
     this.#assertAlive()
     const specs = files.map((f) => ({ name: f.name, length: f.size }))
     const announce = [...this.#options.trackers]
@@ -386,6 +389,19 @@ export class TorrentClient {
     // connection (docs/streaming.md, "Request stalls"). Lifting it lets the waiting slices go.
     this.#client.throttleUpload(-1)
     if (bytesPerSecond !== null) this.#client.throttleUpload(Math.max(0, Math.round(bytesPerSecond)))
+  }
+
+  /**
+   * Holds every seed after its hashing until the returned function is called: the e2e tests make a slow
+   * hashing with it (testing/hooks.ts, e2e build only); the app itself never holds.
+   */
+  holdSeeding(): () => void {
+    let release = () => {}
+    this.#seedHold = new Promise<void>((resolve) => (release = resolve))
+    return () => {
+      this.#seedHold = null
+      release()
+    }
   }
 
   /** Releases everything: timer, listeners, torrents, their storage, peers, the stream server. */

@@ -9,6 +9,10 @@
  *   of the selected item puts them in its snapshot for newcomers. A member who dropped the file also sends
  *   the first pieces of the file to play with them (torrent/head.ts), kept here until the torrent starts.
  *
+ * - A file this tab dropped and shares before its torrent exists is served by its key over the owner's links
+ *   (torrent/range-server.ts); a member reads it from the owner's link only (torrent/range-source.ts): a key's
+ *   links connect its owner with each member, never two members, and a link from anyone else is closed.
+ *
  * A plain class: StreamingStore decides what the tab has and when; this one keeps the wire and the links.
  */
 import type { FeatureHandle, FeatureHost } from '../room/feature.ts'
@@ -18,6 +22,8 @@ import { addHeadPart, HEAD_PART_BYTES, headParts, type Head } from './head.ts'
 import { decodeBase64, decodeMeta, encodeBase64, encodeMeta, MetaCache, setNewest } from './meta.ts'
 import { parseTorrentMessage, parseTorrentSnapshot, type TorrentSnapshot } from './wire.ts'
 import type { Timers } from '../timers.ts'
+import { RangeServer, type RangePeer } from './range-server.ts'
+import { OwnerRanges } from './range-source.ts'
 
 export const TORRENT_FEATURE = 'torrent'
 
@@ -30,6 +36,14 @@ export interface TorrentFeatureOptions {
   /** The playlist's selected item, for the snapshot. */
   selected: () => { infoHash: string; addedBy: string } | null
   timers?: Timers
+}
+
+/** A link's connection as the range protocol uses it (simple-peer's stream), when it is one. */
+function asRangePeer(peer: TorrentPeer): RangePeer | null {
+  const candidate = peer as unknown as Partial<RangePeer>
+  return typeof candidate.write === 'function' && typeof candidate.on === 'function'
+    ? (peer as unknown as RangePeer)
+    : null
 }
 
 export class TorrentFeature {
@@ -45,6 +59,10 @@ export class TorrentFeature {
   /** First pieces members sent (torrent/head.ts), until the torrent starts with them; at most MAX_METAS. */
   readonly #heads = new Map<string, Head>()
   #announced = ''
+  /** Files this tab dropped and serves by their key, and the servers answering each member. */
+  readonly #served = new Map<string, { files: readonly Blob[]; servers: Set<RangeServer> }>()
+  /** Per key of a file another member is preparing: its owner and the link to it. */
+  readonly #ranges = new Map<string, { owner: string; ranges: OwnerRanges }>()
 
   constructor({ room, client, createPeer, selected, timers }: TorrentFeatureOptions) {
     this.#selfId = room.selfId
@@ -54,7 +72,7 @@ export class TorrentFeature {
       selfId: room.selfId,
       createPeer,
       send: (peerId, message) => this.#feature.send(message, peerId),
-      attach: (infoHash, peer) => client.addPeer(infoHash, peer),
+      attach: (key, peer, peerId) => this.#attach(key, peer, peerId),
       timers,
     })
     this.#feature = room.registerFeature(TORRENT_FEATURE, {
@@ -130,10 +148,60 @@ export class TorrentFeature {
     this.#heads.delete(infoHash)
   }
 
+  /** Serves the files of a drop by its key to every member who asks (until `forgetLocal`). */
+  serveLocal(key: string, files: readonly Blob[]): void {
+    if (this.#served.has(key)) return
+    this.#served.set(key, { files, servers: new Set() })
+    this.#links.setOwner(key, this.#selfId)
+  }
+
+  /** The link to the owner of a file it is preparing, by its key: the bytes come from there alone. */
+  ownerRanges(key: string, owner: string): OwnerRanges {
+    const known = this.#ranges.get(key)
+    if (known?.owner === owner) return known.ranges
+    known?.ranges.close()
+    const ranges = new OwnerRanges()
+    this.#ranges.set(key, { owner, ranges })
+    this.#links.setOwner(key, owner)
+    return ranges
+  }
+
+  /** A prepared file's key is done with (the item left, or its torrent has every byte). */
+  forgetLocal(key: string): void {
+    const served = this.#served.get(key)
+    for (const server of served?.servers ?? []) server.close()
+    this.#served.delete(key)
+    this.#ranges.get(key)?.ranges.close()
+    this.#ranges.delete(key)
+    this.#links.setOwner(key, null)
+  }
+
   /** Leaves the room's feature and closes every link. */
   destroy(): void {
     this.#feature.unregister()
+    for (const key of [...this.#served.keys(), ...this.#ranges.keys()]) this.forgetLocal(key)
     this.#links.destroy()
+  }
+
+  /** A link is up for a key: a prepared file's goes to its server or reader, a torrent's to WebTorrent. */
+  #attach(key: string, peer: TorrentPeer, peerId: string): void {
+    const served = this.#served.get(key)
+    const reading = this.#ranges.get(key)
+    if (!served && !reading) return this.#client.addPeer(key, peer)
+    const rangePeer = asRangePeer(peer)
+    if (!rangePeer) return peer.destroy()
+    if (served) {
+      const server = new RangeServer(rangePeer, served.files, peerId)
+      served.servers.add(server)
+      rangePeer.on('close', () => served.servers.delete(server))
+      return
+    }
+    // Only the owner has the file's bytes: a link for its key with anyone else carries nothing.
+    if (reading?.owner !== peerId) {
+      console.warn(`torrent: closed a link from ${peerId} for a file ${reading?.owner ?? 'someone'} owns`)
+      return peer.destroy()
+    }
+    reading.ranges.setLink(rangePeer, peerId)
   }
 
   #onMessage(from: string, raw: unknown): void {

@@ -28,13 +28,15 @@ export interface WantedLink {
 /**
  * One link per (member, torrent) that both sides have; never one to ourselves. `expected`: the room's selected
  * torrent, which every member adds the moment it sees the selection: it counts as had by everyone, so the
- * link is ready when the torrent is (instead of one room round trip after its `have`).
+ * link is ready when the torrent is (instead of one room round trip after its `have`). `owners`: keys that
+ * link only with one member (a dropped file's key, torrent/range-source.ts: only its owner has its bytes).
  */
 export function wantedLinks(
   selfId: string,
   mine: ReadonlySet<string>,
   theirs: ReadonlyMap<string, ReadonlySet<string>>,
   expected: string | null = null,
+  owners: ReadonlyMap<string, string> = new Map(),
 ): WantedLink[] {
   const links: WantedLink[] = []
   for (const [peerId, hashes] of theirs) {
@@ -42,7 +44,8 @@ export function wantedLinks(
     const initiator = isInitiator(selfId, peerId)
     const candidates = expected === null ? hashes : new Set([...hashes, expected])
     for (const infoHash of candidates)
-      if (linkWanted(infoHash, mine, hashes, expected)) links.push({ peerId, infoHash, initiator })
+      if (linkWanted(infoHash, mine, hashes, expected) && ownerAllows(infoHash, selfId, peerId, owners))
+        links.push({ peerId, infoHash, initiator })
   }
   return links.sort((a, b) => compare(a.peerId, b.peerId) || compare(a.infoHash, b.infoHash))
 }
@@ -55,6 +58,17 @@ function linkWanted(
   expected: string | null,
 ): boolean {
   return infoHash === expected || (mine.has(infoHash) && theirs.has(infoHash))
+}
+
+/** A key with an owner links the owner with the others, never two others. */
+function ownerAllows(
+  key: string,
+  selfId: string,
+  peerId: string,
+  owners: ReadonlyMap<string, string>,
+): boolean {
+  const owner = owners.get(key)
+  return owner === undefined || owner === selfId || owner === peerId
 }
 
 function compare(a: string, b: string): number {
@@ -83,8 +97,8 @@ export interface TorrentLinksOptions {
   createPeer: (initiator: boolean) => TorrentPeer
   /** Deliver a message to one member (the room's `torrent` feature). */
   send: (peerId: string, message: LinkMessage) => void
-  /** Hand a connection to the torrent (`TorrentClient.addPeer`). */
-  attach: (infoHash: string, peer: TorrentPeer) => void
+  /** Hand a connection to the torrent (`TorrentClient.addPeer`); `peerId` is the member at its other end. */
+  attach: (infoHash: string, peer: TorrentPeer, peerId: string) => void
   timers?: Timers
 }
 
@@ -117,6 +131,8 @@ export class TorrentLinks {
   readonly #theirs = new Map<string, Set<string>>()
   /** The room's selected torrent, which everyone is adding (`wantedLinks`). */
   #expected: string | null = null
+  /** Keys that link only with their owner (`wantedLinks`). */
+  readonly #owners = new Map<string, string>()
   /** Links given to a torrent, by `peerId infoHash`. */
   readonly #live = new Map<string, Live>()
   /** One spare per member. */
@@ -145,6 +161,14 @@ export class TorrentLinks {
   setExpected(infoHash: string | null): void {
     if (infoHash === this.#expected) return
     this.#expected = infoHash
+    this.#reconcile()
+  }
+
+  /** Key `key` links only with `owner` (null: with anyone again). */
+  setOwner(key: string, owner: string | null): void {
+    if ((this.#owners.get(key) ?? null) === owner) return
+    if (owner === null) this.#owners.delete(key)
+    else this.#owners.set(key, owner)
     this.#reconcile()
   }
 
@@ -231,13 +255,23 @@ export class TorrentLinks {
 
   #wants(peerId: string, infoHash: string): boolean {
     const theirs = this.#theirs.get(peerId)
-    return theirs !== undefined && linkWanted(infoHash, this.#mine, theirs, this.#expected)
+    return (
+      theirs !== undefined &&
+      linkWanted(infoHash, this.#mine, theirs, this.#expected) &&
+      ownerAllows(infoHash, this.#options.selfId, peerId, this.#owners)
+    )
   }
 
   #reconcile(): void {
     if (this.#destroyed) return
     const wanted = new Map<string, WantedLink>()
-    for (const w of wantedLinks(this.#options.selfId, this.#mine, this.#theirs, this.#expected)) {
+    for (const w of wantedLinks(
+      this.#options.selfId,
+      this.#mine,
+      this.#theirs,
+      this.#expected,
+      this.#owners,
+    )) {
       wanted.set(keyOf(w.peerId, w.infoHash), w)
     }
     for (const [key, live] of [...this.#live]) if (!wanted.has(key)) this.#close(live)
@@ -277,7 +311,7 @@ export class TorrentLinks {
     this.#spares.delete(live.peerId)
     live.infoHash = infoHash
     this.#live.set(keyOf(live.peerId, infoHash), live)
-    this.#options.attach(infoHash, live.peer)
+    this.#options.attach(infoHash, live.peer, live.peerId)
   }
 
   /** A new connection; null (and none ever again) when this browser cannot make one (no WebRTC). */
@@ -318,7 +352,7 @@ export class TorrentLinks {
     peer.on('close', () => this.#onGone(live))
     if (infoHash !== null) {
       this.#live.set(keyOf(peerId, infoHash), live)
-      this.#options.attach(infoHash, peer)
+      this.#options.attach(infoHash, peer, peerId)
     }
     return live
   }

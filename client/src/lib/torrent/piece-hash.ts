@@ -20,16 +20,22 @@ export const HASH_BYTES = 20
 export const READ_BYTES = 16 * 1024 * 1024
 /** About this many bytes of pieces per batch handed to a worker. */
 const BATCH_BYTES = 64 * 1024 * 1024
+/** Batches a worker holds at once: the next one is read while the last is finished. */
+const BATCHES_PER_WORKER = 2
 
 /** How many pieces a torrent of `length` bytes has. */
 export function pieceCount(length: number, pieceLength: number): number {
   return Math.ceil(length / pieceLength)
 }
 
+/** Slices read ahead of the one being digested: the file's reads and SHA-1 overlap instead of taking turns. */
+export const READS_AHEAD = 2
+
 /**
- * The SHA-1s of pieces [first, end) of `blob`, concatenated. The range is read in large slices, the next one
- * in flight while the pieces of the last are digested, all of them at once (WebCrypto digests off the
- * calling thread, so several at a time use several cores); each slice is dropped once its digests are in.
+ * The SHA-1s of pieces [first, end) of `blob`, concatenated. The range is read in large slices, up to
+ * `READS_AHEAD` of them in flight while the pieces of the last are digested, all of them at once (WebCrypto
+ * digests off the calling thread, so several at a time use several cores); each slice is dropped once its
+ * digests are in.
  */
 export async function hashPieceRange(
   blob: Blob,
@@ -45,10 +51,20 @@ export async function hashPieceRange(
     const stop = Math.min(blob.size, Math.min(end, from + perRead) * pieceLength)
     return blob.slice(start, stop).arrayBuffer()
   }
-  let pending = first < end ? read(first) : null
-  for (let from = first; from < end && pending; from += perRead) {
-    const bytes = new Uint8Array(await pending)
-    pending = from + perRead < end ? read(from + perRead) : null
+  const reads: Promise<ArrayBuffer>[] = []
+  let nextRead = first
+  const readAhead = () => {
+    while (reads.length < READS_AHEAD && nextRead < end) {
+      const next = read(nextRead)
+      next.catch(() => {}) // a failed read is reported when its turn comes; the loop may have left by then
+      reads.push(next)
+      nextRead += perRead
+    }
+  }
+  readAhead()
+  for (let from = first; from < end; from += perRead) {
+    const bytes = new Uint8Array(await (reads.shift() as Promise<ArrayBuffer>))
+    readAhead()
     const digests: Promise<void>[] = []
     for (let at = 0, index = from; at < bytes.length; at += pieceLength, index++) {
       const piece = bytes.subarray(at, Math.min(bytes.length, at + pieceLength))
@@ -129,7 +145,10 @@ export async function hashPieces(
   return out
 }
 
-/** Feeds one worker batches until none are left. */
+/**
+ * Feeds one worker batches until none are left, `BATCHES_PER_WORKER` at a time: while it finishes one, the
+ * reads of the next are already under way (a worker idles between batches otherwise).
+ */
 function drain(
   worker: HashWorker,
   blob: Blob,
@@ -139,20 +158,25 @@ function drain(
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let id = 0
-    let first = 0
+    const running = new Map<number, number>()
     const send = () => {
       const range = take()
-      if (!range) return resolve()
-      first = range[0]
-      worker.postMessage({ id: ++id, blob, pieceLength, first: range[0], end: range[1] })
+      if (!range) {
+        if (running.size === 0) resolve()
+        return
+      }
+      running.set(++id, range[0])
+      worker.postMessage({ id, blob, pieceLength, first: range[0], end: range[1] })
     }
     worker.onmessage = ({ data }) => {
-      if (data.id !== id) return
+      const first = running.get(data.id)
+      if (first === undefined) return
+      running.delete(data.id)
       if ('error' in data) return reject(new Error(`hashing failed: ${data.error}`))
       finished(first, data.hashes)
       send()
     }
     worker.onerror = (event) => reject(new Error(`hashing failed: ${event.message}`))
-    send()
+    for (let i = 0; i < BATCHES_PER_WORKER; i++) send()
   })
 }

@@ -1,0 +1,73 @@
+/**
+ * The bytes of a dropped file while its torrent comes into being: first all from its owner (the range
+ * protocol, torrent/range-source.ts), then, once the item has its torrent, from the torrent wherever it holds
+ * them verified and from the owner for the rest, while the owner is reachable. The player's read goes on
+ * across the switch: the source underneath changes from one span to the next, never in the middle of one.
+ */
+import type { ByteSource } from '../media/feed.ts'
+
+/** A read is split into spans of this size; each comes whole from one source. */
+export const SPAN_BYTES = 4 * 1024 * 1024
+
+export interface SwitchingSource extends ByteSource {
+  /** The item's torrent is here: spans it holds verified come from it from now on. */
+  useTorrent(torrent: ByteSource): void
+}
+
+/** `reachable`: whether the owner can be asked now (its link is up); the torrent serves the rest otherwise. */
+export function preferTorrent(owner: ByteSource, reachable: () => boolean): SwitchingSource {
+  let torrent: ByteSource | null = null
+  const pick = (start: number, end: number): ByteSource => {
+    if (!torrent) return owner
+    return torrent.has(start, end) || !reachable() ? torrent : owner
+  }
+  return {
+    length: owner.length,
+    has: (start, end) => torrent?.has(start, end) ?? owner.has(start, end),
+    read: (start, end = owner.length - 1) => new SpanRead(pick, start, end),
+    useTorrent: (source) => {
+      torrent = source
+    },
+  }
+}
+
+/** One read of [start, end] (inclusive), span by span, each span from the source `pick` names then. */
+class SpanRead implements AsyncIterator<Uint8Array> {
+  readonly #pick: (start: number, end: number) => ByteSource
+  readonly #end: number
+  #position: number
+  #inner: AsyncIterator<Uint8Array> | null = null
+  #ended = false
+
+  constructor(pick: (start: number, end: number) => ByteSource, start: number, end: number) {
+    this.#pick = pick
+    this.#position = start
+    this.#end = end
+  }
+
+  async next(): Promise<IteratorResult<Uint8Array>> {
+    while (!this.#ended && this.#position <= this.#end) {
+      if (!this.#inner) {
+        const stop = Math.min(this.#end + 1, (Math.floor(this.#position / SPAN_BYTES) + 1) * SPAN_BYTES)
+        this.#inner = this.#pick(this.#position, stop).read(this.#position, stop - 1)
+      }
+      const next = await this.#inner.next()
+      if (this.#ended) break
+      if (next.done) {
+        this.#inner = null
+        continue
+      }
+      this.#position += next.value.length
+      return next
+    }
+    return this.return()
+  }
+
+  async return(): Promise<IteratorResult<Uint8Array>> {
+    this.#ended = true
+    const inner = this.#inner
+    this.#inner = null
+    await inner?.return?.()
+    return { done: true, value: undefined }
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The owner's end of the range protocol (torrent/range-wire.ts): answers one member's requests for bytes of
+ * the files it dropped, read from the `File`s themselves. One server per link (per requester): requests are
+ * answered one after the other in the order they came, each in parts of `ANSWER_BYTES`, and the next part is
+ * written only while the connection's send buffer takes it (the stream's `drain`), so a requester that reads
+ * slowly holds back its own answers and nothing else. A requester may have at most `MAX_OUTSTANDING` requests
+ * queued; anything beyond the bounds is refused with a reason, anything malformed dropped with a log line.
+ */
+import {
+  ANSWER_BYTES,
+  encodeAnswer,
+  MAX_OUTSTANDING,
+  parseRangeRequest,
+  type GetRequest,
+  type RangeAnswer,
+} from './range-wire.ts'
+
+/** The slice of a simple-peer connection the range protocol uses (both ends). */
+export interface RangePeer {
+  /** Queues bytes for the other end; false when the stream's buffer is full (wait for `drain`). */
+  write(chunk: Uint8Array): boolean
+  on(event: 'data', listener: (chunk: Uint8Array) => void): void
+  on(event: 'drain' | 'close', listener: () => void): void
+  destroy(): void
+}
+
+/** The file is read from disk this much at a time, then sent in answers of `ANSWER_BYTES`. */
+const READ_BYTES = 256 * 1024
+
+export class RangeServer {
+  readonly #peer: RangePeer
+  readonly #files: readonly Blob[]
+  readonly #label: string
+  readonly #queue: GetRequest[] = []
+  /** The request being answered, and whether it was cancelled. */
+  #running: { id: number; cancelled: boolean } | null = null
+  #drained: (() => void) | null = null
+  #closed = false
+
+  /** `label` names the requester in log lines. */
+  constructor(peer: RangePeer, files: readonly Blob[], label: string) {
+    this.#peer = peer
+    this.#files = files
+    this.#label = label
+    peer.on('data', (chunk) => this.#onRequest(chunk))
+    peer.on('drain', () => this.#wakeDrained())
+    peer.on('close', () => this.close())
+  }
+
+  /** Stops answering (the link closed, or the item left the playlist). */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#queue.length = 0
+    if (this.#running) this.#running.cancelled = true
+    this.#wakeDrained()
+  }
+
+  #onRequest(raw: Uint8Array): void {
+    if (this.#closed) return
+    const parsed = parseRangeRequest(raw)
+    if (!parsed.ok) {
+      console.warn(`ranges: ignored a request from ${this.#label}: ${parsed.error.message}`)
+      return
+    }
+    const request = parsed.value
+    if (request.t === 'cancel') {
+      const at = this.#queue.findIndex((r) => r.id === request.id)
+      if (at >= 0) this.#queue.splice(at, 1)
+      if (this.#running?.id === request.id) this.#running.cancelled = true
+      return
+    }
+    const refusal = this.#refusal(request)
+    if (refusal) {
+      this.#send({ t: 'refused', id: request.id, reason: refusal })
+      return
+    }
+    this.#queue.push(request)
+    if (!this.#running) void this.#serve()
+  }
+
+  #refusal(request: GetRequest): string | null {
+    if (this.#queue.length + (this.#running ? 1 : 0) >= MAX_OUTSTANDING) return 'too many requests'
+    const file = this.#files[request.file]
+    if (!file) return 'no such file'
+    if (request.end > file.size) return 'past the end of the file'
+    return null
+  }
+
+  async #serve(): Promise<void> {
+    for (let request = this.#queue.shift(); request && !this.#closed; request = this.#queue.shift()) {
+      const running = { id: request.id, cancelled: false }
+      this.#running = running
+      try {
+        await this.#answer(request, running)
+      } catch (err) {
+        if (!running.cancelled)
+          this.#send({ t: 'refused', id: request.id, reason: 'the file could not be read' })
+        console.warn(`ranges: reading for ${this.#label} failed`, err)
+      }
+      this.#running = null
+    }
+  }
+
+  async #answer(request: GetRequest, running: { cancelled: boolean }): Promise<void> {
+    const file = this.#files[request.file] as Blob
+    for (let at = request.start; at < request.end; at += READ_BYTES) {
+      const stop = Math.min(request.end, at + READ_BYTES)
+      const bytes = new Uint8Array(await file.slice(at, stop).arrayBuffer())
+      for (let part = 0; part < bytes.length; part += ANSWER_BYTES) {
+        if (running.cancelled) return
+        const full = !this.#send({
+          t: 'data',
+          id: request.id,
+          bytes: bytes.subarray(part, part + ANSWER_BYTES),
+        })
+        if (full) await new Promise<void>((resolve) => (this.#drained = resolve))
+      }
+    }
+    if (!running.cancelled) this.#send({ t: 'end', id: request.id })
+  }
+
+  /** Writes one answer; false when the connection's buffer is full. */
+  #send(answer: RangeAnswer): boolean {
+    if (this.#closed) return true
+    return this.#peer.write(encodeAnswer(answer))
+  }
+
+  #wakeDrained(): void {
+    const drained = this.#drained
+    this.#drained = null
+    drained?.()
+  }
+}

@@ -1,0 +1,261 @@
+/**
+ * The range protocol end to end in memory: an owner's `RangeServer` and a member's `rangeSource` joined by a
+ * pipe that delivers in order, asynchronously, and holds the writer back beyond a small buffer (as a data
+ * channel's stream does), plus `preferTorrent`'s choice of source per span.
+ */
+import { describe, expect, it } from 'vitest'
+import { expectWarning } from '../console.ts'
+import { readAll, type ByteSource } from '../../src/lib/media/feed.ts'
+import { RangeServer, type RangePeer } from '../../src/lib/torrent/range-server.ts'
+import { OwnerRanges, rangeSource } from '../../src/lib/torrent/range-source.ts'
+import { preferTorrent, SPAN_BYTES } from '../../src/lib/torrent/prefer-torrent.ts'
+import {
+  ANSWER_BYTES,
+  encodeAnswer,
+  encodeRequest,
+  MAX_OUTSTANDING,
+  MAX_REQUEST_BYTES,
+  parseRangeAnswer,
+  parseRangeRequest,
+} from '../../src/lib/torrent/range-wire.ts'
+
+type Listener = (...args: never[]) => void
+
+/** One end of an in-memory connection: writes arrive at the other end in order, a task later. */
+class PipeEnd implements RangePeer {
+  other: PipeEnd | null = null
+  readonly #listeners = new Map<string, Set<Listener>>()
+  /** Bytes written and not yet delivered; the most seen at once. */
+  queued = 0
+  maxQueued = 0
+  written: Uint8Array[] = []
+  destroyed = false
+  constructor(readonly capacity = 256 * 1024) {}
+
+  write(chunk: Uint8Array): boolean {
+    if (this.destroyed) return false
+    const copy = chunk.slice()
+    this.written.push(copy)
+    this.queued += copy.length
+    this.maxQueued = Math.max(this.maxQueued, this.queued)
+    setTimeout(() => {
+      this.queued -= copy.length
+      if (!this.destroyed) this.other?.emit('data', copy)
+      if (this.queued === 0) this.emit('drain')
+    }, 0)
+    return this.queued < this.capacity
+  }
+
+  on(event: string, listener: Listener): void {
+    const set = this.#listeners.get(event) ?? new Set()
+    set.add(listener)
+    this.#listeners.set(event, set)
+  }
+
+  emit(event: string, ...args: unknown[]): void {
+    for (const listener of this.#listeners.get(event) ?? []) (listener as (...a: unknown[]) => void)(...args)
+  }
+
+  destroy(): void {
+    if (this.destroyed) return
+    this.destroyed = true
+    this.emit('close')
+    this.other?.destroy()
+  }
+}
+
+function pipe(capacity?: number): [PipeEnd, PipeEnd] {
+  const a = new PipeEnd(capacity)
+  const b = new PipeEnd(capacity)
+  a.other = b
+  b.other = a
+  return [a, b]
+}
+
+const bytes = (length: number) => new Uint8Array(length).map((_, i) => (i * 7 + (i >> 11)) % 251)
+
+/** Byte-for-byte equality (vitest's deep equality is slow on megabytes). */
+function expectBytes(actual: Uint8Array, expected: Uint8Array): void {
+  expect(actual.length).toBe(expected.length)
+  expect(Buffer.compare(Buffer.from(actual), Buffer.from(expected))).toBe(0)
+}
+
+/** An owner serving `files` and a member's ranges over one pipe. */
+function linked(files: Blob[], capacity?: number) {
+  const [owner, member] = pipe(capacity)
+  const server = new RangeServer(owner, files, 'member')
+  const ranges = new OwnerRanges()
+  ranges.setLink(member, 'owner')
+  return { owner, member, server, ranges }
+}
+
+const requestsIn = (end: PipeEnd) =>
+  end.written.flatMap((raw) => {
+    const parsed = parseRangeRequest(raw)
+    return parsed.ok ? [parsed.value] : []
+  })
+
+describe('reading a file from its owner', () => {
+  it('brings every byte, in requests no larger than the bound, a few in flight', async () => {
+    const data = bytes(3 * MAX_REQUEST_BYTES + 12345)
+    const { member, ranges } = linked([new Blob([data])])
+    const source = rangeSource(ranges, 0, data.length)
+    expectBytes(await readAll(source, 0, data.length - 1), data)
+    const gets = requestsIn(member).filter((r) => r.t === 'get')
+    expect(gets).toHaveLength(4)
+    for (const get of gets)
+      expect(get.t === 'get' && get.end - get.start).toBeLessThanOrEqual(MAX_REQUEST_BYTES)
+  })
+
+  it('reads from an offset to an end (inclusive), from the second file', async () => {
+    const first = bytes(1000)
+    const second = bytes(200_000).reverse()
+    const { ranges } = linked([new Blob([first]), new Blob([second])])
+    const source = rangeSource(ranges, 1, second.length)
+    expectBytes(await readAll(source, 5000, 150_000), second.subarray(5000, 150_001))
+  })
+
+  it('writes an answer only while the connection takes it (backpressure)', async () => {
+    const data = bytes(2 * MAX_REQUEST_BYTES)
+    const { owner, ranges } = linked([new Blob([data])], 2 * ANSWER_BYTES)
+    expectBytes(await readAll(rangeSource(ranges, 0, data.length), 0, data.length - 1), data)
+    // The server waits for `drain` once the buffer is full: never more than one answer past it.
+    expect(owner.maxQueued).toBeLessThanOrEqual(3 * (ANSWER_BYTES + 5))
+  })
+
+  it('a read stopped early cancels what it asked and the owner stops answering', async () => {
+    const data = bytes(4 * MAX_REQUEST_BYTES)
+    const { owner, member, ranges } = linked([new Blob([data])])
+    const read = rangeSource(ranges, 0, data.length).read(0)
+    const first = await read.next()
+    expect(first.done).toBe(false)
+    await read.return?.()
+    const cancels = requestsIn(member).filter((r) => r.t === 'cancel')
+    expect(cancels.length).toBeGreaterThan(0)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const sent = owner.written.reduce((sum, w) => sum + w.length, 0)
+    expect(sent).toBeLessThan(data.length)
+  })
+
+  it('a read whose link closes asks again from where it was on the next link', async () => {
+    const data = bytes(3 * MAX_REQUEST_BYTES)
+    const blob = new Blob([data])
+    const { member, ranges } = linked([blob])
+    const read = rangeSource(ranges, 0, data.length).read(0)
+    const parts: Uint8Array[] = []
+    const first = await read.next()
+    if (!first.done) parts.push(first.value)
+    member.destroy()
+    const [owner2, member2] = pipe()
+    new RangeServer(owner2, [blob], 'member')
+    ranges.setLink(member2, 'owner')
+    for (let next = await read.next(); !next.done; next = await read.next()) parts.push(next.value)
+    const got = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0))
+    let at = 0
+    for (const p of parts) got.set(p, (at += p.length) - p.length)
+    expectBytes(got, data)
+  })
+})
+
+describe('what the owner refuses', () => {
+  /** A hand-made requester: its raw requests, and the answers it gets. */
+  function raw(files: Blob[]) {
+    const [owner, member] = pipe()
+    new RangeServer(owner, files, 'member')
+    const answers: ReturnType<typeof parseRangeAnswer>[] = []
+    member.on('data', (chunk: Uint8Array) => answers.push(parseRangeAnswer(chunk)))
+    return { member, answers }
+  }
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 30))
+
+  it('more than MAX_OUTSTANDING requests at once', async () => {
+    const { member, answers } = raw([new Blob([bytes(8 * MAX_REQUEST_BYTES)])])
+    for (let id = 1; id <= MAX_OUTSTANDING + 1; id++)
+      member.write(encodeRequest({ t: 'get', id, file: 0, start: 0, end: MAX_REQUEST_BYTES }))
+    await settle()
+    const refused = answers.filter((a) => a.ok && a.value.t === 'refused')
+    expect(refused).toEqual([
+      { ok: true, value: { t: 'refused', id: MAX_OUTSTANDING + 1, reason: 'too many requests' } },
+    ])
+  })
+
+  it('a range past the end of the file, and a file it does not have', async () => {
+    const { member, answers } = raw([new Blob([bytes(100)])])
+    member.write(encodeRequest({ t: 'get', id: 1, file: 0, start: 50, end: 101 }))
+    member.write(encodeRequest({ t: 'get', id: 2, file: 1, start: 0, end: 10 }))
+    await settle()
+    expect(answers.map((a) => a.ok && a.value)).toEqual([
+      { t: 'refused', id: 1, reason: 'past the end of the file' },
+      { t: 'refused', id: 2, reason: 'no such file' },
+    ])
+  })
+
+  it('drops a malformed request with a log line', async () => {
+    const { member, answers } = raw([new Blob([bytes(100)])])
+    member.write(new TextEncoder().encode('{"t":"get","id":1,"file":0,"start":0,"end":99999999}'))
+    await settle()
+    expectWarning(/ranges: ignored a request from member/)
+    expect(answers).toEqual([])
+  })
+})
+
+describe('what the member takes from its link', () => {
+  it('ignores answers to requests it never made, and fails a request answered with more than it asked', async () => {
+    const [fake, member] = pipe()
+    const ranges = new OwnerRanges()
+    ranges.setLink(member, 'owner')
+    fake.on('data', (raw: Uint8Array) => {
+      const parsed = parseRangeRequest(raw)
+      if (!parsed.ok || parsed.value.t !== 'get') return
+      const { id, end, start } = parsed.value
+      fake.write(encodeAnswer({ t: 'data', id: id + 100, bytes: new Uint8Array(10) }))
+      fake.write(encodeAnswer({ t: 'data', id, bytes: new Uint8Array(end - start + 1) }))
+    })
+    const read = rangeSource(ranges, 0, 1000).read(0)
+    await expect(read.next()).rejects.toThrow(/more bytes than asked/)
+    expectWarning(/ranges: dropped an answer from owner: more bytes than asked/)
+  })
+})
+
+describe('preferring the torrent', () => {
+  /** A source of `data` that records which spans it served and holds verified what `has` says. */
+  function source(
+    data: Uint8Array,
+    has: (start: number, end: number) => boolean,
+    served: string[],
+    name: string,
+  ): ByteSource {
+    return {
+      length: data.length,
+      has,
+      read: async function* (start: number, end = data.length - 1) {
+        served.push(`${name} ${start}`)
+        yield data.slice(start, end + 1)
+      },
+    }
+  }
+
+  it('reads from the owner until the torrent comes, then from the torrent where it has the span', async () => {
+    const data = bytes(3 * SPAN_BYTES)
+    const served: string[] = []
+    let reachable = true
+    const switching = preferTorrent(
+      source(data, () => false, served, 'owner'),
+      () => reachable,
+    )
+    expectBytes(await readAll(switching, 0, data.length - 1), data)
+    expect(served).toEqual(['owner 0', `owner ${SPAN_BYTES}`, `owner ${2 * SPAN_BYTES}`])
+    served.length = 0
+    // The torrent holds the first span only.
+    switching.useTorrent(source(data, (start) => start < SPAN_BYTES, served, 'torrent'))
+    expectBytes(await readAll(switching, 100, data.length - 1), data.subarray(100))
+    expect(served).toEqual(['torrent 100', `owner ${SPAN_BYTES}`, `owner ${2 * SPAN_BYTES}`])
+    served.length = 0
+    reachable = false
+    expectBytes(
+      await readAll(switching, SPAN_BYTES, 2 * SPAN_BYTES - 1),
+      data.subarray(SPAN_BYTES, 2 * SPAN_BYTES),
+    )
+    expect(served).toEqual([`torrent ${SPAN_BYTES}`])
+  })
+})

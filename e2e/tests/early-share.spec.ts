@@ -1,0 +1,126 @@
+/**
+ * Streaming a dropped film before it is hashed (docs/streaming.md, "Streaming before the torrent exists"): the
+ * item goes out at once, the others read its bytes from the dropper over their link to her, and when the
+ * torrent comes their players read on through it, in sync, without a restart. The dropper's hashing is held
+ * back by a test hook (`holdSeeding`) so that the item has no info hash while the others start.
+ */
+import type { JSHandle, Page } from '@playwright/test'
+import { test, expect } from '../lib/fixtures.ts'
+import { gather, person, type Person } from '../lib/room.ts'
+import { spreadMs } from '../lib/sync.ts'
+import { derivedVideo } from '../scripts/make-test-video.ts'
+
+test.setTimeout(180_000)
+
+/** The playback-sync target (docs/sync.md). */
+const SYNC_MS = 25
+
+/** Someone's player is playing past `seconds`, and its position then advances. */
+async function expectPlaying(someone: Person, seconds = 1): Promise<void> {
+  const player = someone.page.getByTestId('player')
+  const read = () => player.evaluate((v: HTMLVideoElement) => ({ time: v.currentTime, paused: v.paused }))
+  await expect
+    .poll(async () => ((r) => !r.paused && r.time > seconds)(await read()), { timeout: 60_000 })
+    .toBe(true)
+  const { time } = await read()
+  await expect.poll(async () => (await read()).time, { timeout: 10_000 }).toBeGreaterThan(time)
+}
+
+/** The element's source and position. */
+function playerState(someone: Person): Promise<{ via: string | undefined; src: string; time: number }> {
+  return someone.page
+    .getByTestId('player')
+    .evaluate((v: HTMLVideoElement) => ({ via: v.dataset.stream, src: v.currentSrc, time: v.currentTime }))
+}
+
+/** Holds the page's seeding after its hashing; the handle releases it. */
+function holdSeeding(page: Page): Promise<JSHandle<() => void>> {
+  return page.evaluateHandle(() => {
+    const hooks = (window as unknown as { __theatron?: { torrent?: { holdSeeding(): () => void } } })
+      .__theatron?.torrent
+    if (!hooks) throw new Error('no torrent hook: is this the e2e build?')
+    return hooks.holdSeeding()
+  })
+}
+
+test.describe('sharing a film before it is hashed', () => {
+  let people: Person[] = []
+  test.afterEach(async () => {
+    await Promise.all(people.map((someone) => someone.close()))
+    people = []
+  })
+
+  test('the others play it from the dropper at once, then through its torrent, in sync', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    // 900 s, ~38 MB: the test video 45 times over, above the size that is shared before it is hashed.
+    const film = await derivedVideo('long-x45.webm', { input: ['-stream_loop', '44'] })
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    const cy = await person(chromiumBrowser, app.baseURL, 'Cy')
+    people = [ana, bo, cy]
+    await gather(people)
+    const release = await holdSeeding(ana.page)
+    await ana.page.getByTestId('file-input').setInputFiles(film)
+
+    // The item is there for everyone before it has a torrent, and the others play it from Ana.
+    for (const someone of people) {
+      const item = someone.page.getByTestId('playlist-item')
+      await expect(item).toHaveCount(1)
+      await expect(item).toHaveAttribute('data-kind', 'local')
+    }
+    await expectPlaying(bo)
+    await expectPlaying(cy)
+    const before = await playerState(bo)
+    expect(before.via).toBe('mse')
+    await expect(bo.page.getByTestId('playlist-item')).toHaveAttribute('data-info-hash', '')
+    const pages = people.map((someone) => someone.page)
+    await expect.poll(() => spreadMs(pages), { timeout: 20_000 }).toBeLessThanOrEqual(SYNC_MS)
+
+    // Cy, not the owner, says the item is some other torrent: nobody takes it.
+    await cy.page.evaluate(() => {
+      const hooks = (window as unknown as { __theatron?: { room?: { sendRaw(text: string): void } } })
+        .__theatron?.room
+      const self = (JSON.parse(sessionStorage.getItem('theatron:peer') ?? '{}') as { peerId: string }).peerId
+      const id = document.querySelector('[data-testid="playlist-item"]')?.getAttribute('data-id')
+      const infoHash = '0123456789abcdef0123456789abcdef01234567'
+      hooks?.sendRaw(
+        JSON.stringify({
+          v: 1,
+          type: 'feature',
+          feature: 'playlist',
+          body: {
+            type: 'ready',
+            stamp: { counter: 1000, peer: self },
+            id,
+            torrent: { torrentId: `magnet:?xt=urn:btih:${infoHash}`, infoHash, title: 'forged' },
+          },
+        }),
+      )
+    })
+
+    // The hashing ends: the item gains its torrent, and Bo's player reads on through it without a restart.
+    await release.evaluate((done) => done())
+    for (const someone of people)
+      await expect(someone.page.getByTestId('playlist-item')).toHaveAttribute(
+        'data-info-hash',
+        /^[0-9a-f]{40}$/,
+        { timeout: 60_000 },
+      )
+    const infoHash = await bo.page.getByTestId('playlist-item').getAttribute('data-info-hash')
+    expect(infoHash).not.toBe('0123456789abcdef0123456789abcdef01234567')
+    await expect(bo.page.getByTestId('playlist-item')).toHaveAttribute('data-kind', 'torrent')
+    await expect
+      .poll(async () => Number(await bo.page.getByTestId('playlist-item').getAttribute('data-downloaded')), {
+        timeout: 60_000,
+      })
+      .toBeGreaterThan(0)
+    const after = await playerState(bo)
+    expect(after.src).toBe(before.src)
+    expect(after.time).toBeGreaterThan(before.time)
+    await expectPlaying(bo, after.time)
+    await expect.poll(() => spreadMs(pages), { timeout: 20_000 }).toBeLessThanOrEqual(SYNC_MS)
+    await expect(bo.page.getByTestId('player-error')).toHaveCount(0)
+  })
+})
