@@ -40,12 +40,6 @@ export interface Devices {
   getDisplayMedia?(options: DisplayMediaStreamOptions): Promise<MediaStream>
 }
 
-/** The member whose screen the room watches. */
-export interface Presenter {
-  id: string
-  name: string
-}
-
 export interface CallStoreOptions {
   room: FeatureHost
   /** Everyone in the room with the room's transport to them (self included, as 'self'). */
@@ -54,6 +48,11 @@ export interface CallStoreOptions {
   devices: Devices | null
   storage: CallStorage | null
   timers?: Timers
+  /**
+   * This person started (true) or stopped (false) sharing their screen: the room's playlist puts it on the
+   * stage, or takes it off (app/room-app.ts).
+   */
+  onScreen?: (sharing: boolean) => void
 }
 
 export class CallStore {
@@ -84,21 +83,6 @@ export class CallStore {
   )
   /** Someone we hear is speaking (the film ducks while so, when `duck` is on). */
   readonly othersSpeaking: boolean = $derived.by(() => this.tiles.some((tile) => tile.speaking))
-  /**
-   * Whose screen the room watches: the first member in the room's order who shares one and whose connection is
-   * up (this person, while they share).
-   */
-  readonly presenter: Presenter | null = $derived.by(() => {
-    for (const member of this.#options.members()) {
-      if (member.id === this.#selfId) {
-        if (this.localScreen) return { id: member.id, name: member.name }
-        continue
-      }
-      if (this.#states.get(member.id)?.screen && this.#links.get(member.id) === 'connected')
-        return { id: member.id, name: member.name }
-    }
-    return null
-  })
   readonly sentences: string[] = $derived.by(() =>
     [
       toggleSentence('mic', this.mic),
@@ -167,7 +151,17 @@ export class CallStore {
     return connection?.remote ?? null
   }
 
-  /** How far behind the presenter's screen its picture here is (ms), roughly; null when unknown. */
+  /**
+   * The picture of `owner`'s shared screen: this person's own while they share, a member's while they say they
+   * share and their call connection is up; null otherwise.
+   */
+  screenOf(owner: string): MediaStreamTrack | null {
+    if (owner === this.#selfId) return this.#screenTrack && this.localScreen ? this.#screenTrack : null
+    if (!this.#states.get(owner)?.screen || this.#links.get(owner) !== 'connected') return null
+    return this.remoteTracks(owner)?.screen ?? null
+  }
+
+  /** How far behind the sharer's screen its picture here is (ms, call/latency.ts); null when unknown. */
   screenDelay(peerId: string): Promise<number | null> {
     const connection = this.#calls.connection(peerId) as RtcCallConnection | null
     return connection?.screenDelay() ?? Promise.resolve(null)
@@ -180,6 +174,12 @@ export class CallStore {
 
   toggleScreen(): Promise<void> {
     return this.#toggle('screen')
+  }
+
+  /** Stops sharing the screen, if this person shares it. */
+  stopScreen(): void {
+    if (this.screen.s !== 'on') return
+    void this.#toggle('screen')
   }
 
   toggleMic(): Promise<void> {
@@ -259,6 +259,7 @@ export class CallStore {
     }
     this.#setToggle(kind, nextToggle(this.#toggleState(kind), { e: 'granted' }))
     this.#publish()
+    if (kind === 'screen') this.#options.onScreen?.(true)
   }
 
   #capture(kind: DeviceKind, devices: Devices): Promise<MediaStream> {
@@ -295,9 +296,11 @@ export class CallStore {
       this.#videoTrack = null
       this.localVideo = null
     } else {
+      const shared = this.#screenTrack !== null
       this.#screenTrack?.stop()
       this.#screenTrack = null
       this.localScreen = null
+      if (shared) this.#options.onScreen?.(false)
     }
   }
 

@@ -5,6 +5,7 @@
  * swapped with `replaceTrack`, which needs no renegotiation.
  */
 import type { CallConnection, ConnectionEvents, LocalTracks } from './links.ts'
+import { receiverSample, screenLatency, type ReceiverSample } from './latency.ts'
 import type { CandidateInit } from './wire.ts'
 
 /** Candidates that arrive before the remote description: at most this many wait. */
@@ -25,6 +26,8 @@ export class RtcCallConnection implements CallConnection<MediaStreamTrack> {
   #tracks: LocalTracks<MediaStreamTrack> = { audio: null, video: null, screen: null }
   #maxBitrate: number | null = null
   #pending: CandidateInit[] = []
+  /** The screen receiver's previous reading: the delay is measured over the frames since. */
+  #lastScreenSample: ReceiverSample | null = null
   #closed = false
   #reported = false
 
@@ -63,29 +66,16 @@ export class RtcCallConnection implements CallConnection<MediaStreamTrack> {
     }
   }
 
-  /**
-   * How far behind the member's screen this picture is, roughly: the receiver's jitter buffer and decoding per
-   * frame plus half the round trip (ms); null before there are figures.
-   */
+  /** How far behind the member's screen this picture is (ms, call/latency.ts); null before there are figures. */
   async screenDelay(): Promise<number | null> {
     const receiver = this.#screen?.receiver
     if (!receiver || this.#closed) return null
-    let buffer: number | null = null
-    let rtt = 0
-    ;(await receiver.getStats()).forEach((entry: Record<string, unknown>) => {
-      if (entry['type'] === 'inbound-rtp') {
-        const emitted = Number(entry['jitterBufferEmittedCount'] ?? 0)
-        const decoded = Number(entry['framesDecoded'] ?? 0)
-        if (emitted > 0)
-          buffer =
-            (Number(entry['jitterBufferDelay'] ?? 0) / emitted +
-              (decoded > 0 ? Number(entry['totalDecodeTime'] ?? 0) / decoded : 0)) *
-            1000
-      }
-      if (entry['type'] === 'candidate-pair' && entry['nominated'])
-        rtt = Number(entry['currentRoundTripTime'] ?? 0) * 1000
-    })
-    return buffer === null ? null : buffer + rtt / 2
+    const report = await receiver.getStats()
+    const sample = receiverSample(report.values() as Iterable<Record<string, unknown>>)
+    if (!sample) return null
+    const delay = screenLatency(this.#lastScreenSample, sample)
+    this.#lastScreenSample = sample
+    return delay
   }
 
   async createOffer(): Promise<string> {

@@ -45,7 +45,19 @@ export interface UrlItemData {
   title: string
 }
 
-export type PlaylistItemData = TorrentItemData | UrlItemData
+/**
+ * A member's shared screen (call/call.svelte.ts), live: the others watch it over the call connections, with no
+ * seeking. Only its owner adds or removes it (playlist/wire.ts, store.svelte.ts); it is listed while its owner
+ * is in the room. `resume`: the item that was selected when the share began, which the room goes back to.
+ */
+export interface ScreenItemData {
+  kind: 'screen'
+  owner: string
+  title: string
+  resume?: string | undefined
+}
+
+export type PlaylistItemData = TorrentItemData | UrlItemData | ScreenItemData
 
 interface ItemPlace {
   id: string
@@ -57,15 +69,33 @@ interface ItemPlace {
 export type PlaylistItem = PlaylistItemData & ItemPlace
 export type TorrentItem = TorrentItemData & ItemPlace
 export type UrlItem = UrlItemData & ItemPlace
+export type ScreenItem = ScreenItemData & ItemPlace
 
 export function isUrlItem<T extends PlaylistItemData>(item: T): item is Extract<T, UrlItemData> {
   return item.kind === 'url'
 }
 
-/** What makes two items the same video: a torrent's info hash, a link's URL. */
-export function itemKey(item: PlaylistItemData): string {
-  return item.kind === 'url' ? `url:${item.url}` : item.infoHash
+export function isScreenItem<T extends PlaylistItemData>(item: T): item is Extract<T, ScreenItemData> {
+  return item.kind === 'screen'
 }
+
+export function isTorrentItem<T extends PlaylistItemData>(item: T): item is Extract<T, TorrentItemData> {
+  return item.kind === undefined || item.kind === 'torrent'
+}
+
+/** What makes two items the same video: a torrent's info hash, a link's URL, a member's screen. */
+export function itemKey(item: PlaylistItemData): string {
+  return item.kind === 'url'
+    ? `url:${item.url}`
+    : item.kind === 'screen'
+      ? `screen:${item.owner}`
+      : item.infoHash
+}
+
+/** Which members' screen items are listed (those present in the room); every one when not given. */
+export type ScreenOwners = (owner: string) => boolean
+
+const EVERY_OWNER: ScreenOwners = () => true
 
 export type PlaylistOp =
   | {
@@ -124,9 +154,10 @@ export function compareStamps(a: Stamp, b: Stamp): number {
  * The visible items, in order. One torrent (or link) shows once: when two people add it at the same moment (each before
  * seeing the other's add, so neither was told "already in the playlist"), every peer shows the earlier add.
  */
-export function playlistItems(state: PlaylistState): PlaylistItem[] {
+export function playlistItems(state: PlaylistState, present: ScreenOwners = EVERY_OWNER): PlaylistItem[] {
   const visible: { item: PlaylistItem; key: string }[] = []
   for (const e of firstAdds(state).values()) {
+    if (e.data.value.kind === 'screen' && !present(e.data.value.owner)) continue
     const item: PlaylistItem = {
       id: e.id,
       ...e.data.value,
@@ -141,15 +172,19 @@ export function playlistItems(state: PlaylistState): PlaylistItem[] {
 
 /**
  * The selected item, or null when nothing is selected or the selected item was removed. A selected duplicate
- * add (see `playlistItems`) is its torrent's visible item.
+ * add (see `playlistItems`) is its torrent's visible item. A selected screen whose owner left gives way to the
+ * item selected before it (`resume`), as it does once its owner stops sharing (store.svelte.ts).
  */
-export function selectedItem(state: PlaylistState): PlaylistItem | null {
+export function selectedItem(state: PlaylistState, present: ScreenOwners = EVERY_OWNER): PlaylistItem | null {
   const id = state.selected?.value
   if (id == null) return null
-  const items = playlistItems(state)
-  const data = state.entries.get(id)?.data
-  const key = data ? itemKey(data.value) : null
-  return items.find((i) => i.id === id) ?? (key ? items.find((i) => itemKey(i) === key) : null) ?? null
+  const items = playlistItems(state, present)
+  const data = state.entries.get(id)?.data?.value
+  const key = data ? itemKey(data) : null
+  const found = items.find((i) => i.id === id) ?? (key ? items.find((i) => itemKey(i) === key) : null)
+  if (found) return found
+  const resume = data?.kind === 'screen' ? data.resume : undefined
+  return resume === undefined ? null : (items.find((i) => i.id === resume && !isScreenItem(i)) ?? null)
 }
 
 /** The ids of every add of item `id`'s torrent (or link) still there: removing the item removes them all. */

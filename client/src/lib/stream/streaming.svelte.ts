@@ -39,6 +39,7 @@ import { unplayableCodecs } from '../media/codecs.ts'
 import type { Video } from '../player/video.ts'
 import type { Timers } from '../timers.ts'
 import {
+  isTorrentItem,
   isUrlItem,
   itemKey,
   type PlaylistItem,
@@ -186,7 +187,7 @@ export class StreamingStore {
       createPeer,
       selected: () => {
         const selected = this.playlist.selected
-        return selected && !isUrlItem(selected) ? selected : null
+        return selected && isTorrentItem(selected) ? selected : null
       },
       timers,
     })
@@ -215,6 +216,11 @@ export class StreamingStore {
 
   get canEdit(): boolean {
     return this.playlist.canEdit
+  }
+
+  /** This tab's peer id (whose items are its own). */
+  get selfId(): string {
+    return this.#selfId
   }
 
   /**
@@ -356,7 +362,9 @@ export class StreamingStore {
     const approved = this.#approved.get(itemKey(item))
     const urls = isUrlItem(item)
       ? [item.url]
-      : [...magnetSources(item.torrentId), ...(this.#metaSources.get(item.infoHash) ?? [])]
+      : isTorrentItem(item)
+        ? [...magnetSources(item.torrentId), ...(this.#metaSources.get(item.infoHash) ?? [])]
+        : []
     const hosts = new Set(urls.flatMap((url) => hostOf(url) ?? [])) // eslint-disable-line svelte/prefer-svelte-reactivity -- local
     return [...hosts].filter((host) => !this.#ownHosts.has(host) && !approved?.has(host)).sort()
   }
@@ -370,7 +378,7 @@ export class StreamingStore {
     if (this.#destroyed || hosts.length === 0) return
     const approved = [...(this.#approved.get(itemKey(item)) ?? []), ...hosts]
     this.#approved.set(itemKey(item), new SvelteSet(approved))
-    if (isUrlItem(item)) {
+    if (!isTorrentItem(item)) {
       this.#shownKey = ''
       return this.#show(this.playlist.selected, this.#video)
     }
@@ -465,7 +473,7 @@ export class StreamingStore {
    */
   #addItem(item: PlaylistItemData, meta: Uint8Array | null = null, head: Head | null = null): void {
     const known = this.playlist.items.some((i) => itemKey(i) === itemKey(item))
-    if (meta && !known && !isUrlItem(item)) this.#torrents.shareMeta(item.infoHash, meta, head)
+    if (meta && !known && isTorrentItem(item)) this.#torrents.shareMeta(item.infoHash, meta, head)
     const added = this.playlist.addOrSelect(item)
     if (added?.kind === 'selected')
       this.notice = { kind: 'info', text: `“${added.item.title}” is already in the playlist: playing it.` }
@@ -476,7 +484,7 @@ export class StreamingStore {
     if (this.#destroyed) return
     const key = item ? `${item.id}|${itemKey(item)}|${item.fileIndex ?? ''}` : ''
     if (key === this.#shownKey && video === this.#shownVideo) return
-    const torrent = item && !isUrlItem(item) ? item : null
+    const torrent = item && isTorrentItem(item) ? item : null
     const sameTorrent = torrent !== null && this.nowPlaying?.infoHash === torrent.infoHash
     this.#shownKey = key
     this.#shownVideo = video
@@ -494,13 +502,16 @@ export class StreamingStore {
       video?.detachSource()
       return
     }
+    // A shared screen is not played by this element: the stage shows the call's picture of it instead.
+    const screen = item.kind === 'screen'
+    if (screen) video?.detachSource()
     this.nowPlaying = {
       itemId: item.id,
       infoHash: torrent?.infoHash ?? null,
       title: item.title,
-      state: 'loading',
+      state: screen ? 'streaming' : 'loading',
       fileIndex: null,
-      fileName: torrent ? null : item.title,
+      fileName: torrent || screen ? null : item.title,
       choices: sameTorrent ? (this.nowPlaying?.choices ?? []) : [],
       subtitles: [],
       error: null,
@@ -688,7 +699,7 @@ export class StreamingStore {
   /** Torrents whose items all left the playlist are stopped, their storage freed, their links closed. */
   #prune(items: readonly PlaylistItem[]): void {
     if (this.#destroyed) return
-    const listed = new Set(items.flatMap((i) => (isUrlItem(i) ? [] : [i.infoHash]))) // eslint-disable-line svelte/prefer-svelte-reactivity -- local
+    const listed = new Set(items.flatMap((i) => (isTorrentItem(i) ? [i.infoHash] : []))) // eslint-disable-line svelte/prefer-svelte-reactivity -- local
     this.#shared.keepOnly(new Set(items.map((i) => i.id))) // eslint-disable-line svelte/prefer-svelte-reactivity -- local
     for (const infoHash of this.#torrents.have()) {
       if (listed.has(infoHash)) continue
