@@ -159,6 +159,7 @@ export class RoomApp {
           storage: deps.storage === undefined ? defaultStorage() : deps.storage,
           timers,
           onScreen: (sharing) => this.#onScreen(sharing),
+          watching: () => this.playback.playing && !this.playback.live,
         })
     if (hooks)
       this.#releaseHooks = hooks.install(this, {

@@ -10,7 +10,7 @@ import { realTimers, type Timers } from '../timers.ts'
 import type { RemoteTracks, RtcCallConnection } from './connection.ts'
 import { LevelMeter } from './levels.ts'
 import { CallLinks, type ConnectionFactory } from './links.ts'
-import { cameraConstraints, videoQuality, type VideoQuality } from './quality.ts'
+import { cameraConstraints, videoEncoding, videoQuality, type VideoQuality } from './quality.ts'
 import { callTiles, type LinkState, type Tile, type TileMember } from './tiles.ts'
 import {
   deviceFailure,
@@ -53,6 +53,8 @@ export interface CallStoreOptions {
    * stage, or takes it off (app/room-app.ts).
    */
   onScreen?: (sharing: boolean) => void
+  /** A film plays in the room now (the cameras then send a tile-sized, low-rate picture: quality.ts). */
+  watching?: () => boolean
 }
 
 export class CallStore {
@@ -100,7 +102,13 @@ export class CallStore {
   #audioTrack: MediaStreamTrack | null = null
   #videoTrack: MediaStreamTrack | null = null
   #screenTrack: MediaStreamTrack | null = null
+  /** What the camera captures (by the room's size). */
   #quality: VideoQuality | null = null
+  #members = 0
+  /** A film plays in the room: the cameras send less (quality.ts). */
+  #watching = false
+  /** The encoding last handed to the links, as a key. */
+  #encoded = ''
   #announced = ''
   #destroyed = false
 
@@ -141,6 +149,13 @@ export class CallStore {
       $effect(() => {
         const members = this.#options.members()
         untrack(() => this.#followMembers(members))
+      })
+      $effect(() => {
+        const watching = this.#options.watching?.() ?? false
+        untrack(() => {
+          this.#watching = watching
+          this.#encode()
+        })
       })
     })
   }
@@ -251,6 +266,8 @@ export class CallStore {
     } else if (kind === 'camera') {
       this.#videoTrack = track
       this.localVideo = new MediaStream([track])
+      this.#encoded = ''
+      this.#encode()
     } else {
       // A screen of text wants sharpness over smoothness when the encoder has to choose.
       track.contentHint = 'detail'
@@ -356,14 +373,30 @@ export class CallStore {
   #followMembers(members: readonly TileMember[]): void {
     for (const member of members)
       if (member.id !== this.#selfId) this.#calls.setTransport(member.id, member.transport)
-    // The member list changes on every pong: only a new room size changes what the camera sends.
+    this.#members = members.length
+    // The member list changes on every pong: only a new room size changes what the camera captures.
     const quality = videoQuality(members.length)
-    if (quality === this.#quality) return
-    this.#quality = quality
-    this.#calls.setMaxBitrate(quality.maxBitrate)
-    this.#videoTrack?.applyConstraints(cameraConstraints(quality)).catch((error: unknown) => {
-      console.warn(`call: the camera kept its size: ${String(error)}`)
-    })
+    if (quality !== this.#quality) {
+      this.#quality = quality
+      this.#videoTrack?.applyConstraints(cameraConstraints(quality)).catch((error: unknown) => {
+        console.warn(`call: the camera kept its size: ${String(error)}`)
+      })
+    }
+    this.#encode()
+  }
+
+  /**
+   * What the encoder sends of the camera, per link: the room's size and whether a film plays (quality.ts),
+   * scaled down from what the camera captures, so a film starting or pausing needs no new capture.
+   */
+  #encode(): void {
+    const quality = videoQuality(this.#members, this.#watching)
+    const captured = this.#videoTrack?.getSettings().width ?? this.#quality?.width ?? null
+    const encoding = videoEncoding(quality, captured)
+    const key = `${encoding.maxBitrate},${encoding.maxFramerate},${encoding.scaleResolutionDownBy}`
+    if (key === this.#encoded) return
+    this.#encoded = key
+    this.#calls.setEncoding(encoding)
   }
 }
 

@@ -5,6 +5,7 @@
  * swapped with `replaceTrack`, which needs no renegotiation.
  */
 import type { CallConnection, ConnectionEvents, LocalTracks } from './links.ts'
+import type { VideoEncoding } from './quality.ts'
 import { receiverSample, screenLatency, type ReceiverSample } from './latency.ts'
 import type { CandidateInit } from './wire.ts'
 
@@ -24,7 +25,7 @@ export class RtcCallConnection implements CallConnection<MediaStreamTrack> {
   #video: RTCRtpTransceiver | null = null
   #screen: RTCRtpTransceiver | null = null
   #tracks: LocalTracks<MediaStreamTrack> = { audio: null, video: null, screen: null }
-  #maxBitrate: number | null = null
+  #encoding: VideoEncoding | null = null
   #pending: CandidateInit[] = []
   /** The screen receiver's previous reading: the delay is measured over the frames since. */
   #lastScreenSample: ReceiverSample | null = null
@@ -124,9 +125,9 @@ export class RtcCallConnection implements CallConnection<MediaStreamTrack> {
     void this.#applyTracks()
   }
 
-  setMaxBitrate(bitsPerSecond: number): void {
-    this.#maxBitrate = bitsPerSecond
-    void this.#applyBitrate()
+  setEncoding(encoding: VideoEncoding): void {
+    this.#encoding = encoding
+    void this.#applyEncoding()
   }
 
   close(): void {
@@ -148,24 +149,33 @@ export class RtcCallConnection implements CallConnection<MediaStreamTrack> {
       if (this.#audio.sender.track !== audio) await this.#audio.sender.replaceTrack(audio)
       if (this.#video.sender.track !== video) await this.#video.sender.replaceTrack(video)
       if (this.#screen.sender.track !== screen) await this.#screen.sender.replaceTrack(screen)
-      await this.#applyBitrate()
+      await this.#applyEncoding()
     } catch (error) {
       if (!this.#closed) console.warn(`call: could not send a track: ${String(error)}`)
     }
   }
 
-  async #applyBitrate(): Promise<void> {
+  async #applyEncoding(): Promise<void> {
     const sender = this.#video?.sender
-    if (this.#closed || !sender || this.#maxBitrate === null) return
+    const wanted = this.#encoding
+    if (this.#closed || !sender || wanted === null) return
     const parameters = sender.getParameters()
     const [encoding] = parameters.encodings ?? []
-    // Before negotiation there are no encodings yet; the bitrate applies after it (`#applyTracks`).
-    if (!encoding || encoding.maxBitrate === this.#maxBitrate) return
-    encoding.maxBitrate = this.#maxBitrate
+    // Before negotiation there are no encodings yet; the settings apply after it (`#applyTracks`).
+    if (
+      !encoding ||
+      (encoding.maxBitrate === wanted.maxBitrate &&
+        encoding.maxFramerate === wanted.maxFramerate &&
+        encoding.scaleResolutionDownBy === wanted.scaleResolutionDownBy)
+    )
+      return
+    encoding.maxBitrate = wanted.maxBitrate
+    encoding.maxFramerate = wanted.maxFramerate
+    encoding.scaleResolutionDownBy = wanted.scaleResolutionDownBy
     try {
       await sender.setParameters(parameters)
     } catch (error) {
-      if (!this.#closed) console.warn(`call: could not set the video bitrate: ${String(error)}`)
+      if (!this.#closed) console.warn(`call: could not set the video encoding: ${String(error)}`)
     }
   }
 
