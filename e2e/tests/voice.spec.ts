@@ -158,7 +158,7 @@ test.describe('voice and video', () => {
     await expect(tile.getByTestId('cam-note')).toHaveText(/No voice over the relay/)
   })
 
-  test('a shared screen plays live at the others, with its delay shown', async ({ app }) => {
+  test("a shared screen is the room's current item, live at the others, until it stops", async ({ app }) => {
     // The picker answers itself with Chromium's fake screen.
     const browser = await launchChromium(['--use-fake-ui-for-media-stream'])
     try {
@@ -167,10 +167,23 @@ test.describe('voice and video', () => {
       people = [ann, bo]
       await gather(people)
 
+      // A film in the playlist, selected for the room: the item the room goes back to after the share.
+      const hash = 'c'.repeat(40)
+      await bo.page.getByTestId('tab-playlist').click()
+      await bo.page.getByTestId('magnet-input').fill(`magnet:?xt=urn:btih:${hash}&dn=film`)
+      await bo.page.getByTestId('magnet-input').press('Enter')
+      for (const someone of people)
+        await expect(someone.page.getByTestId('player')).toHaveAttribute('data-info-hash', hash)
+
       await ann.page.getByTestId('screen-toggle').click()
       await expect(ann.page.getByTestId('screen-toggle')).toHaveAttribute('aria-pressed', 'true')
       await expect(ann.page.getByTestId('screen-share')).toContainText('You are sharing your screen')
 
+      // At Bo's: the screen item is the current one, in the stage instead of the film, moving, its delay shown.
+      const row = bo.page.getByTestId('playlist-item').filter({ has: bo.page.getByTestId('screen-item') })
+      await expect(row).toHaveAttribute('data-selected', 'true')
+      await expect(row).toContainText("Ann's screen")
+      await expect(bo.page.getByTestId('player')).toHaveAttribute('data-info-hash', '')
       const share = bo.page.getByTestId('screen-share')
       await expect(share).toContainText("Ann's screen")
       const video = share.getByTestId('screen-video')
@@ -179,9 +192,19 @@ test.describe('voice and video', () => {
       // Sharing alone needs no camera or microphone: nobody has a tile.
       await expect(bo.page.getByTestId('cam-tile')).toHaveCount(0)
 
+      // Live: no seeking, and a pause is refused with a sentence; only Ann can take her screen away.
+      await expect(bo.page.getByTestId('playback-time')).toHaveText(/live/i)
+      await expect(bo.page.getByTestId('seek-bar')).toBeDisabled()
+      await bo.page.getByTestId('play-toggle').click()
+      await expect(bo.page.getByTestId('live-refused')).toHaveText(/live screen share: it cannot be/)
+      await expect(row.getByTestId('playlist-remove')).toBeDisabled()
+
       await ann.page.getByTestId('screen-toggle').click()
-      await expect(bo.page.getByTestId('screen-share')).toHaveCount(0)
-      await expect(ann.page.getByTestId('screen-share')).toHaveCount(0)
+      for (const someone of people) {
+        await expect(someone.page.getByTestId('screen-share')).toHaveCount(0)
+        await expect(someone.page.getByTestId('screen-item')).toHaveCount(0)
+        await expect(someone.page.getByTestId('player')).toHaveAttribute('data-info-hash', hash)
+      }
     } finally {
       await Promise.all(people.map((someone) => someone.close()))
       people = []

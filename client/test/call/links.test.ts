@@ -1,3 +1,4 @@
+import type { VideoEncoding } from '../../src/lib/call/quality.ts'
 import { describe, expect, it } from 'vitest'
 import {
   CallLinks,
@@ -42,8 +43,8 @@ class FakeConnection implements CallConnection<string> {
   setTracks({ audio, video, screen }: LocalTracks<string>): void {
     this.tracks = [audio, video, screen]
   }
-  setMaxBitrate(bitsPerSecond: number): void {
-    this.bitrate = bitsPerSecond
+  setEncoding(encoding: VideoEncoding): void {
+    this.bitrate = encoding.maxBitrate
   }
   close(): void {
     this.closed = true
@@ -202,13 +203,13 @@ describe('CallLinks', () => {
     expect(a.states.get('b')).toBe('failed')
   })
 
-  it('the video bitrate applies to every connection, present and future', async () => {
+  it('the video encoding applies to every connection, present and future', async () => {
     const { a, b, set } = pair()
-    a.links.setMaxBitrate(200_000)
+    a.links.setEncoding({ maxBitrate: 200_000, maxFramerate: 15, scaleResolutionDownBy: 2 })
     set(b, { mic: false, cam: true, screen: false }, null, 'cam')
     await settle()
     expect(a.made[0]!.bitrate).toBe(200_000)
-    a.links.setMaxBitrate(600_000)
+    a.links.setEncoding({ maxBitrate: 600_000, maxFramerate: 24, scaleResolutionDownBy: 1 })
     expect(a.made[0]!.bitrate).toBe(600_000)
   })
 })

@@ -161,6 +161,8 @@ export class RoomApp {
           devices: deps.devices ?? null,
           storage: deps.storage === undefined ? defaultStorage() : deps.storage,
           timers,
+          onScreen: (sharing) => this.#onScreen(sharing),
+          watching: () => this.playback.playing && !this.playback.live,
         })
     if (hooks)
       this.#releaseHooks = hooks.install(this, {
@@ -199,6 +201,21 @@ export class RoomApp {
     } else if (!ducked && this.#duckedFrom !== null) {
       element.volume = this.#duckedFrom
       this.#duckedFrom = null
+    }
+  }
+
+  /**
+   * This person's shared screen becomes the room's current item (a screen item, playlist/playlist.ts) and
+   * leaves the playlist when they stop. Under the host's lock it cannot go on the stage, so it is not shared.
+   */
+  #onScreen(sharing: boolean): void {
+    const playlist = this.streaming.playlist
+    if (!sharing) return playlist.endScreen()
+    if (playlist.shareScreen(`${this.room.name}'s screen`) !== null) return
+    this.call?.stopScreen()
+    this.streaming.notice = {
+      kind: 'info',
+      text: 'The host has locked the controls: only the host can put a screen on the stage.',
     }
   }
 

@@ -10,7 +10,7 @@ import { realTimers, type Timers } from '../timers.ts'
 import type { RemoteTracks, RtcCallConnection } from './connection.ts'
 import { LevelMeter } from './levels.ts'
 import { CallLinks, type ConnectionFactory } from './links.ts'
-import { cameraConstraints, videoQuality, type VideoQuality } from './quality.ts'
+import { cameraConstraints, videoEncoding, videoQuality, type VideoQuality } from './quality.ts'
 import { callTiles, type LinkState, type Tile, type TileMember } from './tiles.ts'
 import {
   deviceFailure,
@@ -40,12 +40,6 @@ export interface Devices {
   getDisplayMedia?(options: DisplayMediaStreamOptions): Promise<MediaStream>
 }
 
-/** The member whose screen the room watches. */
-export interface Presenter {
-  id: string
-  name: string
-}
-
 export interface CallStoreOptions {
   room: FeatureHost
   /** Everyone in the room with the room's transport to them (self included, as 'self'). */
@@ -54,6 +48,13 @@ export interface CallStoreOptions {
   devices: Devices | null
   storage: CallStorage | null
   timers?: Timers
+  /**
+   * This person started (true) or stopped (false) sharing their screen: the room's playlist puts it on the
+   * stage, or takes it off (app/room-app.ts).
+   */
+  onScreen?: (sharing: boolean) => void
+  /** A film plays in the room now (the cameras then send a tile-sized, low-rate picture: quality.ts). */
+  watching?: () => boolean
 }
 
 export class CallStore {
@@ -84,21 +85,6 @@ export class CallStore {
   )
   /** Someone we hear is speaking (the film ducks while so, when `duck` is on). */
   readonly othersSpeaking: boolean = $derived.by(() => this.tiles.some((tile) => tile.speaking))
-  /**
-   * Whose screen the room watches: the first member in the room's order who shares one and whose connection is
-   * up (this person, while they share).
-   */
-  readonly presenter: Presenter | null = $derived.by(() => {
-    for (const member of this.#options.members()) {
-      if (member.id === this.#selfId) {
-        if (this.localScreen) return { id: member.id, name: member.name }
-        continue
-      }
-      if (this.#states.get(member.id)?.screen && this.#links.get(member.id) === 'connected')
-        return { id: member.id, name: member.name }
-    }
-    return null
-  })
   readonly sentences: string[] = $derived.by(() =>
     [
       toggleSentence('mic', this.mic),
@@ -116,7 +102,13 @@ export class CallStore {
   #audioTrack: MediaStreamTrack | null = null
   #videoTrack: MediaStreamTrack | null = null
   #screenTrack: MediaStreamTrack | null = null
+  /** What the camera captures (by the room's size). */
   #quality: VideoQuality | null = null
+  #members = 0
+  /** A film plays in the room: the cameras send less (quality.ts). */
+  #watching = false
+  /** The encoding last handed to the links, as a key. */
+  #encoded = ''
   #announced = ''
   #destroyed = false
 
@@ -158,6 +150,13 @@ export class CallStore {
         const members = this.#options.members()
         untrack(() => this.#followMembers(members))
       })
+      $effect(() => {
+        const watching = this.#options.watching?.() ?? false
+        untrack(() => {
+          this.#watching = watching
+          this.#encode()
+        })
+      })
     })
   }
 
@@ -167,7 +166,17 @@ export class CallStore {
     return connection?.remote ?? null
   }
 
-  /** How far behind the presenter's screen its picture here is (ms), roughly; null when unknown. */
+  /**
+   * The picture of `owner`'s shared screen: this person's own while they share, a member's while they say they
+   * share and their call connection is up; null otherwise.
+   */
+  screenOf(owner: string): MediaStreamTrack | null {
+    if (owner === this.#selfId) return this.#screenTrack && this.localScreen ? this.#screenTrack : null
+    if (!this.#states.get(owner)?.screen || this.#links.get(owner) !== 'connected') return null
+    return this.remoteTracks(owner)?.screen ?? null
+  }
+
+  /** How far behind the sharer's screen its picture here is (ms, call/latency.ts); null when unknown. */
   screenDelay(peerId: string): Promise<number | null> {
     const connection = this.#calls.connection(peerId) as RtcCallConnection | null
     return connection?.screenDelay() ?? Promise.resolve(null)
@@ -180,6 +189,12 @@ export class CallStore {
 
   toggleScreen(): Promise<void> {
     return this.#toggle('screen')
+  }
+
+  /** Stops sharing the screen, if this person shares it. */
+  stopScreen(): void {
+    if (this.screen.s !== 'on') return
+    void this.#toggle('screen')
   }
 
   toggleMic(): Promise<void> {
@@ -251,6 +266,8 @@ export class CallStore {
     } else if (kind === 'camera') {
       this.#videoTrack = track
       this.localVideo = new MediaStream([track])
+      this.#encoded = ''
+      this.#encode()
     } else {
       // A screen of text wants sharpness over smoothness when the encoder has to choose.
       track.contentHint = 'detail'
@@ -259,6 +276,7 @@ export class CallStore {
     }
     this.#setToggle(kind, nextToggle(this.#toggleState(kind), { e: 'granted' }))
     this.#publish()
+    if (kind === 'screen') this.#options.onScreen?.(true)
   }
 
   #capture(kind: DeviceKind, devices: Devices): Promise<MediaStream> {
@@ -295,9 +313,11 @@ export class CallStore {
       this.#videoTrack = null
       this.localVideo = null
     } else {
+      const shared = this.#screenTrack !== null
       this.#screenTrack?.stop()
       this.#screenTrack = null
       this.localScreen = null
+      if (shared) this.#options.onScreen?.(false)
     }
   }
 
@@ -353,14 +373,30 @@ export class CallStore {
   #followMembers(members: readonly TileMember[]): void {
     for (const member of members)
       if (member.id !== this.#selfId) this.#calls.setTransport(member.id, member.transport)
-    // The member list changes on every pong: only a new room size changes what the camera sends.
+    this.#members = members.length
+    // The member list changes on every pong: only a new room size changes what the camera captures.
     const quality = videoQuality(members.length)
-    if (quality === this.#quality) return
-    this.#quality = quality
-    this.#calls.setMaxBitrate(quality.maxBitrate)
-    this.#videoTrack?.applyConstraints(cameraConstraints(quality)).catch((error: unknown) => {
-      console.warn(`call: the camera kept its size: ${String(error)}`)
-    })
+    if (quality !== this.#quality) {
+      this.#quality = quality
+      this.#videoTrack?.applyConstraints(cameraConstraints(quality)).catch((error: unknown) => {
+        console.warn(`call: the camera kept its size: ${String(error)}`)
+      })
+    }
+    this.#encode()
+  }
+
+  /**
+   * What the encoder sends of the camera, per link: the room's size and whether a film plays (quality.ts),
+   * scaled down from what the camera captures, so a film starting or pausing needs no new capture.
+   */
+  #encode(): void {
+    const quality = videoQuality(this.#members, this.#watching)
+    const captured = this.#videoTrack?.getSettings().width ?? this.#quality?.width ?? null
+    const encoding = videoEncoding(quality, captured)
+    const key = `${encoding.maxBitrate},${encoding.maxFramerate},${encoding.scaleResolutionDownBy}`
+    if (key === this.#encoded) return
+    this.#encoded = key
+    this.#calls.setEncoding(encoding)
   }
 }
 

@@ -5,6 +5,8 @@
  * swapped with `replaceTrack`, which needs no renegotiation.
  */
 import type { CallConnection, ConnectionEvents, LocalTracks } from './links.ts'
+import type { VideoEncoding } from './quality.ts'
+import { receiverSample, screenLatency, type ReceiverSample } from './latency.ts'
 import type { CandidateInit } from './wire.ts'
 
 /** Candidates that arrive before the remote description: at most this many wait. */
@@ -23,8 +25,10 @@ export class RtcCallConnection implements CallConnection<MediaStreamTrack> {
   #video: RTCRtpTransceiver | null = null
   #screen: RTCRtpTransceiver | null = null
   #tracks: LocalTracks<MediaStreamTrack> = { audio: null, video: null, screen: null }
-  #maxBitrate: number | null = null
+  #encoding: VideoEncoding | null = null
   #pending: CandidateInit[] = []
+  /** The screen receiver's previous reading: the delay is measured over the frames since. */
+  #lastScreenSample: ReceiverSample | null = null
   #closed = false
   #reported = false
 
@@ -63,29 +67,16 @@ export class RtcCallConnection implements CallConnection<MediaStreamTrack> {
     }
   }
 
-  /**
-   * How far behind the member's screen this picture is, roughly: the receiver's jitter buffer and decoding per
-   * frame plus half the round trip (ms); null before there are figures.
-   */
+  /** How far behind the member's screen this picture is (ms, call/latency.ts); null before there are figures. */
   async screenDelay(): Promise<number | null> {
     const receiver = this.#screen?.receiver
     if (!receiver || this.#closed) return null
-    let buffer: number | null = null
-    let rtt = 0
-    ;(await receiver.getStats()).forEach((entry: Record<string, unknown>) => {
-      if (entry['type'] === 'inbound-rtp') {
-        const emitted = Number(entry['jitterBufferEmittedCount'] ?? 0)
-        const decoded = Number(entry['framesDecoded'] ?? 0)
-        if (emitted > 0)
-          buffer =
-            (Number(entry['jitterBufferDelay'] ?? 0) / emitted +
-              (decoded > 0 ? Number(entry['totalDecodeTime'] ?? 0) / decoded : 0)) *
-            1000
-      }
-      if (entry['type'] === 'candidate-pair' && entry['nominated'])
-        rtt = Number(entry['currentRoundTripTime'] ?? 0) * 1000
-    })
-    return buffer === null ? null : buffer + rtt / 2
+    const report = await receiver.getStats()
+    const sample = receiverSample(report.values() as Iterable<Record<string, unknown>>)
+    if (!sample) return null
+    const delay = screenLatency(this.#lastScreenSample, sample)
+    this.#lastScreenSample = sample
+    return delay
   }
 
   async createOffer(): Promise<string> {
@@ -134,9 +125,9 @@ export class RtcCallConnection implements CallConnection<MediaStreamTrack> {
     void this.#applyTracks()
   }
 
-  setMaxBitrate(bitsPerSecond: number): void {
-    this.#maxBitrate = bitsPerSecond
-    void this.#applyBitrate()
+  setEncoding(encoding: VideoEncoding): void {
+    this.#encoding = encoding
+    void this.#applyEncoding()
   }
 
   close(): void {
@@ -158,24 +149,33 @@ export class RtcCallConnection implements CallConnection<MediaStreamTrack> {
       if (this.#audio.sender.track !== audio) await this.#audio.sender.replaceTrack(audio)
       if (this.#video.sender.track !== video) await this.#video.sender.replaceTrack(video)
       if (this.#screen.sender.track !== screen) await this.#screen.sender.replaceTrack(screen)
-      await this.#applyBitrate()
+      await this.#applyEncoding()
     } catch (error) {
       if (!this.#closed) console.warn(`call: could not send a track: ${String(error)}`)
     }
   }
 
-  async #applyBitrate(): Promise<void> {
+  async #applyEncoding(): Promise<void> {
     const sender = this.#video?.sender
-    if (this.#closed || !sender || this.#maxBitrate === null) return
+    const wanted = this.#encoding
+    if (this.#closed || !sender || wanted === null) return
     const parameters = sender.getParameters()
     const [encoding] = parameters.encodings ?? []
-    // Before negotiation there are no encodings yet; the bitrate applies after it (`#applyTracks`).
-    if (!encoding || encoding.maxBitrate === this.#maxBitrate) return
-    encoding.maxBitrate = this.#maxBitrate
+    // Before negotiation there are no encodings yet; the settings apply after it (`#applyTracks`).
+    if (
+      !encoding ||
+      (encoding.maxBitrate === wanted.maxBitrate &&
+        encoding.maxFramerate === wanted.maxFramerate &&
+        encoding.scaleResolutionDownBy === wanted.scaleResolutionDownBy)
+    )
+      return
+    encoding.maxBitrate = wanted.maxBitrate
+    encoding.maxFramerate = wanted.maxFramerate
+    encoding.scaleResolutionDownBy = wanted.scaleResolutionDownBy
     try {
       await sender.setParameters(parameters)
     } catch (error) {
-      if (!this.#closed) console.warn(`call: could not set the video bitrate: ${String(error)}`)
+      if (!this.#closed) console.warn(`call: could not set the video encoding: ${String(error)}`)
     }
   }
 

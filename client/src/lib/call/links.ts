@@ -14,6 +14,7 @@ import { retryDelayMs } from '../backoff.ts'
 import { isInitiator } from '../mesh/peer.ts'
 import { randomId } from '../random.ts'
 import { realTimers, type Timers } from '../timers.ts'
+import type { VideoEncoding } from './quality.ts'
 import type { LinkState } from './tiles.ts'
 import { MEDIA_OFF, type CallMessage, type CandidateInit, type MediaState } from './wire.ts'
 
@@ -40,7 +41,8 @@ export interface CallConnection<Track> {
   addCandidate(candidate: CandidateInit): void
   /** What this side sends (null: nothing), without renegotiation. */
   setTracks(tracks: LocalTracks<Track>): void
-  setMaxBitrate(bitsPerSecond: number): void
+  /** How the camera is encoded (bitrate, frame rate, scale), without renegotiation. */
+  setEncoding(encoding: VideoEncoding): void
   close(): void
 }
 
@@ -81,7 +83,7 @@ export class CallLinks<Track> {
   readonly #now: () => number
   #mine: MediaState = MEDIA_OFF
   #tracks: LocalTracks<Track> = { audio: null, video: null, screen: null }
-  #maxBitrate: number | null = null
+  #encoding: VideoEncoding | null = null
   readonly #theirs = new Map<string, MediaState>()
   readonly #transports = new Map<string, string>()
   readonly #live = new Map<string, Live<Track>>()
@@ -107,9 +109,9 @@ export class CallLinks<Track> {
     this.#reconcile()
   }
 
-  setMaxBitrate(bitsPerSecond: number): void {
-    this.#maxBitrate = bitsPerSecond
-    for (const live of this.#live.values()) live.connection.setMaxBitrate(bitsPerSecond)
+  setEncoding(encoding: VideoEncoding): void {
+    this.#encoding = encoding
+    for (const live of this.#live.values()) live.connection.setEncoding(encoding)
   }
 
   setRemote(peerId: string, state: MediaState): void {
@@ -282,7 +284,7 @@ export class CallLinks<Track> {
     }, CONNECT_TIMEOUT_MS)
     this.#live.set(peerId, opened)
     connection.setTracks(this.#tracks)
-    if (this.#maxBitrate !== null) connection.setMaxBitrate(this.#maxBitrate)
+    if (this.#encoding !== null) connection.setEncoding(this.#encoding)
     this.#options.changed(peerId, 'connecting')
     return opened
   }

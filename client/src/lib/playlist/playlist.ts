@@ -60,7 +60,19 @@ export interface LocalItemData {
   size: number
 }
 
-export type PlaylistItemData = TorrentItemData | UrlItemData | LocalItemData
+/**
+ * A member's shared screen (call/call.svelte.ts), live: the others watch it over the call connections, with no
+ * seeking. Only its owner adds or removes it (playlist/wire.ts, store.svelte.ts); it is listed while its owner
+ * is in the room. `resume`: the item that was selected when the share began, which the room goes back to.
+ */
+export interface ScreenItemData {
+  kind: 'screen'
+  owner: string
+  title: string
+  resume?: string | undefined
+}
+
+export type PlaylistItemData = TorrentItemData | UrlItemData | LocalItemData | ScreenItemData
 
 /** Where an item that was dropped came from, once it has its torrent: the item it was while being prepared. */
 export interface LocalOrigin {
@@ -81,6 +93,7 @@ export type PlaylistItem = PlaylistItemData & ItemPlace
 export type TorrentItem = TorrentItemData & ItemPlace
 export type UrlItem = UrlItemData & ItemPlace
 export type LocalItem = LocalItemData & ItemPlace
+export type ScreenItem = ScreenItemData & ItemPlace
 
 export function isUrlItem<T extends PlaylistItemData>(item: T): item is Extract<T, UrlItemData> {
   return item.kind === 'url'
@@ -90,19 +103,34 @@ export function isLocalItem<T extends PlaylistItemData>(item: T): item is Extrac
   return item.kind === 'local'
 }
 
-/** A torrent item (neither a link nor a file still being prepared). */
+export function isScreenItem<T extends PlaylistItemData>(item: T): item is Extract<T, ScreenItemData> {
+  return item.kind === 'screen'
+}
+
+/** A torrent item (neither a link, a file still being prepared nor a screen). */
 export function isTorrentItem<T extends PlaylistItemData>(item: T): item is Extract<T, TorrentItemData> {
   return item.kind === undefined || item.kind === 'torrent'
 }
 
-/** What makes two items the same video: a torrent's info hash, a link's URL, a prepared file's key. */
+/** What makes two items the same video: a torrent's info hash, a link's URL, a prepared file's key, a screen's owner. */
 export function itemKey(item: PlaylistItemData): string {
-  return item.kind === 'url'
-    ? `url:${item.url}`
-    : item.kind === 'local'
-      ? `local:${item.localKey}`
-      : item.infoHash
+  switch (item.kind) {
+    case 'url':
+      return `url:${item.url}`
+    case 'local':
+      return `local:${item.localKey}`
+    case 'screen':
+      return `screen:${item.owner}`
+    case undefined:
+    case 'torrent':
+      return item.infoHash
+  }
 }
+
+/** Which members' screen items are listed (those present in the room); every one when not given. */
+export type ScreenOwners = (owner: string) => boolean
+
+const EVERY_OWNER: ScreenOwners = () => true
 
 export type PlaylistOp =
   | {
@@ -165,10 +193,11 @@ export function compareStamps(a: Stamp, b: Stamp): number {
  * The visible items, in order. One torrent (or link) shows once: when two people add it at the same moment (each before
  * seeing the other's add, so neither was told "already in the playlist"), every peer shows the earlier add.
  */
-export function playlistItems(state: PlaylistState): PlaylistItem[] {
+export function playlistItems(state: PlaylistState, present: ScreenOwners = EVERY_OWNER): PlaylistItem[] {
   const visible: { item: PlaylistItem; key: string }[] = []
   for (const e of firstAdds(state).values()) {
     const data = e.data.value
+    if (data.kind === 'screen' && !present(data.owner)) continue
     const ready = readyTorrent(e)
     const item: PlaylistItem = {
       id: e.id,
@@ -185,15 +214,20 @@ export function playlistItems(state: PlaylistState): PlaylistItem[] {
 
 /**
  * The selected item, or null when nothing is selected or the selected item was removed. A selected duplicate
- * add (see `playlistItems`) is its torrent's visible item.
+ * add (see `playlistItems`) is its torrent's visible item. A selected screen whose owner left gives way to the
+ * item selected before it (`resume`), as it does once its owner stops sharing (store.svelte.ts).
  */
-export function selectedItem(state: PlaylistState): PlaylistItem | null {
+export function selectedItem(state: PlaylistState, present: ScreenOwners = EVERY_OWNER): PlaylistItem | null {
   const id = state.selected?.value
   if (id == null) return null
-  const items = playlistItems(state)
+  const items = playlistItems(state, present)
   const entry = state.entries.get(id)
   const key = entry ? keyOf(entry) : null
-  return items.find((i) => i.id === id) ?? (key ? items.find((i) => itemKey(i) === key) : null) ?? null
+  const found = items.find((i) => i.id === id) ?? (key ? items.find((i) => itemKey(i) === key) : null)
+  if (found) return found
+  const data = entry?.data.value
+  const resume = data?.kind === 'screen' ? data.resume : undefined
+  return resume === undefined ? null : (items.find((i) => i.id === resume && !isScreenItem(i)) ?? null)
 }
 
 /** The ids of every add of item `id`'s torrent (or link) still there: removing the item removes them all. */

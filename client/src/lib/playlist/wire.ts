@@ -56,18 +56,32 @@ const LocalData = v.object({
   title: Title,
   size: integer(1, 2 ** 50),
 })
-const ItemData = v.union([UrlData, LocalData, TorrentData])
+/** A member's screen: who shares it; the item the room goes back to after it. */
+const ScreenData = v.object({
+  kind: v.literal('screen'),
+  owner: PeerId,
+  title: Title,
+  resume: v.optional(ItemId),
+})
+const ItemData = v.union([UrlData, LocalData, ScreenData, TorrentData])
 const register = <T extends v.GenericSchema>(value: T) => v.object({ value, stamp: Stamp })
 
+/** A screen is only ever added by its owner: nobody can put another member's screen on the room's stage. */
+const ownScreen = (item: v.InferOutput<typeof ItemData>, stamp: v.InferOutput<typeof Stamp>) =>
+  item.kind !== 'screen' || item.owner === stamp.peer
+
 const Op = v.variant('type', [
-  v.object({
-    type: v.literal('add'),
-    stamp: Stamp,
-    id: ItemId,
-    key: Key,
-    item: ItemData,
-    fileIndex: v.optional(FileIndex),
-  }),
+  v.pipe(
+    v.object({
+      type: v.literal('add'),
+      stamp: Stamp,
+      id: ItemId,
+      key: Key,
+      item: ItemData,
+      fileIndex: v.optional(FileIndex),
+    }),
+    v.check((op) => ownScreen(op.item, op.stamp), 'a screen item added by another member than its owner'),
+  ),
   v.object({ type: v.literal('remove'), stamp: Stamp, id: ItemId }),
   v.object({ type: v.literal('move'), stamp: Stamp, id: ItemId, key: Key }),
   v.object({
@@ -88,7 +102,12 @@ const Snapshot = v.object({
       v.object({
         id: ItemId,
         removed: v.boolean(),
-        data: v.optional(register(ItemData)),
+        data: v.optional(
+          v.pipe(
+            register(ItemData),
+            v.check((data) => ownScreen(data.value, data.stamp), 'a screen item stamped by another member'),
+          ),
+        ),
         key: v.optional(register(Key)),
         file: v.optional(register(FileIndex)),
         torrent: v.optional(register(TorrentData)),

@@ -255,6 +255,11 @@ export class StreamingStore {
     return this.playlist.canEdit
   }
 
+  /** This tab's peer id (whose items are its own). */
+  get selfId(): string {
+    return this.#selfId
+  }
+
   /**
    * The played file's download, for playback sync to see a stall coming (a peer slower than the video's
    * bitrate): bytes per second arriving now, the file's length, and whether it is all here.
@@ -427,7 +432,9 @@ export class StreamingStore {
     const approved = this.#approved.get(itemKey(item))
     const urls = isUrlItem(item)
       ? [item.url]
-      : [...magnetSources(item.torrentId), ...(this.#metaSources.get(item.infoHash) ?? [])]
+      : isTorrentItem(item)
+        ? [...magnetSources(item.torrentId), ...(this.#metaSources.get(item.infoHash) ?? [])]
+        : []
     const hosts = new Set(urls.flatMap((url) => hostOf(url) ?? [])) // eslint-disable-line svelte/prefer-svelte-reactivity -- local
     return [...hosts].filter((host) => !this.#ownHosts.has(host) && !approved?.has(host)).sort()
   }
@@ -441,7 +448,7 @@ export class StreamingStore {
     if (this.#destroyed || hosts.length === 0) return
     const approved = [...(this.#approved.get(itemKey(item)) ?? []), ...hosts]
     this.#approved.set(itemKey(item), new SvelteSet(approved))
-    if (isUrlItem(item)) {
+    if (!isTorrentItem(item)) {
       this.#shownKey = ''
       return this.#show(this.playlist.selected, this.#video)
     }
@@ -574,13 +581,16 @@ export class StreamingStore {
       video?.detachSource()
       return
     }
+    // A shared screen is not played by this element: the stage shows the call's picture of it instead.
+    const screen = item.kind === 'screen'
+    if (screen) video?.detachSource()
     this.nowPlaying = {
       itemId: item.id,
       infoHash: torrent?.infoHash ?? null,
       title: item.title,
-      state: 'loading',
+      state: screen ? 'streaming' : 'loading',
       fileIndex: null,
-      fileName: torrent ? null : item.title,
+      fileName: torrent || screen ? null : item.title,
       choices: sameTorrent ? (this.nowPlaying?.choices ?? []) : [],
       subtitles: [],
       error: null,
@@ -860,11 +870,11 @@ export class StreamingStore {
     // eslint-disable-next-line svelte/prefer-svelte-reactivity -- local
     const listed = new Set(
       items.flatMap((i) =>
-        isUrlItem(i)
-          ? []
-          : isLocalItem(i)
-            ? [i.localKey]
-            : [i.infoHash, ...(i.local ? [i.local.localKey] : [])],
+        isLocalItem(i)
+          ? [i.localKey]
+          : isTorrentItem(i)
+            ? [i.infoHash, ...(i.local ? [i.local.localKey] : [])]
+            : [],
       ),
     )
     this.#shared.keepOnly(new Set(items.map((i) => i.id))) // eslint-disable-line svelte/prefer-svelte-reactivity -- local

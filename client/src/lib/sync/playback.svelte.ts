@@ -24,7 +24,13 @@ export { TICK_MS, VIEW_INTERVAL_MS, type PlaybackInspection } from './session.ts
 /** What the store needs of streaming: the selected item and how its download goes. */
 export interface PlaybackSource {
   readonly playlist: {
-    readonly selected: { id: string; fileIndex?: number | undefined; addedBy?: string } | null
+    readonly selected: {
+      id: string
+      fileIndex?: number | undefined
+      addedBy?: string
+      /** 'screen': a member's shared screen, live; it has no timeline to sync. */
+      kind?: string | undefined
+    } | null
   }
   /** The played file's download: bytes per second arriving, its length, whether it is all here. */
   supply?(): { downloadBps: number; length: number; complete: boolean } | null
@@ -65,6 +71,10 @@ export class PlaybackStore implements PlaybackView {
   health = $state.raw<MemberHealth[]>([])
   notices = $state.raw<string[]>([])
   counters = $state.raw<PlaybackCounters>({ seeks: 0, rateChanges: 0, plays: 0, pauses: 0, commands: 0 })
+  /** The room watches a shared screen: live, nothing to play, pause, seek or sync. */
+  live = $state(false)
+  /** Why the person's last command was refused (a live screen cannot be paused or sought); null: none. */
+  refused = $state<string | null>(null)
 
   /** A remote control (`PlaybackOptions.remote`). */
   readonly remote: boolean
@@ -92,9 +102,16 @@ export class PlaybackStore implements PlaybackView {
       this.#stopEffects = $effect.root(() => {
         $effect(() => {
           const selected = source.playlist.selected
-          const key = selected ? `${selected.id}|${selected.fileIndex ?? ''}` : ''
+          const live = selected?.kind === 'screen'
+          // A live screen has no timeline: the session runs as with nothing selected, so it neither holds the
+          // room nor waits for anyone to load it.
+          const key = selected && !live ? `${selected.id}|${selected.fileIndex ?? ''}` : ''
           const mine = selected?.addedBy === this.#selfId
-          untrack(() => this.setItem(key, mine))
+          untrack(() => {
+            this.live = live
+            this.refused = null
+            this.setItem(key, mine && !live)
+          })
         })
       })
     }
@@ -117,29 +134,41 @@ export class PlaybackStore implements PlaybackView {
   // ── what a person does ───────────────────────────────────────────────────────────────────────────────
 
   toggle(): void {
+    if (this.#refuseLive(this.timeline.playing ? 'paused' : 'played')) return
     this.#session.unblock()
     this.#session.command(this.timeline.playing ? { kind: 'pause' } : { kind: 'play' })
   }
 
   play(): void {
+    if (this.#refuseLive('played')) return
     this.#session.unblock()
     this.#session.command({ kind: 'play' })
   }
 
   pause(): void {
+    if (this.#refuseLive('paused')) return
     this.#session.command({ kind: 'pause' })
   }
 
   seek(position: number): void {
+    if (this.#refuseLive('sought')) return
     if (Number.isFinite(position)) this.#session.command({ kind: 'seek', position: Math.max(0, position) })
   }
 
   setRate(rate: number): void {
+    if (this.#refuseLive('sped up or slowed down')) return
     if (Number.isFinite(rate) && rate > 0) this.#session.command({ kind: 'rate', rate: clampRate(rate) })
   }
 
   setOptOut(optOut: boolean): void {
     if (!this.remote) this.#session.setOptOut(optOut)
+  }
+
+  /** While the room watches a live screen, a command is refused with a sentence saying why. */
+  #refuseLive(what: string): boolean {
+    if (!this.live) return false
+    this.refused = `This is a live screen share: it cannot be ${what}.`
+    return true
   }
 
   // ── wiring ───────────────────────────────────────────────────────────────────────────────────────────
