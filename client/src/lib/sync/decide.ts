@@ -16,12 +16,12 @@ export const RATE_MAX_DEVIATION = 0.1
 /**
  * The resume chase: for this long after the room starts moving from still (a play, the release of a hold or a
  * seek), the members' start spread (each page's `play()` on its own busy main thread) is caught up with a
- * shorter horizon and a wider cap. Right after the picture jumped or started, a brief change of tempo goes
- * unnoticed, and at ±10 % a member 100 ms late would take most of a second to catch up.
+ * wider cap. Right after the picture jumped or started, a brief change of tempo goes unnoticed, and at ±10 %
+ * a member 150 ms late takes 1.3 s to be within 25 ms (0.7 s at ±30 %). The horizon stays `RATE_HORIZON_S`:
+ * a shorter one overshoots when a busy page's ticks come hundreds of ms late.
  */
 export const RESUME_CHASE_MS = 2_000
-const RESUME_HORIZON_S = 0.25
-export const RESUME_MAX_DEVIATION = 0.5
+export const RESUME_MAX_DEVIATION = 0.3
 /** While correcting, smaller rate changes than this are not worth a `ratechange`. */
 const RATE_QUANTUM = 0.002
 /** Above this, rate would take too long: seek instead (with seek latency compensation). */
@@ -219,10 +219,8 @@ function correctRate(
     return none(startIdle(s, snapshot.playbackRate), driftMs)
   }
   const next = { ...learned, correcting: true, idleBaseline: null }
-  const [horizon, cap] = resuming
-    ? [RESUME_HORIZON_S, RESUME_MAX_DEVIATION]
-    : [RATE_HORIZON_S, RATE_MAX_DEVIATION]
-  const deviation = clamp(driftMs / 1000 / horizon, -cap, cap)
+  const cap = resuming ? RESUME_MAX_DEVIATION : RATE_MAX_DEVIATION
+  const deviation = clamp(driftMs / 1000 / RATE_HORIZON_S, -cap, cap)
   const wanted = segment.rate * (1 + next.rateTrim) * (1 - deviation)
   if (Math.abs(wanted - snapshot.playbackRate) < RATE_QUANTUM * segment.rate) return none(next, driftMs)
   return rate(next, wanted, driftMs)
