@@ -47,6 +47,14 @@ import {
 import { ensureTestVideo } from '../scripts/make-test-video.ts'
 import { formatPhases, joinPhases, medianPhases, type JoinPhases } from './join-phases.ts'
 import { PLAYING_PROBE, STARVE, starvation, type StarvationResult } from './starvation.ts'
+import {
+  clearSeekTrace,
+  formatSeekPhases,
+  medianSeekPhases,
+  SEEK_PROBE,
+  seekPhases,
+  type SeekPhases,
+} from './seek-phases.ts'
 import { CAMERAS, camerasOn, compareCameras, formatPageCpu, PageCpu } from './cameras.ts'
 
 const RUNS = Number(process.env.BENCH_SYNC_RUNS ?? 3)
@@ -207,6 +215,8 @@ interface RunResult {
   steady: number[]
   steadySeconds: number
   seekConvergence: number[]
+  /** each seek's steps on each page (seek-phases.ts), ms from the action */
+  seekSteps: SeekPhases[][]
   /** seeks with no convergence within CONVERGE_TIMEOUT_MS (counted as that) */
   seekTimeouts: number
   joinsLost: number
@@ -247,6 +257,7 @@ async function run(
     for (const [name, skew] of PEOPLE) {
       const someone = await skewedPerson(browser, baseURL, name, skew)
       await someone.context.addInitScript({ content: PAGE_PROBE })
+      await someone.context.addInitScript({ content: SEEK_PROBE })
       people.push(someone)
     }
     await throttle(people[SLOW]!.page, CPU_THROTTLE)
@@ -265,6 +276,7 @@ async function run(
     const before = await Promise.all(pages.map(counters))
     const stallsBefore = await Promise.all(pages.map(probe))
     const seekConvergence: number[] = []
+    const seekSteps: SeekPhases[][] = []
     let seekTimeouts = 0
     const steady: number[] = []
     let steadyMs = 0
@@ -273,6 +285,7 @@ async function run(
       const seeker = people[i % people.length]!
       const target = TARGETS[i % TARGETS.length]!
       const byElement = i % 2 === 1
+      await Promise.all(pages.map(clearSeekTrace))
       const acted = Date.now()
       if (byElement)
         await seeker.page
@@ -285,9 +298,17 @@ async function run(
       const took = at === null ? CONVERGE_TIMEOUT_MS : at - acted
       if (at === null) seekTimeouts++
       seekConvergence.push(took)
+      const phases = await Promise.all(pages.map((page) => seekPhases(page, acted)))
+      seekSteps.push(phases)
       log(
         `  seek to ${target} s by ${seeker.name} (${byElement ? 'element' : 'seek bar'}): ` +
           `${at === null ? `no convergence within ${took}` : took} ms`,
+      )
+      log(
+        `    steps (ms from the action): ${formatSeekPhases(
+          PEOPLE.map(([name]) => name),
+          phases,
+        )}`,
       )
       const windowStart = Date.now() + HOLD_MS
       const windowEnd = windowStart + WINDOW_S * 1000
@@ -383,6 +404,7 @@ async function run(
       steady,
       steadySeconds: steadyMs / 1000,
       seekConvergence,
+      seekSteps,
       seekTimeouts,
       joinsLost,
       joinFromLink,
@@ -539,6 +561,19 @@ function render(runs: RunResult[], seconds: number, chromium: string): string {
     row('**pooled**', runs),
     '',
     'Each seek (ms): ' + list(seeks) + '.',
+    '',
+    'A seek’s steps, median over the seeks of the last page to get there (ms from the action; ' +
+      'e2e/bench/seek-phases.ts): unthrottled ' +
+      medianSeekPhases(
+        runs.flatMap((r) => r.seekSteps),
+        [0, 1, 2],
+      ) +
+      '; throttled ' +
+      medianSeekPhases(
+        runs.flatMap((r) => r.seekSteps),
+        [SLOW],
+      ) +
+      '.',
     '',
     'Each join from the link (ms): ' +
       list(joins) +

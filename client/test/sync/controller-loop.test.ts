@@ -81,6 +81,26 @@ describe('ControllerLoop', () => {
     expect(loop.counters().seeks).toBe(2)
   })
 
+  it('a seek that stays paused (a hold’s) is settled once it lands: no catch-up seek at the resume', () => {
+    const loop = new ControllerLoop(() => now)
+    const p = player({ currentTime: 30 })
+    const held: Timeline = { ...moving, held: true, position: 12, at: 10_000 }
+    const action = loop.step(p, p.snapshot(), held, 10_000, false)
+    expect(action).toEqual({ type: 'seek', position: 12, pause: true })
+    Object.assign(p.shows, { paused: true, seeking: true, currentTime: 12 })
+    now += SEEK_FETCH_MS + 100 // slow, as on a busy page: it still says nothing about the next seek
+    loop.step(p, p.snapshot(), held, 10_500, false)
+    p.shows.seeking = false
+    loop.step(p, p.snapshot(), held, 10_600, false)
+    expect(loop.settlingSince).toBeNull()
+    // Released at 11 000, this member started 60 ms late: the rate catches that up, not a seek.
+    const released: Timeline = { ...moving, position: 12, at: 11_000, previous: held }
+    Object.assign(p.shows, { paused: false, currentTime: 12.04 })
+    now += 1_000
+    expect(loop.step(p, p.snapshot(), released, 11_100, false).type).toBe('setRate')
+    expect(loop.counters().seeks).toBe(1)
+  })
+
   it('nothing loaded: no action and no drift', () => {
     const loop = new ControllerLoop(() => now)
     const p = player({ readyState: 0 })

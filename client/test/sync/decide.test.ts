@@ -6,6 +6,8 @@ import {
   RATE_ENTER_MS,
   RATE_EXIT_MS,
   RATE_MAX_DEVIATION,
+  RESUME_CHASE_MS,
+  RESUME_MAX_DEVIATION,
   SEEK_COOLDOWN_MS,
   SEEK_LATENCY_INITIAL_MS,
   SEEK_THRESHOLD_MS,
@@ -13,7 +15,7 @@ import {
   type ControllerState,
   type PlayerSnapshot,
 } from '../../src/lib/sync/decide.ts'
-import { INITIAL_TIMELINE, type Timeline } from '../../src/lib/sync/timeline.ts'
+import { INITIAL_TIMELINE, positionAt, type Timeline } from '../../src/lib/sync/timeline.ts'
 
 const NOW = 100_000
 /** The room plays from 50 s at shared instant NOW, at `rate`. */
@@ -174,6 +176,33 @@ describe('decide: one case per branch', () => {
   it('reports drift, and none while seeking', () => {
     expect(decide(playing(), player(-37), NOW, S).driftMs).toBeCloseTo(-37, 6)
     expect(decide(playing(), player(0, { seeking: true }), NOW, S).driftMs).toBeNull()
+  })
+})
+
+describe('decide: the resume chase', () => {
+  /** Held at 50 s until NOW, then released (twice: every member may issue the same release). */
+  const resumed: Timeline = {
+    ...playing(),
+    at: NOW + 20,
+    previous: { ...playing(), previous: { ...playing(), held: true, at: NOW - 1_000 } },
+  }
+  const rateAfter = (timeline: Timeline, now: number, driftMs: number) => {
+    const currentTime = positionAt(timeline, now) + driftMs / 1000
+    const { action } = decide(timeline, player(driftMs, { currentTime }), now, S)
+    if (action.type !== 'setRate') throw new Error(`expected a rate change, got ${action.type}`)
+    return action.rate
+  }
+
+  it('catches up a late start at up to the wider cap, right after the room starts moving', () => {
+    expect(rateAfter(resumed, NOW + 100, -200)).toBeCloseTo(1 + RESUME_MAX_DEVIATION, 9)
+    expect(rateAfter(resumed, NOW + 100, -80)).toBeCloseTo(1.2, 9) // proportional below the cap
+    expect(rateAfter(resumed, NOW + 100, 200)).toBeCloseTo(1 - RESUME_MAX_DEVIATION, 9)
+  })
+
+  it(`after ${RESUME_CHASE_MS} ms, or in a room that kept moving, the usual cap applies`, () => {
+    expect(rateAfter(resumed, NOW + RESUME_CHASE_MS + 100, -200)).toBeCloseTo(1 + RATE_MAX_DEVIATION, 9)
+    const kept = { ...resumed, previous: { ...playing(), at: NOW - 1_000 } }
+    expect(rateAfter(kept, NOW + 100, -200)).toBeCloseTo(1 + RATE_MAX_DEVIATION, 9)
   })
 })
 

@@ -106,6 +106,19 @@ describe('HoldLoop', () => {
     expect(tick(healthy).status).toMatchObject({ readyFor: null })
   })
 
+  it('a seek’s hold waits for every member that plays the item, whatever its key (the empty one too)', () => {
+    const hold = new HoldLoop('a', (id) => id)
+    const tick = ticker(hold)
+    hold.catchUp(healthy, 0)
+    const stamp = { wall: 10_000, counter: 0, peer: 'a' }
+    const held: Timeline = { ...playing, held: true, position: 10, at: 10_000, stamp }
+    const here = { ...healthy, paused: true }
+    hold.onStatus('b', status({ at: 10_020, readyFor: '', readyAt: null }), 10_020)
+    expect(tick(here, { timeline: held }).decision).toBe('none')
+    hold.onStatus('b', status({ at: 10_060, readyFor: '', readyAt: '10000.0.a' }), 10_060)
+    expect(tick(here, { timeline: held }).decision).toBe('release')
+  })
+
   it("tells whom the start of an item waits for, from the members' reports", () => {
     const hold = new HoldLoop('a', (id) => id)
     hold.onStatus('b', status({ readyFor: 'item|0' }), 0)

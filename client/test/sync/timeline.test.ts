@@ -7,12 +7,14 @@ import {
   createLog,
   INITIAL_TIMELINE,
   issueCommand,
+  leadFor,
   LEAD_MAX_MS,
   LEAD_MIN_MS,
   LOG_LIMIT,
   positionAt,
   rebaseTimeline,
   segmentAt,
+  startedFromStill,
   type Command,
   type CommandBody,
   type Timeline,
@@ -127,6 +129,19 @@ describe('applyCommand', () => {
     expect(positionAt(released, 16_000)).toBeCloseTo(31, 9)
   })
 
+  it('knows when the room last started moving from still, through repeated releases', () => {
+    const sought = applyCommand(t0, cmd({ kind: 'seek', position: 30 }, 12_000, stamp(1)))
+    const released = applyCommand(sought, cmd({ kind: 'release' }, 13_000, stamp(2, 'a')))
+    const again = applyCommand(released, cmd({ kind: 'release' }, 13_020, stamp(2, 'b')))
+    expect(startedFromStill(again, 12_500)).toBeNull() // still held
+    expect(startedFromStill(again, 13_010)).toBe(13_000)
+    expect(startedFromStill(again, 14_000)).toBe(13_000)
+    // A room that has been moving for as long as the history goes back did not just start.
+    expect(startedFromStill(t0, 14_000)).toBeNull()
+    const faster = applyCommand(t0, cmd({ kind: 'rate', rate: 1.5 }, 12_000, stamp(1)))
+    expect(startedFromStill(faster, 14_000)).toBeNull()
+  })
+
   it('release resumes from the held position', () => {
     const held = applyCommand(t0, cmd({ kind: 'hold' }, 12_000, stamp(1)))
     const released = applyCommand(held, cmd({ kind: 'release' }, 20_000, stamp(2)))
@@ -231,6 +246,17 @@ describe('issuing', () => {
     expect(commandLeadMs(100)).toBe(150)
     expect(commandLeadMs(50_000)).toBe(LEAD_MAX_MS)
     expect(commandLeadMs(NaN)).toBe(LEAD_MIN_MS)
+  })
+
+  it('a seek takes effect at once: it holds the room, and only the release must reach everyone first', () => {
+    expect(leadFor({ kind: 'seek', position: 3 }, 100)).toBe(0)
+    for (const kind of ['play', 'pause', 'hold', 'release'] as const)
+      expect(leadFor({ kind }, 100)).toBe(commandLeadMs(100))
+    const { command } = issueCommand(
+      { kind: 'seek', position: 3 },
+      { hlc: HLC_ZERO, peer: 'p1', sharedNow: 5000, maxRttMs: 100 },
+    )
+    expect(command.effectiveAt).toBe(5000)
   })
 
   it('stamps with an advancing HLC and the peer id', () => {

@@ -140,6 +140,7 @@ export class RoomApp {
       timers,
       now: deps.appNow,
       remote: deps.remote ?? false,
+      ...(hooks ? { trace: hooks.syncTrace } : {}),
     })
     this.media = new LocalMedia(deps.storage === undefined ? defaultStorage() : deps.storage)
     this.reactions = new ReactionStore({

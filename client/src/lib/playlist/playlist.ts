@@ -225,7 +225,7 @@ export function selectedItem(state: PlaylistState, present: ScreenOwners = EVERY
   const key = entry ? keyOf(entry) : null
   const found = items.find((i) => i.id === id) ?? (key ? items.find((i) => itemKey(i) === key) : null)
   if (found) return found
-  const data = entry?.data.value
+  const data = entry?.data?.value
   const resume = data?.kind === 'screen' ? data.resume : undefined
   return resume === undefined ? null : (items.find((i) => i.id === resume && !isScreenItem(i)) ?? null)
 }

@@ -40,6 +40,8 @@ interface Settling {
   until: number
   /** it waited for data: its outcome says nothing about seek latency */
   dataBound: boolean
+  /** the element stays paused where it lands (a hold's seek, a paused room): settled once it is there */
+  still: boolean
 }
 
 export class ControllerLoop {
@@ -156,7 +158,12 @@ export class ControllerLoop {
       settling.until = now + SETTLE_TIMEOUT_MS
       return { ...snapshot, seeking: true }
     }
-    if (snapshot.paused) return snapshot
+    if (snapshot.paused) {
+      // Landed where the room stands still: nothing to learn from it, and no catch-up seek after it. The
+      // offset at the resume is the start's, caught up with the rate (decide.ts, the resume chase).
+      if (settling.still) this.#settling = null
+      return snapshot
+    }
     if (snapshot.currentTime <= settling.target + SETTLE_MARGIN_S && now < settling.until) {
       return { ...snapshot, seeking: true }
     }
@@ -203,7 +210,7 @@ export class ControllerLoop {
         if (action.play && blocked) return none // waiting for a click
         if (action.play) this.#counters.plays++
         if (action.pause) this.#counters.pauses++
-        this.#startSettling(player, action.position, action.pause === true)
+        this.#startSettling(player, action)
         return action
       case 'setRate':
         this.#counters.rateChanges++
@@ -218,12 +225,18 @@ export class ControllerLoop {
     }
   }
 
-  #startSettling(player: Player, target: number, pausing: boolean): void {
+  #startSettling(player: Player, seek: Extract<Action, { type: 'seek' }>): void {
     const now = this.#now()
     // A seek from pause (with play or without) measures play start-up and, for a joiner, fetching data where
     // nothing is downloaded yet, not seek latency: learning from it would teach joiners a latency several
     // times too long and land their next seek hundreds of ms ahead.
-    const uninformative = pausing || player.snapshot().paused
-    this.#settling = { target, startedAt: now, until: now + SETTLE_TIMEOUT_MS, dataBound: uninformative }
+    const paused = seek.pause === true || player.snapshot().paused
+    this.#settling = {
+      target: seek.position,
+      startedAt: now,
+      until: now + SETTLE_TIMEOUT_MS,
+      dataBound: paused,
+      still: paused && seek.play !== true,
+    }
   }
 }

@@ -3,7 +3,7 @@
  * action. It never reads a clock and never touches the player; the session calls it every tick (through
  * controller-loop.ts) and performs the action through the `Player` seam. docs/sync.md explains the thresholds.
  */
-import { isMoving, positionAt, segmentAt, type Segment, type Timeline } from './timeline.ts'
+import { isMoving, positionAt, segmentAt, startedFromStill, type Segment, type Timeline } from './timeline.ts'
 
 /** Idle: drift up to this is left alone (timer and `currentTime` jitter are a few ms). */
 export const RATE_ENTER_MS = 10
@@ -13,6 +13,15 @@ export const RATE_EXIT_MS = 3
 const RATE_HORIZON_S = 0.4
 /** Largest rate deviation: ±10 % tempo with pitch preserved (the browser default) is hard to notice and fixes 100 ms per second. */
 export const RATE_MAX_DEVIATION = 0.1
+/**
+ * The resume chase: for this long after the room starts moving from still (a play, the release of a hold or a
+ * seek), the members' start spread (each page's `play()` on its own busy main thread) is caught up with a
+ * wider cap. Right after the picture jumped or started, a brief change of tempo goes unnoticed, and at ±10 %
+ * a member 150 ms late takes 1.3 s to be within 25 ms (0.7 s at ±30 %). The horizon stays `RATE_HORIZON_S`:
+ * a shorter one overshoots when a busy page's ticks come hundreds of ms late.
+ */
+export const RESUME_CHASE_MS = 2_000
+export const RESUME_MAX_DEVIATION = 0.3
 /** While correcting, smaller rate changes than this are not worth a `ratechange`. */
 const RATE_QUANTUM = 0.002
 /** Above this, rate would take too long: seek instead (with seek latency compensation). */
@@ -165,13 +174,15 @@ export function decide(
     return seek(settled, compensated, now, segment, driftMs, true, refine, snapshot.paused)
   }
   if (snapshot.paused) return decision({ type: 'play' }, settled)
-  return correctRate(s, snapshot, segment, now, driftMs)
+  const started = startedFromStill(timeline, now)
+  const resuming = started !== null && now - started < RESUME_CHASE_MS
+  return correctRate(s, snapshot, segment, now, driftMs, resuming)
 }
 
 /**
  * Proportional rate correction with hysteresis. While idle it measures how fast drift grows to learn the
  * media clock's error (the trim), and every `TRIM_BASELINE_MS` nudges gently toward zero drift, so drift
- * sits near 0 instead of anywhere in the dead band.
+ * sits near 0 instead of anywhere in the dead band. `resuming`: the resume chase (`RESUME_CHASE_MS`).
  */
 function correctRate(
   s: ControllerState,
@@ -179,6 +190,7 @@ function correctRate(
   segment: Segment,
   now: number,
   driftMs: number,
+  resuming: boolean,
 ): Decision {
   const idleRate = segment.rate * (1 + s.rateTrim)
   const startIdle = (state: ControllerState, playbackRate: number): ControllerState => ({
@@ -207,7 +219,8 @@ function correctRate(
     return none(startIdle(s, snapshot.playbackRate), driftMs)
   }
   const next = { ...learned, correcting: true, idleBaseline: null }
-  const deviation = clamp(driftMs / 1000 / RATE_HORIZON_S, -RATE_MAX_DEVIATION, RATE_MAX_DEVIATION)
+  const cap = resuming ? RESUME_MAX_DEVIATION : RATE_MAX_DEVIATION
+  const deviation = clamp(driftMs / 1000 / RATE_HORIZON_S, -cap, cap)
   const wanted = segment.rate * (1 + next.rateTrim) * (1 - deviation)
   if (Math.abs(wanted - snapshot.playbackRate) < RATE_QUANTUM * segment.rate) return none(next, driftMs)
   return rate(next, wanted, driftMs)

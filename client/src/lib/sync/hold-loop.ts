@@ -134,7 +134,8 @@ export class HoldLoop {
       readyFor: status.readyFor ?? null,
       duration: status.duration ?? null,
       // A member that has not joined the room's playback yet (no `readyFor`) is not waited for by holds.
-      readyAt: status.readyFor ? status.readyAt : undefined,
+      // (any item key counts, the empty one of a room without a playlist too)
+      readyAt: typeof status.readyFor === 'string' ? status.readyAt : undefined,
     })
   }
 

@@ -14,12 +14,12 @@ import { createAppClock } from './clock.ts'
 import type { PlaybackCounters } from './controller-loop.ts'
 import type { MemberHealth } from './feature.ts'
 import type { Player } from './player.ts'
-import { PlaybackSession, type PlaybackInspection, type PlaybackView } from './session.ts'
+import { PlaybackSession, type PlaybackInspection, type PlaybackView, type SyncTraceStep } from './session.ts'
 import { clampRate, INITIAL_TIMELINE, type Timeline } from './timeline.ts'
 
 export type { PlaybackCounters } from './controller-loop.ts'
 export { STATUS_INTERVAL_MS } from './hold-loop.ts'
-export { TICK_MS, VIEW_INTERVAL_MS, type PlaybackInspection } from './session.ts'
+export { TICK_MS, VIEW_INTERVAL_MS, type PlaybackInspection, type SyncTraceStep } from './session.ts'
 
 /** What the store needs of streaming: the selected item and how its download goes. */
 export interface PlaybackSource {
@@ -47,6 +47,8 @@ export interface PlaybackOptions {
    * (it reports that it opted out), and it shows the length other members report.
    */
   remote?: boolean
+  /** Each step of a seek or hold on this member (session.ts `SyncTraceStep`): the e2e build marks them. */
+  trace?: (step: SyncTraceStep) => void
 }
 
 export class PlaybackStore implements PlaybackView {
@@ -96,6 +98,7 @@ export class PlaybackStore implements PlaybackView {
       now: options.now ?? createAppClock().now,
       timers: options.timers ?? realTimers,
       supply: () => source?.supply?.() ?? null,
+      ...(options.trace ? { trace: options.trace } : {}),
     })
     if (this.remote) this.#session.setOptOut(true)
     if (source) {

@@ -132,7 +132,18 @@ export interface PlaybackSessionOptions {
   timers: Timers
   /** the played file's download, when known (for holding before a stall; hold.ts) */
   supply?: () => FileSupply | null
+  /** Each step of a seek or hold as this member sees it (`SyncTraceStep`); the e2e build marks them. */
+  trace?: (step: SyncTraceStep) => void
 }
+
+/**
+ * The steps of a seek (or any hold) on one member, for the benchmarks' phase trace: the command learned
+ * (`command:seek`, issued or received), the element's seek to the held position (`act:hold`), the report that
+ * it stands ready there (`ready`), the release learned (`command:release`), and the element's start at the
+ * release's instant (`act:play`), a seek that plays (`act:seek-play`) or a correction seek (`act:seek`).
+ */
+export type SyncTraceStep =
+  'command:seek' | 'command:release' | 'act:hold' | 'ready' | 'act:play' | 'act:seek-play' | 'act:seek'
 
 export class PlaybackSession {
   readonly #room: FeatureHost
@@ -141,6 +152,7 @@ export class PlaybackSession {
   readonly #now: () => number
   readonly #timers: Timers
   readonly #fileSupply: () => FileSupply | null
+  readonly #trace: (step: SyncTraceStep) => void
   readonly #handle: FeatureHandle
   readonly #tickTimer: unknown
   readonly #clocks: MemberClocks
@@ -164,6 +176,8 @@ export class PlaybackSession {
   #nextViewAt = 0
   #destroyed = false
   #userActions: UserAction[] = []
+  /** The held segment we last traced ourselves ready at. */
+  #tracedReadyAt: string | null = null
 
   constructor(options: PlaybackSessionOptions) {
     this.#room = options.room
@@ -172,6 +186,7 @@ export class PlaybackSession {
     this.#now = options.now
     this.#timers = options.timers
     this.#fileSupply = options.supply ?? (() => null)
+    this.#trace = options.trace ?? (() => {})
     this.#clocks = new MemberClocks({
       selfId: this.#selfId,
       now: this.#now,
@@ -375,6 +390,11 @@ export class PlaybackSession {
       return
     }
     this.#logs.add(item, moved)
+    this.#traceCommand(command)
+  }
+
+  #traceCommand(command: Command): void {
+    if (command.kind === 'seek' || command.kind === 'release') this.#trace(`command:${command.kind}`)
   }
 
   /** Shared time at app time `local`, from the last tick's reading; the app clock while shared time is unknown. */
@@ -417,12 +437,13 @@ export class PlaybackSession {
   /**
    * A change scheduled ahead (a command's `effectiveAt`) runs the loop at that instant instead of at the next
    * tick, which can come up to `TICK_MS` late: every member then starts, pauses or seeks within a timer's jitter
-   * of the others, with no rate correction to make up for the late start.
+   * of the others, with no rate correction to make up for the late start. A change already in effect (a seek,
+   * which has no lead, or a command that arrived late) runs it at once.
    */
   #wakeAt(at: number): void {
     if (this.#destroyed || this.#lastShared === undefined) return
-    const inMs = at - (this.#lastShared + (this.#now() - this.#lastLocal))
-    if (!(inMs > 0 && inMs < MAX_WAKE_MS)) return
+    const inMs = Math.max(0, at - (this.#lastShared + (this.#now() - this.#lastLocal)))
+    if (!(inMs < MAX_WAKE_MS)) return
     if (this.#wakeTimer !== null) this.#timers.clearTimeout(this.#wakeTimer)
     const timers = this.#timers
     const schedule = timers.setUrgentTimeout?.bind(timers) ?? timers.setTimeout.bind(timers)
@@ -436,6 +457,9 @@ export class PlaybackSession {
 
   #act(player: Player, action: Action): void {
     if (action.type === 'none') return
+    if (action.type === 'play') this.#trace('act:play')
+    else if (action.type === 'seek')
+      this.#trace(action.pause ? 'act:hold' : action.play ? 'act:seek-play' : 'act:seek')
     perform(player, action).catch((error: unknown) => {
       if (error instanceof DOMException && error.name === 'NotAllowedError') this.#view.blocked = true
       // AbortError: a newer load or pause interrupted it; the next tick decides again.
@@ -471,7 +495,11 @@ export class PlaybackSession {
       seekingSince: this.#loop.settlingSince,
       supply: this.#supply(snapshot),
     })
-    if (outcome.status) this.#handle.send(outcome.status)
+    if (outcome.status) {
+      this.#handle.send(outcome.status)
+      if (outcome.status.readyAt && outcome.status.readyAt !== this.#tracedReadyAt) this.#trace('ready')
+      this.#tracedReadyAt = outcome.status.readyAt ?? null
+    }
     for (const text of outcome.notices) this.#say(text)
     this.#view.held = outcome.held
     this.#view.waitingFor = outcome.waitingFor.map((id) => this.#name(id))
@@ -533,6 +561,7 @@ export class PlaybackSession {
     const command = this.#logs.issue(stop, { peer: this.#selfId, sharedNow: shared, maxRttMs })
     this.#handle.send({ type: 'sync/command', command, item: this.#logs.item, frame: this.#clocks.frame })
     this.#loop.countCommand()
+    this.#traceCommand(command)
     return command
   }
 

@@ -71,9 +71,36 @@ export function clampRate(rate: number): number {
   return Math.min(RATE_MAX, Math.max(RATE_MIN, rate))
 }
 
+/**
+ * How far ahead a command takes effect: a lead that lets it reach everyone first, so all switch at one
+ * instant — except a seek, which takes effect at once. A seek while the room plays is a hold at its target
+ * (`applyCommand`): where each member stops on the way there does not matter, only that all resume together
+ * from the target at the release's instant, and a lead would only delay everyone's seek by as much.
+ */
+export function leadFor(body: CommandBody, maxRttMs: number): number {
+  return body.kind === 'seek' ? 0 : commandLeadMs(maxRttMs)
+}
+
 export function commandLeadMs(maxRttMs: number): number {
   const lead = LEAD_MARGIN_MS + LEAD_RTT_FACTOR * (Number.isFinite(maxRttMs) ? Math.max(0, maxRttMs) : 0)
   return Math.min(LEAD_MAX_MS, Math.max(LEAD_MIN_MS, lead))
+}
+
+/**
+ * When the room last started moving from still (a play, or the release of a hold or a seek), if it has moved
+ * ever since: the shared instant of the first moving segment after a still one. Every member may issue the
+ * same release, so several moving segments can follow. Null while still, or when the kept history holds no
+ * still segment.
+ */
+export function startedFromStill(timeline: Timeline, now: number): number | null {
+  let segment = timeline
+  while (now < segment.at && segment.previous) segment = segment.previous
+  if (!isMoving(segment) || now < segment.at) return null
+  for (let previous = segment.previous; previous; previous = previous.previous) {
+    if (!isMoving(previous)) return segment.at
+    segment = previous
+  }
+  return null
 }
 
 /** The segment in effect at `now`. Before the oldest kept segment we extrapolate it (history is bounded). */
@@ -184,13 +211,13 @@ export interface IssueContext {
   maxRttMs: number
 }
 
-/** Stamps a local change and schedules it `commandLeadMs` ahead. */
+/** Stamps a local change and schedules it `leadFor` ahead. */
 export function issueCommand(body: CommandBody, context: IssueContext): { command: Command; hlc: Hlc } {
   const hlc = hlcTick(context.hlc, context.sharedNow)
   const command: Command = {
     ...body,
     stamp: { ...hlc, peer: context.peer },
-    effectiveAt: context.sharedNow + commandLeadMs(context.maxRttMs),
+    effectiveAt: context.sharedNow + leadFor(body, context.maxRttMs),
   }
   return { command, hlc }
 }

@@ -5,11 +5,13 @@
  * text to every member as a room message, as a modified page would (e2e/tests/hostile-member.spec.ts);
  * `window.__theatron.torrent.throttleUpload(bytesPerSecond)` caps this tab's upload, so a benchmark can starve
  * the members that stream from it, and `holdSeeding()` holds a dropped file's torrent back after its hashing (a
- * slow hashing, to test streaming before the torrent exists); the join path is traced with performance marks (join-trace.ts).
+ * slow hashing, to test streaming before the torrent exists); the join path is traced with performance marks
+ * (join-trace.ts), and so are the steps of every seek and hold (`theatron:sync:<step>`, sync/session.ts
+ * `SyncTraceStep`).
  */
 import type { Video } from '../player/video.ts'
 import type { Player } from '../sync/player.ts'
-import type { PlaybackInspection } from '../sync/playback.svelte.ts'
+import type { PlaybackInspection, SyncTraceStep } from '../sync/playback.svelte.ts'
 import type { ChatSignature } from '../room/chat.ts'
 import type { Signed, StatementBody } from '../room/authority.ts'
 import { StallablePlayer } from './stall.ts'
@@ -45,6 +47,8 @@ type HookScope = { __theatron?: { playback?: PlaybackHooks; room?: RoomHooks; to
 export interface TestHooks {
   /** The player playback sync drives, made from the room's video. */
   player(video: Video): Player
+  /** Marks each step of a seek or hold as performance mark `theatron:sync:<step>` (the seek trace). */
+  syncTrace(step: SyncTraceStep): void
   /** Called once the room is built; returns what undoes it. */
   install(app: TracedApp, room: RoomHooks): () => void
 }
@@ -54,6 +58,7 @@ export function testHooks(torrent?: TorrentHooks): TestHooks {
   let player: StallablePlayer | null = null
   return {
     player: (video) => (player = new StallablePlayer(video, () => performance.now())),
+    syncTrace: (step) => performance.mark(`theatron:sync:${step}`),
     install: (app, room) => {
       const stopTrace = traceJoin(app)
       const exposed: PlaybackHooks = {
