@@ -391,7 +391,7 @@ describe('a dropped file shared before its torrent exists', () => {
     expect(playlistItems(s)).toMatchObject([
       { id: add.id, kind: 'local', title: 'film.webm', addedBy: 'ana' },
     ])
-    ;[s] = edit(s, (x) => makeReady(x, 'ana', add.id, video(7)))
+    ;[s] = edit(s, (x) => makeReady(x, 'ana', `ana:${add.stamp.counter}`, video(7)))
     const [item] = playlistItems(s)
     expect(item).toMatchObject({ id: add.id, infoHash: video(7).infoHash, addedBy: 'ana' })
     expect(item?.local).toEqual({ localKey: local.localKey, size: local.size })
@@ -400,9 +400,10 @@ describe('a dropped file shared before its torrent exists', () => {
 
   it('counts a ready op only from the owner, in ops and in snapshots, in any order', () => {
     const [s, add] = edit(emptyPlaylist(), (x) => makeAdd(x, 'ana', local))
-    const real = makeReady(s, 'ana', add.id, video(7))
+    const id = `ana:${add.stamp.counter}`
+    const real = makeReady(s, 'ana', id, video(7))
     // Stamped after the owner's: it must not win the register either.
-    const forged = makeReady(applyOp(s, real), 'mallory', add.id, video(9))
+    const forged = makeReady(applyOp(s, real), 'mallory', id, video(9))
     expect(playlistItems(applyOp(s, forged))[0]?.kind).toBe('local')
     for (const order of [
       [forged, real],

@@ -132,7 +132,8 @@ describe('reading a file from its owner', () => {
     await read.return?.()
     const cancels = requestsIn(member).filter((r) => r.t === 'cancel')
     expect(cancels.length).toBeGreaterThan(0)
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    // The owner answers in order: once a later read is answered, the cancels before it were acted on.
+    expectBytes(await readAll(rangeSource(ranges, 0, data.length), 0, 9), data.subarray(0, 10))
     const sent = owner.written.reduce((sum, w) => sum + w.length, 0)
     expect(sent).toBeLessThan(data.length)
   })
@@ -158,21 +159,34 @@ describe('reading a file from its owner', () => {
 })
 
 describe('what the owner refuses', () => {
-  /** A hand-made requester: its raw requests, and the answers it gets. */
+  /**
+   * A hand-made requester: its requests reach the owner at once, in order, in this task; `refusals(n)` waits
+   * for the owner's first `n` refusals.
+   */
   function raw(files: Blob[]) {
     const [owner, member] = pipe()
     new RangeServer(owner, files, 'member')
     const answers: ReturnType<typeof parseRangeAnswer>[] = []
-    member.on('data', (chunk: Uint8Array) => answers.push(parseRangeAnswer(chunk)))
-    return { member, answers }
+    let waiting: { count: number; resolve: () => void } | null = null
+    const refusedSoFar = () => answers.filter((a) => a.ok && a.value.t === 'refused').length
+    member.on('data', (chunk: Uint8Array) => {
+      answers.push(parseRangeAnswer(chunk))
+      if (waiting && refusedSoFar() >= waiting.count) waiting.resolve()
+    })
+    const send = (request: Uint8Array) => owner.emit('data', request)
+    const refusals = (count: number) =>
+      new Promise<void>((resolve) => {
+        if (refusedSoFar() >= count) return resolve()
+        waiting = { count, resolve }
+      })
+    return { send, answers, refusals }
   }
-  const settle = () => new Promise((resolve) => setTimeout(resolve, 30))
 
   it('more than MAX_OUTSTANDING requests at once', async () => {
-    const { member, answers } = raw([new Blob([bytes(8 * MAX_REQUEST_BYTES)])])
+    const { send, answers, refusals } = raw([new Blob([bytes(8 * MAX_REQUEST_BYTES)])])
     for (let id = 1; id <= MAX_OUTSTANDING + 1; id++)
-      member.write(encodeRequest({ t: 'get', id, file: 0, start: 0, end: MAX_REQUEST_BYTES }))
-    await settle()
+      send(encodeRequest({ t: 'get', id, file: 0, start: 0, end: MAX_REQUEST_BYTES }))
+    await refusals(1)
     const refused = answers.filter((a) => a.ok && a.value.t === 'refused')
     expect(refused).toEqual([
       { ok: true, value: { t: 'refused', id: MAX_OUTSTANDING + 1, reason: 'too many requests' } },
@@ -180,10 +194,10 @@ describe('what the owner refuses', () => {
   })
 
   it('a range past the end of the file, and a file it does not have', async () => {
-    const { member, answers } = raw([new Blob([bytes(100)])])
-    member.write(encodeRequest({ t: 'get', id: 1, file: 0, start: 50, end: 101 }))
-    member.write(encodeRequest({ t: 'get', id: 2, file: 1, start: 0, end: 10 }))
-    await settle()
+    const { send, answers, refusals } = raw([new Blob([bytes(100)])])
+    send(encodeRequest({ t: 'get', id: 1, file: 0, start: 50, end: 101 }))
+    send(encodeRequest({ t: 'get', id: 2, file: 1, start: 0, end: 10 }))
+    await refusals(2)
     expect(answers.map((a) => a.ok && a.value)).toEqual([
       { t: 'refused', id: 1, reason: 'past the end of the file' },
       { t: 'refused', id: 2, reason: 'no such file' },
@@ -191,11 +205,13 @@ describe('what the owner refuses', () => {
   })
 
   it('drops a malformed request with a log line', async () => {
-    const { member, answers } = raw([new Blob([bytes(100)])])
-    member.write(new TextEncoder().encode('{"t":"get","id":1,"file":0,"start":0,"end":99999999}'))
-    await settle()
+    const { send, answers, refusals } = raw([new Blob([bytes(100)])])
+    send(new TextEncoder().encode('{"t":"get","id":1,"file":0,"start":0,"end":99999999}'))
     expectWarning(/ranges: ignored a request from member/)
-    expect(answers).toEqual([])
+    // A good request after it is answered, and nothing else is.
+    send(encodeRequest({ t: 'get', id: 2, file: 1, start: 0, end: 10 }))
+    await refusals(1)
+    expect(answers.map((a) => a.ok && a.value)).toEqual([{ t: 'refused', id: 2, reason: 'no such file' }])
   })
 })
 

@@ -20,16 +20,22 @@ export const HASH_BYTES = 20
 export const READ_BYTES = 16 * 1024 * 1024
 /** About this many bytes of pieces per batch handed to a worker. */
 const BATCH_BYTES = 64 * 1024 * 1024
-/** Batches a worker holds at once: the next one is read while the last is finished. */
-const BATCHES_PER_WORKER = 2
+/**
+ * Batches a worker holds at once. One: a second batch would put more 16 MiB reads in the queue a member's
+ * range reads wait in, for no gain measured here (docs/streaming.md, "Hashing speed").
+ */
+const BATCHES_PER_WORKER = 1
 
 /** How many pieces a torrent of `length` bytes has. */
 export function pieceCount(length: number, pieceLength: number): number {
   return Math.ceil(length / pieceLength)
 }
 
-/** Slices read ahead of the one being digested: the file's reads and SHA-1 overlap instead of taking turns. */
-export const READS_AHEAD = 2
+/**
+ * Slices read ahead of the one being digested, so the file's reads and SHA-1 overlap. One: a member's read of
+ * the file over the range protocol (torrent/range-server.ts) waits behind every hashing read in flight.
+ */
+export const READS_AHEAD = 1
 
 /**
  * The SHA-1s of pieces [first, end) of `blob`, concatenated. The range is read in large slices, up to
