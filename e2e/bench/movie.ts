@@ -22,7 +22,8 @@
  *   on, against what B's and C's tabs hold of the film at the end (the pieces live in IndexedDB, which in
  *   these incognito contexts is the browser process's memory, so only the renderers are counted).
  *
- * Knobs: BENCH_MOVIE_RUNS=2  BENCH_MOVIE_KINDS=mp4,mp4-faststart,webm
+ * Knobs: BENCH_MOVIE_RUNS=2  BENCH_MOVIE_KINDS=mp4,mp4-faststart,webm  BENCH_SHARE_EARLY=1 (the seeder shares the
+ * film before it is hashed: `theatron:share-early`)
  */
 import type { Browser, Page } from '@playwright/test'
 import { createRoom, expectMembers, join as joinRoom, person, type Person } from '../lib/room.ts'
@@ -32,6 +33,7 @@ import { browserRss } from './procfs.ts'
 
 const RUNS = Number(process.env.BENCH_MOVIE_RUNS ?? 2)
 const KINDS = (process.env.BENCH_MOVIE_KINDS ?? 'mp4,mp4-faststart,webm').split(',') as MovieKind[]
+const SHARE_EARLY = process.env.BENCH_SHARE_EARLY === '1'
 const RAW_BYTES = 64 * 1024 * 1024
 
 export type RawChannel = (from: Page, to: Page, path: string, limit?: number) => Promise<number>
@@ -141,7 +143,8 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
   const people: Person[] = []
   const stops: (() => number)[] = []
   try {
-    for (const name of ['Seeder', 'Leech B', 'Leech C']) people.push(await person(browser, baseURL, name))
+    for (const name of ['Seeder', 'Leech B', 'Leech C'])
+      people.push(await person(browser, baseURL, name, { shareEarly: SHARE_EARLY && name === 'Seeder' }))
     const [seeder, b, c] = people as [Person, Person, Person]
     const link = await createRoom(seeder)
     for (const someone of people) await joinRoom(someone, link)

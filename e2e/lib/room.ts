@@ -8,6 +8,8 @@ export interface PersonOptions {
   streamVia?: 'worker'
   /** Reach the signal server at this ws:// base URL (e.g. a recording proxy) instead of the page's origin. */
   signalUrl?: string
+  /** Share a large dropped video before it is hashed (`theatron:share-early`). */
+  shareEarly?: boolean
 }
 
 export interface Person {
@@ -33,16 +35,19 @@ export async function person(
       noWebRTC,
       streamVia,
       signalUrl,
+      shareEarly,
     }: {
       noWebRTC: boolean
       streamVia: string | null
       signalUrl: string | null
+      shareEarly: boolean
     }) => {
       localStorage.setItem('theatron:ice-servers', '[]')
       if (signalUrl) localStorage.setItem('theatron:signal-url', signalUrl)
       // Offline: no public WebTorrent trackers; room members are the torrent peers.
       localStorage.setItem('theatron:trackers', '[]')
       if (streamVia) localStorage.setItem('theatron:stream-via', streamVia)
+      if (shareEarly) localStorage.setItem('theatron:share-early', 'on')
       if (noWebRTC) {
         const scope = window as unknown as Record<string, unknown>
         delete scope.RTCPeerConnection
@@ -53,6 +58,7 @@ export async function person(
       noWebRTC: options.noWebRTC ?? false,
       streamVia: options.streamVia ?? null,
       signalUrl: options.signalUrl ?? null,
+      shareEarly: options.shareEarly ?? false,
     },
   )
   const page = await context.newPage()

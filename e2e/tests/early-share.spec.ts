@@ -56,7 +56,7 @@ test.describe('sharing a film before it is hashed', () => {
   }) => {
     // 900 s, ~38 MB: the test video 45 times over, above the size that is shared before it is hashed.
     const film = await derivedVideo('long-x45.webm', { input: ['-stream_loop', '44'] })
-    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana', { shareEarly: true })
     const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
     const cy = await person(chromiumBrowser, app.baseURL, 'Cy')
     people = [ana, bo, cy]

@@ -13,7 +13,7 @@ import { browserSocket } from '../signaling/socket.ts'
 import { fetchTurnServers, iceConfiguration, turnUrl } from '../signaling/turn.ts'
 import { testHooks } from '../testing/hooks.ts'
 import { DEFAULT_TRACKERS, TorrentClient } from '../torrent/client.ts'
-import { streamVia, trackerList } from '../torrent/config.ts'
+import { shareEarly, streamVia, trackerList } from '../torrent/config.ts'
 import { RoomApp } from './room-app.ts'
 
 /** Set by "Create room" so the tab that created a room enters it as its host. */
@@ -89,6 +89,7 @@ export async function connectRoom(
     trackers: trackers ?? DEFAULT_TRACKERS,
     torrentClient,
     streamVia: via,
+    shareEarly: shareEarly(localStorage),
     onMoved: (next, nextDocument) => {
       current = { ...current, documentId: nextDocument }
       saveMembership(sessionStorage, nextDocument, current.membership)

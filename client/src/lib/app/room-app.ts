@@ -51,6 +51,8 @@ export interface RoomDeps {
   torrentClient: StreamClient
   /** `worker`: this browser plays every file through the service worker (torrent/config.ts). */
   streamVia?: 'auto' | 'worker'
+  /** Whether a large dropped file is shared before it is hashed (the `theatron:share-early` setting). */
+  shareEarly?: boolean
   /** Voice and video connections to members (call/connection.ts); without one, this tab has no call. */
   createCallConnection?: ConnectionFactory<MediaStreamTrack>
   /** The microphone and camera (navigator.mediaDevices); null where the browser has none. */
@@ -133,6 +135,7 @@ export class RoomApp {
       ...(deps.trackers ? { trackers: deps.trackers } : {}),
       remote: deps.remote ?? false,
       ...(deps.streamVia ? { streamVia: deps.streamVia } : {}),
+      shareEarly: deps.shareEarly ?? false,
     })
     this.playback = new PlaybackStore({
       room: this.room,

@@ -118,6 +118,8 @@ export interface StreamingOptions {
   remote?: boolean
   /** `worker`: this browser plays every file through the service worker (torrent/config.ts). */
   streamVia?: 'auto' | 'worker'
+  /** Whether a large dropped WebM or MP4 is shared before it is hashed (`#sharePrepared`); off by default. */
+  shareEarly?: boolean
 }
 
 /**
@@ -202,6 +204,7 @@ export class StreamingStore {
     null
   /** Whether this browser streams WebM and MP4 through MSE (the `theatron:stream-via` setting). */
   readonly #viaMse: boolean
+  readonly #shareEarly: boolean
 
   constructor({
     room,
@@ -211,8 +214,10 @@ export class StreamingStore {
     trackers = [],
     remote = false,
     streamVia = 'auto',
+    shareEarly = false,
   }: StreamingOptions) {
     this.#selfId = room.selfId
+    this.#shareEarly = shareEarly
     this.#viaMse = streamVia === 'auto'
     this.remote = remote
     this.#ownHosts = new SvelteSet(trackers.flatMap((url) => hostOf(url) ?? []))
@@ -332,8 +337,9 @@ export class StreamingStore {
       return
     }
     const [first] = source.files
-    if (first && source.files.length === 1 && first.size >= SHARE_EARLY_MIN_BYTES && mseCandidate(first.name))
-      return this.#sharePrepared(first)
+    const early =
+      this.#shareEarly && source.files.length === 1 && first && first.size >= SHARE_EARLY_MIN_BYTES
+    if (early && mseCandidate(first.name)) return this.#sharePrepared(first)
     this.preparing = first?.name ?? 'video'
     try {
       const info = await this.#client.seed(source.files)
