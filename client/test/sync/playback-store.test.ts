@@ -558,6 +558,33 @@ describe('PlaybackStore', () => {
     expect(player.paused).toBe(false)
   })
 
+  it('a live screen has no timeline: play, pause, seek and speed are refused with a sentence', () => {
+    trueNow = 1_000_000
+    const hub = new Hub()
+    const store = new PlaybackStore({ room: hub.join('a'), timers: new ManualTimers(), now: () => trueNow })
+    store.attachPlayer(new FakePlayer())
+    // What the store does when the playlist selects a screen item.
+    store.setLive(true)
+    store.setItem('')
+    expect(store.live).toBe(true)
+    store.toggle()
+    expect(store.refused).toBe('This is a live screen share: it cannot be played.')
+    store.seek(10)
+    expect(store.refused).toBe('This is a live screen share: it cannot be sought.')
+    store.setRate(2)
+    expect(store.timeline.playing).toBe(false)
+    expect(store.counters.commands).toBe(0)
+
+    // Back to the film: commands go through again.
+    store.setLive(false)
+    store.setItem('a:1|')
+    expect(store.live).toBe(false)
+    expect(store.refused).toBeNull()
+    store.play()
+    expect(store.timeline.playing).toBe(true)
+    store.destroy()
+  })
+
   it('destroy stops the loop and leaves the room feature', () => {
     const { timers, members } = setup({ a: 0 })
     members.a!.store.destroy()

@@ -111,8 +111,7 @@ export class PlaybackStore implements PlaybackView {
           const key = selected && !live ? `${selected.id}|${selected.fileIndex ?? ''}` : ''
           const mine = selected?.addedBy === this.#selfId
           untrack(() => {
-            this.live = live
-            this.refused = null
+            this.setLive(live)
             this.setItem(key, mine && !live)
           })
         })
@@ -197,6 +196,12 @@ export class PlaybackStore implements PlaybackView {
       progress()
     }
     this.#session.attach(player)
+  }
+
+  /** The selected item is (or is no longer) a live screen: commands for it are refused with a sentence. */
+  setLive(live: boolean): void {
+    this.live = live
+    this.refused = null
   }
 
   /** The selected playlist item (and file) changed; `start`: this member added it (see `PlaybackSession`). */
