@@ -325,6 +325,27 @@ describe('TorrentLinks', () => {
     expect((b.attached[1]![1] as FakePeer).connected).toBe(true)
   })
 
+  it('the initiator retries a link whose connection reports a disconnect without a close', async () => {
+    const sides = members(['a', 'b'])
+    announce(sides, { a: [H1], b: [H1] })
+    await settle(200)
+    const a = sides.get('a')!
+    const b = sides.get('b')!
+    // simple-peer, when the other end closed the channel: 'disconnect', then no 'close' ever.
+    const link = a.attached[0]![1] as FakePeer
+    link.connected = false
+    ;(link as unknown as { emit(event: string): void }).emit('disconnect')
+    await settle(200)
+    expect(a.links.links()).toEqual([])
+    a.timers.advance(RETRY_MIN_MS)
+    await settle(200)
+    expect(a.links.links()).toEqual([`b ${H1}`])
+    expect(a.attached).toHaveLength(2)
+    expect((a.attached[1]![1] as FakePeer).connected).toBe(true)
+    expect(b.links.links()).toEqual([`a ${H1}`])
+    expect((b.attached.at(-1)![1] as FakePeer).connected).toBe(true)
+  })
+
   it('a spare that never connected is not given to a torrent: the link gets a connection of its own', async () => {
     // The member's page was stalled while its spares were set up (a 1 GB file being read in): they hang.
     let hanging = true

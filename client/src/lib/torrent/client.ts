@@ -386,7 +386,7 @@ export class TorrentClient {
     if (this.#destroyed) return
     // The cap is lifted first, always: WebTorrent's limiter (speed-limiter) fails a slice that waits for more
     // bytes than a lower cap allows in a second, and that error tears down the wire it was for and its
-    // connection (docs/streaming.md, "Request stalls"). Lifting it lets the waiting slices go.
+    // connection (docs/streaming.md, "Stalled members, traced"). Lifting it lets the waiting slices go.
     this.#client.throttleUpload(-1)
     if (bytesPerSecond !== null) this.#client.throttleUpload(Math.max(0, Math.round(bytesPerSecond)))
   }

@@ -350,6 +350,7 @@ export class TorrentLinks {
     // simple-peer emits 'close' after 'error' too; either way this connection is over.
     peer.on('error', () => this.#onGone(live))
     peer.on('close', () => this.#onGone(live))
+    onDisconnect(peer, () => this.#onGone(live))
     if (infoHash !== null) {
       this.#live.set(keyOf(peerId, infoHash), live)
       this.#options.attach(infoHash, peer, peerId)
@@ -388,6 +389,16 @@ export class TorrentLinks {
     }
     live.peer.destroy()
   }
+}
+
+/**
+ * simple-peer's 'disconnect': a connected peer is being destroyed, whichever way. When the other end closes
+ * the channel, simple-peer tears itself down outside its stream's own destroy and never emits 'close': a link
+ * waiting for 'close' would stay listed with a dead connection, and its initiator would never retry it
+ * (docs/streaming.md, "Stalled members, traced"). Not in `TorrentPeer`'s typed events: other peers never emit it.
+ */
+function onDisconnect(peer: TorrentPeer, listener: () => void): void {
+  ;(peer.on as (event: string, listener: () => void) => void).call(peer, 'disconnect', listener)
 }
 
 /** The retry key of a member's spare (info hashes are hex, so this never collides). */
