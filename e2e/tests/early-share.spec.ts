@@ -7,6 +7,7 @@
 import type { JSHandle, Page } from '@playwright/test'
 import { test, expect } from '../lib/fixtures.ts'
 import { gather, person, type Person } from '../lib/room.ts'
+import { expectPlaying } from '../lib/player.ts'
 import { spreadMs } from '../lib/sync.ts'
 import { derivedVideo } from '../scripts/make-test-video.ts'
 
@@ -14,17 +15,6 @@ test.setTimeout(180_000)
 
 /** The playback-sync target (docs/sync.md). */
 const SYNC_MS = 25
-
-/** Someone's player is playing past `seconds`, and its position then advances. */
-async function expectPlaying(someone: Person, seconds = 1): Promise<void> {
-  const player = someone.page.getByTestId('player')
-  const read = () => player.evaluate((v: HTMLVideoElement) => ({ time: v.currentTime, paused: v.paused }))
-  await expect
-    .poll(async () => ((r) => !r.paused && r.time > seconds)(await read()), { timeout: 60_000 })
-    .toBe(true)
-  const { time } = await read()
-  await expect.poll(async () => (await read()).time, { timeout: 10_000 }).toBeGreaterThan(time)
-}
 
 /** The element's source and position. */
 function playerState(someone: Person): Promise<{ via: string | undefined; src: string; time: number }> {
@@ -119,7 +109,7 @@ test.describe('sharing a film before it is hashed', () => {
     const after = await playerState(bo)
     expect(after.src).toBe(before.src)
     expect(after.time).toBeGreaterThan(before.time)
-    await expectPlaying(bo, after.time)
+    await expectPlaying(bo, { past: after.time })
     await expect.poll(() => spreadMs(pages), { timeout: 20_000 }).toBeLessThanOrEqual(SYNC_MS)
     await expect(bo.page.getByTestId('player-error')).toHaveCount(0)
   })

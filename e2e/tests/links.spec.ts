@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { test, expect } from '../lib/fixtures.ts'
 import { serveMedia, type MediaServer } from '../lib/media-server.ts'
 import { gather, person, type Person } from '../lib/room.ts'
+import { expectPlaying } from '../lib/player.ts'
 import { spreadMs } from '../lib/sync.ts'
 import { testHls } from '../scripts/make-test-hls.ts'
 import { testMp4 } from '../scripts/make-test-mp4.ts'
@@ -42,17 +43,6 @@ async function withoutNativeHls(someone: Person): Promise<Person> {
 async function paste(someone: Person, url: string): Promise<void> {
   await someone.page.getByTestId('magnet-input').fill(url)
   await someone.page.getByTestId('magnet-submit').click()
-}
-
-/** Someone's player plays past `seconds`, and its position then advances. */
-async function expectPlaying(someone: Person, seconds = 1): Promise<void> {
-  const player = someone.page.getByTestId('player')
-  const read = () => player.evaluate((v: HTMLVideoElement) => ({ time: v.currentTime, paused: v.paused }))
-  await expect
-    .poll(async () => ((r) => !r.paused && r.time > seconds)(await read()), { timeout: 60_000 })
-    .toBe(true)
-  const { time } = await read()
-  await expect.poll(async () => (await read()).time).toBeGreaterThan(time)
 }
 
 /** Which path feeds someone's player (`data-stream`). */

@@ -1,5 +1,6 @@
 import { test, expect } from '../lib/fixtures.ts'
 import { gather, person, type Person } from '../lib/room.ts'
+import { expectPlaying } from '../lib/player.ts'
 import { spreadMs } from '../lib/sync.ts'
 import { testMp4 } from '../scripts/make-test-mp4.ts'
 
@@ -8,31 +9,6 @@ test.setTimeout(180_000)
 
 /** The playback-sync target (docs/sync.md): the room's spread comes under it once everyone plays. */
 const SYNC_MS = 25
-
-/** Someone's player is playing past `seconds`, and its position then advances. */
-async function expectPlaying(someone: Person, seconds = 1): Promise<void> {
-  const player = someone.page.getByTestId('player')
-  const read = () => player.evaluate((v: HTMLVideoElement) => ({ time: v.currentTime, paused: v.paused }))
-  await expect
-    .poll(async () => ((r) => !r.paused && r.time > seconds)(await read()), { timeout: 60_000 })
-    .toBe(true)
-  const { time } = await read()
-  await expect
-    .poll(async () => (await read()).time, { timeout: 10_000, message: await stateOf(someone) })
-    .toBeGreaterThan(time)
-}
-
-/** What someone's element says, for a failure's message. */
-function stateOf(someone: Person): Promise<string> {
-  return someone.page.getByTestId('player').evaluate((v: HTMLVideoElement) => {
-    const ranges = Array.from({ length: v.buffered.length }, (_, i) => [
-      v.buffered.start(i),
-      v.buffered.end(i),
-    ])
-    const { currentTime, paused, ended, readyState, duration } = v
-    return JSON.stringify({ currentTime, paused, ended, readyState, duration, ranges, via: v.dataset.stream })
-  })
-}
 
 /** Which path feeds someone's player (`data-stream`: file, mse or worker). */
 function via(someone: Person): Promise<string | undefined> {
@@ -81,7 +57,7 @@ test.describe('MP4 through Media Source Extensions', () => {
     await ana.page.getByTestId('seek-bar').fill('9')
     const toggle = ana.page.getByTestId('play-toggle')
     if ((await toggle.textContent())?.includes('Play')) await toggle.click()
-    for (const someone of [bo, cy]) await expectPlaying(someone, 9)
+    for (const someone of [bo, cy]) await expectPlaying(someone, { past: 9 })
     await expect(bo.page.getByTestId('player-error')).toHaveCount(0)
   })
 
@@ -109,7 +85,7 @@ test.describe('MP4 through Media Source Extensions', () => {
     // Far past what Bo appended (a minute ahead at most): his read restarts at the keyframe before 150 s,
     // so the range he plays in starts there.
     await ana.page.getByTestId('seek-bar').fill('150')
-    await expectPlaying(bo, 150)
+    await expectPlaying(bo, { past: 150 })
     const playing = await playingRange(bo)
     expect(playing.range?.[0], JSON.stringify(playing)).toBeGreaterThan(140)
   })

@@ -7,7 +7,11 @@ import { stat } from 'node:fs/promises'
 import type { Page } from '@playwright/test'
 import { test, expect } from '../lib/fixtures.ts'
 import { createRoom, enterName, expectMembers, gather, join, person, type Person } from '../lib/room.ts'
+import { expectPlaying } from '../lib/player.ts'
 import { derivedVideo, ensureTestVideo } from '../scripts/make-test-video.ts'
+
+/** What these tests take as playing: past half a second, within 30 s. */
+const STARTS = { past: 0.5, within: 30_000 }
 
 test.setTimeout(120_000)
 
@@ -53,23 +57,6 @@ function resumeOf(page: Page, infoHash: string): Promise<{ pieces: number; bytes
   )
 }
 
-/** The player plays: past `seconds`, not paused, and its position advances. */
-async function expectPlaying(someone: Person, seconds = 0.5): Promise<void> {
-  const player = someone.page.getByTestId('player')
-  const read = () => player.evaluate((v: HTMLVideoElement) => ({ time: v.currentTime, paused: v.paused }))
-  await expect
-    .poll(
-      async () => {
-        const { time, paused } = await read()
-        return !paused && time > seconds
-      },
-      { timeout: 30_000 },
-    )
-    .toBe(true)
-  const { time } = await read()
-  await expect.poll(async () => (await read()).time, { timeout: 10_000 }).toBeGreaterThan(time)
-}
-
 test.describe('storage', () => {
   let people: Person[] = []
   test.afterEach(async () => {
@@ -92,7 +79,7 @@ test.describe('storage', () => {
     const item = bo.page.getByTestId('playlist-item')
     await expect(item).toHaveCount(1)
     const infoHash = (await item.getAttribute('data-info-hash')) ?? ''
-    await expectPlaying(bo)
+    await expectPlaying(bo, STARTS)
     // Bo's pieces reach his disk, not only his page: more than half the file, then he reloads.
     await expect.poll(() => storedPieces(bo.page, infoHash), { timeout: 60_000 }).toBeGreaterThan(0)
     await expect.poll(() => itemNumber(bo.page, 'downloaded'), { timeout: 60_000 }).toBeGreaterThan(size / 2)
@@ -101,7 +88,7 @@ test.describe('storage', () => {
 
     await bo.page.reload()
     await expectMembers(people, ['Ana', 'Bo'])
-    await expectPlaying(bo)
+    await expectPlaying(bo, STARTS)
     // His torrent started with the stored pieces (each checked against its SHA-1) and fetched only the rest.
     const resumed = await resumeOf(bo.page, infoHash)
     expect(resumed?.pieces, 'Bo resumed from his stored pieces').toBeGreaterThanOrEqual(before)
@@ -129,7 +116,7 @@ test.describe('storage', () => {
     people = [ana, bo]
     await gather(people)
     await ana.page.getByTestId('file-input').setInputFiles(video)
-    await expectPlaying(bo)
+    await expectPlaying(bo, STARTS)
     const srt = '1\r\n00:00:00,500 --> 00:00:30,000\r\nHello from Ana\r\n'
     await ana.page
       .getByTestId('file-input')

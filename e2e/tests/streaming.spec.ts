@@ -2,30 +2,14 @@ import { readFile, stat } from 'node:fs/promises'
 import type { Page } from '@playwright/test'
 import { test, expect } from '../lib/fixtures.ts'
 import { createRoom, expectMembers, gather, join, person, type Person } from '../lib/room.ts'
+import { expectPlaying } from '../lib/player.ts'
 import { derivedVideo, ensureTestVideo } from '../scripts/make-test-video.ts'
+
+/** Players here must be playing within 20 s. */
+const STARTS = { within: 20_000 }
 
 // Four browsers, WebRTC negotiation per torrent link, and a 20 s video that must start playing.
 test.setTimeout(120_000)
-
-/**
- * The player really plays: it is playing past `seconds`, and its position then advances. (A joiner may
- * first seek, paused, to the room's position: being past `seconds` alone is not playing.)
- */
-async function expectPlaying(someone: Person, seconds = 1): Promise<void> {
-  const player = someone.page.getByTestId('player')
-  const read = () => player.evaluate((v: HTMLVideoElement) => ({ time: v.currentTime, paused: v.paused }))
-  await expect
-    .poll(
-      async () => {
-        const { time, paused } = await read()
-        return !paused && time > seconds
-      },
-      { timeout: 20_000 },
-    )
-    .toBe(true)
-  const { time } = await read()
-  await expect.poll(async () => (await read()).time, { timeout: 10_000 }).toBeGreaterThan(time)
-}
 
 /** Which path feeds someone's player (`data-stream`: file, mse or worker) and the URL it plays. */
 function playerSource(someone: Person): Promise<{ via: string | undefined; src: string }> {
@@ -129,8 +113,8 @@ test.describe('streaming', () => {
       await expect(item).toHaveAttribute('data-selected', 'true')
       await expect(item).toContainText('test-video.webm')
     }
-    await expectPlaying(bo)
-    await expectPlaying(cy)
+    await expectPlaying(bo, STARTS)
+    await expectPlaying(cy, STARTS)
     // The room started when all three could play: Ana's element started only after every element could.
     // (How close together each then first played depends on how late a starved main thread acts on the
     // start: bench:stream measures it, as `start spread`.)
@@ -171,7 +155,7 @@ test.describe('streaming', () => {
     // Back to 1 s once D is in (the room may have played to the end of the 20 s video meanwhile on a slow
     // machine): D streams into the room's playhead and plays on with it.
     await ana.page.getByTestId('seek-bar').fill('1')
-    await expectPlaying(di)
+    await expectPlaying(di, STARTS)
     await expect.poll(() => itemNumber(di.page, 'peers')).toBeGreaterThan(0)
   })
 
@@ -187,7 +171,7 @@ test.describe('streaming', () => {
     people = [ana, bo]
     await gather(people)
     await ana.page.getByTestId('file-input').setInputFiles(long)
-    await expectPlaying(bo)
+    await expectPlaying(bo, STARTS)
     const player = bo.page.getByTestId('player')
     expect((await playerSource(bo)).via).toBe('mse')
     // Every byte arrives, but Bo's page appends at most a minute past the playhead (media/mse.ts, AHEAD_S), plus
@@ -206,7 +190,7 @@ test.describe('streaming', () => {
     // Ana jumps to 150 s, far past what Bo appended: his page fetches from the cluster at 150 s (found in the
     // Cues), so the range he plays in starts there instead of running on from the start.
     await ana.page.getByTestId('seek-bar').fill('150')
-    await expectPlaying(bo, 150)
+    await expectPlaying(bo, { ...STARTS, past: 150 })
     const playing = await player.evaluate((v: HTMLVideoElement) => {
       const ranges = Array.from({ length: v.buffered.length }, (_, i) => [
         v.buffered.start(i),
@@ -230,7 +214,7 @@ test.describe('streaming', () => {
     people = [ana, bo]
     await gather(people)
     await ana.page.getByTestId('file-input').setInputFiles(matroska)
-    await expectPlaying(bo, 0.5)
+    await expectPlaying(bo, { ...STARTS, past: 0.5 })
     expect(await playerSource(bo)).toEqual({ via: 'worker', src: expect.stringContaining('/webtorrent/') })
   })
 
@@ -332,14 +316,14 @@ test.describe('streaming', () => {
       )
     })
     expect(cue).toBe(true)
-    await expectPlaying(bo)
+    await expectPlaying(bo, STARTS)
 
     // Bo picks the other file: the choice is the room's, so both players switch to it and play it.
     const other = await choices.filter({ hasText: /short\.webm$/ }).getAttribute('value')
     await bo.page.getByTestId('file-choice').selectOption(other ?? '')
     for (const someone of people)
       await expect(someone.page.getByTestId('player-title')).toHaveText('short.webm')
-    await expectPlaying(bo, 0.5)
+    await expectPlaying(bo, { ...STARTS, past: 0.5 })
     await expect
       .poll(() => bo.page.getByTestId('player').evaluate((v: HTMLVideoElement) => v.duration))
       .toBeLessThan(5)
@@ -382,7 +366,7 @@ test.describe('streaming', () => {
     await expect(other.getByTestId('magnet-input')).toBeVisible()
 
     await bo.page.getByTestId('file-input').setInputFiles(await ensureTestVideo())
-    await expectPlaying(ana)
+    await expectPlaying(ana, STARTS)
     const requests = (page: Page) =>
       page.evaluate(
         () =>
