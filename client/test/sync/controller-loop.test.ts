@@ -84,19 +84,29 @@ describe('ControllerLoop', () => {
     expect(action.rate).toBeGreaterThan(1 + RATE_MAX_DEVIATION)
   })
 
-  it('a joiner the room passes before its data comes tries again from there, then seeks as usual', () => {
+  it('a joiner the room passes before its data comes tries again, twice as far ahead, then seeks as usual', () => {
     const loop = new ControllerLoop(() => now)
     const p = player({ currentTime: 0, paused: true })
     let at = 10_000
     for (let i = 0; i < PREROLL_TRIES; i++) {
+      const leadS = PREROLL_LEAD_S * 2 ** i
       const action = loop.step(p, p.snapshot(), moving, at, false)
-      expect(action).toEqual({ type: 'seek', position: at / 1000 + PREROLL_LEAD_S })
-      // The data comes 2 s later: the room is past its frame by then.
-      Object.assign(p.shows, { currentTime: at / 1000 + PREROLL_LEAD_S })
-      now += 2_000
-      at += 2_000
+      expect(action).toEqual({ type: 'seek', position: at / 1000 + leadS })
+      // The data comes later than that: the room is past its frame by then.
+      Object.assign(p.shows, { currentTime: at / 1000 + leadS })
+      now += leadS * 1000 + 500
+      at += leadS * 1000 + 500
     }
     expect(loop.step(p, p.snapshot(), moving, at, false)).toMatchObject({ type: 'seek', play: true })
+  })
+
+  it('a member that played already and is late for the room’s start is not sent ahead', () => {
+    const loop = new ControllerLoop(() => now)
+    const p = player({ currentTime: 10 })
+    loop.step(p, p.snapshot(), moving, 10_000, false)
+    // Held and resumed without it: paused half a second behind the room.
+    Object.assign(p.shows, { paused: true, currentTime: 10 })
+    expect(loop.step(p, p.snapshot(), moving, 10_500, false)).toMatchObject({ type: 'seek', play: true })
   })
 
   it('a joiner waiting for a click lands ahead, but does not play', () => {

@@ -24,9 +24,10 @@ const SETTLE_TIMEOUT_MS = 1_000
 /** A seek that takes longer than this to have data was waiting for the network, not the decoder. */
 export const SEEK_FETCH_MS = 400
 /**
- * A paused member joining a moving room (a late joiner) lands this far ahead of the room, paused, and starts
- * playing when the room gets there (`#preroll`): about what fetching the data at a new position takes a
- * newcomer whose torrent has just started. Too short costs another try; too long, a still frame that long.
+ * A member whose element has not played yet joining a moving room (a late joiner) lands this far ahead of the
+ * room, paused, and starts playing when the room gets there (`#preroll`): about what fetching the data at a
+ * new position takes a newcomer whose torrent has just started. Too short costs another try, twice as far
+ * ahead; too long, a still frame that long.
  */
 export const PREROLL_LEAD_S = 1
 /** Tries at landing ahead before the controller's ordinary seek and chase take over. */
@@ -75,6 +76,8 @@ export class ControllerLoop {
   #quietUntil = -Infinity
   #driftMs: number | null = null
   #preroll: Preroll | null = null
+  /** The element played since it was attached or the item changed: it is no newcomer to preroll. */
+  #played = false
   #wakeAt: number | null = null
   readonly #counters: PlaybackCounters = { seeks: 0, rateChanges: 0, plays: 0, pauses: 0, commands: 0 }
 
@@ -122,6 +125,7 @@ export class ControllerLoop {
       seekSamples: this.#controller.seekSamples,
     }
     this.#preroll = null
+    this.#played = false
   }
 
   /** Leave the element alone until shared time `at` (the person's command takes effect then). */
@@ -162,6 +166,7 @@ export class ControllerLoop {
       this.#driftMs = snapshot.seeking ? null : (snapshot.currentTime - positionAt(timeline, shared)) * 1000
       return { type: 'none' }
     }
+    if (!snapshot.paused) this.#played = true
     const masked = this.#settle(snapshot)
     const preroll = this.#prerollStep(masked, timeline, shared)
     if (preroll) return this.#admit(player, preroll, blocked)
@@ -215,8 +220,9 @@ export class ControllerLoop {
    * fetched): instead of seeking there and playing from wherever the data lets it start, then catching up
    * with a second seek and the rate for seconds, it lands `PREROLL_LEAD_S` ahead, paused, lets the data
    * come, and plays at the instant the room reaches its frame (`wakeAt`), as the room itself starts from a
-   * hold. The room passing it first (the data took longer) is another try from where the room is then; after
-   * `PREROLL_TRIES`, or once it plays, the ordinary controller acts. Returns the action, or null when the
+   * hold. The room passing it first (the data took longer) is another try from where the room is then, twice
+   * as far ahead; after `PREROLL_TRIES`, or once it plays, the ordinary controller acts. A member that played
+   * already (a hold's resume it was late for) is left to the controller: it has its data where the room is. Returns the action, or null when the
    * preroll has nothing to do.
    */
   #prerollStep(snapshot: PlayerSnapshot, timeline: Timeline, shared: number): Action | null {
@@ -227,7 +233,7 @@ export class ControllerLoop {
       return null
     }
     let preroll = this.#preroll?.segmentAt === segment.at ? this.#preroll : null
-    if (preroll?.done) return null
+    if (preroll?.done || (!preroll && this.#played)) return null
     if (preroll?.playedAt != null) {
       // Started: the element reports playing soon; until then, it is not a paused member to seek again.
       if (!snapshot.paused || this.#now() - preroll.playedAt > PREROLL_PLAY_GRACE_MS) preroll.done = true
@@ -236,13 +242,18 @@ export class ControllerLoop {
     if (snapshot.seeking) return preroll ? none : null
     const target = positionAt(timeline, shared)
     const driftMs = (snapshot.currentTime - target) * 1000
+    // Not in the room's playback yet: no drift to report (a hold must not take it for a member that stalled).
+    this.#driftMs = null
     const ahead = () => {
-      preroll!.tries++
+      const leadS = PREROLL_LEAD_S * 2 ** preroll!.tries++
       this.#controller = { ...this.#controller, correcting: false, idleBaseline: null }
-      return { type: 'seek', position: target + PREROLL_LEAD_S * segment.rate } satisfies Action
+      return { type: 'seek', position: target + leadS * segment.rate } satisfies Action
     }
     if (!preroll) {
-      if (!snapshot.paused || Math.abs(driftMs) <= SEEK_THRESHOLD_MS) return null
+      if (!snapshot.paused || Math.abs(driftMs) <= SEEK_THRESHOLD_MS) {
+        this.#driftMs = driftMs
+        return null
+      }
       preroll = this.#preroll = { segmentAt: segment.at, tries: 0, playedAt: null, done: false }
       return ahead()
     }
