@@ -109,6 +109,15 @@ describe('ControllerLoop', () => {
     expect(loop.step(p, p.snapshot(), moving, 10_500, false)).toMatchObject({ type: 'seek', play: true })
   })
 
+  it('a joiner woken late (a busy page) plays at once, not another try', () => {
+    const loop = new ControllerLoop(() => now)
+    const p = player({ currentTime: 0, paused: true })
+    loop.step(p, p.snapshot(), moving, 10_000, false)
+    Object.assign(p.shows, { currentTime: 10 + PREROLL_LEAD_S })
+    now += 1_200
+    expect(loop.step(p, p.snapshot(), moving, 11_200, false)).toEqual({ type: 'play' })
+  })
+
   it('a joiner waiting for a click lands ahead, but does not play', () => {
     const loop = new ControllerLoop(() => now)
     const p = player({ currentTime: 0, paused: true })

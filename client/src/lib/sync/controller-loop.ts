@@ -220,8 +220,8 @@ export class ControllerLoop {
    * fetched): instead of seeking there and playing from wherever the data lets it start, then catching up
    * with a second seek and the rate for seconds, it lands `PREROLL_LEAD_S` ahead, paused, lets the data
    * come, and plays at the instant the room reaches its frame (`wakeAt`), as the room itself starts from a
-   * hold. The room passing it first (the data took longer) is another try from where the room is then, twice
-   * as far ahead; after `PREROLL_TRIES`, or once it plays, the ordinary controller acts. A member that played
+   * hold. The room passing it by more than `SEEK_THRESHOLD_MS` first (the data took longer) is another try
+   * from where the room is then, twice as far ahead; by less (a late tick), it plays at once; after `PREROLL_TRIES`, or once it plays, the ordinary controller acts. A member that played
    * already (a hold's resume it was late for) is left to the controller: it has its data where the room is. Returns the action, or null when the
    * preroll has nothing to do.
    */
@@ -262,11 +262,13 @@ export class ControllerLoop {
       return null
     }
     if (snapshot.readyState < READY_TO_PLAY) return none
-    if (driftMs < -SEEK_REFINE_MS) {
+    // The room passed its frame by more than a rate chase makes up quickly (the data came late): again.
+    if (driftMs < -SEEK_THRESHOLD_MS) {
       if (preroll.tries < PREROLL_TRIES) return ahead()
       preroll.done = true
       return null
     }
+    // Ahead: wait for the room. Passed by a little (a late tick on a busy page): play now, and chase.
     const waitMs = driftMs / segment.rate
     if (waitMs > 0) {
       this.#wakeAt = shared + waitMs
