@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import {
-  ControllerLoop,
-  PREROLL_LEAD_S,
-  PREROLL_TRIES,
-  SEEK_FETCH_MS,
-  SETTLE_MARGIN_S,
-} from '../../src/lib/sync/controller-loop.ts'
-import {
-  RATE_MAX_DEVIATION,
-  SEEK_LATENCY_INITIAL_MS,
-  type PlayerSnapshot,
-} from '../../src/lib/sync/decide.ts'
+import { ControllerLoop, SEEK_FETCH_MS, SETTLE_MARGIN_S } from '../../src/lib/sync/controller-loop.ts'
+import { SEEK_LATENCY_INITIAL_MS, type PlayerSnapshot } from '../../src/lib/sync/decide.ts'
 import type { Player } from '../../src/lib/sync/player.ts'
 import { INITIAL_TIMELINE, type Timeline } from '../../src/lib/sync/timeline.ts'
 import { snapshotOf } from './snapshot.ts'
@@ -46,92 +36,18 @@ describe('ControllerLoop', () => {
     expect(loop.step(p, p.snapshot(), moving, 20_000, false).type).toBe('seek')
   })
 
-  it('a paused joiner lands ahead of the room, paused, and plays when the room reaches its frame', () => {
-    const loop = new ControllerLoop(() => now)
+  it('a paused joiner seeks and plays in one action, but not while the browser waits for a click', () => {
+    const blocked = new ControllerLoop(() => now)
     const p = player({ currentTime: 0, paused: true })
+    expect(blocked.step(p, p.snapshot(), moving, 10_000, true)).toEqual({ type: 'none' })
+    expect(blocked.counters()).toMatchObject({ seeks: 1, plays: 0 })
+    expect(blocked.settlingSince).toBeNull()
+
+    const loop = new ControllerLoop(() => now)
     const action = loop.step(p, p.snapshot(), moving, 10_000, false)
-    expect(action).toEqual({ type: 'seek', position: 10 + PREROLL_LEAD_S })
-    expect(loop.counters()).toMatchObject({ seeks: 1, plays: 0 })
-    // Fetching the data there: nothing else to do meanwhile.
-    p.shows.seeking = true
-    now += 300
-    expect(loop.step(p, p.snapshot(), moving, 10_300, false)).toEqual({ type: 'none' })
-    // Landed with data, 400 ms before the room gets there: it waits, and asks to be woken at that instant.
-    Object.assign(p.shows, { seeking: false, currentTime: 10 + PREROLL_LEAD_S })
-    now += 300
-    expect(loop.step(p, p.snapshot(), moving, 10_600, false)).toEqual({ type: 'none' })
-    expect(loop.wakeAt).toBeCloseTo(11_000)
-    now += 400
-    expect(loop.step(p, p.snapshot(), moving, 11_000, false)).toEqual({ type: 'play' })
+    expect(action).toMatchObject({ type: 'seek', play: true })
     expect(loop.counters()).toMatchObject({ seeks: 1, plays: 1 })
-    // Still paused a moment after play(): not a joiner to seek again.
-    now += 50
-    expect(loop.step(p, p.snapshot(), moving, 11_050, false)).toEqual({ type: 'none' })
-  })
-
-  it('a joiner that starts behind catches up with the resume chase, beyond the ordinary rate cap', () => {
-    const loop = new ControllerLoop(() => now)
-    const p = player({ currentTime: 0, paused: true })
-    loop.step(p, p.snapshot(), moving, 10_000, false)
-    Object.assign(p.shows, { currentTime: 10 + PREROLL_LEAD_S })
-    now += 1_000
-    expect(loop.step(p, p.snapshot(), moving, 11_000, false)).toEqual({ type: 'play' })
-    // It started 100 ms late.
-    Object.assign(p.shows, { paused: false, currentTime: 11.1 })
-    now += 200
-    const action = loop.step(p, p.snapshot(), moving, 11_200, false)
-    if (action.type !== 'setRate') throw new Error(`expected a rate change, got ${action.type}`)
-    expect(action.rate).toBeGreaterThan(1 + RATE_MAX_DEVIATION)
-  })
-
-  it('a joiner the room passes before its data comes tries again, twice as far ahead, then seeks as usual', () => {
-    const loop = new ControllerLoop(() => now)
-    const p = player({ currentTime: 0, paused: true })
-    let at = 10_000
-    for (let i = 0; i < PREROLL_TRIES; i++) {
-      const leadS = PREROLL_LEAD_S * 2 ** i
-      const action = loop.step(p, p.snapshot(), moving, at, false)
-      expect(action).toEqual({ type: 'seek', position: at / 1000 + leadS })
-      // The data comes later than that: the room is past its frame by then.
-      Object.assign(p.shows, { currentTime: at / 1000 + leadS })
-      now += leadS * 1000 + 500
-      at += leadS * 1000 + 500
-    }
-    expect(loop.step(p, p.snapshot(), moving, at, false)).toMatchObject({ type: 'seek', play: true })
-  })
-
-  it('a member that played already and is late for the room’s start is not sent ahead', () => {
-    const loop = new ControllerLoop(() => now)
-    const p = player({ currentTime: 10 })
-    loop.step(p, p.snapshot(), moving, 10_000, false)
-    // Held and resumed without it: paused half a second behind the room.
-    Object.assign(p.shows, { paused: true, currentTime: 10 })
-    expect(loop.step(p, p.snapshot(), moving, 10_500, false)).toMatchObject({ type: 'seek', play: true })
-  })
-
-  it('a joiner woken late (a busy page) plays at once, not another try', () => {
-    const loop = new ControllerLoop(() => now)
-    const p = player({ currentTime: 0, paused: true })
-    loop.step(p, p.snapshot(), moving, 10_000, false)
-    Object.assign(p.shows, { currentTime: 10 + PREROLL_LEAD_S })
-    now += 1_200
-    expect(loop.step(p, p.snapshot(), moving, 11_200, false)).toEqual({ type: 'play' })
-  })
-
-  it('a joiner waiting for a click lands ahead, but does not play', () => {
-    const loop = new ControllerLoop(() => now)
-    const p = player({ currentTime: 0, paused: true })
-    expect(loop.step(p, p.snapshot(), moving, 10_000, true).type).toBe('seek')
-    Object.assign(p.shows, { currentTime: 10 + PREROLL_LEAD_S })
-    now += 1_000
-    expect(loop.step(p, p.snapshot(), moving, 11_000, true)).toEqual({ type: 'none' })
-    expect(loop.counters().plays).toBe(0)
-  })
-
-  it('a paused member close to the room is not sent ahead: it plays at once', () => {
-    const loop = new ControllerLoop(() => now)
-    const p = player({ currentTime: 9.9, paused: true })
-    expect(loop.step(p, p.snapshot(), moving, 10_000, false)).toEqual({ type: 'play' })
+    expect(loop.settlingSince).toBe(now)
   })
 
   it('after its seek, a frame frozen at the target is still seeking; past it, drift is measured again', () => {

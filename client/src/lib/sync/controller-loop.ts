@@ -9,7 +9,6 @@ import {
   INITIAL_CONTROLLER_STATE,
   READY_TO_PLAY,
   SEEK_REFINE_MS,
-  SEEK_THRESHOLD_MS,
   type Action,
   type ControllerState,
   type PlayerSnapshot,
@@ -23,17 +22,6 @@ export const SETTLE_MARGIN_S = 0.02
 const SETTLE_TIMEOUT_MS = 1_000
 /** A seek that takes longer than this to have data was waiting for the network, not the decoder. */
 export const SEEK_FETCH_MS = 400
-/**
- * A member whose element has not played yet joining a moving room (a late joiner) lands this far ahead of the
- * room, paused, and starts playing when the room gets there (`#preroll`): about what fetching the data at a
- * new position takes a newcomer whose torrent has just started. Too short costs another try, twice as far
- * ahead; too long, a still frame that long.
- */
-export const PREROLL_LEAD_S = 1
-/** Tries at landing ahead before the controller's ordinary seek and chase take over. */
-export const PREROLL_TRIES = 3
-/** After the preroll's `play()`, this long for the element to report that it plays. */
-const PREROLL_PLAY_GRACE_MS = 500
 
 export interface PlaybackCounters {
   /** controller seeks, rate changes and play/pause corrections on this tab */
@@ -43,16 +31,6 @@ export interface PlaybackCounters {
   pauses: number
   /** commands this tab issued (its person's actions, holds and releases) */
   commands: number
-}
-
-/** A preroll (`#preroll`) for one segment of the room's timeline. */
-interface Preroll {
-  segmentAt: number
-  tries: number
-  /** app ms of its `play()`, once it started */
-  playedAt: number | null
-  /** it played, or gave up: the ordinary controller acts for the rest of the segment */
-  done: boolean
 }
 
 /** Our last seek (app clock ms), until playback runs past its target. */
@@ -75,10 +53,6 @@ export class ControllerLoop {
   /** After the person acts on the element, the controller waits for the command to take effect (shared ms). */
   #quietUntil = -Infinity
   #driftMs: number | null = null
-  #preroll: Preroll | null = null
-  /** The element played since it was attached or the item changed: it is no newcomer to preroll. */
-  #played = false
-  #wakeAt: number | null = null
   readonly #counters: PlaybackCounters = { seeks: 0, rateChanges: 0, plays: 0, pauses: 0, commands: 0 }
 
   /** `now`: the app clock (settling is timed on it, not on shared time). */
@@ -89,14 +63,6 @@ export class ControllerLoop {
   /** player − room, ms (positive: ahead); null while it cannot be measured. */
   get driftMs(): number | null {
     return this.#driftMs
-  }
-
-  /**
-   * The shared instant at which the last `step` wants the next one (a preroll's start), or null: a tick can
-   * come up to `TICK_MS` late, which a start from still would keep as drift.
-   */
-  get wakeAt(): number | null {
-    return this.#wakeAt
   }
 
   /** When our own seek started (app ms), while it settles; null otherwise. */
@@ -124,8 +90,6 @@ export class ControllerLoop {
       seekLatencyMs: this.#controller.seekLatencyMs,
       seekSamples: this.#controller.seekSamples,
     }
-    this.#preroll = null
-    this.#played = false
   }
 
   /** Leave the element alone until shared time `at` (the person's command takes effect then). */
@@ -155,7 +119,6 @@ export class ControllerLoop {
     shared: number,
     blocked: boolean,
   ): Action {
-    this.#wakeAt = null
     // Nothing loaded yet: there is nothing to seek or play.
     if (snapshot.readyState === 0) {
       this.#driftMs = null
@@ -166,10 +129,7 @@ export class ControllerLoop {
       this.#driftMs = snapshot.seeking ? null : (snapshot.currentTime - positionAt(timeline, shared)) * 1000
       return { type: 'none' }
     }
-    if (!snapshot.paused) this.#played = true
     const masked = this.#settle(snapshot)
-    const preroll = this.#prerollStep(masked, timeline, shared)
-    if (preroll) return this.#admit(player, preroll, blocked)
     if (this.#catchUp && !masked.seeking) {
       const seek = this.#catchUpSeek(masked, timeline, shared)
       if (seek) return this.#admit(player, seek, blocked)
@@ -213,70 +173,6 @@ export class ControllerLoop {
       this.#catchUp = true
     }
     return snapshot
-  }
-
-  /**
-   * A paused member far from a moving room (a late joiner, whose data at the room's position is still to be
-   * fetched): instead of seeking there and playing from wherever the data lets it start, then catching up
-   * with a second seek and the rate for seconds, it lands `PREROLL_LEAD_S` ahead, paused, lets the data
-   * come, and plays at the instant the room reaches its frame (`wakeAt`), as the room itself starts from a
-   * hold. The room passing it by more than `SEEK_THRESHOLD_MS` first (the data took longer) is another try
-   * from where the room is then, twice as far ahead; by less (a late tick), it plays at once; after `PREROLL_TRIES`, or once it plays, the ordinary controller acts. A member that played
-   * already (a hold's resume it was late for) is left to the controller: it has its data where the room is. Returns the action, or null when the
-   * preroll has nothing to do.
-   */
-  #prerollStep(snapshot: PlayerSnapshot, timeline: Timeline, shared: number): Action | null {
-    const none: Action = { type: 'none' }
-    const segment = segmentAt(timeline, shared)
-    if (!isMoving(segment)) {
-      this.#preroll = null
-      return null
-    }
-    let preroll = this.#preroll?.segmentAt === segment.at ? this.#preroll : null
-    if (preroll?.done || (!preroll && this.#played)) return null
-    if (preroll?.playedAt != null) {
-      // Started: the element reports playing soon; until then, it is not a paused member to seek again.
-      if (!snapshot.paused || this.#now() - preroll.playedAt > PREROLL_PLAY_GRACE_MS) preroll.done = true
-      return preroll.done ? null : none
-    }
-    if (snapshot.seeking) return preroll ? none : null
-    const target = positionAt(timeline, shared)
-    const driftMs = (snapshot.currentTime - target) * 1000
-    // Not in the room's playback yet: no drift to report (a hold must not take it for a member that stalled).
-    this.#driftMs = null
-    const ahead = () => {
-      const leadS = PREROLL_LEAD_S * 2 ** preroll!.tries++
-      this.#controller = { ...this.#controller, correcting: false, idleBaseline: null }
-      return { type: 'seek', position: target + leadS * segment.rate } satisfies Action
-    }
-    if (!preroll) {
-      if (!snapshot.paused || Math.abs(driftMs) <= SEEK_THRESHOLD_MS) {
-        this.#driftMs = driftMs
-        return null
-      }
-      preroll = this.#preroll = { segmentAt: segment.at, tries: 0, playedAt: null, done: false }
-      return ahead()
-    }
-    if (!snapshot.paused) {
-      preroll.done = true
-      return null
-    }
-    if (snapshot.readyState < READY_TO_PLAY) return none
-    // The room passed its frame by more than a rate chase makes up quickly (the data came late): again.
-    if (driftMs < -SEEK_THRESHOLD_MS) {
-      if (preroll.tries < PREROLL_TRIES) return ahead()
-      preroll.done = true
-      return null
-    }
-    // Ahead: wait for the room. Passed by a little (a late tick on a busy page): play now, and chase.
-    const waitMs = driftMs / segment.rate
-    if (waitMs > 0) {
-      this.#wakeAt = shared + waitMs
-      return none
-    }
-    preroll.playedAt = this.#now()
-    this.#controller = { ...this.#controller, startedAt: shared }
-    return { type: 'play' }
   }
 
   /**

@@ -90,11 +90,6 @@ export interface ControllerState {
   seekSamples: number
   seeks: number
   rateChanges: number
-  /**
-   * Shared ms at which this member started from still while the room was moving (a late joiner's preroll,
-   * controller-loop.ts): its start spread is caught up as the room's own after a start (the resume chase).
-   */
-  startedAt: number | null
 }
 
 export interface IdleBaseline {
@@ -133,7 +128,6 @@ export const INITIAL_CONTROLLER_STATE: ControllerState = {
   seekSamples: 0,
   seeks: 0,
   rateChanges: 0,
-  startedAt: null,
 }
 
 const NONE: Action = { type: 'none' }
@@ -180,8 +174,8 @@ export function decide(
     return seek(settled, compensated, now, segment, driftMs, true, refine, snapshot.paused)
   }
   if (snapshot.paused) return decision({ type: 'play' }, settled)
-  const started = Math.max(startedFromStill(timeline, now) ?? -Infinity, s.startedAt ?? -Infinity)
-  const resuming = now - started < RESUME_CHASE_MS
+  const started = startedFromStill(timeline, now)
+  const resuming = started !== null && now - started < RESUME_CHASE_MS
   return correctRate(s, snapshot, segment, now, driftMs, resuming)
 }
 

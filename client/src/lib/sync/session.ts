@@ -424,8 +424,6 @@ export class PlaybackSession {
     if (shared !== undefined && player && snapshot) {
       const timeline = this.#logs.current.timeline
       this.#act(player, this.#loop.step(player, snapshot, timeline, shared, this.#view.blocked))
-      const wakeAt = this.#loop.wakeAt
-      if (wakeAt !== null) this.#wakeAt(wakeAt)
     } else this.#loop.unmeasured()
     if (shared !== undefined) this.#holdTick(snapshot, shared, local)
     this.#view.ready = shared !== undefined && player !== null
