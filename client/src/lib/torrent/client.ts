@@ -273,12 +273,13 @@ export class TorrentClient {
 
   /**
    * Registers the service worker and starts the stream server now, so the first `streamTo` doesn't wait for
-   * a worker to install and activate (hundreds of milliseconds in a fresh browser profile). Failures are
-   * reported by `streamTo` later; this never rejects.
+   * a worker to install and activate (hundreds of milliseconds in a fresh browser profile), and opens the
+   * piece database, so the first torrent's store does not wait for that either. Failures are reported by
+   * `streamTo` or the store later; this never rejects.
    */
   async prepare(): Promise<void> {
     if (this.#destroyed) return
-    await this.#ensureServer().catch(() => {})
+    await Promise.all([this.#ensureServer().catch(() => {}), this.#pieces?.warm?.()])
   }
 
   /**

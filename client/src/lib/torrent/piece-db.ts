@@ -33,25 +33,48 @@ export function pieceDbAvailable(): boolean {
 export class IdbPieceDb implements PieceDb {
   readonly #now: () => number
   #db: Promise<IDBDatabase> | null = null
+  /** The database opened and swept once: every torrent's store opens after it. */
+  #warm: Promise<IDBDatabase> | null = null
   #sinceCheck = 0
-  #swept = false
 
   constructor(now: () => number = Date.now) {
     this.#now = now
   }
 
+  /**
+   * Opens the database and applies the quota policy once, ahead of the first torrent: a torrent is ready only
+   * once its store is open (WebTorrent reads every piece it holds first), so a newcomer that warmed the
+   * database while its room opened starts its torrent with one read of the stored keys instead of several
+   * round trips to the browser's storage, each slow on a busy page. Never rejects.
+   */
+  warm(): Promise<void> {
+    return this.#warmed().then(
+      () => {},
+      () => {},
+    )
+  }
+
+  #warmed(): Promise<IDBDatabase> {
+    const warming = (this.#warm ??= this.#open().then(async (db) => {
+      // The policy is housekeeping: a failure leaves old pieces for the next tab, never stops this one.
+      await this.sweep().catch((err: unknown) => console.warn('piece-db: sweep failed', err))
+      return db
+    }))
+    // Failed to open: the next store tries again.
+    warming.catch(() => {
+      if (this.#warm === warming) this.#warm = null
+    })
+    return warming
+  }
+
   async open(infoHash: string): Promise<OpenedTorrent> {
     const release = await holdShared(LOCK_PREFIX + infoHash)
     try {
-      const db = await this.#open()
-      if (!this.#swept) {
-        this.#swept = true
-        // The policy is housekeeping: a failure leaves old pieces for the next tab, never stops this one.
-        await this.sweep().catch((err: unknown) => console.warn('piece-db: sweep failed', err))
-      }
+      const db = await this.#warmed()
       const keys = await request(db.transaction(PIECES).objectStore(PIECES).getAllKeys(rangeOf(infoHash)))
       const stored = new Set(keys.map((key) => (key as [string, number])[1]))
-      await this.#touch(db, infoHash, 0)
+      // Marking the torrent used is for the quota policy: the store need not wait for it.
+      this.#touch(db, infoHash, 0).catch((err: unknown) => console.warn('piece-db: could not mark use', err))
       return { stored, release }
     } catch (err) {
       void release()

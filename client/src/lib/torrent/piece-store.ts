@@ -29,6 +29,8 @@ export interface PieceDb {
   write(infoHash: string, pieces: ReadonlyMap<number, Uint8Array>): Promise<void>
   /** Deletes the torrent's pieces unless a tab holds it; true when it did. */
   reclaim(infoHash: string): Promise<boolean>
+  /** Gets the disk ready ahead of the first `open` (torrent/piece-db.ts); never rejects. */
+  warm?(): Promise<void>
 }
 
 export interface OpenedTorrent {
