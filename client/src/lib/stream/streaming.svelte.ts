@@ -377,7 +377,7 @@ export class StreamingStore {
     if (added?.kind !== 'added') return
     this.preparing = file.name
     try {
-      const info = await this.#client.seed([file])
+      const info = await this.#client.seed([file], undefined, this.#torrents.fileReads)
       if (this.#destroyed) return
       const canonical = parseText(info.magnet)
       const magnet = canonical.ok ? canonical.source.magnet : info.magnet
