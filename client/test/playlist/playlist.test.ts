@@ -7,6 +7,7 @@ import {
   makeMove,
   makeReady,
   makeRemove,
+  lostDrops,
   makeSelect,
   mergeSnapshot,
   parsePlaylistOp,
@@ -396,6 +397,29 @@ describe('a dropped file shared before its torrent exists', () => {
     expect(item).toMatchObject({ id: add.id, infoHash: video(7).infoHash, addedBy: 'ana' })
     expect(item?.local).toEqual({ localKey: local.localKey, size: local.size })
     expect(itemKey(item!)).toBe(video(7).infoHash)
+  })
+
+  it('is listed only while its owner is in the room, until it has its torrent', () => {
+    const [s, add] = edit(emptyPlaylist(), (x) => makeAdd(x, 'ana', local))
+    const id = `ana:${add.stamp.counter}`
+    const [selected] = edit(s, (x) => makeSelect(x, 'bo', id))
+    const anaLeft = (peer: string) => peer !== 'ana'
+    // Nobody else has its bytes: it neither shows nor plays.
+    expect(playlistItems(selected, anaLeft)).toEqual([])
+    expect(selectedItem(selected, anaLeft)).toBeNull()
+    expect(playlistItems(selected, () => true)).toHaveLength(1)
+    // Hashed before she left: the torrent may be seeded by others, so it stays.
+    const [ready] = edit(selected, (x) => makeReady(x, 'ana', id, video(7)))
+    expect(playlistItems(ready, anaLeft)).toMatchObject([{ id, infoHash: video(7).infoHash }])
+  })
+
+  it('its owner finds it lost when the file is no longer in the tab (a reload)', () => {
+    const [s, add] = edit(emptyPlaylist(), (x) => makeAdd(x, 'ana', local))
+    const [both] = edit(s, (x) => makeAdd(x, 'ana', video(2)))
+    const items = playlistItems(both)
+    expect(lostDrops(items, 'ana', () => false).map((i) => i.id)).toEqual([`ana:${add.stamp.counter}`])
+    expect(lostDrops(items, 'ana', (key) => key === local.localKey)).toEqual([])
+    expect(lostDrops(items, 'bo', () => false)).toEqual([])
   })
 
   it('counts a ready op only from the owner, in ops and in snapshots, in any order', () => {

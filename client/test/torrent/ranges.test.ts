@@ -9,6 +9,8 @@ import { readAll, type ByteSource } from '../../src/lib/media/feed.ts'
 import { RangeServer, type RangePeer } from '../../src/lib/torrent/range-server.ts'
 import { OwnerRanges, rangeSource } from '../../src/lib/torrent/range-source.ts'
 import { preferTorrent, SPAN_BYTES } from '../../src/lib/torrent/prefer-torrent.ts'
+import { LINGER_MS, ReadPriority } from '../../src/lib/torrent/read-priority.ts'
+import { ManualTimers } from '../manual-timers.ts'
 import {
   ANSWER_BYTES,
   encodeAnswer,
@@ -81,9 +83,9 @@ function expectBytes(actual: Uint8Array, expected: Uint8Array): void {
 }
 
 /** An owner serving `files` and a member's ranges over one pipe. */
-function linked(files: Blob[], capacity?: number) {
+function linked(files: Blob[], capacity?: number, priority: ReadPriority | null = null) {
   const [owner, member] = pipe(capacity)
-  const server = new RangeServer(owner, files, 'member')
+  const server = new RangeServer(owner, files, 'member', priority)
   const ranges = new OwnerRanges()
   ranges.setLink(member, 'owner')
   return { owner, member, server, ranges }
@@ -113,6 +115,22 @@ describe('reading a file from its owner', () => {
     const { ranges } = linked([new Blob([first]), new Blob([second])])
     const source = rangeSource(ranges, 1, second.length)
     expectBytes(await readAll(source, 5000, 150_000), second.subarray(5000, 150_001))
+  })
+
+  it("holds the file's other readers back while it answers, and a while after", async () => {
+    const data = bytes(3 * MAX_REQUEST_BYTES)
+    const timers = new ManualTimers()
+    const priority = new ReadPriority(timers)
+    const changes: boolean[] = []
+    priority.onChange((urgent) => changes.push(urgent))
+    const { ranges } = linked([new Blob([data])], undefined, priority)
+    expectBytes(await readAll(rangeSource(ranges, 0, data.length), 0, data.length - 1), data)
+    expect(changes).toEqual([true])
+    timers.advance(LINGER_MS - 1)
+    expect(priority.urgent).toBe(true)
+    timers.advance(1)
+    expect(changes).toEqual([true, false])
+    await priority.idle()
   })
 
   it('writes an answer only while the connection takes it (backpressure)', async () => {

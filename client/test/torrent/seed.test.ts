@@ -13,10 +13,15 @@ import { choosePieceLength, makeTorrent } from '../../src/lib/torrent/make-torre
 import {
   hashPieceRange,
   hashPieces,
+  READ_BYTES,
+  ReadGate,
   type HashAnswer,
+  type HashPause,
   type HashRequest,
   type HashWorker,
 } from '../../src/lib/torrent/piece-hash.ts'
+import { LINGER_MS, ReadPriority } from '../../src/lib/torrent/read-priority.ts'
+import { ManualTimers } from '../manual-timers.ts'
 import { linkedConnections, loadWebTorrent, OFFLINE } from './webtorrent-node.ts'
 
 const bytes = (length: number, seed = 7) => Uint8Array.from({ length }, (_, i) => (i * seed + (i >> 9)) % 251)
@@ -43,9 +48,12 @@ class InThreadWorker implements HashWorker {
   constructor() {
     InThreadWorker.made++
   }
-  postMessage({ id, blob, pieceLength, first, end }: HashRequest): void {
+  readonly #gate = new ReadGate()
+  postMessage(message: HashRequest | HashPause): void {
+    if ('paused' in message) return this.#gate.set(message.paused)
+    const { id, blob, pieceLength, first, end } = message
     InThreadWorker.batches++
-    void hashPieceRange(blob, pieceLength, first, end).then((hashes) =>
+    void hashPieceRange(blob, pieceLength, first, end, READ_BYTES, this.#gate.mayRead).then((hashes) =>
       this.onmessage?.({ data: { id, hashes } } as MessageEvent<HashAnswer>),
     )
   }
@@ -96,7 +104,9 @@ describe('hashing pieces', () => {
     const failing: HashWorker = {
       onmessage: null,
       onerror: null,
-      postMessage({ id }) {
+      postMessage(message) {
+        if ('paused' in message) return
+        const { id } = message
         queueMicrotask(() =>
           this.onmessage?.({ data: { id, error: 'NotReadableError' } } as MessageEvent<HashAnswer>),
         )
@@ -106,6 +116,48 @@ describe('hashing pieces', () => {
     await expect(hashPieces(new Blob([bytes(100)]), 16384, { createWorker: () => failing })).rejects.toThrow(
       /NotReadableError/,
     )
+  })
+
+  describe('a member reading the file goes first', () => {
+    /** A blob that logs every read of it; `log` gets the test's own events too. */
+    function logged(data: Uint8Array<ArrayBuffer>, log: string[]): Blob {
+      const blob = new Blob([data])
+      return {
+        size: blob.size,
+        slice: (start: number, end: number) => {
+          log.push(`hash read ${start}`)
+          return blob.slice(start, end)
+        },
+      } as Blob
+    }
+
+    it.each([
+      ['in this thread', 0],
+      ['in workers', 2],
+    ])('%s: no hashing read starts until the range reads end and linger', async (_, workers) => {
+      const data = bytes(8 * 16384)
+      const log: string[] = []
+      const timers = new ManualTimers()
+      const priority = new ReadPriority(timers)
+      const end = priority.begin()
+      const hashing = hashPieces(logged(data, log), 16384, {
+        priority,
+        workers,
+        batchBytes: 4 * 16384,
+        ...(workers ? { createWorker: () => new InThreadWorker() } : {}),
+      })
+      // A range read of the same file, answered meanwhile.
+      await new Blob([data]).slice(0, 1000).arrayBuffer()
+      log.push('range read done')
+      end()
+      timers.advance(LINGER_MS - 1)
+      await new Blob([data]).arrayBuffer()
+      log.push('lingered')
+      timers.advance(1)
+      expect(await hashing).toEqual(expectedPieces(data, 16384))
+      expect(log.slice(0, 2)).toEqual(['range read done', 'lingered'])
+      expect(log.slice(2).every((line) => line.startsWith('hash read'))).toBe(true)
+    })
   })
 })
 

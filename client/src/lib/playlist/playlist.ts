@@ -50,6 +50,7 @@ export interface UrlItemData {
 /**
  * A file a member dropped, shared while that member still hashes it (docs/streaming.md, "Streaming before
  * the torrent exists"): the others read its bytes from that member until its `ready` op gives it a torrent.
+ * Until then it is listed only while that member is in the room (`playlistItems`): nobody else has its bytes.
  */
 export interface LocalItemData {
   kind: 'local'
@@ -127,7 +128,10 @@ export function itemKey(item: PlaylistItemData): string {
   }
 }
 
-/** Which members' screen items are listed (those present in the room); every one when not given. */
+/**
+ * Which members are in the room: a member's screen, and a file it drops that has no torrent yet (nobody else
+ * has its bytes), are listed only while it is; every member counts as present when not given.
+ */
 export type ScreenOwners = (owner: string) => boolean
 
 const EVERY_OWNER: ScreenOwners = () => true
@@ -199,6 +203,7 @@ export function playlistItems(state: PlaylistState, present: ScreenOwners = EVER
     const data = e.data.value
     if (data.kind === 'screen' && !present(data.owner)) continue
     const ready = readyTorrent(e)
+    if (isLocalItem(data) && !ready && !present(e.data.stamp.peer)) continue
     const item: PlaylistItem = {
       id: e.id,
       ...(ready ?? data),
@@ -228,6 +233,20 @@ export function selectedItem(state: PlaylistState, present: ScreenOwners = EVERY
   const data = entry?.data?.value
   const resume = data?.kind === 'screen' ? data.resume : undefined
   return resume === undefined ? null : (items.find((i) => i.id === resume && !isScreenItem(i)) ?? null)
+}
+
+/**
+ * The files `self` dropped that are listed without their torrent though `self` no longer holds them (`holds`,
+ * by their key): a reload before their hashing ended. Nobody else has their bytes, so their owner removes them.
+ */
+export function lostDrops(
+  items: readonly PlaylistItem[],
+  self: string,
+  holds: (localKey: string) => boolean,
+): (PlaylistItem & LocalItemData)[] {
+  return items.filter(
+    (i): i is PlaylistItem & LocalItemData => isLocalItem(i) && i.addedBy === self && !holds(i.localKey),
+  )
 }
 
 /** The ids of every add of item `id`'s torrent (or link) still there: removing the item removes them all. */

@@ -43,6 +43,7 @@ import type { Video } from '../player/video.ts'
 import type { Timers } from '../timers.ts'
 import {
   isLocalItem,
+  lostDrops,
   isTorrentItem,
   isUrlItem,
   itemKey,
@@ -377,7 +378,7 @@ export class StreamingStore {
     if (added?.kind !== 'added') return
     this.preparing = file.name
     try {
-      const info = await this.#client.seed([file])
+      const info = await this.#client.seed([file], undefined, this.#torrents.fileReads)
       if (this.#destroyed) return
       const canonical = parseText(info.magnet)
       const magnet = canonical.ok ? canonical.source.magnet : info.magnet
@@ -870,9 +871,18 @@ export class StreamingStore {
     this.#sharedUrls.clear()
   }
 
-  /** Torrents whose items all left the playlist are stopped, their storage freed, their links closed. */
+  /**
+   * Torrents whose items all left the playlist are stopped, their storage freed, their links closed. A file
+   * this tab dropped that is still listed without its torrent, though this tab no longer has it (a reload
+   * before its hashing ended), is removed: nobody else has its bytes.
+   */
   #prune(items: readonly PlaylistItem[]): void {
     if (this.#destroyed) return
+    if (!this.remote)
+      for (const item of lostDrops(items, this.#selfId, (key) => this.#localFiles.has(key))) {
+        console.info(`stream: removed “${item.title}”: its file is no longer in this tab`)
+        this.playlist.remove(item.id)
+      }
     // eslint-disable-next-line svelte/prefer-svelte-reactivity -- local
     const listed = new Set(
       items.flatMap((i) =>

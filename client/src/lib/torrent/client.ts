@@ -27,6 +27,7 @@ import { IdbPieceDb, pieceDbAvailable } from './piece-db.ts'
 import { PieceStore, type PieceDb } from './piece-store.ts'
 import { choosePieceLength, makeTorrent } from './make-torrent.ts'
 import { hashPieces, type HashWorker } from './piece-hash.ts'
+import type { ReadPriority } from './read-priority.ts'
 import { mseCandidate, MseStream, type ByteSource } from '../media/mse.ts'
 import { blobSource, type TrackCodec } from '../media/feed.ts'
 import { mp4Codecs } from '../media/mse-mp4.ts'
@@ -179,9 +180,10 @@ export class TorrentClient {
   /**
    * Seeds local files from this browser; resolves once they are hashed and the magnet is known. The pieces
    * are hashed in workers (torrent/piece-hash.ts), the `.torrent` is built here (torrent/make-torrent.ts), and
-   * the torrent reads its pieces from the files themselves (torrent/file-store.ts): nothing is copied.
+   * the torrent reads its pieces from the files themselves (torrent/file-store.ts): nothing is copied. While
+   * `priority` is urgent (members read the files over the range protocol), the hashing reads wait.
    */
-  async seed(files: readonly File[], name?: string): Promise<TorrentInfo> {
+  async seed(files: readonly File[], name?: string, priority?: ReadPriority): Promise<TorrentInfo> {
     this.#assertAlive()
     const blob = new Blob([...files])
     if (blob.size === 0) throw new StreamError('invalid-source')
@@ -189,6 +191,7 @@ export class TorrentClient {
     const pieces = await hashPieces(blob, pieceLength, {
       createWorker: this.#options.hashWorkers > 0 ? createHashWorker : undefined,
       workers: this.#options.hashWorkers,
+      ...(priority ? { priority } : {}),
     })
     await this.#seedHold
     this.#assertAlive()

@@ -23,6 +23,7 @@ import { decodeBase64, decodeMeta, encodeBase64, encodeMeta, MetaCache, setNewes
 import { parseTorrentMessage, parseTorrentSnapshot, type TorrentSnapshot } from './wire.ts'
 import type { Timers } from '../timers.ts'
 import { RangeServer, type RangePeer } from './range-server.ts'
+import { ReadPriority } from './read-priority.ts'
 import { OwnerRanges } from './range-source.ts'
 
 export const TORRENT_FEATURE = 'torrent'
@@ -63,9 +64,12 @@ export class TorrentFeature {
   readonly #served = new Map<string, { files: readonly Blob[]; servers: Set<RangeServer> }>()
   /** Per key of a file another member is preparing: its owner and the link to it. */
   readonly #ranges = new Map<string, { owner: string; ranges: OwnerRanges }>()
+  /** Members' reads of the files this tab serves go before its own hashing of them (torrent/read-priority.ts). */
+  readonly fileReads: ReadPriority
 
   constructor({ room, client, createPeer, selected, timers }: TorrentFeatureOptions) {
     this.#selfId = room.selfId
+    this.fileReads = new ReadPriority(timers)
     this.#client = client
     this.#selected = selected
     this.#links = new TorrentLinks({
@@ -191,7 +195,7 @@ export class TorrentFeature {
     const rangePeer = asRangePeer(peer)
     if (!rangePeer) return peer.destroy()
     if (served) {
-      const server = new RangeServer(rangePeer, served.files, peerId)
+      const server = new RangeServer(rangePeer, served.files, peerId, this.fileReads)
       served.servers.add(server)
       rangePeer.on('close', () => served.servers.delete(server))
       return

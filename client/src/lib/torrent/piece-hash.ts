@@ -10,6 +10,8 @@
  * here.
  */
 
+import type { ReadPriority } from './read-priority.ts'
+
 /** SHA-1 is 20 bytes. */
 export const HASH_BYTES = 20
 /**
@@ -41,7 +43,8 @@ export const READS_AHEAD = 1
  * The SHA-1s of pieces [first, end) of `blob`, concatenated. The range is read in large slices, up to
  * `READS_AHEAD` of them in flight while the pieces of the last are digested, all of them at once (WebCrypto
  * digests off the calling thread, so several at a time use several cores); each slice is dropped once its
- * digests are in.
+ * digests are in. Each read starts only once `mayRead` resolves: a member's read of the same file goes first
+ * (torrent/read-priority.ts).
  */
 export async function hashPieceRange(
   blob: Blob,
@@ -49,10 +52,12 @@ export async function hashPieceRange(
   first: number,
   end: number,
   readBytes = READ_BYTES,
+  mayRead: () => Promise<void> = () => Promise.resolve(),
 ): Promise<Uint8Array> {
   const out = new Uint8Array((end - first) * HASH_BYTES)
   const perRead = Math.max(1, Math.floor(readBytes / pieceLength))
-  const read = (from: number) => {
+  const read = async (from: number) => {
+    await mayRead()
     const start = from * pieceLength
     const stop = Math.min(blob.size, Math.min(end, from + perRead) * pieceLength)
     return blob.slice(start, stop).arrayBuffer()
@@ -96,9 +101,32 @@ export interface HashRequest {
 
 export type HashAnswer = { id: number; hashes: Uint8Array } | { id: number; error: string }
 
+/** Tells a hashing worker to start no new read (`paused`) until told otherwise: a member reads the file. */
+export interface HashPause {
+  paused: boolean
+}
+
+/** A worker's side of `HashPause`: `mayRead` resolves at once unless paused, else when resumed. */
+export class ReadGate {
+  #resume: { promise: Promise<void>; resolve: () => void } | null = null
+
+  set(paused: boolean): void {
+    if (paused && !this.#resume) {
+      let resolve = () => {}
+      const promise = new Promise<void>((r) => (resolve = r))
+      this.#resume = { promise, resolve }
+    } else if (!paused && this.#resume) {
+      this.#resume.resolve()
+      this.#resume = null
+    }
+  }
+
+  readonly mayRead = (): Promise<void> => this.#resume?.promise ?? Promise.resolve()
+}
+
 /** What a hashing worker looks like from here (a Web Worker running torrent/hash-worker.ts). */
 export interface HashWorker {
-  postMessage(request: HashRequest): void
+  postMessage(message: HashRequest | HashPause): void
   onmessage: ((event: MessageEvent<HashAnswer>) => void) | null
   onerror: ((event: ErrorEvent) => void) | null
   terminate(): void
@@ -112,13 +140,15 @@ export interface HashOptions {
   onProgress?: (bytes: number) => void
   /** About how many bytes one batch holds (whole pieces, at least one). */
   batchBytes?: number
+  /** Reads that go first: while it is urgent, hashing starts no new read (torrent/read-priority.ts). */
+  priority?: ReadPriority
 }
 
 /** The SHA-1 of every piece of `blob`, concatenated (the `pieces` of a torrent's info dictionary). */
 export async function hashPieces(
   blob: Blob,
   pieceLength: number,
-  { createWorker, workers = 2, onProgress, batchBytes = BATCH_BYTES }: HashOptions = {},
+  { createWorker, workers = 2, onProgress, batchBytes = BATCH_BYTES, priority }: HashOptions = {},
 ): Promise<Uint8Array> {
   const count = pieceCount(blob.size, pieceLength)
   const out = new Uint8Array(count * HASH_BYTES)
@@ -137,15 +167,22 @@ export async function hashPieces(
     onProgress?.(done)
   }
   if (!createWorker || workers <= 0) {
+    const mayRead = () => priority?.idle() ?? Promise.resolve()
     for (let range = take(); range; range = take()) {
-      finished(range[0], await hashPieceRange(blob, pieceLength, range[0], range[1]))
+      finished(range[0], await hashPieceRange(blob, pieceLength, range[0], range[1], READ_BYTES, mayRead))
     }
     return out
   }
   const pool = Array.from({ length: Math.min(workers, Math.max(1, Math.ceil(count / batch))) }, createWorker)
+  const pause = (paused: boolean) => {
+    for (const worker of pool) worker.postMessage({ paused })
+  }
+  if (priority?.urgent) pause(true)
+  const stopListening = priority?.onChange(pause)
   try {
     await Promise.all(pool.map((worker) => drain(worker, blob, pieceLength, take, finished)))
   } finally {
+    stopListening?.()
     for (const worker of pool) worker.terminate()
   }
   return out

@@ -15,6 +15,7 @@ import {
   type GetRequest,
   type RangeAnswer,
 } from './range-wire.ts'
+import type { ReadPriority } from './read-priority.ts'
 
 /** The slice of a simple-peer connection the range protocol uses (both ends). */
 export interface RangePeer {
@@ -41,12 +42,19 @@ export class RangeServer {
   #running: { id: number; cancelled: boolean } | null = null
   #drained: (() => void) | null = null
   #closed = false
+  readonly #priority: ReadPriority | null
+  /** Ends this server's claim on `#priority`, while it has requests to answer. */
+  #endUrgent: (() => void) | null = null
 
-  /** `label` names the requester in log lines. */
-  constructor(peer: RangePeer, files: readonly Blob[], label: string) {
+  /**
+   * `label` names the requester in log lines; while requests wait here, `priority` holds the file's other
+   * readers (the hashing) back.
+   */
+  constructor(peer: RangePeer, files: readonly Blob[], label: string, priority: ReadPriority | null = null) {
     this.#peer = peer
     this.#files = files
     this.#label = label
+    this.#priority = priority
     peer.on('data', (chunk) => this.#onRequest(chunk))
     peer.on('drain', () => this.#wakeDrained())
     peer.on('close', () => this.close())
@@ -59,6 +67,8 @@ export class RangeServer {
     this.#queue.length = 0
     if (this.#running) this.#running.cancelled = true
     this.#wakeDrained()
+    this.#endUrgent?.()
+    this.#endUrgent = null
   }
 
   #onRequest(raw: Uint8Array): void {
@@ -93,6 +103,7 @@ export class RangeServer {
   }
 
   async #serve(): Promise<void> {
+    this.#endUrgent ??= this.#priority?.begin() ?? null
     for (let request = this.#queue.shift(); request && !this.#closed; request = this.#queue.shift()) {
       const running = { id: request.id, cancelled: false }
       this.#running = running
@@ -105,6 +116,8 @@ export class RangeServer {
       }
       this.#running = null
     }
+    this.#endUrgent?.()
+    this.#endUrgent = null
   }
 
   async #answer(request: GetRequest, running: { cancelled: boolean }): Promise<void> {
