@@ -20,7 +20,8 @@ import { StreamError, toStreamError } from './errors.ts'
 import type { FileLike } from '../media/files.ts'
 import { headChunks, headRange, type Head } from './head.ts'
 import { alignLocalFiles } from './local-files.ts'
-import { chooseStore, connectionOf, requestBlocks } from './internals.ts'
+import { chooseStore, connectionOf, requestBlocks, wrapRequests } from './internals.ts'
+import { requestRun } from './block-runs.ts'
 import { FileStore } from './file-store.ts'
 import { MemoryStore } from './memory-store.ts'
 import { IdbPieceDb, pieceDbAvailable } from './piece-db.ts'
@@ -423,6 +424,13 @@ export class TorrentClient {
 
   #track(torrent: Torrent, infoHash: string, head: Head | null = null): Tracked {
     let detach = () => {}
+    // Room members ask each other for adjacent blocks in one request (torrent/block-runs.ts).
+    const roomWires = new WeakSet<object>()
+    wrapRequests(
+      torrent,
+      (original) => (wire, index, hotswap) =>
+        roomWires.has(wire) ? requestRun(wire, index, hotswap, original) : original(wire, index, hotswap),
+    )
     let headVerified = NONE_VERIFIED
     let resumed = NONE_VERIFIED
     const ready = new Promise<TorrentInfo>((resolve, reject) => {
@@ -442,8 +450,9 @@ export class TorrentClient {
       const onInfoHash = () => this.#flushPeers(infoHash)
       const onWire = (wire: object) => {
         const conn = connectionOf(torrent, wire)
-        if (conn && this.#roomConns.has(conn as WebRtcPeer))
-          trustRoomWire(wire, torrent.ready, (w) => requestBlocks(torrent, w))
+        if (!conn || !this.#roomConns.has(conn as WebRtcPeer)) return
+        roomWires.add(wire)
+        trustRoomWire(wire, torrent.ready, (w) => requestBlocks(torrent, w))
       }
       torrent.once('ready', onReady)
       torrent.once('error', onError)
