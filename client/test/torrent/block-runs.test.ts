@@ -112,11 +112,13 @@ describe('requestRun', () => {
     expect(wire.request).toBe(request)
   })
 
-  it('reserves nothing once the wire has its budget asked for, and says when nothing was left', () => {
+  it('reserves nothing once the wire has its budget asked for, but for an urgent piece; says when nothing was left', () => {
     const busy = fakeWire(0, [RUN_BYTES])
     const { step, reserved } = piece(64)
     expect(requestRun(busy.wire, 1, false, step)).toBe(false)
     expect(reserved).toEqual([])
+    expect(requestRun(busy.wire, 1, false, step, true)).toBe(true) // a piece a stream waits for
+    expect(busy.sent).toEqual([[1, 0, RUN_BYTES]])
     const idle = fakeWire(0)
     expect(requestRun(idle.wire, 1, false, piece(0).step)).toBe(false)
     expect(idle.sent).toEqual([])

@@ -10,6 +10,8 @@ import type { Head } from '../../src/lib/torrent/head.ts'
 import {
   chooseStore,
   connectionOf,
+  afterCritical,
+  isCritical,
   requestBlocks,
   skipFirstBlockProbe,
   wrapRequests,
@@ -197,6 +199,23 @@ describe('WebTorrent internals (the real browser build)', () => {
     expect(joined.lengths).toHaveLength(5)
   })
 
+  it('marks the pieces a stream waits for in `_critical` through `critical`, which can be followed', async () => {
+    const seeder = await seed()
+    const leecher = leecherOf(seeder)
+    await next(leecher, 'ready')
+    const calls: boolean[] = []
+    expect(afterCritical(leecher, () => calls.push(isCritical(leecher, 4)))).toBe(true)
+    expect(isCritical(leecher, 4)).toBe(false)
+    // A stream from piece 4 on: its first piece is not here, so it waits for it.
+    const stream = leecher.files[0]![Symbol.asyncIterator]({ start: 4 * 16384, end: 5 * 16384 - 1 })
+    const first = stream.next()
+    expect(calls).toEqual([true])
+    expect(isCritical(leecher, 4)).toBe(true)
+    expect(isCritical(leecher, 0)).toBe(false)
+    link(seeder, leecher)
+    expect((await first).value?.length).toBe(16384)
+  })
+
   it('gives each file its byte offset in the torrent (`file.offset`)', async () => {
     const torrent = await seed([new File([DATA.subarray(0, 1000)], 'a.srt'), new File([DATA], 'b.bin')])
     const offsets = Object.fromEntries(torrent.files.map((f) => [f.name, f.offset]))
@@ -212,6 +231,8 @@ describe('without the internals (a WebTorrent that renamed them)', () => {
     expect(connectionOf({ _peers: undefined }, {})).toBeUndefined()
     expect(() => requestBlocks({ _updateWire: 'renamed' }, {})).not.toThrow()
     expect(wrapRequests({ _request: 'renamed' }, (original) => original)).toBe(false)
+    expect(afterCritical({}, () => {})).toBe(false)
+    expect(isCritical({ _critical: 'renamed' }, 0)).toBe(false)
   })
 
   it('skips the probe only of a wire that has downloaded nothing', () => {

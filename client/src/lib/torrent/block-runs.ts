@@ -8,7 +8,10 @@
  *
  * The bytes a room wire has asked for and not yet received stay what WebTorrent's own pipeline would hold
  * (a second at the wire's speed and two blocks more), at least one run: a run does not deepen the queue a
- * seek's pieces wait behind. Figures: docs/streaming.md, "Throughput between members".
+ * seek's pieces wait behind. A piece a stream waits for (WebTorrent's critical pieces: the one at the play
+ * head or a seek's target, and the next) is asked for past that budget, at once, from every room wire that
+ * has it (torrent/client.ts): it does not wait for the requests already out to drain.
+ * Figures: docs/streaming.md, "Throughput between members".
  */
 
 export const BLOCK_BYTES = 16 * 1024
@@ -76,16 +79,18 @@ export type RequestBlock = (wire: RunWire, index: number, hotswap: boolean) => b
 /**
  * Asks `wire` for a run of piece `index`: lets WebTorrent reserve up to a run's worth of blocks (`requestBlock`,
  * its `_request`) while its requests are collected instead of sent, then sends them joined. False, as
- * WebTorrent's would be, when nothing was reserved or the wire has its budget's worth asked for already.
+ * WebTorrent's would be, when nothing was reserved or the wire has its budget's worth asked for already
+ * (`urgent`: a piece a stream waits for, asked for whatever the budget).
  */
 export function requestRun(
   wire: RunWire,
   index: number,
   hotswap: boolean,
   requestBlock: RequestBlock,
+  urgent = false,
 ): boolean {
   const asked = wire.requests.reduce((sum, r) => sum + r.length, 0)
-  if (asked >= inFlightBudget(wire.downloadSpeed())) return false
+  if (!urgent && asked >= inFlightBudget(wire.downloadSpeed())) return false
   const blocks: Block[] = []
   const own = Object.hasOwn(wire, 'request')
   const send = wire.request

@@ -20,7 +20,14 @@ import { StreamError, toStreamError } from './errors.ts'
 import type { FileLike } from '../media/files.ts'
 import { headChunks, headRange, type Head } from './head.ts'
 import { alignLocalFiles } from './local-files.ts'
-import { chooseStore, connectionOf, requestBlocks, wrapRequests } from './internals.ts'
+import {
+  afterCritical,
+  chooseStore,
+  connectionOf,
+  isCritical,
+  requestBlocks,
+  wrapRequests,
+} from './internals.ts'
 import { requestRun } from './block-runs.ts'
 import { FileStore } from './file-store.ts'
 import { MemoryStore } from './memory-store.ts'
@@ -429,7 +436,15 @@ export class TorrentClient {
     wrapRequests(
       torrent,
       (original) => (wire, index, hotswap) =>
-        roomWires.has(wire) ? requestRun(wire, index, hotswap, original) : original(wire, index, hotswap),
+        roomWires.has(wire)
+          ? requestRun(wire, index, hotswap, original, isCritical(torrent, index))
+          : original(wire, index, hotswap),
+    )
+    // A piece a stream waits for (the play head, a seek's target) is asked of every room wire at once.
+    afterCritical(torrent, () =>
+      queueMicrotask(() => {
+        for (const wire of torrent.wires) if (roomWires.has(wire)) requestBlocks(torrent, wire)
+      }),
     )
     let headVerified = NONE_VERIFIED
     let resumed = NONE_VERIFIED
