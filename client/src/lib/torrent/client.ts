@@ -443,6 +443,7 @@ export class TorrentClient {
     // A piece a stream waits for (the play head, a seek's target) is asked of every room wire at once.
     afterCritical(torrent, () =>
       queueMicrotask(() => {
+        if (torrent.destroyed) return
         for (const wire of torrent.wires) if (roomWires.has(wire)) requestBlocks(torrent, wire)
       }),
     )
