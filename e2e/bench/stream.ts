@@ -117,6 +117,11 @@ interface RunResult {
   rawMs: number
   /** Raw data channels A → B and A → C at once, the same bytes on each: the slower one's milliseconds. */
   rawTwoMs: number
+  /**
+   * Raw data channel A → B again once both downloads are complete, while the three pages still play the
+   * video: what the channel does under the load the torrent had (the first is measured before anything plays).
+   */
+  rawPlayingMs: number
 }
 
 function log(line: string): void {
@@ -473,6 +478,7 @@ async function oneRun(
       leeches.push(result)
     }
     if (cpuTorrent) log(formatCpu('torrent, to B and C', cpuSpent(cpuTorrent, await sampleCpu()), 2 * size))
+    const rawPlayingMs = await rawChannel(seeder.page, b.page, path)
     const starts = await Promise.all(people.map((someone) => markEpoch(someone.page, 'playing', infoHash)))
     const known = starts.filter((t): t is number => t !== null)
     const startSpreadMs = known.length === people.length ? Math.max(...known) - Math.min(...known) : null
@@ -485,7 +491,7 @@ async function oneRun(
       }
     }
     for (const [i, stop] of profiles.entries()) await stop(people[i]?.name ?? '')
-    return { leeches, startSpreadMs, bytes: size, rawMs, rawTwoMs }
+    return { leeches, startSpreadMs, bytes: size, rawMs, rawTwoMs, rawPlayingMs }
   } finally {
     await Promise.all(people.map((someone) => someone.close()))
   }
@@ -634,11 +640,12 @@ async function compare(
   /** Per leecher: its download's throughput over the raw channel's in the same run. */
   const ratios = { baseline: [] as number[], current: [] as number[] }
   const ratiosTwo = { baseline: [] as number[], current: [] as number[] }
+  const ratiosPlaying = { baseline: [] as number[], current: [] as number[] }
   for (let i = 0; i < RUNS; i++) {
     // The order alternates, so neither build always runs right after the other.
     const order = i % 2 ? (['current', 'baseline'] as const) : (['baseline', 'current'] as const)
     for (const which of order) {
-      const { leeches, rawMs, rawTwoMs } = await oneRun(
+      const { leeches, rawMs, rawTwoMs, rawPlayingMs } = await oneRun(
         browser,
         urls[which],
         path,
@@ -649,12 +656,16 @@ async function compare(
       }
       ratios[which].push(...leeches.flatMap((l) => (l.complete === null ? [] : [rawMs / l.complete])))
       ratiosTwo[which].push(...leeches.flatMap((l) => (l.complete === null ? [] : [rawTwoMs / l.complete])))
+      ratiosPlaying[which].push(
+        ...leeches.flatMap((l) => (l.complete === null ? [] : [rawPlayingMs / l.complete])),
+      )
       const line = leeches.map(
         (l) =>
           `can play ${fmt(l.canplay ?? NaN)} ms, playing ${fmt(l.playing ?? NaN)} ms, complete ${fmt(l.complete ?? NaN)} ms`,
       )
       log(
-        `run ${i + 1}/${RUNS} ${which}: ${line.join(' | ')} | raw ${fmt(rawMs)} ms, to both ${fmt(rawTwoMs)} ms`,
+        `run ${i + 1}/${RUNS} ${which}: ${line.join(' | ')} | raw ${fmt(rawMs)} ms, to both ${fmt(rawTwoMs)} ms, ` +
+          `while playing ${fmt(rawPlayingMs)} ms`,
       )
     }
   }
@@ -663,7 +674,8 @@ async function compare(
     `torrent / raw channel (add → complete against the same run's raw transfer), median of ` +
       `${ratios.current.length}: baseline ${fmt(baseRatio * 100)} %, this build ${fmt(currentRatio * 100)} %; ` +
       `against the raw transfer to both leechers at once: baseline ${fmt(median(ratiosTwo.baseline) * 100)} %, ` +
-      `this build ${fmt(median(ratiosTwo.current) * 100)} %`,
+      `this build ${fmt(median(ratiosTwo.current) * 100)} %; against the raw channel while the pages play: ` +
+      `baseline ${fmt(median(ratiosPlaying.baseline) * 100)} %, this build ${fmt(median(ratiosPlaying.current) * 100)} %`,
   )
   for (const measure of measures) {
     const [base, current] = [median(times.baseline[measure]), median(times.current[measure])]

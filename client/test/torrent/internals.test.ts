@@ -10,9 +10,13 @@ import type { Head } from '../../src/lib/torrent/head.ts'
 import {
   chooseStore,
   connectionOf,
+  afterCritical,
+  isCritical,
   requestBlocks,
   skipFirstBlockProbe,
+  wrapRequests,
 } from '../../src/lib/torrent/internals.ts'
+import { requestRun, RUN_BYTES } from '../../src/lib/torrent/block-runs.ts'
 import { MemoryStore } from '../../src/lib/torrent/memory-store.ts'
 import { trustRoomWire } from '../../src/lib/torrent/tuning.ts'
 import { linkedConnections, loadWebTorrent, OFFLINE, type Connection } from './webtorrent-node.ts'
@@ -55,8 +59,9 @@ function next<T extends unknown[] = []>(torrent: Torrent, event: string): Promis
   })
 }
 
-function seed(files: File[] = [new File([DATA], 'clip.bin')]): Promise<Torrent> {
-  return new Promise((resolve) => newClient().seed(files, { announce: [] }, resolve))
+function seed(files: File[] = [new File([DATA], 'clip.bin')], pieceLength?: number): Promise<Torrent> {
+  const opts = { announce: [], ...(pieceLength ? { pieceLength } : {}) }
+  return new Promise((resolve) => newClient().seed(files, opts, resolve))
 }
 
 /** A second member's copy of the seeded torrent, from its `.torrent` file (returned as `add` returns it). */
@@ -165,6 +170,52 @@ describe('WebTorrent internals (the real browser build)', () => {
     expect(await chokingOnLeechersNews(true)).toBe(false)
   })
 
+  it('asks through `_request` for every block: wrapped, a wire asks for adjacent blocks in one request', async () => {
+    /** The request lengths the seeder got while the leecher downloaded it all, and whether the bytes are true. */
+    async function download(runs: boolean): Promise<{ lengths: number[]; intact: boolean }> {
+      // Two pieces of 256 KiB and a short last one.
+      const data = Uint8Array.from({ length: 2 * 262144 + 1000 }, (_, i) => (i * 13) % 251)
+      const seeder = await seed([new File([data], 'film.bin')], 262144)
+      const leecher = leecherOf(seeder)
+      if (runs)
+        expect(wrapRequests(leecher, (original) => (w, i, h) => requestRun(w, i, h, original))).toBe(true)
+      const lengths: number[] = []
+      seeder.on('wire', (wire: { on(e: string, l: (i: number, o: number, len: number) => void): unknown }) =>
+        wire.on('request', (_index, _offset, length) => lengths.push(length)),
+      )
+      await next(leecher, 'ready')
+      link(seeder, leecher)
+      await next(leecher, 'done')
+      const bytes = new Uint8Array((await leecher.files[0]?.arrayBuffer()) ?? [])
+      return { lengths, intact: Buffer.compare(bytes, data) === 0 }
+    }
+    const blocks = await download(false)
+    expect(Math.max(...blocks.lengths)).toBe(16384)
+    const joined = await download(true)
+    expect(joined.intact).toBe(true)
+    expect(Math.max(...joined.lengths)).toBe(RUN_BYTES)
+    // Every byte asked for once, in 128 KiB runs: 2 per whole piece, 1 for the last.
+    expect(joined.lengths.reduce((a, b) => a + b, 0)).toBe(2 * 262144 + 1000)
+    expect(joined.lengths).toHaveLength(5)
+  })
+
+  it('marks the pieces a stream waits for in `_critical` through `critical`, which can be followed', async () => {
+    const seeder = await seed()
+    const leecher = leecherOf(seeder)
+    await next(leecher, 'ready')
+    const calls: boolean[] = []
+    expect(afterCritical(leecher, () => calls.push(isCritical(leecher, 4)))).toBe(true)
+    expect(isCritical(leecher, 4)).toBe(false)
+    // A stream from piece 4 on: its first piece is not here, so it waits for it.
+    const stream = leecher.files[0]![Symbol.asyncIterator]({ start: 4 * 16384, end: 5 * 16384 - 1 })
+    const first = stream.next()
+    expect(calls).toEqual([true])
+    expect(isCritical(leecher, 4)).toBe(true)
+    expect(isCritical(leecher, 0)).toBe(false)
+    link(seeder, leecher)
+    expect((await first).value?.length).toBe(16384)
+  })
+
   it('gives each file its byte offset in the torrent (`file.offset`)', async () => {
     const torrent = await seed([new File([DATA.subarray(0, 1000)], 'a.srt'), new File([DATA], 'b.bin')])
     const offsets = Object.fromEntries(torrent.files.map((f) => [f.name, f.offset]))
@@ -179,6 +230,9 @@ describe('without the internals (a WebTorrent that renamed them)', () => {
     expect(torrent).toEqual({})
     expect(connectionOf({ _peers: undefined }, {})).toBeUndefined()
     expect(() => requestBlocks({ _updateWire: 'renamed' }, {})).not.toThrow()
+    expect(wrapRequests({ _request: 'renamed' }, (original) => original)).toBe(false)
+    expect(afterCritical({}, () => {})).toBe(false)
+    expect(isCritical({ _critical: 'renamed' }, 0)).toBe(false)
   })
 
   it('skips the probe only of a wire that has downloaded nothing', () => {

@@ -20,7 +20,15 @@ import { StreamError, toStreamError } from './errors.ts'
 import type { FileLike } from '../media/files.ts'
 import { headChunks, headRange, type Head } from './head.ts'
 import { alignLocalFiles } from './local-files.ts'
-import { chooseStore, connectionOf, requestBlocks } from './internals.ts'
+import {
+  afterCritical,
+  chooseStore,
+  connectionOf,
+  isCritical,
+  requestBlocks,
+  wrapRequests,
+} from './internals.ts'
+import { requestRun } from './block-runs.ts'
 import { FileStore } from './file-store.ts'
 import { MemoryStore } from './memory-store.ts'
 import { IdbPieceDb, pieceDbAvailable } from './piece-db.ts'
@@ -427,6 +435,22 @@ export class TorrentClient {
 
   #track(torrent: Torrent, infoHash: string, head: Head | null = null): Tracked {
     let detach = () => {}
+    // Room members ask each other for adjacent blocks in one request (torrent/block-runs.ts).
+    const roomWires = new WeakSet<object>()
+    wrapRequests(
+      torrent,
+      (original) => (wire, index, hotswap) =>
+        roomWires.has(wire)
+          ? requestRun(wire, index, hotswap, original, isCritical(torrent, index))
+          : original(wire, index, hotswap),
+    )
+    // A piece a stream waits for (the play head, a seek's target) is asked of every room wire at once.
+    afterCritical(torrent, () =>
+      queueMicrotask(() => {
+        if (torrent.destroyed) return
+        for (const wire of torrent.wires) if (roomWires.has(wire)) requestBlocks(torrent, wire)
+      }),
+    )
     let headVerified = NONE_VERIFIED
     let resumed = NONE_VERIFIED
     const ready = new Promise<TorrentInfo>((resolve, reject) => {
@@ -446,8 +470,9 @@ export class TorrentClient {
       const onInfoHash = () => this.#flushPeers(infoHash)
       const onWire = (wire: object) => {
         const conn = connectionOf(torrent, wire)
-        if (conn && this.#roomConns.has(conn as WebRtcPeer))
-          trustRoomWire(wire, torrent.ready, (w) => requestBlocks(torrent, w))
+        if (!conn || !this.#roomConns.has(conn as WebRtcPeer)) return
+        roomWires.add(wire)
+        trustRoomWire(wire, torrent.ready, (w) => requestBlocks(torrent, w))
       }
       torrent.once('ready', onReady)
       torrent.once('error', onError)

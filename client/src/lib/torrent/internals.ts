@@ -14,10 +14,18 @@
  * |                               | callback (`requestBlocks`)                                       | idle callback               |
  * | `wire.downloaded` (written)   | `_updateWire` sends a wire one probe request while this is 0     | the probe stays             |
  * |                               | (`skipFirstBlockProbe`)                                          |                             |
+ * | `torrent._request(wire, i, h)`| reserves one block of piece i and asks the wire for it: wrapped  | room wires ask 16 KiB at a  |
+ * |                               | so a room wire asks for adjacent blocks at once (`wrapRequests`, | time                        |
+ * |                               | torrent/block-runs.ts)                                           |                             |
+ * | `torrent._critical[i]`        | piece i is one a stream waits for (`isCritical`): asked for at   | such a piece waits for the  |
+ * |                               | once, past a room wire's budget                                  | wire's budget like the rest |
+ * | `torrent.critical(from, to)`  | a stream waits for these pieces: wrapped to ask room wires for   | they wait for the next idle |
+ * |                               | them at once (`afterCritical`)                                   | callback                    |
  *
  * Each function checks that what it touches is there and otherwise does nothing, so a renamed internal costs
  * speed, never a stream. Why each is worth it: docs/streaming.md (Storage; Room wires are trusted at once).
  */
+import type { RequestBlock } from './block-runs.ts'
 import type { StoreOptions } from './memory-store.ts'
 
 /** An abstract-chunk-store constructor, as WebTorrent calls it: `new Store(pieceLength, options)`. */
@@ -31,6 +39,9 @@ interface TorrentInternals {
   _store?: unknown
   _peers?: unknown
   _updateWire?: unknown
+  _request?: unknown
+  _critical?: unknown
+  critical?: unknown
 }
 
 /**
@@ -79,4 +90,41 @@ export function requestBlocks(torrent: object, wire: object): void {
  */
 export function skipFirstBlockProbe(wire: { downloaded?: unknown }): void {
   if (wire.downloaded === 0) wire.downloaded = 1
+}
+
+/**
+ * Lets `wrap` decide how a torrent asks a wire for blocks: WebTorrent's `torrent._request(wire, index, hotswap)`
+ * reserves one block of piece `index` and requests it, true when it did; every request goes through it. False
+ * when `_request` is not there.
+ */
+export function wrapRequests(torrent: object, wrap: (original: RequestBlock) => RequestBlock): boolean {
+  const internals = torrent as TorrentInternals
+  const request = internals._request
+  if (typeof request !== 'function') return false
+  const original: RequestBlock = (wire, index, hotswap) =>
+    (request as (...args: unknown[]) => unknown).call(torrent, wire, index, hotswap) === true
+  internals._request = wrap(original)
+  return true
+}
+
+/** Whether a stream waits for piece `index` (WebTorrent marks it in `torrent._critical` from `critical`). */
+export function isCritical(torrent: object, index: number): boolean {
+  const critical = (torrent as TorrentInternals)._critical
+  return Array.isArray(critical) && critical[index] === true
+}
+
+/**
+ * Calls `then` after each `torrent.critical(from, to)`: WebTorrent's file streams call it when they wait for a
+ * piece, and WebTorrent then asks wires for blocks from its next idle callback. False when it is not there.
+ */
+export function afterCritical(torrent: object, then: () => void): boolean {
+  const internals = torrent as TorrentInternals
+  const critical = internals.critical
+  if (typeof critical !== 'function') return false
+  internals.critical = function (this: unknown, ...args: unknown[]) {
+    const result: unknown = critical.apply(this, args)
+    then()
+    return result
+  }
+  return true
 }

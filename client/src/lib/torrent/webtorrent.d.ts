@@ -71,6 +71,8 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
     downloadSpeed: number
     uploadSpeed: number
     numPeers: number
+    /** The connected peers' wires (documented). */
+    wires: object[]
     timeRemaining: number
     addPeer(peer: WebRtcPeer | string): boolean
     destroy(opts?: { destroyStore?: boolean }, cb?: (err: Error | null) => void): void

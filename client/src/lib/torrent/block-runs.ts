@@ -1,0 +1,109 @@
+/**
+ * Larger requests between room members. WebTorrent asks a peer for a piece 16 KiB at a time: per 16 KiB, a
+ * request message, an answer's header and body, each a data-channel message and a task on both busy pages,
+ * and the sender's store read. Every room member runs this client, whose WebTorrent serves requests of up to
+ * 128 KiB (it drops a peer asking for more), so a room wire asks for up to eight adjacent blocks in one
+ * request (a run); WebTorrent still reserves, receives and verifies them block by block, so its bookkeeping
+ * (hotswaps, cancellations, a failed request) works as before. Strangers from trackers keep 16 KiB requests.
+ *
+ * The bytes a room wire has asked for and not yet received stay what WebTorrent's own pipeline would hold
+ * (a second at the wire's speed and two blocks more), at least one run: a run does not deepen the queue a
+ * seek's pieces wait behind. A piece a stream waits for (WebTorrent's critical pieces: the one at the play
+ * head or a seek's target, and the next) is asked for past that budget, at once, from every room wire that
+ * has it (torrent/client.ts): it does not wait for the requests already out to drain.
+ * Figures: docs/streaming.md, "Throughput between members".
+ */
+
+export const BLOCK_BYTES = 16 * 1024
+/** The largest request WebTorrent serves. */
+export const RUN_BYTES = 128 * 1024
+
+/** WebTorrent's callback for one block: the block's bytes, or why they will not come. */
+export type BlockCallback = (err: Error | null, chunk: Uint8Array | null) => void
+
+/** One reserved block of a piece, as WebTorrent asked for it. */
+export interface Block {
+  offset: number
+  length: number
+  done: BlockCallback
+}
+
+/** Adjacent blocks of one piece asked for in one request. */
+export interface Run {
+  offset: number
+  length: number
+  blocks: Block[]
+}
+
+/** Joins blocks (any order) into runs of adjacent blocks of at most `maxBytes` each, in offset order. */
+export function joinBlocks(blocks: readonly Block[], maxBytes = RUN_BYTES): Run[] {
+  const runs: Run[] = []
+  for (const block of [...blocks].sort((a, b) => a.offset - b.offset)) {
+    const last = runs.at(-1)
+    if (last && last.offset + last.length === block.offset && last.length + block.length <= maxBytes) {
+      last.length += block.length
+      last.blocks.push(block)
+    } else {
+      runs.push({ offset: block.offset, length: block.length, blocks: [block] })
+    }
+  }
+  return runs
+}
+
+/** Hands each block of a run its part of the answer, or the run's failure (a short answer is one). */
+export function splitAnswer(run: Run, err: Error | null, chunk: Uint8Array | null): void {
+  const failure =
+    err ?? (chunk?.length === run.length ? null : new Error(`a run of ${run.length} bytes came short`))
+  for (const block of run.blocks) {
+    if (failure || !chunk) block.done(failure, null)
+    else block.done(null, chunk.subarray(block.offset - run.offset, block.offset - run.offset + block.length))
+  }
+}
+
+/** The bytes a wire at `bytesPerSecond` may have asked for and not received: WebTorrent's pipeline, one run at least. */
+export function inFlightBudget(bytesPerSecond: number): number {
+  const speed = Number.isFinite(bytesPerSecond) && bytesPerSecond > 0 ? bytesPerSecond : 0
+  return Math.max(RUN_BYTES, 2 * BLOCK_BYTES + Math.ceil(speed / BLOCK_BYTES) * BLOCK_BYTES)
+}
+
+/** The wire fields a run uses (bittorrent-protocol's public API). */
+export interface RunWire {
+  request: (index: number, offset: number, length: number, cb: BlockCallback) => unknown
+  requests: readonly { length: number }[]
+  downloadSpeed: () => number
+}
+
+/** WebTorrent's own step: reserves one block of piece `index` and asks `wire` for it; false when it can't. */
+export type RequestBlock = (wire: RunWire, index: number, hotswap: boolean) => boolean
+
+/**
+ * Asks `wire` for a run of piece `index`: lets WebTorrent reserve up to a run's worth of blocks (`requestBlock`,
+ * its `_request`) while its requests are collected instead of sent, then sends them joined. False, as
+ * WebTorrent's would be, when nothing was reserved or the wire has its budget's worth asked for already
+ * (`urgent`: a piece a stream waits for, asked for whatever the budget).
+ */
+export function requestRun(
+  wire: RunWire,
+  index: number,
+  hotswap: boolean,
+  requestBlock: RequestBlock,
+  urgent = false,
+): boolean {
+  const asked = wire.requests.reduce((sum, r) => sum + r.length, 0)
+  if (!urgent && asked >= inFlightBudget(wire.downloadSpeed())) return false
+  const blocks: Block[] = []
+  const own = Object.hasOwn(wire, 'request')
+  const send = wire.request
+  wire.request = (_index, offset, length, done) => blocks.push({ offset, length, done })
+  try {
+    let bytes = 0
+    while (bytes < RUN_BYTES && requestBlock(wire, index, hotswap))
+      bytes = blocks.reduce((s, b) => s + b.length, 0)
+  } finally {
+    if (own) wire.request = send
+    else delete (wire as Partial<RunWire>).request
+  }
+  for (const run of joinBlocks(blocks))
+    send.call(wire, index, run.offset, run.length, (err, chunk) => splitAnswer(run, err, chunk))
+  return blocks.length > 0
+}
