@@ -12,7 +12,8 @@
  *   secret, so pipes to it go through Redis, as when no direct link can be made); each cross-instance
  *   run checks from the sender's /metrics that its bytes took the path it is reported under. Beside
  *   MiB/s, the CPU each path costs per MiB piped (every instance, and the bench's own two ends apart),
- *   which does not depend on how busy the machine is the way MiB/s does.
+ *   which does not depend on how busy the machine is the way MiB/s does; for pipes across, also the
+ *   sender's instance and the receiver's apart.
  * Results go to docs/benchmarks.md (section "## Cluster", replaced on each run).
  *
  * Knobs for quick checks (documented figures use the defaults):
@@ -175,6 +176,9 @@ interface PipeRun {
   /** CPU milliseconds per MiB piped: every instance together, and this process (both of the pipe's ends). */
   serverMsPerMib: number
   clientMsPerMib: number
+  /** The same, of the instance the pipe's sender is on and of the receiver's (0 when it is the same one). */
+  senderMsPerMib: number
+  receiverMsPerMib: number
 }
 
 /** CPU seconds of this process (user + system). */
@@ -224,7 +228,10 @@ async function pipe(
         reject(new Error(`the pipe closed (${code}) after ${received} of ${total} bytes`)),
       )
   })
+  const fromPid = from.child.pid as number
+  const toPid = to.child.pid as number
   const serverBefore = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)
+  const [senderBefore, receiverBefore] = [cpuSeconds(fromPid), cpuSeconds(toPid)]
   const clientBefore = ownCpuSeconds()
   const started = performance.now()
   // Up to 8 MiB unsent, then wait until half of it is written: polling on every turn of the event loop
@@ -249,15 +256,20 @@ async function pipe(
   await finished
   const mibPerSecond = total / MIB / ((performance.now() - started) / 1000)
   const server = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - serverBefore
+  const sender = cpuSeconds(fromPid) - senderBefore
+  const receiver = toPid === fromPid ? 0 : cpuSeconds(toPid) - receiverBefore
   const client = ownCpuSeconds() - clientBefore
   for (const ws of [a, b, ...registrations]) {
     ws.removeAllListeners('close')
     ws.close()
   }
+  const perMib = (seconds: number) => (seconds * 1000) / (total / MIB)
   return {
     mibPerSecond,
-    serverMsPerMib: (server * 1000) / (total / MIB),
-    clientMsPerMib: (client * 1000) / (total / MIB),
+    serverMsPerMib: perMib(server),
+    clientMsPerMib: perMib(client),
+    senderMsPerMib: perMib(sender),
+    receiverMsPerMib: perMib(receiver),
   }
 }
 
@@ -296,8 +308,8 @@ async function main(): Promise<void> {
   log(`cluster bench: ${peers} peers in split pairs (after ${warmup} to warm up), ${reps} repetitions`)
   const joins: Record<string, JoinResult[]> = { '1 instance': [], '3 instances + Redis': [] }
   const pipes: Record<string, number[]> = {}
-  /** CPU ms per MiB by path and frame size: the instances, and the bench's own two ends. */
-  const cpu: Record<string, { server: number[]; client: number[] }> = {}
+  /** CPU ms per MiB by path and frame size: the instances, each end's instance, the bench's own two ends. */
+  const cpu: Record<string, { server: number[]; client: number[]; sender: number[]; receiver: number[] }> = {}
   for (let rep = 0; rep < reps; rep++) {
     for (const size of rep % 2 === 0 ? [1, 3] : [3, 1]) {
       const label = size === 1 ? '1 instance' : '3 instances + Redis'
@@ -329,12 +341,20 @@ async function main(): Promise<void> {
               if (where !== 'same' && after[where] - before[where] < total)
                 throw new Error(`the ${where} pipe did not go ${where}: ${JSON.stringify({ before, after })}`)
               ;(pipes[`${where} ${frame}`] ??= []).push(run.mibPerSecond)
-              const costs = (cpu[`${where} ${frame}`] ??= { server: [], client: [] })
+              const costs = (cpu[`${where} ${frame}`] ??= {
+                server: [],
+                client: [],
+                sender: [],
+                receiver: [],
+              })
               costs.server.push(run.serverMsPerMib)
               costs.client.push(run.clientMsPerMib)
+              costs.sender.push(run.senderMsPerMib)
+              costs.receiver.push(run.receiverMsPerMib)
               log(
                 `pipe   ${where.padEnd(6)} ${frame} frames: ${run.mibPerSecond.toFixed(1)} MiB/s, CPU per MiB ` +
-                  `${run.serverMsPerMib.toFixed(2)} ms instances, ${run.clientMsPerMib.toFixed(2)} ms load generator`,
+                  `${run.serverMsPerMib.toFixed(2)} ms instances (sender's ${run.senderMsPerMib.toFixed(2)}, ` +
+                  `receiver's ${run.receiverMsPerMib.toFixed(2)}), ${run.clientMsPerMib.toFixed(2)} ms load generator`,
               )
             }
           }
@@ -385,6 +405,18 @@ async function main(): Promise<void> {
         const costs = cpu[`${where} ${label}`]
         if (costs === undefined) return '–'
         return `${median(costs.server).toFixed(2)} (${median(costs.client).toFixed(2)})`
+      }
+      return `| ${label} frames | ${cell('same')} | ${cell('direct')} | ${cell('redis')} |`
+    }),
+    '',
+    "| CPU per MiB piped, ms: sender's instance + receiver's instance | same instance | across, direct link | across, through Redis |",
+    '|---|---|---|---|',
+    ...PIPE_CASES.map(({ label }) => {
+      const cell = (where: string) => {
+        const costs = cpu[`${where} ${label}`]
+        if (costs === undefined) return '–'
+        if (where === 'same') return median(costs.sender).toFixed(2)
+        return `${median(costs.sender).toFixed(2)} + ${median(costs.receiver).toFixed(2)}`
       }
       return `| ${label} frames | ${cell('same')} | ${cell('direct')} | ${cell('redis')} |`
     }),

@@ -7,13 +7,13 @@
  */
 import type { WebSocket } from 'ws'
 
-interface Corkable {
+export interface Corkable {
   cork(): void
   uncork(): void
 }
 
 /** The socket under a `ws` WebSocket (`ws` exposes no cork of its own); null once it is gone. */
-function socketOf(ws: WebSocket): Corkable | null {
+export function socketOf(ws: WebSocket): Corkable | null {
   return (ws as unknown as { _socket: Corkable | null })._socket ?? null
 }
 

@@ -18,6 +18,7 @@ import {
   TEST_CLUSTER_SECRET,
   type RedisServer,
 } from './cluster-helpers.ts'
+import { expectSlowReaderBounded, joinedEverywhere, pipeApart } from './cluster-pipes.ts'
 import {
   connectionUrl,
   joined,
@@ -31,10 +32,6 @@ import {
 
 afterEach(stopCluster)
 
-async function joinedEverywhere(peerId: string, documentId: string, ...instances: Harness[]): Promise<void> {
-  for (const h of instances) await until(() => h.server.presence.isJoined(peerId, documentId))
-}
-
 /** Two instances whose direct links are up both ways. */
 async function directPair(
   options: { window?: number } = {},
@@ -44,19 +41,6 @@ async function directPair(
   const [a, b] = await Promise.all([startInstance(redis, { cluster }), startInstance(redis, { cluster })])
   await until(() => a.server.stats().directLinks === 1 && b.server.stats().directLinks === 1)
   return { redis, a, b }
-}
-
-/** alice on `a` and bob on `b` registered and joined to `doc`, then their pipe open both ends. */
-async function pipeApart(a: Harness, b: Harness): Promise<{ alice: Client; bob: Client }> {
-  await joined(a, 'doc', 'alice')
-  await joined(b, 'doc', 'bob')
-  for (const peer of ['alice', 'bob']) await joinedEverywhere(peer, 'doc', a, b)
-  const alice = await open(connectionUrl(a, 'alice', 'bob', 'doc'))
-  await roundTrip(alice)
-  const bob = await open(connectionUrl(b, 'bob', 'alice', 'doc'))
-  await roundTrip(bob)
-  await until(() => a.server.stats().crossPipes === 1 && b.server.stats().crossPipes === 1)
-  return { alice, bob }
 }
 
 async function pathBytes(
@@ -162,20 +146,8 @@ describe('pipes over direct connections between instances', () => {
   it('a slow reader stops the sender: what is in flight stays within the window', async () => {
     const window = 256 * 1024
     const { a, b } = await directPair({ window })
-    const { alice, bob } = await pipeApart(a, b)
-    let peak = 0
-    const sampler = setInterval(() => (peak = Math.max(peak, a.server.stats().clusterInflight)), 1)
-    bob.ws.pause()
-    const frames = Array.from({ length: 24 }, () => randomBytes(512 * 1024))
-    for (const frame of frames) alice.ws.send(frame)
-    await until(() => a.server.stats().clusterInflight >= window)
-    bob.ws.resume()
-    for (const frame of frames) expect((await bob.next()).data.equals(frame)).toBe(true)
-    clearInterval(sampler)
-    expect(peak).toBeGreaterThanOrEqual(window)
-    expect(peak).toBeLessThanOrEqual(window + 2 * 512 * 1024)
-    expect(await pathBytes(a, 'sent', 'direct')).toBe(24 * 512 * 1024)
-    expect(a.server.stats().clusterInflight).toBeLessThanOrEqual(window)
+    const sent = await expectSlowReaderBounded(a, b, window)
+    expect(await pathBytes(a, 'sent', 'direct')).toBe(sent)
   })
 })
 

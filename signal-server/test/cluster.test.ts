@@ -15,6 +15,7 @@ import {
   until,
   type RedisServer,
 } from './cluster-helpers.ts'
+import { expectSlowReaderBounded, joinedEverywhere } from './cluster-pipes.ts'
 import {
   connectionUrl,
   joined,
@@ -35,11 +36,6 @@ async function twoInstances(): Promise<{ redis: RedisServer; a: Harness; b: Harn
   const redis = await startRedis()
   const [a, b] = await Promise.all([startInstance(redis), startInstance(redis)])
   return { redis, a, b }
-}
-
-/** Wait until every instance sees `peerId` joined to `documentId` (its Join reached Redis). */
-async function joinedEverywhere(peerId: string, documentId: string, ...instances: Harness[]): Promise<void> {
-  for (const h of instances) await until(() => h.server.presence.isJoined(peerId, documentId))
 }
 
 /** alice registered on `a`, bob on `b`, both joined to `doc` and seen so everywhere: what a pipe needs. */
@@ -156,32 +152,15 @@ describe('pipes across instances', () => {
     expect((await alice.closed).code).toBe(CloseCode.HeldTooMuch)
   })
 
-  it('a slow reader stops the sender: what is in flight between instances stays bounded', async () => {
+  it('a slow reader stops the sender through Redis: what is in flight stays bounded', async () => {
     const redis = await startRedis()
     const window = 256 * 1024
-    const [a, b] = await Promise.all([
-      startInstance(redis, { cluster: { window } }),
-      startInstance(redis, { cluster: { window } }),
-    ])
-    await registeredApart(a, b)
-    const alice = await open(connectionUrl(a, 'alice', 'bob', 'doc'))
-    await roundTrip(alice)
-    const bob = await open(connectionUrl(b, 'bob', 'alice', 'doc'))
-    await roundTrip(bob)
-    await until(() => a.server.stats().pipesOpen === 1)
-    // bob stops reading; alice sends far more than the window. What instance A has sent to B and B has
-    // not written out yet must stay within the window (plus what A had read before pausing).
-    let peak = 0
-    const sampler = setInterval(() => (peak = Math.max(peak, a.server.stats().clusterInflight)), 1)
-    bob.ws.pause()
-    const frames = Array.from({ length: 24 }, () => randomBytes(512 * 1024))
-    for (const frame of frames) alice.ws.send(frame)
-    await until(() => a.server.stats().clusterInflight >= window)
-    bob.ws.resume()
-    for (const frame of frames) expect((await bob.next()).data.equals(frame)).toBe(true)
-    clearInterval(sampler)
-    expect(peak).toBeGreaterThanOrEqual(window)
-    expect(peak).toBeLessThanOrEqual(window + 2 * 512 * 1024)
+    // No secret: no direct link, so the frames and their credits go through Redis.
+    const cluster = { window, secret: null }
+    const [a, b] = await Promise.all([startInstance(redis, { cluster }), startInstance(redis, { cluster })])
+    const sent = await expectSlowReaderBounded(a, b, window)
+    const series = 'theatron_signal_cluster_path_bytes_total{direction="sent",path="redis"}'
+    expect(sample(await metricsText(a), series)).toBe(sent)
   })
 
   it('a side waiting alone in a cluster is closed when its hold expires', async () => {

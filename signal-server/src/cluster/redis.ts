@@ -32,6 +32,7 @@ import { DirectLinks, type DirectOptions, type Incoming, type Outgoing } from '.
 import { fitReason, type DirectFrame } from './direct-wire.ts'
 import * as scripts from './scripts.ts'
 import { PublishFrame } from './publish.ts'
+import { sendPieces } from '../pieces.ts'
 import { decodeBusMessage, encodeControl, type Control } from './wire.ts'
 
 export interface RedisClusterOptions {
@@ -50,12 +51,6 @@ export interface RedisClusterOptions {
 
 type Path = 'direct' | 'redis'
 
-/** A frame's pieces go out as they arrive, as fragments of one WebSocket message. */
-const FORWARD = Symbol('forward')
-/** `ws` send options, shared: `ws` copies them on every send. */
-const FRAGMENT = { binary: true, fin: false } as const
-const LAST_FRAGMENT = { binary: true, fin: true } as const
-
 /** One end of a pipe whose other end is on another instance. */
 class Link implements RemoteEnd {
   readonly id: number
@@ -73,11 +68,10 @@ class Link implements RemoteEnd {
   route: Outgoing | null = null
   /** The direct connection the other side's frames arrive on, once one has. */
   inbound: Incoming | null = null
-  /**
-   * The binary frame arriving in pieces over a direct connection, if one is: passed on piece by piece
-   * (FORWARD), or its pieces so far (collected until whole); null between frames.
-   */
-  incoming: typeof FORWARD | Buffer[] | null = null
+  /** The pieces so far of a binary frame arriving in pieces over a direct connection; null between frames. */
+  incoming: Buffer[] | null = null
+  /** Their bytes. */
+  incomingBytes = 0
 
   constructor(id: number, conn: Conn, instance: string, key: string, peer: number | null) {
     this.id = id
@@ -389,28 +383,30 @@ export class RedisCluster implements Cluster {
   }
 
   /**
-   * A piece of a binary frame arriving in pieces (direct-wire.ts). On an open pipe each piece goes out
-   * at once as a fragment of one WebSocket message: the frame is never assembled here, and the credits
-   * for its bytes return while the rest still arrives. A side not yet paired (it may still be paired
-   * elsewhere, and a message begun in fragments must end before another may go to its socket) gets the
-   * frame whole once its last piece is in, as any other.
+   * A piece of a binary frame arriving in pieces (direct-wire.ts), one per TCP read. The pieces are kept
+   * (views of the reads: no copy) until the last; then, on an open pipe, they go out as one WebSocket
+   * frame in one write (pieces.ts), as a frame within one instance does: one write, not one per read,
+   * and one frame for the client to parse, not one per piece. At most one frame (`PIPE_MAX_PAYLOAD`)
+   * per pipe is held here. A side not yet paired gets the frame assembled, as any other frame (#data).
    */
   #piece(link: Link, payload: Buffer, first: boolean, fin: boolean): void {
-    const conn = link.conn
-    if (first) link.incoming = link.open && conn.remote === link && conn.open ? FORWARD : []
-    const incoming = link.incoming
-    if (incoming === null) return
-    if (fin) link.incoming = null
-    if (incoming !== FORWARD) {
-      incoming.push(payload)
-      if (fin) this.#data(link, Buffer.concat(incoming), true, 'direct')
-      return
+    if (first) {
+      link.incoming = []
+      link.incomingBytes = 0
     }
-    // Past the first piece only a close can end the pipe, and it closes the socket too.
+    const pieces = link.incoming
+    if (pieces === null) return
+    pieces.push(payload)
+    link.incomingBytes += payload.length
+    if (!fin) return
+    link.incoming = null
+    const conn = link.conn
+    if (!link.open) return this.#data(link, Buffer.concat(pieces), true, 'direct')
     if (!conn.open || conn.remote !== link) return
-    this.#bytes.direct.received += payload.length
+    const length = link.incomingBytes
+    this.#bytes.direct.received += length
     this.#cork.cork(conn.ws)
-    conn.ws.send(payload, fin ? LAST_FRAGMENT : FRAGMENT, () => this.#written(link, payload.length))
+    sendPieces(conn.ws, pieces, length, () => this.#written(link, length))
   }
 
   /** `bytes` from the other instance are written to our socket: credit them back. */
