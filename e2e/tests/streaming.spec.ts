@@ -30,11 +30,6 @@ function itemNumber(page: Page, attribute: string): Promise<number> {
 /** Wall-clock instants (one machine: one clock) of each page's first media events, and where they happened. */
 type FirstMediaEvents = Partial<Record<'canplay' | 'play' | 'playing', number>> & { positions: string }
 
-/**
- * In the page: records the first `canplay`, `play` and `playing` (media events do not bubble: capture them), in
- * epoch ms at each event's own time stamp — when the element fired it. A loaded page runs the listener late,
- * and that lag differs from page to page.
- */
 /** The first pieces a member's torrent started with, sent with the item by its adder (torrent/head.ts), or null. */
 async function headOf(page: Page): Promise<{ pieces: number; bytes: number } | null> {
   const infoHash = await page.getByTestId('playlist-item').first().getAttribute('data-info-hash')
@@ -46,6 +41,11 @@ async function headOf(page: Page): Promise<{ pieces: number; bytes: number } | n
   )
 }
 
+/**
+ * In the page: records the first `canplay`, `play` and `playing` (media events do not bubble: capture them), in
+ * epoch ms at each event's own time stamp — when the element fired it. A loaded page runs the listener late,
+ * and that lag differs from page to page.
+ */
 function recordFirstMediaEvents(): void {
   const firsts: Record<string, number> = {}
   const positions: string[] = []
