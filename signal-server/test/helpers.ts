@@ -6,7 +6,8 @@
 import { once } from 'node:events'
 import { pack, unpack } from 'msgpackr'
 import { pino, type Logger } from 'pino'
-import { WebSocket, type ClientOptions } from 'ws'
+import type { AddressInfo } from 'node:net'
+import { WebSocket, WebSocketServer, type ClientOptions } from 'ws'
 import { createSignalServer, type SignalServer } from '../src/server.ts'
 import type { SignalServerInput } from '../src/config.ts'
 
@@ -100,6 +101,31 @@ export async function stopServers(): Promise<void> {
   if (unexpected.length > 0) {
     throw new Error(`unexpected warnings: ${JSON.stringify(unexpected, null, 2)}`)
   }
+}
+
+const bareServers: WebSocketServer[] = []
+const bareClients: WebSocket[] = []
+
+/**
+ * A real socket pair on a bare `ws` server, no signal server: the server's end (to send from) and the client
+ * (to receive). For tests of what the server writes to a socket; `closeSocketPairs` in `afterEach`.
+ */
+export async function socketPair(): Promise<{ server: WebSocket; client: WebSocket }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  bareServers.push(wss)
+  await once(wss, 'listening')
+  const connected = once(wss, 'connection') as Promise<[WebSocket]>
+  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`)
+  bareClients.push(client)
+  await once(client, 'open')
+  const [server] = await connected
+  return { server, client }
+}
+
+/** For `afterEach`: close every socket pair a test opened. */
+export async function closeSocketPairs(): Promise<void> {
+  for (const client of bareClients.splice(0)) client.terminate()
+  await Promise.all(bareServers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))))
 }
 
 export interface Frame {

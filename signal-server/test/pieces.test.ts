@@ -1,28 +1,9 @@
 import { once } from 'node:events'
-import type { AddressInfo } from 'node:net'
 import { afterEach, expect, it } from 'vitest'
-import WebSocket, { WebSocketServer } from 'ws'
 import { binaryFrameHeader, sendPieces } from '../src/pieces.ts'
+import { closeSocketPairs, socketPair } from './helpers.ts'
 
-const servers: WebSocketServer[] = []
-const clients: WebSocket[] = []
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.terminate()
-  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))))
-})
-
-/** A real socket pair: the server's end (to send from) and the client (to receive). */
-async function socketPair(): Promise<{ server: WebSocket; client: WebSocket }> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
-  servers.push(wss)
-  await once(wss, 'listening')
-  const connected = once(wss, 'connection') as Promise<[WebSocket]>
-  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`)
-  clients.push(client)
-  await once(client, 'open')
-  const [server] = await connected
-  return { server, client }
-}
+afterEach(closeSocketPairs)
 
 it('encodes the three lengths of RFC 6455 for a final binary frame', () => {
   expect([...binaryFrameHeader(125)]).toEqual([0x82, 125])
