@@ -140,6 +140,14 @@ function announce(sides: Map<string, Side>, have: Record<string, string[]>, pres
 
 const live = (side: Side) => side.peers.filter((p) => !p.destroyed)
 
+/** Members a and b, both with H1, once their link over it is set up (`hangs`: as for `members`). */
+async function linkedOnH1(hangs?: (id: string) => boolean): Promise<{ a: Side; b: Side }> {
+  const sides = members(['a', 'b'], hangs)
+  announce(sides, { a: [H1], b: [H1] })
+  await settle(200)
+  return { a: sides.get('a')!, b: sides.get('b')! }
+}
+
 describe('TorrentLinks', () => {
   it('in a browser without WebRTC makes no connection and throws nothing, once told', async () => {
     let tries = 0
@@ -305,11 +313,7 @@ describe('TorrentLinks', () => {
   })
 
   it('the initiator retries a link that failed, after a back-off, and the other end replaces its side', async () => {
-    const sides = members(['a', 'b'])
-    announce(sides, { a: [H1], b: [H1] })
-    await settle(200)
-    const a = sides.get('a')!
-    const b = sides.get('b')!
+    const { a, b } = await linkedOnH1()
     const link = b.attached[0]![1] as FakePeer
     link.destroy() // b's end dies (a network failure): both ends close
     await settle(200)
@@ -326,11 +330,7 @@ describe('TorrentLinks', () => {
   })
 
   it('the initiator retries a link whose connection reports a disconnect without a close', async () => {
-    const sides = members(['a', 'b'])
-    announce(sides, { a: [H1], b: [H1] })
-    await settle(200)
-    const a = sides.get('a')!
-    const b = sides.get('b')!
+    const { a, b } = await linkedOnH1()
     // simple-peer, when the other end closed the channel: 'disconnect', then no 'close' ever.
     const link = a.attached[0]![1] as FakePeer
     link.connected = false
@@ -367,11 +367,7 @@ describe('TorrentLinks', () => {
 
   it('a connection that does not connect in time is given up and retried by its initiator', async () => {
     let hanging = true
-    const sides = members(['a', 'b'], () => hanging)
-    announce(sides, { a: [H1], b: [H1] })
-    await settle(200)
-    const a = sides.get('a')!
-    const b = sides.get('b')!
+    const { a, b } = await linkedOnH1(() => hanging)
     expect(a.links.links()).toEqual([`b ${H1}`])
     const stuck = a.attached.map(([, peer]) => peer as FakePeer)
     expect(stuck.every((peer) => !peer.connected)).toBe(true)
