@@ -297,6 +297,33 @@ async function directLinksUp(from: ChildInstance, want: number): Promise<void> {
   throw new Error('the direct links did not come up')
 }
 
+/** CPU ms per MiB of one path and frame size: the instances, each end's instance, the bench's own two ends. */
+interface PathCpu {
+  server: number[]
+  client: number[]
+  sender: number[]
+  receiver: number[]
+}
+
+/** A table of CPU per MiB piped: a row per frame size, a column per path; `cell` shows one path's figures. */
+function cpuTable(
+  cpu: Record<string, PathCpu>,
+  what: string,
+  cell: (costs: PathCpu, where: string) => string,
+): string[] {
+  return [
+    `| CPU per MiB piped, ms: ${what} | same instance | across, direct link | across, through Redis |`,
+    '|---|---|---|---|',
+    ...PIPE_CASES.map(({ label }) => {
+      const cells = ['same', 'direct', 'redis'].map((where) => {
+        const costs = cpu[`${where} ${label}`]
+        return costs === undefined ? '–' : cell(costs, where)
+      })
+      return `| ${label} frames | ${cells.join(' | ')} |`
+    }),
+  ]
+}
+
 const median = (values: number[]) => {
   const sorted = [...values].sort((x, y) => x - y)
   return sorted[Math.floor(sorted.length / 2)] as number
@@ -308,8 +335,8 @@ async function main(): Promise<void> {
   log(`cluster bench: ${peers} peers in split pairs (after ${warmup} to warm up), ${reps} repetitions`)
   const joins: Record<string, JoinResult[]> = { '1 instance': [], '3 instances + Redis': [] }
   const pipes: Record<string, number[]> = {}
-  /** CPU ms per MiB by path and frame size: the instances, each end's instance, the bench's own two ends. */
-  const cpu: Record<string, { server: number[]; client: number[]; sender: number[]; receiver: number[] }> = {}
+  /** CPU ms per MiB by path and frame size. */
+  const cpu: Record<string, PathCpu> = {}
   for (let rep = 0; rep < reps; rep++) {
     for (const size of rep % 2 === 0 ? [1, 3] : [3, 1]) {
       const label = size === 1 ? '1 instance' : '3 instances + Redis'
@@ -398,28 +425,17 @@ async function main(): Promise<void> {
       )
     }),
     '',
-    '| CPU per MiB piped, ms: instances (load generator) | same instance | across, direct link | across, through Redis |',
-    '|---|---|---|---|',
-    ...PIPE_CASES.map(({ label }) => {
-      const cell = (where: string) => {
-        const costs = cpu[`${where} ${label}`]
-        if (costs === undefined) return '–'
-        return `${median(costs.server).toFixed(2)} (${median(costs.client).toFixed(2)})`
-      }
-      return `| ${label} frames | ${cell('same')} | ${cell('direct')} | ${cell('redis')} |`
-    }),
+    ...cpuTable(
+      cpu,
+      'instances (load generator)',
+      (costs) => `${median(costs.server).toFixed(2)} (${median(costs.client).toFixed(2)})`,
+    ),
     '',
-    "| CPU per MiB piped, ms: sender's instance + receiver's instance | same instance | across, direct link | across, through Redis |",
-    '|---|---|---|---|',
-    ...PIPE_CASES.map(({ label }) => {
-      const cell = (where: string) => {
-        const costs = cpu[`${where} ${label}`]
-        if (costs === undefined) return '–'
-        if (where === 'same') return median(costs.sender).toFixed(2)
-        return `${median(costs.sender).toFixed(2)} + ${median(costs.receiver).toFixed(2)}`
-      }
-      return `| ${label} frames | ${cell('same')} | ${cell('direct')} | ${cell('redis')} |`
-    }),
+    ...cpuTable(cpu, "sender's instance + receiver's instance", (costs, where) =>
+      where === 'same'
+        ? median(costs.sender).toFixed(2)
+        : `${median(costs.sender).toFixed(2)} + ${median(costs.receiver).toFixed(2)}`,
+    ),
     '',
     `Per repetition, MiB/s same / direct / Redis (direct and Redis as ratios of same): ` +
       PIPE_CASES.map(
