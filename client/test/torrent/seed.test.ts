@@ -14,13 +14,12 @@ import {
   hashPieceRange,
   hashPieces,
   READ_BYTES,
-  ReadGate,
   type HashAnswer,
   type HashPause,
   type HashRequest,
   type HashWorker,
 } from '../../src/lib/torrent/piece-hash.ts'
-import { LINGER_MS, ReadPriority } from '../../src/lib/torrent/read-priority.ts'
+import { LINGER_MS, ReadGate, ReadPriority } from '../../src/lib/torrent/read-priority.ts'
 import { ManualTimers } from '../manual-timers.ts'
 import { linkedConnections, loadWebTorrent, OFFLINE } from './webtorrent-node.ts'
 

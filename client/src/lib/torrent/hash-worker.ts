@@ -6,11 +6,11 @@
 import {
   hashPieceRange,
   READ_BYTES,
-  ReadGate,
   type HashAnswer,
   type HashPause,
   type HashRequest,
 } from './piece-hash.ts'
+import { ReadGate } from './read-priority.ts'
 
 const scope = self as unknown as {
   onmessage: ((event: MessageEvent<HashRequest | HashPause>) => void) | null

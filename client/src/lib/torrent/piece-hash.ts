@@ -106,24 +106,6 @@ export interface HashPause {
   paused: boolean
 }
 
-/** A worker's side of `HashPause`: `mayRead` resolves at once unless paused, else when resumed. */
-export class ReadGate {
-  #resume: { promise: Promise<void>; resolve: () => void } | null = null
-
-  set(paused: boolean): void {
-    if (paused && !this.#resume) {
-      let resolve = () => {}
-      const promise = new Promise<void>((r) => (resolve = r))
-      this.#resume = { promise, resolve }
-    } else if (!paused && this.#resume) {
-      this.#resume.resolve()
-      this.#resume = null
-    }
-  }
-
-  readonly mayRead = (): Promise<void> => this.#resume?.promise ?? Promise.resolve()
-}
-
 /** What a hashing worker looks like from here (a Web Worker running torrent/hash-worker.ts). */
 export interface HashWorker {
   postMessage(message: HashRequest | HashPause): void

@@ -11,12 +11,35 @@ import { realTimers, type Timers } from '../timers.ts'
 /** How long hashing keeps waiting after the last range read ends: a member's next request is one round trip away. */
 export const LINGER_MS = 300
 
+/**
+ * A gate a reader waits at before each read: `mayRead` resolves at once while it is open, else when it opens.
+ * A hashing worker's side of the page's `ReadPriority` (its `HashPause` messages), and that priority's own
+ * `idle`.
+ */
+export class ReadGate {
+  #resume: { promise: Promise<void>; resolve: () => void } | null = null
+
+  set(paused: boolean): void {
+    if (paused && !this.#resume) {
+      let resolve = () => {}
+      const promise = new Promise<void>((r) => (resolve = r))
+      this.#resume = { promise, resolve }
+    } else if (!paused && this.#resume) {
+      this.#resume.resolve()
+      this.#resume = null
+    }
+  }
+
+  readonly mayRead = (): Promise<void> => this.#resume?.promise ?? Promise.resolve()
+}
+
 export class ReadPriority {
   readonly #timers: Timers
   #pending = 0
   #lingering: unknown = null
   readonly #listeners = new Set<(urgent: boolean) => void>()
-  #idle: { promise: Promise<void>; resolve: () => void } | null = null
+  /** Closed while urgent. */
+  readonly #gate = new ReadGate()
 
   constructor(timers: Timers = realTimers) {
     this.#timers = timers
@@ -51,13 +74,7 @@ export class ReadPriority {
 
   /** Resolves at once when nothing is urgent, else when that ends. */
   idle(): Promise<void> {
-    if (!this.urgent) return Promise.resolve()
-    if (!this.#idle) {
-      let resolve = () => {}
-      const promise = new Promise<void>((r) => (resolve = r))
-      this.#idle = { promise, resolve }
-    }
-    return this.#idle.promise
+    return this.#gate.mayRead()
   }
 
   /** Calls `listener` whenever `urgent` changes; returns its removal. */
@@ -68,10 +85,7 @@ export class ReadPriority {
 
   #emit(): void {
     const urgent = this.urgent
-    if (!urgent && this.#idle) {
-      this.#idle.resolve()
-      this.#idle = null
-    }
+    this.#gate.set(urgent)
     for (const listener of this.#listeners) listener(urgent)
   }
 }
