@@ -18,6 +18,7 @@
  *
  * Knobs for quick checks (documented figures use the defaults):
  *   BENCH_PEERS=10000  BENCH_REPS=3  BENCH_WARMUP=2000  BENCH_WRITE=0 (print only)
+ *   BENCH_ONLY=peers (the peers part alone; prints, never writes)
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
@@ -30,7 +31,8 @@ const MIB = 1024 * 1024
 const peers = Number(process.env.BENCH_PEERS ?? 10_000)
 const reps = Number(process.env.BENCH_REPS ?? 3)
 const warmup = Number(process.env.BENCH_WARMUP ?? 2_000)
-const write = process.env.BENCH_WRITE !== '0'
+const peersOnly = process.env.BENCH_ONLY === 'peers'
+const write = process.env.BENCH_WRITE !== '0' && !peersOnly
 const CONCURRENCY = 100
 const PIPE_CASES = [
   { label: '1 KiB', frame: 1024, total: 32 * MIB },
@@ -349,7 +351,7 @@ async function main(): Promise<void> {
             `server ${run.cpuMicrosPerPeer.toFixed(0)} µs CPU/peer (Redis ${run.redisCpuMicrosPerPeer.toFixed(0)}), ` +
             `RSS ${run.rssPerConnectionKiB.toFixed(2)} KiB/conn, heap ${run.heapPerConnectionKiB.toFixed(2)} KiB/conn`,
         )
-        if (size === 3) {
+        if (size === 3 && !peersOnly) {
           const [x, y, z] = cluster.instances as [ChildInstance, ChildInstance, ChildInstance]
           await directLinksUp(x, 1)
           const order = [

@@ -242,11 +242,8 @@ export class RedisCluster implements Cluster {
       return []
     }
     const remote: RemoteIntroduction[] = []
-    for (let i = 0; i + 2 < flat.length; i += 3) {
-      const [other, where, shared] = [flat[i] as string, flat[i + 1] as string, flat[i + 2] as string[]]
-      if (shared.length === 0) continue
-      this.#publish(where, encodeControl({ k: 'intro', to: other, from: peerId, docs: shared }))
-      remote.push({ peerId: other, documentIds: shared })
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      remote.push({ peerId: flat[i] as string, documentIds: flat[i + 1] as string[] })
     }
     return remote
   }
@@ -554,6 +551,7 @@ export class RedisCluster implements Cluster {
     this.#cmd.publish(this.#channel(instance), message).catch(this.#ignore)
   }
 
+  /** An instance's channel; the JOIN script (scripts.ts) names it the same way. */
   #channel(instance: string): string {
     return `${this.#p}i:${instance}`
   }

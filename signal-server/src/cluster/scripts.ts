@@ -43,8 +43,11 @@ return {'ok', previous}
 `
 
 /**
- * ARGV: p, peer, instance, documents... Adds the Join when the peer is still ours; returns a flat list
- * [peer, instance, {shared documents}, ...] of the peers on other instances to introduce.
+ * ARGV: p, peer, instance, documents... Adds the Join when the peer is still ours, and introduces the
+ * peer to each peer of another live instance it now shares documents with: the `intro` control
+ * (wire.ts: byte 1, then JSON) is published to that instance's channel from here, so an introduction
+ * costs the instance one command, not two. Returns a flat list [peer, {shared documents}, ...] of
+ * those peers, for the joining peer's own introductions.
  */
 export const JOIN = `
 local p, me, inst = ARGV[1], ARGV[2], ARGV[3]
@@ -60,9 +63,13 @@ for i = 4, #ARGV do
       seen[other] = true
       local where = redis.call('HGET', p .. 'peer:' .. other, 'i')
       if where and where ~= inst and redis.call('EXISTS', p .. 'inst:' .. where) == 1 then
-        out[#out + 1] = other
-        out[#out + 1] = where
-        out[#out + 1] = redis.call('SINTER', p .. 'pdocs:' .. me, p .. 'pdocs:' .. other)
+        local shared = redis.call('SINTER', p .. 'pdocs:' .. me, p .. 'pdocs:' .. other)
+        if #shared > 0 then
+          local intro = cjson.encode({ k = 'intro', to = other, from = me, docs = shared })
+          redis.call('PUBLISH', p .. 'i:' .. where, string.char(1) .. intro)
+          out[#out + 1] = other
+          out[#out + 1] = shared
+        end
       end
     end
   end

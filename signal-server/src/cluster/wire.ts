@@ -14,7 +14,7 @@ const Ids = v.pipe(v.array(Id), v.maxLength(1024))
 const Link = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff))
 
 const ControlSchema = v.variant('k', [
-  /** Introduce `from` to our local peer `to`. */
+  /** Introduce `from` to our local peer `to`. Published by Redis itself, from the JOIN script (scripts.ts). */
   v.object({ k: v.literal('intro'), to: Id, from: Id, docs: Ids }),
   /** Our peer `peer` was taken over by its token on another instance. */
   v.object({ k: v.literal('evict'), peer: Id }),
