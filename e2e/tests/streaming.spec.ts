@@ -27,7 +27,7 @@ function itemNumber(page: Page, attribute: string): Promise<number> {
     .then((value) => Number(value ?? 0))
 }
 
-/** Wall-clock instants (one machine: one clock) of each page's first media events, and where they happened. */
+/** Instants on the system clock (one for every page) of each page's first media events, and where they happened. */
 type FirstMediaEvents = Partial<Record<'canplay' | 'play' | 'playing', number>> & { positions: string }
 
 /** The first pieces a member's torrent started with, sent with the item by its adder (torrent/head.ts), or null. */
@@ -44,15 +44,34 @@ async function headOf(page: Page): Promise<{ pieces: number; bytes: number } | n
 /**
  * In the page: records the first `canplay`, `play` and `playing` (media events do not bubble: capture them), in
  * epoch ms at each event's own time stamp — when the element fired it. A loaded page runs the listener late,
- * and that lag differs from page to page.
+ * and that lag differs from page to page. Each renderer maps its monotonic clock to the epoch once, on its
+ * own, and on a loaded machine those mappings differ by milliseconds; `firstMediaEvents()` returns the
+ * instants on the system clock instead (`Date.now()`, one for every process), shifted by the page's measured
+ * offset from it.
  */
 function recordFirstMediaEvents(): void {
   const firsts: Record<string, number> = {}
   const positions: string[] = []
-  ;(window as unknown as { firstMediaEvents: () => FirstMediaEvents }).firstMediaEvents = () => ({
-    ...firsts,
-    positions: positions.join(', '),
-  })
+  // How far the page's epoch runs ahead of the system clock: sampled for 30 ms, so `Date.now()`'s whole
+  // milliseconds fall at every phase of the page's finer clock and the truncation averages out (to the same
+  // half millisecond on every page).
+  const offset = (): number => {
+    let sum = 0
+    let count = 0
+    const until = performance.now() + 30
+    while (performance.now() < until) {
+      sum += performance.timeOrigin + performance.now() - Date.now()
+      count++
+    }
+    return sum / count
+  }
+  ;(window as unknown as { firstMediaEvents: () => FirstMediaEvents }).firstMediaEvents = () => {
+    const shift = offset()
+    return {
+      ...Object.fromEntries(Object.entries(firsts).map(([type, at]) => [type, at - shift])),
+      positions: positions.join(', '),
+    }
+  }
   for (const type of ['canplay', 'play', 'playing'])
     document.addEventListener(
       type,
