@@ -19,6 +19,7 @@ export const JOIN_STEPS = [
   'clock',
   'webrtc',
   'metadata',
+  'head',
   'bytes',
   'stream',
   'canplay',
@@ -88,7 +89,7 @@ export async function joinEvents(page: Page, opened: number): Promise<string> {
       .getEntriesByType('mark')
       .filter((m) => m.name.startsWith('theatron:sync:'))
       .map((m) => ({ type: m.name.slice('theatron:'.length), at: performance.timeOrigin + m.startTime }))
-    return [...events, ...marks]
+    return [...events, ...marks] as { type: string; at: number; t?: number; rate?: number }[]
   })
   return seen
     .sort((a, b) => a.at - b.at)
