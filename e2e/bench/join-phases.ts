@@ -19,6 +19,7 @@ export const JOIN_STEPS = [
   'clock',
   'webrtc',
   'metadata',
+  'head',
   'bytes',
   'stream',
   'canplay',
@@ -62,4 +63,39 @@ export function medianPhases(all: readonly JoinPhases[]): JoinPhases {
     if (values.length > 0) medians[step] = values[Math.floor(values.length / 2)]!
   }
   return medians
+}
+
+/**
+ * An init script for a joiner (BENCH_TRACE=1): records the player's media events with their own time stamps
+ * (real clock ms), the element's position and rate then, to bisect the first `canplay` → in sync step.
+ */
+export const JOIN_EVENTS_PROBE = `(() => {
+  window.__benchJoinEvents = []
+  for (const type of ['loadedmetadata', 'seeking', 'seeked', 'canplay', 'playing', 'waiting', 'pause', 'ratechange'])
+    document.addEventListener(type, (event) => {
+      const video = event.target
+      if (video instanceof HTMLVideoElement)
+        window.__benchJoinEvents.push({ type, at: performance.timeOrigin + event.timeStamp, t: video.currentTime, rate: video.playbackRate })
+    }, true)
+})()`
+
+/** The joiner's media events and `theatron:sync:*` marks, in order, as `+ms type@position×rate` from `opened`. */
+export async function joinEvents(page: Page, opened: number): Promise<string> {
+  const seen = await page.evaluate(() => {
+    const events =
+      (window as unknown as { __benchJoinEvents?: { type: string; at: number; t?: number; rate?: number }[] })
+        .__benchJoinEvents ?? []
+    const marks = performance
+      .getEntriesByType('mark')
+      .filter((m) => m.name.startsWith('theatron:sync:'))
+      .map((m) => ({ type: m.name.slice('theatron:'.length), at: performance.timeOrigin + m.startTime }))
+    return [...events, ...marks] as { type: string; at: number; t?: number; rate?: number }[]
+  })
+  return seen
+    .sort((a, b) => a.at - b.at)
+    .map(({ type, at, t, rate }) => {
+      const where = t === undefined ? '' : `@${t.toFixed(3)}×${rate?.toFixed(2)}`
+      return `+${Math.round(at - opened)} ${type}${where}`
+    })
+    .join(' ')
 }

@@ -45,7 +45,14 @@ import {
   type VideoReading,
 } from '../lib/sync.ts'
 import { ensureTestVideo } from '../scripts/make-test-video.ts'
-import { formatPhases, joinPhases, medianPhases, type JoinPhases } from './join-phases.ts'
+import {
+  formatPhases,
+  JOIN_EVENTS_PROBE,
+  joinEvents,
+  joinPhases,
+  medianPhases,
+  type JoinPhases,
+} from './join-phases.ts'
 import { PLAYING_PROBE, STARVE, starvation, type StarvationResult } from './starvation.ts'
 import {
   clearSeekTrace,
@@ -353,6 +360,7 @@ async function run(
     for (let j = 0; j < JOINS; j++) {
       const joiner = await skewedPerson(browser, baseURL, `Late${j + 1}`, JOIN_SKEW)
       await joiner.context.addInitScript({ content: PAGE_PROBE })
+      if (TRACE) await joiner.context.addInitScript({ content: JOIN_EVENTS_PROBE })
       // Start the room over at 1 s and let it settle; the joiner then joins a playing room.
       await people[0]!.page.getByTestId('seek-bar').fill('1')
       if ((await convergedAt(fast)) === null) {
@@ -371,6 +379,10 @@ async function run(
       const ready = (await probe(joiner.page)).firstCanPlay ?? Date.now()
       const roomAt = (await measureDrift(fast)).readings[0]!.t
       const phases = await joinPhases(joiner.page, opened)
+      if (TRACE) {
+        log(`    ${joiner.name}'s steps (ms from the link): ${formatPhases(phases)}`)
+        log(`    ${joiner.name}'s events (ms from the link): ${await joinEvents(joiner.page, opened)}`)
+      }
       await joiner.close()
       if (at === null && roomAt > 17) {
         log(`  late joiner ${joiner.name}: the room reached the end first; not measured`)
