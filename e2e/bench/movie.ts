@@ -22,8 +22,9 @@
  *   on, against what B's and C's tabs hold of the film at the end (the pieces live in IndexedDB, which in
  *   these incognito contexts is the browser process's memory, so only the renderers are counted).
  *
- * Knobs: BENCH_MOVIE_RUNS=2  BENCH_MOVIE_KINDS=mp4,mp4-faststart,webm  BENCH_SHARE_EARLY=1 (the seeder shares the
- * film before it is hashed: `theatron:share-early`)
+ * Knobs: BENCH_MOVIE_RUNS=2  BENCH_MOVIE_KINDS=mp4,mp4-faststart,webm  BENCH_SHARE_EARLY=0 (the seeder waits for
+ * the film's torrent before sharing it, `theatron:share-early` = `off`; by default it shares the film before it is
+ * hashed, as the app does)
  */
 import type { Browser, Page } from '@playwright/test'
 import { createRoom, expectMembers, join as joinRoom, person, type Person } from '../lib/room.ts'
@@ -33,7 +34,7 @@ import { browserRss } from './procfs.ts'
 
 const RUNS = Number(process.env.BENCH_MOVIE_RUNS ?? 2)
 const KINDS = (process.env.BENCH_MOVIE_KINDS ?? 'mp4,mp4-faststart,webm').split(',') as MovieKind[]
-const SHARE_EARLY = process.env.BENCH_SHARE_EARLY === '1'
+const SHARE_EARLY = process.env.BENCH_SHARE_EARLY !== '0'
 const RAW_BYTES = 64 * 1024 * 1024
 
 export type RawChannel = (from: Page, to: Page, path: string, limit?: number) => Promise<number>
@@ -139,12 +140,78 @@ async function videoState(page: Page): Promise<{ t: number; playing: boolean; du
   })
 }
 
+/**
+ * What each page shows when a leecher does not play: its player, the room's timeline and hold as its playback
+ * sync sees them, its sync trace marks, and its last console lines about streaming and sync.
+ */
+async function diagnose(people: readonly Person[], consoles: Map<string, string[]>): Promise<void> {
+  for (const someone of people) {
+    const state = await someone.page
+      .evaluate(() => {
+        const v = document.querySelector('video[data-testid=player]') as HTMLVideoElement | null
+        const ahead = (() => {
+          if (!v) return 0
+          for (let i = 0; i < v.buffered.length; i++)
+            if (v.buffered.start(i) <= v.currentTime + 0.1 && v.buffered.end(i) > v.currentTime)
+              return v.buffered.end(i) - v.currentTime
+          return 0
+        })()
+        const playback = (window as { __theatron?: { playback?: { timeline(): unknown } } }).__theatron
+          ?.playback
+        const marks = performance
+          .getEntriesByType('mark')
+          .filter((m) => m.name.startsWith('theatron:sync:') || m.name.startsWith('theatron:stream:'))
+          .slice(-20)
+          .map((m) => `${m.name}@${Math.round(m.startTime)}`)
+        return {
+          video: v && {
+            t: v.currentTime,
+            paused: v.paused,
+            seeking: v.seeking,
+            readyState: v.readyState,
+            networkState: v.networkState,
+            ahead,
+            duration: v.duration,
+            error: v.error?.message ?? null,
+            src: v.currentSrc.slice(0, 40),
+          },
+          timeline: playback?.timeline() ?? null,
+          held: Array.from(
+            document.querySelectorAll('[data-testid=sync-waiting], [data-testid=sync-starting]'),
+          )
+            .map((e) => e.textContent)
+            .join(' | '),
+          marks,
+          now: Math.round(performance.now()),
+        }
+      })
+      .catch((err: unknown) => String(err))
+    log(`  ${someone.name}: ${JSON.stringify(state)}`)
+    for (const line of (consoles.get(someone.name) ?? []).slice(-15)) log(`    ${line}`)
+  }
+}
+
 async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawChannel): Promise<MovieRun> {
   const people: Person[] = []
   const stops: (() => number)[] = []
+  const consoles = new Map<string, string[]>()
   try {
-    for (const name of ['Seeder', 'Leech B', 'Leech C'])
-      people.push(await person(browser, baseURL, name, { shareEarly: SHARE_EARLY && name === 'Seeder' }))
+    for (const name of ['Seeder', 'Leech B', 'Leech C']) {
+      const someone = await person(browser, baseURL, name, { shareEarly: SHARE_EARLY })
+      const lines: string[] = []
+      consoles.set(name, lines)
+      someone.page.on('console', (message) => {
+        if (
+          message.type() === 'warning' ||
+          message.type() === 'error' ||
+          /stream|range|sync/.test(message.text())
+        )
+          lines.push(
+            `${new Date().toISOString().slice(11, 23)} ${message.type()}: ${message.text().slice(0, 300)}`,
+          )
+      })
+      people.push(someone)
+    }
     const [seeder, b, c] = people as [Person, Person, Person]
     const link = await createRoom(seeder)
     for (const someone of people) await joinRoom(someone, link)
@@ -181,7 +248,10 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
           const state = await videoState(leech.page)
           return state.playing && state.duration > 60
         }, 120_000)
-        if (at === null) throw new Error(`${leech.name}: the film never played from the seeder`)
+        if (at === null) {
+          await diagnose(people, consoles)
+          throw new Error(`${leech.name}: the film never played from the seeder`)
+        }
         addToPlaying.push(at - selected)
       }
     }

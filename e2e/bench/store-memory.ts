@@ -68,7 +68,8 @@ async function main(): Promise<void> {
       localStorage.setItem('theatron:ice-servers', '[]')
       localStorage.setItem('theatron:trackers', '[]')
     })
-    const ana = await person(anaBrowser, app.baseURL, 'Ana')
+    // The torrent's store is what is measured: Bo downloads the film as a torrent from the start.
+    const ana = await person(anaBrowser, app.baseURL, 'Ana', { shareEarly: false })
     const boPage = boContext.pages()[0] ?? (await boContext.newPage())
     const bo: Person = { name: 'Bo', context: boContext, page: boPage, close: () => boContext.close() }
     const link = await createRoom(ana)

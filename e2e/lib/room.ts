@@ -8,7 +8,7 @@ export interface PersonOptions {
   streamVia?: 'worker'
   /** Reach the signal server at this ws:// base URL (e.g. a recording proxy) instead of the page's origin. */
   signalUrl?: string
-  /** Share a large dropped video before it is hashed (`theatron:share-early`). */
+  /** Share a large dropped video before it is hashed (`theatron:share-early`); unset: the app's default (on). */
   shareEarly?: boolean
 }
 
@@ -40,14 +40,14 @@ export async function person(
       noWebRTC: boolean
       streamVia: string | null
       signalUrl: string | null
-      shareEarly: boolean
+      shareEarly: boolean | null
     }) => {
       localStorage.setItem('theatron:ice-servers', '[]')
       if (signalUrl) localStorage.setItem('theatron:signal-url', signalUrl)
       // Offline: no public WebTorrent trackers; room members are the torrent peers.
       localStorage.setItem('theatron:trackers', '[]')
       if (streamVia) localStorage.setItem('theatron:stream-via', streamVia)
-      if (shareEarly) localStorage.setItem('theatron:share-early', 'on')
+      if (shareEarly !== null) localStorage.setItem('theatron:share-early', shareEarly ? 'on' : 'off')
       if (noWebRTC) {
         const scope = window as unknown as Record<string, unknown>
         delete scope.RTCPeerConnection
@@ -58,7 +58,7 @@ export async function person(
       noWebRTC: options.noWebRTC ?? false,
       streamVia: options.streamVia ?? null,
       signalUrl: options.signalUrl ?? null,
-      shareEarly: options.shareEarly ?? false,
+      shareEarly: options.shareEarly ?? null,
     },
   )
   const page = await context.newPage()

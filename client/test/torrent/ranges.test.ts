@@ -9,7 +9,7 @@ import { readAll, type ByteSource } from '../../src/lib/media/feed.ts'
 import { RangeServer, type RangePeer } from '../../src/lib/torrent/range-server.ts'
 import { OwnerRanges, rangeSource } from '../../src/lib/torrent/range-source.ts'
 import { preferTorrent, SPAN_BYTES } from '../../src/lib/torrent/prefer-torrent.ts'
-import { LINGER_MS, ReadPriority } from '../../src/lib/torrent/read-priority.ts'
+import { HOLD_MS, LINGER_MS, ReadPriority, SHARE_MS } from '../../src/lib/torrent/read-priority.ts'
 import { ManualTimers } from '../manual-timers.ts'
 import {
   ANSWER_BYTES,
@@ -117,7 +117,7 @@ describe('reading a file from its owner', () => {
     expectBytes(await readAll(source, 5000, 150_000), second.subarray(5000, 150_001))
   })
 
-  it("holds the file's other readers back while it answers, and a while after", async () => {
+  it("holds the file's other readers back while it reads the file, and a while after", async () => {
     const data = bytes(3 * MAX_REQUEST_BYTES)
     const timers = new ManualTimers()
     const priority = new ReadPriority(timers)
@@ -131,6 +131,65 @@ describe('reading a file from its owner', () => {
     timers.advance(1)
     expect(changes).toEqual([true, false])
     await priority.idle()
+  })
+
+  it('lets the hashing read while an answer waits for the connection, and reads the next request meanwhile', async () => {
+    const data = bytes(3 * MAX_REQUEST_BYTES)
+    const timers = new ManualTimers()
+    const priority = new ReadPriority(timers)
+    // Resolves `ended` once the server's two reads of the file (one per request) have ended.
+    let endedReads = 0
+    let allEnded = () => {}
+    const ended = new Promise<void>((resolve) => (allEnded = resolve))
+    const begin = priority.begin.bind(priority)
+    priority.begin = () => {
+      const end = begin()
+      return () => {
+        end()
+        if (++endedReads === 2) allEnded()
+      }
+    }
+    const blob = new Blob([data])
+    const reads: number[] = []
+    const file = {
+      size: blob.size,
+      slice: (start: number, end: number) => {
+        reads.push(start)
+        return blob.slice(start, end)
+      },
+    } as Blob
+    // A connection whose buffer is full at once and never drains (a member that does not take its bytes).
+    const listeners: ((chunk: Uint8Array) => void)[] = []
+    let wrote: () => void = () => {}
+    const written = new Promise<void>((resolve) => (wrote = resolve))
+    const peer: RangePeer = {
+      write: () => {
+        wrote()
+        return false
+      },
+      on: (event: string, listener: (chunk: Uint8Array) => void) => {
+        if (event === 'data') listeners.push(listener)
+      },
+      destroy: () => {},
+    } as RangePeer
+    const server = new RangeServer(peer, [file], 'member', priority)
+    for (const [id, start] of [
+      [1, 0],
+      [2, MAX_REQUEST_BYTES],
+    ] as const)
+      for (const listener of listeners)
+        listener(encodeRequest({ t: 'get', id, file: 0, start, end: start + MAX_REQUEST_BYTES }))
+    await written
+    // The second request's read started while the first one's answer waits.
+    expect(reads).toEqual([0, MAX_REQUEST_BYTES])
+    await ended
+    timers.advance(LINGER_MS)
+    expect(priority.urgent).toBe(false)
+    // However long the answer waits, the hashing is not held again: nothing is read meanwhile.
+    timers.advance(HOLD_MS)
+    timers.advance(SHARE_MS)
+    expect(priority.urgent).toBe(false)
+    server.close()
   })
 
   it('writes an answer only while the connection takes it (backpressure)', async () => {
@@ -279,13 +338,18 @@ describe('preferring the torrent', () => {
     )
     expectBytes(await readAll(switching, 0, data.length - 1), data)
     expect(served).toEqual(['owner 0', `owner ${SPAN_BYTES}`, `owner ${2 * SPAN_BYTES}`])
+    reachable = false
+    expect(switching.ownerServes()).toBe(true) // no torrent yet: reads wait for the owner's next link
+    reachable = true
     served.length = 0
     // The torrent holds the first span only.
     switching.useTorrent(source(data, (start) => start < SPAN_BYTES, served, 'torrent'))
     expectBytes(await readAll(switching, 100, data.length - 1), data.subarray(100))
     expect(served).toEqual(['torrent 100', `owner ${SPAN_BYTES}`, `owner ${2 * SPAN_BYTES}`])
+    expect(switching.ownerServes()).toBe(true)
     served.length = 0
     reachable = false
+    expect(switching.ownerServes()).toBe(false)
     expectBytes(
       await readAll(switching, SPAN_BYTES, 2 * SPAN_BYTES - 1),
       data.subarray(SPAN_BYTES, 2 * SPAN_BYTES),

@@ -57,6 +57,7 @@ import { mseCandidate, MseStream } from '../media/mse.ts'
 import { hex, randomBytes } from '../random.ts'
 import { rangeSource } from '../torrent/range-source.ts'
 import { preferTorrent, type SwitchingSource } from '../torrent/prefer-torrent.ts'
+import { playedSupply } from './supply.ts'
 import { looksLikeUrl, parseVideoUrl, type VideoUrl } from '../media/url.ts'
 import { MEDIA_ERR } from '../media/formats.ts'
 import { attachLink, explainLinkFailure } from './links.ts'
@@ -273,8 +274,9 @@ export class StreamingStore {
   supply(): { downloadBps: number; length: number; complete: boolean } | null {
     const infoHash = this.nowPlaying?.infoHash
     const p = infoHash ? this.progress.get(infoHash) : undefined
-    if (!p || p.length <= 0) return null
-    return { downloadBps: p.downloadSpeed, length: p.length, complete: p.status === 'complete' }
+    // A dropped film's player reads what its torrent lacks from the owner (stream/supply.ts).
+    const source = this.#prepared?.itemId === this.nowPlaying?.itemId ? this.#prepared?.source : null
+    return playedSupply(p, source?.ownerServes() ?? false)
   }
 
   // ── what a person does ───────────────────────────────────────────────────────────────────────────────

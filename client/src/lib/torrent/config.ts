@@ -7,9 +7,10 @@
  * - `theatron:stream-via` / VITE_STREAM_VIA: `worker` plays every torrent through WebTorrent's service worker;
  *   by default (`auto`) a WebM or MP4 is appended by the page through Media Source Extensions (media/mse.ts). An escape
  *   hatch for a browser whose MSE misbehaves, and how tests cover both paths.
- * - `theatron:share-early` / VITE_SHARE_EARLY: `on` shares a dropped WebM or MP4 of 32 MiB or more before it is
- *   hashed, the others reading it from the dropper until its torrent exists (docs/streaming.md, "Streaming
- *   before the torrent exists"). Off by default while a 1 GB film does not yet play every time on that path.
+ * - `theatron:share-early` / VITE_SHARE_EARLY: by default (`on`) a dropped WebM or MP4 of 32 MiB or more is
+ *   shared before it is hashed, the others reading it from the dropper until its torrent exists
+ *   (docs/streaming.md, "Streaming before the torrent exists"); `off` waits for the torrent, as a smaller
+ *   file always does.
  */
 export function trackerList(storage: Pick<Storage, 'getItem'>): readonly string[] | undefined {
   const configured = storage.getItem('theatron:trackers') ?? import.meta.env.VITE_TRACKERS
@@ -38,8 +39,8 @@ export function streamVia(storage: Pick<Storage, 'getItem'>): StreamVia {
 
 export function shareEarly(storage: Pick<Storage, 'getItem'>): boolean {
   const configured = storage.getItem('theatron:share-early') ?? import.meta.env.VITE_SHARE_EARLY
-  if (configured === undefined || configured === null || configured === 'off') return false
-  if (configured === 'on') return true
+  if (configured === undefined || configured === null || configured === 'on') return true
+  if (configured === 'off') return false
   console.warn('theatron: ignoring invalid share-early configuration (on or off)')
-  return false
+  return true
 }

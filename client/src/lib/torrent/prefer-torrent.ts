@@ -12,6 +12,8 @@ export const SPAN_BYTES = 4 * 1024 * 1024
 export interface SwitchingSource extends ByteSource {
   /** The item's torrent is here: spans it holds verified come from it from now on. */
   useTorrent(torrent: ByteSource): void
+  /** Whether spans the torrent lacks come from the owner now (no torrent yet, or the owner is reachable). */
+  ownerServes(): boolean
 }
 
 /** `reachable`: whether the owner can be asked now (its link is up); the torrent serves the rest otherwise. */
@@ -28,6 +30,7 @@ export function preferTorrent(owner: ByteSource, reachable: () => boolean): Swit
     useTorrent: (source) => {
       torrent = source
     },
+    ownerServes: () => !torrent || reachable(),
   }
 }
 

@@ -10,7 +10,6 @@ import {
   ANSWER_BYTES,
   encodeAnswer,
   MAX_OUTSTANDING,
-  MAX_REQUEST_BYTES,
   parseRangeRequest,
   type GetRequest,
   type RangeAnswer,
@@ -27,12 +26,12 @@ export interface RangePeer {
 }
 
 /**
- * The file is read this much at a time (a whole request, ≤ MAX_REQUEST_BYTES), then sent in answers of
- * `ANSWER_BYTES`. Chromium serves a page's `File` reads in turn, and the hashing workers' 16 MiB reads of
+ * How a request is read: in one read of the file (a whole request, ≤ MAX_REQUEST_BYTES), then sent in
+ * answers of `ANSWER_BYTES`. Chromium serves a page's `File` reads in turn, and the hashing workers' 16 MiB reads of
  * the same file are in that queue: one read per request waits once, where 256 KiB reads waited four times.
+ * The next queued request's read starts as soon as the current one's bytes are in, so its wait in that queue
+ * overlaps the current answer's sending.
  */
-const READ_BYTES = MAX_REQUEST_BYTES
-
 export class RangeServer {
   readonly #peer: RangePeer
   readonly #files: readonly Blob[]
@@ -43,12 +42,12 @@ export class RangeServer {
   #drained: (() => void) | null = null
   #closed = false
   readonly #priority: ReadPriority | null
-  /** Ends this server's claim on `#priority`, while it has requests to answer. */
-  #endUrgent: (() => void) | null = null
+  /** The reads of the file started for requests (the running one's, the next one's ahead of its turn). */
+  readonly #reads = new Map<GetRequest, Promise<Uint8Array>>()
 
   /**
-   * `label` names the requester in log lines; while requests wait here, `priority` holds the file's other
-   * readers (the hashing) back.
+   * `label` names the requester in log lines; while this server's reads of the file are in flight, `priority`
+   * holds the file's other readers (the hashing) back.
    */
   constructor(peer: RangePeer, files: readonly Blob[], label: string, priority: ReadPriority | null = null) {
     this.#peer = peer
@@ -65,10 +64,9 @@ export class RangeServer {
     if (this.#closed) return
     this.#closed = true
     this.#queue.length = 0
+    this.#reads.clear()
     if (this.#running) this.#running.cancelled = true
     this.#wakeDrained()
-    this.#endUrgent?.()
-    this.#endUrgent = null
   }
 
   #onRequest(raw: Uint8Array): void {
@@ -81,7 +79,7 @@ export class RangeServer {
     const request = parsed.value
     if (request.t === 'cancel') {
       const at = this.#queue.findIndex((r) => r.id === request.id)
-      if (at >= 0) this.#queue.splice(at, 1)
+      if (at >= 0) this.#reads.delete(this.#queue.splice(at, 1)[0] as GetRequest)
       if (this.#running?.id === request.id) this.#running.cancelled = true
       return
     }
@@ -103,7 +101,6 @@ export class RangeServer {
   }
 
   async #serve(): Promise<void> {
-    this.#endUrgent ??= this.#priority?.begin() ?? null
     for (let request = this.#queue.shift(); request && !this.#closed; request = this.#queue.shift()) {
       const running = { id: request.id, cancelled: false }
       this.#running = running
@@ -116,26 +113,42 @@ export class RangeServer {
       }
       this.#running = null
     }
-    this.#endUrgent?.()
-    this.#endUrgent = null
   }
 
   async #answer(request: GetRequest, running: { cancelled: boolean }): Promise<void> {
-    const file = this.#files[request.file] as Blob
-    for (let at = request.start; at < request.end; at += READ_BYTES) {
-      const stop = Math.min(request.end, at + READ_BYTES)
-      const bytes = new Uint8Array(await file.slice(at, stop).arrayBuffer())
-      for (let part = 0; part < bytes.length; part += ANSWER_BYTES) {
-        if (running.cancelled) return
-        const full = !this.#send({
-          t: 'data',
-          id: request.id,
-          bytes: bytes.subarray(part, part + ANSWER_BYTES),
-        })
-        if (full) await new Promise<void>((resolve) => (this.#drained = resolve))
-      }
+    const bytes = await this.#read(request)
+    this.#reads.delete(request)
+    const next = this.#queue[0]
+    if (next && !this.#closed) void this.#read(next)
+    for (let part = 0; part < bytes.length; part += ANSWER_BYTES) {
+      if (running.cancelled) return
+      const full = !this.#send({
+        t: 'data',
+        id: request.id,
+        bytes: bytes.subarray(part, part + ANSWER_BYTES),
+      })
+      if (full) await new Promise<void>((resolve) => (this.#drained = resolve))
     }
     if (!running.cancelled) this.#send({ t: 'end', id: request.id })
+  }
+
+  /**
+   * The bytes of a request (at most MAX_REQUEST_BYTES: one read), its read started once. The hashing waits
+   * while the read is in flight (`priority`); a failed read is reported when the request's turn comes.
+   */
+  #read(request: GetRequest): Promise<Uint8Array> {
+    const started = this.#reads.get(request)
+    if (started) return started
+    const file = this.#files[request.file] as Blob
+    const done = this.#priority?.begin()
+    const read = file
+      .slice(request.start, request.end)
+      .arrayBuffer()
+      .then((buffer) => new Uint8Array(buffer))
+      .finally(() => done?.())
+    read.catch(() => {})
+    this.#reads.set(request, read)
+    return read
   }
 
   /** Writes one answer; false when the connection's buffer is full. */

@@ -1,15 +1,24 @@
 /**
  * Who reads a dropped `File` first. Chromium serves a page's reads of one file in turn, through its browser
  * process, so a member's range read (torrent/range-server.ts) waits behind every hashing read already queued
- * (torrent/piece-hash.ts, 16 MiB each). While a member reads, hashing issues no new read: it waits until no
- * range read is pending, and for `LINGER_MS` after the last one, so the member's next request (one round trip
- * later) finds the queue empty again. A film then starts for the others at the speed of a 1 MiB read, and the
- * hashing goes on whenever the members have buffered ahead.
+ * (torrent/piece-hash.ts, 16 MiB each). While a member's read of the file is in flight, hashing issues no new
+ * read, and for `LINGER_MS` after the last one, so a member's next read (the demuxer's next step, a round trip
+ * later) finds the queue empty again: a film starts for the others at the speed of a 1 MiB read.
+ *
+ * Hashing keeps a fair share: it is held at most `HOLD_MS` at a stretch, then reads for `SHARE_MS` whatever
+ * the members ask (their reads then wait behind at most one hashing read per worker). Members that stream
+ * without a pause thus leave hashing at least SHARE_MS / (HOLD_MS + SHARE_MS) of the time, and the torrent,
+ * which brings other seeders and seeks served by the swarm, comes late by at most that ratio instead of
+ * waiting until everyone has buffered ahead.
  */
 import { realTimers, type Timers } from '../timers.ts'
 
 /** How long hashing keeps waiting after the last range read ends: a member's next request is one round trip away. */
-export const LINGER_MS = 300
+export const LINGER_MS = 200
+/** The longest hashing waits for the members' reads at a stretch. */
+export const HOLD_MS = 400
+/** After a hold of `HOLD_MS`, hashing reads this long before members' reads may hold it again. */
+export const SHARE_MS = 800
 
 /**
  * A gate a reader waits at before each read: `mayRead` resolves at once while it is open, else when it opens.
@@ -33,10 +42,14 @@ export class ReadGate {
   readonly mayRead = (): Promise<void> => this.#resume?.promise ?? Promise.resolve()
 }
 
+/** `open`: hashing reads; `held`: it waits for the members (since a timer bounds it); `sharing`: its turn. */
+type Phase = { kind: 'open' } | { kind: 'held' | 'sharing'; timer: unknown }
+
 export class ReadPriority {
   readonly #timers: Timers
   #pending = 0
   #lingering: unknown = null
+  #phase: Phase = { kind: 'open' }
   readonly #listeners = new Set<(urgent: boolean) => void>()
   /** Closed while urgent. */
   readonly #gate = new ReadGate()
@@ -45,20 +58,24 @@ export class ReadPriority {
     this.#timers = timers
   }
 
-  /** Range reads are pending, or ended less than `LINGER_MS` ago: hashing waits. */
+  /** Hashing waits now: members' reads are in flight or just ended, and hashing has not used up its hold. */
   get urgent(): boolean {
+    return this.#phase.kind === 'held'
+  }
+
+  /** Members' reads are in flight, or ended less than `LINGER_MS` ago. */
+  get #wanted(): boolean {
     return this.#pending > 0 || this.#lingering !== null
   }
 
   /** A range read starts; the returned function ends it (once; later calls do nothing). */
   begin(): () => void {
-    const wasUrgent = this.urgent
     this.#pending++
     if (this.#lingering !== null) {
       this.#timers.clearTimeout(this.#lingering)
       this.#lingering = null
     }
-    if (!wasUrgent) this.#emit()
+    this.#update()
     let ended = false
     return () => {
       if (ended) return
@@ -67,7 +84,7 @@ export class ReadPriority {
       if (this.#pending > 0) return
       this.#lingering = this.#timers.setTimeout(() => {
         this.#lingering = null
-        if (!this.urgent) this.#emit()
+        this.#update()
       }, LINGER_MS)
     }
   }
@@ -81,6 +98,31 @@ export class ReadPriority {
   onChange(listener: (urgent: boolean) => void): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
+  }
+
+  /** Moves between open and held as the members' reads come and go (a share runs out on its own timer). */
+  #update(): void {
+    const phase = this.#phase
+    if (phase.kind === 'open' && this.#wanted) {
+      this.#phase = { kind: 'held', timer: this.#timers.setTimeout(() => this.#share(), HOLD_MS) }
+      this.#emit()
+    } else if (phase.kind === 'held' && !this.#wanted) {
+      this.#timers.clearTimeout(phase.timer)
+      this.#phase = { kind: 'open' }
+      this.#emit()
+    }
+  }
+
+  /** Hashing has waited `HOLD_MS`: it reads for `SHARE_MS`, then the members' reads may hold it again. */
+  #share(): void {
+    this.#phase = {
+      kind: 'sharing',
+      timer: this.#timers.setTimeout(() => {
+        this.#phase = { kind: 'open' }
+        this.#update()
+      }, SHARE_MS),
+    }
+    this.#emit()
   }
 
   #emit(): void {
