@@ -20,7 +20,7 @@
  *   to B alone (`torrent / raw`: B's rate over it, one member against one channel), and from the seeder to B
  *   and to C at once (`(B + C) / raw to both`: the two downloads together against the two channels together,
  *   each at the slower one's rate, as the torrent's two downloads share the seeder's page the same way). The
- *   raw channels run before the film is dropped, on pages that play nothing heavier than the test clip; the
+ *   raw channels run before anything is dropped, on pages that play nothing yet; the
  *   torrent runs while all three pages decode the film, so the CPU in the 8 s is reported too: the
  *   browser's cores (/proc, all its processes) and the machine's idle share;
  * - peak memory: the largest JS heap + ArrayBuffer backing store (CDP `Runtime.getHeapUsage`) of each page;
