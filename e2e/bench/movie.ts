@@ -15,8 +15,14 @@
  *   `playing` mark (the app's figures, as in the short bench);
  * - seek → together: the seek bar set to 80 % in the seeder's page, to all three playing within 0.5 s of each
  *   other past that point;
- * - throughput: B's downloaded bytes over 8 s while it plays (the stream and the rest of the file), against
- *   a raw data channel between the same two pages carrying the film's first 64 MiB;
+ * - throughput: B's and C's downloaded bytes over the same 8 s while they play (the stream and the rest of the
+ *   file). Against raw data channels between the same pages carrying the film's first 64 MiB: from the seeder
+ *   to B alone (`torrent / raw`: B's rate over it, one member against one channel), and from the seeder to B
+ *   and to C at once (`(B + C) / raw to both`: the two downloads together against the two channels together,
+ *   each at the slower one's rate, as the torrent's two downloads share the seeder's page the same way). The
+ *   raw channels run before anything is dropped, on pages that play nothing yet; the
+ *   torrent runs while all three pages decode the film, so the CPU in the 8 s is reported too: the
+ *   browser's cores (/proc, all its processes) and the machine's idle share;
  * - peak memory: the largest JS heap + ArrayBuffer backing store (CDP `Runtime.getHeapUsage`) of each page;
  *   and the largest growth of the renderers' resident memory (the three pages together, /proc) from the drop
  *   on, against what B's and C's tabs hold of the film at the end (the pieces live in IndexedDB, which in
@@ -30,7 +36,7 @@ import type { Browser, Page } from '@playwright/test'
 import { createRoom, expectMembers, join as joinRoom, person, type Person } from '../lib/room.ts'
 import { ensureTestVideo } from '../scripts/make-test-video.ts'
 import { ensureMovie, type MovieKind } from '../scripts/make-movie.ts'
-import { browserRss } from './procfs.ts'
+import { browserRss, cpuSpent, machineIdle, sampleCpu } from './procfs.ts'
 
 const RUNS = Number(process.env.BENCH_MOVIE_RUNS ?? 2)
 const KINDS = (process.env.BENCH_MOVIE_KINDS ?? 'mp4,mp4-faststart,webm').split(',') as MovieKind[]
@@ -38,6 +44,17 @@ const SHARE_EARLY = process.env.BENCH_SHARE_EARLY !== '0'
 const RAW_BYTES = 64 * 1024 * 1024
 
 export type RawChannel = (from: Page, to: Page, path: string, limit?: number) => Promise<number>
+/** Both at once; each transfer's milliseconds. */
+export type RawChannelToTwo = (
+  from: Page,
+  to: [Page, Page],
+  path: string,
+  limit?: number,
+) => Promise<number[]>
+export interface RawChannels {
+  one: RawChannel
+  two: RawChannelToTwo
+}
 
 interface MovieRun {
   dropToItem: number[]
@@ -45,8 +62,14 @@ interface MovieRun {
   pasteToPlaying: number[]
   addToPlaying: number[]
   seekTogether: number | null
-  torrentMBps: number
+  /** B's and C's download rates over the same seconds while they play. */
+  torrentMBps: [number, number]
   rawMBps: number
+  /** Each of the two raw channels' rate when the seeder sends to B and C at once (the slower one's). */
+  rawTwoMBps: number
+  /** The browser's CPU over the torrent's seconds, in cores (all its processes), and the machine's idle share. */
+  browserCores: number
+  machineIdle: number
   peakMB: number[]
   /** The largest growth of the renderers' resident memory (all three pages) over its level before the drop. */
   rssGrowthMB: number
@@ -191,7 +214,7 @@ async function diagnose(people: readonly Person[], consoles: Map<string, string[
   }
 }
 
-async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawChannel): Promise<MovieRun> {
+async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawChannels): Promise<MovieRun> {
   const people: Person[] = []
   const stops: (() => number)[] = []
   const consoles = new Map<string, string[]>()
@@ -217,7 +240,8 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
     for (const someone of people) await joinRoom(someone, link)
     await expectMembers(people, ['Seeder', 'Leech B', 'Leech C'])
     for (const someone of people) stops.push(await watchMemory(someone.page))
-    const rawMs = await raw(seeder.page, b.page, path, RAW_BYTES)
+    const rawMs = await raw.one(seeder.page, b.page, path, RAW_BYTES)
+    const rawTwoMs = Math.max(...(await raw.two(seeder.page, [b.page, c.page], path, RAW_BYTES)))
 
     // Something plays first, so the film joins the playlist unselected.
     await seeder.page.getByTestId('file-input').setInputFiles(await ensureTestVideo())
@@ -276,16 +300,18 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
       if (add !== null) addToPlaying.push(playing! - add)
     }
 
-    // Throughput while it plays: B's torrent over 8 s.
+    // Throughput while they play: B's and C's torrents over the same 8 s, and the CPU meanwhile.
     const downloaded = async (leech = b) =>
       Number((await leech.page.getByTestId('playlist-item').nth(1).getAttribute('data-downloaded')) ?? 0)
-    const before = await downloaded()
+    const [cpu0, idle0] = [await sampleCpu(), await machineIdle()]
+    const before = [await downloaded(b), await downloaded(c)]
     const t0 = Date.now()
     await new Promise((resolve) => setTimeout(resolve, 8000))
-    const torrentMBps =
-      (await downloaded()) - before > 0
-        ? ((await downloaded()) - before) / 1e6 / ((Date.now() - t0) / 1000)
-        : 0
+    const after = [await downloaded(b), await downloaded(c)]
+    const seconds = (Date.now() - t0) / 1000
+    const idle1 = await machineIdle()
+    const browserMs = cpuSpent(cpu0, await sampleCpu()).reduce((sum, [, ms]) => sum + ms, 0)
+    const [torrentB, torrentC] = [0, 1].map((i) => Math.max(0, after[i]! - before[i]!) / 1e6 / seconds)
 
     // Seek to 80 %: all three playing together past it.
     const duration = await seeder.page.evaluate(
@@ -308,8 +334,11 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
       pasteToPlaying,
       addToPlaying,
       seekTogether: together === null ? null : together - seeked,
-      torrentMBps,
+      torrentMBps: [torrentB!, torrentC!],
       rawMBps: RAW_BYTES / 1e6 / (rawMs / 1000),
+      rawTwoMBps: RAW_BYTES / 1e6 / (rawTwoMs / 1000),
+      browserCores: browserMs / 1000 / seconds,
+      machineIdle: (idle1.idle - idle0.idle) / (idle1.total - idle0.total),
       peakMB: stops.slice(0, 3).map((stop) => stop() / 1e6),
     }
   } finally {
@@ -319,10 +348,10 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
 }
 
 /** Every movie kind, `RUNS` times; returns the docs section's table. */
-export async function movieBench(browser: Browser, baseURL: string, raw: RawChannel): Promise<string> {
+export async function movieBench(browser: Browser, baseURL: string, raw: RawChannels): Promise<string> {
   const lines = [
-    '| film | runs | drop → item (median / worst) | drop → torrent | paste → playing | item → playing | seek 80 % → together | torrent | raw channel | torrent / raw | peak page memory (seeder / B / C) | renderers’ RSS growth / held by B + C |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| film | runs | drop → item (median / worst) | drop → torrent | paste → playing | item → playing | seek 80 % → together | torrent B, C | raw to B / to both (each) | torrent / raw: B / raw to B, (B + C) / raw to both | CPU meanwhile: browser cores, machine idle | peak page memory (seeder / B / C) | renderers’ RSS growth / held by B + C |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const kind of KINDS) {
     const path = await ensureMovie(kind)
@@ -340,14 +369,19 @@ export async function movieBench(browser: Browser, baseURL: string, raw: RawChan
     const mw = (values: number[], unit = ' ms') =>
       `${fmt(median(values))} / ${fmt(values.length ? Math.max(...values) : Number.NaN)}${unit}`
     const seeks = runs.flatMap((r) => (r.seekTogether === null ? [] : [r.seekTogether]))
-    const torrent = median(runs.map((r) => r.torrentMBps))
+    const [torrentB, torrentC] = [0, 1].map((i) => median(runs.map((r) => r.torrentMBps[i]!)))
     const rawMBps = median(runs.map((r) => r.rawMBps))
+    const rawTwoMBps = median(runs.map((r) => r.rawTwoMBps))
+    const alone = median(runs.map((r) => r.torrentMBps[0] / r.rawMBps))
+    const both = median(runs.map((r) => (r.torrentMBps[0] + r.torrentMBps[1]) / (2 * r.rawTwoMBps)))
     const peaks = [0, 1, 2].map((i) => Math.max(...runs.map((r) => r.peakMB[i] ?? 0)))
     lines.push(
       `| ${kind} | ${runs.length}/${RUNS} | ${mw(all((r) => r.dropToItem))} | ${mw(all((r) => r.dropToTorrent))} | ` +
         `${mw(all((r) => r.pasteToPlaying))} | ` +
         `${mw(all((r) => r.addToPlaying))} | ${mw(seeks)} (${seeks.length} of ${runs.length}) | ` +
-        `${fmt(torrent, 1)} MB/s | ${fmt(rawMBps, 1)} MB/s | ${fmt((torrent / rawMBps) * 100)} % | ` +
+        `${fmt(torrentB!, 1)}, ${fmt(torrentC!, 1)} MB/s | ${fmt(rawMBps, 1)} / ${fmt(rawTwoMBps, 1)} MB/s | ` +
+        `${fmt(alone * 100)} %, ${fmt(both * 100)} % | ` +
+        `${fmt(median(runs.map((r) => r.browserCores)), 2)}, ${fmt(median(runs.map((r) => r.machineIdle)) * 100)} % | ` +
         `${peaks.map((p) => fmt(p)).join(' / ')} MB | ` +
         `${fmt(Math.max(...runs.map((r) => r.rssGrowthMB)))} / ${fmt(median(runs.map((r) => r.heldMB)))} MB |`,
     )

@@ -78,6 +78,17 @@ export async function browserRss(kind?: string): Promise<number> {
   return procs.reduce((sum, p) => sum + p.rss, 0)
 }
 
+/** The machine's cumulative idle and total CPU time, in ticks of all cores (/proc/stat). */
+export async function machineIdle(): Promise<{ idle: number; total: number }> {
+  const ticks = (await readFile('/proc/stat', 'utf8'))
+    .split('\n')[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number)
+  return { idle: (ticks[3] ?? 0) + (ticks[4] ?? 0), total: ticks.reduce((sum, t) => sum + t, 0) }
+}
+
 /** Cumulative CPU time of every thread of our browser, summed by process kind and thread name. */
 export async function sampleCpu(): Promise<CpuSample> {
   const sample: CpuSample = new Map()

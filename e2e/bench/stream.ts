@@ -310,8 +310,13 @@ async function rawChannel(from: Page, to: Page, path: string, limit?: number): P
  * The same bytes from A's page to B's and to C's at once, over two plain RTCDataChannels: what A's page can
  * send to two members together. Returns each transfer's milliseconds.
  */
-async function rawChannelToTwo(from: Page, to: [Page, Page], path: string): Promise<number[]> {
-  const data = await readFile(path)
+async function rawChannelToTwo(
+  from: Page,
+  to: [Page, Page],
+  path: string,
+  limit?: number,
+): Promise<number[]> {
+  const data = limit === undefined ? await readFile(path) : await readPrefix(path, limit)
   await openRaw(from, to[0], data, 'b')
   await openRaw(from, to[1], data, 'c')
   const cpu = CPU ? await sampleCpu() : null
@@ -699,7 +704,7 @@ async function main(): Promise<void> {
   const browser = await launchChromium()
   if (process.env.BENCH_MOVIE === '1') {
     try {
-      const table = await movieBench(browser, baseURL, rawChannel)
+      const table = await movieBench(browser, baseURL, { one: rawChannel, two: rawChannelToTwo })
       const load = [loadStart, os.loadavg()[0] ?? 0]
       const section = renderMovie(table, browser.version(), (performance.now() - started) / 1000, load)
       log(`\n${section}`)
