@@ -2,6 +2,8 @@ import type { Locator } from '@playwright/test'
 import { launchChromium } from '../lib/browser.ts'
 import { test, expect } from '../lib/fixtures.ts'
 import { enterName, gather, person, type Person } from '../lib/room.ts'
+import { expectPlaying } from '../lib/player.ts'
+import { ensureTestVideo } from '../scripts/make-test-video.ts'
 
 // Two or three browsers with fake cameras and microphones, and the call connections between them.
 test.setTimeout(90_000)
@@ -124,6 +126,34 @@ test.describe('voice and video', () => {
     await expect(tile.getByTestId('cam-video')).toHaveCount(0)
     await ann.page.getByTestId('mic-toggle').click()
     await expect(bo.page.getByTestId('cam-tile')).toHaveCount(0)
+  })
+
+  test('while a film plays, the camera captures no more than it sends, and its size comes back at a pause', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    const ann = await person(chromiumBrowser, app.baseURL, 'Ann')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    people = [ann, bo]
+    await gather(people)
+    await ann.page.getByTestId('camera-toggle').click()
+    // Ann's own preview shows what her camera captures: a room of two gets the larger picture (call/quality.ts).
+    const preview = ann.page.getByTestId('cam-self').locator('video')
+    const captured = () => preview.evaluate((v: HTMLVideoElement) => v.videoWidth)
+    await expect.poll(captured).toBe(640)
+    await expect(bo.page.getByTestId('cam-tile').getByTestId('cam-video')).toBeVisible()
+
+    // A film plays: the camera is sent at tile size, and captured at it too (not captured large and scaled away).
+    await ann.page.getByTestId('file-input').setInputFiles(await ensureTestVideo())
+    await expectPlaying(ann, { within: 20_000 })
+    await expect.poll(captured).toBe(320)
+    const sent = bo.page.getByTestId('cam-tile').getByTestId('cam-video')
+    await expect.poll(() => sent.evaluate((v: HTMLVideoElement) => v.videoWidth)).toBeLessThanOrEqual(320)
+
+    // Paused: the room-size picture comes back, captured and sent.
+    await ann.page.getByTestId('play-toggle').click()
+    await expect.poll(captured).toBe(640)
+    await expect.poll(() => sent.evaluate((v: HTMLVideoElement) => v.videoWidth)).toBe(640)
   })
 
   test('a denied permission gets a sentence, not a black box', async ({ app, chromiumBrowser }) => {

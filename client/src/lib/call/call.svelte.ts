@@ -154,6 +154,7 @@ export class CallStore {
         const watching = this.#options.watching?.() ?? false
         untrack(() => {
           this.#watching = watching
+          this.#constrain()
           this.#encode()
         })
       })
@@ -285,7 +286,9 @@ export class CallStore {
         audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
       })
     if (kind === 'camera')
-      return devices.getUserMedia({ video: cameraConstraints(videoQuality(this.#options.members().length)) })
+      return devices.getUserMedia({
+        video: cameraConstraints(videoQuality(this.#options.members().length, this.#watching)),
+      })
     if (!devices.getDisplayMedia) return Promise.reject(new TypeError('no getDisplayMedia'))
     return devices.getDisplayMedia({ video: { frameRate: { ideal: 15, max: 30 } }, audio: false })
   }
@@ -374,20 +377,29 @@ export class CallStore {
     for (const member of members)
       if (member.id !== this.#selfId) this.#calls.setTransport(member.id, member.transport)
     this.#members = members.length
-    // The member list changes on every pong: only a new room size changes what the camera captures.
-    const quality = videoQuality(members.length)
-    if (quality !== this.#quality) {
-      this.#quality = quality
-      this.#videoTrack?.applyConstraints(cameraConstraints(quality)).catch((error: unknown) => {
-        console.warn(`call: the camera kept its size: ${String(error)}`)
-      })
-    }
+    this.#constrain()
     this.#encode()
   }
 
   /**
+   * What the camera captures follows what it sends (the room's size, a film playing: quality.ts), so no pixels
+   * are captured, converted and shown in the own tile only to be scaled away by the encoder. The member list
+   * changes on every pong: only a new quality changes the capture. Once the capture has its new size, the
+   * encoding follows it.
+   */
+  #constrain(): void {
+    const quality = videoQuality(this.#members, this.#watching)
+    if (quality === this.#quality) return
+    this.#quality = quality
+    this.#videoTrack?.applyConstraints(cameraConstraints(quality)).then(
+      () => this.#encode(),
+      (error: unknown) => console.warn(`call: the camera kept its size: ${String(error)}`),
+    )
+  }
+
+  /**
    * What the encoder sends of the camera, per link: the room's size and whether a film plays (quality.ts),
-   * scaled down from what the camera captures, so a film starting or pausing needs no new capture.
+   * scaled down from what the camera captures while the capture has not yet followed (`#constrain`).
    */
   #encode(): void {
     const quality = videoQuality(this.#members, this.#watching)
