@@ -23,30 +23,6 @@ describe('FileStore', () => {
     await expect(call((cb) => store.get(0, cb))).rejects.toThrow('closed')
   })
 
-  it('reads the pieces after one asked for before they are asked for, each byte once', async () => {
-    const MiB = 1024 * 1024
-    const reads: [number, number][] = []
-    class CountingBlob extends Blob {
-      override slice(start?: number, end?: number, type?: string): Blob {
-        reads.push([start ?? 0, end ?? this.size])
-        return super.slice(start, end, type)
-      }
-    }
-    const file = new CountingBlob([new Uint8Array(16 * MiB).map((_, i) => i >> 20)])
-    const store = new FileStore(MiB, [file], 16 * MiB)
-    expect(await call<Uint8Array>((cb) => store.get(0, { offset: 0, length: 4 }, cb))).toEqual(
-      new Uint8Array(4),
-    )
-    // The piece asked for is read with the next one, and the next 8 MiB are being read too.
-    expect(reads.map(([start]) => start / MiB)).toEqual([0, 2, 4, 6, 8])
-    for (let index = 1; index < 16; index++) {
-      const piece = await call<Uint8Array>((cb) => store.get(index, cb))
-      expect(piece?.[0]).toBe(index)
-    }
-    const read = reads.reduce((sum, [start, end]) => sum + end - start, 0)
-    expect(read).toBe(16 * MiB)
-  })
-
   it('refuses files that are not the torrent', () => {
     expect(() => new FileStore(4, [new Blob([new Uint8Array(3)])], 9)).toThrow('not the torrent')
   })
