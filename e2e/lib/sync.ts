@@ -26,7 +26,10 @@ export async function skewedPerson(
 export interface VideoReading {
   /** media seconds */
   t: number
-  /** the real clock of the reading, ms: `performance.timeOrigin + performance.now()` */
+  /**
+   * the reading's instant on the system clock, ms: `performance.timeOrigin + performance.now()`, shifted by the
+   * page's measured offset from `Date.now()` (see `readVideo`)
+   */
   at: number
   paused: boolean
   rate: number
@@ -36,11 +39,30 @@ export interface VideoReading {
   ended: boolean
 }
 
+/**
+ * One reading of the page's player. Each renderer maps its monotonic clock to the epoch once, on its own
+ * (`performance.timeOrigin`), and on a loaded machine those mappings differ by tens of milliseconds: readings
+ * of two pages on their own epochs would show a drift the app, which measures its peers' clocks by round
+ * trips (sync/clock.ts), does not have. So each page measures, once, how far its epoch runs ahead of the
+ * system clock (`Date.now()`, one for every process), sampling for 30 ms so `Date.now()`'s whole milliseconds
+ * fall at every phase of the finer clock and average out, and stamps its readings on the system clock.
+ */
 export function readVideo(page: Page): Promise<VideoReading> {
   return page.evaluate(() => {
     const video = document.querySelector<HTMLVideoElement>('[data-testid="player"]')
     if (!video) throw new Error('no player')
-    const at = performance.timeOrigin + performance.now()
+    const scope = window as unknown as { __systemClockOffsetMs?: number }
+    if (scope.__systemClockOffsetMs === undefined) {
+      let sum = 0
+      let count = 0
+      const until = performance.now() + 30
+      while (performance.now() < until) {
+        sum += performance.timeOrigin + performance.now() - Date.now()
+        count++
+      }
+      scope.__systemClockOffsetMs = sum / count
+    }
+    const at = performance.timeOrigin + performance.now() - scope.__systemClockOffsetMs
     return {
       t: video.currentTime,
       at,
