@@ -27,8 +27,8 @@ export interface VideoReading {
   /** media seconds */
   t: number
   /**
-   * the reading's instant on the system clock, ms: `performance.timeOrigin + performance.now()`, shifted by the
-   * page's measured offset from `Date.now()` (see `readVideo`)
+   * the reading's instant on the system clock, ms: `performance.timeOrigin + performance.now()`, less the
+   * page's measured offset from it (`systemClockOffsetMs`)
    */
   at: number
   paused: boolean
@@ -40,17 +40,15 @@ export interface VideoReading {
 }
 
 /**
- * One reading of the page's player. Each renderer maps its monotonic clock to the epoch once, on its own
- * (`performance.timeOrigin`), and on a loaded machine those mappings differ by tens of milliseconds: readings
- * of two pages on their own epochs would show a drift the app, which measures its peers' clocks by round
- * trips (sync/clock.ts), does not have. So each page measures, once, how far its epoch runs ahead of the
- * system clock (`Date.now()`, one for every process), sampling for 30 ms so `Date.now()`'s whole milliseconds
- * fall at every phase of the finer clock and average out, and stamps its readings on the system clock.
+ * How far the page's epoch (`performance.timeOrigin + performance.now()`) runs ahead of the system clock, ms.
+ * Each renderer maps its monotonic clock to the epoch once, on its own, and on a loaded machine those mappings
+ * differ by tens of milliseconds: instants of two pages on their own epochs would show a drift the app, which
+ * measures its peers' clocks by round trips (sync/clock.ts), does not have. `Date.now()` is one clock for every
+ * process. Sampled for 30 ms, so its whole milliseconds fall at every phase of the finer clock and average out
+ * (to the same half millisecond on every page); measured once per document and kept in the page.
  */
-export function readVideo(page: Page): Promise<VideoReading> {
+export function systemClockOffsetMs(page: Page): Promise<number> {
   return page.evaluate(() => {
-    const video = document.querySelector<HTMLVideoElement>('[data-testid="player"]')
-    if (!video) throw new Error('no player')
     const scope = window as unknown as { __systemClockOffsetMs?: number }
     if (scope.__systemClockOffsetMs === undefined) {
       let sum = 0
@@ -62,10 +60,23 @@ export function readVideo(page: Page): Promise<VideoReading> {
       }
       scope.__systemClockOffsetMs = sum / count
     }
-    const at = performance.timeOrigin + performance.now() - scope.__systemClockOffsetMs
+    return scope.__systemClockOffsetMs
+  })
+}
+
+/**
+ * One reading of the page's player, stamped on the system clock (`systemClockOffsetMs`). The offset is read
+ * in the same evaluation when the page has it; the first reading of a document measures it first.
+ */
+export async function readVideo(page: Page): Promise<VideoReading> {
+  const reading = await page.evaluate(() => {
+    const video = document.querySelector<HTMLVideoElement>('[data-testid="player"]')
+    if (!video) throw new Error('no player')
+    const offset = (window as unknown as { __systemClockOffsetMs?: number }).__systemClockOffsetMs
+    if (offset === undefined) return null
     return {
       t: video.currentTime,
-      at,
+      at: performance.timeOrigin + performance.now() - offset,
       paused: video.paused,
       rate: video.playbackRate,
       readyState: video.readyState,
@@ -73,6 +84,9 @@ export function readVideo(page: Page): Promise<VideoReading> {
       ended: video.ended,
     }
   })
+  if (reading !== null) return reading
+  await systemClockOffsetMs(page)
+  return readVideo(page)
 }
 
 /** Where a reading's video is at real instant `at` (ms), assuming it played on at its rate. */

@@ -3,6 +3,7 @@ import type { Page } from '@playwright/test'
 import { test, expect } from '../lib/fixtures.ts'
 import { createRoom, expectMembers, gather, join, person, type Person } from '../lib/room.ts'
 import { expectPlaying } from '../lib/player.ts'
+import { systemClockOffsetMs } from '../lib/sync.ts'
 import { derivedVideo, ensureTestVideo } from '../scripts/make-test-video.ts'
 
 /** Players here must be playing within 20 s. */
@@ -44,34 +45,15 @@ async function headOf(page: Page): Promise<{ pieces: number; bytes: number } | n
 /**
  * In the page: records the first `canplay`, `play` and `playing` (media events do not bubble: capture them), in
  * epoch ms at each event's own time stamp — when the element fired it. A loaded page runs the listener late,
- * and that lag differs from page to page. Each renderer maps its monotonic clock to the epoch once, on its
- * own, and on a loaded machine those mappings differ by milliseconds; `firstMediaEvents()` returns the
- * instants on the system clock instead (`Date.now()`, one for every process), shifted by the page's measured
- * offset from it.
+ * and that lag differs from page to page.
  */
 function recordFirstMediaEvents(): void {
   const firsts: Record<string, number> = {}
   const positions: string[] = []
-  // How far the page's epoch runs ahead of the system clock: sampled for 30 ms, so `Date.now()`'s whole
-  // milliseconds fall at every phase of the page's finer clock and the truncation averages out (to the same
-  // half millisecond on every page).
-  const offset = (): number => {
-    let sum = 0
-    let count = 0
-    const until = performance.now() + 30
-    while (performance.now() < until) {
-      sum += performance.timeOrigin + performance.now() - Date.now()
-      count++
-    }
-    return sum / count
-  }
-  ;(window as unknown as { firstMediaEvents: () => FirstMediaEvents }).firstMediaEvents = () => {
-    const shift = offset()
-    return {
-      ...Object.fromEntries(Object.entries(firsts).map(([type, at]) => [type, at - shift])),
-      positions: positions.join(', '),
-    }
-  }
+  ;(window as unknown as { firstMediaEvents: () => FirstMediaEvents }).firstMediaEvents = () => ({
+    ...firsts,
+    positions: positions.join(', '),
+  })
   for (const type of ['canplay', 'play', 'playing'])
     document.addEventListener(
       type,
@@ -84,8 +66,22 @@ function recordFirstMediaEvents(): void {
     )
 }
 
-function readFirstMediaEvents(): FirstMediaEvents {
-  return (window as unknown as { firstMediaEvents: () => FirstMediaEvents }).firstMediaEvents()
+/**
+ * The page's first media events on the system clock, one for every page: each renderer's own epoch is off
+ * by its own offset (`systemClockOffsetMs`).
+ */
+async function readFirstMediaEvents(page: Page): Promise<FirstMediaEvents> {
+  const firsts = await page.evaluate(() =>
+    (window as unknown as { firstMediaEvents: () => FirstMediaEvents }).firstMediaEvents(),
+  )
+  const offset = await systemClockOffsetMs(page)
+  const shifted = (at: number | undefined) => (at === undefined ? undefined : at - offset)
+  return {
+    canplay: shifted(firsts.canplay),
+    play: shifted(firsts.play),
+    playing: shifted(firsts.playing),
+    positions: firsts.positions,
+  }
 }
 
 /** Drops files on the page the way a file manager does: dragover, then drop, with the files in a DataTransfer. */
@@ -137,7 +133,7 @@ test.describe('streaming', () => {
     // The room started when all three could play: Ana's element started only after every element could.
     // (How close together each then first played depends on how late a starved main thread acts on the
     // start: bench:stream measures it, as `start spread`.)
-    const firsts = await Promise.all(people.map((someone) => someone.page.evaluate(readFirstMediaEvents)))
+    const firsts = await Promise.all(people.map((someone) => readFirstMediaEvents(someone.page)))
     const anaPlayed = firsts[0]?.play
     expect(anaPlayed, `Ana's element played (${JSON.stringify(firsts)})`).toBeDefined()
     for (const [i, someone] of people.entries())
