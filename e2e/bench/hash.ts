@@ -16,7 +16,7 @@
  * client/src/lib/torrent/> (adds `baseline`: that checkout's hashing, interleaved with the rest, for an A/B).
  * Writes docs/benchmarks.md, section "Hashing a dropped film".
  */
-import { open, stat } from 'node:fs/promises'
+import { mkdir, open, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import os from 'node:os'
 import { randomBytes } from 'node:crypto'
@@ -52,6 +52,7 @@ async function benchFile(mb: number): Promise<string> {
     () => -1,
   )
   if (size === mb * 1024 * 1024) return path
+  await mkdir(CACHE_DIR, { recursive: true })
   const block = randomBytes(16 * 1024 * 1024)
   const file = await open(path, 'w')
   try {
