@@ -86,8 +86,15 @@ export class PageCpu {
   #renderersBefore = 0
   #at = 0
 
-  async start(pages: readonly Page[]): Promise<void> {
+  /**
+   * Finds each page's renderer. Called before the cameras go on: with them on, every renderer is busy and a
+   * page's own busy moment no longer stands out (pages then came out as unknown).
+   */
+  async identify(pages: readonly Page[]): Promise<void> {
     this.#pids = await rendererOf(pages)
+  }
+
+  async start(): Promise<void> {
     this.#before = await cpuOf(this.#pids.filter((pid): pid is number => pid !== null))
     const pids = await browserPids()
     this.#browserBefore = sum(await cpuOf(pids.all))
@@ -155,14 +162,18 @@ export function formatPageCpu(cameras: boolean, people: readonly Person[], cpu: 
   )
 }
 
-/** Steady drift p95 of the pass with cameras against the one without, in the same run. */
+/**
+ * Steady drift p95 of the pass with cameras against the one without: in the same run, or `pooled` over the
+ * runs that have both passes (the samples of all those runs together, each pass's p95 over them).
+ */
 export function compareCameras(
   without: readonly number[],
   withCameras: readonly number[],
   percentile: (values: readonly number[], p: number) => number,
+  pooled = '',
 ): string {
   const a = percentile(without, 95)
   const b = percentile(withCameras, 95)
   const change = a > 0 ? `${(((b - a) / a) * 100).toFixed(0)} %` : '–'
-  return `  cameras: steady drift p95 ${b.toFixed(1)} ms with three cameras, ${a.toFixed(1)} ms without (${change}; target within 10 %)`
+  return `  cameras${pooled}: steady drift p95 ${b.toFixed(1)} ms with three cameras, ${a.toFixed(1)} ms without (${change}; target within 10 %)`
 }

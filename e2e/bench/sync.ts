@@ -275,9 +275,10 @@ async function run(
     if (first === null) throw new NeverConverged()
     log(`run ${index + 1}: room converged; ${SEEKS} seeks, ${WINDOW_S} s of playback after each`)
     // BENCH_CAMERAS=1 (cameras.ts): this pass with the three unthrottled cameras on; CPU per page either way.
-    if (cameras) await camerasOn(people.slice(0, SLOW))
     const cpu = CAMERAS ? new PageCpu() : null
-    await cpu?.start(pages)
+    await cpu?.identify(pages)
+    if (cameras) await camerasOn(people.slice(0, SLOW))
+    await cpu?.start()
 
     const sampler = new Sampler(pages)
     const before = await Promise.all(pages.map(counters))
@@ -449,6 +450,8 @@ async function main(): Promise<void> {
   const starved: StarvationResult[] = []
   /** Runs (1-based) whose room never converged: counted in the section, not dropped silently. */
   const neverConverged: number[] = []
+  /** BENCH_CAMERAS=1: each run's pass without cameras and its pass with them, where both converged. */
+  const paired: [RunResult, RunResult][] = []
   try {
     for (let i = 0; i < RUNS; i++) {
       let result: RunResult
@@ -473,8 +476,13 @@ async function main(): Promise<void> {
         if (withCameras) {
           log(row(`run ${i + 1} with cameras`, [withCameras]))
           log(compareCameras(result.steady, withCameras.steady, percentile))
+          paired.push([result, withCameras])
         }
       }
+    }
+    if (paired.length > 1) {
+      const pool = (pass: 0 | 1) => paired.flatMap((pair) => pair[pass].steady)
+      log(compareCameras(pool(0), pool(1), percentile, ` (pooled over ${paired.length} runs)`))
     }
     if (runs.length === 0) throw new Error(`no run converged (runs ${neverConverged.join(', ')})`)
     const failures =
