@@ -42,6 +42,7 @@ export default defineConfig({
         test: { name: 'client', include: ['client/test/**/*.test.ts'], setupFiles: ['client/test/setup.ts'] },
       },
       { extends: true, test: { name: 'signal-server', include: ['signal-server/test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'bench', include: ['e2e/bench/**/*.test.ts'] } },
     ],
   },
 })

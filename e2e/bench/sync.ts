@@ -656,6 +656,7 @@ function renderStarvation(results: StarvationResult[]): string {
       .join(' | ')
   const spreads = measured.map((m) => m.spreadFast)
   return [
+    '',
     '### A starved hold',
     '',
     'In a room of its own per run, the first person drops the video with its upload capped a little above the',
