@@ -17,14 +17,15 @@
  * - late joiners, from opening the link until the joiner plays within 25 ms of the others' mean for 1 s (and
  *   the phases: member, first `canplay`);
  * - controller seeks beyond the one per member that a hold takes, and stalls (`waiting` events outside a
- *   seek), per minute.
+ *   seek), per minute;
+ * - pauses: the spread of the members' paused positions once every page is still (pauses.ts).
  *
  * - a starved hold, in a room of its own per run (starvation.ts): the seeder's upload capped until the others
  *   run dry and the room holds, then lifted: the resume spread and the time from the data back to playing.
  *
  * Writes docs/benchmarks.md, section "## Playback sync" (only that one). Knobs: BENCH_SYNC_RUNS=3,
  * BENCH_SEEKS=7 (per run; 0 skips the seek phase), BENCH_WINDOW_S=4 (steady seconds after each seek),
- * BENCH_JOINS=3 (per run), BENCH_CPU_THROTTLE=4, BENCH_STARVE=0 (no starved hold; starvation.ts has its
+ * BENCH_JOINS=3 (per run), BENCH_PAUSES=4 (per run, pauses.ts), BENCH_CPU_THROTTLE=4, BENCH_STARVE=0 (no starved hold; starvation.ts has its
  * knobs), BENCH_WRITE=0 (print only), BENCH_TRACE=1, BENCH_CLIENT_DIST=<a client build> (measure that build
  * instead), BENCH_SERVER_URL=http://127.0.0.1:<port> (measure the app that server serves), BENCH_CAMERAS=1
  * (each run again with three cameras on, compared; CPU per page: e2e/bench/cameras.ts).
@@ -63,6 +64,7 @@ import {
   type SeekPhases,
 } from './seek-phases.ts'
 import { CAMERAS, camerasOn, compareCameras, formatPageCpu, PageCpu } from './cameras.ts'
+import { FRAME_MS, pauseOnce, PAUSES, type PauseResult } from './pauses.ts'
 
 const RUNS = Number(process.env.BENCH_SYNC_RUNS ?? 3)
 const SEEKS = Number(process.env.BENCH_SEEKS ?? 7)
@@ -231,12 +233,56 @@ interface RunResult {
   joinFromCanPlay: number[]
   /** each measured join's steps (join-phases.ts), ms from opening the link */
   joinPhases: JoinPhases[]
+  /** each pause's spread once every page is still (pauses.ts) */
+  pauses: PauseResult[]
+  /** pauses after which the room did not come to rest within the timeout */
+  pausesLost: number
   minutes: number
   extraSeeks: number
   stalls: number
   slowExtraSeeks: number
   slowStalls: number
   load: number[]
+}
+
+/**
+ * PAUSES pauses (pauses.ts) by each person in turn, alternately on the play toggle and the element, from 1 s
+ * into the video; stops early when the room does not play together again after one.
+ */
+async function pausePhase(
+  people: Person[],
+  pages: Page[],
+  fast: Page[],
+): Promise<{ measured: PauseResult[]; lost: number }> {
+  const measured: PauseResult[] = []
+  let lost = 0
+  if (PAUSES === 0) return { measured, lost }
+  await people[0]!.page.getByTestId('seek-bar').fill('1')
+  const together = async () => (await convergedAt(fast)) !== null
+  if (!(await together())) {
+    log('  pauses: the room did not play together after the seek to 1 s; not measured')
+    return { measured, lost: PAUSES }
+  }
+  for (let i = 0; i < PAUSES; i++) {
+    const pauser = people[i % people.length]!
+    const byElement = i % 2 === 1
+    const { pause, resumed } = await pauseOnce(pauser, pages, fast.length, byElement, together)
+    if (pause) measured.push(pause)
+    else lost++
+    log(
+      `  pause by ${pauser.name} (${byElement ? 'element' : 'play toggle'}): ` +
+        (pause
+          ? `spread ${pause.spreadAll.toFixed(1)} ms (unthrottled ${pause.spreadFast.toFixed(1)}), ` +
+            `still after ${pause.settledMs} ms`
+          : 'the room did not come to rest'),
+    )
+    if (!resumed) {
+      log('  pauses: the room did not play together again; the rest not measured')
+      lost += PAUSES - i - 1
+      break
+    }
+  }
+  return { measured, lost }
 }
 
 /** A run whose room did not play within 25 ms for 1 s in its first 30 s: reported as such, the next run goes on. */
@@ -353,6 +399,9 @@ async function run(
       slow.push(driftFromMean(sample.drifts, SLOW))
     }
 
+    // After the seek phase's counters: a pause's seeks are the pause, not corrections.
+    const pauses = await pausePhase(people, pages, fast)
+
     const joinFromLink: number[] = []
     /** joins not measured (the room reached the video's end first, or never settled) or never converged */
     let joinsLost = 0
@@ -423,6 +472,8 @@ async function run(
       joinFromLink,
       joinFromCanPlay,
       joinPhases: phasesOfJoins,
+      pauses: pauses.measured,
+      pausesLost: pauses.lost,
       minutes,
       extraSeeks: fastExtra,
       stalls: fastStalls,
@@ -545,6 +596,8 @@ function render(runs: RunResult[], seconds: number, chromium: string): string {
   const joins = runs.flatMap((r) => r.joinFromLink)
   const slow = runs.flatMap((r) => r.slow)
   const steady = runs.flatMap((r) => r.steady)
+  const pauses = runs.flatMap((r) => r.pauses)
+  const pausesLost = runs.reduce((n, r) => n + r.pausesLost, 0)
   const verdict = (ok: boolean) => (ok ? 'met' : '**missed**')
   return [
     '## Playback sync',
@@ -601,13 +654,25 @@ function render(runs: RunResult[], seconds: number, chromium: string): string {
       list(runs.flatMap((r) => r.joinFromCanPlay)) +
       '.',
     '',
+    'Each pause, the spread of the paused positions once every page is still (ms, all four pages; the ' +
+      'three unthrottled in brackets; e2e/bench/pauses.ts): ' +
+      (pauses.length === 0
+        ? '–'
+        : pauses.map((p) => `${p.spreadAll.toFixed(1)} (${p.spreadFast.toFixed(1)})`).join(', ')) +
+      (pausesLost > 0 ? `; ${pausesLost} not measured` : '') +
+      '.',
+    '',
     'A join’s steps, median over the joins (ms from opening the link; e2e/bench/join-phases.ts): ' +
       formatPhases(medianPhases(runs.flatMap((r) => r.joinPhases))) +
       '.',
     '',
     `Targets: seek median ≤ 1000 ms ${verdictOf(seeks, (v) => median(v) <= 1000)}, worst ≤ 2000 ms ${verdictOf(seeks, (v) => Math.max(...v) <= 2000)}; ` +
       `join median ≤ 2000 ms ${verdictOf(joins, (v) => median(v) <= 2000)}, worst ≤ 3000 ms ${verdictOf(joins, (v) => Math.max(...v) <= 3000)}; ` +
-      `throttled p95 ≤ 50 ms ${verdict(percentile(slow, 95) <= 50)}; steady p50 ≤ 10 ms ${verdictOf(steady, (v) => percentile(v, 50) <= 10)}, ` +
+      `throttled p95 ≤ 50 ms ${verdict(percentile(slow, 95) <= 50)}; ` +
+      `pauses within ${FRAME_MS} ms (a frame) ${verdictOf(
+        pauses.map((p) => p.spreadAll),
+        (v) => Math.max(...v) <= FRAME_MS && pausesLost === 0,
+      )}; steady p50 ≤ 10 ms ${verdictOf(steady, (v) => percentile(v, 50) <= 10)}, ` +
       `p95 ≤ 25 ms ${verdictOf(steady, (v) => percentile(v, 95) <= 25)}.`,
     '',
   ].join('\n')
