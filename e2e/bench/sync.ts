@@ -219,6 +219,9 @@ interface RunResult {
   samples: number
   /** the throttled page against the others' mean, every sample */
   slow: number[]
+  /** the same, split: samples with all four pages playing with data, and the rest (a seek, a hold, a stall) */
+  slowPlaying: number[]
+  slowDisturbed: number[]
   steady: number[]
   steadySeconds: number
   seekConvergence: number[]
@@ -343,13 +346,17 @@ async function run(
     const stallsOf = (i: number) => stallsAfter[i]!.stalls - stallsBefore[i]!.stalls
     const allPairs: number[] = []
     const slow: number[] = []
+    const slowPlaying: number[] = []
+    const slowDisturbed: number[] = []
     let offSamples = 0
     for (const sample of sampler.samples) {
       if (sample.readings.some((r) => r.ended)) continue
       const pairs = pairsOf(sample.drifts.slice(0, SLOW))
       allPairs.push(...pairs)
       if (Math.max(...pairs) > SYNC_MS) offSamples++
-      slow.push(driftFromMean(sample.drifts, SLOW))
+      const drift = driftFromMean(sample.drifts, SLOW)
+      slow.push(drift)
+      ;(sample.readings.every(comparable) ? slowPlaying : slowDisturbed).push(drift)
     }
 
     const joinFromLink: number[] = []
@@ -406,6 +413,21 @@ async function run(
       )
       log(`    steps (ms from the link): ${formatPhases(phases)}`)
     }
+    // What each page's store took for its person's actions on the element (the benchmark's own element seeks
+    // among them; anything else is an event the element fired that became a room command).
+    const actions = await Promise.all(
+      pages.map((page) =>
+        page.evaluate(() =>
+          (
+            window as unknown as { __theatron: { playback: { userActions(): { type: string }[] } } }
+          ).__theatron.playback
+            .userActions()
+            .map((a) => a.type)
+            .join(' '),
+        ),
+      ),
+    )
+    log(`  user actions on the element: ${people.map((p, i) => `${p.name} [${actions[i]}]`).join(', ')}`)
     const fastExtra = [0, 1, 2].reduce((n, i) => n + extra(i), 0)
     const fastStalls = [0, 1, 2].reduce((n, i) => n + stallsOf(i), 0)
     return {
@@ -413,6 +435,8 @@ async function run(
       offSamples,
       samples: sampler.samples.length,
       slow,
+      slowPlaying,
+      slowDisturbed,
       steady,
       steadySeconds: steadyMs / 1000,
       seekConvergence,
@@ -462,6 +486,7 @@ async function main(): Promise<void> {
       }
       runs.push(result)
       log(row(`run ${i + 1}`, [result]))
+      log(slowSplit(`run ${i + 1}`, [result]))
       // ── the starved hold (starvation.ts), in a room of its own ──
       if (STARVE) starved.push(await starvedRun(i, browser, baseURL, video))
       if (CAMERAS) {
@@ -487,6 +512,7 @@ async function main(): Promise<void> {
       failures +
       (STARVE ? renderStarvation(starved) : '')
     log(section)
+    log(slowSplit('all runs', runs))
     if (WRITE) writeSection('Playback sync', section)
   } finally {
     await browser.close()
@@ -503,6 +529,17 @@ const medianWorst = (values: number[]) =>
 /** A target's verdict, or `not measured` without values. */
 const verdictOf = (values: number[], ok: (values: number[]) => boolean) =>
   values.length === 0 ? 'not measured' : ok(values) ? 'met' : '**missed**'
+
+/** Where the throttled page's drift is: samples with all four pages playing with data, and the rest. */
+function slowSplit(name: string, runs: RunResult[]): string {
+  const part = (values: number[]) =>
+    `${ms(percentile(values, 50))} / ${ms(percentile(values, 95))} / ${ms(Math.max(...values))} (${values.length})`
+  return (
+    `  ${name}, throttled p50 / p95 / max (samples): all four playing with data ` +
+    `${part(runs.flatMap((r) => r.slowPlaying))}; some page seeking, paused or without data ` +
+    `${part(runs.flatMap((r) => r.slowDisturbed))}`
+  )
+}
 
 /** One table row for these runs pooled. */
 function row(name: string, runs: RunResult[]): string {
