@@ -76,6 +76,8 @@ const WRITE = process.env.BENCH_WRITE !== '0'
 const TRACE = process.env.BENCH_TRACE === '1'
 const SYNC_MS = 25
 const CONVERGE_TIMEOUT_MS = 15_000
+/** The throttled page's drift this soon after a seek's action is reported apart (`slowSplit`). */
+const SEEK_AFTERMATH_MS = 3_000
 /** Converged = the spread stays under SYNC_MS this long. */
 const HOLD_MS = 1_000
 const SAMPLE_MS = 100
@@ -221,6 +223,13 @@ interface RunResult {
   samples: number
   /** the throttled page against the others' mean, every sample */
   slow: number[]
+  /**
+   * the same, split: samples within SEEK_AFTERMATH_MS of a seek's action; later ones with all four pages
+   * playing with data; later ones with some page seeking, paused or without data
+   */
+  slowAfterSeek: number[]
+  slowPlaying: number[]
+  slowDisturbed: number[]
   steady: number[]
   steadySeconds: number
   seekConvergence: number[]
@@ -335,12 +344,14 @@ async function run(
     const steady: number[] = []
     let steadyMs = 0
     const phaseStart = Date.now()
+    const actedAt: number[] = []
     for (let i = 0; i < SEEKS; i++) {
       const seeker = people[i % people.length]!
       const target = TARGETS[i % TARGETS.length]!
       const byElement = i % 2 === 1
       await Promise.all(pages.map(clearSeekTrace))
       const acted = Date.now()
+      actedAt.push(acted)
       if (byElement)
         await seeker.page
           .getByTestId('player')
@@ -390,13 +401,20 @@ async function run(
     const stallsOf = (i: number) => stallsAfter[i]!.stalls - stallsBefore[i]!.stalls
     const allPairs: number[] = []
     const slow: number[] = []
+    const slowAfterSeek: number[] = []
+    const slowPlaying: number[] = []
+    const slowDisturbed: number[] = []
+    const afterSeek = (at: number) => actedAt.some((acted) => at >= acted && at - acted < SEEK_AFTERMATH_MS)
     let offSamples = 0
     for (const sample of sampler.samples) {
       if (sample.readings.some((r) => r.ended)) continue
       const pairs = pairsOf(sample.drifts.slice(0, SLOW))
       allPairs.push(...pairs)
       if (Math.max(...pairs) > SYNC_MS) offSamples++
-      slow.push(driftFromMean(sample.drifts, SLOW))
+      const drift = driftFromMean(sample.drifts, SLOW)
+      slow.push(drift)
+      if (afterSeek(sample.at)) slowAfterSeek.push(drift)
+      else (sample.readings.every(comparable) ? slowPlaying : slowDisturbed).push(drift)
     }
 
     // After the seek phase's counters: a pause's seeks are the pause, not corrections.
@@ -456,6 +474,21 @@ async function run(
       )
       log(`    steps (ms from the link): ${formatPhases(phases)}`)
     }
+    // What each page's store took for its person's actions on the element (the benchmark's own element seeks
+    // among them; anything else is an event the element fired that became a room command).
+    const actions = await Promise.all(
+      pages.map((page) =>
+        page.evaluate(() =>
+          (
+            window as unknown as { __theatron: { playback: { userActions(): { type: string }[] } } }
+          ).__theatron.playback
+            .userActions()
+            .map((a) => a.type)
+            .join(' '),
+        ),
+      ),
+    )
+    log(`  user actions on the element: ${people.map((p, i) => `${p.name} [${actions[i]}]`).join(', ')}`)
     const fastExtra = [0, 1, 2].reduce((n, i) => n + extra(i), 0)
     const fastStalls = [0, 1, 2].reduce((n, i) => n + stallsOf(i), 0)
     return {
@@ -463,6 +496,9 @@ async function run(
       offSamples,
       samples: sampler.samples.length,
       slow,
+      slowAfterSeek,
+      slowPlaying,
+      slowDisturbed,
       steady,
       steadySeconds: steadyMs / 1000,
       seekConvergence,
@@ -516,6 +552,7 @@ async function main(): Promise<void> {
       }
       runs.push(result)
       log(row(`run ${i + 1}`, [result]))
+      log(slowSplit(`run ${i + 1}`, [result]))
       // ── the starved hold (starvation.ts), in a room of its own ──
       if (STARVE) starved.push(await starvedRun(i, browser, baseURL, video))
       if (CAMERAS) {
@@ -546,6 +583,7 @@ async function main(): Promise<void> {
       failures +
       (STARVE ? renderStarvation(starved) : '')
     log(section)
+    log(slowSplit('all runs', runs))
     if (WRITE) writeSection('Playback sync', section)
   } finally {
     await browser.close()
@@ -562,6 +600,22 @@ const medianWorst = (values: number[]) =>
 /** A target's verdict, or `not measured` without values. */
 const verdictOf = (values: number[], ok: (values: number[]) => boolean) =>
   values.length === 0 ? 'not measured' : ok(values) ? 'met' : '**missed**'
+
+/**
+ * Where the throttled page's drift is: in the first SEEK_AFTERMATH_MS after a seek's action, then with all
+ * four pages playing with data, or with some page seeking, paused or without data (a stall, a correction).
+ */
+function slowSplit(name: string, runs: RunResult[]): string {
+  const part = (values: number[]) =>
+    `${ms(percentile(values, 50))} / ${ms(percentile(values, 95))} / ${ms(Math.max(...values))} ` +
+    `(${values.length}, ${values.filter((v) => v > 50).length} over 50 ms)`
+  return (
+    `  ${name}, throttled p50 / p95 / max (samples, over 50 ms): ` +
+    `within ${SEEK_AFTERMATH_MS / 1000} s of a seek ${part(runs.flatMap((r) => r.slowAfterSeek))}; ` +
+    `later, all four playing with data ${part(runs.flatMap((r) => r.slowPlaying))}; ` +
+    `later, some page seeking, paused or without data ${part(runs.flatMap((r) => r.slowDisturbed))}`
+  )
+}
 
 /** One table row for these runs pooled. */
 function row(name: string, runs: RunResult[]): string {

@@ -25,11 +25,21 @@ export class FakeVideo extends EventTarget {
     this.listeners--
     super.removeEventListener(...args)
   }
-  /** drop events, as a browser coalescing them would */
+  /** drop events, as a load does with those still queued */
   silent = false
+  /** keep events queued, as a page whose main thread is blocked does, until `release()` */
+  hold = false
+  readonly #queue: string[] = []
+  get queued(): number {
+    return this.#queue.length
+  }
+  release(): void {
+    for (const type of this.#queue.splice(0)) setTimeout(() => this.dispatchEvent(new Event(type)), 0)
+  }
   #fire(type: string): void {
     if (this.silent) return
-    setTimeout(() => this.dispatchEvent(new Event(type)), 0)
+    if (this.hold) this.#queue.push(type)
+    else setTimeout(() => this.dispatchEvent(new Event(type)), 0)
   }
   get currentTime(): number {
     return this.#time
@@ -53,6 +63,10 @@ export class FakeVideo extends EventTarget {
   }
   play(): Promise<void> {
     if (this.refusePlay) return Promise.reject(new Error('NotAllowedError'))
+    if (this.ended) {
+      this.ended = false
+      this.currentTime = 0 // played from its end, the element starts over
+    }
     if (this.paused) {
       this.paused = false
       this.#fire('play')

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import { EXPECT_TIMEOUT_MS, Video } from '../../src/lib/player/video.ts'
+import { describe, expect, it, vi } from 'vitest'
+import { Video } from '../../src/lib/player/video.ts'
 import type { UserAction } from '../../src/lib/sync/player.ts'
 import { FakeVideo } from './fakes.ts'
 
@@ -7,11 +7,12 @@ const flush = () => new Promise((resolve) => setTimeout(resolve, 10))
 
 function setup() {
   const video = new FakeVideo()
-  let now = 0
-  const player = new Video(video as unknown as HTMLVideoElement, () => now)
+  /** a person's input precedes the element's events (the browser's transient activation) */
+  const input = { active: true }
+  const player = new Video(video as unknown as HTMLVideoElement, { personActive: () => input.active })
   const actions: UserAction[] = []
   player.onUserAction((a) => actions.push(a))
-  return { video, player, actions, advance: (ms: number) => (now += ms) }
+  return { video, player, actions, input }
 }
 
 describe('Video', () => {
@@ -59,6 +60,17 @@ describe('Video', () => {
     expect(actions).toEqual([{ type: 'play' }])
   })
 
+  it('takes the seek to the start that playing from the end makes for part of its own play()', async () => {
+    const { video, player, actions } = setup()
+    await video.play()
+    await flush()
+    video.end()
+    await flush()
+    await player.play()
+    await flush()
+    expect(actions).toEqual([{ type: 'play' }])
+  })
+
   it('ignores the pause and rate reset that loading a new source makes (another item or file)', async () => {
     const { video, actions } = setup()
     await video.play()
@@ -90,23 +102,71 @@ describe('Video', () => {
     expect(actions).toEqual([{ type: 'play' }])
   })
 
-  it(`an expectation never met (a coalesced event) expires after ${EXPECT_TIMEOUT_MS} ms`, async () => {
-    const { video, player, actions, advance } = setup()
-    video.silent = true
-    player.seek(5) // the browser coalesced this `seeking` away
+  it('takes its own events for its own however late they come (a busy main thread), never by a deadline', async () => {
+    vi.useFakeTimers()
+    try {
+      const { video, player, actions } = setup()
+      await player.play()
+      await vi.advanceTimersByTimeAsync(10)
+      video.hold = true // the page's main thread is blocked: the element's events wait
+      player.pause()
+      player.seek(12)
+      player.setRate(1.05)
+      await vi.advanceTimersByTimeAsync(5_000)
+      expect(video.queued).toBe(3)
+      video.hold = false
+      video.release() // dispatched 5 s later, in order
+      await vi.advanceTimersByTimeAsync(10)
+      expect(actions).toEqual([])
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it("a person's action queued behind ours is still the person's", async () => {
+    const { video, player, actions } = setup()
+    await player.play()
+    video.hold = true
+    player.seek(12)
+    video.currentTime = 30 // the person, before our event was dispatched
+    video.hold = false
+    video.release()
     await flush()
+    expect(actions).toEqual([{ type: 'seek', position: 30 }])
+  })
+
+  it("what the element does with no person's input before it is its own, not a room command", async () => {
+    const { video, actions, input } = setup()
+    await video.play()
+    await flush()
+    input.active = false // nobody clicked, typed or ran a script for a while
+    video.pause() // e.g. the browser pausing a page under load
+    video.currentTime = 17 // e.g. the element jumping on its own
+    video.playbackRate = 1.25
+    await video.play()
+    await flush()
+    expect(actions).toEqual([{ type: 'play' }])
+    input.active = true // the person acts: a script from the console, a click on native controls
+    video.pause()
+    await flush()
+    expect(actions).toEqual([{ type: 'play' }, { type: 'pause' }])
+  })
+
+  it('a load drops the marks whose events it drops: a later action is not swallowed', async () => {
+    const { video, player, actions } = setup()
+    await video.play()
+    await flush()
+    actions.length = 0
+    video.silent = true // the load drops these events before they are dispatched
+    player.seek(5)
+    player.pause()
+    player.attachSource({ url: 'blob:next', kind: 'file' })
     video.silent = false
-    advance(EXPECT_TIMEOUT_MS - 1)
-    video.currentTime = 7 // still within the window: wrongly taken for ours
+    video.readyState = 4
+    video.currentTime = 7
+    await video.play()
     await flush()
-    player.seek(6)
-    video.silent = true
-    await flush()
-    video.silent = false
-    advance(EXPECT_TIMEOUT_MS + 1)
-    video.currentTime = 8 // past the window: the person's
-    await flush()
-    expect(actions).toEqual([{ type: 'seek', position: 8 }])
+    expect(actions).toEqual([{ type: 'seek', position: 7 }, { type: 'play' }])
   })
 
   it('snapshots the element', () => {

@@ -15,6 +15,7 @@ import { SocketChannel } from '../mesh/channel.ts'
 import { handshakeCrypto } from '../mesh/handshake.ts'
 import type { Signer } from '../mesh/signing.ts'
 import { LocalMedia, type VolumeStorage } from '../player/local-media.svelte.ts'
+import { bindMediaSession, type MediaSessionLike } from '../player/media-session.ts'
 import { Video } from '../player/video.ts'
 import { Room, type RoomOptions } from '../room/room.svelte.ts'
 import { SignalingClient } from '../signaling/client.ts'
@@ -72,6 +73,8 @@ export interface RoomDeps {
   storage?: VolumeStorage | null
   /** The room moved to a new link (the host rotated it): remember it, show it (app/connect.ts). */
   onMoved?: (secret: string, documentId: string) => void
+  /** The browser's media controls (default: `navigator.mediaSession`, where there is one); null: none. */
+  mediaSession?: MediaSessionLike | null
 }
 
 /** How long the old document's links stay open after a rotation, so the new link reaches every member. */
@@ -286,9 +289,14 @@ export class RoomApp {
     this.streaming.attachVideo(video)
     this.playback.attachPlayer(this.#hooks?.player(video) ?? video)
     this.media.attach(video)
+    const unbindMediaKeys = bindMediaSession(
+      this.#deps.mediaSession === undefined ? globalThis.navigator?.mediaSession : this.#deps.mediaSession,
+      this.playback,
+    )
     const release = () => {
       if (this.#releaseVideo !== release) return
       this.#releaseVideo = null
+      unbindMediaKeys()
       this.#video = null
       this.#element = null
       this.media.attach(null)

@@ -2,8 +2,8 @@
  * The room's `<video>` and its one owner. Every listener on the element is added here, and every change to it
  * goes through here:
  * - playback sync drives it through the `Player` seam (sync/player.ts): play, pause, seek, rate. The person's
- *   own actions on the element (native controls, keyboard, a script) come back out as user actions, while the
- *   events of the controller's own corrections are swallowed;
+ *   own actions on the element (native controls, a script they run) come back out as user actions; the events
+ *   of the app's own operations, and those the element makes by itself, do not (see `#onMediaEvent`);
  * - streaming attaches and detaches sources through the `SourceTarget` seam (media/target.ts) and follows the
  *   playhead and the element's events through `on`.
  */
@@ -12,18 +12,31 @@ import type { PlayerSnapshot } from '../sync/decide.ts'
 import { PROGRESS_EVENTS, type Player, type UserAction } from '../sync/player.ts'
 import { bufferedAhead } from '../media/buffered.ts'
 
-/** An expected event that never came (the browser coalesced it) must not swallow a later user action. */
-export const EXPECT_TIMEOUT_MS = 1_000
-
 const HAVE_NOTHING = 0
 
 type MediaEvent = keyof HTMLMediaElementEventMap
 type Expected = 'play' | 'pause' | 'seeking' | 'ratechange'
-type Mark = { event: Expected; deadline: number }
+/** One operation the app performed on the element, whose event has not come yet. */
+type Mark = { event: Expected }
+
+/**
+ * Whether a person's input precedes this moment: the browser's transient user activation (a click, a key, a
+ * tap, a script run from the devtools console; Chromium keeps it 5 s). A browser that does not tell counts
+ * every event as the person's.
+ */
+export function personInputActive(): boolean {
+  const activation = (globalThis.navigator as Partial<Navigator> | undefined)?.userActivation
+  return activation ? activation.isActive : true
+}
+
+export interface VideoOptions {
+  /** Whether a person's input precedes this moment (default: `personInputActive`). */
+  personActive?: () => boolean
+}
 
 export class Video implements Player, SourceTarget {
   readonly #element: HTMLVideoElement
-  readonly #now: () => number
+  readonly #personActive: () => boolean
   /** Each event's subscribers; the element has one listener, `#dispatch`, per event type subscribed to. */
   readonly #subscribers = new Map<MediaEvent, Set<(event: Event) => void>>()
   readonly #userListeners = new Set<(action: UserAction) => void>()
@@ -33,22 +46,27 @@ export class Video implements Player, SourceTarget {
   #source: AttachedSource | null = null
   #destroyed = false
 
-  constructor(element: HTMLVideoElement, now: () => number = () => performance.now()) {
+  constructor(element: HTMLVideoElement, options: VideoOptions = {}) {
     this.#element = element
-    this.#now = now
+    this.#personActive = options.personActive ?? personInputActive
     this.on('play', () => this.#onMediaEvent('play', { type: 'play' }))
     // Reaching the end pauses the element by itself. Loading a new source (another item or file) pauses a
     // playing element and resets its rate to 1, firing `pause` and `ratechange` with nothing loaded yet.
     // None of that is the person acting on the room.
-    this.on('pause', () => {
-      if (!element.ended && element.readyState !== HAVE_NOTHING)
-        this.#onMediaEvent('pause', { type: 'pause' })
-    })
+    this.on('pause', () =>
+      this.#onMediaEvent('pause', { type: 'pause' }, element.ended || element.readyState === HAVE_NOTHING),
+    )
     this.on('seeking', () => this.#onMediaEvent('seeking', { type: 'seek', position: element.currentTime }))
-    this.on('ratechange', () => {
-      if (element.readyState !== HAVE_NOTHING)
-        this.#onMediaEvent('ratechange', { type: 'ratechange', rate: element.playbackRate })
-    })
+    this.on('ratechange', () =>
+      this.#onMediaEvent(
+        'ratechange',
+        { type: 'ratechange', rate: element.playbackRate },
+        element.readyState === HAVE_NOTHING,
+      ),
+    )
+    // A load (ours below, or a library's reload of a stream) drops the events still queued: no mark made
+    // before it will be met.
+    this.on('emptied', () => this.#forgetMarks())
   }
 
   /** Follows one of the element's events; returns an unsubscribe function. */
@@ -101,6 +119,7 @@ export class Video implements Player, SourceTarget {
     if (this.#destroyed) return source.release?.()
     const previous = this.#source
     this.#source = source
+    this.#forgetMarks() // the load below drops the events still queued
     this.#element.dataset['stream'] = source.kind
     if (source.mount) source.mount(this.#element)
     else this.#element.src = source.url
@@ -113,6 +132,7 @@ export class Video implements Player, SourceTarget {
     const element = this.#element
     if (element.hasAttribute('src') || element.currentSrc) {
       element.removeAttribute('src')
+      this.#forgetMarks() // the load drops the events still queued
       element.load()
     }
     previous?.release?.()
@@ -140,10 +160,14 @@ export class Video implements Player, SourceTarget {
   async play(): Promise<void> {
     if (!this.#element.paused) return
     const mark = this.#expect('play')
+    // Played from its end, the element first seeks to the start by itself: that `seeking` is ours too.
+    const restart = this.#element.ended ? this.#expect('seeking') : null
     try {
       await this.#element.play()
     } catch (error) {
-      this.#unexpect(mark) // refused: no `play` event will come
+      // refused: no `play` event will come, nor the restart's `seeking`
+      this.#unexpect(mark)
+      if (restart) this.#unexpect(restart)
       throw error
     }
   }
@@ -250,8 +274,12 @@ export class Video implements Player, SourceTarget {
     for (const subscriber of [...(this.#subscribers.get(event.type as MediaEvent) ?? [])]) subscriber(event)
   }
 
+  /**
+   * Marks an operation of ours. The browser fires one event per operation, in the order they were made,
+   * however late a busy main thread dispatches it: the mark waits for that event, not for a deadline.
+   */
   #expect(event: Expected): Mark {
-    const mark = { event, deadline: this.#now() + EXPECT_TIMEOUT_MS }
+    const mark = { event }
     this.#expected.push(mark)
     return mark
   }
@@ -260,15 +288,22 @@ export class Video implements Player, SourceTarget {
     this.#expected = this.#expected.filter((m) => m !== mark)
   }
 
-  /** Swallows the event if we caused it, otherwise it was the person. */
-  #onMediaEvent(event: Expected, action: UserAction): void {
-    const now = this.#now()
-    this.#expected = this.#expected.filter((m) => m.deadline >= now)
+  #forgetMarks(): void {
+    this.#expected = []
+  }
+
+  /**
+   * Who caused the event. Ours when an operation of the same kind is still waiting for its event (the oldest
+   * is met). Otherwise the element's own when `ownMotion` says so (the end, a load) or when no person's input
+   * precedes it (a pause or seek the browser makes by itself); only what is left is the person's action.
+   */
+  #onMediaEvent(event: Expected, action: UserAction, ownMotion = false): void {
     const index = this.#expected.findIndex((m) => m.event === event)
     if (index >= 0) {
       this.#expected.splice(index, 1)
       return
     }
+    if (ownMotion || !this.#personActive()) return
     for (const listener of [...this.#userListeners]) listener(action)
   }
 }

@@ -1,7 +1,8 @@
 /**
  * What the controller needs of a player: a snapshot to decide on, four operations, and the person's own actions
  * (native controls, keyboard, a script calling `play()`/`pause()` or setting `currentTime`) as user actions —
- * never the events of the controller's own corrections. The room's `<video>` implements it in player/video.ts.
+ * never the events of the controller's own operations, however late they come, nor what the element does by
+ * itself. The room's `<video>` implements it in player/video.ts.
  */
 import { assertNeverAction, type Action, type PlayerSnapshot } from './decide.ts'
 
@@ -18,7 +19,7 @@ export interface Player {
   pause(): void
   seek(position: number): void
   setRate(rate: number): void
-  /** Person-initiated changes only. Returns an unsubscribe function. */
+  /** Person-initiated changes only (docs/sync.md, "Who caused an event"). Returns an unsubscribe function. */
   onUserAction(listener: (action: UserAction) => void): () => void
   /**
    * The element can do more than before (`loadedmetadata`, `canplay`, `seeked`): the controller should decide
