@@ -46,6 +46,8 @@ export class FakeVideo extends EventTarget {
   }
   set currentTime(t: number) {
     this.#time = t
+    // With nothing loaded, an assignment only sets where the element will start: no seek, no event.
+    if (this.readyState === 0) return
     this.seeking = true
     this.#fire('seeking')
     setTimeout(() => {

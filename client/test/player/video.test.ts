@@ -92,6 +92,16 @@ describe('Video', () => {
     expect(actions).toEqual([{ type: 'play' }])
   })
 
+  it('does not mark a seek with nothing loaded (the element fires no seeking for it)', async () => {
+    const { video, player, actions } = setup()
+    video.readyState = 0
+    player.seek(12)
+    video.readyState = 4
+    video.currentTime = 30 // the person's seek, once the video is there
+    await flush()
+    expect(actions).toEqual([{ type: 'seek', position: 30 }])
+  })
+
   it('a refused play() rejects and does not swallow the next user play', async () => {
     const { video, player, actions } = setup()
     video.refusePlay = true

@@ -234,7 +234,9 @@ export class Video implements Player, SourceTarget {
   }
 
   seek(position: number): void {
-    this.#expect('seeking') // every assignment fires its own `seeking`, even mid-seek
+    // Every assignment fires its own `seeking`, even mid-seek; with nothing loaded it only sets where the
+    // element will start, and fires none, so no mark may wait for one.
+    if (this.#element.readyState !== HAVE_NOTHING) this.#expect('seeking')
     this.#element.currentTime = position
   }
 
