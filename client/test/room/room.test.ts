@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   LEAVE_GRACE_MS,
   LINK_SILENCE_MS,
+  MAX_EARLY_BYTES,
   MAX_EARLY_MESSAGES,
   PING_INTERVAL_MS,
   REMOVE_LINGER_MS,
@@ -395,6 +396,25 @@ describe('Room', () => {
     expect(joins).toEqual(['doc', 'doc'])
     await mesh(net, [ana, cy])
     for (const room of [ana, cy]) expect(names(room)).toEqual(['Ana', 'Cy'])
+  })
+
+  it('keeps at most MAX_EARLY_BYTES of what one member sends before the entry', async () => {
+    const net = new FakeNet()
+    const ana = join(net, id.a, 'Ana', true)
+    const cy = join(net, id.c, '', false)
+    await mesh(net, [ana, cy])
+    // Room messages a member may send (the feature's body is its own business), near the largest allowed.
+    const big = encodeRoomMessage({ type: 'feature', feature: 'playback', body: 'x'.repeat(990_000) })
+    const anaNet = net.transports.get(id.a)!
+    // With its hello (a few kB), as many as fit.
+    for (let i = 0; i < Math.floor(MAX_EARLY_BYTES / big.length); i++) {
+      anaNet.send(id.c, big)
+      await flush()
+    }
+    expect(cy.linkCount).toBe(1)
+    anaNet.send(id.c, big)
+    await flush()
+    expect(cy.linkCount).toBe(0)
   })
 
   it('moves a newcomer whose clock runs behind to after the members it finds, and saves that', async () => {

@@ -64,10 +64,12 @@ export { LINK_SILENCE_MS, PING_INTERVAL_MS } from './liveness.ts'
 
 /**
  * What one member may have sent a tab that is linked but has not entered yet (its person is still choosing a
- * name): kept in order and handled once it enters. Past this, the link to that member is dropped, and the
- * entry asks to be introduced again, for a fresh hello.
+ * name): kept in order and handled once it enters. Past either bound, the link to that member is dropped, and
+ * the entry asks to be introduced again, for a fresh hello. The bytes (UTF-16 code units of the JSON text) are
+ * a few hellos' worth: one may be up to 1,000,000 (protocol.ts).
  */
 export const MAX_EARLY_MESSAGES = 512
+export const MAX_EARLY_BYTES = 8_000_000
 
 /** What the room needs from the mesh (Mesh implements it; tests use an in-memory fake). */
 export interface RoomTransport {
@@ -157,8 +159,8 @@ export class Room implements FeatureHost {
   /** Each member's pending timer: its grace period, or the host's wait before banning it. */
   readonly #memberTimers = new Map<string, unknown>()
   readonly #links = new Map<string, TransportDecision>()
-  /** How many of `#early` (below) each member sent. */
-  readonly #earlyCount = new Map<string, number>()
+  /** How many of `#early` (below) each member sent, and their size. */
+  readonly #earlyCount = new Map<string, { messages: number; bytes: number }>()
   /* eslint-enable svelte/prefer-svelte-reactivity */
   readonly #release: (() => void)[] = []
   /** The current transport's listeners, released when the room moves to another document. */
@@ -550,18 +552,20 @@ export class Room implements FeatureHost {
         `room: ${from} sent times more than a day off our clock (${replaced.join(', ')}): kept the arrival time`,
       )
     if (this.started) this.#handle(from, message)
-    else this.#keepEarly(from, message)
+    else this.#keepEarly(from, message, data.length)
   }
 
   /**
    * Before this tab enters, what a member sends waits for the entry, in order (its pings go unanswered: this
-   * tab is nobody's member yet). A member that sends more than `MAX_EARLY_MESSAGES` meanwhile (a long wait at
-   * the name) loses its link, and with it what it sent; the entry links again and gets a fresh hello.
+   * tab is nobody's member yet). A member that sends more than `MAX_EARLY_MESSAGES` or `MAX_EARLY_BYTES`
+   * meanwhile (a long wait at the name, or a flood) loses its link, and with it what it sent; the entry links
+   * again and gets a fresh hello.
    */
-  #keepEarly(from: string, message: RoomMessage): void {
+  #keepEarly(from: string, message: RoomMessage, size: number): void {
     if (message.type === 'ping' || message.type === 'pong') return
-    const count = (this.#earlyCount.get(from) ?? 0) + 1
-    if (count > MAX_EARLY_MESSAGES) {
+    const kept = this.#earlyCount.get(from) ?? { messages: 0, bytes: 0 }
+    const count = { messages: kept.messages + 1, bytes: kept.bytes + size }
+    if (count.messages > MAX_EARLY_MESSAGES || count.bytes > MAX_EARLY_BYTES) {
       this.#dropEarly(from)
       this.#rejoinOnEntry = true
       this.#transport.disconnect(from)
