@@ -12,6 +12,7 @@ export const JOIN_STEPS = [
   'app',
   'started',
   'signaling',
+  'mesh',
   'link',
   'authority',
   'playlist',

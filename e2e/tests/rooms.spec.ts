@@ -2,6 +2,7 @@ import { test, expect, startApp } from '../lib/fixtures.ts'
 import {
   closeInvite,
   createRoom,
+  enterName,
   expectHost,
   expectMembers,
   expectMessage,
@@ -53,6 +54,35 @@ test.describe('rooms', () => {
     // Rendered as text: no element came out of the message.
     await expect(ana.page.getByTestId('chat-message').locator('b')).toHaveCount(0)
     for (const someone of people) await expect(someone.page.getByTestId('chat-message')).toHaveCount(3)
+  })
+
+  test('a newcomer links while it picks its name, unlisted, and enters with what was said meanwhile', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    const cy = await person(chromiumBrowser, app.baseURL, 'Cy')
+    people = [ana, bo, cy]
+    const link = await gather([ana, bo])
+
+    await cy.page.goto(link)
+    await expect(cy.page.getByTestId('name-gate')).toBeVisible()
+    // Behind the name gate its links to the members are up (the join trace's `mesh` step)...
+    await expect
+      .poll(() => cy.page.evaluate(() => performance.getEntriesByName('theatron:join:mesh').length))
+      .toBe(1)
+    // ...and nobody lists it: it is in the room under no name until it chooses one.
+    await say(ana, 'while Cy picks a name')
+    await expectMessage([ana, bo], ana, 'while Cy picks a name')
+    await expectMembers([ana, bo], ['Ana', 'Bo'])
+    await expect(cy.page.getByTestId('name-gate')).toBeVisible()
+
+    await enterName(cy)
+    await expectMembers(people, ['Ana', 'Bo', 'Cy'])
+    await expectMessage(people, ana, 'while Cy picks a name')
+    await say(cy, 'hi, Cy here')
+    await expectMessage(people, cy, 'hi, Cy here')
   })
 
   test('a newcomer gets a history larger than one WebRTC message, over WebRTC', async ({

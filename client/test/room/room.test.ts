@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   LEAVE_GRACE_MS,
   LINK_SILENCE_MS,
+  MAX_EARLY_BYTES,
+  MAX_EARLY_MESSAGES,
   PING_INTERVAL_MS,
   REMOVE_LINGER_MS,
   Room,
@@ -334,6 +336,85 @@ describe('Room', () => {
     expect(names(ana)).toEqual(['Ana'])
     expect(ana.chat.some((entry) => entry.kind === 'notice' && entry.text === 'Bo left')).toBe(true)
     expect(joins).toEqual(['doc'])
+  })
+
+  it('links while its name is asked, silent and unlisted, and enters with what the members said meanwhile', async () => {
+    const net = new FakeNet()
+    const ana = join(net, id.a, 'Ana', true)
+    const bo = join(net, id.b, 'Bo')
+    await mesh(net, [ana, bo])
+    const joins: string[] = []
+    const cy = join(net, id.c, '', false, { ...connectedSignaling, join: (doc) => joins.push(doc) })
+    // On the signal server before it has a name: its links to the members form now.
+    expect(joins).toEqual(['doc'])
+    await mesh(net, [ana, bo, cy])
+    expect(cy.linkCount).toBe(2)
+    ana.sendChat('while Cy picks a name')
+    ana.setLocked(true)
+    await flush()
+    await vi.advanceTimersByTimeAsync(PING_INTERVAL_MS) // the members' pings: a tab not in the room is silent
+    await flush()
+    expect(cy.started).toBe(false)
+    expect(cy.members.size).toBe(0)
+    expect(messages(cy)).toEqual([])
+    for (const room of [ana, bo]) expect(names(room)).toEqual(['Ana', 'Bo'])
+    expect(ana.memberList.map((member) => member.rtt)).toEqual([null, 0])
+
+    cy.setName('Cy')
+    await flush()
+    for (const room of [ana, bo, cy]) expect(names(room)).toEqual(['Ana', 'Bo', 'Cy'])
+    expect(messages(cy)).toEqual(['Ana: while Cy picks a name'])
+    expect(cy.host).toBe(id.a)
+    expect(cy.locked).toBe(true)
+    expect(joins).toEqual(['doc'])
+  })
+
+  it('drops the link of a member that sends too much before the entry, and is introduced again on entering', async () => {
+    const net = new FakeNet()
+    const ana = join(net, id.a, 'Ana', true)
+    const joins: string[] = []
+    const cy = join(net, id.c, '', false, { ...connectedSignaling, join: (doc) => joins.push(doc) })
+    let kept = 0 // what cy keeps of ana's: everything but pings and pongs
+    net.transports.get(id.c)!.on('message', (_from, data) => {
+      if (!/"type":"p[io]ng"/.test(data)) kept++
+    })
+    await mesh(net, [ana, cy])
+    const presence = encodeRoomMessage({ type: 'presence', self: { name: 'Ana', joinedAt: ana.joinedAt } })
+    const anaNet = net.transports.get(id.a)!
+    while (kept < MAX_EARLY_MESSAGES) {
+      anaNet.send(id.c, presence)
+      await flush()
+    }
+    expect(cy.linkCount).toBe(1)
+    anaNet.send(id.c, presence)
+    await flush()
+    expect(cy.linkCount).toBe(0)
+    anaNet.lose(id.c, 'disconnected') // the mesh closes both ends
+    expect(joins).toEqual(['doc'])
+
+    cy.setName('Cy')
+    expect(joins).toEqual(['doc', 'doc'])
+    await mesh(net, [ana, cy])
+    for (const room of [ana, cy]) expect(names(room)).toEqual(['Ana', 'Cy'])
+  })
+
+  it('keeps at most MAX_EARLY_BYTES of what one member sends before the entry', async () => {
+    const net = new FakeNet()
+    const ana = join(net, id.a, 'Ana', true)
+    const cy = join(net, id.c, '', false)
+    await mesh(net, [ana, cy])
+    // Room messages a member may send (the feature's body is its own business), near the largest allowed.
+    const big = encodeRoomMessage({ type: 'feature', feature: 'playback', body: 'x'.repeat(990_000) })
+    const anaNet = net.transports.get(id.a)!
+    // With its hello (a few kB), as many as fit.
+    for (let i = 0; i < Math.floor(MAX_EARLY_BYTES / big.length); i++) {
+      anaNet.send(id.c, big)
+      await flush()
+    }
+    expect(cy.linkCount).toBe(1)
+    anaNet.send(id.c, big)
+    await flush()
+    expect(cy.linkCount).toBe(0)
   })
 
   it('moves a newcomer whose clock runs behind to after the members it finds, and saves that', async () => {

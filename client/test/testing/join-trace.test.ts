@@ -5,6 +5,7 @@ import { POLL_MS, traceJoin, type TracedApp } from '../../src/lib/testing/join-t
 function fakeApp() {
   const state = {
     started: false,
+    linkCount: 0,
     connection: { kind: 'connecting' },
     members: new Map<string, { transport: string }>([['me', { transport: 'self' }]]),
     authority: null as unknown,
@@ -24,6 +25,9 @@ function fakeApp() {
     room: {
       get started() {
         return state.started
+      },
+      get linkCount() {
+        return state.linkCount
       },
       get connection() {
         return state.connection
@@ -79,10 +83,15 @@ describe('traceJoin', () => {
     vi.advanceTimersByTime(POLL_MS)
     expect(marked()).toEqual(['app', 'signaling'])
 
+    // Linked while the name is asked: the mesh step, no member's link yet.
+    state.linkCount = 1
+    vi.advanceTimersByTime(POLL_MS)
+    expect(marked()).toEqual(['app', 'signaling', 'mesh'])
+
     state.started = true
     state.members.set('bo', { transport: 'relay' })
     vi.advanceTimersByTime(POLL_MS)
-    expect(marked()).toEqual(['app', 'signaling', 'started', 'link'])
+    expect(marked()).toEqual(['app', 'signaling', 'mesh', 'started', 'link'])
 
     // Undone and done again: still one mark.
     state.connection = { kind: 'waiting' }
@@ -114,6 +123,7 @@ describe('traceJoin', () => {
     traceJoin(app)
     Object.assign(state, {
       started: true,
+      linkCount: 1,
       connection: { kind: 'connected' },
       authority: {},
       selected: {},
@@ -124,7 +134,7 @@ describe('traceJoin', () => {
     state.members.set('bo', { transport: 'webrtc' })
     state.progress.set('aa', { received: 1 })
     vi.advanceTimersByTime(POLL_MS)
-    expect(marked()).toHaveLength(9)
+    expect(marked()).toHaveLength(10)
     expect(vi.getTimerCount()).toBe(0)
 
     const second = fakeApp()

@@ -62,6 +62,15 @@ export { JOIN_SETTLE_MS, LEAVE_GRACE_MS, REMOVE_LINGER_MS } from './registry.ts'
 export type { Member, MemberView, RoomEnd } from './registry.ts'
 export { LINK_SILENCE_MS, PING_INTERVAL_MS } from './liveness.ts'
 
+/**
+ * What one member may have sent a tab that is linked but has not entered yet (its person is still choosing a
+ * name): kept in order and handled once it enters. Past either bound, the link to that member is dropped, and
+ * the entry asks to be introduced again, for a fresh hello. The bytes (UTF-16 code units of the JSON text) are
+ * a few hellos' worth: one may be up to 1,000,000 (protocol.ts).
+ */
+export const MAX_EARLY_MESSAGES = 512
+export const MAX_EARLY_BYTES = 8_000_000
+
 /** What the room needs from the mesh (Mesh implements it; tests use an in-memory fake). */
 export interface RoomTransport {
   on(event: 'transport', listener: (peerId: string, transport: TransportDecision) => void): () => void
@@ -150,6 +159,8 @@ export class Room implements FeatureHost {
   /** Each member's pending timer: its grace period, or the host's wait before banning it. */
   readonly #memberTimers = new Map<string, unknown>()
   readonly #links = new Map<string, TransportDecision>()
+  /** How many of `#early` (below) each member sent, and their size. */
+  readonly #earlyCount = new Map<string, { messages: number; bytes: number }>()
   /* eslint-enable svelte/prefer-svelte-reactivity */
   readonly #release: (() => void)[] = []
   /** The current transport's listeners, released when the room moves to another document. */
@@ -163,6 +174,12 @@ export class Room implements FeatureHost {
   #authorityWork: Promise<void> = Promise.resolve()
   #authorityQueued = false
   #settleTimer: unknown = null
+  /** Joined on the signal server: links with the members form, whether or not this tab has entered. */
+  #linking = false
+  /** What members sent before this tab entered, in arrival order; handled when it enters. */
+  #early: { from: string; message: RoomMessage }[] = []
+  /** A link closed before this tab entered: the entry asks the signal server to introduce everyone again. */
+  #rejoinOnEntry = false
 
   constructor(options: RoomOptions) {
     this.#options = options
@@ -228,8 +245,15 @@ export class Room implements FeatureHost {
   get ended(): RoomEnd | null {
     return this.#ended
   }
+  /** This tab entered the room: it has a name and introduced itself (its `hello`) on every link. */
   get started(): boolean {
     return this.#started
+  }
+  /** Links up (WebRTC or the relay) to other tabs, whether or not they or this tab entered yet. */
+  get linkCount(): number {
+    let count = 0
+    for (const decision of this.#links.values()) if (decision === 'webrtc' || decision === 'relay') count++
+    return count
   }
   /** Everyone else we had a hello from. */
   get members(): ReadonlyMap<string, Member> {
@@ -261,15 +285,42 @@ export class Room implements FeatureHost {
     return !this.locked || peerId === this.host
   }
 
-  /** Join the room on the signal server; needs a name first. */
+  /**
+   * Join the room on the signal server: the links with the members form at once. With a name this tab also
+   * enters; without one (its person is still choosing it) it stays silent on its links and unlisted, keeps
+   * what the members send, and enters on `setName`.
+   */
   start(): void {
-    if (this.started || !this.name || this.ended) return
+    if (this.ended) return
+    if (!this.#linking) {
+      this.#linking = true
+      this.#options.signaling.join(this.documentId)
+    }
+    if (this.name) this.#enter()
+  }
+
+  /**
+   * Enter the room: introduce ourselves on every link that is up (the others do on theirs), then handle what
+   * the members sent meanwhile, in the order it came, as if it came now.
+   */
+  #enter(): void {
+    if (this.started || this.ended) return
     this.#started = true
     const { fresh, membership } = this.#options
     this.#dispatch({ type: 'start', settle: fresh && !membership.creator, mint: fresh && membership.creator })
     this.#settleTimer = this.#timers.setTimeout(() => this.#dispatch({ type: 'settled' }), JOIN_SETTLE_MS)
-    this.#options.signaling.join(this.documentId)
+    if (this.#rejoinOnEntry) {
+      this.#rejoinOnEntry = false
+      this.#options.signaling.join(this.documentId)
+    }
     this.#liveness.start()
+    for (const [peerId, decision] of this.#links)
+      if (decision === 'webrtc' || decision === 'relay') this.#hello(peerId)
+    const early = this.#early
+    this.#early = []
+    this.#earlyCount.clear()
+    for (const { from, message } of early)
+      if (!this.removed.has(from) && !this.ended) this.#handle(from, message)
   }
 
   setName(input: string): void {
@@ -381,7 +432,7 @@ export class Room implements FeatureHost {
     for (const peerId of this.removed) transport.ban(peerId)
     for (const peerId of linked) this.#onClosed(peerId, 'moved')
     this.#chat.notice('The host moved the room to a new link')
-    if (this.started) this.#options.signaling.join(documentId)
+    if (this.#linking) this.#options.signaling.join(documentId)
   }
 
   /**
@@ -405,6 +456,8 @@ export class Room implements FeatureHost {
     if (this.#settleTimer !== null) this.#timers.clearTimeout(this.#settleTimer)
     this.#liveness.stop()
     this.#features.clear()
+    this.#early = []
+    this.#earlyCount.clear()
   }
 
   /** Run an event through the registry, take its state, and carry out its effects in order. */
@@ -470,14 +523,17 @@ export class Room implements FeatureHost {
     const previous = this.#links.get(peerId) ?? 'pending'
     this.#links.set(peerId, decision)
     this.#dispatch({ type: 'link', peerId, transport: decision })
-    // A new (or renegotiated) link: introduce ourselves with everything a newcomer needs.
-    if (previous === 'pending' && (decision === 'webrtc' || decision === 'relay')) {
-      this.#send(peerId, {
-        type: 'hello',
-        self: { name: this.name, joinedAt: this.joinedAt },
-        snapshot: this.#snapshot(),
-      })
-    }
+    // A new (or renegotiated) link: introduce ourselves with everything a newcomer needs (once entered).
+    if (previous === 'pending' && (decision === 'webrtc' || decision === 'relay') && this.started)
+      this.#hello(peerId)
+  }
+
+  #hello(peerId: string): void {
+    this.#send(peerId, {
+      type: 'hello',
+      self: { name: this.name, joinedAt: this.joinedAt },
+      snapshot: this.#snapshot(),
+    })
   }
 
   #onMessage(from: string, data: string): void {
@@ -495,7 +551,32 @@ export class Room implements FeatureHost {
       console.warn(
         `room: ${from} sent times more than a day off our clock (${replaced.join(', ')}): kept the arrival time`,
       )
-    this.#handle(from, message)
+    if (this.started) this.#handle(from, message)
+    else this.#keepEarly(from, message, data.length)
+  }
+
+  /**
+   * Before this tab enters, what a member sends waits for the entry, in order (its pings go unanswered: this
+   * tab is nobody's member yet). A member that sends more than `MAX_EARLY_MESSAGES` or `MAX_EARLY_BYTES`
+   * meanwhile (a long wait at the name, or a flood) loses its link, and with it what it sent; the entry links
+   * again and gets a fresh hello.
+   */
+  #keepEarly(from: string, message: RoomMessage, size: number): void {
+    if (message.type === 'ping' || message.type === 'pong') return
+    const kept = this.#earlyCount.get(from) ?? { messages: 0, bytes: 0 }
+    const count = { messages: kept.messages + 1, bytes: kept.bytes + size }
+    if (count.messages > MAX_EARLY_MESSAGES || count.bytes > MAX_EARLY_BYTES) {
+      this.#dropEarly(from)
+      this.#rejoinOnEntry = true
+      this.#transport.disconnect(from)
+      return
+    }
+    this.#earlyCount.set(from, count)
+    this.#early.push({ from, message })
+  }
+
+  #dropEarly(from: string): void {
+    if (this.#earlyCount.delete(from)) this.#early = this.#early.filter((kept) => kept.from !== from)
   }
 
   /**
@@ -688,6 +769,11 @@ export class Room implements FeatureHost {
   }
 
   #onClosed(peerId: string, reason: string): void {
+    if (!this.started) {
+      // What it sent came over a link that is gone: a new link brings a new hello.
+      this.#dropEarly(peerId)
+      this.#rejoinOnEntry = true
+    }
     this.#links.delete(peerId)
     this.#liveness.forget(peerId)
     this.#dispatch({ type: 'closed', peerId, reason })
@@ -699,11 +785,12 @@ export class Room implements FeatureHost {
     return { members, authority, chat: this.#chat.history(), features }
   }
 
+  /** Nothing leaves before this tab entered: its `hello` is the first message on every link. */
   #send(peerId: string, message: OutgoingRoomMessage): void {
-    this.#transport.send(peerId, encodeRoomMessage(message))
+    if (this.started) this.#transport.send(peerId, encodeRoomMessage(message))
   }
 
   #broadcast(message: OutgoingRoomMessage): void {
-    this.#transport.broadcast(encodeRoomMessage(message))
+    if (this.started) this.#transport.broadcast(encodeRoomMessage(message))
   }
 }

@@ -6,9 +6,10 @@
  * canplay, playing) they say where a late joiner's time goes, from the page's `timeOrigin` (the navigation):
  *
  * - `app`: the room is composed (app/connect.ts marks `connect` when it starts: keys, identity, TURN);
- *   `started`: it has a name and joins;
- * - `signaling`: the signal server connection is up; `link`: a member's link carries the room (the relay or
- *   WebRTC); `webrtc`: a member's link is a WebRTC data channel;
+ *   `started`: it has a name and enters (introduces itself);
+ * - `signaling`: the signal server connection is up; `mesh`: a link to another tab is up (it forms while the
+ *   name is still asked); `link`: a member's link carries the room (the relay or WebRTC, and the member's
+ *   hello came); `webrtc`: a member's link is a WebRTC data channel;
  * - `authority`: the room's authority chain is verified; `playlist`: an item is selected;
  * - `clock`: shared time is known in another member's frame (enough clock samples to the room's host);
  *   `bytes`: the first torrent bytes came from a peer for the item shown.
@@ -20,6 +21,8 @@ export interface TracedApp {
   playback: { inspect(): PlaybackInspection }
   room: {
     readonly started: boolean
+    /** links up to other tabs, members or not yet */
+    readonly linkCount: number
     readonly connection: { kind: string }
     readonly members: ReadonlyMap<string, { transport: string }>
     readonly selfId: string
@@ -37,11 +40,13 @@ export const POLL_MS = 20
 /** The tracer stops on its own after this long: a join that takes longer is not what it is for. */
 export const TRACE_FOR_MS = 120_000
 
-type Step = 'started' | 'signaling' | 'link' | 'webrtc' | 'authority' | 'playlist' | 'clock' | 'bytes'
+type Step =
+  'started' | 'signaling' | 'mesh' | 'link' | 'webrtc' | 'authority' | 'playlist' | 'clock' | 'bytes'
 
 const STEPS: Record<Step, (app: TracedApp) => boolean> = {
   started: (app) => app.room.started,
   signaling: (app) => app.room.connection.kind === 'connected',
+  mesh: (app) => app.room.linkCount > 0,
   link: (app) => otherLinks(app).some((t) => t === 'relay' || t === 'webrtc'),
   webrtc: (app) => otherLinks(app).includes('webrtc'),
   authority: (app) => app.room.authority !== null,
