@@ -17,6 +17,7 @@ import {
   type TrackCodec,
 } from './feed.ts'
 import type { Mp4Movie } from './mp4-movie.ts'
+import { trace } from '../trace.ts'
 import { completeUntil, findMoovInTail, isMp4, locateMoov, sampleSeconds, seekPoint } from './mp4.ts'
 
 /**
@@ -65,6 +66,7 @@ async function readIndex(
     location = locateMoov(head, source.length)
   }
   if (location.kind === 'unsupported') return { ok: false, reason: location.reason }
+  trace('mp4:located', { kind: location.kind, head: head.byteLength })
   const ftyp = head.subarray(location.ftyp.start, location.ftyp.end)
   let moov: Uint8Array
   if (location.kind === 'head') {
@@ -79,7 +81,10 @@ async function readIndex(
   try {
     // mp4box (~45 kB gzipped) is loaded with the first MP4, not with the page.
     const { Mp4Movie } = await import('./mp4-movie.ts')
-    return { ok: true, movie: new Mp4Movie(ftyp, moov), head }
+    trace('mp4:parse', { moov: moov.byteLength })
+    const movie = new Mp4Movie(ftyp, moov)
+    trace('mp4:parsed')
+    return { ok: true, movie, head }
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err)
     return { ok: false, reason: `its index could not be read (${why})` }
