@@ -27,9 +27,20 @@ export class FakeVideo extends EventTarget {
   }
   /** drop events, as a browser coalescing them would */
   silent = false
+  /** The clock the events are stamped with (`timeStamp`: when the element fired them). */
+  readonly #clock: () => number
+
+  constructor(clock: () => number = () => performance.now()) {
+    super()
+    this.#clock = clock
+  }
+
+  /** Fires `type` now: stamped now, dispatched from a later task (whose listener may run much later). */
   #fire(type: string): void {
     if (this.silent) return
-    setTimeout(() => this.dispatchEvent(new Event(type)), 0)
+    const event = new Event(type)
+    Object.defineProperty(event, 'timeStamp', { value: this.#clock() })
+    setTimeout(() => this.dispatchEvent(event), 0)
   }
   get currentTime(): number {
     return this.#time

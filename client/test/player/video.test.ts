@@ -6,8 +6,8 @@ import { FakeVideo } from './fakes.ts'
 const flush = () => new Promise((resolve) => setTimeout(resolve, 10))
 
 function setup() {
-  const video = new FakeVideo()
   let now = 0
+  const video = new FakeVideo(() => now)
   const player = new Video(video as unknown as HTMLVideoElement, () => now)
   const actions: UserAction[] = []
   player.onUserAction((a) => actions.push(a))
@@ -107,6 +107,14 @@ describe('Video', () => {
     video.currentTime = 8 // past the window: the person's
     await flush()
     expect(actions).toEqual([{ type: 'seek', position: 8 }])
+  })
+
+  it("swallows a correction's event that a busy page handles long after the element fired it", async () => {
+    const { player, actions, advance } = setup()
+    player.seek(12) // the element fires `seeking` now…
+    advance(EXPECT_TIMEOUT_MS + 900) // …and the page's main thread gets to it almost two seconds later
+    await flush()
+    expect(actions).toEqual([])
   })
 
   it('snapshots the element', () => {

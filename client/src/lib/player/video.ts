@@ -12,7 +12,11 @@ import type { PlayerSnapshot } from '../sync/decide.ts'
 import { PROGRESS_EVENTS, type Player, type UserAction } from '../sync/player.ts'
 import { bufferedAhead } from '../media/buffered.ts'
 
-/** An expected event that never came (the browser coalesced it) must not swallow a later user action. */
+/**
+ * An expected event that never came (the browser coalesced it) must not swallow a later user action. Counted
+ * in the events' own time stamps (when the element fired them): a busy page may run the listener of a
+ * correction's `seeking` seconds after the element fired it, and that event is still ours.
+ */
 export const EXPECT_TIMEOUT_MS = 1_000
 
 const HAVE_NOTHING = 0
@@ -36,18 +40,20 @@ export class Video implements Player, SourceTarget {
   constructor(element: HTMLVideoElement, now: () => number = () => performance.now()) {
     this.#element = element
     this.#now = now
-    this.on('play', () => this.#onMediaEvent('play', { type: 'play' }))
+    this.on('play', (event) => this.#onMediaEvent(event, 'play', { type: 'play' }))
     // Reaching the end pauses the element by itself. Loading a new source (another item or file) pauses a
     // playing element and resets its rate to 1, firing `pause` and `ratechange` with nothing loaded yet.
     // None of that is the person acting on the room.
-    this.on('pause', () => {
+    this.on('pause', (event) => {
       if (!element.ended && element.readyState !== HAVE_NOTHING)
-        this.#onMediaEvent('pause', { type: 'pause' })
+        this.#onMediaEvent(event, 'pause', { type: 'pause' })
     })
-    this.on('seeking', () => this.#onMediaEvent('seeking', { type: 'seek', position: element.currentTime }))
-    this.on('ratechange', () => {
+    this.on('seeking', (event) =>
+      this.#onMediaEvent(event, 'seeking', { type: 'seek', position: element.currentTime }),
+    )
+    this.on('ratechange', (event) => {
       if (element.readyState !== HAVE_NOTHING)
-        this.#onMediaEvent('ratechange', { type: 'ratechange', rate: element.playbackRate })
+        this.#onMediaEvent(event, 'ratechange', { type: 'ratechange', rate: element.playbackRate })
     })
   }
 
@@ -260,10 +266,13 @@ export class Video implements Player, SourceTarget {
     this.#expected = this.#expected.filter((m) => m !== mark)
   }
 
-  /** Swallows the event if we caused it, otherwise it was the person. */
-  #onMediaEvent(event: Expected, action: UserAction): void {
-    const now = this.#now()
-    this.#expected = this.#expected.filter((m) => m.deadline >= now)
+  /**
+   * Swallows the event if we caused it, otherwise it was the person. Expectations are matched at the time the
+   * element fired the event (never later than now), not when this listener runs.
+   */
+  #onMediaEvent(fired: Event, event: Expected, action: UserAction): void {
+    const at = Math.min(fired.timeStamp, this.#now())
+    this.#expected = this.#expected.filter((m) => m.deadline >= at)
     const index = this.#expected.findIndex((m) => m.event === event)
     if (index >= 0) {
       this.#expected.splice(index, 1)
