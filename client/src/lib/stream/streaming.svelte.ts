@@ -53,7 +53,7 @@ import {
   type TorrentItem,
   type UrlItem,
 } from '../playlist/playlist.ts'
-import { mseCandidate, MseStream } from '../media/mse.ts'
+import { mseCandidate, MseStream, warmUpMp4 } from '../media/mse.ts'
 import { hex, randomBytes } from '../random.ts'
 import { rangeSource } from '../torrent/range-source.ts'
 import { preferTorrent, type SwitchingSource } from '../torrent/prefer-torrent.ts'
@@ -626,6 +626,7 @@ export class StreamingStore {
     this.#prepared = { itemId: item.id, localKey: item.localKey, source: null, upgraded: false }
     trace('stream:local', { mine, viaMse })
     if (!video || (mine && !file) || (!mine && !viaMse)) return
+    if (viaMse) warmUpMp4(item.title)
     if (file) {
       const url = URL.createObjectURL(file)
       video.attachSource({ url, kind: 'file', release: () => URL.revokeObjectURL(url) })
