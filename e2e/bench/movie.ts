@@ -30,17 +30,25 @@
  *
  * Knobs: BENCH_MOVIE_RUNS=2  BENCH_MOVIE_KINDS=mp4,mp4-faststart,webm  BENCH_SHARE_EARLY=0 (the seeder waits for
  * the film's torrent before sharing it, `theatron:share-early` = `off`; by default it shares the film before it is
- * hashed, as the app does)
+ * hashed, as the app does)  BENCH_MOVIE_RAW=0 (no raw channels: their columns stay empty, a run is ~1 min
+ * shorter)  BENCH_TRACE=1 (print every page's steps from the select to playing and from the seek to together:
+ * e2e/bench/movie-trace.ts)
+ *
+ * A/B: `BENCH_BASELINE_DIST=<a client build>` (e2e/bench/stream.ts) runs every film with that build and with this
+ * one, interleaved (baseline, this, this, baseline, …) so both see the same background load; one row per build.
  */
 import type { Browser, Page } from '@playwright/test'
 import { createRoom, expectMembers, join as joinRoom, person, type Person } from '../lib/room.ts'
 import { ensureTestVideo } from '../scripts/make-test-video.ts'
 import { ensureMovie, type MovieKind } from '../scripts/make-movie.ts'
 import { browserRss, cpuSpent, machineIdle, sampleCpu } from './procfs.ts'
+import { clearSteps, formatSteps, MOVIE_PROBE, pageSteps } from './movie-trace.ts'
 
 const RUNS = Number(process.env.BENCH_MOVIE_RUNS ?? 2)
 const KINDS = (process.env.BENCH_MOVIE_KINDS ?? 'mp4,mp4-faststart,webm').split(',') as MovieKind[]
 const SHARE_EARLY = process.env.BENCH_SHARE_EARLY !== '0'
+const RAW = process.env.BENCH_MOVIE_RAW !== '0'
+const TRACE = process.env.BENCH_TRACE === '1'
 const RAW_BYTES = 64 * 1024 * 1024
 
 export type RawChannel = (from: Page, to: Page, path: string, limit?: number) => Promise<number>
@@ -221,6 +229,7 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
   try {
     for (const name of ['Seeder', 'Leech B', 'Leech C']) {
       const someone = await person(browser, baseURL, name, { shareEarly: SHARE_EARLY })
+      if (TRACE) await someone.page.context().addInitScript({ content: MOVIE_PROBE })
       const lines: string[] = []
       consoles.set(name, lines)
       someone.page.on('console', (message) => {
@@ -240,8 +249,10 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
     for (const someone of people) await joinRoom(someone, link)
     await expectMembers(people, ['Seeder', 'Leech B', 'Leech C'])
     for (const someone of people) stops.push(await watchMemory(someone.page))
-    const rawMs = await raw.one(seeder.page, b.page, path, RAW_BYTES)
-    const rawTwoMs = Math.max(...(await raw.two(seeder.page, [b.page, c.page], path, RAW_BYTES)))
+    const rawMs = RAW ? await raw.one(seeder.page, b.page, path, RAW_BYTES) : Number.NaN
+    const rawTwoMs = RAW
+      ? Math.max(...(await raw.two(seeder.page, [b.page, c.page], path, RAW_BYTES)))
+      : Number.NaN
 
     // Something plays first, so the film joins the playlist unselected.
     await seeder.page.getByTestId('file-input').setInputFiles(await ensureTestVideo())
@@ -278,6 +289,7 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
         }
         addToPlaying.push(at - selected)
       }
+      if (TRACE) await logSteps('select → playing', people, selected)
     }
     const hashed = await until(
       async () => ((await film.getAttribute('data-info-hash')) ?? '') !== '',
@@ -318,6 +330,7 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
       () => (document.querySelector('video[data-testid=player]') as HTMLVideoElement).duration,
     )
     const target = Math.floor(duration * 0.8)
+    if (TRACE) for (const someone of people) await clearSteps(someone.page)
     const seeked = Date.now()
     await seeder.page.getByTestId('seek-bar').fill(String(target))
     const together = await until(async () => {
@@ -325,6 +338,7 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
       const times = states.map((s) => s.t)
       return states.every((s) => s.playing && s.t >= target) && Math.max(...times) - Math.min(...times) <= 0.5
     }, 60_000)
+    if (TRACE) await logSteps(`seek to ${target} s → together`, people, seeked)
     const heldMB = ((await downloaded(b)) + (await downloaded(c))) / 1e6
     return {
       rssGrowthMB: stopRss() / 1e6,
@@ -347,44 +361,72 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
   }
 }
 
+/** A client build the bench serves: its name in the table and the server's URL. */
+export interface MovieBuild {
+  name: string
+  url: string
+}
+
+/** BENCH_TRACE=1: every page's steps from `since` (real clock ms) on. */
+async function logSteps(what: string, people: readonly Person[], since: number): Promise<void> {
+  log(`  ${what}, ms after the action:`)
+  for (const someone of people)
+    log(`    ${someone.name}: ${formatSteps(await pageSteps(someone.page, since))}`)
+}
+
 /** Every movie kind, `RUNS` times; returns the docs section's table. */
-export async function movieBench(browser: Browser, baseURL: string, raw: RawChannels): Promise<string> {
+export async function movieBench(
+  browser: Browser,
+  builds: readonly MovieBuild[],
+  raw: RawChannels,
+): Promise<string> {
   const lines = [
-    '| film | runs | drop → item (median / worst) | drop → torrent | paste → playing | item → playing | seek 80 % → together | torrent B, C | raw to B / to both (each) | torrent / raw: B / raw to B, (B + C) / raw to both | CPU meanwhile: browser cores, machine idle | peak page memory (seeder / B / C) | renderers’ RSS growth / held by B + C |',
+    `| film${builds.length > 1 ? ' (build)' : ''} | runs | drop → item (median / worst) | drop → torrent | paste → playing | item → playing | seek 80 % → together | torrent B, C | raw to B / to both (each) | torrent / raw: B / raw to B, (B + C) / raw to both | CPU meanwhile: browser cores, machine idle | peak page memory (seeder / B / C) | renderers’ RSS growth / held by B + C |`,
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const kind of KINDS) {
     const path = await ensureMovie(kind)
-    const runs: MovieRun[] = []
+    const byBuild = new Map<string, MovieRun[]>(builds.map((build) => [build.name, []]))
     for (let i = 0; i < RUNS; i++) {
-      try {
-        const run = await oneRun(browser, baseURL, path, raw)
-        runs.push(run)
-        log(`${kind} run ${i + 1}/${RUNS}: ${JSON.stringify(run)}`)
-      } catch (err) {
-        log(`${kind} run ${i + 1}/${RUNS} failed: ${String(err)}`)
+      // The order alternates, so neither build always runs right after the other.
+      const order = i % 2 ? [...builds].reverse() : builds
+      for (const build of order) {
+        const label = `${kind}${builds.length > 1 ? ` (${build.name})` : ''} run ${i + 1}/${RUNS}`
+        try {
+          const run = await oneRun(browser, build.url, path, raw)
+          byBuild.get(build.name)!.push(run)
+          log(`${label}: ${JSON.stringify(run)}`)
+        } catch (err) {
+          log(`${label} failed: ${String(err)}`)
+        }
       }
     }
-    const all = (pick: (r: MovieRun) => number[]) => runs.flatMap(pick)
-    const mw = (values: number[], unit = ' ms') =>
-      `${fmt(median(values))} / ${fmt(values.length ? Math.max(...values) : Number.NaN)}${unit}`
-    const seeks = runs.flatMap((r) => (r.seekTogether === null ? [] : [r.seekTogether]))
-    const [torrentB, torrentC] = [0, 1].map((i) => median(runs.map((r) => r.torrentMBps[i]!)))
-    const rawMBps = median(runs.map((r) => r.rawMBps))
-    const rawTwoMBps = median(runs.map((r) => r.rawTwoMBps))
-    const alone = median(runs.map((r) => r.torrentMBps[0] / r.rawMBps))
-    const both = median(runs.map((r) => (r.torrentMBps[0] + r.torrentMBps[1]) / (2 * r.rawTwoMBps)))
-    const peaks = [0, 1, 2].map((i) => Math.max(...runs.map((r) => r.peakMB[i] ?? 0)))
-    lines.push(
-      `| ${kind} | ${runs.length}/${RUNS} | ${mw(all((r) => r.dropToItem))} | ${mw(all((r) => r.dropToTorrent))} | ` +
-        `${mw(all((r) => r.pasteToPlaying))} | ` +
-        `${mw(all((r) => r.addToPlaying))} | ${mw(seeks)} (${seeks.length} of ${runs.length}) | ` +
-        `${fmt(torrentB!, 1)}, ${fmt(torrentC!, 1)} MB/s | ${fmt(rawMBps, 1)} / ${fmt(rawTwoMBps, 1)} MB/s | ` +
-        `${fmt(alone * 100)} %, ${fmt(both * 100)} % | ` +
-        `${fmt(median(runs.map((r) => r.browserCores)), 2)}, ${fmt(median(runs.map((r) => r.machineIdle)) * 100)} % | ` +
-        `${peaks.map((p) => fmt(p)).join(' / ')} MB | ` +
-        `${fmt(Math.max(...runs.map((r) => r.rssGrowthMB)))} / ${fmt(median(runs.map((r) => r.heldMB)))} MB |`,
-    )
+    for (const build of builds)
+      lines.push(row(builds.length > 1 ? `${kind} (${build.name})` : kind, byBuild.get(build.name)!))
   }
   return `${lines.join('\n')}\n`
+}
+
+/** One row of the table: medians / worst over `runs`. */
+function row(label: string, runs: readonly MovieRun[]): string {
+  const all = (pick: (r: MovieRun) => number[]) => runs.flatMap(pick)
+  const mw = (values: number[], unit = ' ms') =>
+    `${fmt(median(values))} / ${fmt(values.length ? Math.max(...values) : Number.NaN)}${unit}`
+  const seeks = runs.flatMap((r) => (r.seekTogether === null ? [] : [r.seekTogether]))
+  const [torrentB, torrentC] = [0, 1].map((i) => median(runs.map((r) => r.torrentMBps[i]!)))
+  const rawMBps = median(runs.map((r) => r.rawMBps))
+  const rawTwoMBps = median(runs.map((r) => r.rawTwoMBps))
+  const alone = median(runs.map((r) => r.torrentMBps[0] / r.rawMBps))
+  const both = median(runs.map((r) => (r.torrentMBps[0] + r.torrentMBps[1]) / (2 * r.rawTwoMBps)))
+  const peaks = [0, 1, 2].map((i) => Math.max(...runs.map((r) => r.peakMB[i] ?? 0)))
+  return (
+    `| ${label} | ${runs.length}/${RUNS} | ${mw(all((r) => r.dropToItem))} | ${mw(all((r) => r.dropToTorrent))} | ` +
+    `${mw(all((r) => r.pasteToPlaying))} | ` +
+    `${mw(all((r) => r.addToPlaying))} | ${mw(seeks)} (${seeks.length} of ${runs.length}) | ` +
+    `${fmt(torrentB!, 1)}, ${fmt(torrentC!, 1)} MB/s | ${fmt(rawMBps, 1)} / ${fmt(rawTwoMBps, 1)} MB/s | ` +
+    `${fmt(alone * 100)} %, ${fmt(both * 100)} % | ` +
+    `${fmt(median(runs.map((r) => r.browserCores)), 2)}, ${fmt(median(runs.map((r) => r.machineIdle)) * 100)} % | ` +
+    `${peaks.map((p) => fmt(p)).join(' / ')} MB | ` +
+    `${fmt(Math.max(...runs.map((r) => r.rssGrowthMB)))} / ${fmt(median(runs.map((r) => r.heldMB)))} MB |`
+  )
 }

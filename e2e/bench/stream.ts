@@ -23,6 +23,7 @@
  *
  * A/B: `BENCH_BASELINE_DIST=<a client build>` compares that build with this one on the test video, runs
  * interleaved (baseline, this, baseline, …) so both see the same background load; prints, never writes.
+ * With BENCH_MOVIE=1 it does the same on the films (e2e/bench/movie.ts), one table row per build.
  * `BENCH_AB_VIDEO=big` compares on the long video instead. `BENCH_BASELINE_URL=http://127.0.0.1:<port>` takes
  * a server of the other revision, started by hand with its own build, as the baseline instead: for
  * changes to what the client and the server say to each other.
@@ -703,8 +704,14 @@ async function main(): Promise<void> {
   const baseURL = `http://127.0.0.1:${port}`
   const browser = await launchChromium()
   if (process.env.BENCH_MOVIE === '1') {
+    const baseline = BASELINE_DIST
+      ? createSignalServer({ host: '127.0.0.1', port: 0, clientDir: BASELINE_DIST, logLevel: 'warn' })
+      : null
     try {
-      const table = await movieBench(browser, baseURL, { one: rawChannel, two: rawChannelToTwo })
+      const builds = [{ name: 'this build', url: baseURL }]
+      if (baseline)
+        builds.unshift({ name: 'baseline', url: `http://127.0.0.1:${(await baseline.listen()).port}` })
+      const table = await movieBench(browser, builds, { one: rawChannel, two: rawChannelToTwo })
       const load = [loadStart, os.loadavg()[0] ?? 0]
       const section = renderMovie(table, browser.version(), (performance.now() - started) / 1000, load)
       log(`\n${section}`)
@@ -713,7 +720,7 @@ async function main(): Promise<void> {
         log(`written to ${BENCHMARKS_DOC}`)
       }
     } finally {
-      await Promise.all([browser.close(), server.close()])
+      await Promise.all([browser.close(), baseline?.close(), server.close()])
     }
     return
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { mseCandidate, NEAR_BYTES, readOnFrom, readReachesSoon } from '../../src/lib/media/mse.ts'
-import { PENDING_SLACK_S, readBringsIt } from '../../src/lib/media/mse-mp4.ts'
+import { loadMp4Movie, PENDING_SLACK_S, readBringsIt, warmUpMp4 } from '../../src/lib/media/mse-mp4.ts'
 
 /** An element's `buffered` and `currentTime`, as plain numbers. */
 function media(ranges: [number, number][], currentTime = 0) {
@@ -104,5 +104,21 @@ describe('an MP4: whether the running read brings the time to play next', () => 
     expect(readBringsIt(at(true, 600_000), null, 12, 500_000, all)).toBe(false) // it has read everything
     expect(readBringsIt(at(true, 400_000), 3, 12, 500_000, none)).toBe(false)
     expect(readBringsIt(at(true, 0), 0, 12, NEAR_BYTES + 1, all)).toBe(false)
+  })
+})
+
+describe('loading the MP4 index reader early', () => {
+  it('starts for an MP4 or M4V name, not for others', () => {
+    expect(warmUpMp4('Film.MP4')).toBe(true)
+    expect(warmUpMp4('clip.m4v')).toBe(true)
+    expect(warmUpMp4('film.webm')).toBe(false)
+    expect(warmUpMp4('mp4')).toBe(false)
+  })
+
+  it('loads the module once, however many ask', async () => {
+    warmUpMp4('film.mp4')
+    expect(loadMp4Movie()).toBe(loadMp4Movie())
+    const { Mp4Movie } = await loadMp4Movie()
+    expect(typeof Mp4Movie).toBe('function')
   })
 })

@@ -17,6 +17,7 @@ import {
   type TrackCodec,
 } from './feed.ts'
 import type { Mp4Movie } from './mp4-movie.ts'
+import { trace } from '../trace.ts'
 import { completeUntil, findMoovInTail, isMp4, locateMoov, sampleSeconds, seekPoint } from './mp4.ts'
 
 /**
@@ -44,6 +45,30 @@ export function readBringsIt(
 
 type IndexRead = { ok: true; movie: Mp4Movie; head: Uint8Array } | { ok: false; reason: string }
 
+let movieModule: Promise<typeof import('./mp4-movie.ts')> | null = null
+
+/**
+ * The module that reads an MP4's index (mp4box, ~45 kB gzipped: loaded with the first MP4, not with the page),
+ * loaded once however many ask; a failed load is tried again by the next.
+ */
+export function loadMp4Movie(): Promise<typeof import('./mp4-movie.ts')> {
+  movieModule ??= import('./mp4-movie.ts').catch((err: unknown) => {
+    movieModule = null
+    throw err
+  })
+  return movieModule
+}
+
+/**
+ * Starts loading the index reader when `name` is an MP4's, so that it is there by the time the file's index
+ * is (it took 300–370 ms to come on a busy page, after the index had arrived). True when it did.
+ */
+export function warmUpMp4(name: string): boolean {
+  if (!/\.(mp4|m4v)$/i.test(name)) return false
+  loadMp4Movie().catch(() => {})
+  return true
+}
+
 /**
  * Reads the file's index: the head from `iterator` (`first`: the bytes read so far from its start) until its
  * top-level boxes say where `moov` is, then `moov` from the head, or from the tail when it lies after `mdat`.
@@ -54,6 +79,9 @@ async function readIndex(
   first: Uint8Array,
   source: ByteSource,
 ): Promise<IndexRead> {
+  // Loading while the index arrives.
+  const module = loadMp4Movie()
+  module.catch(() => {})
   const parts: Uint8Array[] = [first]
   let head = first
   let location = locateMoov(head, source.length)
@@ -65,6 +93,7 @@ async function readIndex(
     location = locateMoov(head, source.length)
   }
   if (location.kind === 'unsupported') return { ok: false, reason: location.reason }
+  trace('mp4:located', { kind: location.kind, head: head.byteLength })
   const ftyp = head.subarray(location.ftyp.start, location.ftyp.end)
   let moov: Uint8Array
   if (location.kind === 'head') {
@@ -77,9 +106,11 @@ async function readIndex(
     moov = tail.subarray(box.start - location.start, box.end - location.start)
   }
   try {
-    // mp4box (~45 kB gzipped) is loaded with the first MP4, not with the page.
-    const { Mp4Movie } = await import('./mp4-movie.ts')
-    return { ok: true, movie: new Mp4Movie(ftyp, moov), head }
+    const { Mp4Movie } = await module
+    trace('mp4:parse', { moov: moov.byteLength })
+    const movie = new Mp4Movie(ftyp, moov)
+    trace('mp4:parsed')
+    return { ok: true, movie, head }
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err)
     return { ok: false, reason: `its index could not be read (${why})` }

@@ -15,6 +15,7 @@ import {
   type Restart,
 } from './feed.ts'
 import type { PlayheadView } from './target.ts'
+import { trace } from '../trace.ts'
 import { clusterFor, elementLength, ID, parseCues, parseHead, type CuePoint, type WebmHead } from './webm.ts'
 
 /**
@@ -111,6 +112,7 @@ class WebmFeed implements Feed {
     const length = elementLength(first, ID.Cues)
     if (length === null) return null
     const bytes = await readAll(source, start, Math.min(source.length - 1, start + length - 1))
+    trace('webm:cues', { at: start, bytes: bytes.byteLength })
     return parseCues(bytes, head)
   }
 }

@@ -23,9 +23,11 @@ import { isMp4 } from './mp4.ts'
 import { openMp4 } from './mse-mp4.ts'
 import { openWebm } from './mse-webm.ts'
 import type { PlayheadView } from './target.ts'
+import { trace } from '../trace.ts'
 
 export { NEAR_BYTES, readReachesSoon, type ByteSource } from './feed.ts'
 export { readOnFrom } from './mse-webm.ts'
+export { warmUpMp4 } from './mse-mp4.ts'
 
 /** How far past the playhead it appends before waiting for playback to move. */
 export const AHEAD_S = 60
@@ -108,6 +110,7 @@ export class MseStream {
       this.#mediaSource.addEventListener('sourceopen', () => resolve(), { once: true }),
     )
     const generation = ++this.#generation
+    trace('mse:start')
     const iterator = this.#source.read(0)
     this.#iterator = iterator
     let feed: Feed
@@ -116,6 +119,7 @@ export class MseStream {
       if (generation !== this.#generation) return
       if (!start.ok) return this.#giveUp(start.reason)
       feed = start.feed
+      trace('mse:opened', { mimeType: feed.mimeType, position: start.position })
       if (!MediaSource.isTypeSupported(feed.mimeType)) {
         const plays = (type: string) => MediaSource.isTypeSupported(type) || this.#canPlay(type) !== ''
         const unplayable = unplayableCodecs(feed.codecs, plays)
@@ -123,12 +127,14 @@ export class MseStream {
       }
       await opened
       if (generation !== this.#generation) return
+      trace('mse:sourceopen')
       this.#buffer = this.#mediaSource.addSourceBuffer(feed.mimeType)
       // Fragments made on the fly carry no length: the element's seek bar has it from the index.
       if (feed.duration !== null) this.#mediaSource.duration = feed.duration
       this.#position = 0
       for (const part of start.first) await this.#append(part, generation)
       if (generation !== this.#generation) return
+      trace('mse:first-appended', { parts: start.first.length })
       this.#position = start.position
     } catch (err) {
       // Nothing played yet (the head was refused, the SourceBuffer would not open): the worker may still.
@@ -145,6 +151,7 @@ export class MseStream {
   async #open(iterator: AsyncIterator<Uint8Array>): Promise<Opened> {
     const first = await iterator.next()
     if (first.done) return { ok: false, reason: 'the file is empty' }
+    trace('mse:first-bytes', { bytes: first.value.byteLength })
     return isMp4(first.value)
       ? openMp4(iterator, first.value, this.#source)
       : openWebm(iterator, first.value, this.#source)
@@ -188,8 +195,10 @@ export class MseStream {
     while (
       generation === this.#generation &&
       bufferedAhead(this.#media.buffered, this.#media.currentTime) > AHEAD_S
-    )
+    ) {
+      trace('mse:ahead', { t: this.#media.currentTime })
       await this.#nextWake()
+    }
   }
 
   async #append(bytes: Uint8Array, generation: number): Promise<void> {
@@ -202,6 +211,7 @@ export class MseStream {
         buffer.appendBuffer(bytes as Uint8Array<ArrayBuffer>)
       } catch (err) {
         if (!(err instanceof DOMException && err.name === 'QuotaExceededError')) throw err
+        trace('mse:full', { attempt, t: this.#media.currentTime, bytes: bytes.byteLength })
         // Full: drop what was played, then wait for playback to move before trying again.
         if (attempt === 0) await this.#removePlayed()
         else await this.#nextWake()
@@ -293,6 +303,7 @@ export class MseStream {
     const seconds = nextToPlay(this.#media)
     if (!feed || seconds === null || this.#destroyed) return
     const restart = await feed.restartFor(seconds, { pumping: this.#pumping, position: this.#position })
+    trace('mse:read-on', { seconds, restart: restart?.offset ?? -1, position: this.#position })
     if (!restart || this.#destroyed) return
     this.#stopPump()
     const generation = this.#generation

@@ -53,7 +53,7 @@ import {
   type TorrentItem,
   type UrlItem,
 } from '../playlist/playlist.ts'
-import { mseCandidate, MseStream } from '../media/mse.ts'
+import { mseCandidate, MseStream, warmUpMp4 } from '../media/mse.ts'
 import { hex, randomBytes } from '../random.ts'
 import { rangeSource } from '../torrent/range-source.ts'
 import { preferTorrent, type SwitchingSource } from '../torrent/prefer-torrent.ts'
@@ -69,6 +69,7 @@ import { isSubtitleName } from '../media/subtitles.ts'
 import type { SubtitleTrack } from '../media/now-playing.ts'
 import { SubtitleShare } from '../playlist/subtitle-share.ts'
 import { EmbeddedSubtitles, isMatroskaName, type EmbeddedSubtitleTrack } from '../media/embedded-subtitles.ts'
+import { trace } from '../trace.ts'
 import type { TorrentClient } from '../torrent/client.ts'
 import { TorrentFeature } from '../torrent/feature.ts'
 import type { TorrentPeer } from '../torrent/links.ts'
@@ -623,7 +624,9 @@ export class StreamingStore {
     const file = mine ? this.#localFiles.get(item.localKey) : undefined
     const viaMse = !mine && this.#viaMse && mseCandidate(item.title)
     this.#prepared = { itemId: item.id, localKey: item.localKey, source: null, upgraded: false }
+    trace('stream:local', { mine, viaMse })
     if (!video || (mine && !file) || (!mine && !viaMse)) return
+    if (viaMse) warmUpMp4(item.title)
     if (file) {
       const url = URL.createObjectURL(file)
       video.attachSource({ url, kind: 'file', release: () => URL.revokeObjectURL(url) })

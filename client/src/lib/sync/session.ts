@@ -140,10 +140,20 @@ export interface PlaybackSessionOptions {
  * The steps of a seek (or any hold) on one member, for the benchmarks' phase trace: the command learned
  * (`command:seek`, issued or received), the element's seek to the held position (`act:hold`), the report that
  * it stands ready there (`ready`), the release learned (`command:release`), and the element's start at the
- * release's instant (`act:play`), a seek that plays (`act:seek-play`) or a correction seek (`act:seek`).
+ * release's instant (`act:play`), a seek that plays (`act:seek-play`) or a correction seek (`act:seek`); and
+ * of a new item's start: the report that this member can play it (`ready-for`) and the room's play learned
+ * (`command:play`).
  */
 export type SyncTraceStep =
-  'command:seek' | 'command:release' | 'act:hold' | 'ready' | 'act:play' | 'act:seek-play' | 'act:seek'
+  | 'command:seek'
+  | 'command:release'
+  | 'command:play'
+  | 'act:hold'
+  | 'ready'
+  | 'ready-for'
+  | 'act:play'
+  | 'act:seek-play'
+  | 'act:seek'
 
 export class PlaybackSession {
   readonly #room: FeatureHost
@@ -178,6 +188,8 @@ export class PlaybackSession {
   #userActions: UserAction[] = []
   /** The held segment we last traced ourselves ready at. */
   #tracedReadyAt: string | null = null
+  /** The item we last traced ourselves ready to start. */
+  #tracedReadyFor: string | null = null
 
   constructor(options: PlaybackSessionOptions) {
     this.#room = options.room
@@ -394,7 +406,8 @@ export class PlaybackSession {
   }
 
   #traceCommand(command: Command): void {
-    if (command.kind === 'seek' || command.kind === 'release') this.#trace(`command:${command.kind}`)
+    if (command.kind === 'seek' || command.kind === 'release' || command.kind === 'play')
+      this.#trace(`command:${command.kind}`)
   }
 
   /** Shared time at app time `local`, from the last tick's reading; the app clock while shared time is unknown. */
@@ -498,6 +511,9 @@ export class PlaybackSession {
     if (outcome.status) {
       this.#handle.send(outcome.status)
       if (outcome.status.readyAt && outcome.status.readyAt !== this.#tracedReadyAt) this.#trace('ready')
+      if (outcome.status.readyFor && outcome.status.readyFor !== this.#tracedReadyFor)
+        this.#trace('ready-for')
+      this.#tracedReadyFor = outcome.status.readyFor ?? null
       this.#tracedReadyAt = outcome.status.readyAt ?? null
     }
     for (const text of outcome.notices) this.#say(text)

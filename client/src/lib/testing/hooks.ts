@@ -7,7 +7,7 @@
  * the members that stream from it, and `holdSeeding()` holds a dropped file's torrent back after its hashing (a
  * slow hashing, to test streaming before the torrent exists); the join path is traced with performance marks
  * (join-trace.ts), and so are the steps of every seek and hold (`theatron:sync:<step>`, sync/session.ts
- * `SyncTraceStep`).
+ * `SyncTraceStep`) and the streaming steps of trace.ts (`theatron:trace:<step>`, with their detail).
  */
 import type { Video } from '../player/video.ts'
 import type { Player } from '../sync/player.ts'
@@ -16,6 +16,7 @@ import type { ChatSignature } from '../room/chat.ts'
 import type { Signed, StatementBody } from '../room/authority.ts'
 import { StallablePlayer } from './stall.ts'
 import { traceJoin, type TracedApp } from './join-trace.ts'
+import { setTraceSink } from '../trace.ts'
 
 /** `window.__theatron.playback`: read by e2e tests and the benchmarks. */
 export interface PlaybackHooks extends PlaybackInspection {
@@ -61,6 +62,9 @@ export function testHooks(torrent?: TorrentHooks): TestHooks {
     syncTrace: (step) => performance.mark(`theatron:sync:${step}`),
     install: (app, room) => {
       const stopTrace = traceJoin(app)
+      const stopStreamTrace = setTraceSink((step, detail) =>
+        performance.mark(`theatron:trace:${step}`, detail ? { detail } : undefined),
+      )
       const exposed: PlaybackHooks = {
         ...app.playback.inspect(),
         simulateStall: (ms) => {
@@ -80,6 +84,7 @@ export function testHooks(torrent?: TorrentHooks): TestHooks {
       if (torrentHooks) scope.__theatron.torrent = torrentHooks
       return () => {
         stopTrace()
+        stopStreamTrace()
         player = null
         if (torrentHooks && scope.__theatron?.torrent === torrentHooks) delete scope.__theatron.torrent
         if (scope.__theatron?.playback === exposed) delete scope.__theatron.playback

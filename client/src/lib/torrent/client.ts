@@ -36,7 +36,7 @@ import { PieceStore, type PieceDb } from './piece-store.ts'
 import { choosePieceLength, makeTorrent } from './make-torrent.ts'
 import { hashPieces, type HashWorker } from './piece-hash.ts'
 import type { ReadPriority } from './read-priority.ts'
-import { mseCandidate, MseStream, type ByteSource } from '../media/mse.ts'
+import { mseCandidate, MseStream, warmUpMp4, type ByteSource } from '../media/mse.ts'
 import { blobSource, type TrackCodec } from '../media/feed.ts'
 import { mp4Codecs } from '../media/mse-mp4.ts'
 import { claimStreamRequests, tagStreamUrl } from './stream-requests.ts'
@@ -306,6 +306,7 @@ export class TorrentClient {
     const local = this.#localFiles.get(infoHash)?.[fileIndex]
     const name = tracked.torrent.files[fileIndex]?.name ?? ''
     const mse = !local && this.#options.streamVia === 'auto' && mseCandidate(name)
+    if (mse) warmUpMp4(name)
     await Promise.all([local || mse ? null : this.#ensureServer(), tracked.ready])
     this.#assertAlive()
     const file = tracked.torrent.files[fileIndex]

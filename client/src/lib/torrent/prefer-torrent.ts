@@ -5,6 +5,7 @@
  * across the switch: the source underneath changes from one span to the next, never in the middle of one.
  */
 import type { ByteSource } from '../media/feed.ts'
+import { trace } from '../trace.ts'
 
 /** A read is split into spans of this size; each comes whole from one source. */
 export const SPAN_BYTES = 4 * 1024 * 1024
@@ -21,7 +22,9 @@ export function preferTorrent(owner: ByteSource, reachable: () => boolean): Swit
   let torrent: ByteSource | null = null
   const pick = (start: number, end: number): ByteSource => {
     if (!torrent) return owner
-    return torrent.has(start, end) || !reachable() ? torrent : owner
+    const fromTorrent = torrent.has(start, end) || !reachable()
+    trace('span', { start, torrent: fromTorrent })
+    return fromTorrent ? torrent : owner
   }
   return {
     length: owner.length,

@@ -15,6 +15,7 @@ import {
   type RangeAnswer,
 } from './range-wire.ts'
 import type { ReadPriority } from './read-priority.ts'
+import { trace } from '../trace.ts'
 
 /** The slice of a simple-peer connection the range protocol uses (both ends). */
 export interface RangePeer {
@@ -88,6 +89,7 @@ export class RangeServer {
       this.#send({ t: 'refused', id: request.id, reason: refusal })
       return
     }
+    trace('range-server:get', { start: request.start, queued: this.#queue.length })
     this.#queue.push(request)
     if (!this.#running) void this.#serve()
   }
@@ -130,6 +132,7 @@ export class RangeServer {
       if (full) await new Promise<void>((resolve) => (this.#drained = resolve))
     }
     if (!running.cancelled) this.#send({ t: 'end', id: request.id })
+    trace('range-server:sent', { start: request.start })
   }
 
   /**
@@ -145,7 +148,10 @@ export class RangeServer {
       .slice(request.start, request.end)
       .arrayBuffer()
       .then((buffer) => new Uint8Array(buffer))
-      .finally(() => done?.())
+      .finally(() => {
+        done?.()
+        trace('range-server:read', { start: request.start })
+      })
     read.catch(() => {})
     this.#reads.set(request, read)
     return read

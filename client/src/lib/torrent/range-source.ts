@@ -17,6 +17,7 @@ import { concat } from '../media/bytes.ts'
 import type { ByteSource } from '../media/feed.ts'
 import type { RangePeer } from './range-server.ts'
 import { encodeRequest, MAX_REQUEST_BYTES, parseRangeAnswer } from './range-wire.ts'
+import { trace } from '../trace.ts'
 
 /** Requests a read keeps in flight: the next is on its way while the last is answered. */
 export const PIPELINE = 2
@@ -126,6 +127,7 @@ export class OwnerRanges {
   /** A new connection to the owner (the old one, if any, is closed). */
   setLink(peer: RangePeer, label: string): void {
     if (this.#closed) return peer.destroy()
+    trace('range:link')
     this.#link?.close()
     const link: RangeLink = new RangeLink(peer, label, () => {
       if (this.#link === link) this.#link = null
@@ -257,13 +259,18 @@ class RangeRead implements AsyncIterator<Uint8Array> {
       const start = this.#asked
       const end = Math.min(this.#stop, start + MAX_REQUEST_BYTES)
       const flight: InFlight = { start, end, parts: [], done: false, failed: null, cancel: () => {} }
+      trace('range:get', { start, end })
+      let answered = false
       flight.cancel = link.request(this.#file, start, end, {
         onData: (bytes) => {
+          if (!answered) trace('range:data', { start })
+          answered = true
           flight.parts.push(bytes)
           this.#notify()
         },
         onEnd: () => {
           flight.done = true
+          trace('range:end', { start })
           this.#notify()
         },
         onFail: (reason, retry) => {

@@ -12,6 +12,7 @@
  * waiting until everyone has buffered ahead.
  */
 import { realTimers, type Timers } from '../timers.ts'
+import { trace } from '../trace.ts'
 
 /** How long hashing keeps waiting after the last range read ends: a member's next request is one round trip away. */
 export const LINGER_MS = 200
@@ -126,6 +127,7 @@ export class ReadPriority {
   }
 
   #emit(): void {
+    trace(`hashing:${this.#phase.kind}`)
     const urgent = this.urgent
     this.#gate.set(urgent)
     for (const listener of this.#listeners) listener(urgent)

@@ -1,0 +1,106 @@
+/**
+ * `BENCH_TRACE=1 npm run bench:movie`: where the time from a person's action to playing goes, on every page.
+ * Each page's steps after the action, in ms: the app's performance marks (`theatron:stream:*`, the sync's
+ * `theatron:sync:*` and the streaming trace's `theatron:trace:*`, client/src/lib/trace.ts, with their detail),
+ * the `<video>`'s events with their own time stamps, and each SourceBuffer append (`append` with its bytes,
+ * `appended` when the buffer took it).
+ */
+import type { Page } from '@playwright/test'
+
+/** An init script: records the player's media events and SourceBuffer appends (real clock ms). */
+export const MOVIE_PROBE = `(() => {
+  const seen = (window.__benchTimeline = [])
+  const now = () => performance.timeOrigin + performance.now()
+  for (const type of ['loadstart', 'loadedmetadata', 'loadeddata', 'canplay', 'canplaythrough', 'play',
+    'playing', 'waiting', 'seeking', 'seeked', 'pause'])
+    document.addEventListener(type, (event) => {
+      const video = event.target
+      if (video instanceof HTMLVideoElement)
+        seen.push({ name: type, at: performance.timeOrigin + event.timeStamp,
+          detail: { t: Math.round(video.currentTime * 100) / 100, rs: video.readyState } })
+    }, true)
+  const append = window.SourceBuffer?.prototype.appendBuffer
+  if (append) window.SourceBuffer.prototype.appendBuffer = function (data) {
+    seen.push({ name: 'append', at: now(), detail: { bytes: data.byteLength } })
+    this.addEventListener('updateend', () => seen.push({ name: 'appended', at: now() }), { once: true })
+    return append.call(this, data)
+  }
+})()`
+
+export interface Step {
+  /** ms after the action */
+  ms: number
+  name: string
+  detail?: Record<string, unknown>
+}
+
+/** A page's steps from `since` (real clock ms) to `until`, in order. */
+export async function pageSteps(page: Page, since: number, until = Infinity): Promise<Step[]> {
+  const seen = await page.evaluate(() => {
+    const probe =
+      (window as unknown as { __benchTimeline?: { name: string; at: number; detail?: unknown }[] })
+        .__benchTimeline ?? []
+    const marks = performance
+      .getEntriesByType('mark')
+      .filter((m) => m.name.startsWith('theatron:'))
+      .map((m) => ({
+        name: m.name.replace(/^theatron:(trace:)?/, '').replace(/:[0-9a-f]{40}$/, ''),
+        at: performance.timeOrigin + m.startTime,
+        detail: (m as PerformanceMark).detail as unknown,
+      }))
+    return [...probe, ...marks]
+  })
+  return seen
+    .filter((s) => s.at >= since - 5 && s.at <= until)
+    .sort((a, b) => a.at - b.at)
+    .map((s) => ({
+      ms: Math.round(s.at - since),
+      name: s.name,
+      ...(s.detail && typeof s.detail === 'object' ? { detail: s.detail as Record<string, unknown> } : {}),
+    }))
+}
+
+/** Forgets the probe's records and the streaming trace's marks (the stream and sync marks stay). */
+export async function clearSteps(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    // Emptied in place: the probe holds this very array.
+    const seen = (window as unknown as { __benchTimeline?: unknown[] }).__benchTimeline
+    if (seen) seen.length = 0
+    for (const mark of performance.getEntriesByType('mark'))
+      if (mark.name.startsWith('theatron:trace:')) performance.clearMarks(mark.name)
+  })
+}
+
+/** Steps as lines: runs of appends folded into one entry (count, bytes, first and last). */
+export function formatSteps(steps: readonly Step[], limit = 120): string {
+  const out: string[] = []
+  for (let i = 0; i < steps.length && out.length < limit; i++) {
+    const step = steps[i]!
+    if (step.name === 'append' || step.name === 'appended') {
+      let j = i
+      let bytes = 0
+      let appends = 0
+      while (j < steps.length && (steps[j]!.name === 'append' || steps[j]!.name === 'appended')) {
+        if (steps[j]!.name === 'append') {
+          appends++
+          bytes += Number(steps[j]!.detail?.['bytes'] ?? 0)
+        }
+        j++
+      }
+      const last = steps[j - 1]!
+      out.push(`${step.ms}–${last.ms} ${appends}×append ${Math.round(bytes / 1024)} KiB`)
+      i = j - 1
+      continue
+    }
+    const detail = step.detail
+      ? ` ${Object.entries(step.detail)
+          .map(
+            ([k, v]) => `${k}=${typeof v === 'number' && v > 65536 ? `${Math.round(v / 1024)}K` : String(v)}`,
+          )
+          .join(',')}`
+      : ''
+    out.push(`${step.ms} ${step.name}${detail}`)
+  }
+  if (steps.length > 0 && out.length >= limit) out.push('…')
+  return out.join(' · ')
+}
