@@ -12,6 +12,17 @@ import { ensureTestVideo } from '../scripts/make-test-video.ts'
 test.setTimeout(90_000)
 
 async function seriousViolations(page: Page): Promise<string[]> {
+  // A scheme change (emulateMedia) or a new panel starts colour transitions (buttons fade their background
+  // for 150 ms): contrast is judged on the colours a person reads, once they have finished. getAnimations()
+  // brings the styles up to date first, so a transition the last change started is among them.
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getAnimations()
+        .filter((animation) => animation instanceof CSSTransition)
+        .map((animation) => animation.finished.catch(() => undefined)),
+    ),
+  )
   const results = await new AxeBuilder({ page }).analyze()
   return results.violations
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
