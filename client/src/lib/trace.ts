@@ -24,8 +24,3 @@ export function setTraceSink(next: Sink): () => void {
 export function trace(step: string, detail?: TraceDetail): void {
   sink?.(step, detail)
 }
-
-/** Whether a sink is set: a caller may skip work that only feeds the trace. */
-export function tracing(): boolean {
-  return sink !== null
-}
