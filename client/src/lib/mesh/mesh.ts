@@ -6,7 +6,7 @@ import { Rejoiner } from './rejoin.ts'
 import { PeerSession } from './session.ts'
 import type { Bytes } from './signing.ts'
 import type { LinkTrust } from './trust.ts'
-import type { TransportDecision } from './transport.ts'
+import { carries, type TransportDecision } from './transport.ts'
 
 /** Members in one room, this tab included. A full mesh of 8 is 28 connections. */
 const MAX_MEMBERS = 8
@@ -143,7 +143,7 @@ export class Mesh extends Emitter<MeshEvents> {
     })
     this.#sessions.set(peerId, session)
     session.on('transport', (transport) => {
-      if (transport === 'webrtc' || transport === 'relay') this.#rejoiner.linkUp()
+      if (carries(transport)) this.#rejoiner.linkUp()
       this.emit('transport', peerId, transport)
     })
     session.on('message', (data) => this.emit('message', peerId, data))

@@ -9,6 +9,11 @@ export type Transport = 'webrtc' | 'relay'
 export type DataChannelState = 'pending' | 'open' | 'failed'
 export type TransportDecision = 'pending' | Transport | 'closed'
 
+/** A link is up: one of the two transports carries the room protocol. */
+export function carries(decision: TransportDecision): decision is Transport {
+  return decision === 'webrtc' || decision === 'relay'
+}
+
 export interface TransportInputs {
   dataChannel: DataChannelState
   pipe: 'connecting' | 'open' | 'closed'

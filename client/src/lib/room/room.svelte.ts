@@ -1,7 +1,7 @@
 import { base64url, randomId } from '../random.ts'
 import { realTimers, type Timers } from '../timers.ts'
 import type { SignalState } from '../signaling/client.ts'
-import type { TransportDecision } from '../mesh/transport.ts'
+import { carries, type TransportDecision } from '../mesh/transport.ts'
 import type { Bytes, Signer } from '../mesh/signing.ts'
 import { chatText, type ChatEntry } from './chat.ts'
 import { signChat, verifyChat, verifyHistoryEntry } from './chat-signing.ts'
@@ -252,7 +252,7 @@ export class Room implements FeatureHost {
   /** Links up (WebRTC or the relay) to other tabs, whether or not they or this tab entered yet. */
   get linkCount(): number {
     let count = 0
-    for (const decision of this.#links.values()) if (decision === 'webrtc' || decision === 'relay') count++
+    for (const decision of this.#links.values()) if (carries(decision)) count++
     return count
   }
   /** Everyone else we had a hello from. */
@@ -314,8 +314,7 @@ export class Room implements FeatureHost {
       this.#options.signaling.join(this.documentId)
     }
     this.#liveness.start()
-    for (const [peerId, decision] of this.#links)
-      if (decision === 'webrtc' || decision === 'relay') this.#hello(peerId)
+    for (const [peerId, decision] of this.#links) if (carries(decision)) this.#hello(peerId)
     const early = this.#early
     this.#early = []
     this.#earlyCount.clear()
@@ -524,8 +523,7 @@ export class Room implements FeatureHost {
     this.#links.set(peerId, decision)
     this.#dispatch({ type: 'link', peerId, transport: decision })
     // A new (or renegotiated) link: introduce ourselves with everything a newcomer needs (once entered).
-    if (previous === 'pending' && (decision === 'webrtc' || decision === 'relay') && this.started)
-      this.#hello(peerId)
+    if (previous === 'pending' && carries(decision) && this.started) this.#hello(peerId)
   }
 
   #hello(peerId: string): void {
