@@ -43,6 +43,7 @@ import {
   measureDrift,
   roomWatching,
   skewedPerson,
+  userActions,
   type VideoReading,
 } from '../lib/sync.ts'
 import { ensureTestVideo } from '../scripts/make-test-video.ts'
@@ -477,16 +478,7 @@ async function run(
     // What each page's store took for its person's actions on the element (the benchmark's own element seeks
     // among them; anything else is an event the element fired that became a room command).
     const actions = await Promise.all(
-      pages.map((page) =>
-        page.evaluate(() =>
-          (
-            window as unknown as { __theatron: { playback: { userActions(): { type: string }[] } } }
-          ).__theatron.playback
-            .userActions()
-            .map((a) => a.type)
-            .join(' '),
-        ),
-      ),
+      pages.map(async (page) => (await userActions(page)).map((action) => action.type).join(' ')),
     )
     log(`  user actions on the element: ${people.map((p, i) => `${p.name} [${actions[i]}]`).join(', ')}`)
     const fastExtra = [0, 1, 2].reduce((n, i) => n + extra(i), 0)

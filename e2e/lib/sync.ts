@@ -144,6 +144,19 @@ export function counters(
   })
 }
 
+/**
+ * What a page's playback store took for its person's actions on the element (`window.__theatron.playback`):
+ * anything there that no person did is an element event that became a room command.
+ */
+export function userActions(page: Page): Promise<{ type: string }[]> {
+  return page.evaluate(() => {
+    const scope = window as unknown as { __theatron?: { playback?: { userActions(): { type: string }[] } } }
+    const playback = scope.__theatron?.playback
+    if (!playback) throw new Error('no playback store')
+    return playback.userActions()
+  })
+}
+
 /** Whose clock the room's shared time is in, as a page's playback store sees it (a peer id). */
 export function playbackFrame(page: Page): Promise<string> {
   return page.evaluate(() => {

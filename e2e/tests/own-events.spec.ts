@@ -1,7 +1,7 @@
 import type { CDPSession, Page } from '@playwright/test'
 import { test, expect } from '../lib/fixtures.ts'
 import type { Person } from '../lib/room.ts'
-import { readVideo, roomWatching, skewedPerson, spreadMs } from '../lib/sync.ts'
+import { readVideo, roomWatching, skewedPerson, spreadMs, userActions } from '../lib/sync.ts'
 import { ensureTestVideo } from '../scripts/make-test-video.ts'
 
 /**
@@ -29,13 +29,7 @@ document.addEventListener('pause', (event) => {
   while (performance.now() < until) {}
 }, true)`
 
-type Scope = {
-  __theatron: { playback: { userActions(): unknown[]; timeline(): { playing: boolean; held: boolean } } }
-}
-
-function userActions(page: Page): Promise<unknown[]> {
-  return page.evaluate(() => (window as unknown as Scope).__theatron.playback.userActions())
-}
+type Scope = { __theatron: { playback: { timeline(): { playing: boolean; held: boolean } } } }
 
 /** The room's timeline as the page's playback store holds it: playing, and not held. */
 function roomPlays(page: Page): Promise<boolean> {
