@@ -239,6 +239,23 @@ describe('Video', () => {
     expect(seen).toEqual(['a', 'b', 'b'])
   })
 
+  it("tells streaming of the app's seek inside the seek, before the element's queued seeking", async () => {
+    const { video, player } = setup()
+    await player.play()
+    const before = video.listeners
+    const seen: string[] = []
+    player.on('seek', () => seen.push(`seek ${player.currentTime}`))
+    player.on('seeking', () => seen.push('seeking'))
+    expect(video.listeners).toBe(before) // `seek` is the player's own; `seeking` has its one listener already
+    player.seek(30)
+    expect(seen).toEqual(['seek 30'])
+    await flush()
+    expect(seen).toEqual(['seek 30', 'seeking'])
+    video.currentTime = 40 // the person's seek on the element: only the element's event
+    await flush()
+    expect(seen).toEqual(['seek 30', 'seeking', 'seeking'])
+  })
+
   it('destroy removes every listener and releases the source', () => {
     const { video, player } = setup()
     let released = false

@@ -85,6 +85,7 @@ export class MseStream {
     this.#canPlay = canPlay
     this.url = URL.createObjectURL(this.#mediaSource)
     this.#unsubscribe = [
+      media.on('seek', this.#onSeeking),
       media.on('seeking', this.#onSeeking),
       media.on('waiting', this.#onWaiting),
       media.on('timeupdate', this.#wake),

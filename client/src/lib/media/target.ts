@@ -3,8 +3,12 @@
  * player module (player/video.ts) implements it; streaming never touches the `<video>` itself.
  */
 
-/** The media events a source may follow (an MSE pump wakes on them). */
-export type PlayheadEvent = 'seeking' | 'waiting' | 'timeupdate'
+/**
+ * The media events a source may follow (an MSE pump wakes on them), and `seek`: the app moved the play head. It
+ * fires at once, inside the move, ahead of the element's own `seeking`, which a busy page may dispatch a second
+ * or more later.
+ */
+export type PlayheadEvent = 'seeking' | 'waiting' | 'timeupdate' | 'seek'
 
 export interface PlayheadView {
   readonly currentTime: number

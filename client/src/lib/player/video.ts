@@ -14,7 +14,8 @@ import { bufferedAhead } from '../media/buffered.ts'
 
 const HAVE_NOTHING = 0
 
-type MediaEvent = keyof HTMLMediaElementEventMap
+/** The element's events, and `seek`: the app moved the play head (media/target.ts), fired by `seek` itself. */
+type MediaEvent = keyof HTMLMediaElementEventMap | 'seek'
 type Expected = 'play' | 'pause' | 'seeking' | 'ratechange'
 /** One operation the app performed on the element, whose event has not come yet. */
 type Mark = { event: Expected }
@@ -76,7 +77,7 @@ export class Video implements Player, SourceTarget {
     if (!subscribers) {
       subscribers = new Set()
       this.#subscribers.set(event, subscribers)
-      this.#element.addEventListener(event, this.#dispatch)
+      if (event !== 'seek') this.#element.addEventListener(event, this.#dispatch)
     }
     const set = subscribers
     set.add(listener)
@@ -238,6 +239,12 @@ export class Video implements Player, SourceTarget {
     // element will start, and fires none, so no mark may wait for one.
     if (this.#element.readyState !== HAVE_NOTHING) this.#expect('seeking')
     this.#element.currentTime = position
+    // Streaming learns of the move now: the element's `seeking` waits behind whatever the page has queued.
+    try {
+      this.#dispatch(new Event('seek'))
+    } catch (err) {
+      console.warn('player: a seek listener failed', err)
+    }
   }
 
   setRate(rate: number): void {
