@@ -100,6 +100,7 @@ export type StreamClient = Pick<
   | 'destroy'
   | 'torrentFile'
   | 'fileSource'
+  | 'yieldToPlayhead'
   | 'head'
   | 'headVerified'
   | 'codecs'
@@ -205,6 +206,9 @@ export class StreamingStore {
    */
   #prepared: { itemId: string; localKey: string; source: SwitchingSource | null; upgraded: boolean } | null =
     null
+  /** A prepared source's torrent's background download, giving way to its player (torrent/background.ts). */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping nothing renders
+  readonly #yields = new Map<SwitchingSource, () => void>()
   /** Whether this browser streams WebM and MP4 through MSE (the `theatron:stream-via` setting). */
   readonly #viaMse: boolean
   readonly #shareEarly: boolean
@@ -644,10 +648,22 @@ export class StreamingStore {
         if (unplayable) this.#failPrepared(generation, unplayable)
         else console.info(`stream: ${item.title} waits for its torrent: ${reason}`)
       })
-      const attached = { url: stream.url, kind: 'mse' as const, release: () => stream.destroy() }
+      const attached = {
+        url: stream.url,
+        kind: 'mse' as const,
+        release: () => {
+          this.#stopYield(source)
+          stream.destroy()
+        },
+      }
       video.attachSource(attached)
     }
     if (this.nowPlaying) this.nowPlaying = { ...this.nowPlaying, state: 'streaming' }
+  }
+
+  #stopYield(source: SwitchingSource): void {
+    this.#yields.get(source)?.()
+    this.#yields.delete(source)
   }
 
   #failPrepared(generation: number, sentence: string): void {
@@ -674,11 +690,16 @@ export class StreamingStore {
     }
     const source = prepared.source
     if (!source) return void this.#load(item, video, generation)
-    void this.#addUnder(item, source, generation)
+    void this.#addUnder(item, source, video, generation)
   }
 
   /** Adds a prepared file's torrent and hands it to the source the player already reads. */
-  async #addUnder(item: TorrentItem, source: SwitchingSource, generation: number): Promise<void> {
+  async #addUnder(
+    item: TorrentItem,
+    source: SwitchingSource,
+    video: Video | null,
+    generation: number,
+  ): Promise<void> {
     const current = () => generation === this.#generation && !this.#destroyed
     try {
       this.#mark('add', item.infoHash)
@@ -692,6 +713,9 @@ export class StreamingStore {
       if (!current()) return
       const torrentSource = info.files.length === 1 ? this.#client.fileSource(item.infoHash, 0) : null
       if (torrentSource && torrentSource.length === source.length) source.useTorrent(torrentSource)
+      // Still the player's source (an unplayable one is dropped): its torrent gives way while it waits.
+      if (video && this.#prepared?.source === source && !this.#yields.has(source))
+        this.#yields.set(source, this.#client.yieldToPlayhead(item.infoHash, 0, video))
       if (this.nowPlaying)
         this.nowPlaying = {
           ...this.nowPlaying,

@@ -15,7 +15,7 @@ import WebTorrent, {
 import { randomId } from '../random.ts'
 import { coalesce, coalesceStreams } from './coalesce.ts'
 import type { StreamVia } from './config.ts'
-import type { SourceTarget } from '../media/target.ts'
+import type { PlayheadView, SourceTarget } from '../media/target.ts'
 import { StreamError, toStreamError } from './errors.ts'
 import type { FileLike } from '../media/files.ts'
 import { headChunks, headRange, type Head } from './head.ts'
@@ -41,6 +41,7 @@ import { blobSource, type TrackCodec } from '../media/feed.ts'
 import { mp4Codecs } from '../media/mse-mp4.ts'
 import { claimStreamRequests, tagStreamUrl } from './stream-requests.ts'
 import { trustRoomWire } from './tuning.ts'
+import { yieldToPlayhead } from './background.ts'
 import { fraction, torrentStatus, WAITING_FOR_PEERS_MS, type TorrentProgress } from './progress.ts'
 import { realTimers, type Timers } from '../timers.ts'
 
@@ -318,8 +319,11 @@ export class TorrentClient {
       return target.attachSource({ url, kind: 'file', release: () => URL.revokeObjectURL(url) })
     }
     coalesceStreams(file, tracked.torrent)
-    const viaWorker = () =>
-      target.attachSource({ url: tagStreamUrl(file.streamURL, this.#tab), kind: 'worker' })
+    const viaWorker = () => {
+      let stopYield = () => {}
+      target.attachSource({ url: tagStreamUrl(file.streamURL, this.#tab), kind: 'worker', release: () => stopYield() })
+      stopYield = this.yieldToPlayhead(infoHash, fileIndex, target)
+    }
     if (!mse) return viaWorker()
     const stream = new MseStream(target, byteSource(file, tracked.torrent), ({ reason, unplayable }) => {
       // Codecs the element can't play from a URL either: the person reads which, instead of a black box.
@@ -335,8 +339,40 @@ export class TorrentClient {
         (err: unknown) => this.#emit('error', infoHash, toStreamError(err)),
       )
     })
-    const attached = { url: stream.url, kind: 'mse' as const, release: () => stream.destroy() }
+    let stopYield = () => {}
+    const attached = {
+      url: stream.url,
+      kind: 'mse' as const,
+      release: () => {
+        stopYield()
+        stream.destroy()
+      },
+    }
     target.attachSource(attached)
+    stopYield = this.yieldToPlayhead(infoHash, fileIndex, target)
+  }
+
+  /**
+   * Lets the background download of file `fileIndex` give way while `view`'s play head waits for bytes
+   * (torrent/background.ts) until the returned function is called. The rest of the file downloads in the
+   * background while the player is fed.
+   */
+  yieldToPlayhead(infoHash: string, fileIndex: number, view: PlayheadView): () => void {
+    const tracked = this.#tracked.get(infoHash)
+    const file = tracked?.torrent.files[fileIndex]
+    if (!tracked || !file) return () => {}
+    return yieldToPlayhead(view, {
+      get done() {
+        return file.done
+      },
+      select: () => {
+        // Another file of the torrent plays now (`streamTo` selected it alone): this one stays deselected.
+        if ((tracked.fileIndex ?? fileIndex) === fileIndex && !tracked.torrent.destroyed) file.select()
+      },
+      deselect: () => {
+        if (!tracked.torrent.destroyed) file.deselect()
+      },
+    })
   }
 
   /**

@@ -31,6 +31,8 @@ declare module 'webtorrent/dist/webtorrent.min.js' {
     type: string
     downloaded: number
     progress: number
+    /** Every piece of the file is verified. */
+    done: boolean
     streamTo(element: HTMLMediaElement): HTMLMediaElement
     /** Where WebTorrent's stream server serves the file (needs `createServer`). */
     streamURL: string

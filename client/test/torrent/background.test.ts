@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest'
+import type { PlayheadEvent, PlayheadView } from '../../src/lib/media/target.ts'
+import {
+  RECHECK_MS,
+  RESUME_AHEAD_S,
+  shouldYield,
+  WAIT_AHEAD_S,
+  yieldToPlayhead,
+  type Background,
+} from '../../src/lib/torrent/background.ts'
+import { ManualTimers } from '../manual-timers.ts'
+
+function ranges(...spans: [number, number][]): TimeRanges {
+  return {
+    length: spans.length,
+    start: (i: number) => spans[i]![0],
+    end: (i: number) => spans[i]![1],
+  } as TimeRanges
+}
+
+/** A play head moved by hand; `fire` dispatches one of its events. */
+class FakeView implements PlayheadView {
+  currentTime = 0
+  duration = 1000
+  buffered = ranges()
+  seeking = false
+  readonly listeners = new Map<PlayheadEvent, Set<() => void>>()
+  on(event: PlayheadEvent, listener: () => void): () => void {
+    const set = this.listeners.get(event) ?? new Set()
+    set.add(listener)
+    this.listeners.set(event, set)
+    return () => set.delete(listener)
+  }
+  fire(event: PlayheadEvent): void {
+    for (const listener of this.listeners.get(event) ?? []) listener()
+  }
+}
+
+class FakeBackground implements Background {
+  done = false
+  selected = true
+  calls: string[] = []
+  select(): void {
+    this.selected = true
+    this.calls.push('select')
+  }
+  deselect(): void {
+    this.selected = false
+    this.calls.push('deselect')
+  }
+}
+
+describe('shouldYield', () => {
+  const at = (ahead: number, seeking = false, left = 500) => ({ ahead, seeking, left })
+
+  it('gives way while seeking or with under a second ahead, and comes back at four seconds', () => {
+    expect(shouldYield(at(30, true), false)).toBe(true)
+    expect(shouldYield(at(WAIT_AHEAD_S - 0.1), false)).toBe(true)
+    expect(shouldYield(at(WAIT_AHEAD_S + 0.1), false)).toBe(false)
+    expect(shouldYield(at(RESUME_AHEAD_S - 0.1), true)).toBe(true)
+    expect(shouldYield(at(RESUME_AHEAD_S), true)).toBe(false)
+  })
+
+  it('never gives way once the rest of the file is buffered', () => {
+    expect(shouldYield(at(0.5, false, 0.5), false)).toBe(false)
+    expect(shouldYield(at(2, true, 2), true)).toBe(false)
+    expect(shouldYield(at(0, false, Infinity), false)).toBe(true)
+  })
+})
+
+describe('yieldToPlayhead', () => {
+  it('drops the background selection while the play head waits and gives it back with four seconds ahead', () => {
+    const view = new FakeView()
+    const background = new FakeBackground()
+    const timers = new ManualTimers()
+    const stop = yieldToPlayhead(view, background, timers)
+    expect(background.selected).toBe(false) // nothing buffered yet
+
+    // An append lands on a paused element: no event fires, the recheck sees it.
+    view.buffered = ranges([0, 2])
+    timers.advance(RECHECK_MS)
+    expect(background.selected).toBe(false)
+    view.buffered = ranges([0, 5])
+    timers.advance(RECHECK_MS)
+    expect(background.selected).toBe(true)
+    expect(timers.pending.size).toBe(0) // no polling while the background runs
+
+    // A seek past the buffer: gives way at once, on the event.
+    view.currentTime = 800
+    view.seeking = true
+    view.fire('seeking')
+    expect(background.calls).toEqual(['deselect', 'select', 'deselect'])
+    stop()
+    expect(background.selected).toBe(true)
+    expect(timers.pending.size).toBe(0)
+    view.fire('seeking')
+    expect(background.calls).toHaveLength(4)
+  })
+
+  it('leaves a complete file alone, and a stop while it runs changes nothing', () => {
+    const view = new FakeView()
+    const background = new FakeBackground()
+    background.done = true
+    const stop = yieldToPlayhead(view, background, new ManualTimers())
+    view.fire('waiting')
+    stop()
+    expect(background.calls).toEqual([])
+  })
+})
