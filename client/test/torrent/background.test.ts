@@ -53,7 +53,7 @@ class FakeBackground implements Background {
 describe('shouldYield', () => {
   const at = (ahead: number, seeking = false, left = 500) => ({ ahead, seeking, left })
 
-  it('gives way while seeking or with under a second ahead, and comes back at four seconds', () => {
+  it('gives way while seeking or with little ahead, and comes back with more', () => {
     expect(shouldYield(at(30, true), false)).toBe(true)
     expect(shouldYield(at(WAIT_AHEAD_S - 0.1), false)).toBe(true)
     expect(shouldYield(at(WAIT_AHEAD_S + 0.1), false)).toBe(false)
@@ -64,12 +64,13 @@ describe('shouldYield', () => {
   it('never gives way once the rest of the file is buffered', () => {
     expect(shouldYield(at(0.5, false, 0.5), false)).toBe(false)
     expect(shouldYield(at(2, true, 2), true)).toBe(false)
+    expect(shouldYield(at(RESUME_AHEAD_S - 1, false, RESUME_AHEAD_S - 1), true)).toBe(false)
     expect(shouldYield(at(0, false, Infinity), false)).toBe(true)
   })
 })
 
 describe('yieldToPlayhead', () => {
-  it('drops the background selection while the play head waits and gives it back with four seconds ahead', () => {
+  it('drops the background selection while the play head waits and gives it back with enough ahead', () => {
     const view = new FakeView()
     const background = new FakeBackground()
     const timers = new ManualTimers()
@@ -77,10 +78,10 @@ describe('yieldToPlayhead', () => {
     expect(background.selected).toBe(false) // nothing buffered yet
 
     // An append lands on a paused element: no event fires, the recheck sees it.
-    view.buffered = ranges([0, 2])
+    view.buffered = ranges([0, RESUME_AHEAD_S - 1])
     timers.advance(RECHECK_MS)
     expect(background.selected).toBe(false)
-    view.buffered = ranges([0, 5])
+    view.buffered = ranges([0, RESUME_AHEAD_S + 1])
     timers.advance(RECHECK_MS)
     expect(background.selected).toBe(true)
     expect(timers.pending.size).toBe(0) // no polling while the background runs

@@ -66,10 +66,10 @@ describe('splitAnswer', () => {
 })
 
 describe('inFlightBudget', () => {
-  it('is WebTorrent’s pipeline in bytes (a second at the speed, two blocks more), one run at least', () => {
+  it('is a quarter of a second at the wire’s speed and two blocks more, one run at least', () => {
     expect(inFlightBudget(0)).toBe(RUN_BYTES)
     expect(inFlightBudget(Number.NaN)).toBe(RUN_BYTES)
-    expect(inFlightBudget(1024 * 1024)).toBe(2 * BLOCK_BYTES + 1024 * 1024)
+    expect(inFlightBudget(4 * 1024 * 1024)).toBe(2 * BLOCK_BYTES + 1024 * 1024)
   })
 })
 

@@ -8,17 +8,26 @@
  *
  * So while the play head waits, the file's background selection is dropped; what the player reads (WebTorrent's
  * stream selections and critical pieces, the owner's range reads) goes on. It comes back once the player has
- * `RESUME_AHEAD_S` buffered past the play head, or buffered to the end.
+ * `RESUME_AHEAD_S` buffered past the play head, or buffered to the end, and gives way again under
+ * `WAIT_AHEAD_S`.
  */
 import { bufferedAhead } from '../media/buffered.ts'
 import type { PlayheadView } from '../media/target.ts'
 import { realTimers, type Timers } from '../timers.ts'
 import { trace } from '../trace.ts'
 
-/** Less than this buffered past the play head: the player waits, or is about to. */
-export const WAIT_AHEAD_S = 1
-/** The background download comes back once this much is buffered past the play head. */
-export const RESUME_AHEAD_S = 4
+/**
+ * Less than this buffered past the play head: the player waits, or will soon. The background stops with room
+ * to spare: what it has asked for still arrives (a quarter of a second of the wire's speed, block-runs.ts) and
+ * the page works through it before the player's next bytes.
+ */
+export const WAIT_AHEAD_S = 5
+/**
+ * The background download comes back once this much is buffered past the play head (a quarter of the MSE
+ * pump's `AHEAD_S`, which reads on meanwhile): back at once, it would take the page from the reads that
+ * brought the player here, and the player would wait again seconds later.
+ */
+export const RESUME_AHEAD_S = 15
 /** How often a waiting player's buffer is looked at (nothing fires when an append lands on a paused element). */
 export const RECHECK_MS = 250
 
@@ -60,7 +69,11 @@ export interface Background {
  * Keeps `background` in step with `view` until the returned function is called; that call gives the
  * background selection back if it was dropped.
  */
-export function yieldToPlayhead(view: PlayheadView, background: Background, timers: Timers = realTimers): () => void {
+export function yieldToPlayhead(
+  view: PlayheadView,
+  background: Background,
+  timers: Timers = realTimers,
+): () => void {
   let yielding = false
   let recheck: unknown = null
   let stopped = false

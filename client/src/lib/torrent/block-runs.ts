@@ -6,9 +6,9 @@
  * request (a run); WebTorrent still reserves, receives and verifies them block by block, so its bookkeeping
  * (hotswaps, cancellations, a failed request) works as before. Strangers from trackers keep 16 KiB requests.
  *
- * The bytes a room wire has asked for and not yet received stay what WebTorrent's own pipeline would hold
- * (a second at the wire's speed and two blocks more), at least one run: a run does not deepen the queue a
- * seek's pieces wait behind. A piece a stream waits for (WebTorrent's critical pieces: the one at the play
+ * The bytes a room wire has asked for and not yet received are `PIPELINE_S` at the wire's speed and two blocks
+ * more, at least one run: a quarter of WebTorrent's own pipeline, so what a page has asked for does not hold
+ * a room command or a seek's pieces up to a second behind it. A piece a stream waits for (WebTorrent's critical pieces: the one at the play
  * head or a seek's target, and the next) is asked for past that budget, at once, from every room wire that
  * has it (torrent/client.ts): it does not wait for the requests already out to drain.
  * Figures: docs/streaming.md, "Throughput between members".
@@ -60,10 +60,18 @@ export function splitAnswer(run: Run, err: Error | null, chunk: Uint8Array | nul
   }
 }
 
-/** The bytes a wire at `bytesPerSecond` may have asked for and not received: WebTorrent's pipeline, one run at least. */
+/**
+ * Seconds of a room wire's speed it may have asked for and not received. What is asked for arrives as tasks
+ * in the page's one queue, ahead of everything the page receives after it (a room command, a sync ping), so a
+ * page that handles the blocks no faster than they come keeps about this much backlog; room members sit a
+ * few ms to a few hundred apart, which a quarter of a second covers many times over.
+ */
+export const PIPELINE_S = 0.25
+
+/** The bytes a wire at `bytesPerSecond` may have asked for and not received: `PIPELINE_S`, one run at least. */
 export function inFlightBudget(bytesPerSecond: number): number {
   const speed = Number.isFinite(bytesPerSecond) && bytesPerSecond > 0 ? bytesPerSecond : 0
-  return Math.max(RUN_BYTES, 2 * BLOCK_BYTES + Math.ceil(speed / BLOCK_BYTES) * BLOCK_BYTES)
+  return Math.max(RUN_BYTES, 2 * BLOCK_BYTES + Math.ceil((speed * PIPELINE_S) / BLOCK_BYTES) * BLOCK_BYTES)
 }
 
 /** The wire fields a run uses (bittorrent-protocol's public API). */

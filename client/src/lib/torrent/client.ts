@@ -321,7 +321,11 @@ export class TorrentClient {
     coalesceStreams(file, tracked.torrent)
     const viaWorker = () => {
       let stopYield = () => {}
-      target.attachSource({ url: tagStreamUrl(file.streamURL, this.#tab), kind: 'worker', release: () => stopYield() })
+      target.attachSource({
+        url: tagStreamUrl(file.streamURL, this.#tab),
+        kind: 'worker',
+        release: () => stopYield(),
+      })
       stopYield = this.yieldToPlayhead(infoHash, fileIndex, target)
     }
     if (!mse) return viaWorker()
