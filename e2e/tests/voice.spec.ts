@@ -1,4 +1,7 @@
-import type { Locator } from '@playwright/test'
+import type { Browser, Locator } from '@playwright/test'
+import { writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { launchChromium } from '../lib/browser.ts'
 import { test, expect } from '../lib/fixtures.ts'
 import { enterName, gather, person, type Person } from '../lib/room.ts'
@@ -71,11 +74,33 @@ function speakingFlips(tile: Locator, wanted: string[]): Promise<string[]> {
   )
 }
 
+/** A mono 16-bit PCM WAV of `seconds` of silence. */
+function silentWav(rate: number, seconds: number): Buffer {
+  const data = rate * seconds * 2
+  const wav = Buffer.alloc(44 + data)
+  wav.write('RIFF', 0)
+  wav.writeUInt32LE(36 + data, 4)
+  wav.write('WAVEfmt ', 8)
+  wav.writeUInt32LE(16, 16) // the format chunk's size
+  wav.writeUInt16LE(1, 20) // PCM
+  wav.writeUInt16LE(1, 22) // one channel
+  wav.writeUInt32LE(rate, 24)
+  wav.writeUInt32LE(rate * 2, 28) // bytes a second
+  wav.writeUInt16LE(2, 32) // bytes a frame
+  wav.writeUInt16LE(16, 34) // bits a sample
+  wav.write('data', 36)
+  wav.writeUInt32LE(data, 40)
+  return wav
+}
+
 test.describe('voice and video', () => {
   let people: Person[] = []
+  let browsers: Browser[] = []
   test.afterEach(async () => {
     await Promise.all(people.map((someone) => someone.close()))
     people = []
+    await Promise.all(browsers.map((browser) => browser.close()))
+    browsers = []
   })
 
   test("a camera shows moving at the others', with a speaking indicator for its microphone", async ({
@@ -154,6 +179,51 @@ test.describe('voice and video', () => {
     // choose: WebRTC lowers the resolution of a busy sender on its own, so its exact size is not checked.)
     await ann.page.getByTestId('play-toggle').click()
     await expect.poll(captured).toBe(640)
+  })
+
+  test('a quiet microphone sends a packet every 400 ms, not every 20 ms (Opus DTX)', async ({ app }) => {
+    // A microphone that hears silence: the fake device plays a WAV of zeros (the default one beeps twice a
+    // second, too often for DTX's pause to start).
+    const silence = join(tmpdir(), 'theatron-silence.wav')
+    await writeFile(silence, silentWav(48_000, 5))
+    const browser = await launchChromium([`--use-file-for-fake-audio-capture=${silence}`])
+    browsers.push(browser)
+    const ann = await person(browser, app.baseURL, 'Ann')
+    const bo = await person(browser, app.baseURL, 'Bo')
+    people = [ann, bo]
+    // Keeps the page's peer connections, to read the audio sender's statistics.
+    await ann.context.addInitScript(() => {
+      const Native = window.RTCPeerConnection
+      const seen: RTCPeerConnection[] = []
+      ;(window as unknown as { __connections: RTCPeerConnection[] }).__connections = seen
+      window.RTCPeerConnection = class extends Native {
+        constructor(config?: RTCConfiguration) {
+          super(config)
+          seen.push(this)
+        }
+      }
+    })
+    await gather(people)
+    await ann.page.getByTestId('mic-toggle').click()
+    await expect(bo.page.getByTestId('cam-tile')).toHaveCount(1)
+    const packetsSent = () =>
+      ann.page.evaluate(async () => {
+        let packets = 0
+        for (const connection of (window as unknown as { __connections: RTCPeerConnection[] }).__connections)
+          (await connection.getStats()).forEach((entry: Record<string, unknown>) => {
+            if (entry['type'] === 'outbound-rtp' && entry['kind'] === 'audio')
+              packets += Number(entry['packetsSent'] ?? 0)
+          })
+        return { packets, at: performance.now() }
+      })
+    await expect.poll(async () => (await packetsSent()).packets).toBeGreaterThan(0)
+    const before = await packetsSent()
+    await ann.page.waitForFunction((since) => performance.now() - since >= 3000, before.at)
+    const after = await packetsSent()
+    const perSecond = ((after.packets - before.packets) * 1000) / (after.at - before.at)
+    // With DTX, one packet per 400 ms of silence; without, 50 a second whatever it hears.
+    expect(perSecond).toBeGreaterThan(0)
+    expect(perSecond).toBeLessThan(25)
   })
 
   test('a denied permission gets a sentence, not a black box', async ({ app, chromiumBrowser }) => {

@@ -8,6 +8,7 @@ import type { CallConnection, ConnectionEvents, LocalTracks } from './links.ts'
 import type { VideoEncoding } from './quality.ts'
 import { receiverSample, screenLatency, type ReceiverSample } from './latency.ts'
 import type { CandidateInit } from './wire.ts'
+import { withOpusDtx } from './opus-dtx.ts'
 
 /** Candidates that arrive before the remote description: at most this many wait. */
 const MAX_PENDING_CANDIDATES = 64
@@ -87,7 +88,8 @@ export class RtcCallConnection implements CallConnection<MediaStreamTrack> {
   }
 
   async acceptOffer(sdp: string): Promise<string> {
-    await this.#pc.setRemoteDescription({ type: 'offer', sdp })
+    // Our voice goes out with DTX as the other side's description now asks (call/opus-dtx.ts).
+    await this.#pc.setRemoteDescription({ type: 'offer', sdp: withOpusDtx(sdp) })
     const transceivers = this.#pc.getTransceivers()
     const audio = transceivers.filter((t) => t.receiver.track.kind === 'audio')
     const video = transceivers.filter((t) => t.receiver.track.kind === 'video')
@@ -105,7 +107,7 @@ export class RtcCallConnection implements CallConnection<MediaStreamTrack> {
   }
 
   async acceptAnswer(sdp: string): Promise<void> {
-    await this.#pc.setRemoteDescription({ type: 'answer', sdp })
+    await this.#pc.setRemoteDescription({ type: 'answer', sdp: withOpusDtx(sdp) })
     this.#flushCandidates()
   }
 
