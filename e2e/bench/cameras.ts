@@ -13,6 +13,8 @@ import { processes, processTree } from './procfs.ts'
 const TICK_MS = 10 // USER_HZ is 100 on Linux
 
 export const CAMERAS = process.env.BENCH_CAMERAS === '1'
+/** `BENCH_CAMERAS_MIC=0`: cameras only, the microphones stay off (what the voices cost, by difference). */
+const MICS = process.env.BENCH_CAMERAS_MIC !== '0'
 
 /** CPU ms a process has used (all its threads), or null once it is gone. */
 async function processCpuMs(pid: number): Promise<number | null> {
@@ -133,7 +135,7 @@ function sum(cpu: Map<number, number>): number {
 export async function camerasOn(people: readonly Person[]): Promise<void> {
   for (const someone of people) {
     await someone.page.getByTestId('camera-toggle').click()
-    await someone.page.getByTestId('mic-toggle').click()
+    if (MICS) await someone.page.getByTestId('mic-toggle').click()
   }
   for (const someone of people) {
     const videos = someone.page.getByTestId('cam-video')

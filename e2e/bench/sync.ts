@@ -28,7 +28,7 @@
  * BENCH_JOINS=3 (per run), BENCH_PAUSES=4 (per run, pauses.ts), BENCH_CPU_THROTTLE=4, BENCH_STARVE=0 (no starved hold; starvation.ts has its
  * knobs), BENCH_WRITE=0 (print only), BENCH_TRACE=1, BENCH_CLIENT_DIST=<a client build> (measure that build
  * instead), BENCH_SERVER_URL=http://127.0.0.1:<port> (measure the app that server serves), BENCH_CAMERAS=1
- * (each run again with three cameras on, compared; CPU per page: e2e/bench/cameras.ts).
+ * (each run again with three cameras on, compared; CPU per page: e2e/bench/cameras.ts; BENCH_CAMERAS_MIC=0: cameras only).
  */
 import os from 'node:os'
 import type { Browser, Page } from '@playwright/test'
