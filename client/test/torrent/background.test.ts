@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import type { PlayheadEvent, PlayheadView } from '../../src/lib/media/target.ts'
 import {
+  MSE_THRESHOLDS,
   RECHECK_MS,
-  RESUME_AHEAD_S,
   shouldYield,
-  WAIT_AHEAD_S,
+  WORKER_THRESHOLDS,
   yieldToPlayhead,
   type Background,
 } from '../../src/lib/torrent/background.ts'
+
+const { wait: WAIT_AHEAD_S, resume: RESUME_AHEAD_S } = MSE_THRESHOLDS
 import { ManualTimers } from '../manual-timers.ts'
 
 function ranges(...spans: [number, number][]): TimeRanges {
@@ -61,6 +63,13 @@ describe('shouldYield', () => {
     expect(shouldYield(at(RESUME_AHEAD_S), true)).toBe(false)
   })
 
+  it('comes back sooner for a player the browser feeds, which reads only about 10 s ahead', () => {
+    expect(WORKER_THRESHOLDS.resume).toBeLessThan(10)
+    expect(shouldYield(at(8), true, WORKER_THRESHOLDS)).toBe(false)
+    expect(shouldYield(at(8), true, MSE_THRESHOLDS)).toBe(true)
+    expect(shouldYield(at(1), false, WORKER_THRESHOLDS)).toBe(true)
+  })
+
   it('never gives way once the rest of the file is buffered', () => {
     expect(shouldYield(at(0.5, false, 0.5), false)).toBe(false)
     expect(shouldYield(at(2, true, 2), true)).toBe(false)
@@ -74,7 +83,7 @@ describe('yieldToPlayhead', () => {
     const view = new FakeView()
     const background = new FakeBackground()
     const timers = new ManualTimers()
-    const stop = yieldToPlayhead(view, background, timers)
+    const stop = yieldToPlayhead(view, background, MSE_THRESHOLDS, timers)
     expect(background.selected).toBe(false) // nothing buffered yet
 
     // An append lands on a paused element: no event fires, the recheck sees it.
@@ -102,7 +111,7 @@ describe('yieldToPlayhead', () => {
     const view = new FakeView()
     const background = new FakeBackground()
     background.done = true
-    const stop = yieldToPlayhead(view, background, new ManualTimers())
+    const stop = yieldToPlayhead(view, background, MSE_THRESHOLDS, new ManualTimers())
     view.fire('waiting')
     stop()
     expect(background.calls).toEqual([])

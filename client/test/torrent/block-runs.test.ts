@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   BLOCK_BYTES,
   inFlightBudget,
+  pathDelay,
   joinBlocks,
   requestRun,
   RUN_BYTES,
@@ -71,6 +72,16 @@ describe('inFlightBudget', () => {
     expect(inFlightBudget(Number.NaN)).toBe(RUN_BYTES)
     expect(inFlightBudget(4 * 1024 * 1024)).toBe(2 * BLOCK_BYTES + 1024 * 1024)
   })
+
+  it('covers twice a far wire’s delay, up to WebTorrent’s second', () => {
+    const speed = 4 * 1024 * 1024
+    expect(inFlightBudget(speed, 0.05)).toBe(inFlightBudget(speed)) // near: a quarter second is more
+    expect(inFlightBudget(speed, 0.3)).toBe(
+      2 * BLOCK_BYTES + Math.ceil((0.6 * speed) / BLOCK_BYTES) * BLOCK_BYTES,
+    )
+    expect(inFlightBudget(speed, 3)).toBe(2 * BLOCK_BYTES + speed)
+    expect(inFlightBudget(speed, Number.NaN)).toBe(inFlightBudget(speed))
+  })
 })
 
 /** A wire that records what it was asked for; WebTorrent's step reserves the piece's next block. */
@@ -122,5 +133,31 @@ describe('requestRun', () => {
     const idle = fakeWire(0)
     expect(requestRun(idle.wire, 1, false, piece(0).step)).toBe(false)
     expect(idle.sent).toEqual([])
+  })
+
+  it('times the answer to a run asked of an idle wire, not those asked behind others', () => {
+    let now = 0
+    const clock = () => now
+    const { wire, callbacks } = fakeWire(0)
+    const { step } = piece(64)
+    requestRun(wire, 2, false, step, false, clock) // idle: timed
+    now = 300
+    callbacks[0]!(null, new Uint8Array(RUN_BYTES))
+    expect(pathDelay(wire).seconds).toBeCloseTo(0.3)
+
+    const queued = fakeWire(0, [BLOCK_BYTES])
+    requestRun(queued.wire, 2, false, piece(64).step, true, clock) // asked behind another: not timed
+    now = 5000
+    queued.callbacks[0]!(null, new Uint8Array(RUN_BYTES))
+    expect(pathDelay(queued.wire).seconds).toBe(0)
+
+    // A shorter answer later is the path's delay; a failed one is not an answer.
+    requestRun(wire, 3, false, piece(64).step, false, clock)
+    now = 5120
+    callbacks[1]!(null, new Uint8Array(RUN_BYTES))
+    expect(pathDelay(wire).seconds).toBeCloseTo(0.12)
+    requestRun(wire, 4, false, piece(64).step, false, clock)
+    callbacks[2]!(new Error('choked'), null)
+    expect(pathDelay(wire).seconds).toBeCloseTo(0.12)
   })
 })

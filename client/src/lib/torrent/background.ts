@@ -8,26 +8,32 @@
  *
  * So while the play head waits, the file's background selection is dropped; what the player reads (WebTorrent's
  * stream selections and critical pieces, the owner's range reads) goes on. It comes back once the player has
- * `RESUME_AHEAD_S` buffered past the play head, or buffered to the end, and gives way again under
- * `WAIT_AHEAD_S`.
+ * enough buffered past the play head (`Thresholds`, by how the player is fed), or buffered to the end.
  */
 import { bufferedAhead } from '../media/buffered.ts'
 import type { PlayheadView } from '../media/target.ts'
 import { realTimers, type Timers } from '../timers.ts'
 import { trace } from '../trace.ts'
 
+/** When the background gives way (under `wait` seconds buffered past the play head) and comes back (`resume`). */
+export interface Thresholds {
+  wait: number
+  resume: number
+}
+
 /**
- * Less than this buffered past the play head: the player waits, or will soon. The background stops with room
- * to spare: what it has asked for still arrives (a quarter of a second of the wire's speed, block-runs.ts) and
- * the page works through it before the player's next bytes.
+ * A player this page feeds through MSE (media/mse.ts reads up to 60 s ahead). The background stops with room to
+ * spare under 5 s: what it has asked for still arrives (a quarter of a second of the wire's speed,
+ * block-runs.ts) and the page works through it before the player's next bytes. It comes back at 15 s, a quarter
+ * of the pump's reach: back at once, it would take the page from the reads that brought the player there, and
+ * the player would wait again seconds later.
  */
-export const WAIT_AHEAD_S = 5
+export const MSE_THRESHOLDS: Thresholds = { wait: 5, resume: 15 }
 /**
- * The background download comes back once this much is buffered past the play head (a quarter of the MSE
- * pump's `AHEAD_S`, which reads on meanwhile): back at once, it would take the page from the reads that
- * brought the player here, and the player would wait again seconds later.
+ * A player the browser feeds from the service worker: Chromium reads about 10 s ahead of such an element, so
+ * the background comes back well before that.
  */
-export const RESUME_AHEAD_S = 15
+export const WORKER_THRESHOLDS: Thresholds = { wait: 2, resume: 6 }
 /** How often a waiting player's buffer is looked at (nothing fires when an append lands on a paused element). */
 export const RECHECK_MS = 250
 
@@ -48,13 +54,17 @@ export function playheadState(view: PlayheadView): PlayheadState {
 
 /**
  * Whether the background download gives way now, given whether it does already. It gives way while the player
- * seeks or has under `WAIT_AHEAD_S` ahead, and until it has `RESUME_AHEAD_S` ahead; never once the rest of the
- * file is buffered (within a tenth of a second of its end).
+ * seeks or has under `thresholds.wait` ahead, and until it has `thresholds.resume` ahead; never once the rest
+ * of the file is buffered (within a tenth of a second of its end).
  */
-export function shouldYield(state: PlayheadState, yielding: boolean): boolean {
+export function shouldYield(
+  state: PlayheadState,
+  yielding: boolean,
+  thresholds: Thresholds = MSE_THRESHOLDS,
+): boolean {
   if (state.left - state.ahead < 0.1) return false
   if (state.seeking) return true
-  return state.ahead < (yielding ? RESUME_AHEAD_S : WAIT_AHEAD_S)
+  return state.ahead < (yielding ? thresholds.resume : thresholds.wait)
 }
 
 /** The background selection of the file being played. */
@@ -66,12 +76,13 @@ export interface Background {
 }
 
 /**
- * Keeps `background` in step with `view` until the returned function is called; that call gives the
- * background selection back if it was dropped.
+ * Keeps `background` in step with `view` (by `thresholds`) until the returned function is called; that call
+ * gives the background selection back if it was dropped.
  */
 export function yieldToPlayhead(
   view: PlayheadView,
   background: Background,
+  thresholds: Thresholds,
   timers: Timers = realTimers,
 ): () => void {
   let yielding = false
@@ -84,7 +95,7 @@ export function yieldToPlayhead(
       timers.clearTimeout(recheck)
       recheck = null
     }
-    const next = !background.done && shouldYield(playheadState(view), yielding)
+    const next = !background.done && shouldYield(playheadState(view), yielding, thresholds)
     if (next !== yielding) {
       yielding = next
       if (next) background.deselect()

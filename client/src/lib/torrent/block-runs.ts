@@ -6,9 +6,10 @@
  * request (a run); WebTorrent still reserves, receives and verifies them block by block, so its bookkeeping
  * (hotswaps, cancellations, a failed request) works as before. Strangers from trackers keep 16 KiB requests.
  *
- * The bytes a room wire has asked for and not yet received are `PIPELINE_S` at the wire's speed and two blocks
- * more, at least one run: a quarter of WebTorrent's own pipeline, so what a page has asked for does not hold
- * a room command or a seek's pieces up to a second behind it. A piece a stream waits for (WebTorrent's critical pieces: the one at the play
+ * The bytes a room wire has asked for and not yet received are `PIPELINE_S` at the wire's speed (or twice its
+ * answers' delay, for a far member) and two blocks more, at least one run: a quarter of WebTorrent's own
+ * pipeline on a near wire, so what a page has asked for does not hold a room command or a seek's pieces up to a
+ * second behind it. A piece a stream waits for (WebTorrent's critical pieces: the one at the play
  * head or a seek's target, and the next) is asked for past that budget, at once, from every room wire that
  * has it (torrent/client.ts): it does not wait for the requests already out to drain.
  * Figures: docs/streaming.md, "Throughput between members".
@@ -63,15 +64,54 @@ export function splitAnswer(run: Run, err: Error | null, chunk: Uint8Array | nul
 /**
  * Seconds of a room wire's speed it may have asked for and not received. What is asked for arrives as tasks
  * in the page's one queue, ahead of everything the page receives after it (a room command, a sync ping), so a
- * page that handles the blocks no faster than they come keeps about this much backlog; room members sit a
- * few ms to a few hundred apart, which a quarter of a second covers many times over.
+ * page that handles the blocks no faster than they come keeps about this much backlog. A far member needs more
+ * to keep the wire busy: the budget covers twice the wire's own delay (`pathDelay`) when that is longer.
  */
 export const PIPELINE_S = 0.25
+/** The most, whatever the delay: WebTorrent's own pipeline. */
+export const MAX_PIPELINE_S = 1
 
-/** The bytes a wire at `bytesPerSecond` may have asked for and not received: `PIPELINE_S`, one run at least. */
-export function inFlightBudget(bytesPerSecond: number): number {
+/**
+ * The bytes a wire at `bytesPerSecond`, `delayS` seconds from its answers, may have asked for and not
+ * received: `PIPELINE_S` or twice the delay (up to `MAX_PIPELINE_S`) at its speed, two blocks more, one run at
+ * least.
+ */
+export function inFlightBudget(bytesPerSecond: number, delayS = 0): number {
   const speed = Number.isFinite(bytesPerSecond) && bytesPerSecond > 0 ? bytesPerSecond : 0
-  return Math.max(RUN_BYTES, 2 * BLOCK_BYTES + Math.ceil((speed * PIPELINE_S) / BLOCK_BYTES) * BLOCK_BYTES)
+  const delay = Number.isFinite(delayS) && delayS > 0 ? delayS : 0
+  const seconds = Math.min(MAX_PIPELINE_S, Math.max(PIPELINE_S, 2 * delay))
+  return Math.max(RUN_BYTES, 2 * BLOCK_BYTES + Math.ceil((speed * seconds) / BLOCK_BYTES) * BLOCK_BYTES)
+}
+
+/**
+ * The shortest time one wire took to answer a run asked for while nothing else was asked of it: the path's own
+ * delay (the round trip and the sender's read). Runs asked behind others wait in the queue the budget itself
+ * makes, so they are not counted: counting them, the budget would grow with its own queue.
+ */
+export class AnswerDelay {
+  #least = Infinity
+
+  /** One answer to a run asked for on an idle wire, after `ms`. */
+  sample(ms: number): void {
+    if (Number.isFinite(ms) && ms >= 0) this.#least = Math.min(this.#least, ms)
+  }
+
+  /** Seconds; 0 before any answer. */
+  get seconds(): number {
+    return Number.isFinite(this.#least) ? this.#least / 1000 : 0
+  }
+}
+
+const delays = new WeakMap<object, AnswerDelay>()
+
+/** The answer delay of `wire` (created on first use; it lives as long as the wire). */
+export function pathDelay(wire: object): AnswerDelay {
+  let delay = delays.get(wire)
+  if (!delay) {
+    delay = new AnswerDelay()
+    delays.set(wire, delay)
+  }
+  return delay
 }
 
 /** The wire fields a run uses (bittorrent-protocol's public API). */
@@ -96,9 +136,11 @@ export function requestRun(
   hotswap: boolean,
   requestBlock: RequestBlock,
   urgent = false,
+  now: () => number = () => performance.now(),
 ): boolean {
   const asked = wire.requests.reduce((sum, r) => sum + r.length, 0)
-  if (!urgent && asked >= inFlightBudget(wire.downloadSpeed())) return false
+  const delay = pathDelay(wire)
+  if (!urgent && asked >= inFlightBudget(wire.downloadSpeed(), delay.seconds)) return false
   const blocks: Block[] = []
   const own = Object.hasOwn(wire, 'request')
   const send = wire.request
@@ -111,7 +153,15 @@ export function requestRun(
     if (own) wire.request = send
     else delete (wire as Partial<RunWire>).request
   }
-  for (const run of joinBlocks(blocks))
-    send.call(wire, index, run.offset, run.length, (err, chunk) => splitAnswer(run, err, chunk))
+  const sentAt = now()
+  let first = asked === 0 // the first run asked of an idle wire waits behind nothing
+  for (const run of joinBlocks(blocks)) {
+    const timed = first
+    first = false
+    send.call(wire, index, run.offset, run.length, (err, chunk) => {
+      if (timed && !err) delay.sample(now() - sentAt)
+      splitAnswer(run, err, chunk)
+    })
+  }
   return blocks.length > 0
 }

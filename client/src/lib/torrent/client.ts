@@ -41,7 +41,7 @@ import { blobSource, type TrackCodec } from '../media/feed.ts'
 import { mp4Codecs } from '../media/mse-mp4.ts'
 import { claimStreamRequests, tagStreamUrl } from './stream-requests.ts'
 import { trustRoomWire } from './tuning.ts'
-import { yieldToPlayhead } from './background.ts'
+import { MSE_THRESHOLDS, WORKER_THRESHOLDS, yieldToPlayhead, type Thresholds } from './background.ts'
 import { fraction, torrentStatus, WAITING_FOR_PEERS_MS, type TorrentProgress } from './progress.ts'
 import { realTimers, type Timers } from '../timers.ts'
 
@@ -326,7 +326,7 @@ export class TorrentClient {
         kind: 'worker',
         release: () => stopYield(),
       })
-      stopYield = this.yieldToPlayhead(infoHash, fileIndex, target)
+      stopYield = this.yieldToPlayhead(infoHash, fileIndex, target, WORKER_THRESHOLDS)
     }
     if (!mse) return viaWorker()
     const stream = new MseStream(target, byteSource(file, tracked.torrent), ({ reason, unplayable }) => {
@@ -361,22 +361,31 @@ export class TorrentClient {
    * (torrent/background.ts) until the returned function is called. The rest of the file downloads in the
    * background while the player is fed.
    */
-  yieldToPlayhead(infoHash: string, fileIndex: number, view: PlayheadView): () => void {
+  yieldToPlayhead(
+    infoHash: string,
+    fileIndex: number,
+    view: PlayheadView,
+    thresholds: Thresholds = MSE_THRESHOLDS,
+  ): () => void {
     const tracked = this.#tracked.get(infoHash)
     const file = tracked?.torrent.files[fileIndex]
     if (!tracked || !file) return () => {}
-    return yieldToPlayhead(view, {
-      get done() {
-        return file.done
+    return yieldToPlayhead(
+      view,
+      {
+        get done() {
+          return file.done
+        },
+        select: () => {
+          // Another file of the torrent plays now (`streamTo` selected it alone): this one stays deselected.
+          if ((tracked.fileIndex ?? fileIndex) === fileIndex && !tracked.torrent.destroyed) file.select()
+        },
+        deselect: () => {
+          if (!tracked.torrent.destroyed) file.deselect()
+        },
       },
-      select: () => {
-        // Another file of the torrent plays now (`streamTo` selected it alone): this one stays deselected.
-        if ((tracked.fileIndex ?? fileIndex) === fileIndex && !tracked.torrent.destroyed) file.select()
-      },
-      deselect: () => {
-        if (!tracked.torrent.destroyed) file.deselect()
-      },
-    })
+      thresholds,
+    )
   }
 
   /**
