@@ -217,6 +217,46 @@ test.describe('streaming', () => {
     expect(range?.[0], JSON.stringify(playing)).toBeGreaterThan(140)
   })
 
+  test('a leecher’s background download gives way while its player waits, and comes back once it is ahead', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    // 200 s, 8.5 MB (~43 kB/s). Ana's upload is capped at ~6× that, so Bo's torrent is still incomplete when
+    // the checks below are made, and the background's return is the player's doing, not a finished download.
+    const long = await derivedVideo('long-x10.webm', { input: ['-stream_loop', '9'] })
+    const { size } = await stat(long)
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    people = [ana, bo]
+    await gather(people)
+    await ana.page.evaluate((bps) => {
+      const hooks = (window as unknown as { __theatron?: { torrent?: { throttleUpload(b: number): void } } })
+        .__theatron?.torrent
+      if (!hooks) throw new Error('no torrent hooks: not the e2e build')
+      hooks.throttleUpload(bps)
+    }, 256 * 1024)
+    await ana.page.getByTestId('file-input').setInputFiles(long)
+    await expectPlaying(bo, STARTS)
+    expect((await playerSource(bo)).via).toBe('mse')
+
+    // Bo's page marks each change (`torrent:background`, the e2e build's trace): off while his player starts,
+    // back once it has enough ahead.
+    const changes = () =>
+      bo.page.evaluate(() =>
+        performance
+          .getEntriesByName('theatron:trace:torrent:background')
+          .map((mark) => ((mark as PerformanceMark).detail as { on: boolean }).on),
+      )
+    await expect.poll(changes, { timeout: 30_000 }).toEqual([false, true])
+    expect(await itemNumber(bo.page, 'downloaded')).toBeLessThan(size)
+
+    // A seek far past what Bo has: it gives way again at once, and comes back once he plays there with room.
+    await ana.page.getByTestId('seek-bar').fill('150')
+    await expectPlaying(bo, { ...STARTS, past: 150 })
+    await expect.poll(async () => (await changes()).slice(2), { timeout: 30_000 }).toEqual([false, true])
+    expect(await itemNumber(bo.page, 'downloaded')).toBeLessThan(size)
+  })
+
   test('a .webm that MSE cannot open (a Matroska file by another name) plays through the service worker', async ({
     app,
     chromiumBrowser,

@@ -53,10 +53,10 @@ class FakeBackground implements Background {
 }
 
 describe('shouldYield', () => {
-  const at = (ahead: number, seeking = false, left = 500) => ({ ahead, seeking, left })
+  const at = (ahead: number, left = 500) => ({ ahead, left })
 
-  it('gives way while seeking or with little ahead, and comes back with more', () => {
-    expect(shouldYield(at(30, true), false)).toBe(true)
+  it('gives way with little ahead of the play head, and comes back with more', () => {
+    expect(shouldYield(at(0), false)).toBe(true)
     expect(shouldYield(at(WAIT_AHEAD_S - 0.1), false)).toBe(true)
     expect(shouldYield(at(WAIT_AHEAD_S + 0.1), false)).toBe(false)
     expect(shouldYield(at(RESUME_AHEAD_S - 0.1), true)).toBe(true)
@@ -71,10 +71,10 @@ describe('shouldYield', () => {
   })
 
   it('never gives way once the rest of the file is buffered', () => {
-    expect(shouldYield(at(0.5, false, 0.5), false)).toBe(false)
-    expect(shouldYield(at(2, true, 2), true)).toBe(false)
-    expect(shouldYield(at(RESUME_AHEAD_S - 1, false, RESUME_AHEAD_S - 1), true)).toBe(false)
-    expect(shouldYield(at(0, false, Infinity), false)).toBe(true)
+    expect(shouldYield(at(0.5, 0.5), false)).toBe(false)
+    expect(shouldYield(at(2, 2), true)).toBe(false)
+    expect(shouldYield(at(RESUME_AHEAD_S - 1, RESUME_AHEAD_S - 1), true)).toBe(false)
+    expect(shouldYield(at(0, Infinity), false)).toBe(true)
   })
 })
 
@@ -95,10 +95,15 @@ describe('yieldToPlayhead', () => {
     expect(background.selected).toBe(true)
     expect(timers.pending.size).toBe(0) // no polling while the background runs
 
-    // A seek past the buffer: gives way at once, on the event.
-    view.currentTime = 800
+    // A correction inside the buffer changes nothing.
+    view.buffered = ranges([0, 40])
+    view.currentTime = 2
     view.seeking = true
-    view.fire('seeking')
+    view.fire('seek')
+    expect(background.calls).toEqual(['deselect', 'select'])
+    // A seek past the buffer: gives way at once, on the player's own event.
+    view.currentTime = 800
+    view.fire('seek')
     expect(background.calls).toEqual(['deselect', 'select', 'deselect'])
     stop()
     expect(background.selected).toBe(true)

@@ -39,8 +39,7 @@ export const RECHECK_MS = 250
 
 /** What the play head shows, at one instant. */
 export interface PlayheadState {
-  seeking: boolean
-  /** Seconds buffered past the play head (0: none). */
+  /** Seconds buffered past the play head (0: none); while seeking, past the seek's target. */
   ahead: number
   /** Seconds from the play head to the end (Infinity: unknown). */
   left: number
@@ -49,13 +48,14 @@ export interface PlayheadState {
 export function playheadState(view: PlayheadView): PlayheadState {
   const duration = view.duration
   const left = Number.isFinite(duration) && duration > 0 ? Math.max(0, duration - view.currentTime) : Infinity
-  return { seeking: view.seeking, ahead: bufferedAhead(view.buffered, view.currentTime), left }
+  return { ahead: bufferedAhead(view.buffered, view.currentTime), left }
 }
 
 /**
  * Whether the background download gives way now, given whether it does already. It gives way while the player
- * seeks or has under `thresholds.wait` ahead, and until it has `thresholds.resume` ahead; never once the rest
- * of the file is buffered (within a tenth of a second of its end).
+ * has under `thresholds.wait` ahead (a seek: at its target, so a correction inside the buffer changes nothing),
+ * and until it has `thresholds.resume` ahead; never once the rest of the file is buffered (within a tenth of a
+ * second of its end).
  */
 export function shouldYield(
   state: PlayheadState,
@@ -63,7 +63,6 @@ export function shouldYield(
   thresholds: Thresholds = MSE_THRESHOLDS,
 ): boolean {
   if (state.left - state.ahead < 0.1) return false
-  if (state.seeking) return true
   return state.ahead < (yielding ? thresholds.resume : thresholds.wait)
 }
 
