@@ -15,7 +15,7 @@ import WebTorrent, {
 import { randomId } from '../random.ts'
 import { coalesce, coalesceStreams } from './coalesce.ts'
 import type { StreamVia } from './config.ts'
-import type { PlayheadView, SourceTarget } from '../media/target.ts'
+import type { AttachedSource, PlayheadView, SourceTarget } from '../media/target.ts'
 import { StreamError, toStreamError } from './errors.ts'
 import type { FileLike } from '../media/files.ts'
 import { headChunks, headRange, type Head } from './head.ts'
@@ -320,13 +320,8 @@ export class TorrentClient {
     }
     coalesceStreams(file, tracked.torrent)
     const viaWorker = () => {
-      let stopYield = () => {}
-      target.attachSource({
-        url: tagStreamUrl(file.streamURL, this.#tab),
-        kind: 'worker',
-        release: () => stopYield(),
-      })
-      stopYield = this.yieldToPlayhead(infoHash, fileIndex, target, WORKER_THRESHOLDS)
+      const url = tagStreamUrl(file.streamURL, this.#tab)
+      this.#attachGivingWay(target, { url, kind: 'worker' }, infoHash, fileIndex, WORKER_THRESHOLDS)
     }
     if (!mse) return viaWorker()
     const stream = new MseStream(target, byteSource(file, tracked.torrent), ({ reason, unplayable }) => {
@@ -343,17 +338,40 @@ export class TorrentClient {
         (err: unknown) => this.#emit('error', infoHash, toStreamError(err)),
       )
     })
-    let stopYield = () => {}
-    const attached = {
-      url: stream.url,
-      kind: 'mse' as const,
+    const attached = this.#attachGivingWay(
+      target,
+      { url: stream.url, kind: 'mse', release: () => stream.destroy() },
+      infoHash,
+      fileIndex,
+      MSE_THRESHOLDS,
+    )
+  }
+
+  /**
+   * Attaches `source` to `target` and lets file `fileIndex`'s background download give way to its play head
+   * (`yieldToPlayhead`) until the source is released; returns the source as attached.
+   */
+  #attachGivingWay(
+    target: SourceTarget,
+    source: AttachedSource,
+    infoHash: string,
+    fileIndex: number,
+    thresholds: Thresholds,
+  ): AttachedSource {
+    let released = false
+    let stop = () => {}
+    const attached: AttachedSource = {
+      ...source,
       release: () => {
-        stopYield()
-        stream.destroy()
+        released = true
+        stop()
+        source.release?.()
       },
     }
     target.attachSource(attached)
-    stopYield = this.yieldToPlayhead(infoHash, fileIndex, target)
+    // A target that is gone releases the source at once: nothing to give way to.
+    if (!released) stop = this.yieldToPlayhead(infoHash, fileIndex, target, thresholds)
+    return attached
   }
 
   /**
