@@ -6,15 +6,14 @@
  * so each side adds it to the description it receives before applying it.
  */
 
+/** An Opus payload's `rtpmap` line; its payload type. */
+const OPUS_RTPMAP = /^a=rtpmap:(\d+) opus\/48000/i
+
 /** `sdp` with `usedtx=1` on every Opus payload's format parameters (added when missing). */
 export function withOpusDtx(sdp: string): string {
   const eol = sdp.includes('\r\n') ? '\r\n' : '\n'
   const lines = sdp.split(eol)
-  const opus = new Set<string>()
-  for (const line of lines) {
-    const match = /^a=rtpmap:(\d+) opus\/48000/i.exec(line)
-    if (match) opus.add(match[1]!)
-  }
+  const opus = new Set(lines.flatMap((line) => OPUS_RTPMAP.exec(line)?.[1] ?? []))
   if (opus.size === 0) return sdp
   const withFmtp = new Set<string>()
   const out = lines.map((line) => {
@@ -28,8 +27,8 @@ export function withOpusDtx(sdp: string): string {
   const result: string[] = []
   for (const line of out) {
     result.push(line)
-    const match = /^a=rtpmap:(\d+) opus\/48000/i.exec(line)
-    if (match && !withFmtp.has(match[1]!)) result.push(`a=fmtp:${match[1]!} usedtx=1`)
+    const payload = OPUS_RTPMAP.exec(line)?.[1]
+    if (payload && !withFmtp.has(payload)) result.push(`a=fmtp:${payload} usedtx=1`)
   }
   return result.join(eol)
 }

@@ -154,14 +154,13 @@ export function requestRun(
     else delete (wire as Partial<RunWire>).request
   }
   const sentAt = now()
-  let first = asked === 0 // the first run asked of an idle wire waits behind nothing
-  for (const run of joinBlocks(blocks)) {
-    const timed = first
-    first = false
+  joinBlocks(blocks).forEach((run, i) => {
+    // The first run asked of an idle wire waits behind nothing: its answer times the path.
+    const timed = i === 0 && asked === 0
     send.call(wire, index, run.offset, run.length, (err, chunk) => {
       if (timed && !err) delay.sample(now() - sentAt)
       splitAnswer(run, err, chunk)
     })
-  }
+  })
   return blocks.length > 0
 }
