@@ -132,6 +132,11 @@ export async function derivedVideo(
   return path
 }
 
+/** 200 s, 8.5 MB: the test video ten times over, without re-encoding (its Cues sit at the end). */
+export function longTestVideo(): Promise<string> {
+  return derivedVideo('long-x10.webm', { input: ['-stream_loop', '9'] })
+}
+
 /** What ffprobe reports, for a person to check the file by eye. */
 export async function describeVideo(path: string): Promise<string> {
   const { stdout } = await run('ffprobe', [

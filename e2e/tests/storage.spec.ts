@@ -8,7 +8,7 @@ import type { Page } from '@playwright/test'
 import { test, expect } from '../lib/fixtures.ts'
 import { createRoom, enterName, expectMembers, gather, join, person, type Person } from '../lib/room.ts'
 import { expectPlaying } from '../lib/player.ts'
-import { derivedVideo, ensureTestVideo } from '../scripts/make-test-video.ts'
+import { ensureTestVideo, longTestVideo } from '../scripts/make-test-video.ts'
 
 /** What these tests take as playing: past half a second, within 30 s. */
 const STARTS = { past: 0.5, within: 30_000 }
@@ -68,8 +68,7 @@ test.describe('storage', () => {
     app,
     chromiumBrowser,
   }) => {
-    // 200 s, 8.5 MB: the test video ten times over.
-    const video = await derivedVideo('long-x10.webm', { input: ['-stream_loop', '9'] })
+    const video = await longTestVideo()
     const { size } = await stat(video)
     const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
     const bo = await person(chromiumBrowser, app.baseURL, 'Bo')

@@ -4,7 +4,7 @@ import { test, expect } from '../lib/fixtures.ts'
 import { createRoom, expectMembers, gather, join, person, type Person } from '../lib/room.ts'
 import { expectPlaying } from '../lib/player.ts'
 import { systemClockOffsetMs } from '../lib/sync.ts'
-import { derivedVideo, ensureTestVideo } from '../scripts/make-test-video.ts'
+import { derivedVideo, ensureTestVideo, longTestVideo } from '../scripts/make-test-video.ts'
 
 /** Players here must be playing within 20 s. */
 const STARTS = { within: 20_000 }
@@ -178,8 +178,7 @@ test.describe('streaming', () => {
     app,
     chromiumBrowser,
   }) => {
-    // 200 s, 8.5 MB: the test video ten times over, without re-encoding (its Cues sit at the end).
-    const long = await derivedVideo('long-x10.webm', { input: ['-stream_loop', '9'] })
+    const long = await longTestVideo()
     const { size } = await stat(long)
     const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
     const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
@@ -223,7 +222,7 @@ test.describe('streaming', () => {
   }) => {
     // 200 s, 8.5 MB (~43 kB/s). Ana's upload is capped at ~6× that, so Bo's torrent is still incomplete when
     // the checks below are made, and the background's return is the player's doing, not a finished download.
-    const long = await derivedVideo('long-x10.webm', { input: ['-stream_loop', '9'] })
+    const long = await longTestVideo()
     const { size } = await stat(long)
     const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
     const bo = await person(chromiumBrowser, app.baseURL, 'Bo')

@@ -2,6 +2,7 @@ import { test, expect } from '../lib/fixtures.ts'
 import { CLIENT_DIST } from '../lib/fixtures.ts'
 import { expectMessage, gather, person, say, transports, type Person } from '../lib/room.ts'
 import { startCoturn, type Coturn } from '../lib/turn.ts'
+import { keepPeerConnections } from '../lib/peer-connections.ts'
 import { createSignalServer, type SignalServer } from '../../signal-server/src/index.ts'
 import { ensureTestVideo } from '../scripts/make-test-video.ts'
 
@@ -34,18 +35,8 @@ function selectedPairs(someone: Person): Promise<Array<[string, string]>> {
 /** Someone who may only use relayed candidates, and whose RTCPeerConnections the test can inspect. */
 async function relayOnlyPerson(...args: Parameters<typeof person>): Promise<Person> {
   const someone = await person(...args)
-  await someone.context.addInitScript(() => {
-    localStorage.setItem('theatron:ice-relay-only', '1')
-    const Native = window.RTCPeerConnection
-    const made: RTCPeerConnection[] = []
-    ;(window as unknown as { __peerConnections: RTCPeerConnection[] }).__peerConnections = made
-    window.RTCPeerConnection = class extends Native {
-      constructor(configuration?: RTCConfiguration) {
-        super(configuration)
-        made.push(this)
-      }
-    }
-  })
+  await someone.context.addInitScript(() => localStorage.setItem('theatron:ice-relay-only', '1'))
+  await keepPeerConnections(someone.context)
   return someone
 }
 

@@ -6,6 +6,7 @@ import { launchChromium } from '../lib/browser.ts'
 import { test, expect } from '../lib/fixtures.ts'
 import { enterName, gather, person, type Person } from '../lib/room.ts'
 import { expectPlaying } from '../lib/player.ts'
+import { keepPeerConnections } from '../lib/peer-connections.ts'
 import { ensureTestVideo } from '../scripts/make-test-video.ts'
 
 // Two or three browsers with fake cameras and microphones, and the call connections between them.
@@ -191,25 +192,16 @@ test.describe('voice and video', () => {
     const ann = await person(browser, app.baseURL, 'Ann')
     const bo = await person(browser, app.baseURL, 'Bo')
     people = [ann, bo]
-    // Keeps the page's peer connections, to read the audio sender's statistics.
-    await ann.context.addInitScript(() => {
-      const Native = window.RTCPeerConnection
-      const seen: RTCPeerConnection[] = []
-      ;(window as unknown as { __connections: RTCPeerConnection[] }).__connections = seen
-      window.RTCPeerConnection = class extends Native {
-        constructor(config?: RTCConfiguration) {
-          super(config)
-          seen.push(this)
-        }
-      }
-    })
+    // The page's peer connections, to read the audio sender's statistics.
+    await keepPeerConnections(ann.context)
     await gather(people)
     await ann.page.getByTestId('mic-toggle').click()
     await expect(bo.page.getByTestId('cam-tile')).toHaveCount(1)
     const packetsSent = () =>
       ann.page.evaluate(async () => {
         let packets = 0
-        for (const connection of (window as unknown as { __connections: RTCPeerConnection[] }).__connections)
+        for (const connection of (window as unknown as { __peerConnections: RTCPeerConnection[] })
+          .__peerConnections)
           (await connection.getStats()).forEach((entry: Record<string, unknown>) => {
             if (entry['type'] === 'outbound-rtp' && entry['kind'] === 'audio')
               packets += Number(entry['packetsSent'] ?? 0)
