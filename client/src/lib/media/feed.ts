@@ -53,9 +53,13 @@ export interface Feed {
   restartFor(seconds: number, read: ReadState): Promise<Restart | null>
 }
 
-/** A feed opened from the file's first bytes: what to append first, and where the first read goes on. */
+/**
+ * A feed opened from the file's first bytes: what to append first, and where the first read goes on
+ * (`readAgain`: the open ended that read, and a new one starts at `position`).
+ */
 export type Opened =
-  { ok: true; feed: Feed; first: Uint8Array[]; position: number } | { ok: false; reason: string }
+  | { ok: true; feed: Feed; first: Uint8Array[]; position: number; readAgain?: boolean }
+  | { ok: false; reason: string }
 
 /**
  * Whether a seek into the cluster [clusterStart, clusterEnd) can wait for the read that is at `position`:

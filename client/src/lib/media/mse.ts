@@ -112,13 +112,17 @@ export class MseStream {
     )
     const generation = ++this.#generation
     trace('mse:start')
-    const iterator = this.#source.read(0)
+    let iterator = this.#source.read(0)
     this.#iterator = iterator
     let feed: Feed
     try {
       const start = await this.#open(iterator)
       if (generation !== this.#generation) return
       if (!start.ok) return this.#giveUp(start.reason)
+      if (start.readAgain) {
+        iterator = this.#source.read(start.position)
+        this.#iterator = iterator
+      }
       feed = start.feed
       trace('mse:opened', { mimeType: feed.mimeType, position: start.position })
       if (!MediaSource.isTypeSupported(feed.mimeType)) {

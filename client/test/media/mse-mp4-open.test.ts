@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import type { ByteSource } from '../../src/lib/media/feed.ts'
+import { openMp4 } from '../../src/lib/media/mse-mp4.ts'
+
+// The same ffmpeg-made H.264 + AAC file (media/mp4-samples.test.ts), with its moov after the media data
+// (as ffmpeg writes it) and at the head (+faststart).
+const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`./fixtures/${name}`, import.meta.url)))
+
+/** A file's bytes in 4 KiB chunks, logging each read started, each chunk handed over and each read ended. */
+function loggedSource(bytes: Uint8Array) {
+  const log: string[] = []
+  const source: ByteSource = {
+    length: bytes.length,
+    has: () => true,
+    read(start, end = bytes.length - 1) {
+      log.push(`read ${start}`)
+      let at = start
+      return {
+        next: () => {
+          if (at > end) return Promise.resolve({ done: true, value: undefined })
+          const value = bytes.slice(at, Math.min(end + 1, at + 4096))
+          at += value.length
+          return Promise.resolve({ done: false, value })
+        },
+        return: () => {
+          log.push(`end ${start}`)
+          at = end + 1
+          return Promise.resolve({ done: true, value: undefined })
+        },
+      }
+    },
+  }
+  return { source, log }
+}
+
+async function open(name: string) {
+  const { source, log } = loggedSource(fixture(name))
+  const iterator = source.read(0)
+  const first = await iterator.next()
+  if (first.done) throw new Error('empty fixture')
+  return { opened: await openMp4(iterator, first.value, source), log }
+}
+
+describe('opening an MP4: where its index is read from', () => {
+  it('with moov at the end, the read from the start ends before the tail is read, and starts again after', async () => {
+    const { opened, log } = await open('h264-aac-moov-end.mp4')
+    if (!opened.ok) throw new Error(opened.reason)
+    expect(opened.readAgain).toBe(true)
+    // The head's first chunk told where moov is; the tail's read comes after the head's ended.
+    expect(log).toEqual(['read 0', 'end 0', expect.stringMatching(/^read [1-9]\d*$/)])
+    expect(opened.position).toBe(4096)
+    expect(opened.feed.mimeType).toMatch(/^video\/mp4; codecs="avc1\.[0-9a-f]{6},mp4a\.40\.2"$/)
+  })
+
+  it('with moov at the head, the read from the start goes on', async () => {
+    const { opened, log } = await open('h264-aac.mp4')
+    if (!opened.ok) throw new Error(opened.reason)
+    expect(opened.readAgain).toBe(false)
+    expect(log).toEqual(['read 0'])
+    expect(opened.position).toBeGreaterThan(0)
+  })
+})
