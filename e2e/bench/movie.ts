@@ -9,7 +9,7 @@
  * - drop → torrent: to the film's info hash in B's playlist (its hashing done);
  * - a film shared before it is hashed: B selects it at once, and item → playing is that click to B's and C's
  *   players playing it (read from the seeder): to the `playing` event's own time stamp (the page's
- *   `theatron:stream:playing:*` mark, as in the paste case), once polling has seen the element play; the
+ *   `theatron:stream:playing:<local key>` mark, as in the paste case), once polling has seen it play; the
  *   polled time, which adds the benchmark's round trips into busy pages (0.1–0.6 s), stands beside it
  *   as `polled`; there is no paste → playing then;
  * - paste → playing: B pastes the film's magnet (a torrent the seeder already seeds; pasting a listed one plays
@@ -119,24 +119,6 @@ function markEpoch(page: Page, what: string, infoHash: string): Promise<number |
       return mark ? performance.timeOrigin + mark.startTime : null
     },
     [what, infoHash] as const,
-  )
-}
-
-/**
- * The epoch ms of the page's first `theatron:stream:<what>:*` mark at or after `since` (marks are made once
- * per item and tab, at the element event's own time stamp), or null.
- */
-function firstMarkSince(page: Page, what: string, since: number): Promise<number | null> {
-  return page.evaluate(
-    ([name, from]) => {
-      const times = performance
-        .getEntriesByType('mark')
-        .filter((mark) => mark.name.startsWith(`theatron:stream:${name}:`))
-        .map((mark) => performance.timeOrigin + mark.startTime)
-        .filter((at) => at >= from)
-      return times.length ? Math.min(...times) : null
-    },
-    [what, since] as const,
   )
 }
 
@@ -301,6 +283,7 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
     const addToPlayingPolled: number[] = []
     const early = (await film.getAttribute('data-kind')) === 'local'
     if (early) {
+      const localKey = (await film.getAttribute('data-local-key')) ?? ''
       const selected = Date.now()
       await film.getByTestId('playlist-select').click()
       for (const leech of [b, c]) {
@@ -313,7 +296,7 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
           throw new Error(`${leech.name}: the film never played from the seeder`)
         }
         addToPlayingPolled.push(at - selected)
-        const event = await firstMarkSince(leech.page, 'playing', selected)
+        const event = await markEpoch(leech.page, 'playing', localKey)
         if (event === null) log(`${leech.name}: no playing mark for the film; its polled time stands`)
         addToPlaying.push((event ?? at) - selected)
       }
