@@ -201,6 +201,12 @@ test.describe('streaming', () => {
     expect(ahead.duration).toBeGreaterThan(190)
     expect(ahead.end, JSON.stringify(ahead)).toBeLessThan(ahead.now + 60 + 15)
 
+    // Bo's page read the Cues (at the file's end) once his player was ahead, before anyone seeks: a seek then
+    // finds its cluster without waiting for them (`webm:cues`, the e2e build's trace).
+    const cuesRead = () =>
+      bo.page.evaluate(() => performance.getEntriesByName('theatron:trace:webm:cues').length)
+    await expect.poll(cuesRead).toBe(1)
+
     // Ana jumps to 150 s, far past what Bo appended: his page fetches from the cluster at 150 s (found in the
     // Cues), so the range he plays in starts there instead of running on from the start.
     await ana.page.getByTestId('seek-bar').fill('150')
@@ -214,6 +220,7 @@ test.describe('streaming', () => {
     })
     const range = playing.ranges.find(([start, end]) => start! <= playing.now && playing.now < end!)
     expect(range?.[0], JSON.stringify(playing)).toBeGreaterThan(140)
+    expect(await cuesRead()).toBe(1)
   })
 
   test('a leecher’s background download gives way while its player waits, and comes back once it is ahead', async ({

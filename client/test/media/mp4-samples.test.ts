@@ -1,14 +1,14 @@
-import { readFileSync } from 'node:fs'
 import { createFile, MP4BoxBuffer } from 'mp4box'
 import { describe, expect, it } from 'vitest'
 import { buildSamples, SampleTableError, type SampleTables } from '../../src/lib/media/mp4-samples.ts'
 import { Mp4Movie } from '../../src/lib/media/mp4-movie.ts'
 import { locateMoov } from '../../src/lib/media/mp4.ts'
+import { fixture } from './logged-source.ts'
 
 // ffmpeg -f lavfi -i testsrc=size=160x90:rate=25:duration=4 -f lavfi -i sine=frequency=440:sample_rate=48000:duration=4
 //   -c:v libx264 -preset veryfast -crf 40 -g 25 -bf 2 -pix_fmt yuv420p -c:a aac -b:a 16k -movflags +faststart
 // H.264 with B-frames (a ctts table, an stss), AAC (every sample a sync sample), interleaved in chunks.
-const FILE = new Uint8Array(readFileSync(new URL('./fixtures/h264-aac.mp4', import.meta.url)))
+const FILE = fixture('h264-aac.mp4')
 
 const FIELDS = ['offset', 'size', 'dts', 'cts', 'duration', 'is_sync', 'track_id'] as const
 

@@ -1,39 +1,9 @@
-import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import type { ByteSource } from '../../src/lib/media/feed.ts'
 import { openMp4 } from '../../src/lib/media/mse-mp4.ts'
+import { fixture, loggedSource } from './logged-source.ts'
 
 // The same ffmpeg-made H.264 + AAC file (media/mp4-samples.test.ts), with its moov after the media data
 // (as ffmpeg writes it) and at the head (+faststart).
-const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`./fixtures/${name}`, import.meta.url)))
-
-/** A file's bytes in 4 KiB chunks, logging each read started, each chunk handed over and each read ended. */
-function loggedSource(bytes: Uint8Array) {
-  const log: string[] = []
-  const source: ByteSource = {
-    length: bytes.length,
-    has: () => true,
-    read(start, end = bytes.length - 1) {
-      log.push(`read ${start}`)
-      let at = start
-      return {
-        next: () => {
-          if (at > end) return Promise.resolve({ done: true, value: undefined })
-          const value = bytes.slice(at, Math.min(end + 1, at + 4096))
-          at += value.length
-          return Promise.resolve({ done: false, value })
-        },
-        return: () => {
-          log.push(`end ${start}`)
-          at = end + 1
-          return Promise.resolve({ done: true, value: undefined })
-        },
-      }
-    },
-  }
-  return { source, log }
-}
-
 async function open(name: string) {
   const { source, log } = loggedSource(fixture(name))
   const iterator = source.read(0)

@@ -51,6 +51,11 @@ export interface Feed {
   take(chunk: Uint8Array, at: number): Uint8Array[]
   /** Where the read must restart so that `seconds` plays next; null when the running read brings it. */
   restartFor(seconds: number, read: ReadState): Promise<Restart | null>
+  /**
+   * Reads what a seek will need before any seek asks (a WebM's Cues, at the file's end): called once, when
+   * the player is PREPARE_AHEAD_S ahead (media/mse.ts), so the read does not hold up the start.
+   */
+  prepare?(): void
 }
 
 /**

@@ -31,6 +31,11 @@ export { warmUpMp4 } from './mse-mp4.ts'
 
 /** How far past the playhead it appends before waiting for playback to move. */
 export const AHEAD_S = 60
+/**
+ * How far past the playhead the first read has appended when the feed reads what seeks need (`Feed.prepare`):
+ * twice the background download's mark for giving way (torrent/background.ts), so the player is safe.
+ */
+export const PREPARE_AHEAD_S = 10
 /** When an append doesn't fit, the played part up to this far behind the playhead is removed. */
 export const BEHIND_KEEP_S = 10
 
@@ -58,6 +63,8 @@ export class MseStream {
   #buffer: SourceBuffer | null = null
   /** The container's feed, once the head is in (seeks are acted on from then). */
   #feed: Feed | null = null
+  /** Whether the feed was asked to read what seeks need (`Feed.prepare`). */
+  #prepared = false
   /** Each pump has a generation; a seek or destroy starts a new one and the old pump stops. */
   #generation = 0
   #iterator: AsyncIterator<Uint8Array> | null = null
@@ -189,6 +196,10 @@ export class MseStream {
         for (const part of parts) await this.#append(part, generation)
         if (generation !== this.#generation) return
         this.#position += next.value.byteLength
+        if (feed && !this.#prepared && this.#ahead() >= PREPARE_AHEAD_S) {
+          this.#prepared = true
+          feed.prepare?.()
+        }
       }
     } finally {
       if (generation === this.#generation) this.#pumping = false
@@ -197,13 +208,15 @@ export class MseStream {
 
   /** Waits while more than AHEAD_S seconds past the playhead are buffered. */
   async #roomAhead(generation: number): Promise<void> {
-    while (
-      generation === this.#generation &&
-      bufferedAhead(this.#media.buffered, this.#media.currentTime) > AHEAD_S
-    ) {
+    while (generation === this.#generation && this.#ahead() > AHEAD_S) {
       trace('mse:ahead', { t: this.#media.currentTime })
       await this.#nextWake()
     }
+  }
+
+  /** Seconds buffered past the playhead, in the range that holds it. */
+  #ahead(): number {
+    return bufferedAhead(this.#media.buffered, this.#media.currentTime)
   }
 
   async #append(bytes: Uint8Array, generation: number): Promise<void> {
