@@ -58,12 +58,18 @@ export interface Feed {
   prepare?(): void
 }
 
+/** A read the open started in place of the first one: from `position`, its first chunk already asked for. */
+export interface ReadAgain {
+  iterator: AsyncIterator<Uint8Array>
+  next: Promise<IteratorResult<Uint8Array>>
+}
+
 /**
  * A feed opened from the file's first bytes: what to append first, and where the first read goes on
- * (`readAgain`: the open ended that read, and a new one starts at `position`).
+ * (`readAgain`: the open ended that read and started this one at `position`).
  */
 export type Opened =
-  | { ok: true; feed: Feed; first: Uint8Array[]; position: number; readAgain?: boolean }
+  | { ok: true; feed: Feed; first: Uint8Array[]; position: number; readAgain?: ReadAgain }
   | { ok: false; reason: string }
 
 /**

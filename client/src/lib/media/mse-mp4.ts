@@ -13,6 +13,7 @@ import {
   type Feed,
   type Opened,
   type ReadState,
+  type ReadAgain,
   type Restart,
   type TrackCodec,
 } from './feed.ts'
@@ -43,9 +44,7 @@ export function readBringsIt(
   return offset - read.position <= NEAR_BYTES && has(read.position, offset)
 }
 
-type IndexRead =
-  /** `headEnded`: the read from the start was ended, to fetch the index from the tail first. */
-  { ok: true; movie: Mp4Movie; head: Uint8Array; headEnded: boolean } | { ok: false; reason: string }
+type IndexRead = { ok: true; movie: Mp4Movie; head: Uint8Array } | { ok: false; reason: string }
 
 let movieModule: Promise<typeof import('./mp4-movie.ts')> | null = null
 
@@ -76,12 +75,14 @@ export function warmUpMp4(name: string): boolean {
  * top-level boxes say where `moov` is, then `moov` from the head, or from the tail when it lies after `mdat`.
  * `head`: every byte read from the start. For a tail, the read from the start ends first: its next requests
  * would come over the same wire ahead of the index (a mebibyte took 0.2–1.1 s to a busy page), and nothing
- * in them plays before the index is in.
+ * in them plays before the index is in. `onTail(position)` runs once the tail is in, before it is parsed:
+ * where the read from the start would go on.
  */
 async function readIndex(
   iterator: AsyncIterator<Uint8Array>,
   first: Uint8Array,
   source: ByteSource,
+  onTail: (position: number) => void = () => {},
 ): Promise<IndexRead> {
   // Loading while the index arrives.
   const module = loadMp4Movie()
@@ -106,6 +107,7 @@ async function readIndex(
     void iterator.return?.()?.catch(() => {})
     // After the media data: the boxes from there to the end of the file, `moov` among them.
     const tail = await readAll(source, location.start, source.length - 1)
+    onTail(head.byteLength)
     const box = findMoovInTail(tail, location.start, source.length)
     if (!box) return { ok: false, reason: 'it has no moov box after its media data' }
     moov = tail.subarray(box.start - location.start, box.end - location.start)
@@ -115,7 +117,7 @@ async function readIndex(
     trace('mp4:parse', { moov: moov.byteLength })
     const movie = new Mp4Movie(ftyp, moov)
     trace('mp4:parsed')
-    return { ok: true, movie, head, headEnded: location.kind === 'tail' }
+    return { ok: true, movie, head }
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err)
     return { ok: false, reason: `its index could not be read (${why})` }
@@ -128,14 +130,26 @@ export async function openMp4(
   first: Uint8Array,
   source: ByteSource,
 ): Promise<Opened> {
-  const index = await readIndex(iterator, first, source)
-  if (!index.ok) return index
-  const { movie, head, headEnded } = index
+  // With the index in the tail, the read from the start goes on once the tail is in, its first chunk asked for
+  // while the index is parsed.
+  let again: ReadAgain | null = null
+  const index = await readIndex(iterator, first, source, (position) => {
+    const read = source.read(position)
+    const next = read.next()
+    next.catch(() => {})
+    again = { iterator: read, next }
+  })
+  const readAgain = again as ReadAgain | null
+  if (!index.ok) {
+    void readAgain?.iterator.return?.()?.catch(() => {})
+    return index
+  }
+  const { movie, head } = index
   const feed = new Mp4Feed(movie, source)
   const init = movie.initSegment()
   // The head holds the first samples too (all of the media data's start, in a faststart file).
   const parts = [init, ...feed.take(head, 0)]
-  return { ok: true, feed, first: parts, position: head.byteLength, readAgain: headEnded }
+  return { ok: true, feed, first: parts, position: head.byteLength, ...(readAgain ? { readAgain } : {}) }
 }
 
 /**

@@ -121,14 +121,19 @@ export class MseStream {
     trace('mse:start')
     let iterator = this.#source.read(0)
     this.#iterator = iterator
+    let primed: Promise<IteratorResult<Uint8Array>> | null = null
     let feed: Feed
     try {
       const start = await this.#open(iterator)
-      if (generation !== this.#generation) return
+      if (generation !== this.#generation) {
+        if (start.ok) void start.readAgain?.iterator.return?.()?.catch(() => {})
+        return
+      }
       if (!start.ok) return this.#giveUp(start.reason)
       if (start.readAgain) {
-        iterator = this.#source.read(start.position)
+        iterator = start.readAgain.iterator
         this.#iterator = iterator
+        primed = start.readAgain.next
       }
       feed = start.feed
       trace('mse:opened', { mimeType: feed.mimeType, position: start.position })
@@ -156,7 +161,7 @@ export class MseStream {
     // Seeks are acted on from here: a restart before the head is in would append media to nothing.
     this.#feed = feed
     if (this.#media.seeking) this.#onSeeking()
-    await this.#pump(generation, iterator).catch((err: unknown) => this.#stopped(err, generation))
+    await this.#pump(generation, iterator, primed).catch((err: unknown) => this.#stopped(err, generation))
   }
 
   /** Reads the first bytes and opens the feed of the container they start. */
@@ -177,13 +182,19 @@ export class MseStream {
 
   // ── pumping ────────────────────────────────────────────────────────────────────────────────────────────
 
-  async #pump(generation: number, iterator: AsyncIterator<Uint8Array>): Promise<void> {
+  /** Appends what `iterator` reads (`primed`: its first `next`, already asked for) until it ends or stops. */
+  async #pump(
+    generation: number,
+    iterator: AsyncIterator<Uint8Array>,
+    primed: Promise<IteratorResult<Uint8Array>> | null = null,
+  ): Promise<void> {
     this.#pumping = true
     try {
       for (;;) {
         await this.#roomAhead(generation)
         if (generation !== this.#generation) return
-        const next = await iterator.next()
+        const next = await (primed ?? iterator.next())
+        primed = null
         if (generation !== this.#generation) return
         if (next.done) {
           await this.#idle()
