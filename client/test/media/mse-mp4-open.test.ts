@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { claimedSampleBytes, locateMoov } from '../../src/lib/media/mp4.ts'
 import { openMp4 } from '../../src/lib/media/mse-mp4.ts'
 import { fixture, loggedSource } from './logged-source.ts'
 
@@ -32,5 +33,35 @@ describe('opening an MP4: where its index is read from', () => {
     expect(opened.readAgain).toBeUndefined()
     expect(log).toEqual(['read 0'])
     expect(opened.position).toBeGreaterThan(0)
+  })
+})
+
+describe('an index that claims more samples than the file holds', () => {
+  /** The faststart file with its first `stsz` rewritten in place: every sample 1 byte, a billion of them. */
+  function crafted(): Uint8Array {
+    const bytes = fixture('h264-aac.mp4')
+    const at = Buffer.from(bytes).indexOf('stsz') + 4
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    view.setUint32(at + 4, 1)
+    view.setUint32(at + 8, 1_000_000_000)
+    return bytes
+  }
+
+  it('is counted from the constant-size table, and a real file claims no more than it holds', () => {
+    const real = fixture('h264-aac.mp4')
+    const location = locateMoov(real, real.length)
+    if (location.kind !== 'head') throw new Error('the fixture has its moov at the head')
+    const moovOf = (bytes: Uint8Array) => bytes.subarray(location.moov.start, location.moov.end)
+    expect(claimedSampleBytes(moovOf(real))).toBeLessThanOrEqual(real.length)
+    expect(claimedSampleBytes(moovOf(crafted()))).toBe(1_000_000_000)
+  })
+
+  it('is refused before mp4box expands it', async () => {
+    const { source } = loggedSource(crafted())
+    const iterator = source.read(0)
+    const first = await iterator.next()
+    if (first.done) throw new Error('empty fixture')
+    const opened = await openMp4(iterator, first.value, source)
+    expect(opened).toEqual({ ok: false, reason: 'its index claims more sample data than the file holds' })
   })
 })

@@ -95,6 +95,36 @@ export function findMoovInTail(tail: Uint8Array, base: number, fileLength: numbe
   }
 }
 
+/** The boxes from `moov` down to a track's sample sizes. */
+const TO_SAMPLE_SIZES = ['trak', 'mdia', 'minf', 'stbl', 'stsz'] as const
+
+/**
+ * The bytes the largest constant-size sample table in `moov` claims (sample size × count, 0 when every table
+ * lists its sizes). mp4box expands such a table to one entry per sample: a 20-byte box claiming a billion
+ * samples would hold a tab for minutes and gigabytes, where a real file's samples fit in the file.
+ */
+export function claimedSampleBytes(moov: Uint8Array): number {
+  const view = new DataView(moov.buffer, moov.byteOffset, moov.byteLength)
+  let largest = 0
+  // Children of the box whose body is [start, end), `depth` steps down TO_SAMPLE_SIZES.
+  const walk = (start: number, end: number, depth: number): void => {
+    for (let at = start; at + 8 <= end;) {
+      const box = boxAt(moov, at, 0, end)
+      if (!box || box.end <= box.start || box.end > end) return
+      const body = at + (view.getUint32(at) === 1 ? 16 : 8)
+      if (box.type === TO_SAMPLE_SIZES[depth]) {
+        if (depth < TO_SAMPLE_SIZES.length - 1) walk(body, box.end, depth + 1)
+        else if (body + 12 <= box.end)
+          largest = Math.max(largest, view.getUint32(body + 4) * view.getUint32(body + 8))
+      }
+      at = box.end
+    }
+  }
+  const moovBox = boxAt(moov, 0, 0, moov.length)
+  if (moovBox?.type === 'moov') walk(view.getUint32(0) === 1 ? 16 : 8, Math.min(moovBox.end, moov.length), 0)
+  return largest
+}
+
 // ── samples and time ─────────────────────────────────────────────────────────────────────────────────────
 
 /** What the remuxing needs of one sample (mp4box's `Sample` fits). */

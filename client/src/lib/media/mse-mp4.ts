@@ -19,7 +19,15 @@ import {
 } from './feed.ts'
 import type { Mp4Movie } from './mp4-movie.ts'
 import { trace } from '../trace.ts'
-import { completeUntil, findMoovInTail, isMp4, locateMoov, sampleSeconds, seekPoint } from './mp4.ts'
+import {
+  claimedSampleBytes,
+  completeUntil,
+  findMoovInTail,
+  isMp4,
+  locateMoov,
+  sampleSeconds,
+  seekPoint,
+} from './mp4.ts'
 
 /**
  * How far the running read's next sample may lie past the time to play and still bring it: the tracks'
@@ -112,6 +120,8 @@ async function readIndex(
     if (!box) return { ok: false, reason: 'it has no moov box after its media data' }
     moov = tail.subarray(box.start - location.start, box.end - location.start)
   }
+  if (claimedSampleBytes(moov) > source.length)
+    return { ok: false, reason: 'its index claims more sample data than the file holds' }
   try {
     const { Mp4Movie } = await module
     trace('mp4:parse', { moov: moov.byteLength })
