@@ -20,6 +20,7 @@ import { StreamError, toStreamError } from './errors.ts'
 import type { FileLike } from '../media/files.ts'
 import { headChunks, headRange, type Head } from './head.ts'
 import { alignLocalFiles } from './local-files.ts'
+import { trace } from '../trace.ts'
 import {
   afterCritical,
   chooseStore,
@@ -519,6 +520,8 @@ export class TorrentClient {
         for (const wire of torrent.wires) if (roomWires.has(wire)) requestBlocks(torrent, wire)
       }),
     )
+    // Benchmark traces: when each piece is verified, beside `torrent:critical` (torrent/internals.ts).
+    torrent.on('verified', (index: number) => trace('torrent:verified', { piece: index }))
     let headVerified = NONE_VERIFIED
     let resumed = NONE_VERIFIED
     const ready = new Promise<TorrentInfo>((resolve, reject) => {

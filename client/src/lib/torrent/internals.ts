@@ -25,6 +25,7 @@
  * Each function checks that what it touches is there and otherwise does nothing, so a renamed internal costs
  * speed, never a stream. Why each is worth it: docs/streaming.md (Storage; Room wires are trusted at once).
  */
+import { trace } from '../trace.ts'
 import type { RequestBlock } from './block-runs.ts'
 import type { StoreOptions } from './memory-store.ts'
 
@@ -123,6 +124,7 @@ export function afterCritical(torrent: object, then: () => void): boolean {
   if (typeof critical !== 'function') return false
   internals.critical = function (this: unknown, ...args: unknown[]) {
     const result: unknown = critical.apply(this, args)
+    trace('torrent:critical', { from: Number(args[0]), to: Number(args[1]) })
     then()
     return result
   }
