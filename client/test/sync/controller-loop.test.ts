@@ -101,6 +101,54 @@ describe('ControllerLoop', () => {
     expect(loop.counters().seeks).toBe(1)
   })
 
+  it('a room seek far from where the element still seeks takes effect at once, not after that seek', () => {
+    const loop = new ControllerLoop(() => now)
+    const p = player({ currentTime: 0, duration: 1_040 })
+    const correction = loop.step(p, p.snapshot(), moving, 10_000, false)
+    expect(correction).toMatchObject({ type: 'seek' })
+    if (correction.type !== 'seek') throw new Error('expected a seek')
+    // Its data is not there: the element seeks for a long while, and reports the seek's target meanwhile.
+    Object.assign(p.shows, { seeking: true, readyState: 1, currentTime: correction.position })
+    now += SEEK_FETCH_MS + 100
+    expect(loop.step(p, p.snapshot(), moving, 10_500, false)).toEqual({ type: 'none' })
+    // Another member seeks the room to 832 s: the room holds there while everyone gets ready.
+    const held: Timeline = {
+      ...moving,
+      playing: false,
+      held: true,
+      position: 832,
+      at: 10_600,
+      previous: moving,
+    }
+    now += 100
+    expect(loop.step(p, p.snapshot(), held, 10_600, false)).toEqual({
+      type: 'seek',
+      position: 832,
+      pause: true,
+    })
+    expect(loop.settlingSince).toBe(now)
+    // The hold's own seek is not superseded by itself, nor by the release at the same position.
+    Object.assign(p.shows, { currentTime: 832, paused: true })
+    now += 100
+    expect(loop.step(p, p.snapshot(), held, 10_700, false)).toEqual({ type: 'none' })
+    const released: Timeline = { ...moving, position: 832, at: 10_800, previous: held }
+    expect(loop.step(p, p.snapshot(), released, 10_800, false)).toEqual({ type: 'none' })
+    expect(loop.counters().seeks).toBe(2)
+  })
+
+  it('a new segment near where the element seeks leaves that seek alone', () => {
+    const loop = new ControllerLoop(() => now)
+    const p = player({ currentTime: 0 })
+    const correction = loop.step(p, p.snapshot(), moving, 10_000, false)
+    if (correction.type !== 'seek') throw new Error('expected a seek')
+    Object.assign(p.shows, { seeking: true, readyState: 1, currentTime: correction.position })
+    now += 100
+    // A speed change moments later: the room is where the seek goes, within the seek threshold.
+    const faster: Timeline = { ...moving, rate: 1.25, position: 10.1, at: 10_100, previous: moving }
+    expect(loop.step(p, p.snapshot(), faster, 10_100, false)).toEqual({ type: 'none' })
+    expect(loop.counters().seeks).toBe(1)
+  })
+
   it('nothing loaded: no action and no drift', () => {
     const loop = new ControllerLoop(() => now)
     const p = player({ readyState: 0 })

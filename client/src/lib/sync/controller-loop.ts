@@ -9,6 +9,7 @@ import {
   INITIAL_CONTROLLER_STATE,
   READY_TO_PLAY,
   SEEK_REFINE_MS,
+  SEEK_THRESHOLD_MS,
   type Action,
   type ControllerState,
   type PlayerSnapshot,
@@ -42,6 +43,8 @@ interface Settling {
   dataBound: boolean
   /** the element stays paused where it lands (a hold's seek, a paused room): settled once it is there */
   still: boolean
+  /** the room's segment the seek was made for (`Segment.at`) */
+  segmentAt: number
 }
 
 export class ControllerLoop {
@@ -129,15 +132,33 @@ export class ControllerLoop {
       this.#driftMs = snapshot.seeking ? null : (snapshot.currentTime - positionAt(timeline, shared)) * 1000
       return { type: 'none' }
     }
-    const masked = this.#settle(snapshot)
+    const masked = this.#settle(this.#unlessSuperseded(snapshot, timeline, shared))
     if (this.#catchUp && !masked.seeking) {
       const seek = this.#catchUpSeek(masked, timeline, shared)
-      if (seek) return this.#admit(player, seek, blocked)
+      if (seek) return this.#admit(player, seek, blocked, segmentAt(timeline, shared).at)
     }
     const decision = decide(timeline, masked, shared, this.#controller)
     this.#controller = decision.state
     this.#driftMs = decision.driftMs
-    return this.#admit(player, decision.action, blocked)
+    return this.#admit(player, decision.action, blocked, segmentAt(timeline, shared).at)
+  }
+
+  /**
+   * A room command that moves the room far from where our seek goes (another member's seek while this
+   * element still seeks for a correction, its data not there yet) does not wait for that seek to end: a busy
+   * page's seek to where the torrent has nothing can take seconds. The seek is dropped, and the controller
+   * sees the element where it is going (mid-seek, `currentTime` is the seek's target) and not seeking, so it
+   * seeks again at once; a new seek aborts the old one. Returns the snapshot to decide on.
+   */
+  #unlessSuperseded(snapshot: PlayerSnapshot, timeline: Timeline, shared: number): PlayerSnapshot {
+    const settling = this.#settling
+    if (!settling || segmentAt(timeline, shared).at === settling.segmentAt) return snapshot
+    const offMs = Math.abs(positionAt(timeline, shared) - settling.target) * 1000
+    if (offMs <= SEEK_THRESHOLD_MS) return snapshot
+    this.#settling = null
+    this.#catchUp = false
+    this.#controller = { ...this.#controller, pendingSeek: null }
+    return { ...snapshot, seeking: false }
   }
 
   /**
@@ -200,7 +221,7 @@ export class ControllerLoop {
   }
 
   /** Counts the action and starts settling a seek; `none` for what must wait for a click. */
-  #admit(player: Player, action: Action, blocked: boolean): Action {
+  #admit(player: Player, action: Action, blocked: boolean, segmentAt: number): Action {
     const none: Action = { type: 'none' }
     switch (action.type) {
       case 'none':
@@ -210,7 +231,7 @@ export class ControllerLoop {
         if (action.play && blocked) return none // waiting for a click
         if (action.play) this.#counters.plays++
         if (action.pause) this.#counters.pauses++
-        this.#startSettling(player, action)
+        this.#startSettling(player, action, segmentAt)
         return action
       case 'setRate':
         this.#counters.rateChanges++
@@ -225,7 +246,7 @@ export class ControllerLoop {
     }
   }
 
-  #startSettling(player: Player, seek: Extract<Action, { type: 'seek' }>): void {
+  #startSettling(player: Player, seek: Extract<Action, { type: 'seek' }>, segmentAt: number): void {
     const now = this.#now()
     // A seek from pause (with play or without) measures play start-up and, for a joiner, fetching data where
     // nothing is downloaded yet, not seek latency: learning from it would teach joiners a latency several
@@ -237,6 +258,7 @@ export class ControllerLoop {
       until: now + SETTLE_TIMEOUT_MS,
       dataBound: paused,
       still: paused && seek.play !== true,
+      segmentAt,
     }
   }
 }
