@@ -71,24 +71,36 @@ export async function clearSteps(page: Page): Promise<void> {
   })
 }
 
-/** Steps as lines: runs of appends folded into one entry (count, bytes, first and last). */
+/**
+ * Steps as lines: runs of appends folded into one entry (count, bytes, first and last, and the longest an
+ * append waited for its `updateend`: Chromium parses an append in tasks on the page's main thread, so a busy
+ * page takes long). An append's `updateend` may come after later steps, even after the next run began.
+ */
 export function formatSteps(steps: readonly Step[], limit = 120): string {
   const out: string[] = []
+  let appendAt: number | null = null
   for (let i = 0; i < steps.length && out.length < limit; i++) {
     const step = steps[i]!
     if (step.name === 'append' || step.name === 'appended') {
       let j = i
       let bytes = 0
       let appends = 0
+      let longest = 0
       while (j < steps.length && (steps[j]!.name === 'append' || steps[j]!.name === 'appended')) {
-        if (steps[j]!.name === 'append') {
+        const { name, ms, detail } = steps[j]!
+        if (name === 'append') {
           appends++
-          bytes += Number(steps[j]!.detail?.['bytes'] ?? 0)
+          bytes += Number(detail?.['bytes'] ?? 0)
+          appendAt = ms
+        } else if (appendAt !== null) {
+          longest = Math.max(longest, ms - appendAt)
+          appendAt = null
         }
         j++
       }
       const last = steps[j - 1]!
-      out.push(`${step.ms}–${last.ms} ${appends}×append ${Math.round(bytes / 1024)} KiB`)
+      const runs = appends > 0 ? `${appends}×append ${Math.round(bytes / 1024)} KiB, ` : ''
+      out.push(`${step.ms}–${last.ms} ${runs}updateend ≤ ${longest} ms after its append`)
       i = j - 1
       continue
     }
