@@ -17,7 +17,8 @@
  * - item → playing: each leecher's `add` mark (the selected item reached its page and its torrent starts) to its
  *   `playing` mark (the app's figures, as in the short bench);
  * - seek → together: the seek bar set to 80 % in the seeder's page, to all three playing within 0.5 s of each
- *   other past that point;
+ *   other past that point: at the last of the three `playing` events past it (their own time stamps), and
+ *   when the benchmark's polling saw it (`polled`: adds its round trips into three busy pages);
  * - throughput: B's and C's downloaded bytes over the same 8 s while they play (the stream and the rest of the
  *   file). Against raw data channels between the same pages carrying the film's first 64 MiB: from the seeder
  *   to B alone (`torrent / raw`: B's rate over it, one member against one channel), and from the seeder to B
@@ -75,7 +76,10 @@ interface MovieRun {
   addToPlaying: number[]
   /** When the benchmark's polling saw the element playing: adds its round trips into busy pages. */
   addToPlayingPolled: number[]
+  /** When the benchmark's polling saw all three playing together past the target. */
   seekTogether: number | null
+  /** At the last of the three pages' `playing` events past the target (their own time stamps). */
+  seekTogetherEvent: number | null
   /** B's and C's download rates over the same seconds while they play. */
   torrentMBps: [number, number]
   rawMBps: number
@@ -164,6 +168,35 @@ async function watchMemory(page: Page): Promise<() => number> {
     running = false
     return peak
   }
+}
+
+/**
+ * Records, in the page, the time stamp of the player's first `playing` event at or past `target` (media s):
+ * where the seek's end shows on that page, without the benchmark's polling round trips.
+ */
+async function armPlayingPast(page: Page, target: number): Promise<void> {
+  // No named functions inside: the page has no `__name`, which tsx adds to them.
+  await page.evaluate((target) => {
+    const scope = window as unknown as { __benchPlayingPast?: number | null }
+    scope.__benchPlayingPast = null
+    document.addEventListener(
+      'playing',
+      (event) => {
+        const video = event.target
+        if (!(video instanceof HTMLVideoElement) || video.dataset['testid'] !== 'player') return
+        if (video.currentTime < target - 0.05 || scope.__benchPlayingPast) return
+        scope.__benchPlayingPast = performance.timeOrigin + event.timeStamp
+      },
+      true,
+    )
+  }, target)
+}
+
+/** The time stamp `armPlayingPast` recorded (real clock ms), or null. */
+function playingPast(page: Page): Promise<number | null> {
+  return page.evaluate(
+    () => (window as unknown as { __benchPlayingPast?: number | null }).__benchPlayingPast ?? null,
+  )
 }
 
 async function videoState(page: Page): Promise<{ t: number; playing: boolean; duration: number }> {
@@ -342,6 +375,7 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
     )
     const target = Math.floor(duration * 0.8)
     if (TRACE) for (const someone of people) await clearSteps(someone.page)
+    for (const someone of people) await armPlayingPast(someone.page, target)
     const seeked = Date.now()
     await seeder.page.getByTestId('seek-bar').fill(String(target))
     const together = await until(async () => {
@@ -349,6 +383,11 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
       const times = states.map((s) => s.t)
       return states.every((s) => s.playing && s.t >= target) && Math.max(...times) - Math.min(...times) <= 0.5
     }, 60_000)
+    const playedPast = await Promise.all(people.map((someone) => playingPast(someone.page)))
+    const seekTogetherEvent =
+      together !== null && playedPast.every((at) => at !== null)
+        ? Math.max(...(playedPast as number[])) - seeked
+        : null
     if (TRACE) await logSteps(`seek to ${target} s → together`, people, seeked)
     const heldMB = ((await downloaded(b)) + (await downloaded(c))) / 1e6
     return {
@@ -360,6 +399,7 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
       addToPlaying,
       addToPlayingPolled,
       seekTogether: together === null ? null : together - seeked,
+      seekTogetherEvent,
       torrentMBps: [torrentB!, torrentC!],
       rawMBps: RAW_BYTES / 1e6 / (rawMs / 1000),
       rawTwoMBps: RAW_BYTES / 1e6 / (rawTwoMs / 1000),
@@ -393,7 +433,7 @@ export async function movieBench(
   raw: RawChannels,
 ): Promise<string> {
   const lines = [
-    `| film${builds.length > 1 ? ' (build)' : ''} | runs | drop → item (median / worst) | drop → torrent | paste → playing | item → playing | seek 80 % → together | torrent B, C | raw to B / to both (each) | torrent / raw: B / raw to B, (B + C) / raw to both | CPU meanwhile: browser cores, machine idle | peak page memory (seeder / B / C) | renderers’ RSS growth / held by B + C |`,
+    `| film${builds.length > 1 ? ' (build)' : ''} | runs | drop → item (median / worst) | drop → torrent | paste → playing | item → playing | seek 80 % → together (event; polled) | torrent B, C | raw to B / to both (each) | torrent / raw: B / raw to B, (B + C) / raw to both | CPU meanwhile: browser cores, machine idle | peak page memory (seeder / B / C) | renderers’ RSS growth / held by B + C |`,
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const kind of KINDS) {
@@ -425,6 +465,7 @@ function row(label: string, runs: readonly MovieRun[]): string {
   const mw = (values: number[], unit = ' ms') =>
     `${fmt(median(values))} / ${fmt(values.length ? Math.max(...values) : Number.NaN)}${unit}`
   const seeks = runs.flatMap((r) => (r.seekTogether === null ? [] : [r.seekTogether]))
+  const seekEvents = runs.flatMap((r) => (r.seekTogetherEvent === null ? [] : [r.seekTogetherEvent]))
   const [torrentB, torrentC] = [0, 1].map((i) => median(runs.map((r) => r.torrentMBps[i]!)))
   const rawMBps = median(runs.map((r) => r.rawMBps))
   const rawTwoMBps = median(runs.map((r) => r.rawTwoMBps))
@@ -437,7 +478,7 @@ function row(label: string, runs: readonly MovieRun[]): string {
     `${mw(all((r) => r.addToPlaying))} (polled ${mw(
       all((r) => r.addToPlayingPolled),
       '',
-    )}) | ${mw(seeks)} (${seeks.length} of ${runs.length}) | ` +
+    )}) | ${mw(seekEvents)} (polled ${mw(seeks, '')}; ${seeks.length} of ${runs.length}) | ` +
     `${fmt(torrentB!, 1)}, ${fmt(torrentC!, 1)} MB/s | ${fmt(rawMBps, 1)} / ${fmt(rawTwoMBps, 1)} MB/s | ` +
     `${fmt(alone * 100)} %, ${fmt(both * 100)} % | ` +
     `${fmt(median(runs.map((r) => r.browserCores)), 2)}, ${fmt(median(runs.map((r) => r.machineIdle)) * 100)} % | ` +
