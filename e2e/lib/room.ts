@@ -10,6 +10,8 @@ export interface PersonOptions {
   signalUrl?: string
   /** Share a large dropped video before it is hashed (`theatron:share-early`); unset: the app's default (on). */
   shareEarly?: boolean
+  /** `page`: MSE appends on the page's thread (`theatron:mse-thread`); unset: the app's default (a worker). */
+  mseThread?: 'page'
 }
 
 export interface Person {
@@ -36,11 +38,13 @@ export async function person(
       streamVia,
       signalUrl,
       shareEarly,
+      mseThread,
     }: {
       noWebRTC: boolean
       streamVia: string | null
       signalUrl: string | null
       shareEarly: boolean | null
+      mseThread: string | null
     }) => {
       localStorage.setItem('theatron:ice-servers', '[]')
       if (signalUrl) localStorage.setItem('theatron:signal-url', signalUrl)
@@ -48,6 +52,7 @@ export async function person(
       localStorage.setItem('theatron:trackers', '[]')
       if (streamVia) localStorage.setItem('theatron:stream-via', streamVia)
       if (shareEarly !== null) localStorage.setItem('theatron:share-early', shareEarly ? 'on' : 'off')
+      if (mseThread) localStorage.setItem('theatron:mse-thread', mseThread)
       if (noWebRTC) {
         const scope = window as unknown as Record<string, unknown>
         delete scope.RTCPeerConnection
@@ -59,6 +64,7 @@ export async function person(
       streamVia: options.streamVia ?? null,
       signalUrl: options.signalUrl ?? null,
       shareEarly: options.shareEarly ?? null,
+      mseThread: options.mseThread ?? null,
     },
   )
   const page = await context.newPage()

@@ -16,11 +16,15 @@ test.setTimeout(180_000)
 /** The playback-sync target (docs/sync.md). */
 const SYNC_MS = 25
 
-/** The element's source and position. */
-function playerState(someone: Person): Promise<{ via: string | undefined; src: string; time: number }> {
-  return someone.page
-    .getByTestId('player')
-    .evaluate((v: HTMLVideoElement) => ({ via: v.dataset.stream, src: v.currentSrc, time: v.currentTime }))
+/** The element's source (its path, and which attach it is: `data-source`) and position. */
+function playerState(
+  someone: Person,
+): Promise<{ via: string | undefined; source: string | undefined; time: number }> {
+  return someone.page.getByTestId('player').evaluate((v: HTMLVideoElement) => ({
+    via: v.dataset.stream,
+    source: v.dataset.source,
+    time: v.currentTime,
+  }))
 }
 
 /** Holds the page's seeding after its hashing; the handle releases it. */
@@ -64,6 +68,7 @@ test.describe('sharing a film before it is hashed', () => {
     await expectPlaying(cy)
     const before = await playerState(bo)
     expect(before.via).toBe('mse')
+    expect(before.source).toMatch(/^\d+$/)
     await expect(bo.page.getByTestId('playlist-item')).toHaveAttribute('data-info-hash', '')
     const pages = people.map((someone) => someone.page)
     await expect.poll(() => spreadMs(pages), { timeout: 20_000 }).toBeLessThanOrEqual(SYNC_MS)
@@ -107,7 +112,7 @@ test.describe('sharing a film before it is hashed', () => {
       })
       .toBeGreaterThan(0)
     const after = await playerState(bo)
-    expect(after.src).toBe(before.src)
+    expect(after.source).toBe(before.source)
     expect(after.time).toBeGreaterThan(before.time)
     await expectPlaying(bo, { past: after.time })
     await expect.poll(() => spreadMs(pages), { timeout: 20_000 }).toBeLessThanOrEqual(SYNC_MS)

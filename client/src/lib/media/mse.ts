@@ -22,7 +22,9 @@ import { nextToPlay, type ByteSource, type Feed, type Opened } from './feed.ts'
 import { isMp4 } from './mp4.ts'
 import { openMp4 } from './mse-mp4.ts'
 import { openWebm } from './mse-webm.ts'
-import type { PlayheadView } from './target.ts'
+import type { MediaSink } from './sink.ts'
+import type { AttachedSource, PlayheadView } from './target.ts'
+import { createSink } from './worker-sink.ts'
 import { trace } from '../trace.ts'
 
 export { NEAR_BYTES, readReachesSoon, type ByteSource } from './feed.ts'
@@ -54,13 +56,14 @@ export interface Fallback {
 export type CanPlay = (type: string) => CanPlayTypeResult
 
 export class MseStream {
-  readonly url: string
   readonly #media: PlayheadView
   readonly #source: ByteSource
   readonly #fallback: (fallback: Fallback) => void
   readonly #canPlay: CanPlay
-  readonly #mediaSource = new MediaSource()
-  #buffer: SourceBuffer | null = null
+  /** The MediaSource and its SourceBuffer, in a worker where the browser can (media/sink.ts). */
+  readonly #sink: MediaSink
+  /** Whether the SourceBuffer was added. */
+  #buffering = false
   /** The container's feed, once the head is in (seeks are acted on from then). */
   #feed: Feed | null = null
   /** Whether the feed was asked to read what seeks need (`Feed.prepare`). */
@@ -77,28 +80,39 @@ export class MseStream {
   readonly #unsubscribe: (() => void)[]
 
   /**
-   * `media`: the playhead this stream feeds; its owner attaches `url` to the element. `canPlay`: whether the
-   * element could play a type from a plain URL (a detached `<video>`'s by default).
+   * `media`: the playhead this stream feeds; its owner attaches `url` (or `mount`s the source) to the element.
+   * `canPlay`: whether the element could play a type from a plain URL (a detached `<video>`'s by default).
    */
   constructor(
     media: PlayheadView,
     source: ByteSource,
     fallback: (fallback: Fallback) => void,
     canPlay: CanPlay = (type) => document.createElement('video').canPlayType(type),
+    sink: MediaSink = createSink(),
   ) {
     this.#media = media
     this.#source = source
     this.#fallback = fallback
     this.#canPlay = canPlay
-    this.url = URL.createObjectURL(this.#mediaSource)
+    this.#sink = sink
     this.#unsubscribe = [
       media.on('seek', this.#onSeeking),
       media.on('seeking', this.#onSeeking),
       media.on('waiting', this.#onWaiting),
       media.on('timeupdate', this.#wake),
     ]
-    this.#mediaSource.addEventListener('sourceclose', this.#onClose)
+    sink.onClose(this.#onClose)
     void this.#start()
+  }
+
+  /**
+   * This stream as the element's source: its URL, or (a worker's MediaSource) the handle the element takes as
+   * its `srcObject`. `release` runs once the element has let go of it.
+   */
+  attachable(release: () => void): AttachedSource {
+    const sink = this.#sink
+    const mount = sink.mount?.bind(sink)
+    return mount ? { url: sink.url, kind: 'mse', mount, release } : { url: sink.url, kind: 'mse', release }
   }
 
   /** Stops reading and appending, and frees the MediaSource's URL. */
@@ -107,16 +121,12 @@ export class MseStream {
     this.#destroyed = true
     this.#stopPump()
     for (const unsubscribe of this.#unsubscribe) unsubscribe()
-    this.#mediaSource.removeEventListener('sourceclose', this.#onClose)
-    URL.revokeObjectURL(this.url)
+    this.#sink.destroy()
   }
 
   // ── start ──────────────────────────────────────────────────────────────────────────────────────────────
 
   async #start(): Promise<void> {
-    const opened = new Promise<void>((resolve) =>
-      this.#mediaSource.addEventListener('sourceopen', () => resolve(), { once: true }),
-    )
     const generation = ++this.#generation
     trace('mse:start')
     let iterator = this.#source.read(0)
@@ -142,12 +152,14 @@ export class MseStream {
         const unplayable = unplayableCodecs(feed.codecs, plays)
         return this.#giveUp(`this browser's Media Source Extensions can't play ${feed.mimeType}`, unplayable)
       }
-      await opened
+      await this.#sink.opened
       if (generation !== this.#generation) return
       trace('mse:sourceopen')
-      this.#buffer = this.#mediaSource.addSourceBuffer(feed.mimeType)
+      await this.#sink.addSourceBuffer(feed.mimeType)
+      this.#buffering = true
+      if (generation !== this.#generation) return
       // Fragments made on the fly carry no length: the element's seek bar has it from the index.
-      if (feed.duration !== null) this.#mediaSource.duration = feed.duration
+      if (feed.duration !== null) this.#sink.setDuration(feed.duration)
       this.#position = 0
       for (const part of start.first) await this.#append(part, generation)
       if (generation !== this.#generation) return
@@ -196,10 +208,10 @@ export class MseStream {
         const next = await (primed ?? iterator.next())
         primed = null
         if (generation !== this.#generation) return
+        trace('mse:chunk', { position: this.#position, bytes: next.value?.byteLength ?? 0 })
         if (next.done) {
-          await this.#idle()
-          if (generation === this.#generation && this.#mediaSource.readyState === 'open')
-            this.#mediaSource.endOfStream()
+          await this.#sink.idle()
+          if (generation === this.#generation) this.#sink.endOfStream()
           return
         }
         const feed = this.#feed
@@ -231,13 +243,14 @@ export class MseStream {
   }
 
   async #append(bytes: Uint8Array, generation: number): Promise<void> {
-    const buffer = this.#buffer
-    if (!buffer) return
+    if (!this.#buffering) return
     for (let attempt = 0; ; attempt++) {
-      await this.#idle()
-      if (generation !== this.#generation || this.#mediaSource.readyState === 'closed') return
+      await this.#sink.idle()
+      if (generation !== this.#generation || this.#sink.readyState === 'closed') return
       try {
-        buffer.appendBuffer(bytes as Uint8Array<ArrayBuffer>)
+        const since = performance.now()
+        await this.#sink.append(bytes)
+        trace('mse:appended', { ms: Math.round(performance.now() - since), bytes: bytes.byteLength })
       } catch (err) {
         if (!(err instanceof DOMException && err.name === 'QuotaExceededError')) throw err
         trace('mse:full', { attempt, t: this.#media.currentTime, bytes: bytes.byteLength })
@@ -246,37 +259,14 @@ export class MseStream {
         else await this.#nextWake()
         continue
       }
-      await this.#idle()
       return
     }
   }
 
   async #removePlayed(): Promise<void> {
-    const buffer = this.#buffer
     const end = this.#media.currentTime - BEHIND_KEEP_S
-    if (!buffer || end <= 0) return
-    await this.#idle()
-    buffer.remove(0, end)
-    await this.#idle()
-  }
-
-  /** Resolves when the SourceBuffer has no append or removal in progress. */
-  #idle(): Promise<void> {
-    const buffer = this.#buffer
-    if (!buffer?.updating) return Promise.resolve()
-    return new Promise((resolve, reject) => {
-      const done = () => {
-        buffer.removeEventListener('updateend', done)
-        buffer.removeEventListener('error', failed)
-        resolve()
-      }
-      const failed = () => {
-        done()
-        reject(new Error('the SourceBuffer failed to take a chunk'))
-      }
-      buffer.addEventListener('updateend', done)
-      buffer.addEventListener('error', failed)
-    })
+    if (!this.#buffering || end <= 0) return
+    await this.#sink.remove(0, end)
   }
 
   #nextWake(): Promise<void> {
@@ -301,7 +291,7 @@ export class MseStream {
   /** A pump that failed: the element reports its own errors (decode, …); a torn-down one is expected. */
   #stopped(err: unknown, generation: number): void {
     if (generation !== this.#generation || this.#destroyed) return
-    if (this.#mediaSource.readyState === 'closed') return
+    if (this.#sink.readyState === 'closed') return
     console.warn('stream: media source stopped', err)
   }
 
@@ -336,10 +326,10 @@ export class MseStream {
     if (!restart || this.#destroyed) return
     this.#stopPump()
     const generation = this.#generation
-    await this.#idle()
-    if (generation !== this.#generation || this.#mediaSource.readyState === 'closed') return
+    await this.#sink.idle()
+    if (generation !== this.#generation || this.#sink.readyState === 'closed') return
     // A new run of media: the parser must not take it for the rest of the interrupted one.
-    if (this.#mediaSource.readyState === 'open') this.#buffer?.abort()
+    this.#sink.abort()
     restart.apply()
     const iterator = this.#source.read(restart.offset)
     this.#iterator = iterator

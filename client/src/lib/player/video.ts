@@ -45,6 +45,8 @@ export class Video implements Player, SourceTarget {
   readonly #trackListeners = new Set<() => void>()
   #expected: Mark[] = []
   #source: AttachedSource | null = null
+  /** Sources attached so far (`data-source`). */
+  #attaches = 0
   #destroyed = false
 
   constructor(element: HTMLVideoElement, options: VideoOptions = {}) {
@@ -107,7 +109,7 @@ export class Video implements Player, SourceTarget {
   }
   /** Whether the element has a source at all (a failure with none is not a playback error). */
   get hasSource(): boolean {
-    return this.#element.currentSrc !== ''
+    return this.#element.currentSrc !== '' || this.#element.srcObject !== null
   }
 
   canPlayType(type: string): CanPlayTypeResult {
@@ -122,6 +124,10 @@ export class Video implements Player, SourceTarget {
     this.#source = source
     this.#forgetMarks() // the load below drops the events still queued
     this.#element.dataset['stream'] = source.kind
+    // Each attach gets its own number (a test hook): a source object has no URL to tell one from the next.
+    this.#element.dataset['source'] = String(++this.#attaches)
+    // A source object (a worker's MediaSource) would win over any `src`: the last one's goes first.
+    if (this.#element.srcObject !== null) this.#element.srcObject = null
     if (source.mount) source.mount(this.#element)
     else this.#element.src = source.url
     if (previous !== source) previous?.release?.()
@@ -131,8 +137,9 @@ export class Video implements Player, SourceTarget {
     const previous = this.#source
     this.#source = null
     const element = this.#element
-    if (element.hasAttribute('src') || element.currentSrc) {
+    if (element.hasAttribute('src') || element.currentSrc || element.srcObject !== null) {
       element.removeAttribute('src')
+      element.srcObject = null
       this.#forgetMarks() // the load drops the events still queued
       element.load()
     }

@@ -648,14 +648,10 @@ export class StreamingStore {
         if (unplayable) this.#failPrepared(generation, unplayable)
         else console.info(`stream: ${item.title} waits for its torrent: ${reason}`)
       })
-      const attached = {
-        url: stream.url,
-        kind: 'mse' as const,
-        release: () => {
-          this.#stopYield(source)
-          stream.destroy()
-        },
-      }
+      const attached = stream.attachable(() => {
+        this.#stopYield(source)
+        stream.destroy()
+      })
       video.attachSource(attached)
     }
     if (this.nowPlaying) this.nowPlaying = { ...this.nowPlaying, state: 'streaming' }

@@ -341,7 +341,7 @@ export class TorrentClient {
     })
     const attached = this.#attachGivingWay(
       target,
-      { url: stream.url, kind: 'mse', release: () => stream.destroy() },
+      stream.attachable(() => stream.destroy()),
       infoHash,
       fileIndex,
       MSE_THRESHOLDS,
