@@ -17,6 +17,7 @@
  *   can't play its codecs either: then the fallback carries the sentence naming them (`unplayable`).
  */
 import { bufferedAhead } from './buffered.ts'
+import { concat } from './bytes.ts'
 import { unplayableCodecs } from './codecs.ts'
 import { nextToPlay, type ByteSource, type Feed, type Opened } from './feed.ts'
 import { isMp4 } from './mp4.ts'
@@ -161,7 +162,7 @@ export class MseStream {
       // Fragments made on the fly carry no length: the element's seek bar has it from the index.
       if (feed.duration !== null) this.#sink.setDuration(feed.duration)
       this.#position = 0
-      for (const part of start.first) await this.#append(part, generation)
+      await this.#appendAll(start.first, generation)
       if (generation !== this.#generation) return
       trace('mse:first-appended', { parts: start.first.length })
       this.#position = start.position
@@ -215,8 +216,7 @@ export class MseStream {
           return
         }
         const feed = this.#feed
-        const parts = feed ? feed.take(next.value, this.#position) : [next.value]
-        for (const part of parts) await this.#append(part, generation)
+        await this.#appendAll(feed ? feed.take(next.value, this.#position) : [next.value], generation)
         if (generation !== this.#generation) return
         this.#position += next.value.byteLength
         if (feed && !this.#prepared && this.#ahead() >= PREPARE_AHEAD_S) {
@@ -240,6 +240,14 @@ export class MseStream {
   /** Seconds buffered past the playhead, in the range that holds it. */
   #ahead(): number {
     return bufferedAhead(this.#media.buffered, this.#media.currentTime)
+  }
+
+  /**
+   * A chunk's parts (an MP4 fragment's `moof` and `mdat`, or several fragments) in one append: each append
+   * waits for its `updateend`, a task on the busy page (and a hop back from the worker's thread).
+   */
+  async #appendAll(parts: readonly Uint8Array[], generation: number): Promise<void> {
+    if (parts.length > 0) await this.#append(concat(parts), generation)
   }
 
   async #append(bytes: Uint8Array, generation: number): Promise<void> {
