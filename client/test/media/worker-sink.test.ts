@@ -102,6 +102,16 @@ describe('WorkerSink', () => {
     await expect(full).rejects.toMatchObject({ name: 'QuotaExceededError' })
   })
 
+  it('a worker that fails before its source opens fails the start, and what waits', async () => {
+    const worker = new FakeWorker()
+    const sink = new WorkerSink(started(worker))
+    const added = sink.addSourceBuffer('video/webm; codecs="vp9,opus"')
+    const event = { message: 'could not load', preventDefault: vi.fn() } as unknown as ErrorEvent
+    worker.onerror?.(event)
+    await expect(sink.opened).rejects.toThrow('the media worker failed: could not load')
+    await expect(added).rejects.toThrow('the media worker failed')
+  })
+
   it('ignores malformed reports', () => {
     const worker = new FakeWorker()
     const sink = new WorkerSink(started(worker))

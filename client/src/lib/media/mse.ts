@@ -10,6 +10,8 @@
  *   SourceBuffer opens with them, and every chunk is appended as it is verified.
  * - Seeks: a seek to a time that is not buffered restarts the read where that time's data starts (a WebM's
  *   cluster, an MP4's sync samples), unless the running read gets there without waiting for peers.
+ * - Off the page's thread: the MediaSource lives in a worker where the browser can (media/sink.ts), so
+ *   Chromium's parse of each append does not wait behind the page's other work.
  * - Bounded: it appends at most `AHEAD_S` seconds past the playhead; Chromium evicts what is far behind, and
  *   when an append still does not fit, the played part is removed first.
  * - Falls back: a file whose head this module can't read, whose codecs MSE refuses, or whose head the
@@ -116,7 +118,7 @@ export class MseStream {
     return mount ? { url: sink.url, kind: 'mse', mount, release } : { url: sink.url, kind: 'mse', release }
   }
 
-  /** Stops reading and appending, and frees the MediaSource's URL. */
+  /** Stops reading and appending, and frees the MediaSource (its URL, or its worker). */
   destroy(): void {
     if (this.#destroyed) return
     this.#destroyed = true

@@ -15,7 +15,7 @@ export interface MediaSink {
   readonly url: string
   /** Attaches the source to the element (`srcObject`), now or once the worker handed it over. */
   mount?(element: HTMLMediaElement): void
-  /** Resolves once the element opened the source (`sourceopen`). */
+  /** Resolves once the element opened the source (`sourceopen`); rejects if it never can (its worker failed). */
   readonly opened: Promise<void>
   readonly readyState: SinkState
   /** Adds the one SourceBuffer; rejects as `addSourceBuffer` throws. */

@@ -69,15 +69,23 @@ export class WorkerSink implements MediaSink {
   #last: Promise<void> = Promise.resolve()
   readonly #closeListeners: (() => void)[] = []
   #markOpened: () => void = () => {}
+  #failOpen: (err: Error) => void = () => {}
   #destroyed = false
 
   constructor({ worker, early }: StartedWorker) {
     this.#worker = worker
-    this.opened = new Promise((resolve) => (this.#markOpened = resolve))
+    this.opened = new Promise((resolve, reject) => {
+      this.#markOpened = resolve
+      this.#failOpen = reject
+    })
+    // A worker that fails before its source opens fails the stream's start (it then plays another way).
+    this.opened.catch(() => {})
     worker.onmessage = (event) => this.#receive(event.data)
     worker.onerror = (event) => {
       event.preventDefault()
-      this.#fail(new Error(`the media worker failed: ${event.message}`))
+      const err = new Error(`the media worker failed: ${event.message}`)
+      this.#failOpen(err)
+      this.#fail(err)
     }
     for (const event of early) this.#receive(event.data)
   }
