@@ -112,6 +112,11 @@ describe('WorkerSink', () => {
     await expect(added).rejects.toThrow('the media worker failed')
   })
 
+  it('a spare worker that failed before a stream took it fails that stream’s start', async () => {
+    const sink = new WorkerSink({ ...started(new FakeWorker()), failed: 'blocked' })
+    await expect(sink.opened).rejects.toThrow('the media worker failed: blocked')
+  })
+
   it('ignores malformed reports', () => {
     const worker = new FakeWorker()
     const sink = new WorkerSink(started(worker))

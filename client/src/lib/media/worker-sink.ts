@@ -32,10 +32,11 @@ export function createSink(): MediaSink {
   return canWork && mseThread(localStorage) === 'worker' ? new WorkerSink(takeWorker()) : new PageSink()
 }
 
-/** A started worker and what it reported before anyone listened. */
+/** A started worker and what it reported before anyone listened: its messages, or that it failed. */
 export interface StartedWorker {
   worker: Worker
   early: MessageEvent<unknown>[]
+  failed?: string
 }
 
 let spare: StartedWorker | null = null
@@ -44,6 +45,10 @@ function startWorker(): StartedWorker {
   const worker = new Worker(new URL('./sink-worker.ts', import.meta.url), { type: 'module' })
   const started: StartedWorker = { worker, early: [] }
   worker.onmessage = (event) => started.early.push(event)
+  worker.onerror = (event) => {
+    event.preventDefault()
+    started.failed = event.message
+  }
   return started
 }
 
@@ -72,7 +77,7 @@ export class WorkerSink implements MediaSink {
   #failOpen: (err: Error) => void = () => {}
   #destroyed = false
 
-  constructor({ worker, early }: StartedWorker) {
+  constructor({ worker, early, failed }: StartedWorker) {
     this.#worker = worker
     this.opened = new Promise((resolve, reject) => {
       this.#markOpened = resolve
@@ -83,11 +88,10 @@ export class WorkerSink implements MediaSink {
     worker.onmessage = (event) => this.#receive(event.data)
     worker.onerror = (event) => {
       event.preventDefault()
-      const err = new Error(`the media worker failed: ${event.message}`)
-      this.#failOpen(err)
-      this.#fail(err)
+      this.#failed(event.message)
     }
     for (const event of early) this.#receive(event.data)
+    if (failed !== undefined) this.#failed(failed)
   }
 
   get readyState(): SinkState {
@@ -189,6 +193,12 @@ export class WorkerSink implements MediaSink {
         return
       }
     }
+  }
+
+  #failed(message: string): void {
+    const err = new Error(`the media worker failed: ${message}`)
+    this.#failOpen(err)
+    this.#fail(err)
   }
 
   #fail(err: Error): void {
