@@ -5,7 +5,7 @@
  * nothing else waits.
  */
 import * as v from 'valibot'
-import { BUFFER_FAILED } from './sink.ts'
+import { settled } from './sink.ts'
 import { failureOf, SinkRequest, type SinkReport } from './sink-wire.ts'
 
 const scope = self as unknown as {
@@ -44,13 +44,13 @@ function run(request: SinkRequest): void {
       return answer(request.id, () => {
         const target = opened()
         target.appendBuffer(request.bytes as Uint8Array<ArrayBuffer>)
-        return ended(target)
+        return settled(target)
       })
     case 'remove':
       return answer(request.id, () => {
         const target = opened()
         target.remove(request.start, request.end)
-        return ended(target)
+        return settled(target)
       })
     case 'abort':
       return later(() => {
@@ -79,22 +79,4 @@ function later(operation: () => void): void {
 function opened(): SourceBuffer {
   if (!buffer) throw new DOMException('no SourceBuffer yet', 'InvalidStateError')
   return buffer
-}
-
-/** Resolves at the operation's `updateend`; rejects at the buffer's `error`. */
-function ended(target: SourceBuffer): Promise<void> {
-  if (!target.updating) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      target.removeEventListener('updateend', done)
-      target.removeEventListener('error', failed)
-      resolve()
-    }
-    const failed = () => {
-      done()
-      reject(new Error(BUFFER_FAILED))
-    }
-    target.addEventListener('updateend', done)
-    target.addEventListener('error', failed)
-  })
 }

@@ -38,8 +38,27 @@ export interface MediaSink {
   destroy(): void
 }
 
-/** The error a failed SourceBuffer reports through its `error` event. */
-export const BUFFER_FAILED = 'the SourceBuffer failed to take a chunk'
+/**
+ * Resolves once `buffer` has no append or removal in progress (at once when it has none, else at its
+ * `updateend`); rejects when its `error` says it failed to take a chunk. On the page (`PageSink`) and in the
+ * worker (media/sink-worker.ts) alike.
+ */
+export function settled(buffer: SourceBuffer): Promise<void> {
+  if (!buffer.updating) return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      buffer.removeEventListener('updateend', done)
+      buffer.removeEventListener('error', failed)
+      resolve()
+    }
+    const failed = () => {
+      done()
+      reject(new Error('the SourceBuffer failed to take a chunk'))
+    }
+    buffer.addEventListener('updateend', done)
+    buffer.addEventListener('error', failed)
+  })
+}
 
 /** A MediaSource on the page's own thread: where no worker can own one, or `theatron:mse-thread` = `page`. */
 export class PageSink implements MediaSink {
@@ -85,21 +104,7 @@ export class PageSink implements MediaSink {
   }
 
   idle(): Promise<void> {
-    const buffer = this.#buffer
-    if (!buffer?.updating) return Promise.resolve()
-    return new Promise((resolve, reject) => {
-      const done = () => {
-        buffer.removeEventListener('updateend', done)
-        buffer.removeEventListener('error', failed)
-        resolve()
-      }
-      const failed = () => {
-        done()
-        reject(new Error(BUFFER_FAILED))
-      }
-      buffer.addEventListener('updateend', done)
-      buffer.addEventListener('error', failed)
-    })
+    return this.#buffer ? settled(this.#buffer) : Promise.resolve()
   }
 
   abort(): void {
