@@ -1,7 +1,8 @@
 /**
  * Steps of streaming worth timing — a range request and its first bytes, an MP4's index, a read restarted for a
- * seek, a piece a stream waits for and each piece verified — for the benchmarks' traces (`BENCH_TRACE=1 npm run bench:movie`). Nothing happens until a sink is
- * set: the e2e build's test hooks set one that leaves performance marks `theatron:trace:<step>` with the
+ * seek, a piece a stream waits for and each piece verified, each chunk the MSE pump takes and how long its
+ * append took — for the benchmarks' traces (`BENCH_TRACE=1 npm run bench:movie`). Nothing happens until a sink
+ * is set: the e2e build's test hooks set one that leaves performance marks `theatron:trace:<step>` with the
  * detail (testing/hooks.ts); the shipped build never does.
  */
 
