@@ -19,6 +19,12 @@ export const MOVIE_PROBE = `(() => {
         seen.push({ name: type, at: performance.timeOrigin + event.timeStamp,
           detail: { t: Math.round(video.currentTime * 100) / 100, rs: video.readyState } })
     }, true)
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries())
+        seen.push({ name: 'longtask', at: performance.timeOrigin + e.startTime, detail: { ms: Math.round(e.duration) } })
+    }).observe({ type: 'longtask', buffered: true })
+  } catch {}
   const append = window.SourceBuffer?.prototype.appendBuffer
   if (append) window.SourceBuffer.prototype.appendBuffer = function (data) {
     seen.push({ name: 'append', at: now(), detail: { bytes: data.byteLength } })

@@ -36,7 +36,7 @@
  * the film's torrent before sharing it, `theatron:share-early` = `off`; by default it shares the film before it is
  * hashed, as the app does)  BENCH_MOVIE_RAW=0 (no raw channels: their columns stay empty, a run is ~1 min
  * shorter)  BENCH_TRACE=1 (print every page's steps from the select to playing and from the seek to together:
- * e2e/bench/movie-trace.ts)
+ * e2e/bench/movie-trace.ts)  BENCH_PROFILE=1 (each page's main thread over the 8 s of throughput, e2e/bench/profile.ts)
  *
  * A/B: `BENCH_BASELINE_DIST=<a client build>` (e2e/bench/stream.ts) runs every film with that build and with this
  * one, interleaved (baseline, this, this, baseline, …) so both see the same background load; one row per build.
@@ -47,12 +47,14 @@ import { ensureTestVideo } from '../scripts/make-test-video.ts'
 import { ensureMovie, type MovieKind } from '../scripts/make-movie.ts'
 import { browserRss, cpuSpent, machineIdle, sampleCpu } from './procfs.ts'
 import { clearSteps, formatSteps, MOVIE_PROBE, pageSteps } from './movie-trace.ts'
+import { startProfile } from './profile.ts'
 
 const RUNS = Number(process.env.BENCH_MOVIE_RUNS ?? 2)
 const KINDS = (process.env.BENCH_MOVIE_KINDS ?? 'mp4,mp4-faststart,webm').split(',') as MovieKind[]
 const SHARE_EARLY = process.env.BENCH_SHARE_EARLY !== '0'
 const RAW = process.env.BENCH_MOVIE_RAW !== '0'
 const TRACE = process.env.BENCH_TRACE === '1'
+const PROFILE = process.env.BENCH_PROFILE === '1'
 const RAW_BYTES = 64 * 1024 * 1024
 
 export type RawChannel = (from: Page, to: Page, path: string, limit?: number) => Promise<number>
@@ -360,10 +362,14 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
     const downloaded = async (leech = b) =>
       Number((await leech.page.getByTestId('playlist-item').nth(1).getAttribute('data-downloaded')) ?? 0)
     const [cpu0, idle0] = [await sampleCpu(), await machineIdle()]
+    const profiles = PROFILE
+      ? await Promise.all(people.map((someone) => startProfile(someone.page, log)))
+      : []
     const before = [await downloaded(b), await downloaded(c)]
     const t0 = Date.now()
     await new Promise((resolve) => setTimeout(resolve, 8000))
     const after = [await downloaded(b), await downloaded(c)]
+    for (const [i, stop] of profiles.entries()) await stop(`${people[i]!.name} over the 8 s`)
     const seconds = (Date.now() - t0) / 1000
     const idle1 = await machineIdle()
     const browserMs = cpuSpent(cpu0, await sampleCpu()).reduce((sum, [, ms]) => sum + ms, 0)

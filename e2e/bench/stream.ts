@@ -37,6 +37,7 @@ import type { Browser, Page } from '@playwright/test'
 import { createSignalServer } from '../../signal-server/src/index.ts'
 import { buildClient } from './build-client.ts'
 import { cpuSpent, formatCpu, sampleCpu } from './procfs.ts'
+import { startProfile } from './profile.ts'
 import { BENCHMARKS_DOC, writeSection } from './doc-section.ts'
 import { launchChromium } from '../lib/browser.ts'
 import { createRoom, ROOM_ROUTE, expectMembers, join as joinRoom, person, type Person } from '../lib/room.ts'
@@ -54,38 +55,6 @@ const TRACE = process.env.BENCH_TRACE === '1'
 const PROFILE = process.env.BENCH_PROFILE === '1'
 const CPU = process.env.BENCH_CPU === '1'
 
-/**
- * BENCH_PROFILE=1: samples a page's main thread (Chrome's CPU profiler) from the drop to the end of the run and
- * prints the functions that took the most of it, `(idle)` included (BENCH_NO_MINIFY=1 keeps their names).
- */
-async function startProfile(page: Page): Promise<(name: string) => Promise<void>> {
-  const cdp = await page.context().newCDPSession(page)
-  await cdp.send('Profiler.enable')
-  await cdp.send('Profiler.setSamplingInterval', { interval: 500 })
-  await cdp.send('Profiler.start')
-  return async (name: string) => {
-    const { profile } = await cdp.send('Profiler.stop')
-    const byNode = new Map<number, number>()
-    const samples = profile.samples ?? []
-    for (const [i, id] of samples.entries()) {
-      byNode.set(id, (byNode.get(id) ?? 0) + (profile.timeDeltas?.[i] ?? 0))
-    }
-    const self = new Map<string, number>()
-    let total = 0
-    for (const node of profile.nodes) {
-      const micros = byNode.get(node.id) ?? 0
-      total += micros
-      const { functionName, url, lineNumber } = node.callFrame
-      const key = `${functionName || '(anonymous)'} ${url.split('/').pop()}:${lineNumber + 1}`
-      self.set(key, (self.get(key) ?? 0) + micros)
-    }
-    log(`  profile of ${name}: ${fmt(total / 1000)} ms sampled`)
-    for (const [key, micros] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20)) {
-      log(`    ${fmt(micros / 1000).padStart(6)} ms ${fmt((micros / total) * 100, 1).padStart(5)} % ${key}`)
-    }
-    await cdp.detach()
-  }
-}
 const MEDIA_EVENTS = [
   'loadstart',
   'loadedmetadata',
@@ -461,7 +430,9 @@ async function oneRun(
     if (TRACE) for (const someone of people) await startTrace(someone.page)
     for (const someone of people) await someone.page.evaluate(recordPlayingHandled)
 
-    const profiles = PROFILE ? await Promise.all(people.map((someone) => startProfile(someone.page))) : []
+    const profiles = PROFILE
+      ? await Promise.all(people.map((someone) => startProfile(someone.page, log)))
+      : []
     const cpuTorrent = CPU ? await sampleCpu() : null
     await seeder.page.getByTestId('file-input').setInputFiles(path)
     const item = b.page.getByTestId('playlist-item').first()
