@@ -18,6 +18,7 @@
  */
 import type { FeatureHandle, FeatureHost } from '../room/feature.ts'
 import type { Timers } from '../timers.ts'
+import { trace } from '../trace.ts'
 import { ControllerLoop, type PlaybackCounters } from './controller-loop.ts'
 import type { Action, PlayerSnapshot } from './decide.ts'
 import {
@@ -403,6 +404,11 @@ export class PlaybackSession {
     }
     this.#logs.add(item, moved)
     this.#traceCommand(command)
+    if (inOurFrame && this.#lastShared !== undefined)
+      trace('sync:received', {
+        kind: command.kind,
+        aheadMs: Math.round(moved.effectiveAt - this.#sharedAt(this.#now())),
+      })
   }
 
   #traceCommand(command: Command): void {
@@ -578,6 +584,11 @@ export class PlaybackSession {
     this.#handle.send({ type: 'sync/command', command, item: this.#logs.item, frame: this.#clocks.frame })
     this.#loop.countCommand()
     this.#traceCommand(command)
+    trace('sync:issued', {
+      kind: command.kind,
+      leadMs: Math.round(command.effectiveAt - shared),
+      maxRttMs: Math.round(maxRttMs),
+    })
     return command
   }
 
