@@ -135,6 +135,28 @@ describe('requestRun', () => {
     expect(idle.sent).toEqual([])
   })
 
+  it('refuses a full wire for the rest of the task without reading its speed again', async () => {
+    let reads = 0
+    const requests = [{ length: RUN_BYTES }]
+    const wire: RunWire = {
+      requests,
+      downloadSpeed: () => (reads++, 0),
+      request: () => {},
+    }
+    const { step, reserved } = piece(64)
+    // WebTorrent offers a full wire every piece of the film in one pass.
+    for (let index = 0; index < 1000; index++) expect(requestRun(wire, index, false, step)).toBe(false)
+    expect(reads).toBe(1)
+    expect(reserved).toEqual([])
+    // A piece a stream waits for still goes.
+    expect(requestRun(wire, 5, false, step, true)).toBe(true)
+    // The answers that free the budget come in later tasks: then the wire is asked again.
+    requests.length = 0
+    await Promise.resolve()
+    expect(requestRun(wire, 6, false, step)).toBe(true)
+    expect(reads).toBe(2)
+  })
+
   it('times the answer to a run asked of an idle wire, not those asked behind others', () => {
     let now = 0
     const clock = () => now

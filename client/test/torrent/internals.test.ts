@@ -14,6 +14,7 @@ import {
   isCritical,
   requestBlocks,
   skipFirstBlockProbe,
+  skipUpdates,
   wrapRequests,
 } from '../../src/lib/torrent/internals.ts'
 import { requestRun, RUN_BYTES } from '../../src/lib/torrent/block-runs.ts'
@@ -216,6 +217,39 @@ describe('WebTorrent internals (the real browser build)', () => {
     expect((await first).value?.length).toBe(16384)
   })
 
+  it('passes a wire over on `_updateWire` while `skipUpdates` says so, and asks it again once not', async () => {
+    const seeder = await seed()
+    const leecher = leecherOf(seeder)
+    await next(leecher, 'ready')
+    let skip = true
+    const offered: object[] = []
+    expect(
+      skipUpdates(leecher, (wire) => {
+        offered.push(wire)
+        return skip
+      }),
+    ).toBe(true)
+    const counts = new Promise<number[]>((resolve) => {
+      leecher.once('wire', (wire: Wire) => {
+        wire.once('unchoke', () => {
+          skipFirstBlockProbe(wire)
+          requestBlocks(leecher, wire)
+          const skipped = wire.requests.length
+          skip = false
+          requestBlocks(leecher, wire)
+          resolve([skipped, wire.requests.length])
+        })
+      })
+    })
+    link(seeder, leecher)
+    const [skipped, asked] = await counts
+    expect(offered.length).toBeGreaterThanOrEqual(2)
+    expect(skipped).toBe(0)
+    expect(asked).toBeGreaterThan(0)
+    await next(leecher, 'done')
+    expect(verified(leecher).every(Boolean)).toBe(true)
+  })
+
   it('gives each file its byte offset in the torrent (`file.offset`)', async () => {
     const torrent = await seed([new File([DATA.subarray(0, 1000)], 'a.srt'), new File([DATA], 'b.bin')])
     const offsets = Object.fromEntries(torrent.files.map((f) => [f.name, f.offset]))
@@ -232,6 +266,7 @@ describe('without the internals (a WebTorrent that renamed them)', () => {
     expect(() => requestBlocks({ _updateWire: 'renamed' }, {})).not.toThrow()
     expect(wrapRequests({ _request: 'renamed' }, (original) => original)).toBe(false)
     expect(afterCritical({}, () => {})).toBe(false)
+    expect(skipUpdates({ _updateWire: 'renamed' }, () => true)).toBe(false)
     expect(isCritical({ _critical: 'renamed' }, 0)).toBe(false)
   })
 

@@ -27,9 +27,10 @@ import {
   connectionOf,
   isCritical,
   requestBlocks,
+  skipUpdates,
   wrapRequests,
 } from './internals.ts'
-import { requestRun } from './block-runs.ts'
+import { budgetFull, requestRun, type RunWire } from './block-runs.ts'
 import { FileStore } from './file-store.ts'
 import { MemoryStore } from './memory-store.ts'
 import { IdbPieceDb, pieceDbAvailable } from './piece-db.ts'
@@ -514,14 +515,22 @@ export class TorrentClient {
           : original(wire, index, hotswap),
     )
     // A piece a stream waits for (the play head, a seek's target) is asked of every room wire at once.
-    afterCritical(torrent, () =>
+    const waitedFor = new Set<number>()
+    afterCritical(torrent, (from, to) => {
+      const last = Math.min(to, Math.ceil(torrent.length / torrent.pieceLength) - 1)
+      for (let index = from; index <= last; index++) if (!torrent.bitfield?.get(index)) waitedFor.add(index)
       queueMicrotask(() => {
         if (torrent.destroyed) return
         for (const wire of torrent.wires) if (roomWires.has(wire)) requestBlocks(torrent, wire)
-      }),
-    )
-    // Benchmark traces: when each piece is verified, beside `torrent:critical` (torrent/internals.ts).
-    torrent.on('verified', (index: number) => trace('torrent:verified', { piece: index }))
+      })
+    })
+    // While no stream waits, a room wire with its budget full is not offered every piece of the film.
+    skipUpdates(torrent, (wire) => waitedFor.size === 0 && roomWires.has(wire) && budgetFull(wire as RunWire))
+    torrent.on('verified', (index: number) => {
+      waitedFor.delete(index)
+      // Benchmark traces: when each piece is verified, beside `torrent:critical` (torrent/internals.ts).
+      trace('torrent:verified', { piece: index })
+    })
     let headVerified = NONE_VERIFIED
     let resumed = NONE_VERIFIED
     const ready = new Promise<TorrentInfo>((resolve, reject) => {

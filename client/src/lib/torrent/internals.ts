@@ -21,6 +21,8 @@
  * |                               | once, past a room wire's budget                                  | wire's budget like the rest |
  * | `torrent.critical(from, to)`  | a stream waits for these pieces: wrapped to ask room wires for   | they wait for the next idle |
  * |                               | them at once (`afterCritical`)                                   | callback                    |
+ * | `torrent._updateWire(wire)`   | wrapped to pass over a room wire whose budget is full while no   | every piece of the film is  |
+ * |  (wrapped)                    | stream waits (`skipUpdates`, torrent/block-runs.ts `budgetFull`) | offered to it and refused   |
  *
  * Each function checks that what it touches is there and otherwise does nothing, so a renamed internal costs
  * speed, never a stream. Why each is worth it: docs/streaming.md (Storage; Room wires are trusted at once).
@@ -108,6 +110,22 @@ export function wrapRequests(torrent: object, wrap: (original: RequestBlock) => 
   return true
 }
 
+/**
+ * Makes `torrent._updateWire(wire)` do nothing while `skip(wire)` holds: it offers the wire every piece of
+ * every selection, which costs a pass over the whole film when the wire can take none of them. False when
+ * `_updateWire` is not there.
+ */
+export function skipUpdates(torrent: object, skip: (wire: object) => boolean): boolean {
+  const internals = torrent as TorrentInternals
+  const update = internals._updateWire
+  if (typeof update !== 'function') return false
+  internals._updateWire = function (this: unknown, wire: object, ...rest: unknown[]) {
+    if (skip(wire)) return undefined
+    return (update as (...args: unknown[]) => unknown).call(this, wire, ...rest)
+  }
+  return true
+}
+
 /** Whether a stream waits for piece `index` (WebTorrent marks it in `torrent._critical` from `critical`). */
 export function isCritical(torrent: object, index: number): boolean {
   const critical = (torrent as TorrentInternals)._critical
@@ -118,14 +136,15 @@ export function isCritical(torrent: object, index: number): boolean {
  * Calls `then` after each `torrent.critical(from, to)`: WebTorrent's file streams call it when they wait for a
  * piece, and WebTorrent then asks wires for blocks from its next idle callback. False when it is not there.
  */
-export function afterCritical(torrent: object, then: () => void): boolean {
+export function afterCritical(torrent: object, then: (from: number, to: number) => void): boolean {
   const internals = torrent as TorrentInternals
   const critical = internals.critical
   if (typeof critical !== 'function') return false
   internals.critical = function (this: unknown, ...args: unknown[]) {
     const result: unknown = critical.apply(this, args)
-    trace('torrent:critical', { from: Number(args[0]), to: Number(args[1]) })
-    then()
+    const [from, to] = [Number(args[0]), Number(args[1])]
+    trace('torrent:critical', { from, to })
+    then(from, to)
     return result
   }
   return true
