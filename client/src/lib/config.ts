@@ -35,3 +35,21 @@ export function iceServers(storage: Storage): RTCIceServer[] {
   console.warn('theatron: ignoring invalid ice-servers configuration')
   return DEFAULT_ICE_SERVERS
 }
+
+/**
+ * A setting with two values, the first its default: the value in localStorage (`theatron:<name>`), else the one
+ * the build was given (`built`, its VITE_ variable: Vite inlines only those read by name). Anything else is
+ * warned about and read as the default.
+ */
+export function twoWaySetting<T extends string>(
+  storage: Pick<Storage, 'getItem'>,
+  name: string,
+  built: string | undefined,
+  [byDefault, other]: readonly [T, T],
+): T {
+  const configured = storage.getItem(`theatron:${name}`) ?? built
+  if (configured === undefined || configured === null || configured === byDefault) return byDefault
+  if (configured === other) return other
+  console.warn(`theatron: ignoring invalid ${name} configuration (${byDefault} or ${other})`)
+  return byDefault
+}

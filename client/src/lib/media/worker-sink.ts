@@ -4,6 +4,7 @@
  * handle as its `srcObject`. One worker per stream, started ahead of need: a spare waits for the next stream.
  */
 import * as v from 'valibot'
+import { twoWaySetting } from '../config.ts'
 import { PageSink, type MediaSink, type SinkState } from './sink.ts'
 import { errorOf, SinkReport, type SinkRequest } from './sink-wire.ts'
 
@@ -19,11 +20,7 @@ export type MseThread = 'worker' | 'page'
  * (`MediaSource.canConstructInDedicatedWorker`); `page` appends on the page's thread, as browsers without it do.
  */
 export function mseThread(storage: Pick<Storage, 'getItem'>): MseThread {
-  const configured = storage.getItem('theatron:mse-thread') ?? import.meta.env.VITE_MSE_THREAD
-  if (configured === undefined || configured === null || configured === 'worker') return 'worker'
-  if (configured === 'page') return 'page'
-  console.warn('theatron: ignoring invalid mse-thread configuration (worker or page)')
-  return 'worker'
+  return twoWaySetting(storage, 'mse-thread', import.meta.env.VITE_MSE_THREAD, ['worker', 'page'])
 }
 
 /** A sink on the thread the setting and the browser allow. */

@@ -12,6 +12,8 @@
  *   (docs/streaming.md, "Streaming before the torrent exists"); `off` waits for the torrent, as a smaller
  *   file always does.
  */
+import { twoWaySetting } from '../config.ts'
+
 export function trackerList(storage: Pick<Storage, 'getItem'>): readonly string[] | undefined {
   const configured = storage.getItem('theatron:trackers') ?? import.meta.env.VITE_TRACKERS
   if (typeof configured !== 'string') return undefined
@@ -30,17 +32,9 @@ export function trackerList(storage: Pick<Storage, 'getItem'>): readonly string[
 export type StreamVia = 'auto' | 'worker'
 
 export function streamVia(storage: Pick<Storage, 'getItem'>): StreamVia {
-  const configured = storage.getItem('theatron:stream-via') ?? import.meta.env.VITE_STREAM_VIA
-  if (configured === undefined || configured === null || configured === 'auto') return 'auto'
-  if (configured === 'worker') return 'worker'
-  console.warn('theatron: ignoring invalid stream-via configuration (auto or worker)')
-  return 'auto'
+  return twoWaySetting(storage, 'stream-via', import.meta.env.VITE_STREAM_VIA, ['auto', 'worker'])
 }
 
 export function shareEarly(storage: Pick<Storage, 'getItem'>): boolean {
-  const configured = storage.getItem('theatron:share-early') ?? import.meta.env.VITE_SHARE_EARLY
-  if (configured === undefined || configured === null || configured === 'on') return true
-  if (configured === 'off') return false
-  console.warn('theatron: ignoring invalid share-early configuration (on or off)')
-  return true
+  return twoWaySetting(storage, 'share-early', import.meta.env.VITE_SHARE_EARLY, ['on', 'off']) === 'on'
 }
