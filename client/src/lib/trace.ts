@@ -1,9 +1,10 @@
 /**
- * Steps of streaming worth timing — a range request and its first bytes, an MP4's index, a read restarted for a
- * seek, a piece a stream waits for and each piece verified, each chunk the MSE pump takes and how long its
- * append took — for the benchmarks' traces (`BENCH_TRACE=1 npm run bench:movie`). Nothing happens until a sink
- * is set: the e2e build's test hooks set one that leaves performance marks `theatron:trace:<step>` with the
- * detail (testing/hooks.ts); the shipped build never does.
+ * Steps worth timing — a range request and its first bytes, an MP4's index, a read restarted for a seek, a
+ * piece a stream waits for and each piece verified, each chunk the MSE pump takes and how long its append took,
+ * each playback command's lead and how early it arrived (sync/session.ts) — for the benchmarks' traces
+ * (`BENCH_TRACE=1 npm run bench:movie`). Nothing happens until a sink is set: the e2e build's test hooks set one
+ * that leaves performance marks `theatron:trace:<step>` with the detail (testing/hooks.ts); the shipped build
+ * never does.
  */
 
 /** What a step carries: offsets, sizes, a kind. */

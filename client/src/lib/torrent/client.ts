@@ -517,7 +517,7 @@ export class TorrentClient {
     // A piece a stream waits for (the play head, a seek's target) is asked of every room wire at once.
     const waitedFor = new Set<number>()
     afterCritical(torrent, (from, to) => {
-      const last = Math.min(to, Math.ceil(torrent.length / torrent.pieceLength) - 1)
+      const last = Math.min(to, pieceCount(torrent) - 1)
       for (let index = from; index <= last; index++) if (!torrent.bitfield?.get(index)) waitedFor.add(index)
       queueMicrotask(() => {
         if (torrent.destroyed) return
@@ -706,12 +706,16 @@ function countVerified(torrent: Torrent, head: Head | null): HeadVerified {
   return { pieces, bytes }
 }
 
+function pieceCount(torrent: Torrent): number {
+  return Math.ceil(torrent.length / torrent.pieceLength)
+}
+
 /** The pieces verified when the torrent started, but the head's: those came from the store. */
 function countResumed(torrent: Torrent, head: Head | null): HeadVerified {
   const fromHead = head ? headChunks(head, torrent.pieceLength, torrent.length) : new Map()
   let pieces = 0
   let bytes = 0
-  const count = Math.ceil(torrent.length / torrent.pieceLength)
+  const count = pieceCount(torrent)
   for (let index = 0; index < count; index++) {
     if (fromHead.has(index) || !torrent.bitfield?.get(index)) continue
     pieces++
