@@ -27,6 +27,9 @@
  *   raw channels run before anything is dropped, on pages that play nothing yet; the
  *   torrent runs while all three pages decode the film, so the CPU in the 8 s is reported too: the
  *   browser's cores (/proc, all its processes) and the machine's idle share;
+ * - paused throughput: at the end of the run the seeder pauses the room; once B's and C's players hold 15 s past
+ *   the seek's target (until then they fetch only what the player reads, torrent/background.ts), their downloads
+ *   over 8 s with no page decoding are set against the same raw channels: the wire, the checks and the store;
  * - peak memory: the largest JS heap + ArrayBuffer backing store (CDP `Runtime.getHeapUsage`) of each page;
  *   and the largest growth of the renderers' resident memory (the three pages together, /proc) from the drop
  *   on, against what B's and C's tabs hold of the film at the end (the pieces live in IndexedDB, which in
@@ -48,6 +51,7 @@ import { ensureMovie, type MovieKind } from '../scripts/make-movie.ts'
 import { browserRss, cpuSpent, machineIdle, sampleCpu } from './procfs.ts'
 import { clearSteps, formatSteps, MOVIE_PROBE, pageSteps } from './movie-trace.ts'
 import { startProfile } from './profile.ts'
+import { MSE_THRESHOLDS } from '../../client/src/lib/torrent/background.ts'
 
 const RUNS = Number(process.env.BENCH_MOVIE_RUNS ?? 2)
 const KINDS = (process.env.BENCH_MOVIE_KINDS ?? 'mp4,mp4-faststart,webm').split(',') as MovieKind[]
@@ -84,6 +88,8 @@ interface MovieRun {
   seekTogetherEvent: number | null
   /** B's and C's download rates over the same seconds while they play. */
   torrentMBps: [number, number]
+  /** B's and C's download rates over the same seconds with the room paused (no page decodes). */
+  pausedMBps: [number, number]
   rawMBps: number
   /** Each of the two raw channels' rate when the seeder sends to B and C at once (the slower one's). */
   rawTwoMBps: number
@@ -201,14 +207,53 @@ function playingPast(page: Page): Promise<number | null> {
   )
 }
 
-async function videoState(page: Page): Promise<{ t: number; playing: boolean; duration: number }> {
+async function videoState(
+  page: Page,
+): Promise<{ t: number; paused: boolean; playing: boolean; duration: number }> {
   return page.evaluate(() => {
     const v = document.querySelector('video[data-testid=player]') as HTMLVideoElement | null
     return {
       t: v?.currentTime ?? 0,
+      paused: !v || v.paused,
       playing: !!v && !v.paused && !v.seeking && v.readyState >= 3,
       duration: v && Number.isFinite(v.duration) ? v.duration : 0,
     }
+  })
+}
+
+/** What the page's tab holds of the film (the playlist's second item), in bytes. */
+async function downloaded(page: Page): Promise<number> {
+  return Number((await page.getByTestId('playlist-item').nth(1).getAttribute('data-downloaded')) ?? 0)
+}
+
+/**
+ * B's and C's download rates (MB/s) over the same 8 s (`people`: the seeder, B, C); with BENCH_PROFILE, each
+ * page's main thread over them.
+ */
+async function downloadRates(people: readonly Person[], what: string): Promise<[number, number]> {
+  const leeches = people.slice(1, 3)
+  const profiles = PROFILE ? await Promise.all(people.map((someone) => startProfile(someone.page, log))) : []
+  const before = await Promise.all(leeches.map((leech) => downloaded(leech.page)))
+  const t0 = Date.now()
+  await new Promise((resolve) => setTimeout(resolve, 8000))
+  const after = await Promise.all(leeches.map((leech) => downloaded(leech.page)))
+  const seconds = (Date.now() - t0) / 1000
+  for (const [i, stop] of profiles.entries()) await stop(`${people[i]!.name} over the 8 s ${what}`)
+  const rate = (i: number) => Math.max(0, after[i]! - before[i]!) / 1e6 / seconds
+  return [rate(0), rate(1)]
+}
+
+/** Seconds the page's player holds buffered past its play head. */
+function bufferedPast(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const v = document.querySelector('video[data-testid=player]') as HTMLVideoElement | null
+    if (!v) return 0
+    for (let i = 0; i < v.buffered.length; i++) {
+      if (v.buffered.start(i) <= v.currentTime + 0.1 && v.currentTime < v.buffered.end(i)) {
+        return v.buffered.end(i) - v.currentTime
+      }
+    }
+    return 0
   })
 }
 
@@ -359,21 +404,12 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
     }
 
     // Throughput while they play: B's and C's torrents over the same 8 s, and the CPU meanwhile.
-    const downloaded = async (leech = b) =>
-      Number((await leech.page.getByTestId('playlist-item').nth(1).getAttribute('data-downloaded')) ?? 0)
     const [cpu0, idle0] = [await sampleCpu(), await machineIdle()]
-    const profiles = PROFILE
-      ? await Promise.all(people.map((someone) => startProfile(someone.page, log)))
-      : []
-    const before = [await downloaded(b), await downloaded(c)]
     const t0 = Date.now()
-    await new Promise((resolve) => setTimeout(resolve, 8000))
-    const after = [await downloaded(b), await downloaded(c)]
-    for (const [i, stop] of profiles.entries()) await stop(`${people[i]!.name} over the 8 s`)
+    const [torrentB, torrentC] = await downloadRates(people, 'while they play')
     const seconds = (Date.now() - t0) / 1000
     const idle1 = await machineIdle()
     const browserMs = cpuSpent(cpu0, await sampleCpu()).reduce((sum, [, ms]) => sum + ms, 0)
-    const [torrentB, torrentC] = [0, 1].map((i) => Math.max(0, after[i]! - before[i]!) / 1e6 / seconds)
 
     // Seek to 80 %: all three playing together past it.
     const duration = await seeder.page.evaluate(
@@ -395,9 +431,35 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
         ? Math.max(...(playedPast as number[])) - seeked
         : null
     if (TRACE) await logSteps(`seek to ${target} s → together`, people, seeked)
-    const heldMB = ((await downloaded(b)) + (await downloaded(c))) / 1e6
+    const heldMB = ((await downloaded(b.page)) + (await downloaded(c.page))) / 1e6
+    const rssGrowthMB = stopRss() / 1e6
+    const peakMB = stops.slice(0, 3).map((stop) => stop() / 1e6)
+
+    // Throughput with the room paused: the same 8 s with nothing decoding, the wire, checks and store alone.
+    await seeder.page.getByTestId('play-toggle').click()
+    const paused = await until(
+      async () => (await Promise.all(people.map((p) => videoState(p.page)))).every((s) => s.paused),
+      10_000,
+    )
+    let pausedMBps: [number, number] = [Number.NaN, Number.NaN]
+    // The seek's target has little buffered past it, and until the players hold MSE_THRESHOLDS.resume ahead,
+    // the leechers fetch only what the players read (torrent/background.ts): the wire is measured once they do.
+    const filled =
+      paused === null
+        ? null
+        : await until(async () => {
+            const ahead = await Promise.all([b, c].map((leech) => bufferedPast(leech.page)))
+            return ahead.every((seconds) => seconds >= MSE_THRESHOLDS.resume)
+          }, 30_000)
+    if (paused !== null)
+      log(
+        `  paused → ${MSE_THRESHOLDS.resume} s buffered at B and C: ${filled === null ? 'not within 30 s' : `${filled - paused} ms`}`,
+      )
+    if (paused !== null && filled !== null) {
+      pausedMBps = await downloadRates(people, 'paused')
+    } else if (paused === null) log('  the room did not pause within 10 s: no paused throughput')
     return {
-      rssGrowthMB: stopRss() / 1e6,
+      rssGrowthMB,
       heldMB,
       dropToItem,
       dropToTorrent,
@@ -406,12 +468,13 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
       addToPlayingPolled,
       seekTogether: together === null ? null : together - seeked,
       seekTogetherEvent,
-      torrentMBps: [torrentB!, torrentC!],
+      torrentMBps: [torrentB, torrentC],
       rawMBps: RAW_BYTES / 1e6 / (rawMs / 1000),
       rawTwoMBps: RAW_BYTES / 1e6 / (rawTwoMs / 1000),
       browserCores: browserMs / 1000 / seconds,
       machineIdle: (idle1.idle - idle0.idle) / (idle1.total - idle0.total),
-      peakMB: stops.slice(0, 3).map((stop) => stop() / 1e6),
+      peakMB,
+      pausedMBps,
     }
   } finally {
     for (const stop of stops) stop()
@@ -439,8 +502,8 @@ export async function movieBench(
   raw: RawChannels,
 ): Promise<string> {
   const lines = [
-    `| film${builds.length > 1 ? ' (build)' : ''} | runs | drop → item (median / worst) | drop → torrent | paste → playing | item → playing | seek 80 % → together (event; polled) | torrent B, C | raw to B / to both (each) | torrent / raw: B / raw to B, (B + C) / raw to both | CPU meanwhile: browser cores, machine idle | peak page memory (seeder / B / C) | renderers’ RSS growth / held by B + C |`,
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| film${builds.length > 1 ? ' (build)' : ''} | runs | drop → item (median / worst) | drop → torrent | paste → playing | item → playing | seek 80 % → together (event; polled) | torrent B, C | raw to B / to both (each) | torrent / raw: B / raw to B, (B + C) / raw to both | paused: torrent B, C; / raw (B, B + C) | CPU meanwhile: browser cores, machine idle | peak page memory (seeder / B / C) | renderers’ RSS growth / held by B + C |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const kind of KINDS) {
     const path = await ensureMovie(kind)
@@ -477,6 +540,9 @@ function row(label: string, runs: readonly MovieRun[]): string {
   const rawTwoMBps = median(runs.map((r) => r.rawTwoMBps))
   const alone = median(runs.map((r) => r.torrentMBps[0] / r.rawMBps))
   const both = median(runs.map((r) => (r.torrentMBps[0] + r.torrentMBps[1]) / (2 * r.rawTwoMBps)))
+  const [pausedB, pausedC] = [0, 1].map((i) => median(runs.map((r) => r.pausedMBps[i]!)))
+  const pausedAlone = median(runs.map((r) => r.pausedMBps[0] / r.rawMBps))
+  const pausedBoth = median(runs.map((r) => (r.pausedMBps[0] + r.pausedMBps[1]) / (2 * r.rawTwoMBps)))
   const peaks = [0, 1, 2].map((i) => Math.max(...runs.map((r) => r.peakMB[i] ?? 0)))
   return (
     `| ${label} | ${runs.length}/${RUNS} | ${mw(all((r) => r.dropToItem))} | ${mw(all((r) => r.dropToTorrent))} | ` +
@@ -487,6 +553,7 @@ function row(label: string, runs: readonly MovieRun[]): string {
     )}) | ${mw(seekEvents)} (polled ${mw(seeks, '')}; ${seeks.length} of ${runs.length}) | ` +
     `${fmt(torrentB!, 1)}, ${fmt(torrentC!, 1)} MB/s | ${fmt(rawMBps, 1)} / ${fmt(rawTwoMBps, 1)} MB/s | ` +
     `${fmt(alone * 100)} %, ${fmt(both * 100)} % | ` +
+    `${fmt(pausedB!, 1)}, ${fmt(pausedC!, 1)} MB/s; ${fmt(pausedAlone * 100)} %, ${fmt(pausedBoth * 100)} % | ` +
     `${fmt(median(runs.map((r) => r.browserCores)), 2)}, ${fmt(median(runs.map((r) => r.machineIdle)) * 100)} % | ` +
     `${peaks.map((p) => fmt(p)).join(' / ')} MB | ` +
     `${fmt(Math.max(...runs.map((r) => r.rssGrowthMB)))} / ${fmt(median(runs.map((r) => r.heldMB)))} MB |`
