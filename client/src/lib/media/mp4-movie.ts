@@ -84,41 +84,56 @@ export class Mp4Movie {
   }
 
   /**
-   * A fragment of one track: samples [from, to) of `tracks[track]`, whose bytes `bytesOf(offset, size)` gives
-   * (they must be at hand: media/mse.ts reads them first).
+   * Fragments one after another in one array, written once: each run's `moof` and `mdat`, the samples copied
+   * straight from `bytesOf(offset, size)` (they must be at hand: media/mse.ts reads them first), so one append
+   * takes them all.
    */
-  fragment(
-    track: number,
-    from: number,
-    to: number,
-    bytesOf: (offset: number, size: number) => Uint8Array,
-  ): Uint8Array {
-    const samples = this.tracks[track]?.samples.slice(from, to) ?? []
-    if (samples.length === 0) throw new Mp4Error('an empty fragment')
+  fragments(runs: readonly FragmentRun[], bytesOf: (offset: number, size: number) => Uint8Array): Uint8Array {
+    const built = runs.map(({ track, from, to }) => {
+      const samples = this.tracks[track]?.samples.slice(from, to) ?? []
+      if (samples.length === 0) throw new Mp4Error('an empty fragment')
+      let size = 8
+      for (const sample of samples) size += sample.size
+      return { samples, moof: this.#moof(samples), size }
+    })
+    const out = new Uint8Array(built.reduce((sum, { moof, size }) => sum + moof.byteLength + size, 0))
+    const view = new DataView(out.buffer)
+    let at = 0
+    for (const { samples, moof, size } of built) {
+      out.set(moof, at)
+      at += moof.byteLength
+      view.setUint32(at, size)
+      out.set(MDAT, at + 4)
+      at += 8
+      for (const sample of samples) {
+        out.set(bytesOf(sample.offset, sample.size), at)
+        at += sample.size
+      }
+    }
+    return out
+  }
+
+  /** The `moof` box of `samples`, its run's data starting right after it and the `mdat`'s 8-byte header. */
+  #moof(samples: readonly Mp4Sample[]): Uint8Array {
     const moof = this.#file.createMoof(samples as unknown as Sample[])
     const stream = new DataStream()
     moof.write(stream)
     const trun = moof.trafs[0]?.truns[0]
     if (!trun) throw new Mp4Error('a fragment without a track run')
-    // The run's data starts right after the moof and the mdat's 8-byte header.
     trun.data_offset = moof.size + 8
     stream.adjustUint32(trun.data_offset_position, trun.data_offset)
-    const moofBytes = new Uint8Array(stream.buffer, 0, stream.getPosition())
-    let size = 8
-    for (const sample of samples) size += sample.size
-    const out = new Uint8Array(moofBytes.byteLength + size)
-    out.set(moofBytes, 0)
-    let at = moofBytes.byteLength
-    new DataView(out.buffer).setUint32(at, size)
-    out.set([0x6d, 0x64, 0x61, 0x74], at + 4) // 'mdat'
-    at += 8
-    for (const sample of samples) {
-      out.set(bytesOf(sample.offset, sample.size), at)
-      at += sample.size
-    }
-    return out
+    return new Uint8Array(stream.buffer, 0, stream.getPosition())
   }
 }
+
+/** Samples [from, to) of `tracks[track]`, for one fragment. */
+export interface FragmentRun {
+  track: number
+  from: number
+  to: number
+}
+
+const MDAT = new Uint8Array([0x6d, 0x64, 0x61, 0x74])
 
 type Trak = NonNullable<ISOFile['moov']>['traks'][number]
 

@@ -17,7 +17,8 @@ import {
   type Restart,
   type TrackCodec,
 } from './feed.ts'
-import type { Mp4Movie } from './mp4-movie.ts'
+import type { FragmentRun, Mp4Movie } from './mp4-movie.ts'
+import { ByteWindow } from './byte-window.ts'
 import { trace } from '../trace.ts'
 import {
   claimedSampleBytes,
@@ -186,9 +187,8 @@ class Mp4Feed implements Feed {
   readonly #source: ByteSource
   /** Per track, the next sample to put in a fragment. */
   #next: number[]
-  /** Bytes read and not yet put in fragments, from file offset `#windowStart` on. */
-  #window: Uint8Array = new Uint8Array(0)
-  #windowStart = 0
+  /** Bytes read and not yet put in fragments. */
+  readonly #window = new ByteWindow()
 
   constructor(movie: Mp4Movie, source: ByteSource) {
     this.#movie = movie
@@ -200,24 +200,18 @@ class Mp4Feed implements Feed {
   }
 
   take(chunk: Uint8Array, at: number): Uint8Array[] {
-    const windowEnd = this.#windowStart + this.#window.byteLength
-    if (at === windowEnd && this.#window.byteLength > 0) this.#window = concat([this.#window, chunk])
-    else {
-      this.#window = chunk
-      this.#windowStart = at
-    }
-    const start = this.#windowStart
-    const end = start + this.#window.byteLength
     const window = this.#window
-    const bytesOf = (offset: number, size: number) => window.subarray(offset - start, offset - start + size)
-    const out: Uint8Array[] = []
+    window.add(chunk, at)
+    const runs: FragmentRun[] = []
     this.#movie.tracks.forEach((track, i) => {
       const from = this.#next[i] ?? 0
-      const to = completeUntil(track.samples, from, start, end)
+      const to = completeUntil(track.samples, from, window.start, window.end)
       if (to === from) return
-      out.push(this.#movie.fragment(i, from, to, bytesOf))
+      runs.push({ track: i, from, to })
       this.#next[i] = to
     })
+    const out =
+      runs.length > 0 ? [this.#movie.fragments(runs, (offset, size) => window.bytes(offset, size))] : []
     this.#trim()
     return out
   }
@@ -239,8 +233,7 @@ class Mp4Feed implements Feed {
       offset: point.offset,
       apply: () => {
         this.#next = point.next
-        this.#window = new Uint8Array(0)
-        this.#windowStart = point.offset
+        this.#window.clear(point.offset)
       },
     }
   }
@@ -252,9 +245,6 @@ class Mp4Feed implements Feed {
       const sample = track.samples[this.#next[i] ?? 0]
       if (sample) keep = Math.min(keep, sample.offset)
     })
-    const end = this.#windowStart + this.#window.byteLength
-    keep = Math.min(Math.max(keep, this.#windowStart), end)
-    this.#window = this.#window.subarray(keep - this.#windowStart)
-    this.#windowStart = keep
+    this.#window.dropBefore(keep)
   }
 }

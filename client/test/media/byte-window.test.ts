@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest'
+import { ByteWindow } from '../../src/lib/media/byte-window.ts'
+
+/** `length` bytes whose values are their file offsets (mod 256), from `at` on. */
+function chunk(at: number, length: number): Uint8Array {
+  return Uint8Array.from({ length }, (_, i) => (at + i) % 256)
+}
+
+describe('ByteWindow', () => {
+  it('gives a view into the chunk that holds the bytes, not a copy', () => {
+    const window = new ByteWindow()
+    const first = chunk(100, 50)
+    window.add(first, 100)
+    window.add(chunk(150, 50), 150)
+    const bytes = window.bytes(110, 20)
+    expect([...bytes]).toEqual([...chunk(110, 20)])
+    expect(bytes.buffer).toBe(first.buffer)
+  })
+
+  it('copies the bytes of a sample that spans several chunks', () => {
+    const window = new ByteWindow()
+    for (let at = 0; at < 100; at += 10) window.add(chunk(at, 10), at)
+    expect([...window.bytes(5, 37)]).toEqual([...chunk(5, 37)])
+    expect([...window.bytes(90, 10)]).toEqual([...chunk(90, 10)])
+    expect(window.start).toBe(0)
+    expect(window.end).toBe(100)
+  })
+
+  it('starts over when a chunk does not follow what it holds', () => {
+    const window = new ByteWindow()
+    window.add(chunk(0, 10), 0)
+    window.add(chunk(500, 10), 500)
+    expect([window.start, window.end]).toEqual([500, 510])
+    expect(() => window.bytes(5, 2)).toThrow(RangeError)
+  })
+
+  it('lets go of the bytes before an offset, within its bounds', () => {
+    const window = new ByteWindow()
+    for (let at = 0; at < 40; at += 10) window.add(chunk(at, 10), at)
+    window.dropBefore(25)
+    expect([window.start, window.end]).toEqual([25, 40])
+    expect([...window.bytes(25, 15)]).toEqual([...chunk(25, 15)])
+    expect(() => window.bytes(24, 1)).toThrow(RangeError)
+    window.dropBefore(10) // before its start: nothing changes
+    expect(window.start).toBe(25)
+    window.dropBefore(Infinity)
+    expect([window.start, window.end]).toEqual([40, 40])
+    window.add(chunk(40, 5), 40)
+    expect([...window.bytes(40, 5)]).toEqual([...chunk(40, 5)])
+  })
+
+  it('is cleared to a new offset, as a seek restarts the read', () => {
+    const window = new ByteWindow()
+    window.add(chunk(0, 10), 0)
+    window.clear(1000)
+    expect([window.start, window.end]).toEqual([1000, 1000])
+    window.add(chunk(1000, 4), 1000)
+    expect([...window.bytes(1000, 4)]).toEqual([...chunk(1000, 4)])
+  })
+
+  it('refuses bytes past what it holds', () => {
+    const window = new ByteWindow()
+    window.add(chunk(0, 10), 0)
+    expect(() => window.bytes(5, 6)).toThrow(RangeError)
+    expect(() => window.bytes(0, -1)).toThrow(RangeError)
+  })
+})
