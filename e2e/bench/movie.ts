@@ -449,7 +449,7 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
         ? null
         : await until(async () => {
             const ahead = await Promise.all([b, c].map((leech) => bufferedPast(leech.page)))
-            return ahead.every((seconds) => seconds >= MSE_THRESHOLDS.resume)
+            return ahead.every((held) => held >= MSE_THRESHOLDS.resume)
           }, 30_000)
     if (paused !== null)
       log(

@@ -58,6 +58,14 @@ describe('ByteWindow', () => {
     expect([...window.bytes(1000, 4)]).toEqual([...chunk(1000, 4)])
   })
 
+  it('gives an empty sample, even from an empty window', () => {
+    const window = new ByteWindow()
+    window.clear(100)
+    expect(window.bytes(100, 0).byteLength).toBe(0)
+    window.add(chunk(100, 10), 100)
+    expect(window.bytes(110, 0).byteLength).toBe(0)
+  })
+
   it('refuses bytes past what it holds', () => {
     const window = new ByteWindow()
     window.add(chunk(0, 10), 0)

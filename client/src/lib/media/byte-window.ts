@@ -46,6 +46,7 @@ export class ByteWindow {
     if (offset < this.#start || offset + size > this.#end || size < 0) {
       throw new RangeError(`bytes ${offset}+${size} are outside the window [${this.#start}, ${this.#end})`)
     }
+    if (size === 0) return new Uint8Array(0)
     let i = this.#chunkAt(offset)
     const first = this.#chunks[i]!
     const from = offset - this.#starts[i]!
