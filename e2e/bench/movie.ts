@@ -51,6 +51,7 @@ import { ensureMovie, type MovieKind } from '../scripts/make-movie.ts'
 import { browserRss, cpuSpent, machineIdle, sampleCpu } from './procfs.ts'
 import { clearSteps, formatSteps, MOVIE_PROBE, pageSteps } from './movie-trace.ts'
 import { startProfile } from './profile.ts'
+import { bufferedAhead } from '../../client/src/lib/media/buffered.ts'
 import { MSE_THRESHOLDS } from '../../client/src/lib/torrent/background.ts'
 
 const RUNS = Number(process.env.BENCH_MOVIE_RUNS ?? 2)
@@ -243,18 +244,18 @@ async function downloadRates(people: readonly Person[], what: string): Promise<[
   return [rate(0), rate(1)]
 }
 
-/** Seconds the page's player holds buffered past its play head. */
-function bufferedPast(page: Page): Promise<number> {
-  return page.evaluate(() => {
+/** Seconds the page's player holds buffered past its play head, as the background rule reads them. */
+async function bufferedPast(page: Page): Promise<number> {
+  const { time, ranges } = await page.evaluate(() => {
     const v = document.querySelector('video[data-testid=player]') as HTMLVideoElement | null
-    if (!v) return 0
-    for (let i = 0; i < v.buffered.length; i++) {
-      if (v.buffered.start(i) <= v.currentTime + 0.1 && v.currentTime < v.buffered.end(i)) {
-        return v.buffered.end(i) - v.currentTime
-      }
+    const buffered = v?.buffered
+    return {
+      time: v?.currentTime ?? 0,
+      ranges: Array.from({ length: buffered?.length ?? 0 }, (_, i) => [buffered!.start(i), buffered!.end(i)]),
     }
-    return 0
   })
+  const at = (i: number) => ranges[i] ?? [0, 0]
+  return bufferedAhead({ length: ranges.length, start: (i) => at(i)[0]!, end: (i) => at(i)[1]! }, time)
 }
 
 /**
