@@ -37,6 +37,11 @@ function holdSeeding(page: Page): Promise<JSHandle<() => void>> {
   })
 }
 
+/** How many links to an owner this page has made (its `range:link` trace marks, e2e build). */
+function linksMade(page: Page): Promise<number> {
+  return page.evaluate(() => performance.getEntriesByName('theatron:trace:range:link').length)
+}
+
 test.describe('sharing a film before it is hashed', () => {
   let people: Person[] = []
   test.afterEach(async () => {
@@ -117,5 +122,19 @@ test.describe('sharing a film before it is hashed', () => {
     await expectPlaying(bo, { past: after.time })
     await expect.poll(() => spreadMs(pages), { timeout: 20_000 }).toBeLessThanOrEqual(SYNC_MS)
     await expect(bo.page.getByTestId('player-error')).toHaveCount(0)
+
+    // A second film dropped while the first plays joins the playlist unselected; the others link with Ana for
+    // it at once, so whoever selects it does not wait for the connection (stream/early-links.ts).
+    const second = await derivedVideo('long-x46.webm', { input: ['-stream_loop', '45'] })
+    const links = await Promise.all([bo, cy].map((someone) => linksMade(someone.page)))
+    const releaseSecond = await holdSeeding(ana.page)
+    await ana.page.getByTestId('file-input').setInputFiles(second)
+    for (const [i, someone] of [bo, cy].entries()) {
+      const item = someone.page.getByTestId('playlist-item').nth(1)
+      await expect(item).toHaveAttribute('data-kind', 'local')
+      await expect.poll(() => linksMade(someone.page)).toBeGreaterThan(links[i] as number)
+      await expect(item).toHaveAttribute('data-selected', 'false')
+    }
+    await releaseSecond.evaluate((done) => done())
   })
 })

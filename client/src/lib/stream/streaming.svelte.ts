@@ -54,6 +54,7 @@ import {
   type UrlItem,
 } from '../playlist/playlist.ts'
 import { mseCandidate, MseStream, warmUpMp4 } from '../media/mse.ts'
+import { earlyLinks } from './early-links.ts'
 import { hex, randomBytes } from '../random.ts'
 import { rangeSource } from '../torrent/range-source.ts'
 import { preferTorrent, type SwitchingSource } from '../torrent/prefer-torrent.ts'
@@ -258,7 +259,10 @@ export class StreamingStore {
       })
       $effect(() => {
         const items = this.playlist.items
-        untrack(() => this.#prune(items))
+        untrack(() => {
+          this.#prune(items)
+          this.#linkEarly(items)
+        })
       })
     })
   }
@@ -927,6 +931,25 @@ export class StreamingStore {
       this.#torrents.forgetLocal(infoHash)
       this.#localFiles.delete(infoHash)
       void this.#client.remove(infoHash)
+    }
+  }
+
+  /** Links with the owners of dropped films still being hashed before anyone selects them (early-links.ts). */
+  #linkEarly(items: readonly PlaylistItem[]): void {
+    if (this.remote || this.#destroyed) return
+    const { open, close } = earlyLinks(items, {
+      selfId: this.#selfId,
+      readable: (title) => this.#viaMse && mseCandidate(title),
+      has: (key) => this.#torrents.has(key),
+      reading: this.#prepared?.localKey ?? null,
+    })
+    for (const item of open) {
+      this.#torrents.ownerRanges(item.localKey, item.addedBy)
+      this.#torrents.setHave(item.localKey, true)
+    }
+    for (const key of close) {
+      this.#torrents.setHave(key, false)
+      this.#torrents.forgetLocal(key)
     }
   }
 
