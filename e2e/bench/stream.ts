@@ -595,6 +595,9 @@ function renderMovie(table: string, chromium: string, seconds: number, load: rea
     '(hashed in workers), which joins the playlist unselected; leecher B pastes its magnet (the seeder seeds it),',
     'which plays it for the room; then the seeder seeks to 80 %. Times are medians / worst over both leechers of',
     'every run (docs: e2e/bench/movie.ts). All three play through MSE (MP4 fragmented on the fly).',
+    '`action +` is how long after the benchmark took its start mark the action’s own event (the click, the',
+    'seek bar’s input) reached the page, median / worst: Playwright’s checks and dispatch into a busy page.',
+    'The times beside it include it.',
     '',
     table,
   ].join('\n')
