@@ -593,7 +593,7 @@ function row(label: string, runs: readonly MovieRun[]): string {
   const peaks = [0, 1, 2].map((i) => Math.max(...runs.map((r) => r.peakMB[i] ?? 0)))
   return (
     `| ${label} | ${runs.length}/${RUNS} | ${mw(all((r) => r.dropToItem))} | ${mw(all((r) => r.dropToTorrent))} | ` +
-    `${mw(all((r) => r.pasteToPlaying))}${lag(all((r) => r.actionLag.paste))} | ` +
+    `${mw(all((r) => r.pasteToPlaying))}${all((r) => r.pasteToPlaying).length ? lag(all((r) => r.actionLag.paste)) : ''} | ` +
     `${mw(all((r) => r.addToPlaying))} (polled ${mw(
       all((r) => r.addToPlayingPolled),
       '',
