@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { earlyLinks, type EarlyLinkState } from '../../src/lib/stream/early-links.ts'
+import { earlyLinks, MAX_EARLY_LINKS, type EarlyLinkState } from '../../src/lib/stream/early-links.ts'
 import type { PlaylistItem } from '../../src/lib/playlist/playlist.ts'
 
 const KEY = 'a'.repeat(40)
 const HASH = 'b'.repeat(40)
 
-const dropped = (addedBy: string, title = 'film.mp4'): PlaylistItem => ({
+const dropped = (addedBy: string, title = 'film.mp4', localKey = KEY): PlaylistItem => ({
   kind: 'local',
-  id: 'i1',
+  id: `i-${localKey}`,
   addedBy,
   fileIndex: undefined,
-  localKey: KEY,
+  localKey,
   title,
   size: 1e9,
 })
@@ -45,6 +45,19 @@ describe('links with the owner of a dropped film, before it is selected', () => 
     expect(earlyLinks([dropped('me')], state()).open).toEqual([])
     expect(earlyLinks([dropped('ana')], state({ had: [KEY] })).open).toEqual([])
     expect(earlyLinks([dropped('ana', 'film.avi')], state()).open).toEqual([])
+  })
+
+  it('opens at most MAX_EARLY_LINKS, the newest first, however many films a member adds', () => {
+    const keys = ['1', '2', '3', '4'].map((d) => d.repeat(40))
+    const films = keys.map((key) => dropped('mal', 'film.mp4', key))
+    expect(MAX_EARLY_LINKS).toBe(2)
+    expect(earlyLinks(films, state()).open.map((i) => i.localKey)).toEqual([keys[3], keys[2]])
+    // Two already linked: no more.
+    expect(earlyLinks(films, state({ had: [keys[3]!, keys[2]!] })).open).toEqual([])
+    // The film being read does not count.
+    expect(
+      earlyLinks(films, state({ had: [keys[3]!, keys[0]!], reading: keys[0]! })).open.map((i) => i.localKey),
+    ).toEqual([keys[2]])
   })
 
   it('closes it once the film has its torrent, unless the film is read from the owner or downloading', () => {
