@@ -32,7 +32,7 @@
  *   over 8 s with no page decoding are set against the same raw channels: the wire, the checks and the store;
  * - action lag (`action +` in the table): how long after each start mark above the action's own event (the
  *   click that selects or submits, the seek bar's `input`) reached the page: Playwright's actionability checks
- *   and dispatch into a busy page, 0.1–0.35 s here. The start marks stay where they are, so every figure
+ *   and dispatch into a busy page, 0.02–0.9 s in the runs of 2026-12-07. The start marks stay where they are, so every figure
  *   includes it; it is reported so that a reader can tell the bench's part from the app's;
  * - peak memory: the largest JS heap + ArrayBuffer backing store (CDP `Runtime.getHeapUsage`) of each page;
  *   and the largest growth of the renderers' resident memory (the three pages together, /proc) from the drop

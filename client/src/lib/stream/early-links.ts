@@ -2,7 +2,7 @@
  * A member's connection to the owner of a dropped film, made when the film joins the playlist rather than when
  * it is selected: setting one up takes a signalling round trip through the room and ICE (40–180 ms on this
  * machine), which otherwise comes first in every start of such a film. The connection is idle until the
- * member plays the film (torrent/range-source.ts); one per film the owner is still hashing, for the newest few.
+ * member plays the film (torrent/range-source.ts); one per film the owner is still hashing, for the last few.
  *
  * Once the film has its torrent, a member that is not playing it from its owner closes the connection: the
  * torrent serves whoever selects it from then on.
@@ -10,8 +10,9 @@
 import { isLocalItem, isTorrentItem, type LocalItem, type PlaylistItem } from '../playlist/playlist.ts'
 
 /**
- * The most films a member links with before they are selected, the newest first: a member that adds many
- * cannot make every other member open a connection for each (the one being read does not count).
+ * The most films a member links with before they are selected, the last in the playlist first (a new one
+ * joins at the end): a member that adds many cannot make every other member open a connection for each (the
+ * one being read does not count).
  */
 export const MAX_EARLY_LINKS = 2
 
