@@ -32,8 +32,8 @@
  *   over 8 s with no page decoding are set against the same raw channels: the wire, the checks and the store;
  * - action lag (`action +` in the table): how long after each start mark above the action's own event (the
  *   click that selects or submits, the seek bar's `input`) reached the page: Playwright's actionability checks
- *   and dispatch into a busy page, 0.02–0.9 s in the runs of 2026-12-07. The start marks stay where they are, so every figure
- *   includes it; it is reported so that a reader can tell the bench's part from the app's;
+ *   and dispatch into a busy page, 0.02–0.9 s in the runs of 2026-12-07. The start marks stay where they are,
+ *   so every figure includes it; it is reported so that a reader can tell the bench's part from the app's;
  * - peak memory: the largest JS heap + ArrayBuffer backing store (CDP `Runtime.getHeapUsage`) of each page;
  *   and the largest growth of the renderers' resident memory (the three pages together, /proc) from the drop
  *   on, against what B's and C's tabs hold of the film at the end (the pieces live in IndexedDB, which in
@@ -580,6 +580,7 @@ function row(label: string, runs: readonly MovieRun[]): string {
     `${fmt(median(values))} / ${fmt(values.length ? Math.max(...values) : Number.NaN)}${unit}`
   /** The action's own event after the benchmark's mark, when it was seen: "action +median / worst". */
   const lag = (values: number[], before = ' ') => (values.length ? `${before}action +${mw(values, '')}` : '')
+  const pastes = all((r) => r.pasteToPlaying)
   const seeks = runs.flatMap((r) => (r.seekTogether === null ? [] : [r.seekTogether]))
   const seekEvents = runs.flatMap((r) => (r.seekTogetherEvent === null ? [] : [r.seekTogetherEvent]))
   const [torrentB, torrentC] = [0, 1].map((i) => median(runs.map((r) => r.torrentMBps[i]!)))
@@ -593,7 +594,7 @@ function row(label: string, runs: readonly MovieRun[]): string {
   const peaks = [0, 1, 2].map((i) => Math.max(...runs.map((r) => r.peakMB[i] ?? 0)))
   return (
     `| ${label} | ${runs.length}/${RUNS} | ${mw(all((r) => r.dropToItem))} | ${mw(all((r) => r.dropToTorrent))} | ` +
-    `${mw(all((r) => r.pasteToPlaying))}${all((r) => r.pasteToPlaying).length ? lag(all((r) => r.actionLag.paste)) : ''} | ` +
+    `${mw(pastes)}${pastes.length ? lag(all((r) => r.actionLag.paste)) : ''} | ` +
     `${mw(all((r) => r.addToPlaying))} (polled ${mw(
       all((r) => r.addToPlayingPolled),
       '',

@@ -56,7 +56,7 @@ import {
 import { mseCandidate, MseStream, warmUpMp4 } from '../media/mse.ts'
 import { earlyLinks } from './early-links.ts'
 import { hex, randomBytes } from '../random.ts'
-import { rangeSource } from '../torrent/range-source.ts'
+import { rangeSource, type OwnerRanges } from '../torrent/range-source.ts'
 import { preferTorrent, type SwitchingSource } from '../torrent/prefer-torrent.ts'
 import { playedSupply } from './supply.ts'
 import { looksLikeUrl, parseVideoUrl, type VideoUrl } from '../media/url.ts'
@@ -639,9 +639,8 @@ export class StreamingStore {
       const url = URL.createObjectURL(file)
       video.attachSource({ url, kind: 'file', release: () => URL.revokeObjectURL(url) })
     } else {
-      const ranges = this.#torrents.ownerRanges(item.localKey, item.addedBy)
       // Kept until the torrent has every byte: the owner's link serves what the torrent lacks.
-      this.#torrents.setHave(item.localKey, true)
+      const ranges = this.#linkOwner(item)
       const source = preferTorrent(rangeSource(ranges, 0, item.size), () => ranges.reachable)
       this.#prepared.source = source
       const stream = new MseStream(video, source, ({ reason, unplayable }) => {
@@ -943,14 +942,21 @@ export class StreamingStore {
       has: (key) => this.#torrents.has(key),
       reading: this.#prepared?.localKey ?? null,
     })
-    for (const item of open) {
-      this.#torrents.ownerRanges(item.localKey, item.addedBy)
-      this.#torrents.setHave(item.localKey, true)
-    }
-    for (const key of close) {
-      this.#torrents.setHave(key, false)
-      this.#torrents.forgetLocal(key)
-    }
+    for (const item of open) this.#linkOwner(item)
+    for (const key of close) this.#unlinkOwner(key)
+  }
+
+  /** Announces a dropped film's key, which links this tab with its owner; the owner's bytes come over that. */
+  #linkOwner(item: LocalItem): OwnerRanges {
+    const ranges = this.#torrents.ownerRanges(item.localKey, item.addedBy)
+    this.#torrents.setHave(item.localKey, true)
+    return ranges
+  }
+
+  /** Withdraws a dropped film's key: its link with the owner closes. */
+  #unlinkOwner(key: string): void {
+    this.#torrents.setHave(key, false)
+    this.#torrents.forgetLocal(key)
   }
 
   #onProgress(p: TorrentProgress): void {
@@ -960,10 +966,8 @@ export class StreamingStore {
     this.#mark('complete', p.infoHash)
     // A prepared file's torrent has every byte: the link to its owner is not needed any more.
     const from = this.playlist.items.find((i) => isTorrentItem(i) && i.infoHash === p.infoHash)?.local
-    if (from && this.#torrents.has(from.localKey) && !this.#localFiles.has(from.localKey)) {
-      this.#torrents.setHave(from.localKey, false)
-      this.#torrents.forgetLocal(from.localKey)
-    }
+    if (from && this.#torrents.has(from.localKey) && !this.#localFiles.has(from.localKey))
+      this.#unlinkOwner(from.localKey)
   }
 
   #onClientError(infoHash: string | null, error: StreamError): void {
