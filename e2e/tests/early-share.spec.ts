@@ -37,6 +37,16 @@ function holdSeeding(page: Page): Promise<JSHandle<() => void>> {
   })
 }
 
+/** How many pieces read from an owner this page's torrent took in (its `torrent:adopt` trace marks, e2e build). */
+function piecesAdopted(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      performance
+        .getEntriesByName('theatron:trace:torrent:adopt')
+        .filter((mark) => (mark as PerformanceMark).detail?.result === 'adopted').length,
+  )
+}
+
 /** How many links to an owner this page has made (its `range:link` trace marks, e2e build). */
 function linksMade(page: Page): Promise<number> {
   return page.evaluate(() => performance.getEntriesByName('theatron:trace:range:link').length)
@@ -111,6 +121,13 @@ test.describe('sharing a film before it is hashed', () => {
     const infoHash = await bo.page.getByTestId('playlist-item').getAttribute('data-info-hash')
     expect(infoHash).not.toBe('0123456789abcdef0123456789abcdef01234567')
     await expect(bo.page.getByTestId('playlist-item')).toHaveAttribute('data-kind', 'torrent')
+    // A seek far into the film at once: Bo's torrent has only the film's start, so his player reads on from
+    // Ana, and each whole piece she sends goes to his torrent too, checked against its hash, so the torrent
+    // does not download it again (torrent/adopt.ts).
+    expect(await piecesAdopted(bo.page)).toBe(0)
+    await ana.page.getByTestId('seek-bar').fill('810')
+    await expectPlaying(bo, { past: 810 })
+    await expect.poll(() => piecesAdopted(bo.page), { timeout: 20_000 }).toBeGreaterThan(0)
     await expect
       .poll(async () => Number(await bo.page.getByTestId('playlist-item').getAttribute('data-downloaded')), {
         timeout: 60_000,

@@ -8,6 +8,7 @@ import type WebTorrent from 'webtorrent/dist/webtorrent.min.js'
 import type { Torrent } from 'webtorrent/dist/webtorrent.min.js'
 import type { Head } from '../../src/lib/torrent/head.ts'
 import {
+  adoptPiece,
   chooseStore,
   connectionOf,
   afterCritical,
@@ -250,6 +251,43 @@ describe('WebTorrent internals (the real browser build)', () => {
     expect(verified(leecher).every(Boolean)).toBe(true)
   })
 
+  it('takes in a piece from elsewhere only when it matches its hash, and tells the other side', async () => {
+    const seeder = await seed()
+    const leecher = leecherOf(seeder)
+    // A second member with nothing yet: the leecher's only wire, so no piece comes over a wire meanwhile.
+    const other = leecherOf(seeder)
+    await Promise.all([next(leecher, 'ready'), next(other, 'ready')])
+    const piece = (i: number) => DATA.slice(i * 16384, Math.min(DATA.length, (i + 1) * 16384))
+    const verifiedEvents: number[] = []
+    leecher.on('verified', (index: number) => verifiedEvents.push(index))
+    const forged = piece(4)
+    forged[100] = forged[100]! ^ 0xff
+    expect(await adoptPiece(leecher, 4, forged)).toBe('forged')
+    expect(await adoptPiece(leecher, 12, piece(12))).toBe('adopted') // the short last piece
+    expect(await adoptPiece(leecher, 5, piece(5).subarray(1))).toBe('held') // not a whole piece
+    expect(await adoptPiece(leecher, 99, piece(5))).toBe('held') // no such piece
+    type HaveWire = { once(event: 'have', listener: (index: number) => void): unknown }
+    const wired = next<[HaveWire]>(other, 'wire')
+    link(leecher, other)
+    const [otherWire] = await wired
+    const announced = new Promise<number>((resolve) => otherWire.once('have', resolve))
+    expect(await adoptPiece(leecher, 3, piece(3))).toBe('adopted')
+    expect(await announced).toBe(3)
+    expect(verifiedEvents).toEqual([12, 3])
+    expect(verified(leecher)).toEqual(Array.from({ length: 13 }, (_, i) => i === 3 || i === 12))
+    type Store = { get(index: number, cb: (err: Error | null, bytes?: Uint8Array) => void): void }
+    const store = (leecher as unknown as { store: Store }).store
+    const stored = await new Promise<Uint8Array>((resolve, reject) =>
+      store.get(3, (err, bytes) => (err || !bytes ? reject(err ?? new Error('no piece')) : resolve(bytes))),
+    )
+    expect(stored).toEqual(piece(3))
+    expect(await adoptPiece(leecher, 3, piece(3))).toBe('held')
+    // The rest still comes over wires, the forged piece included.
+    link(seeder, leecher)
+    await next(leecher, 'done')
+    expect(verified(leecher).every(Boolean)).toBe(true)
+  })
+
   it('gives each file its byte offset in the torrent (`file.offset`)', async () => {
     const torrent = await seed([new File([DATA.subarray(0, 1000)], 'a.srt'), new File([DATA], 'b.bin')])
     const offsets = Object.fromEntries(torrent.files.map((f) => [f.name, f.offset]))
@@ -268,6 +306,10 @@ describe('without the internals (a WebTorrent that renamed them)', () => {
     expect(afterCritical({}, () => {})).toBe(false)
     expect(skipUpdates({ _updateWire: 'renamed' }, () => true)).toBe(false)
     expect(isCritical({ _critical: 'renamed' }, 0)).toBe(false)
+  })
+
+  it('adopts no piece', async () => {
+    expect(await adoptPiece({ _hashes: 'renamed' }, 0, new Uint8Array(1))).toBe('unsupported')
   })
 
   it('skips the probe only of a wire that has downloaded nothing', () => {

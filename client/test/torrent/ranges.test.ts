@@ -356,4 +356,32 @@ describe('preferring the torrent', () => {
     )
     expect(served).toEqual([`torrent ${SPAN_BYTES}`])
   })
+
+  it('gives the torrent what the owner sends once it is there, as whole pieces, and nothing read from the torrent', async () => {
+    const data = bytes(3 * SPAN_BYTES)
+    const served: string[] = []
+    const switching = preferTorrent(
+      source(data, () => false, served, 'owner'),
+      () => true,
+    )
+    const pieceLength = SPAN_BYTES / 2
+    const taken: number[] = []
+    const taker = {
+      layout: { pieceLength, fileOffset: 0, length: data.length },
+      has: () => false,
+      take: (index: number, piece: Uint8Array) => {
+        expectBytes(piece, data.subarray(index * pieceLength, (index + 1) * pieceLength))
+        taken.push(index)
+      },
+    }
+    await readAll(switching, 0, SPAN_BYTES - 1) // before the torrent: nothing to give it
+    expect(taken).toEqual([])
+    // The torrent holds the middle span; the read starts inside piece 0.
+    const middle = (start: number) => start >= SPAN_BYTES && start < 2 * SPAN_BYTES
+    switching.useTorrent(source(data, middle, served, 'torrent'), taker)
+    served.length = 0
+    expectBytes(await readAll(switching, 100, data.length - 1), data.subarray(100))
+    expect(served).toEqual(['owner 100', `torrent ${SPAN_BYTES}`, `owner ${2 * SPAN_BYTES}`])
+    expect(taken).toEqual([1, 4, 5])
+  })
 })

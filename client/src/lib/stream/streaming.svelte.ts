@@ -101,6 +101,7 @@ export type StreamClient = Pick<
   | 'destroy'
   | 'torrentFile'
   | 'fileSource'
+  | 'pieceTaker'
   | 'yieldToPlayhead'
   | 'head'
   | 'headVerified'
@@ -711,7 +712,8 @@ export class StreamingStore {
       this.#mark('metadata', item.infoHash)
       if (!current()) return
       const torrentSource = info.files.length === 1 ? this.#client.fileSource(item.infoHash, 0) : null
-      if (torrentSource && torrentSource.length === source.length) source.useTorrent(torrentSource)
+      if (torrentSource && torrentSource.length === source.length)
+        source.useTorrent(torrentSource, this.#client.pieceTaker(item.infoHash, 0) ?? undefined)
       // Still the player's source (an unplayable one is dropped): its torrent gives way while it waits.
       if (video && this.#prepared?.source === source && !this.#yields.has(source))
         this.#yields.set(source, this.#client.yieldToPlayhead(item.infoHash, 0, video))

@@ -31,6 +31,8 @@ import {
   wrapRequests,
 } from './internals.ts'
 import { budgetFull, requestRun, type RunWire } from './block-runs.ts'
+import { adoptingTaker } from './adopt.ts'
+import type { PieceTaker } from './piece-gather.ts'
 import { FileStore } from './file-store.ts'
 import { MemoryStore } from './memory-store.ts'
 import { IdbPieceDb, pieceDbAvailable } from './piece-db.ts'
@@ -432,6 +434,16 @@ export class TorrentClient {
     if (!tracked || !file) return null
     const local = this.#localFiles.get(infoHash)?.[fileIndex]
     return local ? blobSource(local) : byteSource(file, tracked.torrent)
+  }
+
+  /**
+   * Where bytes of file `fileIndex` read from elsewhere go as whole pieces (torrent/adopt.ts), so the torrent
+   * does not download them again; null when the torrent is unknown or not ready.
+   */
+  pieceTaker(infoHash: string, fileIndex: number): PieceTaker | null {
+    const torrent = this.#tracked.get(infoHash)?.torrent
+    const file = torrent?.files[fileIndex]
+    return torrent?.ready && file ? adoptingTaker(torrent, file.offset) : null
   }
 
   /** A small file of a torrent (a subtitle), whole. */

@@ -40,6 +40,10 @@ export type MakeStore = (chunkLength: number, opts: StoreOptions, fallback: Stor
 /** The private fields of a WebTorrent `Torrent` used here, unknown until checked. */
 interface TorrentInternals {
   _store?: unknown
+  _hashes?: unknown
+  _markVerified?: unknown
+  _checkDone?: unknown
+  _update?: unknown
   _peers?: unknown
   _updateWire?: unknown
   _request?: unknown
@@ -148,4 +152,60 @@ export function afterCritical(torrent: object, then: (from: number, to: number) 
     return result
   }
   return true
+}
+
+/** What became of a piece offered to `adoptPiece`. */
+export type Adoption = 'adopted' | 'held' | 'forged' | 'unsupported'
+
+/** The public fields of a WebTorrent `Torrent` that `adoptPiece` uses besides the internals. */
+interface AdoptingTorrent {
+  destroyed?: unknown
+  pieceLength?: unknown
+  length?: unknown
+  bitfield?: { get(index: number): boolean; set(index: number, value: boolean): void } | null
+  pieces?: unknown[]
+  store?: { put(index: number, bytes: Uint8Array, cb: (err: Error | null) => void): void } | null
+  wires?: { have(index: number): void }[]
+}
+
+/**
+ * Takes piece `index`, whose bytes came from elsewhere (the owner's range reads, torrent/prefer-torrent.ts),
+ * into a running torrent as a wire's piece is taken in: its SHA-1 checked against the torrent's
+ * (`_hashes`), written to the store, marked verified (`_markVerified`, which also drops the piece's
+ * reservations: blocks still on their way for it are then ignored), announced to every wire (`have`), and
+ * the torrent's done state and requests updated (`_checkDone`, `_update`). `held`: the torrent has it already
+ * or cannot take it (destroyed, no such piece, a wrong length); `forged`: the hash differs;
+ * `unsupported`: an internal is missing.
+ */
+export async function adoptPiece(
+  torrent: object,
+  index: number,
+  bytes: Uint8Array<ArrayBuffer>,
+): Promise<Adoption> {
+  const t = torrent as TorrentInternals & AdoptingTorrent
+  const { _hashes: hashes, _markVerified: markVerified, _checkDone: checkDone, _update: update } = t
+  if (!Array.isArray(hashes) || typeof markVerified !== 'function' || typeof checkDone !== 'function')
+    return 'unsupported'
+  if (typeof update !== 'function' || !t.bitfield || !t.store || !Array.isArray(t.pieces))
+    return 'unsupported'
+  const expected: unknown = hashes[index]
+  if (t.destroyed || typeof expected !== 'string' || t.bitfield.get(index)) return 'held'
+  const { pieceLength, length } = t
+  if (typeof pieceLength !== 'number' || typeof length !== 'number') return 'unsupported'
+  if (bytes.length !== Math.min(pieceLength, length - index * pieceLength)) return 'held'
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-1', bytes))
+  let hex = ''
+  for (const byte of digest) hex += byte.toString(16).padStart(2, '0')
+  if (hex !== expected) return 'forged'
+  const store = t.store
+  if (t.destroyed || t.bitfield.get(index)) return 'held'
+  await new Promise<void>((resolve, reject) =>
+    store.put(index, bytes, (err) => (err ? reject(err) : resolve())),
+  )
+  if (t.destroyed || t.bitfield.get(index)) return 'held'
+  markVerified.call(t, index)
+  for (const wire of t.wires ?? []) wire.have(index)
+  checkDone.call(t)
+  update.call(t)
+  return 'adopted'
 }

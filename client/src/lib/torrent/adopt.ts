@@ -1,0 +1,34 @@
+/**
+ * The torrent's end of piece gathering (torrent/piece-gather.ts): whole pieces of a file that came from
+ * elsewhere (the owner's range reads) are checked against the torrent's hashes and taken in as a wire's pieces
+ * are (torrent/internals.ts `adoptPiece`). A piece that does not match is dropped with a log line; the torrent
+ * then downloads it as before, so nothing unverified is ever stored or served.
+ */
+import type { Torrent } from 'webtorrent/dist/webtorrent.min.js'
+import { adoptPiece } from './internals.ts'
+import type { PieceTaker } from './piece-gather.ts'
+import { trace } from '../trace.ts'
+
+/** Pieces checked and stored at once; past this a gathered piece is left to the torrent (memory stays bounded). */
+export const MAX_ADOPTING = 4
+
+/** A taker for the file at `fileOffset` in `torrent`, which must be ready (its pieces known). */
+export function adoptingTaker(torrent: Torrent, fileOffset: number): PieceTaker {
+  let adopting = 0
+  return {
+    layout: { pieceLength: torrent.pieceLength, fileOffset, length: torrent.length },
+    has: (index) => torrent.bitfield?.get(index) === true,
+    take: (index, bytes) => {
+      if (adopting >= MAX_ADOPTING || torrent.destroyed) return
+      adopting++
+      adoptPiece(torrent, index, bytes)
+        .then((result) => {
+          trace('torrent:adopt', { piece: index, result })
+          if (result === 'forged')
+            console.warn(`torrent: piece ${index} from the owner does not match its hash`)
+        })
+        .catch((err: unknown) => console.warn(`torrent: piece ${index} was not stored`, err))
+        .finally(() => adopting--)
+    },
+  }
+}
