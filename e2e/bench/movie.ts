@@ -19,8 +19,9 @@
  * - seek → together: the seek bar set to 80 % in the seeder's page, to all three playing within 0.5 s of each
  *   other past that point: at the last of the three `playing` events past it (their own time stamps), and
  *   when the benchmark's polling saw it (`polled`: adds its round trips into three busy pages);
- * - throughput: B's and C's downloaded bytes over the same 8 s while they play (the stream and the rest of the
- *   file). Against raw data channels between the same pages carrying the film's first 64 MiB: from the seeder
+ * - throughput: what B's and C's torrents verified over the same 8 s while they play (the stream and the rest
+ *   of the file): pieces downloaded from the room, and, on a dropped film's path, pieces the player read from
+ *   the owner that the torrent took in (torrent/adopt.ts); both crossed a data channel from another page. Against raw data channels between the same pages carrying the film's first 64 MiB: from the seeder
  *   to B alone (`torrent / raw`: B's rate over it, one member against one channel), and from the seeder to B
  *   and to C at once (`(B + C) / raw to both`: the two downloads together against the two channels together,
  *   each at the slower one's rate, as the torrent's two downloads share the seeder's page the same way). The
