@@ -1,8 +1,9 @@
 /**
  * The torrent's end of piece gathering (torrent/piece-gather.ts): whole pieces of a file that came from
  * elsewhere (the owner's range reads) are checked against the torrent's hashes and taken in as a wire's pieces
- * are (torrent/internals.ts `adoptPiece`). A piece that does not match is dropped with a log line; the torrent
- * then downloads it as before, so nothing unverified is ever stored or served.
+ * are (torrent/internals.ts `adoptPiece`). A piece that does not match is dropped with a log line, and the
+ * taker takes nothing more: an owner whose bytes differ from its own torrent's is not worth checking again.
+ * The torrent then downloads those pieces as before, so nothing unverified is ever stored or served.
  */
 import type { Torrent } from 'webtorrent/dist/webtorrent.min.js'
 import { adoptPiece } from './internals.ts'
@@ -15,17 +16,19 @@ export const MAX_ADOPTING = 4
 /** A taker for the file at `fileOffset` in `torrent`, which must be ready (its pieces known). */
 export function adoptingTaker(torrent: Torrent, fileOffset: number): PieceTaker {
   let adopting = 0
+  let forged = false
   return {
     layout: { pieceLength: torrent.pieceLength, fileOffset, length: torrent.length },
     has: (index) => torrent.bitfield?.get(index) === true,
     take: (index, bytes) => {
-      if (adopting >= MAX_ADOPTING || torrent.destroyed) return
+      if (forged || adopting >= MAX_ADOPTING || torrent.destroyed) return
       adopting++
       adoptPiece(torrent, index, bytes)
         .then((result) => {
           trace('torrent:adopt', { piece: index, result })
-          if (result === 'forged')
-            console.warn(`torrent: piece ${index} from the owner does not match its hash`)
+          if (result !== 'forged' || forged) return
+          forged = true
+          console.warn(`torrent: piece ${index} from the owner does not match its hash; taking no more`)
         })
         .catch((err: unknown) => console.warn(`torrent: piece ${index} was not stored`, err))
         .finally(() => adopting--)
