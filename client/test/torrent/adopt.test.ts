@@ -7,12 +7,12 @@ import { describe, expect, it } from 'vitest'
 import type { Torrent } from 'webtorrent/dist/webtorrent.min.js'
 import { expectWarning } from '../console.ts'
 import { adoptingTaker, MAX_ADOPTING } from '../../src/lib/torrent/adopt.ts'
+import { hex } from '../../src/lib/random.ts'
 
 const PIECE = 16
 
 async function sha1Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-1', bytes))
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')
+  return hex(new Uint8Array(await crypto.subtle.digest('SHA-1', bytes)))
 }
 
 function piece(index: number): Uint8Array<ArrayBuffer> {

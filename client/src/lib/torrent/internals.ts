@@ -27,6 +27,7 @@
  * Each function checks that what it touches is there and otherwise does nothing, so a renamed internal costs
  * speed, never a stream. Why each is worth it: docs/streaming.md (Storage; Room wires are trusted at once).
  */
+import { hex } from '../random.ts'
 import { trace } from '../trace.ts'
 import type { RequestBlock } from './block-runs.ts'
 import type { StoreOptions } from './memory-store.ts'
@@ -162,7 +163,7 @@ interface AdoptingTorrent {
   destroyed?: unknown
   pieceLength?: unknown
   length?: unknown
-  bitfield?: { get(index: number): boolean; set(index: number, value: boolean): void } | null
+  bitfield?: { get(index: number): boolean } | null
   pieces?: unknown[]
   store?: { put(index: number, bytes: Uint8Array, cb: (err: Error | null) => void): void } | null
   wires?: { have(index: number): void }[]
@@ -193,10 +194,7 @@ export async function adoptPiece(
   const { pieceLength, length } = t
   if (typeof pieceLength !== 'number' || typeof length !== 'number') return 'unsupported'
   if (bytes.length !== Math.min(pieceLength, length - index * pieceLength)) return 'held'
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-1', bytes))
-  let hex = ''
-  for (const byte of digest) hex += byte.toString(16).padStart(2, '0')
-  if (hex !== expected) return 'forged'
+  if (hex(new Uint8Array(await crypto.subtle.digest('SHA-1', bytes))) !== expected) return 'forged'
   const store = t.store
   if (t.destroyed || t.bitfield.get(index)) return 'held'
   await new Promise<void>((resolve, reject) =>
