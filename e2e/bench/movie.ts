@@ -21,12 +21,14 @@
  *   when the benchmark's polling saw it (`polled`: adds its round trips into three busy pages);
  * - throughput: what B's and C's torrents verified over the same 8 s while they play (the stream and the rest
  *   of the file): pieces downloaded from the room, and, on a dropped film's path, pieces the player read from
- *   the owner that the torrent took in (torrent/adopt.ts); both crossed a data channel from another page. Against raw data channels between the same pages carrying the film's first 64 MiB: from the seeder
- *   to B alone (`torrent / raw`: B's rate over it, one member against one channel), and from the seeder to B
- *   and to C at once (`(B + C) / raw to both`: the two downloads together against the two channels together,
- *   each at the slower one's rate, as the torrent's two downloads share the seeder's page the same way). The
- *   raw channels run before anything is dropped, on pages that play nothing yet; the
- *   torrent runs while all three pages decode the film, so the CPU in the 8 s is reported too: the
+ *   the owner that the torrent took in (torrent/adopt.ts); both crossed a data channel from another page. Beside
+ *   it, `from the owner`: all that came over the range protocol in those seconds (the page's own count, the e2e
+ *   build's `rangeBytes` hook), whole pieces of which the torrent figure already holds. Against raw data
+ *   channels between the same pages carrying the film's first 64 MiB: from the seeder to B alone (`torrent /
+ *   raw`: B's rate over it, one member against one channel), and from the seeder to B and to C at once (`(B +
+ *   C) / raw to both`: the two downloads together against the two channels together, each at the slower one's
+ *   rate, as the torrent's two downloads share the seeder's page the same way). The raw channels run before
+ *   anything is dropped, on pages that play nothing yet; the torrent runs while all three pages decode the film, so the CPU in the 8 s is reported too: the
  *   browser's cores (/proc, all its processes) and the machine's idle share;
  * - paused throughput: at the end of the run the seeder pauses the room; once B's and C's players hold 15 s past
  *   the seek's target (until then they fetch only what the player reads, torrent/background.ts), their downloads
@@ -100,8 +102,11 @@ interface MovieRun {
   seekTogetherEvent: number | null
   /** B's and C's download rates over the same seconds while they play. */
   torrentMBps: [number, number]
+  /** Of it, what came over the range protocol (the players' reads from the owner), B and C. */
+  ownerMBps: [number, number]
   /** B's and C's download rates over the same seconds with the room paused (no page decodes). */
   pausedMBps: [number, number]
+  pausedOwnerMBps: [number, number]
   rawMBps: number
   /** Each of the two raw channels' rate when the seeder sends to B and C at once (the slower one's). */
   rawTwoMBps: number
@@ -265,17 +270,38 @@ async function downloaded(page: Page): Promise<number> {
  * B's and C's download rates (MB/s) over the same 8 s (`people`: the seeder, B, C); with BENCH_PROFILE, each
  * page's main thread over them.
  */
-async function downloadRates(people: readonly Person[], what: string): Promise<[number, number]> {
+async function downloadRates(people: readonly Person[], what: string): Promise<Rates> {
   const leeches = people.slice(1, 3)
   const profiles = PROFILE ? await Promise.all(people.map((someone) => startProfile(someone.page, log))) : []
   const before = await Promise.all(leeches.map((leech) => downloaded(leech.page)))
+  const ownerBefore = await Promise.all(leeches.map((leech) => rangeBytes(leech.page)))
   const t0 = Date.now()
   await new Promise((resolve) => setTimeout(resolve, 8000))
   const after = await Promise.all(leeches.map((leech) => downloaded(leech.page)))
+  const ownerAfter = await Promise.all(leeches.map((leech) => rangeBytes(leech.page)))
   const seconds = (Date.now() - t0) / 1000
   for (const [i, stop] of profiles.entries()) await stop(`${people[i]!.name} over the 8 s ${what}`)
-  const rate = (i: number) => Math.max(0, after[i]! - before[i]!) / 1e6 / seconds
-  return [rate(0), rate(1)]
+  const rate = (a: readonly number[], b: readonly number[], i: number) =>
+    Math.max(0, b[i]! - a[i]!) / 1e6 / seconds
+  return {
+    torrent: [rate(before, after, 0), rate(before, after, 1)],
+    owner: [rate(ownerBefore, ownerAfter, 0), rate(ownerBefore, ownerAfter, 1)],
+  }
+}
+
+/** B's and C's rates over one window: what their torrents verified, and what came over the range protocol. */
+interface Rates {
+  torrent: [number, number]
+  owner: [number, number]
+}
+
+/** Bytes the page received over the range protocol (NaN from a build without the hook). */
+function rangeBytes(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const hooks = (window as unknown as { __theatron?: { torrent?: { rangeBytes?: () => number } } })
+      .__theatron
+    return hooks?.torrent?.rangeBytes?.() ?? Number.NaN
+  })
 }
 
 /** Seconds the page's player holds buffered past its play head, as the background rule reads them. */
@@ -448,7 +474,8 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
     // Throughput while they play: B's and C's torrents over the same 8 s, and the CPU meanwhile.
     const [cpu0, idle0] = [await sampleCpu(), await machineIdle()]
     const t0 = Date.now()
-    const [torrentB, torrentC] = await downloadRates(people, 'while they play')
+    const playing = await downloadRates(people, 'while they play')
+    const [torrentB, torrentC] = playing.torrent
     const seconds = (Date.now() - t0) / 1000
     const idle1 = await machineIdle()
     const browserMs = cpuSpent(cpu0, await sampleCpu()).reduce((sum, [, ms]) => sum + ms, 0)
@@ -486,7 +513,7 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
       async () => (await Promise.all(people.map((p) => videoState(p.page)))).every((s) => s.paused),
       10_000,
     )
-    let pausedMBps: [number, number] = [Number.NaN, Number.NaN]
+    let stillRates: Rates = { torrent: [Number.NaN, Number.NaN], owner: [Number.NaN, Number.NaN] }
     // The seek's target has little buffered past it, and until the players hold MSE_THRESHOLDS.resume ahead,
     // the leechers fetch only what the players read (torrent/background.ts): the wire is measured once they do.
     const filled =
@@ -501,7 +528,7 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
         `  paused → ${MSE_THRESHOLDS.resume} s buffered at B and C: ${filled === null ? 'not within 30 s' : `${filled - paused} ms`}`,
       )
     if (paused !== null && filled !== null) {
-      pausedMBps = await downloadRates(people, 'paused')
+      stillRates = await downloadRates(people, 'paused')
     } else if (paused === null) log('  the room did not pause within 10 s: no paused throughput')
     return {
       rssGrowthMB,
@@ -515,12 +542,14 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
       seekTogether: together === null ? null : together - seeked,
       seekTogetherEvent,
       torrentMBps: [torrentB, torrentC],
+      ownerMBps: playing.owner,
       rawMBps: RAW_BYTES / 1e6 / (rawMs / 1000),
       rawTwoMBps: RAW_BYTES / 1e6 / (rawTwoMs / 1000),
       browserCores: browserMs / 1000 / seconds,
       machineIdle: (idle1.idle - idle0.idle) / (idle1.total - idle0.total),
       peakMB,
-      pausedMBps,
+      pausedMBps: stillRates.torrent,
+      pausedOwnerMBps: stillRates.owner,
     }
   } finally {
     for (const stop of stops) stop()
@@ -590,6 +619,8 @@ function row(label: string, runs: readonly MovieRun[]): string {
   const alone = median(runs.map((r) => r.torrentMBps[0] / r.rawMBps))
   const both = median(runs.map((r) => (r.torrentMBps[0] + r.torrentMBps[1]) / (2 * r.rawTwoMBps)))
   const [pausedB, pausedC] = [0, 1].map((i) => median(runs.map((r) => r.pausedMBps[i]!)))
+  const owner = (pick: (r: MovieRun) => [number, number]) =>
+    [0, 1].map((i) => fmt(median(runs.map((r) => pick(r)[i]!)), 1)).join(', ')
   const pausedAlone = median(runs.map((r) => r.pausedMBps[0] / r.rawMBps))
   const pausedBoth = median(runs.map((r) => (r.pausedMBps[0] + r.pausedMBps[1]) / (2 * r.rawTwoMBps)))
   const peaks = [0, 1, 2].map((i) => Math.max(...runs.map((r) => r.peakMB[i] ?? 0)))
@@ -607,9 +638,11 @@ function row(label: string, runs: readonly MovieRun[]): string {
       all((r) => r.actionLag.seek),
       '; ',
     )}) | ` +
-    `${fmt(torrentB!, 1)}, ${fmt(torrentC!, 1)} MB/s | ${fmt(rawMBps, 1)} / ${fmt(rawTwoMBps, 1)} MB/s | ` +
+    `${fmt(torrentB!, 1)}, ${fmt(torrentC!, 1)} MB/s (from the owner ${owner((r) => r.ownerMBps)}) | ` +
+    `${fmt(rawMBps, 1)} / ${fmt(rawTwoMBps, 1)} MB/s | ` +
     `${fmt(alone * 100)} %, ${fmt(both * 100)} % | ` +
-    `${fmt(pausedB!, 1)}, ${fmt(pausedC!, 1)} MB/s; ${fmt(pausedAlone * 100)} %, ${fmt(pausedBoth * 100)} % | ` +
+    `${fmt(pausedB!, 1)}, ${fmt(pausedC!, 1)} MB/s (from the owner ${owner((r) => r.pausedOwnerMBps)}); ` +
+    `${fmt(pausedAlone * 100)} %, ${fmt(pausedBoth * 100)} % | ` +
     `${fmt(median(runs.map((r) => r.browserCores)), 2)}, ${fmt(median(runs.map((r) => r.machineIdle)) * 100)} % | ` +
     `${peaks.map((p) => fmt(p)).join(' / ')} MB | ` +
     `${fmt(Math.max(...runs.map((r) => r.rssGrowthMB)))} / ${fmt(median(runs.map((r) => r.heldMB)))} MB |`

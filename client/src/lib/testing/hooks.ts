@@ -17,6 +17,7 @@ import type { Signed, StatementBody } from '../room/authority.ts'
 import { StallablePlayer } from './stall.ts'
 import { traceJoin, type TracedApp } from './join-trace.ts'
 import { setTraceSink } from '../trace.ts'
+import { rangeBytesReceived } from '../torrent/range-source.ts'
 
 /** `window.__theatron.playback`: read by e2e tests and the benchmarks. */
 export interface PlaybackHooks extends PlaybackInspection {
@@ -40,6 +41,8 @@ export interface TorrentHooks {
   throttleUpload(bytesPerSecond: number | null): void
   /** Holds every seed after its hashing (a slow hashing) until the returned function is called. */
   holdSeeding(): () => void
+  /** Bytes this page has received over the range protocol (a dropped film read from its owner). */
+  rangeBytes(): number
 }
 
 type HookScope = { __theatron?: { playback?: PlaybackHooks; room?: RoomHooks; torrent?: TorrentHooks } }
@@ -55,7 +58,7 @@ export interface TestHooks {
 }
 
 /** `torrent`: this tab's torrent client (app/connect.ts), exposed as `window.__theatron.torrent`. */
-export function testHooks(torrent?: TorrentHooks): TestHooks {
+export function testHooks(torrent?: Pick<TorrentHooks, 'throttleUpload' | 'holdSeeding'>): TestHooks {
   let player: StallablePlayer | null = null
   return {
     player: (video) => (player = new StallablePlayer(video, () => performance.now())),
@@ -80,6 +83,7 @@ export function testHooks(torrent?: TorrentHooks): TestHooks {
       const torrentHooks: TorrentHooks | undefined = torrent && {
         throttleUpload: (bytesPerSecond) => torrent.throttleUpload(bytesPerSecond),
         holdSeeding: () => torrent.holdSeeding(),
+        rangeBytes: rangeBytesReceived,
       }
       if (torrentHooks) scope.__theatron.torrent = torrentHooks
       return () => {

@@ -24,6 +24,14 @@ export const PIPELINE = 2
 /** The most a read hands over at once (a SourceBuffer append). */
 export const HAND_BYTES = 512 * 1024
 
+/** Bytes this page has received over the range protocol, every link together (the benchmarks read it). */
+let bytesReceived = 0
+
+/** Bytes this page has received over the range protocol so far: answers to its own requests, as they came. */
+export function rangeBytesReceived(): number {
+  return bytesReceived
+}
+
 /** What a request's answers go to. */
 interface Pending {
   expected: number
@@ -95,6 +103,7 @@ export class RangeLink {
     switch (answer.t) {
       case 'data':
         pending.received += answer.bytes.length
+        bytesReceived += answer.bytes.length
         if (pending.received > pending.expected)
           return this.#fail(answer.id, pending, 'more bytes than asked')
         return pending.onData(answer.bytes)
