@@ -10,6 +10,7 @@ import { gather, person, type Person } from '../lib/room.ts'
 import { expectPlaying } from '../lib/player.ts'
 import { spreadMs } from '../lib/sync.ts'
 import { derivedVideo } from '../scripts/make-test-video.ts'
+import { testMp4 } from '../scripts/make-test-mp4.ts'
 
 test.setTimeout(180_000)
 
@@ -44,6 +45,13 @@ function piecesAdopted(page: Page): Promise<number> {
       performance
         .getEntriesByName('theatron:trace:torrent:adopt')
         .filter((mark) => (mark as PerformanceMark).detail?.result === 'adopted').length,
+  )
+}
+
+/** Whether the page has fetched the module that reads an MP4's index (its chunk is named after it). */
+function indexReaderLoaded(page: Page): Promise<boolean> {
+  return page.evaluate(() =>
+    performance.getEntriesByType('resource').some((entry) => /\/mp4-movie-[^/]*\.js$/.test(entry.name)),
   )
 }
 
@@ -153,5 +161,16 @@ test.describe('sharing a film before it is hashed', () => {
       await expect(item).toHaveAttribute('data-selected', 'false')
     }
     await releaseSecond.evaluate((done) => done())
+
+    // An MP4 joins the playlist, unselected: the others load what reads its index (mp4box) now, so that a
+    // start does not wait for the module after the index is in (streaming.svelte.ts `#warmUp`).
+    const mp4 = await testMp4('h264-aac-20s-moov-end.mp4', { seconds: 20, codec: 'h264', moov: 'end' })
+    for (const someone of [bo, cy]) expect(await indexReaderLoaded(someone.page)).toBe(false)
+    await ana.page.getByTestId('file-input').setInputFiles(mp4)
+    for (const someone of [bo, cy]) {
+      const item = someone.page.getByTestId('playlist-item').nth(2)
+      await expect(item).toHaveAttribute('data-selected', 'false')
+      await expect.poll(() => indexReaderLoaded(someone.page)).toBe(true)
+    }
   })
 })

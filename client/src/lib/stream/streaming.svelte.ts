@@ -263,6 +263,7 @@ export class StreamingStore {
         untrack(() => {
           this.#prune(items)
           this.#linkEarly(items)
+          this.#warmUp(items)
         })
       })
     })
@@ -946,6 +947,20 @@ export class StreamingStore {
     })
     for (const item of open) this.#linkOwner(item)
     for (const key of close) this.#unlinkOwner(key)
+  }
+
+  /**
+   * Loads the MP4 index reader once an MP4 is in the playlist, not when it is selected: the module (mp4box)
+   * takes 100–150 ms of a busy page's thread to start, and a start used to wait for it after the film's
+   * index was already in (traced in `bench:movie`: the module came 20–170 ms after the index).
+   */
+  #warmUp(items: readonly PlaylistItem[]): void {
+    if (this.remote || this.#destroyed) return
+    if (!this.#viaMse) return
+    for (const item of items) {
+      const streamed = isTorrentItem(item) || isLocalItem(item)
+      if (streamed && mseCandidate(item.title) && warmUpMp4(item.title)) return
+    }
   }
 
   /** Announces a dropped film's key, which links this tab with its owner; the owner's bytes come over that. */
