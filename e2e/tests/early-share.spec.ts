@@ -172,5 +172,7 @@ test.describe('sharing a film before it is hashed', () => {
       await expect(item).toHaveAttribute('data-selected', 'false')
       await expect.poll(() => indexReaderLoaded(someone.page)).toBe(true)
     }
+    // Ana plays her own file, not through MSE: she has no use for it.
+    expect(await indexReaderLoaded(ana.page)).toBe(false)
   })
 })

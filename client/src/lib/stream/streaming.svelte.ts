@@ -714,7 +714,7 @@ export class StreamingStore {
       if (!current()) return
       const torrentSource = info.files.length === 1 ? this.#client.fileSource(item.infoHash, 0) : null
       if (torrentSource && torrentSource.length === source.length)
-        source.useTorrent(torrentSource, this.#client.pieceTaker(item.infoHash, 0) ?? undefined)
+        source.useTorrent(torrentSource, this.#client.pieceTaker(item.infoHash, 0))
       // Still the player's source (an unplayable one is dropped): its torrent gives way while it waits.
       if (video && this.#prepared?.source === source && !this.#yields.has(source))
         this.#yields.set(source, this.#client.yieldToPlayhead(item.infoHash, 0, video))
@@ -958,7 +958,8 @@ export class StreamingStore {
     if (this.remote || this.#destroyed) return
     if (!this.#viaMse) return
     for (const item of items) {
-      const streamed = isTorrentItem(item) || isLocalItem(item)
+      // Whoever dropped a file plays it from the file itself; whoever pasted a magnet loads it at the start.
+      const streamed = (isTorrentItem(item) || isLocalItem(item)) && item.addedBy !== this.#selfId
       if (streamed && mseCandidate(item.title) && warmUpMp4(item.title)) return
     }
   }

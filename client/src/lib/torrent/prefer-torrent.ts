@@ -18,7 +18,7 @@ export interface SwitchingSource extends ByteSource {
    * The item's torrent is here: spans it holds verified come from it from now on; what the owner sends
    * still goes to `taker` as whole pieces.
    */
-  useTorrent(torrent: ByteSource, taker?: PieceTaker): void
+  useTorrent(torrent: ByteSource, taker?: PieceTaker | null): void
   /** Whether spans the torrent lacks come from the owner now (no torrent yet, or the owner is reachable). */
   ownerServes(): boolean
 }
