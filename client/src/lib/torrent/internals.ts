@@ -28,6 +28,7 @@
  * speed, never a stream. Why each is worth it: docs/streaming.md (Storage; Room wires are trusted at once).
  */
 import { hex } from '../random.ts'
+import { pieceSize } from './head.ts'
 import { trace } from '../trace.ts'
 import type { RequestBlock } from './block-runs.ts'
 import type { StoreOptions } from './memory-store.ts'
@@ -193,7 +194,7 @@ export async function adoptPiece(
   if (t.destroyed || typeof expected !== 'string' || t.bitfield.get(index)) return 'held'
   const { pieceLength, length } = t
   if (typeof pieceLength !== 'number' || typeof length !== 'number') return 'unsupported'
-  if (bytes.length !== Math.min(pieceLength, length - index * pieceLength)) return 'held'
+  if (bytes.length !== pieceSize(index, pieceLength, length)) return 'held'
   if (hex(new Uint8Array(await crypto.subtle.digest('SHA-1', bytes))) !== expected) return 'forged'
   const store = t.store
   if (t.destroyed || t.bitfield.get(index)) return 'held'

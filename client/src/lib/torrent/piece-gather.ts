@@ -7,6 +7,7 @@
  * starts or ends inside, or one the torrent already holds, is not gathered; a read that jumps starts over.
  * Pure: one piece's buffer at a time.
  */
+import { pieceSize } from './head.ts'
 
 /** Where the read file lies in its torrent. */
 export interface PieceLayout {
@@ -55,7 +56,7 @@ export class PieceGather {
           at += skip
           continue
         }
-        this.#buffer = new Uint8Array(Math.min(pieceLength, length - start))
+        this.#buffer = new Uint8Array(pieceSize(index, pieceLength, length))
         this.#index = index
         this.#filled = 0
       }
