@@ -28,8 +28,9 @@
  *   raw`: B's rate over it, one member against one channel), and from the seeder to B and to C at once (`(B +
  *   C) / raw to both`: the two downloads together against the two channels together, each at the slower one's
  *   rate, as the torrent's two downloads share the seeder's page the same way). The raw channels run before
- *   anything is dropped, on pages that play nothing yet; the torrent runs while all three pages decode the film, so the CPU in the 8 s is reported too: the
- *   browser's cores (/proc, all its processes) and the machine's idle share;
+ *   anything is dropped, on pages that play nothing yet; the torrent runs while all three pages decode the
+ *   film, so the CPU in the 8 s is reported too: the browser's cores (/proc, all its processes) and the
+ *   machine's idle share;
  * - paused throughput: at the end of the run the seeder pauses the room; once B's and C's players hold 15 s past
  *   the seek's target (until then they fetch only what the player reads, torrent/background.ts), their downloads
  *   over 8 s with no page decoding are set against the same raw channels: the wire, the checks and the store;

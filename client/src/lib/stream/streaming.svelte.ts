@@ -955,8 +955,7 @@ export class StreamingStore {
    * index was already in (traced in `bench:movie`: the module came 20–170 ms after the index).
    */
   #warmUp(items: readonly PlaylistItem[]): void {
-    if (this.remote || this.#destroyed) return
-    if (!this.#viaMse) return
+    if (this.remote || this.#destroyed || !this.#viaMse) return
     for (const item of items) {
       // Whoever dropped a file plays it from the file itself; whoever pasted a magnet loads it at the start.
       const streamed = (isTorrentItem(item) || isLocalItem(item)) && item.addedBy !== this.#selfId
