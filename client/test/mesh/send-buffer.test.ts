@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { deepenSendBuffer, SEND_BUFFER_HIGH, type BufferedPeer } from '../../src/lib/mesh/send-buffer.ts'
+import {
+  deepenSendBuffer,
+  SEND_BUFFER_HIGH,
+  setSendBuffer,
+  type BufferedPeer,
+} from '../../src/lib/mesh/send-buffer.ts'
 
 /** A peer as simple-peer leaves it right after `_write` held `cb` back (its queue was over 64 KiB). */
 function heldPeer(bufferedAmount: number, cb: (err: Error | null) => void): BufferedPeer {
@@ -41,5 +46,22 @@ describe('deepenSendBuffer', () => {
     deepenSendBuffer({}, cb)
     deepenSendBuffer({ _connected: true, _cb: cb }, cb)
     expect(calls).toEqual([])
+  })
+
+  it("holds a write back past a connection's own depth, once setSendBuffer gave it one", () => {
+    const calls: (Error | null)[] = []
+    const cb = (err: Error | null) => calls.push(err)
+    const channel = { bufferedAmount: 300 * 1024, bufferedAmountLowThreshold: 512 * 1024 }
+    const peer: BufferedPeer = { _connected: true, _cb: cb, _channel: channel as RTCDataChannel }
+    expect(setSendBuffer(peer, 256 * 1024, 128 * 1024)).toBe(true)
+    expect(channel.bufferedAmountLowThreshold).toBe(128 * 1024)
+    deepenSendBuffer(peer, cb)
+    expect(calls).toEqual([])
+    channel.bufferedAmount = 256 * 1024
+    deepenSendBuffer(peer, cb)
+    expect(calls).toEqual([null])
+    // Not a connection with a channel: nothing is set.
+    expect(setSendBuffer({}, 1, 1)).toBe(false)
+    expect(setSendBuffer({ _channel: null }, 1, 1)).toBe(false)
   })
 })

@@ -15,6 +15,8 @@ export const SEND_BUFFER_LOW = 512 * 1024
 
 /** The fields of a simple-peer instance this uses, unknown until checked (simple-peer's internals). */
 export interface BufferedPeer {
+  /** This peer's own SEND_BUFFER_HIGH (`setSendBuffer`). */
+  sendBufferHigh?: number
   /** The held write's callback: simple-peer calls it when the channel's queue is low. */
   _cb?: unknown
   _channel?: RTCDataChannel | null
@@ -29,7 +31,20 @@ export interface BufferedPeer {
 export function deepenSendBuffer(peer: BufferedPeer, cb: (err: Error | null) => void): void {
   if (peer._connected !== true || peer._cb !== cb) return
   const buffered = peer._channel?.bufferedAmount
-  if (typeof buffered !== 'number' || buffered > SEND_BUFFER_HIGH) return
+  if (typeof buffered !== 'number' || buffered > (peer.sendBufferHigh ?? SEND_BUFFER_HIGH)) return
   peer._cb = null
   cb(null)
+}
+
+/**
+ * Gives one open connection a send buffer of its own depth: writes go on while its channel holds no more than
+ * `high`, and held ones once it is down to `low`. False when `peer` is no such connection (its depth stays).
+ */
+export function setSendBuffer(peer: unknown, high: number, low: number): boolean {
+  const candidate = peer as BufferedPeer
+  const channel = candidate._channel
+  if (!channel || typeof channel.bufferedAmountLowThreshold !== 'number') return false
+  candidate.sendBufferHigh = high
+  channel.bufferedAmountLowThreshold = low
+  return true
 }

@@ -22,7 +22,8 @@ import { addHeadPart, HEAD_PART_BYTES, headParts, type Head } from './head.ts'
 import { decodeBase64, decodeMeta, encodeBase64, encodeMeta, MetaCache, setNewest } from './meta.ts'
 import { parseTorrentMessage, parseTorrentSnapshot, type TorrentSnapshot } from './wire.ts'
 import type { Timers } from '../timers.ts'
-import { RangeServer, type RangePeer } from './range-server.ts'
+import { RANGE_SEND_HIGH, RANGE_SEND_LOW, RangeServer, type RangePeer } from './range-server.ts'
+import { setSendBuffer } from '../mesh/send-buffer.ts'
 import { ReadPriority } from './read-priority.ts'
 import { OwnerRanges } from './range-source.ts'
 
@@ -195,6 +196,7 @@ export class TorrentFeature {
     const rangePeer = asRangePeer(peer)
     if (!rangePeer) return peer.destroy()
     if (served) {
+      setSendBuffer(peer, RANGE_SEND_HIGH, RANGE_SEND_LOW)
       const server = new RangeServer(rangePeer, served.files, peerId, this.fileReads)
       served.servers.add(server)
       rangePeer.on('close', () => served.servers.delete(server))

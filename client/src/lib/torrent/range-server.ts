@@ -17,6 +17,14 @@ import {
 import type { ReadPriority } from './read-priority.ts'
 import { trace } from '../trace.ts'
 
+/**
+ * The owner's send buffer on a range link (mesh/send-buffer.ts `setSendBuffer`), a quarter of a torrent wire's:
+ * a seek's first answer waits behind what is queued there for the read the seek left, and at the 1.5–2.6 MB/s
+ * a link carried on a busy machine, a mebibyte queued was 0.4–0.8 s of a seek (bench:movie traces).
+ */
+export const RANGE_SEND_HIGH = 256 * 1024
+export const RANGE_SEND_LOW = 128 * 1024
+
 /** The slice of a simple-peer connection the range protocol uses (both ends). */
 export interface RangePeer {
   /** Queues bytes for the other end; false when the stream's buffer is full (wait for `drain`). */
