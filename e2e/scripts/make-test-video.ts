@@ -137,6 +137,30 @@ export function longTestVideo(): Promise<string> {
   return derivedVideo('long-x10.webm', { input: ['-stream_loop', '9'] })
 }
 
+/** The presentation times of a file's video keyframes, in seconds, in order (ffprobe's packet flags). */
+export async function keyframeTimes(path: string): Promise<number[]> {
+  const { stdout } = await run(
+    'ffprobe',
+    [
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'packet=pts_time,flags',
+      '-of',
+      'csv=p=0',
+      path,
+    ],
+    { maxBuffer: 64 * 1024 * 1024 },
+  )
+  return stdout
+    .split('\n')
+    .filter((line) => line.split(',')[1]?.startsWith('K'))
+    .map((line) => Number(line.split(',')[0]))
+    .sort((a, b) => a - b)
+}
+
 /** What ffprobe reports, for a person to check the file by eye. */
 export async function describeVideo(path: string): Promise<string> {
   const { stdout } = await run('ffprobe', [

@@ -7,6 +7,7 @@ import {
   locateMoov,
   MAX_HEAD_BYTES,
   seekPoint,
+  syncAtOrAfter,
   type SampleInfo,
 } from '../../src/lib/media/mp4.ts'
 
@@ -139,6 +140,31 @@ describe('a time to where the read starts (seek)', () => {
     const end = seekPoint(tracks, 1000)
     expect(end.next[0]).toBe(475) // the last keyframe
     expect(seekPoint([{ timescale: 1, samples: [] }], 5)).toEqual({ next: [0], offset: 0, seconds: 0 })
+  })
+})
+
+describe('the first keyframe at or after a time (a seek bar lands there)', () => {
+  const [video, audio] = movie(20)
+
+  it('is the sync sample presented at or after it, in seconds', () => {
+    // Keyframes are shown at s + 0.08 (two frames late).
+    expect(syncAtOrAfter(video!, 12.5)).toBeCloseTo(13.08, 9)
+    expect(syncAtOrAfter(video!, 13.08)).toBeCloseTo(13.08, 9)
+    expect(syncAtOrAfter(video!, 13.0801)).toBeCloseTo(14.08, 9)
+    expect(syncAtOrAfter(video!, 0)).toBeCloseTo(0.08, 9)
+  })
+
+  it('on the timeline the element shows: less the media time its edit list starts at', () => {
+    const shown = { ...video!, mediaStart: 0.08 }
+    expect(syncAtOrAfter(shown, 12.5)).toBeCloseTo(13, 9)
+    expect(syncAtOrAfter(shown, 13)).toBeCloseTo(13, 9)
+    expect(syncAtOrAfter(shown, 0)).toBeCloseTo(0, 9)
+  })
+
+  it("is null past the last one; an audio track's samples are each one", () => {
+    expect(syncAtOrAfter(video!, 19.1)).toBeNull()
+    expect(syncAtOrAfter(audio!, 1)).toBeCloseTo((47 * 1024) / 48000, 9)
+    expect(syncAtOrAfter({ timescale: 1, samples: [] }, 0)).toBeNull()
   })
 })
 

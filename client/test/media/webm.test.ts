@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   clusterFor,
+  cueAtOrAfter,
   elementLength,
   ID,
   MAX_HEAD_BYTES,
@@ -196,6 +197,15 @@ describe('cues', () => {
     expect(clusterFor(points, 60)?.offset).toBe(948)
     expect(clusterFor([{ seconds: 0.007, offset: 1053 }], 0)?.offset).toBe(1053)
     expect(clusterFor([], 3)).toBeNull()
+  })
+
+  it('finds the first cue point at or after a time (a keyframe: a seek bar lands there)', () => {
+    const points = parseCues(cues, head)
+    expect(cueAtOrAfter(points, 0.5)).toBe(1)
+    expect(cueAtOrAfter(points, 1)).toBe(1)
+    expect(cueAtOrAfter(points, 1.001)).toBe(2)
+    expect(cueAtOrAfter(points, 2.5)).toBeNull()
+    expect(cueAtOrAfter([], 0)).toBeNull()
   })
 
   it('tells the Cues element’s length from its first bytes, and refuses another element', () => {

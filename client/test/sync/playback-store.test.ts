@@ -585,6 +585,34 @@ describe('PlaybackStore', () => {
     store.destroy()
   })
 
+  it("a seek bar's seek lands just past a keyframe within the pixel it points at; other seeks where asked", () => {
+    trueNow = 1_000_000
+    const hub = new Hub()
+    const asked: number[] = []
+    const store = new PlaybackStore({
+      room: hub.join('a'),
+      timers: new ManualTimers(),
+      now: () => trueNow,
+      keyframeAtOrAfter: (seconds) => {
+        asked.push(seconds)
+        return seconds <= 42.3 ? 42.3 : null
+      },
+    })
+    store.attachPlayer(new FakePlayer())
+    store.setItem('a:1|')
+    store.seek(42, 0.5)
+    expect(store.timeline.position).toBeCloseTo(42.301, 9)
+    store.seek(41, 0.5) // the keyframe is 1.3 s on: further than the pixel spans
+    expect(store.timeline.position).toBe(41)
+    store.seek(50, 0.5) // none after it
+    expect(store.timeline.position).toBe(50)
+    expect(asked).toEqual([42, 41, 50])
+    store.seek(42) // not from a bar: the index is not asked
+    expect(store.timeline.position).toBe(42)
+    expect(asked).toHaveLength(3)
+    store.destroy()
+  })
+
   it('destroy stops the loop and leaves the room feature', () => {
     const { timers, members } = setup({ a: 0 })
     members.a!.store.destroy()

@@ -146,6 +146,7 @@ export class RoomApp {
       timers,
       now: deps.appNow,
       remote: deps.remote ?? false,
+      keyframeAtOrAfter: (seconds) => this.#video?.keyframeAtOrAfter(seconds) ?? null,
       ...(hooks ? { trace: hooks.syncTrace } : {}),
     })
     this.media = new LocalMedia(deps.storage === undefined ? defaultStorage() : deps.storage)

@@ -56,6 +56,11 @@ export interface Feed {
    * the player is PREPARE_AHEAD_S ahead (media/mse.ts), so the read does not hold up the start.
    */
   prepare?(): void
+  /**
+   * The time of the first keyframe at or after `seconds` (where a seek decodes nothing before it), or null
+   * while the index that says is not read (a WebM's Cues before `prepare`) or the file names none.
+   */
+  keyframeAtOrAfter?(seconds: number): number | null
 }
 
 /** A read the open started in place of the first one: from `position`, its first chunk already asked for. */

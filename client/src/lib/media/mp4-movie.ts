@@ -58,7 +58,8 @@ export class Mp4Movie {
       if (!track || !trak) return []
       const samples = tableSamples(trak)
       if (samples.length === 0) return []
-      return [{ id: track.id, kind, codec: track.codec, timescale: track.timescale, samples }]
+      const mediaStart = firstMediaTime(trak) / track.timescale
+      return [{ id: track.id, kind, codec: track.codec, timescale: track.timescale, samples, mediaStart }]
     }
     this.tracks = [...pick('video'), ...pick('audio')]
     if (this.tracks.length === 0) throw new Mp4Error('it has no audio or video track')
@@ -136,6 +137,16 @@ export interface FragmentRun {
 const MDAT = new Uint8Array([0x6d, 0x64, 0x61, 0x74])
 
 type Trak = NonNullable<ISOFile['moov']>['traks'][number]
+
+/**
+ * The media time the track's edit list starts presenting at (its first edit that is not empty), in the
+ * track's timescale; 0 without one. Chromium skips it, and ignores an empty edit before it (measured: an
+ * MP4 ffmpeg made with a 21 ms empty edit buffered from 0 through Media Source).
+ */
+function firstMediaTime(trak: Trak): number {
+  const edit = trak.edts?.elst?.entries.find((entry) => entry.media_time >= 0)
+  return edit && Number.isFinite(edit.media_time) ? edit.media_time : 0
+}
 
 /** A track's samples from its parsed sample tables; a damaged table is the file's `Mp4Error`. */
 function tableSamples(trak: Trak): Mp4Sample[] {

@@ -139,6 +139,11 @@ export interface SampleInfo {
 export interface TrackSamples {
   timescale: number
   samples: readonly SampleInfo[]
+  /**
+   * Seconds of the track's media before what it presents (its edit list's first `media_time`: ffmpeg's
+   * B-frame delay): Chromium, its Media Source included, shows sample time `cts / timescale - mediaStart`.
+   */
+  mediaStart?: number
 }
 
 /** Where to start reading so that `seconds` plays: each track's first sample, and the lowest byte offset. */
@@ -211,6 +216,19 @@ export function completeUntil(
 }
 
 /** The first sample's presentation time in seconds, or null when there is none. */
+/**
+ * The presentation time, in seconds, of the track's first sync sample shown at or after `seconds` (where
+ * decoding can start with nothing before it), or null past the last.
+ */
+export function syncAtOrAfter(track: TrackSamples, seconds: number): number | null {
+  const start = track.mediaStart ?? 0
+  const target = (seconds + start) * track.timescale
+  let best: number | null = null
+  for (const sample of track.samples)
+    if (sample.is_sync && sample.cts >= target && (best === null || sample.cts < best)) best = sample.cts
+  return best === null ? null : best / track.timescale - start
+}
+
 export function sampleSeconds(track: TrackSamples, index: number): number | null {
   const sample = track.samples[index]
   return sample ? sample.cts / track.timescale : null

@@ -28,6 +28,7 @@ import {
   locateMoov,
   sampleSeconds,
   seekPoint,
+  syncAtOrAfter,
 } from './mp4.ts'
 
 /**
@@ -53,7 +54,7 @@ export function readBringsIt(
   return offset - read.position <= NEAR_BYTES && has(read.position, offset)
 }
 
-type IndexRead = { ok: true; movie: Mp4Movie; head: Uint8Array } | { ok: false; reason: string }
+export type IndexRead = { ok: true; movie: Mp4Movie; head: Uint8Array } | { ok: false; reason: string }
 
 let movieModule: Promise<typeof import('./mp4-movie.ts')> | null = null
 
@@ -87,7 +88,7 @@ export function warmUpMp4(name: string): boolean {
  * in them plays before the index is in. `onTail(position)` runs once the tail is in, before it is parsed:
  * where the read from the start would go on.
  */
-async function readIndex(
+export async function readMp4Index(
   iterator: AsyncIterator<Uint8Array>,
   first: Uint8Array,
   source: ByteSource,
@@ -144,7 +145,7 @@ export async function openMp4(
   // With the index in the tail, the read from the start goes on once the tail is in, its first chunk asked for
   // while the index is parsed.
   let again: ReadAgain | null = null
-  const index = await readIndex(iterator, first, source, (position) => {
+  const index = await readMp4Index(iterator, first, source, (position) => {
     const read = source.read(position)
     const next = read.next()
     next.catch(() => {})
@@ -172,7 +173,7 @@ export async function mp4Codecs(source: ByteSource): Promise<TrackCodec[] | null
   try {
     const first = await iterator.next()
     if (first.done || !isMp4(first.value)) return null
-    const index = await readIndex(iterator, first.value, source)
+    const index = await readMp4Index(iterator, first.value, source)
     return index.ok ? index.movie.tracks.map(({ kind, codec }) => ({ kind, codec })) : null
   } finally {
     void iterator.return?.()?.catch(() => {})
@@ -214,6 +215,11 @@ class Mp4Feed implements Feed {
       runs.length > 0 ? [this.#movie.fragments(runs, (offset, size) => window.bytes(offset, size))] : []
     this.#trim()
     return out
+  }
+
+  keyframeAtOrAfter(seconds: number): number | null {
+    const video = this.#movie.tracks.find((track) => track.kind === 'video')
+    return video ? syncAtOrAfter(video, seconds) : null
   }
 
   restartFor(seconds: number, read: ReadState): Promise<Restart | null> {

@@ -18,7 +18,16 @@ import {
 } from './feed.ts'
 import type { PlayheadView } from './target.ts'
 import { trace } from '../trace.ts'
-import { clusterFor, elementLength, ID, parseCues, parseHead, type CuePoint, type WebmHead } from './webm.ts'
+import {
+  clusterFor,
+  cueAtOrAfter,
+  elementLength,
+  ID,
+  parseCues,
+  parseHead,
+  type CuePoint,
+  type WebmHead,
+} from './webm.ts'
 
 /**
  * Where the read must go on from so that what plays next comes (`MseStream#readOn`): the cluster holding the
@@ -58,17 +67,39 @@ export async function openWebm(
   first: Uint8Array,
   source: ByteSource,
 ): Promise<Opened> {
+  const read = await readWebmHead(iterator, first)
+  if (!read.ok) return read
+  const { head, bytes } = read
+  return { ok: true, feed: new WebmFeed(head, source), first: [bytes], position: bytes.byteLength }
+}
+
+/** The file's head, and every byte read from its start (`first`: those read so far). */
+export async function readWebmHead(
+  iterator: AsyncIterator<Uint8Array>,
+  first: Uint8Array,
+): Promise<{ ok: true; head: WebmHead; bytes: Uint8Array } | { ok: false; reason: string }> {
   const parts: Uint8Array[] = [first]
   for (;;) {
     const bytes = concat(parts)
     const result = parseHead(bytes)
-    if (result.kind === 'head')
-      return { ok: true, feed: new WebmFeed(result.head, source), first: [bytes], position: bytes.byteLength }
+    if (result.kind === 'head') return { ok: true, head: result.head, bytes }
     if (result.kind === 'unsupported') return { ok: false, reason: result.reason }
     const next = await iterator.next()
     if (next.done) return { ok: false, reason: 'the file ended before its head did' }
     parts.push(next.value)
   }
+}
+
+/** The file's cue points, read from where its head says they are; null when it names none. */
+export async function readCues(source: ByteSource, head: WebmHead): Promise<CuePoint[] | null> {
+  if (head.cuesAt === null) return null
+  const start = head.cuesAt
+  const first = await readAll(source, start, Math.min(source.length - 1, start + 15))
+  const length = elementLength(first, ID.Cues)
+  if (length === null) return null
+  const bytes = await readAll(source, start, Math.min(source.length - 1, start + length - 1))
+  trace('webm:cues', { at: start, bytes: bytes.byteLength })
+  return parseCues(bytes, head)
 }
 
 class WebmFeed implements Feed {
@@ -78,6 +109,8 @@ class WebmFeed implements Feed {
   readonly #head: WebmHead
   readonly #source: ByteSource
   #cues: Promise<CuePoint[] | null> | null = null
+  /** The cue points once read: a seek bar's seek lands on one (`keyframeAtOrAfter`). */
+  #cuePoints: readonly CuePoint[] = []
 
   constructor(head: WebmHead, source: ByteSource) {
     this.mimeType = head.mimeType
@@ -93,6 +126,10 @@ class WebmFeed implements Feed {
     void this.#loadCues()
   }
 
+  keyframeAtOrAfter(seconds: number): number | null {
+    return cueAtOrAfter(this.#cuePoints, seconds)
+  }
+
   async restartFor(seconds: number, read: ReadState): Promise<Restart | null> {
     const cues = await this.#loadCues()
     if (!cues) return null
@@ -102,23 +139,16 @@ class WebmFeed implements Feed {
 
   /** The file's cue points (read once), or null when it has none we can find. */
   #loadCues(): Promise<CuePoint[] | null> {
-    this.#cues ??= this.#readCues().catch((err: unknown) => {
-      console.warn('stream: no cues, seeking reads on from where it is', err)
-      return null
-    })
+    this.#cues ??= readCues(this.#source, this.#head).then(
+      (cues) => {
+        this.#cuePoints = cues ?? []
+        return cues
+      },
+      (err: unknown) => {
+        console.warn('stream: no cues, seeking reads on from where it is', err)
+        return null
+      },
+    )
     return this.#cues
-  }
-
-  async #readCues(): Promise<CuePoint[] | null> {
-    const head = this.#head
-    if (head.cuesAt === null) return null
-    const start = head.cuesAt
-    const source = this.#source
-    const first = await readAll(source, start, Math.min(source.length - 1, start + 15))
-    const length = elementLength(first, ID.Cues)
-    if (length === null) return null
-    const bytes = await readAll(source, start, Math.min(source.length - 1, start + length - 1))
-    trace('webm:cues', { at: start, bytes: bytes.byteLength })
-    return parseCues(bytes, head)
   }
 }

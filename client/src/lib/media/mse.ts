@@ -115,7 +115,14 @@ export class MseStream {
   attachable(release: () => void): AttachedSource {
     const sink = this.#sink
     const mount = sink.mount?.bind(sink)
-    return mount ? { url: sink.url, kind: 'mse', mount, release } : { url: sink.url, kind: 'mse', release }
+    const keyframeAtOrAfter = (seconds: number) => this.keyframeAtOrAfter(seconds)
+    const source = { url: sink.url, kind: 'mse' as const, release, keyframeAtOrAfter }
+    return mount ? { ...source, mount } : source
+  }
+
+  /** The first keyframe at or after `seconds`, once the container's index says (`Feed.keyframeAtOrAfter`). */
+  keyframeAtOrAfter(seconds: number): number | null {
+    return this.#feed?.keyframeAtOrAfter?.(seconds) ?? null
   }
 
   /** Stops reading and appending, and frees the MediaSource (its URL, or its worker). */

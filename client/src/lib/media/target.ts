@@ -35,6 +35,11 @@ export interface AttachedSource {
   mount?(element: HTMLMediaElement): void
   /** Frees what backs the URL (a `blob:` URL, a MediaSource) once the element has let go of it. */
   release?(): void
+  /**
+   * The time of the first keyframe at or after `seconds`, when this source has read the file's index
+   * (media/keyframes.ts); null otherwise. A seek bar's seek may land there (sync/seek-target.ts).
+   */
+  keyframeAtOrAfter?(seconds: number): number | null
 }
 
 export interface SourceTarget extends PlayheadView {

@@ -234,6 +234,12 @@ export function parseCues(
   return points.sort((a, b) => a.seconds - b.seconds)
 }
 
+/** The time of the first cue point at or after `seconds` (a keyframe's: cues point at them), or null. */
+export function cueAtOrAfter(cues: readonly CuePoint[], seconds: number): number | null {
+  for (const cue of cues) if (cue.seconds >= seconds) return cue.seconds
+  return null
+}
+
 /** Where to fetch from to play `seconds`: the last cluster starting at or before it (the first if none). */
 export function clusterFor(cues: readonly CuePoint[], seconds: number): CuePoint | null {
   let found: CuePoint | null = cues[0] ?? null

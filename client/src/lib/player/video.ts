@@ -146,6 +146,11 @@ export class Video implements Player, SourceTarget {
     previous?.release?.()
   }
 
+  /** The first keyframe at or after `seconds` in the attached file, when its source knows (media/target.ts). */
+  keyframeAtOrAfter(seconds: number): number | null {
+    return this.#source?.keyframeAtOrAfter?.(seconds) ?? null
+  }
+
   isAttached(source: AttachedSource): boolean {
     return this.#source === source
   }

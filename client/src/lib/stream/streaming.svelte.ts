@@ -53,6 +53,7 @@ import {
   type TorrentItem,
   type UrlItem,
 } from '../playlist/playlist.ts'
+import { attachableFile } from '../media/keyframes.ts'
 import { mseCandidate, MseStream, warmUpMp4 } from '../media/mse.ts'
 import { earlyLinks } from './early-links.ts'
 import { hex, randomBytes } from '../random.ts'
@@ -638,8 +639,7 @@ export class StreamingStore {
     if (!video || (mine && !file) || (!mine && !viaMse)) return
     if (viaMse) warmUpMp4(item.title)
     if (file) {
-      const url = URL.createObjectURL(file)
-      video.attachSource({ url, kind: 'file', release: () => URL.revokeObjectURL(url) })
+      video.attachSource(attachableFile(file, item.title))
     } else {
       // Kept until the torrent has every byte: the owner's link serves what the torrent lacks.
       const ranges = this.#linkOwner(item)

@@ -15,6 +15,7 @@ import type { PlaybackCounters } from './controller-loop.ts'
 import type { MemberHealth } from './feature.ts'
 import type { Player } from './player.ts'
 import { PlaybackSession, type PlaybackInspection, type PlaybackView, type SyncTraceStep } from './session.ts'
+import { seekTarget } from './seek-target.ts'
 import { clampRate, INITIAL_TIMELINE, type Timeline } from './timeline.ts'
 
 export type { PlaybackCounters } from './controller-loop.ts'
@@ -49,6 +50,8 @@ export interface PlaybackOptions {
   remote?: boolean
   /** Each step of a seek or hold on this member (session.ts `SyncTraceStep`): the e2e build marks them. */
   trace?: (step: SyncTraceStep) => void
+  /** The first keyframe at or after a time in the playing file, when its index is read (media/target.ts). */
+  keyframeAtOrAfter?: (seconds: number) => number | null
 }
 
 export class PlaybackStore implements PlaybackView {
@@ -83,6 +86,7 @@ export class PlaybackStore implements PlaybackView {
   readonly #selfId: string
   /** The loop, clocks, logs and room feature; it writes what it shows into the fields above. */
   readonly #session: PlaybackSession
+  readonly #keyframeAtOrAfter: (seconds: number) => number | null
   #stopEffects: (() => void) | null = null
   #player: Player | null = null
   #unsubscribePlayer: (() => void) | null = null
@@ -91,6 +95,7 @@ export class PlaybackStore implements PlaybackView {
   constructor(options: PlaybackOptions) {
     this.#selfId = options.room.selfId
     this.remote = options.remote ?? false
+    this.#keyframeAtOrAfter = options.keyframeAtOrAfter ?? (() => null)
     const source = options.source ?? null
     this.#session = new PlaybackSession({
       room: options.room,
@@ -152,9 +157,16 @@ export class PlaybackStore implements PlaybackView {
     this.#session.command({ kind: 'pause' })
   }
 
-  seek(position: number): void {
+  /**
+   * Seeks the room to `position`; a seek bar passes how many seconds one of its pixels spans (`within`), and
+   * the seek lands on a keyframe that lies there (sync/seek-target.ts).
+   */
+  seek(position: number, within = 0): void {
     if (this.#refuseLive('sought')) return
-    if (Number.isFinite(position)) this.#session.command({ kind: 'seek', position: Math.max(0, position) })
+    if (!Number.isFinite(position)) return
+    const from = Math.max(0, position)
+    const to = within > 0 ? seekTarget(from, within, this.#keyframeAtOrAfter(from)) : from
+    this.#session.command({ kind: 'seek', position: to })
   }
 
   setRate(rate: number): void {

@@ -43,6 +43,7 @@ import type { ReadPriority } from './read-priority.ts'
 import { mseCandidate, MseStream, warmUpMp4, type ByteSource } from '../media/mse.ts'
 import { blobSource, type TrackCodec } from '../media/feed.ts'
 import { mp4Codecs } from '../media/mse-mp4.ts'
+import { attachableFile } from '../media/keyframes.ts'
 import { claimStreamRequests, tagStreamUrl } from './stream-requests.ts'
 import { trustRoomWire } from './tuning.ts'
 import { MSE_THRESHOLDS, WORKER_THRESHOLDS, yieldToPlayhead, type Thresholds } from './background.ts'
@@ -318,10 +319,7 @@ export class TorrentClient {
     if (!file) throw new StreamError('no-playable-file')
     selectOnly(tracked.torrent.files, file)
     tracked.fileIndex = fileIndex
-    if (local) {
-      const url = URL.createObjectURL(local)
-      return target.attachSource({ url, kind: 'file', release: () => URL.revokeObjectURL(url) })
-    }
+    if (local) return target.attachSource(attachableFile(local, name))
     coalesceStreams(file, tracked.torrent)
     const viaWorker = () => {
       const url = tagStreamUrl(file.streamURL, this.#tab)
