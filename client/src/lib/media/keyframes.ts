@@ -7,7 +7,7 @@
 import { blobSource, type ByteSource } from './feed.ts'
 import { mseCandidate } from './mse.ts'
 import type { AttachedSource } from './target.ts'
-import { isMp4, syncAtOrAfter } from './mp4.ts'
+import { isMp4 } from './mp4.ts'
 import { readMp4Index } from './mse-mp4.ts'
 import { readCues, readWebmHead } from './mse-webm.ts'
 import { cueAtOrAfter } from './webm.ts'
@@ -90,8 +90,7 @@ async function readLookup(source: ByteSource): Promise<KeyframeLookup | null> {
     if (first.done) return null
     if (isMp4(first.value)) {
       const index = await readMp4Index(iterator, first.value, source)
-      const video = index.ok ? index.movie.tracks.find((track) => track.kind === 'video') : undefined
-      return video ? (seconds) => syncAtOrAfter(video, seconds) : null
+      return index.ok ? (seconds) => index.movie.keyframeAtOrAfter(seconds) : null
     }
     const head = await readWebmHead(iterator, first.value)
     const cues = head.ok ? await readCues(source, head.head) : null

@@ -6,7 +6,7 @@
  */
 import { createFile, DataStream, MP4BoxBuffer, type ISOFile, type Sample } from 'mp4box'
 import { concat } from './bytes.ts'
-import type { TrackSamples } from './mp4.ts'
+import { syncAtOrAfter, type TrackSamples } from './mp4.ts'
 import { buildSamples, SampleTableError, type Mp4Sample } from './mp4-samples.ts'
 
 export interface Mp4Track extends TrackSamples {
@@ -71,6 +71,12 @@ export class Mp4Movie {
   get mimeType(): string {
     const kind = this.tracks.some((t) => t.kind === 'video') ? 'video' : 'audio'
     return `${kind}/mp4; codecs="${this.tracks.map((t) => t.codec).join(',')}"`
+  }
+
+  /** The first keyframe of the video track shown at or after `seconds`; null past the last, or without video. */
+  keyframeAtOrAfter(seconds: number): number | null {
+    const video = this.tracks.find((track) => track.kind === 'video')
+    return video ? syncAtOrAfter(video, seconds) : null
   }
 
   /** The initialization segment: the played tracks' descriptions, no samples. */

@@ -215,7 +215,6 @@ export function completeUntil(
   }
 }
 
-/** The first sample's presentation time in seconds, or null when there is none. */
 /**
  * The presentation time, in seconds, of the track's first sync sample shown at or after `seconds` (where
  * decoding can start with nothing before it), or null past the last.
@@ -229,6 +228,7 @@ export function syncAtOrAfter(track: TrackSamples, seconds: number): number | nu
   return best === null ? null : best / track.timescale - start
 }
 
+/** The first sample's presentation time in seconds, or null when there is none. */
 export function sampleSeconds(track: TrackSamples, index: number): number | null {
   const sample = track.samples[index]
   return sample ? sample.cts / track.timescale : null

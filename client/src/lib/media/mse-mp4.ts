@@ -28,7 +28,6 @@ import {
   locateMoov,
   sampleSeconds,
   seekPoint,
-  syncAtOrAfter,
 } from './mp4.ts'
 
 /**
@@ -54,7 +53,7 @@ export function readBringsIt(
   return offset - read.position <= NEAR_BYTES && has(read.position, offset)
 }
 
-export type IndexRead = { ok: true; movie: Mp4Movie; head: Uint8Array } | { ok: false; reason: string }
+type IndexRead = { ok: true; movie: Mp4Movie; head: Uint8Array } | { ok: false; reason: string }
 
 let movieModule: Promise<typeof import('./mp4-movie.ts')> | null = null
 
@@ -218,8 +217,7 @@ class Mp4Feed implements Feed {
   }
 
   keyframeAtOrAfter(seconds: number): number | null {
-    const video = this.#movie.tracks.find((track) => track.kind === 'video')
-    return video ? syncAtOrAfter(video, seconds) : null
+    return this.#movie.keyframeAtOrAfter(seconds)
   }
 
   restartFor(seconds: number, read: ReadState): Promise<Restart | null> {
