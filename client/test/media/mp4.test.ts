@@ -135,6 +135,15 @@ describe('a time to where the read starts (seek)', () => {
     expect(point.seconds).toBeCloseTo(12.08, 5)
   })
 
+  it("on the timeline the element shows: the keyframe shown at the time, less the edit list's media time", () => {
+    const [video, audio] = tracks
+    const shown = [{ ...video!, mediaStart: 0.08 }, audio!]
+    // Frame 300 is shown at 12 s: a seek to 12 s (a seek bar lands just past a keyframe) starts there, not at
+    // the keyframe a second before, which the timeline without the edit list would pick.
+    expect(seekPoint(shown, 12.001).next[0]).toBe(300)
+    expect(seekPoint(tracks, 12.001).next[0]).toBe(275)
+  })
+
   it('a time before the first frame shows starts at the start; past the end, after the last samples', () => {
     expect(seekPoint(tracks, 0)).toEqual({ next: [0, 0], offset: 48, seconds: 0 })
     const end = seekPoint(tracks, 1000)

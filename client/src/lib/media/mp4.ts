@@ -158,8 +158,9 @@ export interface SeekPoint {
 
 /**
  * Maps a time to where reading starts: in each track, the last sync sample presented at or before `seconds`
- * (every audio sample is one), so that decoding can start there; the read starts at the lowest offset among
- * them. A track that ends before `seconds` starts past its last sample.
+ * (every audio sample is one; times as the element shows them, less `mediaStart`), so that decoding can
+ * start there; the read starts at the lowest offset among them. A track that ends before `seconds` starts
+ * past its last sample.
  */
 export function seekPoint(tracks: readonly TrackSamples[], seconds: number): SeekPoint {
   const next: number[] = []
@@ -167,7 +168,8 @@ export function seekPoint(tracks: readonly TrackSamples[], seconds: number): See
   let earliest = Infinity
   for (const track of tracks) {
     const { samples, timescale } = track
-    const target = seconds * timescale
+    const start = track.mediaStart ?? 0
+    const target = (seconds + start) * timescale
     // The last sample presented at or before the target (binary search over cts, which rises with the
     // index apart from B-frame reordering; the sync sample before it is looked for linearly).
     let lo = 0
@@ -188,7 +190,7 @@ export function seekPoint(tracks: readonly TrackSamples[], seconds: number): See
     }
     next.push(found)
     offset = Math.min(offset, sample.offset)
-    earliest = Math.min(earliest, sample.cts / timescale)
+    earliest = Math.min(earliest, sample.cts / timescale - start)
   }
   return {
     next,
@@ -228,10 +230,10 @@ export function syncAtOrAfter(track: TrackSamples, seconds: number): number | nu
   return best === null ? null : best / track.timescale - start
 }
 
-/** The first sample's presentation time in seconds, or null when there is none. */
+/** Sample `index`'s presentation time in seconds, as the element shows it, or null when there is none. */
 export function sampleSeconds(track: TrackSamples, index: number): number | null {
   const sample = track.samples[index]
-  return sample ? sample.cts / track.timescale : null
+  return sample ? sample.cts / track.timescale - (track.mediaStart ?? 0) : null
 }
 
 function fourcc(bytes: Uint8Array, at: number): string {
