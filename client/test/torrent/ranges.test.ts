@@ -192,6 +192,48 @@ describe('reading a file from its owner', () => {
     server.close()
   })
 
+  it('reads a request that comes while an answer is being sent, without waiting for its turn', async () => {
+    const data = bytes(2 * MAX_REQUEST_BYTES)
+    const blob = new Blob([data])
+    const reads: number[] = []
+    const file = {
+      size: blob.size,
+      slice: (start: number, end: number) => {
+        reads.push(start)
+        return blob.slice(start, end)
+      },
+    } as Blob
+    // A connection whose buffer is full at once and never drains: the first answer is being sent for good.
+    const listeners: ((chunk: Uint8Array) => void)[] = []
+    let wrote: () => void = () => {}
+    const written = new Promise<void>((resolve) => (wrote = resolve))
+    const peer = {
+      write: () => {
+        wrote()
+        return false
+      },
+      on: (event: string, listener: (chunk: Uint8Array) => void) => {
+        if (event === 'data') listeners.push(listener)
+      },
+      destroy: () => {},
+    } as RangePeer
+    const server = new RangeServer(peer, [file], 'member')
+    const ask = (id: number, start: number) => {
+      for (const listener of listeners)
+        listener(encodeRequest({ t: 'get', id, file: 0, start, end: start + MAX_REQUEST_BYTES }))
+    }
+    ask(1, 0)
+    await written
+    expect(reads).toEqual([0])
+    // Reads start as the requests come (`slice` is called at once).
+    ask(2, MAX_REQUEST_BYTES)
+    expect(reads).toEqual([0, MAX_REQUEST_BYTES])
+    // Only the next in line: a third waits for its turn.
+    ask(3, 0)
+    expect(reads).toEqual([0, MAX_REQUEST_BYTES])
+    server.close()
+  })
+
   it('writes an answer only while the connection takes it (backpressure)', async () => {
     const data = bytes(2 * MAX_REQUEST_BYTES)
     const { owner, ranges } = linked([new Blob([data])], 2 * ANSWER_BYTES)

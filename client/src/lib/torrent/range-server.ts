@@ -38,8 +38,8 @@ export interface RangePeer {
  * How a request is read: in one read of the file (a whole request, ≤ MAX_REQUEST_BYTES), then sent in
  * answers of `ANSWER_BYTES`. Chromium serves a page's `File` reads in turn, and the hashing workers' 16 MiB reads of
  * the same file are in that queue: one read per request waits once, where 256 KiB reads waited four times.
- * The next queued request's read starts as soon as the current one's bytes are in, so its wait in that queue
- * overlaps the current answer's sending.
+ * The next request's read starts as soon as the current one's bytes are in, or as it comes if it comes later,
+ * so its wait in that queue overlaps the current answer's sending.
  */
 export class RangeServer {
   readonly #peer: RangePeer
@@ -48,6 +48,8 @@ export class RangeServer {
   readonly #queue: GetRequest[] = []
   /** The request being answered, and whether it was cancelled. */
   #running: { id: number; cancelled: boolean } | null = null
+  /** Whether the running request's bytes are in and being sent. */
+  #sending = false
   #drained: (() => void) | null = null
   #closed = false
   readonly #priority: ReadPriority | null
@@ -100,6 +102,8 @@ export class RangeServer {
     trace('range-server:get', { start: request.start, queued: this.#queue.length })
     this.#queue.push(request)
     if (!this.#running) void this.#serve()
+    // The next in line is read while the running answer is sent, whenever it came.
+    else if (this.#sending && this.#queue[0] === request) void this.#read(request)
   }
 
   #refusal(request: GetRequest): string | null {
@@ -122,12 +126,14 @@ export class RangeServer {
         console.warn(`ranges: reading for ${this.#label} failed`, err)
       }
       this.#running = null
+      this.#sending = false
     }
   }
 
   async #answer(request: GetRequest, running: { cancelled: boolean }): Promise<void> {
     const bytes = await this.#read(request)
     this.#reads.delete(request)
+    this.#sending = true
     const next = this.#queue[0]
     if (next && !this.#closed) void this.#read(next)
     for (let part = 0; part < bytes.length; part += ANSWER_BYTES) {
