@@ -5,8 +5,11 @@ import type { ByteSource } from '../../src/lib/media/feed.ts'
 export const fixture = (name: string) =>
   new Uint8Array(readFileSync(new URL(`./fixtures/${name}`, import.meta.url)))
 
-/** A file's bytes in 4 KiB chunks, logging each read started, each chunk handed over and each read ended. */
-export function loggedSource(bytes: Uint8Array) {
+/**
+ * A file's bytes in chunks of `chunk` bytes, logging each read started and each read ended, and with `chunks`,
+ * each chunk handed over (`chunk <position>`).
+ */
+export function loggedSource(bytes: Uint8Array, { chunk = 4096, chunks = false } = {}) {
   const log: string[] = []
   const source: ByteSource = {
     length: bytes.length,
@@ -17,7 +20,8 @@ export function loggedSource(bytes: Uint8Array) {
       return {
         next: () => {
           if (at > end) return Promise.resolve({ done: true, value: undefined })
-          const value = bytes.slice(at, Math.min(end + 1, at + 4096))
+          const value = bytes.slice(at, Math.min(end + 1, at + chunk))
+          if (chunks) log.push(`chunk ${at}`)
           at += value.length
           return Promise.resolve({ done: false, value })
         },

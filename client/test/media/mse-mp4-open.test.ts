@@ -27,6 +27,31 @@ describe('opening an MP4: where its index is read from', () => {
     expect(opened.feed.mimeType).toMatch(/^video\/mp4; codecs="avc1\.[0-9a-f]{6},mp4a\.40\.2"$/)
   })
 
+  it('with moov at the end, the read from the start goes on as soon as the first of the tail is in', async () => {
+    const bytes = fixture('h264-aac-moov-end.mp4')
+    const { source, log } = loggedSource(bytes, { chunk: 1024, chunks: true })
+    const iterator = source.read(0)
+    const first = await iterator.next()
+    if (first.done) throw new Error('empty fixture')
+    const opened = await openMp4(iterator, first.value, source)
+    if (!opened.ok) throw new Error(opened.reason)
+    const location = locateMoov(bytes, bytes.length)
+    if (location.kind !== 'tail') throw new Error('the fixture has its moov at the end')
+    const tail = location.start
+    expect(bytes.length - tail).toBeGreaterThan(2048)
+    // The head's read is asked for behind the tail's first chunk, before the rest of the tail.
+    expect(log.slice(0, 6)).toEqual([
+      'read 0',
+      'chunk 0',
+      'end 0',
+      `read ${tail}`,
+      `chunk ${tail}`,
+      'read 1024',
+    ])
+    expect(log).toContain(`chunk ${tail + 1024}`)
+    expect(opened.position).toBe(1024)
+  })
+
   it('with moov at the head, the read from the start goes on', async () => {
     const { opened, log } = await open('h264-aac.mp4')
     if (!opened.ok) throw new Error(opened.reason)

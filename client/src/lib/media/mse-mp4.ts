@@ -8,7 +8,6 @@
 import { concat } from './bytes.ts'
 import {
   NEAR_BYTES,
-  readAll,
   type ByteSource,
   type Feed,
   type Opened,
@@ -84,8 +83,10 @@ export function warmUpMp4(name: string): boolean {
  * top-level boxes say where `moov` is, then `moov` from the head, or from the tail when it lies after `mdat`.
  * `head`: every byte read from the start. For a tail, the read from the start ends first: its next requests
  * would come over the same wire ahead of the index (a mebibyte took 0.2–1.1 s to a busy page), and nothing
- * in them plays before the index is in. `onTail(position)` runs once the tail is in, before it is parsed:
- * where the read from the start would go on.
+ * in them plays before the index is in. `onTail(position)` runs once the tail's first bytes are in: where the
+ * read from the start goes on. By then the tail is on its way (the owner answers a link's requests in order;
+ * a torrent has verified the tail's first piece), so the head's bytes come behind it, not ahead of it, and
+ * are there by the time the index is parsed.
  */
 export async function readMp4Index(
   iterator: AsyncIterator<Uint8Array>,
@@ -115,8 +116,7 @@ export async function readMp4Index(
   } else {
     void iterator.return?.()?.catch(() => {})
     // After the media data: the boxes from there to the end of the file, `moov` among them.
-    const tail = await readAll(source, location.start, source.length - 1)
-    onTail(head.byteLength)
+    const tail = await readTail(source, location.start, () => onTail(head.byteLength))
     const box = findMoovInTail(tail, location.start, source.length)
     if (!box) return { ok: false, reason: 'it has no moov box after its media data' }
     moov = tail.subarray(box.start - location.start, box.end - location.start)
@@ -135,24 +135,43 @@ export async function readMp4Index(
   }
 }
 
+/**
+ * The bytes from `start` to the end of the file; `onFirst` runs once, as the first of them are in (or at the
+ * end, if none came).
+ */
+async function readTail(source: ByteSource, start: number, onFirst: () => void): Promise<Uint8Array> {
+  const iterator = source.read(start, source.length - 1)
+  const parts: Uint8Array[] = []
+  for (;;) {
+    const next = await iterator.next()
+    if (parts.length === 0) onFirst()
+    if (next.done) return concat(parts)
+    parts.push(next.value)
+  }
+}
+
 /** Reads the file's index and opens the feed (`first`: the bytes read so far from its start). */
 export async function openMp4(
   iterator: AsyncIterator<Uint8Array>,
   first: Uint8Array,
   source: ByteSource,
 ): Promise<Opened> {
-  // With the index in the tail, the read from the start goes on once the tail is in, its first chunk asked for
-  // while the index is parsed.
+  // With the index in the tail, the read from the start goes on as the tail comes, its first chunk asked for
+  // while the rest of the tail comes and the index is parsed.
   let again: ReadAgain | null = null
+  const endAgain = () => void (again as ReadAgain | null)?.iterator.return?.()?.catch(() => {})
   const index = await readMp4Index(iterator, first, source, (position) => {
     const read = source.read(position)
     const next = read.next()
     next.catch(() => {})
     again = { iterator: read, next }
+  }).catch((err: unknown) => {
+    endAgain()
+    throw err
   })
   const readAgain = again as ReadAgain | null
   if (!index.ok) {
-    void readAgain?.iterator.return?.()?.catch(() => {})
+    endAgain()
     return index
   }
   const { movie, head } = index
