@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, rename, rm } from 'node:fs/promises'
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { CACHE_DIR } from './make-test-video.ts'
@@ -21,6 +21,11 @@ export interface Mp4Options {
   moov: 'end' | 'start'
   /** The clip played this many times over, stream-copied (a long file quickly). */
   loops?: number
+  /**
+   * The clip passed once through ffmpeg's concat demuxer (stream copy), as films joined from clips are: the
+   * video track starts with a 21 ms empty edit (the AAC priming), and a file player shows it that much later.
+   */
+  joined?: boolean
 }
 
 /** The path of an MP4 with these options, made first when missing. */
@@ -30,7 +35,8 @@ export async function testMp4(name: string, options: Mp4Options): Promise<string
   await mkdir(CACHE_DIR, { recursive: true })
   const tmp = `${path}.${process.pid}.${Date.now()}.tmp.mp4`
   const clip = `${path}.${process.pid}.${Date.now()}.clip.mp4`
-  const { seconds, codec, moov, loops = 1 } = options
+  const { seconds, codec, moov, loops = 1, joined = false } = options
+  const list = `${clip}.txt`
   const moovFlags = moov === 'start' ? ['-movflags', '+faststart'] : []
   try {
     await run('ffmpeg', [
@@ -55,13 +61,15 @@ export async function testMp4(name: string, options: Mp4Options): Promise<string
       '-pix_fmt',
       'yuv420p',
       ...(codec === 'h264' ? ['-c:a', 'aac', '-b:a', '48k', '-ac', '1', '-shortest'] : []),
-      ...(loops > 1 ? [] : moovFlags),
-      loops > 1 ? clip : tmp,
+      ...(loops > 1 || joined ? [] : moovFlags),
+      loops > 1 || joined ? clip : tmp,
     ])
-    if (loops > 1)
+    if (joined) await writeFile(list, `file '${clip}'\n`)
+    if (loops > 1 || joined)
       await run('ffmpeg', [
-        ...['-hide_banner', '-loglevel', 'error', '-y', '-stream_loop', String(loops - 1), '-i', clip],
-        ...['-c', 'copy', ...moovFlags, tmp],
+        ...['-hide_banner', '-loglevel', 'error', '-y'],
+        ...(joined ? ['-f', 'concat', '-safe', '0'] : ['-stream_loop', String(loops - 1)]),
+        ...['-i', joined ? list : clip, '-c', 'copy', ...moovFlags, tmp],
       ])
     await rename(tmp, path)
   } catch (err) {
@@ -70,6 +78,7 @@ export async function testMp4(name: string, options: Mp4Options): Promise<string
   } finally {
     await rm(tmp, { force: true })
     await rm(clip, { force: true })
+    await rm(list, { force: true })
   }
   return path
 }

@@ -93,6 +93,16 @@ describe('buildSamples', () => {
     expect(samples.every((s) => s.is_sync)).toBe(true)
   })
 
+  it('starts the decode times at a delay, and still ends the last sample at the media duration', () => {
+    const samples = buildSamples(tables({ delay: 30 }))
+    expect(samples.map((s) => [s.dts, s.cts, s.duration])).toEqual([
+      [30, 30, 100],
+      [130, 130, 100],
+      [230, 230, 100],
+      [330, 330, 100],
+    ])
+  })
+
   it('marks only the numbered sync samples', () => {
     const samples = buildSamples(tables({ syncNumbers: [1, 3] }))
     expect(samples.map((s) => s.is_sync)).toEqual([true, false, true, false])
@@ -101,5 +111,65 @@ describe('buildSamples', () => {
   it('refuses samples that run past the chunks, and chunks of no samples at all', () => {
     expect(() => buildSamples(tables({ chunkOffsets: [1000] }))).toThrow(SampleTableError)
     expect(() => buildSamples(tables({ samplesPerChunk: [0] }))).toThrow(SampleTableError)
+  })
+})
+
+describe('a track that starts with an empty edit', () => {
+  // ffmpeg -f lavfi -i testsrc=size=160x90:rate=25:duration=2 -f lavfi -i sine=frequency=440:sample_rate=48000:duration=2
+  //   -c:v libx264 -preset veryfast -crf 40 -g 25 -pix_fmt yuv420p -c:a aac -b:a 16k clip.mp4, then the one clip
+  //   through ffmpeg's concat demuxer with `-c copy -movflags +faststart`: the video's edit list is a 21 ms empty
+  //   edit, then its media from 1024 (its B-frames' delay); ffprobe gives the video a start time of 0.021016 s.
+  const EDITED = fixture('h264-aac-empty-edit.mp4')
+
+  function movieOf(bytes: Uint8Array): Mp4Movie {
+    const location = locateMoov(bytes, bytes.length)
+    if (location.kind !== 'head') throw new Error(`the fixture's moov is not at its head: ${location.kind}`)
+    return new Mp4Movie(
+      bytes.subarray(location.ftyp.start, location.ftyp.end),
+      bytes.subarray(location.moov.start, location.moov.end),
+    )
+  }
+
+  it('delays its samples by the edit, where a file player shows them', () => {
+    const reference = createFile(true)
+    reference.appendBuffer(MP4BoxBuffer.fromArrayBuffer(EDITED.slice().buffer, 0), true)
+    const movie = movieOf(EDITED)
+    const [video, audio] = movie.tracks
+    if (!video || !audio) throw new Error('the fixture has a video and an audio track')
+    // 21 of the movie's 1000 ticks a second: 269 of the video's 12,800.
+    const expected = reference.getTrackSamplesInfo(video.id).map((s) => [s.dts + 269, s.cts + 269])
+    expect(video.samples.map((s) => [s.dts, s.cts])).toEqual(expected)
+    expect(audio.samples.map((s) => s.dts)).toEqual(reference.getTrackSamplesInfo(audio.id).map((s) => s.dts))
+    expect(movie.keyframeAtOrAfter(0)).toBeCloseTo(0.021016, 6)
+  })
+
+  it('writes the initialization segment without it, and the edit after it as it was', () => {
+    const init = createFile(true)
+    init.appendBuffer(MP4BoxBuffer.fromArrayBuffer(movieOf(EDITED).initSegment().slice().buffer, 0), true)
+    const edits = init.moov?.traks.map((trak) =>
+      (trak.edts?.elst?.entries ?? []).map((e) => [e.segment_duration, e.media_time]),
+    )
+    expect(edits).toEqual([[[2000, 1024]], [[2022, 0]]])
+  })
+
+  it('leaves an empty edit longer than the whole movie where it was (a crafted file)', () => {
+    const crafted = EDITED.slice()
+    // The video's edit list comes first; its first entry's duration (version 0: 32 bits) follows the count.
+    const at = Buffer.from(crafted).indexOf('elst') + 12
+    new DataView(crafted.buffer).setUint32(at, 0xffffffff)
+    const reference = createFile(true)
+    reference.appendBuffer(MP4BoxBuffer.fromArrayBuffer(crafted.slice().buffer, 0), true)
+    const video = movieOf(crafted).tracks[0]
+    if (!video) throw new Error('the fixture has a video track')
+    expect(video.samples[0]?.dts).toBe(reference.getTrackSamplesInfo(video.id)[0]?.dts)
+  })
+
+  it('leaves a file without one as it was', () => {
+    const movie = movieOf(FILE)
+    const reference = createFile(true)
+    reference.appendBuffer(MP4BoxBuffer.fromArrayBuffer(FILE.slice().buffer, 0), true)
+    const video = movie.tracks[0]
+    if (!video) throw new Error('the fixture has a video track')
+    expect(video.samples[0]?.dts).toBe(reference.getTrackSamplesInfo(video.id)[0]?.dts)
   })
 })

@@ -52,11 +52,14 @@ export class Mp4Movie {
       trak.samples_duration = 0
     }
     const info = file.getInfo()
+    const mvhd = file.moov?.mvhd
+    const movie = { timescale: mvhd?.timescale ?? 0, duration: mvhd?.duration ?? 0 }
     const pick = (kind: 'video' | 'audio') => {
       const track = (kind === 'video' ? info.videoTracks : info.audioTracks)[0]
       const trak = track ? traks.find((t) => t.tkhd.track_id === track.id) : undefined
       if (!track || !trak) return []
-      const samples = tableSamples(trak)
+      const delay = Math.round(takeEmptyEdit(trak, movie) * track.timescale)
+      const samples = tableSamples(trak, delay)
       if (samples.length === 0) return []
       const mediaStart = firstMediaTime(trak) / track.timescale
       return [{ id: track.id, kind, codec: track.codec, timescale: track.timescale, samples, mediaStart }]
@@ -146,16 +149,36 @@ type Trak = NonNullable<ISOFile['moov']>['traks'][number]
 
 /**
  * The media time the track's edit list starts presenting at (its first edit that is not empty), in the
- * track's timescale; 0 without one. Chromium skips it, and ignores an empty edit before it (measured: an
- * MP4 ffmpeg made with a 21 ms empty edit buffered from 0 through Media Source).
+ * track's timescale; 0 without one. Chromium's Media Source skips it (measured: a track whose edit starts at
+ * 1024 buffered from 0); the empty edits before it are taken out first (`takeEmptyEdit`).
  */
 function firstMediaTime(trak: Trak): number {
   const edit = trak.edts?.elst?.entries.find((entry) => entry.media_time >= 0)
   return edit && Number.isFinite(edit.media_time) ? edit.media_time : 0
 }
 
+/**
+ * The track's leading empty edits, in seconds, taken out of its edit list (0 without). A file player shows the
+ * track that much later (Chromium's, as ffmpeg does: an MP4 ffmpeg joined from H.264 + AAC clips shows its
+ * first frame at 21 ms), while Chromium's Media Source ignores an empty edit: so the fragments carry the delay
+ * in their own times instead, and the initialization segment, written from the same `trak`, has the edits
+ * that present media left. An edit list of empty edits only, or of empty edits longer than the whole movie
+ * (a damaged or crafted file), is left as it is.
+ */
+function takeEmptyEdit(trak: Trak, movie: { timescale: number; duration: number }): number {
+  const elst = trak.edts?.elst
+  if (!elst || !(movie.timescale > 0)) return 0
+  const first = elst.entries.findIndex((entry) => entry.media_time >= 0)
+  if (first <= 0) return 0
+  let empty = 0
+  for (const entry of elst.entries.slice(0, first)) empty += entry.segment_duration
+  if (!(empty <= movie.duration)) return 0
+  elst.entries = elst.entries.slice(first)
+  return empty / movie.timescale
+}
+
 /** A track's samples from its parsed sample tables; a damaged table is the file's `Mp4Error`. */
-function tableSamples(trak: Trak): Mp4Sample[] {
+function tableSamples(trak: Trak, delay: number): Mp4Sample[] {
   const stbl = trak.mdia.minf.stbl
   const sizes = (stbl.stsz ?? stbl.stz2)?.sample_sizes
   const chunkOffsets = (stbl.stco ?? stbl.co64)?.chunk_offsets
@@ -173,6 +196,7 @@ function tableSamples(trak: Trak): Mp4Sample[] {
       timeDeltas: stts.sample_deltas,
       ...(ctts ? { offsetCounts: ctts.sample_counts, offsets: ctts.sample_offsets } : {}),
       ...(stss ? { syncNumbers: stss.sample_numbers } : {}),
+      delay,
     })
   } catch (err) {
     if (err instanceof SampleTableError) throw new Mp4Error(err.message)

@@ -29,6 +29,8 @@ export interface SampleTables {
   offsets?: ArrayLike<number>
   /** `stss`, when present: the sync samples' numbers; without it every sample is one. */
   syncNumbers?: ArrayLike<number>
+  /** Where the first sample's decode time lies, in the track's timescale (a leading empty edit); 0 without. */
+  delay?: number
 }
 
 /** What a fragment is built from (mp4box's `createMoof` reads these). */
@@ -61,7 +63,8 @@ export function buildSamples(t: SampleTables): Mp4Sample[] {
   let offsetRun = 0
   let leftInOffsetRun = t.offsetCounts?.[0] ?? 0
   let sync = 0
-  let dts = 0
+  const delay = t.delay ?? 0
+  let dts = delay
   for (let j = 0; j < count; j++) {
     while (leftInChunk === 0) {
       chunk++
@@ -81,7 +84,8 @@ export function buildSamples(t: SampleTables): Mp4Sample[] {
     while (leftInTimeRun === 0 && timeRun < t.timeCounts.length - 1)
       leftInTimeRun = t.timeCounts[++timeRun] ?? 0
     leftInTimeRun--
-    const duration = j === count - 1 ? Math.max(t.mediaDuration - dts, 0) : (t.timeDeltas[timeRun] ?? 0)
+    const duration =
+      j === count - 1 ? Math.max(t.mediaDuration + delay - dts, 0) : (t.timeDeltas[timeRun] ?? 0)
 
     let cts = dts
     if (t.offsetCounts && t.offsets) {
