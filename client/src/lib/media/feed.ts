@@ -104,12 +104,21 @@ export function nextToPlay(
   return Number.isFinite(media.duration) && seconds >= media.duration - END_S ? null : seconds
 }
 
-/** The bytes [start, end] of a source, whole. */
-export async function readAll(source: ByteSource, start: number, end: number): Promise<Uint8Array> {
+/**
+ * The bytes [start, end] of a source, whole; `onFirst` runs once, as the first of them are in (or at the end,
+ * if none came).
+ */
+export async function readAll(
+  source: ByteSource,
+  start: number,
+  end: number,
+  onFirst: () => void = () => {},
+): Promise<Uint8Array> {
   const iterator = source.read(start, end)
   const parts: Uint8Array[] = []
   for (;;) {
     const next = await iterator.next()
+    if (parts.length === 0) onFirst()
     if (next.done) return concat(parts)
     parts.push(next.value)
   }

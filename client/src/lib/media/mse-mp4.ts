@@ -8,6 +8,7 @@
 import { concat } from './bytes.ts'
 import {
   NEAR_BYTES,
+  readAll,
   type ByteSource,
   type Feed,
   type Opened,
@@ -116,7 +117,7 @@ export async function readMp4Index(
   } else {
     void iterator.return?.()?.catch(() => {})
     // After the media data: the boxes from there to the end of the file, `moov` among them.
-    const tail = await readTail(source, location.start, () => onTail(head.byteLength))
+    const tail = await readAll(source, location.start, source.length - 1, () => onTail(head.byteLength))
     const box = findMoovInTail(tail, location.start, source.length)
     if (!box) return { ok: false, reason: 'it has no moov box after its media data' }
     moov = tail.subarray(box.start - location.start, box.end - location.start)
@@ -132,21 +133,6 @@ export async function readMp4Index(
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err)
     return { ok: false, reason: `its index could not be read (${why})` }
-  }
-}
-
-/**
- * The bytes from `start` to the end of the file; `onFirst` runs once, as the first of them are in (or at the
- * end, if none came).
- */
-async function readTail(source: ByteSource, start: number, onFirst: () => void): Promise<Uint8Array> {
-  const iterator = source.read(start, source.length - 1)
-  const parts: Uint8Array[] = []
-  for (;;) {
-    const next = await iterator.next()
-    if (parts.length === 0) onFirst()
-    if (next.done) return concat(parts)
-    parts.push(next.value)
   }
 }
 
