@@ -22,8 +22,9 @@ export interface Mp4Options {
   /** The clip played this many times over, stream-copied (a long file quickly). */
   loops?: number
   /**
-   * The clip passed once through ffmpeg's concat demuxer (stream copy), as films joined from clips are: the
-   * video track starts with a 21 ms empty edit (the AAC priming), and a file player shows it that much later.
+   * The clip (`loops` times) joined by ffmpeg's concat demuxer (stream copy) instead, as films joined from clips
+   * are: the video track starts with a 21 ms empty edit (the AAC priming), and a file player shows it that much
+   * later.
    */
   joined?: boolean
 }
@@ -64,7 +65,7 @@ export async function testMp4(name: string, options: Mp4Options): Promise<string
       ...(loops > 1 || joined ? [] : moovFlags),
       loops > 1 || joined ? clip : tmp,
     ])
-    if (joined) await writeFile(list, `file '${clip}'\n`)
+    if (joined) await writeFile(list, `file '${clip}'\n`.repeat(loops))
     if (loops > 1 || joined)
       await run('ffmpeg', [
         ...['-hide_banner', '-loglevel', 'error', '-y'],
