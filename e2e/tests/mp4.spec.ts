@@ -1,3 +1,4 @@
+import type { Browser } from '@playwright/test'
 import { test, expect } from '../lib/fixtures.ts'
 import { gather, person, type Person } from '../lib/room.ts'
 import { expectPlaying } from '../lib/player.ts'
@@ -55,6 +56,16 @@ test.describe('MP4 through Media Source Extensions', () => {
     people = []
   })
 
+  /** Ana and Bo in one room, Ana dropping `file` (both closed after the test). */
+  async function anaDropsForBo(browser: Browser, baseURL: string, file: string): Promise<[Person, Person]> {
+    const ana = await person(browser, baseURL, 'Ana')
+    const bo = await person(browser, baseURL, 'Bo')
+    people = [ana, bo]
+    await gather(people)
+    await ana.page.getByTestId('file-input').setInputFiles(file)
+    return [ana, bo]
+  }
+
   test('an MP4 with its index at the end: the others play it in sync through MSE, and a seek lands', async ({
     app,
     chromiumBrowser,
@@ -94,11 +105,7 @@ test.describe('MP4 through Media Source Extensions', () => {
       moov: 'start',
       joined: true,
     })
-    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
-    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
-    people = [ana, bo]
-    await gather(people)
-    await ana.page.getByTestId('file-input').setInputFiles(mp4)
+    const [ana, bo] = await anaDropsForBo(chromiumBrowser, app.baseURL, mp4)
     await expectPlaying(bo)
     expect(await via(ana)).toBe('file')
     expect(await via(bo)).toBe('mse')
@@ -124,11 +131,7 @@ test.describe('MP4 through Media Source Extensions', () => {
       moov: 'start',
       loops: 10,
     })
-    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
-    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
-    people = [ana, bo]
-    await gather(people)
-    await ana.page.getByTestId('file-input').setInputFiles(mp4)
+    const [ana, bo] = await anaDropsForBo(chromiumBrowser, app.baseURL, mp4)
     await expectPlaying(bo)
     expect(await via(bo)).toBe('mse')
     const duration = await bo.page.getByTestId('player').evaluate((v: HTMLVideoElement) => v.duration)
@@ -147,11 +150,7 @@ test.describe('MP4 through Media Source Extensions', () => {
     chromiumBrowser,
   }) => {
     const hevc = await testMp4('hevc-4s.mp4', { seconds: 4, codec: 'hevc', moov: 'end' })
-    const ana = await person(chromiumBrowser, app.baseURL, 'Ana')
-    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
-    people = [ana, bo]
-    await gather(people)
-    await ana.page.getByTestId('file-input').setInputFiles(hevc)
+    const [ana, bo] = await anaDropsForBo(chromiumBrowser, app.baseURL, hevc)
     // Bo's page reads the codec from the index and does not hand the file to the worker; Ana's element
     // refuses her own file, and her page names the codec from the file's index.
     for (const someone of [bo, ana])

@@ -97,6 +97,46 @@ const requestsIn = (end: PipeEnd) =>
     return parsed.ok ? [parsed.value] : []
   })
 
+/** A file that records where each of its reads starts (a read begins with its `slice`). */
+function recordedFile(data: Uint8Array<ArrayBuffer>): { file: Blob; reads: number[] } {
+  const blob = new Blob([data])
+  const reads: number[] = []
+  const file = {
+    size: blob.size,
+    slice: (start: number, end: number) => {
+      reads.push(start)
+      return blob.slice(start, end)
+    },
+  } as Blob
+  return { file, reads }
+}
+
+/**
+ * A server on a connection whose buffer is full at once and never drains (a member that does not take its
+ * bytes): `written` resolves at its first write; `ask(id, start)` delivers a request for the mebibyte there.
+ */
+function stalledServer(files: Blob[], priority: ReadPriority | null = null) {
+  const listeners: ((chunk: Uint8Array) => void)[] = []
+  let wrote: () => void = () => {}
+  const written = new Promise<void>((resolve) => (wrote = resolve))
+  const peer = {
+    write: () => {
+      wrote()
+      return false
+    },
+    on: (event: string, listener: (chunk: Uint8Array) => void) => {
+      if (event === 'data') listeners.push(listener)
+    },
+    destroy: () => {},
+  } as RangePeer
+  const server = new RangeServer(peer, files, 'member', priority)
+  const ask = (id: number, start: number) => {
+    for (const listener of listeners)
+      listener(encodeRequest({ t: 'get', id, file: 0, start, end: start + MAX_REQUEST_BYTES }))
+  }
+  return { server, written, ask }
+}
+
 describe('reading a file from its owner', () => {
   it('brings every byte, in requests no larger than the bound, a few in flight', async () => {
     const data = bytes(3 * MAX_REQUEST_BYTES + 12345)
@@ -149,36 +189,10 @@ describe('reading a file from its owner', () => {
         if (++endedReads === 2) allEnded()
       }
     }
-    const blob = new Blob([data])
-    const reads: number[] = []
-    const file = {
-      size: blob.size,
-      slice: (start: number, end: number) => {
-        reads.push(start)
-        return blob.slice(start, end)
-      },
-    } as Blob
-    // A connection whose buffer is full at once and never drains (a member that does not take its bytes).
-    const listeners: ((chunk: Uint8Array) => void)[] = []
-    let wrote: () => void = () => {}
-    const written = new Promise<void>((resolve) => (wrote = resolve))
-    const peer: RangePeer = {
-      write: () => {
-        wrote()
-        return false
-      },
-      on: (event: string, listener: (chunk: Uint8Array) => void) => {
-        if (event === 'data') listeners.push(listener)
-      },
-      destroy: () => {},
-    } as RangePeer
-    const server = new RangeServer(peer, [file], 'member', priority)
-    for (const [id, start] of [
-      [1, 0],
-      [2, MAX_REQUEST_BYTES],
-    ] as const)
-      for (const listener of listeners)
-        listener(encodeRequest({ t: 'get', id, file: 0, start, end: start + MAX_REQUEST_BYTES }))
+    const { file, reads } = recordedFile(data)
+    const { server, written, ask } = stalledServer([file], priority)
+    ask(1, 0)
+    ask(2, MAX_REQUEST_BYTES)
     await written
     // The second request's read started while the first one's answer waits.
     expect(reads).toEqual([0, MAX_REQUEST_BYTES])
@@ -194,34 +208,9 @@ describe('reading a file from its owner', () => {
 
   it('reads a request that comes while an answer is being sent, without waiting for its turn', async () => {
     const data = bytes(2 * MAX_REQUEST_BYTES)
-    const blob = new Blob([data])
-    const reads: number[] = []
-    const file = {
-      size: blob.size,
-      slice: (start: number, end: number) => {
-        reads.push(start)
-        return blob.slice(start, end)
-      },
-    } as Blob
-    // A connection whose buffer is full at once and never drains: the first answer is being sent for good.
-    const listeners: ((chunk: Uint8Array) => void)[] = []
-    let wrote: () => void = () => {}
-    const written = new Promise<void>((resolve) => (wrote = resolve))
-    const peer = {
-      write: () => {
-        wrote()
-        return false
-      },
-      on: (event: string, listener: (chunk: Uint8Array) => void) => {
-        if (event === 'data') listeners.push(listener)
-      },
-      destroy: () => {},
-    } as RangePeer
-    const server = new RangeServer(peer, [file], 'member')
-    const ask = (id: number, start: number) => {
-      for (const listener of listeners)
-        listener(encodeRequest({ t: 'get', id, file: 0, start, end: start + MAX_REQUEST_BYTES }))
-    }
+    const { file, reads } = recordedFile(data)
+    // The first answer is being sent for good.
+    const { server, written, ask } = stalledServer([file])
     ask(1, 0)
     await written
     expect(reads).toEqual([0])
