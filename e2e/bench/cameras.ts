@@ -2,13 +2,14 @@
  * `BENCH_CAMERAS=1 npm run bench:sync`: what the call costs playback sync. Each run is done twice in the same
  * browser, one pass without cameras and one with the three unthrottled people's cameras and microphones on
  * (Chromium's fake devices), so the steady drift of the two passes is compared on the same machine under the
- * same load; each pass reports the CPU of every page's renderer process (from /proc) and of the whole
- * browser, as a share of one core over the seek phase.
+ * same load; each pass reports the CPU of every page's renderer process (from /proc), of the whole
+ * browser and of its busiest threads (by process kind and thread name), as a share of one core over the seek
+ * phase.
  */
 import { expect, type Page } from '@playwright/test'
 import { readFile } from 'node:fs/promises'
 import type { Person } from '../lib/room.ts'
-import { processes, processTree } from './procfs.ts'
+import { cpuSpent, processes, processTree, sampleCpu, type CpuSample } from './procfs.ts'
 
 const TICK_MS = 10 // USER_HZ is 100 on Linux
 
@@ -78,7 +79,12 @@ export interface PassCpu {
   pages: (number | null)[]
   renderers: number
   browser: number
+  /** The browser's busiest threads, by process kind and thread name (procfs.ts `sampleCpu`), % of one core. */
+  threads: [string, number][]
 }
+
+/** How many of the busiest threads a pass reports. */
+const THREADS_SHOWN = 12
 
 /** CPU of each page's renderer and of the whole browser, as % of one core, between `start` and `stop`. */
 export class PageCpu {
@@ -86,6 +92,7 @@ export class PageCpu {
   #before = new Map<number, number>()
   #browserBefore = 0
   #renderersBefore = 0
+  #threadsBefore: CpuSample = new Map()
   #at = 0
 
   /**
@@ -101,6 +108,7 @@ export class PageCpu {
     const pids = await browserPids()
     this.#browserBefore = sum(await cpuOf(pids.all))
     this.#renderersBefore = sum(await cpuOf(pids.renderers))
+    this.#threadsBefore = await sampleCpu()
     this.#at = performance.now()
   }
 
@@ -118,7 +126,10 @@ export class PageCpu {
     const pids = await browserPids()
     const browser = share(sum(await cpuOf(pids.all)) - this.#browserBefore)
     const renderers = share(sum(await cpuOf(pids.renderers)) - this.#renderersBefore)
-    return { pages, renderers, browser }
+    const threads = cpuSpent(this.#threadsBefore, await sampleCpu())
+      .slice(0, THREADS_SHOWN)
+      .map(([key, ms]): [string, number] => [key, share(ms)])
+    return { pages, renderers, browser, threads }
   }
 }
 
@@ -155,12 +166,13 @@ export async function camerasOn(people: readonly Person[]): Promise<void> {
 
 const percent = (value: number | null) => (value === null ? '?' : `${value.toFixed(0)} %`)
 
-/** One line per pass: CPU of every page and of the browser. */
+/** Two lines per pass: CPU of every page and of the browser, then of the browser's busiest threads. */
 export function formatPageCpu(cameras: boolean, people: readonly Person[], cpu: PassCpu): string {
   const pages = people.map(({ name }, i) => `${name} ${percent(cpu.pages[i] ?? null)}`).join(', ')
   return (
     `  CPU ${cameras ? 'with' : 'without'} cameras (% of one core): ${pages}; all renderers ` +
-    `${percent(cpu.renderers)} (${percent(cpu.renderers / people.length)} a page); whole browser ${percent(cpu.browser)}`
+    `${percent(cpu.renderers)} (${percent(cpu.renderers / people.length)} a page); whole browser ${percent(cpu.browser)}\n` +
+    `    busiest threads: ${cpu.threads.map(([key, share]) => `${key} ${share.toFixed(1)} %`).join(', ')}`
   )
 }
 
