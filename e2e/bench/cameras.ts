@@ -86,7 +86,10 @@ export interface PassCpu {
 /** How many of the busiest threads a pass reports. */
 const THREADS_SHOWN = 12
 
-/** CPU of each page's renderer and of the whole browser, as % of one core, between `start` and `stop`. */
+/**
+ * CPU of each page's renderer, of the whole browser and of its busiest threads, as % of one core, between `start`
+ * and `stop`.
+ */
 export class PageCpu {
   #pids: (number | null)[] = []
   #before = new Map<number, number>()
