@@ -102,8 +102,7 @@ export class RangeServer {
     trace('range-server:get', { start: request.start, queued: this.#queue.length })
     this.#queue.push(request)
     if (!this.#running) void this.#serve()
-    // The next in line is read while the running answer is sent, whenever it came.
-    else if (this.#sending && this.#queue[0] === request) void this.#read(request)
+    else this.#readNext()
   }
 
   #refusal(request: GetRequest): string | null {
@@ -134,8 +133,7 @@ export class RangeServer {
     const bytes = await this.#read(request)
     this.#reads.delete(request)
     this.#sending = true
-    const next = this.#queue[0]
-    if (next && !this.#closed) void this.#read(next)
+    this.#readNext()
     for (let part = 0; part < bytes.length; part += ANSWER_BYTES) {
       if (running.cancelled) return
       const full = !this.#send({
@@ -147,6 +145,15 @@ export class RangeServer {
     }
     if (!running.cancelled) this.#send({ t: 'end', id: request.id })
     trace('range-server:sent', { start: request.start })
+  }
+
+  /**
+   * While an answer is sent, the next request in line is read (once: `#read` keeps a started read), whether
+   * it was queued when the answer's bytes came in or came while they are sent.
+   */
+  #readNext(): void {
+    const next = this.#queue[0]
+    if (this.#sending && next && !this.#closed) void this.#read(next)
   }
 
   /**
