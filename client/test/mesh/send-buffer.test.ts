@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest'
 import {
   deepenSendBuffer,
   SEND_BUFFER_HIGH,
+  SEND_BUFFER_LOW,
+  setChannelThreshold,
   setSendBuffer,
   type BufferedPeer,
 } from '../../src/lib/mesh/send-buffer.ts'
@@ -60,8 +62,31 @@ describe('deepenSendBuffer', () => {
     channel.bufferedAmount = 256 * 1024
     deepenSendBuffer(peer, cb)
     expect(calls).toEqual([null])
-    // Not a connection with a channel: nothing is set.
+    // Not a connection: nothing is set.
     expect(setSendBuffer({}, 1, 1)).toBe(false)
-    expect(setSendBuffer({ _channel: null }, 1, 1)).toBe(false)
+    expect(setSendBuffer(null, 1, 1)).toBe(false)
+  })
+
+  it('keeps the depth of a connection whose channel comes later (the side that answers the offer)', () => {
+    const calls: (Error | null)[] = []
+    const cb = (err: Error | null) => calls.push(err)
+    const peer: BufferedPeer = { _connected: false, _cb: null, _channel: null }
+    expect(setSendBuffer(peer, 256 * 1024, 128 * 1024)).toBe(true)
+    // The other side's channel arrives: simple-peer sets its own threshold, then the peer its depth's.
+    const channel = { bufferedAmount: 0, bufferedAmountLowThreshold: 64 * 1024 }
+    peer._channel = channel as RTCDataChannel
+    setChannelThreshold(peer, peer._channel)
+    expect(channel.bufferedAmountLowThreshold).toBe(128 * 1024)
+    peer._connected = true
+    peer._cb = cb
+    channel.bufferedAmount = 300 * 1024
+    deepenSendBuffer(peer, cb)
+    expect(calls).toEqual([])
+  })
+
+  it('gives a channel of a connection without a depth of its own SEND_BUFFER_LOW', () => {
+    const channel = { bufferedAmountLowThreshold: 64 * 1024 } as RTCDataChannel
+    setChannelThreshold({}, channel)
+    expect(channel.bufferedAmountLowThreshold).toBe(SEND_BUFFER_LOW)
   })
 })

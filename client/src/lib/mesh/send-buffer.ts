@@ -17,6 +17,8 @@ export const SEND_BUFFER_LOW = 512 * 1024
 export interface BufferedPeer {
   /** This peer's own SEND_BUFFER_HIGH (`setSendBuffer`). */
   sendBufferHigh?: number
+  /** This peer's own SEND_BUFFER_LOW (`setSendBuffer`): its channel's threshold, now or once it comes. */
+  sendBufferLow?: number
   /** The held write's callback: simple-peer calls it when the channel's queue is low. */
   _cb?: unknown
   _channel?: RTCDataChannel | null
@@ -37,14 +39,23 @@ export function deepenSendBuffer(peer: BufferedPeer, cb: (err: Error | null) => 
 }
 
 /**
- * Gives one open connection a send buffer of its own depth: writes go on while its channel holds no more than
- * `high`, and held ones once it is down to `low`. False when `peer` is no such connection (its depth stays).
+ * Gives one connection a send buffer of its own depth: writes go on while its channel holds no more than
+ * `high`, and held ones once it is down to `low`. A connection that answers an offer gets its channel only
+ * when the other side's arrives, after the links hand it on: the depth waits for it (`setChannelThreshold`).
+ * False when `peer` is no such connection (its depth stays).
  */
 export function setSendBuffer(peer: unknown, high: number, low: number): boolean {
+  if (typeof peer !== 'object' || peer === null || !('_channel' in peer)) return false
   const candidate = peer as BufferedPeer
-  const channel = candidate._channel
-  if (!channel || typeof channel.bufferedAmountLowThreshold !== 'number') return false
   candidate.sendBufferHigh = high
-  channel.bufferedAmountLowThreshold = low
+  candidate.sendBufferLow = low
+  const channel = candidate._channel
+  if (channel) setChannelThreshold(candidate, channel)
   return true
+}
+
+/** The channel's `bufferedAmountLowThreshold`: this peer's own depth, else SEND_BUFFER_LOW. */
+export function setChannelThreshold(peer: BufferedPeer, channel: RTCDataChannel): void {
+  if (typeof channel.bufferedAmountLowThreshold !== 'number') return
+  channel.bufferedAmountLowThreshold = peer.sendBufferLow ?? SEND_BUFFER_LOW
 }

@@ -1,6 +1,6 @@
 import Peer from '@thaunknown/simple-peer'
 import type { PeerFactory, PeerLike } from './peer.ts'
-import { deepenSendBuffer, SEND_BUFFER_LOW, type BufferedPeer } from './send-buffer.ts'
+import { deepenSendBuffer, setChannelThreshold, type BufferedPeer } from './send-buffer.ts'
 
 /**
  * The real WebRTC peer. Its ICE configuration comes from settings and the signal server's TURN servers
@@ -21,10 +21,7 @@ class DeepBufferPeer extends (Peer as unknown as new (options: object) => PeerLi
   }) {
   override _setupData(event: { channel?: RTCDataChannel }): void {
     super._setupData(event)
-    const channel = this._channel
-    if (channel && typeof channel.bufferedAmountLowThreshold === 'number') {
-      channel.bufferedAmountLowThreshold = SEND_BUFFER_LOW
-    }
+    if (this._channel) setChannelThreshold(this, this._channel)
   }
 
   override _write(chunk: Uint8Array, cb: (err: Error | null) => void): void {
