@@ -16,4 +16,13 @@ describe('formatSteps', () => {
         '900–905 1×append 512 KiB, updateend ≤ 800 ms after its append · 950 seeked',
     )
   })
+
+  it("leaves the data channels' binary messages out and prints their text ones", () => {
+    const steps: Step[] = [
+      { ms: 10, name: 'dc:send-binary', detail: { c: 5, bytes: 65541, buf: 0 } },
+      { ms: 12, name: 'dc:send', detail: { c: 1, bytes: 371, buf: 0 } },
+      { ms: 400, name: 'dc:message-binary', detail: { c: 5, bytes: 65541 } },
+    ]
+    expect(formatSteps(steps)).toBe('12 dc:send c=1,bytes=371,buf=0')
+  })
 })

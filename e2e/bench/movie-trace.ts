@@ -2,12 +2,15 @@
  * `BENCH_TRACE=1 npm run bench:movie`: where the time from a person's action to playing goes, on every page.
  * Each page's steps after the action, in ms: the app's performance marks (`theatron:stream:*`, the sync's
  * `theatron:sync:*` and the streaming trace's `theatron:trace:*`, client/src/lib/trace.ts, with their detail),
- * the `<video>`'s events with their own time stamps, and each SourceBuffer append (`append` with its bytes,
- * `appended` when the buffer took it).
+ * the `<video>`'s events with their own time stamps, each SourceBuffer append (`append` with its bytes,
+ * `appended` when the buffer took it), and each data-channel message sent and received: `dc:send` and
+ * `dc:message` for text (the room's messages, the range protocol's requests), with the channel's number on
+ * this page (`c`) and, when sent, what the channel held queued (`buf`, its `bufferedAmount`); the binary ones
+ * (`dc:send-binary`, `dc:message-binary`: the film's bytes) only in BENCH_TRACE_FILE, being too many to print.
  */
 import type { Page } from '@playwright/test'
 
-/** An init script: records the player's media events and SourceBuffer appends (real clock ms). */
+/** An init script: records the player's media events, SourceBuffer appends and data-channel messages (real clock ms). */
 export const MOVIE_PROBE = `(() => {
   const seen = (window.__benchTimeline = [])
   const now = () => performance.timeOrigin + performance.now()
@@ -25,6 +28,28 @@ export const MOVIE_PROBE = `(() => {
         seen.push({ name: 'longtask', at: performance.timeOrigin + e.startTime, detail: { ms: Math.round(e.duration) } })
     }).observe({ type: 'longtask', buffered: true })
   } catch {}
+  const dcLabel = (c) => (c.__n ??= (window.__dcN = (window.__dcN ?? 0) + 1))
+  const send = RTCDataChannel.prototype.send
+  RTCDataChannel.prototype.send = function (data) {
+    const text = typeof data === 'string'
+    seen.push({ name: text ? 'dc:send' : 'dc:send-binary', at: now(), detail: { c: dcLabel(this),
+      bytes: text ? data.length : data.byteLength, buf: this.bufferedAmount } })
+    return send.call(this, data)
+  }
+  const onmessage = Object.getOwnPropertyDescriptor(RTCDataChannel.prototype, 'onmessage')
+  Object.defineProperty(RTCDataChannel.prototype, 'onmessage', {
+    configurable: true,
+    get() { return onmessage.get.call(this) },
+    set(fn) {
+      const channel = this
+      onmessage.set.call(this, fn && function (event) {
+        const text = typeof event.data === 'string'
+        seen.push({ name: text ? 'dc:message' : 'dc:message-binary', at: now(), detail: { c: dcLabel(channel),
+          bytes: text ? event.data.length : event.data.byteLength ?? event.data.size } })
+        return fn.call(this, event)
+      })
+    },
+  })
   const append = window.SourceBuffer?.prototype.appendBuffer
   if (append) window.SourceBuffer.prototype.appendBuffer = function (data) {
     seen.push({ name: 'append', at: now(), detail: { bytes: data.byteLength } })
@@ -87,6 +112,8 @@ export function formatSteps(steps: readonly Step[], limit = 120): string {
   let appendAt: number | null = null
   for (let i = 0; i < steps.length && out.length < limit; i++) {
     const step = steps[i]!
+    // The media's bytes on the data channels: too many to print, kept for BENCH_TRACE_FILE.
+    if (step.name.endsWith('-binary')) continue
     if (step.name === 'append' || step.name === 'appended') {
       let j = i
       let bytes = 0

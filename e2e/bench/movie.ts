@@ -47,11 +47,17 @@
  * the film's torrent before sharing it, `theatron:share-early` = `off`; by default it shares the film before it is
  * hashed, as the app does)  BENCH_MOVIE_RAW=0 (no raw channels: their columns stay empty, a run is ~1 min
  * shorter)  BENCH_TRACE=1 (print every page's steps from the select to playing and from the seek to together:
- * e2e/bench/movie-trace.ts)  BENCH_PROFILE=1 (each page's main thread over the 8 s of throughput, e2e/bench/profile.ts)
+ * e2e/bench/movie-trace.ts; BENCH_TRACE_FILE=<path> also writes them whole, as JSON lines)  BENCH_PROFILE=1 (each
+ * page's main thread over the 8 s of throughput, e2e/bench/profile.ts)  BENCH_MOVIE_BROWSERS=1 (the three people
+ * are three contexts of one browser; `3`: the leechers get browsers of their own, so each person has their own
+ * network service, as on three machines; `1,3`: both, interleaved, a row each. In one browser every packet of
+ * every person's connections passes one network-service thread, a queue no real room has: docs/benchmarks.md,
+ * "One browser or three")
  *
  * A/B: `BENCH_BASELINE_DIST=<a client build>` (e2e/bench/stream.ts) runs every film with that build and with this
  * one, interleaved (baseline, this, this, baseline, …) so both see the same background load; one row per build.
  */
+import { appendFileSync } from 'node:fs'
 import type { Browser, Page } from '@playwright/test'
 import { createRoom, expectMembers, join as joinRoom, person, type Person } from '../lib/room.ts'
 import { ensureTestVideo } from '../scripts/make-test-video.ts'
@@ -59,6 +65,7 @@ import { ensureMovie, type MovieKind } from '../scripts/make-movie.ts'
 import { browserRss, cpuSpent, machineIdle, sampleCpu } from './procfs.ts'
 import { clearSteps, formatSteps, MOVIE_PROBE, pageSteps } from './movie-trace.ts'
 import { startProfile } from './profile.ts'
+import { launchChromium } from '../lib/browser.ts'
 import { bufferedAhead } from '../../client/src/lib/media/buffered.ts'
 import { MSE_THRESHOLDS } from '../../client/src/lib/torrent/background.ts'
 
@@ -68,6 +75,10 @@ const SHARE_EARLY = process.env.BENCH_SHARE_EARLY !== '0'
 const RAW = process.env.BENCH_MOVIE_RAW !== '0'
 const TRACE = process.env.BENCH_TRACE === '1'
 const PROFILE = process.env.BENCH_PROFILE === '1'
+/** BENCH_TRACE_FILE=<path>: every page's traced steps, whole, as JSON lines (with BENCH_TRACE=1). */
+const TRACE_FILE = process.env.BENCH_TRACE_FILE ?? null
+/** `1`: the three people share one browser; `3`: a browser each; `1,3`: both, interleaved. */
+const BROWSERS = (process.env.BENCH_MOVIE_BROWSERS ?? '1').split(',').map((n) => n.trim() === '3')
 const RAW_BYTES = 64 * 1024 * 1024
 
 export type RawChannel = (from: Page, to: Page, path: string, limit?: number) => Promise<number>
@@ -370,13 +381,23 @@ async function diagnose(people: readonly Person[], consoles: Map<string, string[
   }
 }
 
-async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawChannels): Promise<MovieRun> {
+async function oneRun(
+  browser: Browser,
+  baseURL: string,
+  path: string,
+  raw: RawChannels,
+  ownBrowsers = false,
+): Promise<MovieRun> {
   const people: Person[] = []
   const stops: (() => number)[] = []
   const consoles = new Map<string, string[]>()
+  const launched: Browser[] = []
   try {
     for (const name of ['Seeder', 'Leech B', 'Leech C']) {
-      const someone = await person(browser, baseURL, name, { shareEarly: SHARE_EARLY })
+      // One browser per person (BENCH_MOVIE_BROWSERS): the leechers get browsers of their own.
+      const theirs = ownBrowsers && name !== 'Seeder' ? await launchChromium() : browser
+      if (theirs !== browser) launched.push(theirs)
+      const someone = await person(theirs, baseURL, name, { shareEarly: SHARE_EARLY })
       if (TRACE) await someone.page.context().addInitScript({ content: MOVIE_PROBE })
       const lines: string[] = []
       consoles.set(name, lines)
@@ -555,6 +576,7 @@ async function oneRun(browser: Browser, baseURL: string, path: string, raw: RawC
   } finally {
     for (const stop of stops) stop()
     await Promise.all(people.map((someone) => someone.close()))
+    await Promise.all(launched.map((b) => b.close()))
   }
 }
 
@@ -567,8 +589,11 @@ export interface MovieBuild {
 /** BENCH_TRACE=1: every page's steps from `since` (real clock ms) on. */
 async function logSteps(what: string, people: readonly Person[], since: number): Promise<void> {
   log(`  ${what}, ms after the action:`)
-  for (const someone of people)
-    log(`    ${someone.name}: ${formatSteps(await pageSteps(someone.page, since))}`)
+  for (const someone of people) {
+    const steps = await pageSteps(someone.page, since)
+    if (TRACE_FILE) appendFileSync(TRACE_FILE, `${JSON.stringify({ what, who: someone.name, steps })}\n`)
+    log(`    ${someone.name}: ${formatSteps(steps)}`)
+  }
 }
 
 /** Every movie kind, `RUNS` times; returns the docs section's table. */
@@ -583,14 +608,21 @@ export async function movieBench(
   ]
   for (const kind of KINDS) {
     const path = await ensureMovie(kind)
-    const byBuild = new Map<string, MovieRun[]>(builds.map((build) => [build.name, []]))
+    const setups = BROWSERS.flatMap((own) =>
+      builds.map((build) => ({
+        ...build,
+        own,
+        name: BROWSERS.length > 1 ? `${build.name}, ${own ? 'a browser each' : 'one browser'}` : build.name,
+      })),
+    )
+    const byBuild = new Map<string, MovieRun[]>(setups.map((build) => [build.name, []]))
     for (let i = 0; i < RUNS; i++) {
       // The order alternates, so neither build always runs right after the other.
-      const order = i % 2 ? [...builds].reverse() : builds
+      const order = i % 2 ? [...setups].reverse() : setups
       for (const build of order) {
-        const label = `${kind}${builds.length > 1 ? ` (${build.name})` : ''} run ${i + 1}/${RUNS}`
+        const label = `${kind}${setups.length > 1 ? ` (${build.name})` : ''} run ${i + 1}/${RUNS}`
         try {
-          const run = await oneRun(browser, build.url, path, raw)
+          const run = await oneRun(browser, build.url, path, raw, build.own)
           byBuild.get(build.name)!.push(run)
           log(`${label}: ${JSON.stringify(run)}`)
         } catch (err) {
@@ -598,8 +630,8 @@ export async function movieBench(
         }
       }
     }
-    for (const build of builds)
-      lines.push(row(builds.length > 1 ? `${kind} (${build.name})` : kind, byBuild.get(build.name)!))
+    for (const build of setups)
+      lines.push(row(setups.length > 1 ? `${kind} (${build.name})` : kind, byBuild.get(build.name)!))
   }
   return `${lines.join('\n')}\n`
 }
