@@ -78,7 +78,10 @@ const PROFILE = process.env.BENCH_PROFILE === '1'
 /** BENCH_TRACE_FILE=<path>: every page's traced steps, whole, as JSON lines (with BENCH_TRACE=1). */
 const TRACE_FILE = process.env.BENCH_TRACE_FILE ?? null
 /** `1`: the three people share one browser; `3`: a browser each; `1,3`: both, interleaved. */
-const BROWSERS = (process.env.BENCH_MOVIE_BROWSERS ?? '1').split(',').map((n) => n.trim() === '3')
+const BROWSERS = (process.env.BENCH_MOVIE_BROWSERS ?? '1').split(',').map((n) => {
+  if (n.trim() !== '1' && n.trim() !== '3') throw new Error(`BENCH_MOVIE_BROWSERS: 1, 3 or 1,3, not "${n}"`)
+  return n.trim() === '3'
+})
 const RAW_BYTES = 64 * 1024 * 1024
 
 export type RawChannel = (from: Page, to: Page, path: string, limit?: number) => Promise<number>
@@ -602,25 +605,32 @@ export async function movieBench(
   builds: readonly MovieBuild[],
   raw: RawChannels,
 ): Promise<string> {
+  // Each build in each browser setup; a row's label names what varies between the rows.
+  const browsersVary = BROWSERS.length > 1 || BROWSERS[0] === true
+  const setups = BROWSERS.flatMap((own) =>
+    builds.map((build) => {
+      const parts = [
+        builds.length > 1 ? build.name : null,
+        browsersVary ? (own ? 'a browser each' : 'one browser') : null,
+      ]
+      return { ...build, own, name: parts.filter((part) => part !== null).join(', ') }
+    }),
+  )
+  const varies = [builds.length > 1 ? 'build' : null, browsersVary ? 'browsers' : null].filter(
+    (part) => part !== null,
+  )
   const lines = [
-    `| film${builds.length > 1 ? ' (build)' : ''} | runs | drop → item (median / worst) | drop → torrent | paste → playing | item → playing | seek 80 % → together (event; polled) | torrent B, C | raw to B / to both (each) | torrent / raw: B / raw to B, (B + C) / raw to both | paused: torrent B, C; / raw (B, B + C) | CPU meanwhile: browser cores, machine idle | peak page memory (seeder / B / C) | renderers’ RSS growth / held by B + C |`,
+    `| film${varies.length ? ` (${varies.join(', ')})` : ''} | runs | drop → item (median / worst) | drop → torrent | paste → playing | item → playing | seek 80 % → together (event; polled) | torrent B, C | raw to B / to both (each) | torrent / raw: B / raw to B, (B + C) / raw to both | paused: torrent B, C; / raw (B, B + C) | CPU meanwhile: browser cores, machine idle | peak page memory (seeder / B / C) | renderers’ RSS growth / held by B + C |`,
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const kind of KINDS) {
     const path = await ensureMovie(kind)
-    const setups = BROWSERS.flatMap((own) =>
-      builds.map((build) => ({
-        ...build,
-        own,
-        name: BROWSERS.length > 1 ? `${build.name}, ${own ? 'a browser each' : 'one browser'}` : build.name,
-      })),
-    )
     const byBuild = new Map<string, MovieRun[]>(setups.map((build) => [build.name, []]))
     for (let i = 0; i < RUNS; i++) {
       // The order alternates, so neither build always runs right after the other.
       const order = i % 2 ? [...setups].reverse() : setups
       for (const build of order) {
-        const label = `${kind}${setups.length > 1 ? ` (${build.name})` : ''} run ${i + 1}/${RUNS}`
+        const label = `${kind}${build.name ? ` (${build.name})` : ''} run ${i + 1}/${RUNS}`
         try {
           const run = await oneRun(browser, build.url, path, raw, build.own)
           byBuild.get(build.name)!.push(run)
@@ -631,7 +641,7 @@ export async function movieBench(
       }
     }
     for (const build of setups)
-      lines.push(row(setups.length > 1 ? `${kind} (${build.name})` : kind, byBuild.get(build.name)!))
+      lines.push(row(build.name ? `${kind} (${build.name})` : kind, byBuild.get(build.name)!))
   }
   return `${lines.join('\n')}\n`
 }
