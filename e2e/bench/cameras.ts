@@ -7,26 +7,12 @@
  * phase.
  */
 import { expect, type Page } from '@playwright/test'
-import { readFile } from 'node:fs/promises'
 import type { Person } from '../lib/room.ts'
-import { cpuSpent, processes, processTree, sampleCpu, type CpuSample } from './procfs.ts'
-
-const TICK_MS = 10 // USER_HZ is 100 on Linux
+import { cpuSpent, processCpuMs, processes, processTree, sampleCpu, type CpuSample } from './procfs.ts'
 
 export const CAMERAS = process.env.BENCH_CAMERAS === '1'
 /** `BENCH_CAMERAS_MIC=0`: cameras only, the microphones stay off (what the voices cost, by difference). */
 const MICS = process.env.BENCH_CAMERAS_MIC !== '0'
-
-/** CPU ms a process has used (all its threads), or null once it is gone. */
-async function processCpuMs(pid: number): Promise<number | null> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS
-  } catch {
-    return null
-  }
-}
 
 async function browserPids(): Promise<{ renderers: number[]; all: number[] }> {
   const ours = processTree(await processes(), process.pid).filter(

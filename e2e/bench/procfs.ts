@@ -89,6 +89,21 @@ export async function machineIdle(): Promise<{ idle: number; total: number }> {
   return { idle: (ticks[3] ?? 0) + (ticks[4] ?? 0), total: ticks.reduce((sum, t) => sum + t, 0) }
 }
 
+/** The CPU ms in a `/proc/…/stat` line: its utime and stime. */
+function statCpuMs(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS
+}
+
+/** CPU ms a process has used (all its threads), or null once it is gone. */
+export async function processCpuMs(pid: number): Promise<number | null> {
+  try {
+    return statCpuMs(await readFile(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return null
+  }
+}
+
 /** Cumulative CPU time of every thread of our browser, summed by process kind and thread name. */
 export async function sampleCpu(): Promise<CpuSample> {
   const sample: CpuSample = new Map()
@@ -102,13 +117,9 @@ export async function sampleCpu(): Promise<CpuSample> {
     for (const tid of tids) {
       try {
         const stat = await readFile(`/proc/${proc.pid}/task/${tid}/stat`, 'utf8')
-        const open = stat.indexOf('(')
-        const close = stat.lastIndexOf(')')
-        const name = stat.slice(open + 1, close).replace(/\d+$/, '')
-        const fields = stat.slice(close + 2).split(' ')
-        const ms = (Number(fields[11]) + Number(fields[12])) * TICK_MS // utime, stime
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '')
         const key = `${proc.kind} ${name}`
-        sample.set(key, (sample.get(key) ?? 0) + ms)
+        sample.set(key, (sample.get(key) ?? 0) + statCpuMs(stat))
       } catch {
         // the thread ended meanwhile
       }
