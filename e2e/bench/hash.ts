@@ -8,7 +8,11 @@
  * - `read only`: the same file read in the same 16 MiB slices by the same number of workers, nothing hashed
  *   (what Chromium's file reads alone allow);
  * - `SHA-1 only`: WebCrypto SHA-1 of 1 MiB pieces of a buffer already in each worker's memory (what native
- *   SHA-1 alone allows).
+ *   SHA-1 alone allows);
+ * - `WebAssembly SHA-1 only`: the same with hash-wasm's SHA-1, the app's other candidate
+ *   (client/src/lib/torrent/sha1.ts).
+ *
+ * Each `app` run also prints which SHA-1 the app's workers chose, and what they measured of each.
  *
  * The three are interleaved per round (app, read, sha, then the next round starts with the next one), so a
  * change in the machine's load falls on all of them. Knobs: BENCH_HASH_MB=1024 (file size), BENCH_HASH_RUNS=3,
@@ -35,13 +39,16 @@ const WRITE = process.env.BENCH_WRITE !== '0'
 const HASH_SOURCE = fileURLToPath(new URL('../../client/src/lib/torrent/', import.meta.url))
 const BASELINE_SOURCE = process.env.BENCH_HASH_BASELINE
 
-type Variant = 'app' | 'base' | 'read' | 'sha'
-const VARIANTS: readonly Variant[] = BASELINE_SOURCE ? ['app', 'base', 'read', 'sha'] : ['app', 'read', 'sha']
+type Variant = 'app' | 'base' | 'read' | 'sha' | 'wasm'
+const VARIANTS: readonly Variant[] = BASELINE_SOURCE
+  ? ['app', 'base', 'read', 'sha', 'wasm']
+  : ['app', 'read', 'sha', 'wasm']
 const LABEL: Record<Variant, string> = {
   app: 'app (read + SHA-1)',
   base: 'baseline (read + SHA-1)',
   read: 'read only',
   sha: 'SHA-1 only',
+  wasm: 'WebAssembly SHA-1 only',
 }
 
 /** A file of `mb` MiB of random bytes (what is in it does not change SHA-1's speed), made once and cached. */
@@ -95,8 +102,12 @@ async function bundles(): Promise<Record<string, string>> {
   }
 }
 
-/** Reads (and, for `sha`, digests an in-memory buffer of) `bytes` bytes in 16 MiB slices; answers the count. */
+/**
+ * Reads (or, for `sha` and `wasm`, digests an in-memory buffer of) `bytes` bytes in 16 MiB slices; answers the
+ * count.
+ */
 const CEILING_WORKER = `
+import { wasmSha1, webCryptoSha1 } from './sha1.ts'
 const SLICE = 16 * 1024 * 1024
 const PIECE = 1024 * 1024
 self.onmessage = async ({ data }) => {
@@ -105,10 +116,11 @@ self.onmessage = async ({ data }) => {
     for (let at = from; at < to; at += SLICE) await blob.slice(at, Math.min(to, at + SLICE)).arrayBuffer()
   } else {
     const buffer = new Uint8Array(SLICE).map((_, i) => i * 31)
+    const sha1 = mode === 'wasm' ? await wasmSha1() : webCryptoSha1
     for (let at = from; at < to; at += SLICE) {
       const digests = []
       for (let p = 0; p < SLICE && at + p < to; p += PIECE) {
-        digests.push(crypto.subtle.digest('SHA-1', buffer.subarray(p, p + PIECE)))
+        digests.push(sha1(buffer.subarray(p, p + PIECE)))
       }
       await Promise.all(digests)
     }
@@ -133,7 +145,7 @@ async function main(): Promise<void> {
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
   const browser = await launchChromium()
   const loadBefore = os.loadavg()
-  const results: Record<Variant, number[]> = { app: [], base: [], read: [], sha: [] }
+  const results: Record<Variant, number[]> = { app: [], base: [], read: [], sha: [], wasm: [] }
   try {
     const page = await browser.newPage()
     await page.goto(origin)
@@ -141,13 +153,16 @@ async function main(): Promise<void> {
     for (let run = 0; run < RUNS; run++) {
       for (let i = 0; i < VARIANTS.length; i++) {
         const variant = VARIANTS[(run + i) % VARIANTS.length] as Variant
-        const ms = await page.evaluate(
-          ([v, w]) => (window as unknown as { measure(v: string, w: number): Promise<number> }).measure(v, w),
+        const { ms, sha1 } = await page.evaluate(
+          ([v, w]) =>
+            (
+              window as unknown as { measure(v: string, w: number): Promise<{ ms: number; sha1: string }> }
+            ).measure(v, w),
           [variant, WORKERS] as const,
         )
         results[variant].push(ms)
         console.log(
-          `run ${run + 1}: ${LABEL[variant]} ${fmt(MB / 1.048576 / (ms / 1000))} MB/s (${fmt(ms)} ms)`,
+          `run ${run + 1}: ${LABEL[variant]} ${fmt(MB / 1.048576 / (ms / 1000))} MB/s (${fmt(ms)} ms)${sha1 ? `; workers chose: ${sha1}` : ''}`,
         )
       }
     }
@@ -159,19 +174,22 @@ async function main(): Promise<void> {
 }
 
 /** In the page (plain JS: tsx would wrap named TypeScript helpers in a `__name` the page lacks): one variant
- * over the whole picked file; answers its wall time in ms. */
+ * over the whole picked file; answers its wall time in ms, and for `app` the SHA-1 each worker chose. */
 const MEASURE = `
 window.measure = async (variant, workers) => {
   const file = document.getElementById('file').files[0]
   if (!file) throw new Error('no file picked')
   const start = performance.now()
   if (variant === 'app') {
-    await window.hashPieces(file, 1024 * 1024, { workers, createWorker: () => new Worker('/hash-worker.js') })
-    return performance.now() - start
+    const chose = []
+    const onSha1 = ({ name, trials }) =>
+      chose.push(name + ' (' + trials.map((t) => t.name + ' ' + (t.matched ? t.ms.toFixed(1) + ' ms' : 'failed')).join(', ') + ')')
+    await window.hashPieces(file, 1024 * 1024, { workers, onSha1, createWorker: () => new Worker('/hash-worker.js') })
+    return { ms: performance.now() - start, sha1: chose.join('; ') }
   }
   if (variant === 'base') {
     await window.baseHashPieces(file, 1024 * 1024, { workers, createWorker: () => new Worker('/base-worker.js') })
-    return performance.now() - start
+    return { ms: performance.now() - start }
   }
   const slice = 16 * 1024 * 1024
   const share = Math.ceil(file.size / workers / slice) * slice
@@ -186,7 +204,7 @@ window.measure = async (variant, workers) => {
     }))
   }
   await Promise.all(jobs)
-  return performance.now() - start
+  return { ms: performance.now() - start }
 }
 `
 
@@ -219,8 +237,8 @@ function report(results: Record<Variant, number[]>, before: number[], after: num
     `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, Debian's Chromium; load average ${load(before)} before, ${load(after)} after (the machine is shared).`,
     '',
     `A ${MB} MiB file picked through \`<input type=file>\`, 1 MiB pieces, ${WORKERS} Web Workers. \`app\` is the app's`,
-    '`hashPieces`; `read only` and `SHA-1 only` are its two ceilings (the file read in the same slices with nothing',
-    'hashed; WebCrypto SHA-1 of an in-memory buffer). MB = 10⁶ bytes.',
+    '`hashPieces`; `read only` and the two `SHA-1 only` are its ceilings (the file read in the same slices with',
+    "nothing hashed; WebCrypto's and hash-wasm's SHA-1 of an in-memory buffer, the app's two candidates). MB = 10⁶ bytes.",
     '',
     '| variant | median | per run |',
     '| --- | ---: | --- |',

@@ -1,7 +1,8 @@
 /**
  * Security headers of the served client. The Content-Security-Policy fits the built app and nothing
- * more: scripts and styles only from this origin (the build has no inline script, no inline style, no
- * eval and no WebAssembly); media from this origin (WebTorrent's service worker answers same-origin
+ * more: scripts and styles only from this origin (the build has no inline script, no inline style and no
+ * eval), and WebAssembly compiled from this origin's scripts (`'wasm-unsafe-eval'`: the hashing workers'
+ * SHA-1, client/src/lib/torrent/sha1.ts; it allows WebAssembly only, not `eval`); media from this origin (WebTorrent's service worker answers same-origin
  * URLs), `blob:` (Media Source Extensions, a dropped local file, subtitles) and `https:` (a link to a video
  * someone pastes; hls.js fetches an HLS stream's playlist and segments, which `connect-src` already allows),
  * plain `http:` only on loopback, as for connections; the service worker from
@@ -14,7 +15,7 @@
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "img-src 'self' data: blob:",
   "media-src 'self' blob: https: http://127.0.0.1:* http://localhost:*",

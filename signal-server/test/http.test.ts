@@ -66,7 +66,7 @@ describe('static client', () => {
           return [name, values] as const
         }),
       )
-      expect(policy.get('script-src')).toEqual(["'self'"])
+      expect(policy.get('script-src')).toEqual(["'self'", "'wasm-unsafe-eval'"])
       expect(policy.get('default-src')).toEqual(["'self'"])
       expect(policy.get('frame-ancestors')).toEqual(["'none'"])
       expect(policy.get('object-src')).toEqual(["'none'"])

@@ -13,13 +13,13 @@ import { choosePieceLength, makeTorrent } from '../../src/lib/torrent/make-torre
 import {
   hashPieceRange,
   hashPieces,
-  READ_BYTES,
   type HashAnswer,
   type HashPause,
   type HashRequest,
   type HashWorker,
 } from '../../src/lib/torrent/piece-hash.ts'
 import { LINGER_MS, ReadGate, ReadPriority } from '../../src/lib/torrent/read-priority.ts'
+import { wasmSha1 } from '../../src/lib/torrent/sha1.ts'
 import { ManualTimers } from '../manual-timers.ts'
 import { linkedConnections, loadWebTorrent, OFFLINE } from './webtorrent-node.ts'
 
@@ -52,9 +52,10 @@ class InThreadWorker implements HashWorker {
     if ('paused' in message) return this.#gate.set(message.paused)
     const { id, blob, pieceLength, first, end } = message
     InThreadWorker.batches++
-    void hashPieceRange(blob, pieceLength, first, end, READ_BYTES, this.#gate.mayRead).then((hashes) =>
-      this.onmessage?.({ data: { id, hashes } } as MessageEvent<HashAnswer>),
-    )
+    void hashPieceRange(blob, pieceLength, first, end, { mayRead: this.#gate.mayRead }).then((hashes) => {
+      const data: HashAnswer = { id, hashes, sha1: { name: 'webcrypto', trials: [] } }
+      this.onmessage?.({ data } as MessageEvent<HashAnswer>)
+    })
   }
   terminate(): void {
     this.terminated = true
@@ -76,15 +77,24 @@ describe('hashing pieces', () => {
 
   it('reads a range in slices of several pieces, the last slice short', async () => {
     const data = bytes(10 * 16384 + 99)
-    const hashes = await hashPieceRange(new Blob([data]), 16384, 2, 11, 3 * 16384)
+    const hashes = await hashPieceRange(new Blob([data]), 16384, 2, 11, { readBytes: 3 * 16384 })
     expect(hashes).toEqual(expectedPieces(data, 16384).subarray(2 * 20))
+  })
+
+  it('gives the same pieces with the WebAssembly SHA-1', async () => {
+    const data = bytes(10 * 16384 + 99)
+    const sha1 = await wasmSha1()
+    const hashes = await hashPieceRange(new Blob([data]), 16384, 0, 11, { readBytes: 3 * 16384, sha1 })
+    expect(hashes).toEqual(expectedPieces(data, 16384))
   })
 
   it('in workers, batches handed to whichever is free, each piece in its place, workers ended', async () => {
     const data = bytes(37 * 16384 + 5)
     const made: InThreadWorker[] = []
     InThreadWorker.batches = 0
+    const chosen: string[] = []
     const hashes = await hashPieces(new Blob([data]), 16384, {
+      onSha1: ({ name }) => chosen.push(name),
       workers: 3,
       batchBytes: 4 * 16384,
       createWorker: () => {
@@ -97,6 +107,7 @@ describe('hashing pieces', () => {
     expect(made).toHaveLength(3)
     expect(InThreadWorker.batches).toBe(10) // 38 pieces in batches of 4
     expect(made.every((w) => w.terminated)).toBe(true)
+    expect(chosen).toEqual(['webcrypto', 'webcrypto', 'webcrypto']) // once per worker
   })
 
   it('a worker that fails fails the hashing', async () => {

@@ -39,6 +39,7 @@ import { IdbPieceDb, pieceDbAvailable } from './piece-db.ts'
 import { PieceStore, type PieceDb } from './piece-store.ts'
 import { choosePieceLength, makeTorrent } from './make-torrent.ts'
 import { hashPieces, type HashWorker } from './piece-hash.ts'
+import { sha1Detail } from './sha1.ts'
 import type { ReadPriority } from './read-priority.ts'
 import { mseCandidate, MseStream, warmUpMp4, type ByteSource } from '../media/mse.ts'
 import { blobSource, type TrackCodec } from '../media/feed.ts'
@@ -205,6 +206,7 @@ export class TorrentClient {
     const pieces = await hashPieces(blob, pieceLength, {
       createWorker: this.#options.hashWorkers > 0 ? createHashWorker : undefined,
       workers: this.#options.hashWorkers,
+      onSha1: (report) => trace('hashing:sha1', sha1Detail(report)),
       ...(priority ? { priority } : {}),
     })
     await this.#seedHold

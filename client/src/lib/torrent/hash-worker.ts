@@ -1,16 +1,12 @@
 /**
  * A Web Worker that hashes batches of a dropped file's pieces (torrent/piece-hash.ts): it reads them from the
- * file itself and answers with their SHA-1s, so the page's thread never holds the file's bytes. While the page
- * says a member reads the file (`paused`), it starts no new read (torrent/read-priority.ts).
+ * file itself and answers with their SHA-1s, so the page's thread never holds the file's bytes. It picks its
+ * SHA-1 once, as it starts (torrent/sha1.ts), while its first read is under way. While the page says a member
+ * reads the file (`paused`), it starts no new read (torrent/read-priority.ts).
  */
-import {
-  hashPieceRange,
-  READ_BYTES,
-  type HashAnswer,
-  type HashPause,
-  type HashRequest,
-} from './piece-hash.ts'
+import { hashPieceRange, type HashAnswer, type HashPause, type HashRequest } from './piece-hash.ts'
 import { ReadGate } from './read-priority.ts'
+import { chooseSha1 } from './sha1.ts'
 
 const scope = self as unknown as {
   onmessage: ((event: MessageEvent<HashRequest | HashPause>) => void) | null
@@ -18,12 +14,15 @@ const scope = self as unknown as {
 }
 
 const gate = new ReadGate()
+const choice = chooseSha1()
 
 scope.onmessage = ({ data }) => {
   if ('paused' in data) return gate.set(data.paused)
   const { id, blob, pieceLength, first, end } = data
-  hashPieceRange(blob, pieceLength, first, end, READ_BYTES, gate.mayRead).then(
-    (hashes) => scope.postMessage({ id, hashes }, [hashes.buffer]),
-    (err: unknown) => scope.postMessage({ id, error: String(err) }, []),
-  )
+  choice
+    .then(async ({ name, trials, sha1 }) => {
+      const hashes = await hashPieceRange(blob, pieceLength, first, end, { mayRead: gate.mayRead, sha1 })
+      scope.postMessage({ id, hashes, sha1: { name, trials } }, [hashes.buffer])
+    })
+    .catch((err: unknown) => scope.postMessage({ id, error: String(err) }, []))
 }

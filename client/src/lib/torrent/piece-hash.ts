@@ -1,7 +1,8 @@
 /**
- * SHA-1 of every piece of a dropped file, at the speed of the browser's native SHA-1: WebCrypto
- * (`crypto.subtle.digest`) in Web Workers (torrent/hash-worker.ts), each reading its pieces straight from the
- * file (`Blob.slice`, in large reads, the next in flight while the last is digested). WebTorrent's own `seed` hashes through a stream, one piece
+ * SHA-1 of every piece of a dropped file, at the speed of the browser's fastest SHA-1 (torrent/sha1.ts:
+ * WebCrypto, or a WebAssembly SHA-1 where that is faster) in Web Workers (torrent/hash-worker.ts), each
+ * reading its pieces straight from the file (`Blob.slice`, in large reads, the next in flight while the last
+ * is digested). WebTorrent's own `seed` hashes through a stream, one piece
  * after another, at ~23 MB/s here, and then copies the whole file into the torrent's store; this reads each
  * byte once and keeps none of it (docs/streaming.md, "Sharing a dropped file").
  *
@@ -11,6 +12,7 @@
  */
 
 import type { ReadPriority } from './read-priority.ts'
+import { webCryptoSha1, type Sha1, type Sha1Report } from './sha1.ts'
 
 /** SHA-1 is 20 bytes. */
 export const HASH_BYTES = 20
@@ -42,8 +44,8 @@ export const READS_AHEAD = 1
 /**
  * The SHA-1s of pieces [first, end) of `blob`, concatenated. The range is read in large slices, up to
  * `READS_AHEAD` of them in flight while the pieces of the last are digested, all of them at once (WebCrypto
- * digests off the calling thread, so several at a time use several cores); each slice is dropped once its
- * digests are in. Each read starts only once `mayRead` resolves: a member's read of the same file goes first
+ * digests off the calling thread; the WebAssembly SHA-1 on it); each slice is dropped once its digests are
+ * in. Each read starts only once `mayRead` resolves: a member's read of the same file goes first
  * (torrent/read-priority.ts).
  */
 export async function hashPieceRange(
@@ -51,8 +53,11 @@ export async function hashPieceRange(
   pieceLength: number,
   first: number,
   end: number,
-  readBytes = READ_BYTES,
-  mayRead: () => Promise<void> = () => Promise.resolve(),
+  {
+    readBytes = READ_BYTES,
+    mayRead = () => Promise.resolve(),
+    sha1 = webCryptoSha1,
+  }: { readBytes?: number; mayRead?: () => Promise<void>; sha1?: Sha1 } = {},
 ): Promise<Uint8Array> {
   const out = new Uint8Array((end - first) * HASH_BYTES)
   const perRead = Math.max(1, Math.floor(readBytes / pieceLength))
@@ -80,8 +85,8 @@ export async function hashPieceRange(
     for (let at = 0, index = from; at < bytes.length; at += pieceLength, index++) {
       const piece = bytes.subarray(at, Math.min(bytes.length, at + pieceLength))
       digests.push(
-        crypto.subtle.digest('SHA-1', piece).then((digest) => {
-          out.set(new Uint8Array(digest), (index - first) * HASH_BYTES)
+        sha1(piece).then((digest) => {
+          out.set(digest, (index - first) * HASH_BYTES)
         }),
       )
     }
@@ -99,7 +104,8 @@ export interface HashRequest {
   end: number
 }
 
-export type HashAnswer = { id: number; hashes: Uint8Array } | { id: number; error: string }
+/** `sha1`: which SHA-1 the worker chose, and what it measured of each (torrent/sha1.ts). */
+export type HashAnswer = { id: number; hashes: Uint8Array; sha1: Sha1Report } | { id: number; error: string }
 
 /** Tells a hashing worker to start no new read (`paused`) until told otherwise: a member reads the file. */
 export interface HashPause {
@@ -120,6 +126,8 @@ export interface HashOptions {
   workers?: number
   /** Called with the bytes hashed so far (for a progress line). */
   onProgress?: (bytes: number) => void
+  /** Called once per worker with the SHA-1 it chose (for the trace and the benchmark). */
+  onSha1?: (report: Sha1Report) => void
   /** About how many bytes one batch holds (whole pieces, at least one). */
   batchBytes?: number
   /** Reads that go first: while it is urgent, hashing starts no new read (torrent/read-priority.ts). */
@@ -130,7 +138,7 @@ export interface HashOptions {
 export async function hashPieces(
   blob: Blob,
   pieceLength: number,
-  { createWorker, workers = 2, onProgress, batchBytes = BATCH_BYTES, priority }: HashOptions = {},
+  { createWorker, workers = 2, onProgress, onSha1, batchBytes = BATCH_BYTES, priority }: HashOptions = {},
 ): Promise<Uint8Array> {
   const count = pieceCount(blob.size, pieceLength)
   const out = new Uint8Array(count * HASH_BYTES)
@@ -151,7 +159,7 @@ export async function hashPieces(
   if (!createWorker || workers <= 0) {
     const mayRead = () => priority?.idle() ?? Promise.resolve()
     for (let range = take(); range; range = take()) {
-      finished(range[0], await hashPieceRange(blob, pieceLength, range[0], range[1], READ_BYTES, mayRead))
+      finished(range[0], await hashPieceRange(blob, pieceLength, range[0], range[1], { mayRead }))
     }
     return out
   }
@@ -162,7 +170,7 @@ export async function hashPieces(
   if (priority?.urgent) pause(true)
   const stopListening = priority?.onChange(pause)
   try {
-    await Promise.all(pool.map((worker) => drain(worker, blob, pieceLength, take, finished)))
+    await Promise.all(pool.map((worker) => drain(worker, blob, pieceLength, take, finished, onSha1)))
   } finally {
     stopListening?.()
     for (const worker of pool) worker.terminate()
@@ -180,9 +188,11 @@ function drain(
   pieceLength: number,
   take: () => [number, number] | null,
   finished: (first: number, hashes: Uint8Array) => void,
+  onSha1?: (report: Sha1Report) => void,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let id = 0
+    let told = false
     const running = new Map<number, number>()
     const send = () => {
       const range = take()
@@ -198,6 +208,8 @@ function drain(
       if (first === undefined) return
       running.delete(data.id)
       if ('error' in data) return reject(new Error(`hashing failed: ${data.error}`))
+      if (!told) onSha1?.(data.sha1)
+      told = true
       finished(first, data.hashes)
       send()
     }
