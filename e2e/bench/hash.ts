@@ -144,6 +144,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
   const browser = await launchChromium()
+  const version = browser.version()
   const loadBefore = os.loadavg()
   const results: Record<Variant, number[]> = { app: [], base: [], read: [], sha: [], wasm: [] }
   try {
@@ -170,7 +171,7 @@ async function main(): Promise<void> {
     await browser.close()
     server.close()
   }
-  report(results, loadBefore, os.loadavg())
+  report(results, version, loadBefore, os.loadavg())
 }
 
 /** In the page (plain JS: tsx would wrap named TypeScript helpers in a `__name` the page lacks): one variant
@@ -222,7 +223,12 @@ function median(values: readonly number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
 }
 
-function report(results: Record<Variant, number[]>, before: number[], after: number[]): void {
+function report(
+  results: Record<Variant, number[]>,
+  version: string,
+  before: number[],
+  after: number[],
+): void {
   const mbps = (ms: number) => MB / 1.048576 / (ms / 1000)
   const rows = VARIANTS.map((v) => {
     const speeds = results[v].map(mbps)
@@ -234,7 +240,7 @@ function report(results: Record<Variant, number[]>, before: number[], after: num
     '## Hashing a dropped film',
     '',
     `Command: \`npm run bench:hash\` (e2e/bench/hash.ts), ${RUNS} runs of each, interleaved. Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
-    `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, Debian's Chromium; load average ${load(before)} before, ${load(after)} after (the machine is shared).`,
+    `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, Debian's Chromium ${version}; load average ${load(before)} before, ${load(after)} after (the machine is shared).`,
     '',
     `A ${MB} MiB file picked through \`<input type=file>\`, 1 MiB pieces, ${WORKERS} Web Workers. \`app\` is the app's`,
     '`hashPieces`; `read only` and the two `SHA-1 only` are its ceilings (the file read in the same slices with',
