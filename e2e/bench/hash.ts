@@ -5,16 +5,17 @@
  * - `app`: the app's own `hashPieces` (client/src/lib/torrent/piece-hash.ts) on a `File` picked through an
  *   `<input type=file>`, in the app's Web Workers (client/src/lib/torrent/hash-worker.ts), 1 MiB pieces as
  *   the app picks for a 1 GB film;
- * - `read only`: the same file read in the same 16 MiB slices by the same number of workers, nothing hashed
- *   (what Chromium's file reads alone allow);
+ * - `read only`: the same file read the app's way (its stream, into one reused buffer, `readChunks`) by the
+ *   same number of workers, nothing hashed (what Chromium's file reads alone allow);
  * - `SHA-1 only`: WebCrypto SHA-1 of 1 MiB pieces of a buffer already in each worker's memory (what native
  *   SHA-1 alone allows);
  * - `WebAssembly SHA-1 only`: the same with hash-wasm's SHA-1, the app's other candidate
  *   (client/src/lib/torrent/sha1.ts).
  *
- * Each `app` run also prints which SHA-1 the app's workers chose, and what they measured of each.
+ * Each `app` run also prints which SHA-1 the app's workers chose, and what they measured of each; every `app`
+ * and `baseline` run is checked against the pieces Node hashes (the benchmark stops on a wrong one).
  *
- * The three are interleaved per round (app, read, sha, then the next round starts with the next one), so a
+ * The variants are interleaved per round (app, read, sha, …, then the next round starts with the next one), so a
  * change in the machine's load falls on all of them. Knobs: BENCH_HASH_MB=1024 (file size), BENCH_HASH_RUNS=3,
  * BENCH_HASH_WORKERS=2, BENCH_WRITE=0 (print only), BENCH_HASH_BASELINE=<another checkout's
  * client/src/lib/torrent/> (adds `baseline`: that checkout's hashing, interleaved with the rest, for an A/B).
@@ -23,7 +24,7 @@
 import { mkdir, open, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import os from 'node:os'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -72,6 +73,23 @@ async function benchFile(mb: number): Promise<string> {
   return path
 }
 
+/** The SHA-1 of the file's 1 MiB pieces' SHA-1s, by Node: what a hashing run must give. */
+async function piecesDigest(path: string): Promise<string> {
+  const pieces = createHash('sha1')
+  const file = await open(path, 'r')
+  try {
+    const piece = Buffer.alloc(1024 * 1024)
+    for (;;) {
+      const { bytesRead } = await file.read(piece, 0, piece.length)
+      if (bytesRead === 0) break
+      pieces.update(createHash('sha1').update(piece.subarray(0, bytesRead)).digest())
+    }
+  } finally {
+    await file.close()
+  }
+  return pieces.digest('hex')
+}
+
 /** The app's hashing module and worker, and a bench worker for the two ceilings, bundled for the page. */
 async function bundles(): Promise<Record<string, string>> {
   const one = async (stdin: string, resolveDir = HASH_SOURCE): Promise<string> => {
@@ -108,12 +126,13 @@ async function bundles(): Promise<Record<string, string>> {
  */
 const CEILING_WORKER = `
 import { wasmSha1, webCryptoSha1 } from './sha1.ts'
+import { CHUNK_BYTES, readChunks } from './piece-hash.ts'
 const SLICE = 16 * 1024 * 1024
 const PIECE = 1024 * 1024
 self.onmessage = async ({ data }) => {
   const { mode, blob, from, to } = data
   if (mode === 'read') {
-    for (let at = from; at < to; at += SLICE) await blob.slice(at, Math.min(to, at + SLICE)).arrayBuffer()
+    for await (const chunk of readChunks(blob.slice(from, to).stream(), CHUNK_BYTES)) void chunk
   } else {
     const buffer = new Uint8Array(SLICE).map((_, i) => i * 31)
     const sha1 = mode === 'wasm' ? await wasmSha1() : webCryptoSha1
@@ -131,6 +150,7 @@ self.onmessage = async ({ data }) => {
 
 async function main(): Promise<void> {
   const path = await benchFile(MB)
+  const expected = await piecesDigest(path)
   const files = await bundles()
   // A page on 127.0.0.1 is a secure context, which WebCrypto needs.
   const server = createServer((req, res) => {
@@ -154,13 +174,20 @@ async function main(): Promise<void> {
     for (let run = 0; run < RUNS; run++) {
       for (let i = 0; i < VARIANTS.length; i++) {
         const variant = VARIANTS[(run + i) % VARIANTS.length] as Variant
-        const { ms, sha1 } = await page.evaluate(
+        const { ms, sha1, pieces } = await page.evaluate(
           ([v, w]) =>
             (
-              window as unknown as { measure(v: string, w: number): Promise<{ ms: number; sha1: string }> }
+              window as unknown as {
+                measure(v: string, w: number): Promise<{ ms: number; sha1?: string; pieces?: string }>
+              }
             ).measure(v, w),
           [variant, WORKERS] as const,
         )
+        if (pieces !== undefined && pieces !== expected) {
+          throw new Error(
+            `${LABEL[variant]} hashed the file wrong: its pieces' SHA-1 is ${pieces}, not ${expected}`,
+          )
+        }
         results[variant].push(ms)
         console.log(
           `run ${run + 1}: ${LABEL[variant]} ${fmt(MB / 1.048576 / (ms / 1000))} MB/s (${fmt(ms)} ms)${sha1 ? `; workers chose: ${sha1}` : ''}`,
@@ -175,8 +202,11 @@ async function main(): Promise<void> {
 }
 
 /** In the page (plain JS: tsx would wrap named TypeScript helpers in a `__name` the page lacks): one variant
- * over the whole picked file; answers its wall time in ms, and for `app` the SHA-1 each worker chose. */
+ * over the whole picked file; answers its wall time in ms, for `app` the SHA-1 each worker chose, and for `app`
+ * and `baseline` the SHA-1 of the pieces' hashes, which the benchmark checks against Node's. */
 const MEASURE = `
+const hex = async (pieces) =>
+  Array.from(new Uint8Array(await crypto.subtle.digest('SHA-1', pieces)), (b) => b.toString(16).padStart(2, '0')).join('')
 window.measure = async (variant, workers) => {
   const file = document.getElementById('file').files[0]
   if (!file) throw new Error('no file picked')
@@ -185,12 +215,12 @@ window.measure = async (variant, workers) => {
     const chose = []
     const onSha1 = ({ name, trials }) =>
       chose.push(name + ' (' + trials.map((t) => t.name + ' ' + (t.matched ? t.ms.toFixed(1) + ' ms' : 'failed')).join(', ') + ')')
-    await window.hashPieces(file, 1024 * 1024, { workers, onSha1, createWorker: () => new Worker('/hash-worker.js') })
-    return { ms: performance.now() - start, sha1: chose.join('; ') }
+    const pieces = await window.hashPieces(file, 1024 * 1024, { workers, onSha1, createWorker: () => new Worker('/hash-worker.js') })
+    return { ms: performance.now() - start, sha1: chose.join('; '), pieces: await hex(pieces) }
   }
   if (variant === 'base') {
-    await window.baseHashPieces(file, 1024 * 1024, { workers, createWorker: () => new Worker('/base-worker.js') })
-    return { ms: performance.now() - start }
+    const pieces = await window.baseHashPieces(file, 1024 * 1024, { workers, createWorker: () => new Worker('/base-worker.js') })
+    return { ms: performance.now() - start, pieces: await hex(pieces) }
   }
   const slice = 16 * 1024 * 1024
   const share = Math.ceil(file.size / workers / slice) * slice
@@ -243,8 +273,8 @@ function report(
     `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, Debian's Chromium ${version}; load average ${load(before)} before, ${load(after)} after (the machine is shared).`,
     '',
     `A ${MB} MiB file picked through \`<input type=file>\`, 1 MiB pieces, ${WORKERS} Web Workers. \`app\` is the app's`,
-    '`hashPieces`; `read only` and the two `SHA-1 only` are its ceilings (the file read in the same slices with',
-    "nothing hashed; WebCrypto's and hash-wasm's SHA-1 of an in-memory buffer, the app's two candidates). MB = 10⁶ bytes.",
+    '`hashPieces`; `read only` and the two `SHA-1 only` are its ceilings (the file read the same way with nothing',
+    "hashed; WebCrypto's and hash-wasm's SHA-1 of an in-memory buffer, the app's two candidates). MB = 10⁶ bytes.",
     '',
     '| variant | median | per run |',
     '| --- | ---: | --- |',

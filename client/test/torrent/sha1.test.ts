@@ -6,10 +6,12 @@ import {
   fastestSha1,
   pickSha1,
   sha1Detail,
+  sha1When,
   wasmSha1,
   webCryptoSha1,
   type Sha1,
   type Sha1Candidate,
+  type Sha1Choice,
 } from '../../src/lib/torrent/sha1.ts'
 
 const sample = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 13) % 256)
@@ -120,8 +122,8 @@ describe('the SHA-1 a hashing worker uses', () => {
     expect(() => fastestSha1([])).toThrow('no SHA-1 to choose from')
   })
 
-  it('chooseSha1 measures both here and answers one that gives SHA-1', async () => {
-    const choice = await chooseSha1()
+  it('chooseSha1 measures both here, on a sample of the given size, and answers one that gives SHA-1', async () => {
+    const choice = await chooseSha1(64 * 1024)
     expect(choice.trials.map((trial) => trial.name)).toEqual(['webcrypto', 'wasm'])
     expect(choice.trials.every((trial) => trial.matched && trial.ms > 0)).toBe(true)
     expect(await choice.sha1(sample)).toEqual(nodeSha1(sample))
@@ -141,5 +143,23 @@ describe('the SHA-1 a hashing worker uses', () => {
       sha1: 'webcrypto',
       wasm: 'failed',
     })
+  })
+
+  it('sha1When: a buffer reused before the choice is made still gives its own digest', async () => {
+    let choose: (choice: Sha1Choice) => void = () => {}
+    const choice = new Promise<Sha1Choice>((resolve) => (choose = resolve))
+    const sha1 = sha1When(choice)
+    const buffer = Uint8Array.from(sample.subarray(0, 1000))
+    const first = sha1(buffer)
+    buffer.fill(0) // the caller reuses its buffer at once
+    const second = sha1(buffer)
+    choose({ name: 'webcrypto', sha1: webCryptoSha1, trials: [] })
+    expect(await first).toEqual(nodeSha1(sample.subarray(0, 1000)))
+    expect(await second).toEqual(nodeSha1(new Uint8Array(1000)))
+    // Once chosen, it hashes with the choice directly.
+    buffer.set(sample.subarray(0, 1000))
+    const third = sha1(buffer)
+    buffer.fill(1)
+    expect(await third).toEqual(nodeSha1(sample.subarray(0, 1000)))
   })
 })

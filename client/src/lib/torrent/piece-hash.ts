@@ -1,10 +1,10 @@
 /**
  * SHA-1 of every piece of a dropped file, at the speed of the browser's fastest SHA-1 (torrent/sha1.ts:
  * WebCrypto, or a WebAssembly SHA-1 where that is faster) in Web Workers (torrent/hash-worker.ts), each
- * reading its pieces straight from the file (`Blob.slice`, in large reads, the next in flight while the last
- * is digested). WebTorrent's own `seed` hashes through a stream, one piece
- * after another, at ~23 MB/s here, and then copies the whole file into the torrent's store; this reads each
- * byte once and keeps none of it (docs/streaming.md, "Sharing a dropped file").
+ * reading its pieces straight from the file (its stream, into one reused buffer). WebTorrent's own `seed`
+ * hashes through a stream, one piece after another, at ~23 MB/s here, and then copies the whole file into the
+ * torrent's store; this reads each byte once and keeps none of it (docs/streaming.md, "Sharing a dropped
+ * file").
  *
  * The work is handed out in batches of pieces to whichever worker is free, so a worker slowed by the rest of
  * the machine does not hold the others up. Without Worker support (unit tests in Node), the same code runs
@@ -17,18 +17,22 @@ import { webCryptoSha1, type Sha1, type Sha1Report } from './sha1.ts'
 /** SHA-1 is 20 bytes. */
 export const HASH_BYTES = 20
 /**
- * The file is read this much at a time (whole pieces, at least one). Chromium reads a `File` through its
- * browser process, with a cost per read: measured here, 1 MiB slices came in at ~30 MB/s, 64 MiB ones at
- * ~110 MB/s on the same loaded machine, and `stream()` at ~100 MB/s.
+ * The file is read through its stream into one reused buffer of this size. Below ~1 MiB on purpose: Chromium
+ * maps every larger buffer afresh, and touching fresh memory is what a read cost on the machine of 2026-12-07
+ * (3.5 ms a MiB in page faults): 16 MiB `Blob.slice` reads came in at 223 MB/s, 1 MiB ones at 89 MB/s, the
+ * stream's own 1–2 MiB chunks at 229 MB/s, and this buffer at 972 MB/s (docs/streaming.md, "Sharing a dropped
+ * file").
  */
-export const READ_BYTES = 16 * 1024 * 1024
+export const CHUNK_BYTES = 512 * 1024
 /** About this many bytes of pieces per batch handed to a worker. */
 const BATCH_BYTES = 64 * 1024 * 1024
 /**
- * Batches a worker holds at once. One: a second batch would put more 16 MiB reads in the queue a member's
- * range reads wait in, for no gain measured here (docs/streaming.md, "Hashing speed").
+ * Batches a worker holds at once. One: a second batch would put more reads in the queue a member's range
+ * reads wait in, for no gain measured here (docs/streaming.md, "Hashing speed").
  */
 const BATCHES_PER_WORKER = 1
+/** Digests under way at once: WebCrypto's queue of copies is bounded by this; a WebAssembly one is done at once. */
+const DIGESTS_IN_FLIGHT = 4
 
 /** How many pieces a torrent of `length` bytes has. */
 export function pieceCount(length: number, pieceLength: number): number {
@@ -36,17 +40,52 @@ export function pieceCount(length: number, pieceLength: number): number {
 }
 
 /**
- * Slices read ahead of the one being digested, so the file's reads and SHA-1 overlap. One: a member's read of
- * the file over the range protocol (torrent/range-server.ts) waits behind every hashing read in flight.
+ * The bytes of `stream` in order, each view valid only until the next is asked for: read into one reused
+ * buffer of `chunkBytes` (a BYOB reader) where the stream is a byte stream, as a `Blob`'s is in Chromium and
+ * Firefox, else in the stream's own chunks. Each read starts only once `mayRead` resolves. Leaving early
+ * cancels the stream.
  */
-export const READS_AHEAD = 1
+export async function* readChunks(
+  stream: ReadableStream<Uint8Array>,
+  chunkBytes: number,
+  mayRead: () => Promise<void> = () => Promise.resolve(),
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const byob = byobReader(stream)
+  const reader = byob ?? stream.getReader()
+  let buffer = new ArrayBuffer(chunkBytes)
+  let done = false
+  try {
+    for (;;) {
+      await mayRead()
+      const result = byob
+        ? await byob.read(new Uint8Array(buffer))
+        : await (reader as ReadableStreamDefaultReader<Uint8Array>).read()
+      if (result.done || !result.value) {
+        done = true
+        return
+      }
+      if (byob) buffer = result.value.buffer as ArrayBuffer
+      yield result.value
+    }
+  } finally {
+    if (!done) await reader.cancel().catch(() => {})
+    reader.releaseLock()
+  }
+}
+
+function byobReader(stream: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | null {
+  try {
+    return stream.getReader({ mode: 'byob' })
+  } catch {
+    return null // not a byte stream
+  }
+}
 
 /**
- * The SHA-1s of pieces [first, end) of `blob`, concatenated. The range is read in large slices, up to
- * `READS_AHEAD` of them in flight while the pieces of the last are digested, all of them at once (WebCrypto
- * digests off the calling thread; the WebAssembly SHA-1 on it); each slice is dropped once its digests are
- * in. Each read starts only once `mayRead` resolves: a member's read of the same file goes first
- * (torrent/read-priority.ts).
+ * The SHA-1s of pieces [first, end) of `blob`, concatenated. The range is read through the blob's stream
+ * (`readChunks`), each piece gathered in one reused buffer and handed to `sha1`, which takes its copy before
+ * it returns (torrent/sha1.ts); up to `DIGESTS_IN_FLIGHT` digests run while the reading goes on. Each read
+ * starts only once `mayRead` resolves: a member's read of the same file goes first (torrent/read-priority.ts).
  */
 export async function hashPieceRange(
   blob: Blob,
@@ -54,44 +93,41 @@ export async function hashPieceRange(
   first: number,
   end: number,
   {
-    readBytes = READ_BYTES,
+    chunkBytes = CHUNK_BYTES,
     mayRead = () => Promise.resolve(),
     sha1 = webCryptoSha1,
-  }: { readBytes?: number; mayRead?: () => Promise<void>; sha1?: Sha1 } = {},
+  }: { chunkBytes?: number; mayRead?: () => Promise<void>; sha1?: Sha1 } = {},
 ): Promise<Uint8Array> {
   const out = new Uint8Array((end - first) * HASH_BYTES)
-  const perRead = Math.max(1, Math.floor(readBytes / pieceLength))
-  const read = async (from: number) => {
-    await mayRead()
-    const start = from * pieceLength
-    const stop = Math.min(blob.size, Math.min(end, from + perRead) * pieceLength)
-    return blob.slice(start, stop).arrayBuffer()
-  }
-  const reads: Promise<ArrayBuffer>[] = []
-  let nextRead = first
-  const readAhead = () => {
-    while (reads.length < READS_AHEAD && nextRead < end) {
-      const next = read(nextRead)
-      next.catch(() => {}) // a failed read is reported when its turn comes; the loop may have left by then
-      reads.push(next)
-      nextRead += perRead
+  const start = first * pieceLength
+  const stop = Math.min(blob.size, end * pieceLength)
+  const piece = new Uint8Array(Math.min(pieceLength, stop - start))
+  const pending = new Set<Promise<void>>()
+  let index = first
+  let filled = 0
+  const want = () => Math.min(pieceLength, stop - index * pieceLength)
+  await mayRead() // a blob's stream starts reading as it is made
+  for await (const chunk of readChunks(blob.slice(start, stop).stream(), chunkBytes, mayRead)) {
+    for (let at = 0; at < chunk.length;) {
+      if (index >= end) throw new Error('the file is longer than its pieces')
+      const take = Math.min(chunk.length - at, want() - filled)
+      piece.set(chunk.subarray(at, at + take), filled)
+      filled += take
+      at += take
+      if (filled < want()) continue
+      const slot = (index - first) * HASH_BYTES
+      const digest: Promise<void> = sha1(piece.subarray(0, filled)).then((bytes) => {
+        out.set(bytes, slot)
+        pending.delete(digest)
+      })
+      pending.add(digest)
+      index++
+      filled = 0
+      if (pending.size >= DIGESTS_IN_FLIGHT) await Promise.race(pending)
     }
   }
-  readAhead()
-  for (let from = first; from < end; from += perRead) {
-    const bytes = new Uint8Array(await (reads.shift() as Promise<ArrayBuffer>))
-    readAhead()
-    const digests: Promise<void>[] = []
-    for (let at = 0, index = from; at < bytes.length; at += pieceLength, index++) {
-      const piece = bytes.subarray(at, Math.min(bytes.length, at + pieceLength))
-      digests.push(
-        sha1(piece).then((digest) => {
-          out.set(digest, (index - first) * HASH_BYTES)
-        }),
-      )
-    }
-    await Promise.all(digests)
-  }
+  await Promise.all(pending)
+  if (index < end) throw new Error('the file ended before its last piece')
   return out
 }
 

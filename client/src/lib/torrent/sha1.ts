@@ -1,18 +1,22 @@
 /**
  * SHA-1 for hashing a dropped file's pieces (torrent/piece-hash.ts): the browser's WebCrypto, or hash-wasm's
  * WebAssembly SHA-1, whichever is faster in this browser. Each hashing worker measures both once, on a
- * sample of its own, before its first piece (`pickSha1`), and keeps the faster one whose digests agree with
- * WebCrypto's.
+ * sample of its own, while its first read is under way (`pickSha1`), and keeps the faster one whose digests
+ * agree with WebCrypto's.
  *
- * Why both: WebCrypto's speed depends on how the browser was built. Chromium with BoringSSL's assembly
- * (SHA-NI) digested 1.2 GB/s here, where the WebAssembly SHA-1 does ~0.6 GB/s a worker; Debian's Chromium 150
- * digests 0.29 GB/s, on one thread for all of a page's workers, against the WebAssembly SHA-1's 0.59 GB/s in
- * each of them (docs/benchmarks.md, "Hashing a dropped film"). WebCrypto stays the reference: it is the
- * browser's own, and the WebAssembly one is used only while it gives the same digests.
+ * Why both: WebCrypto is the browser's own, and as fast as the CPU where it can take its input cheaply (1.2
+ * GB/s in Chromium 156 here). It copies its input first, and where fresh memory is dear a copy of 1 MiB or more
+ * costs it most of that: Debian's Chromium 150 on the machine of 2026-12-07 digests 1.65 GB/s up to 512 KiB and
+ * 0.3 GB/s for a film's 1 MiB pieces, against the WebAssembly SHA-1's 0.59 GB/s a worker at any size
+ * (docs/benchmarks.md, "This machine's fresh memory"). WebCrypto stays the reference: the WebAssembly one is
+ * used only while it gives the same digests.
  */
 import { createSHA1 } from 'hash-wasm'
 
-/** The 20-byte SHA-1 of `bytes`. */
+/**
+ * The 20-byte SHA-1 of `bytes`. It takes its copy of `bytes` before it returns (WebCrypto's `digest` does, by
+ * its specification; the WebAssembly one hashes at once), so the caller may reuse the buffer right away.
+ */
 export type Sha1 = (bytes: Uint8Array) => Promise<Uint8Array>
 
 export type Sha1Name = 'webcrypto' | 'wasm'
@@ -65,8 +69,15 @@ export interface Sha1Choice extends Sha1Report {
   sha1: Sha1
 }
 
-/** A sample the size of a typical piece: large enough that a digest's fixed cost does not decide. */
+/**
+ * The sample each candidate digests by default: a film's piece. The trial should digest what the hashing will:
+ * Chromium's WebCrypto copies its input first, and a copy of 1 MiB or more costs it several times a smaller
+ * one's rate on a machine where fresh memory is dear (1.65 GB/s for 512 KiB inputs, 0.3 GB/s for 1 MiB ones on
+ * the machine of 2026-12-07), so the hashing worker passes its piece length (`chooseSha1`).
+ */
 export const SAMPLE_BYTES = 1024 * 1024
+/** The largest sample: a trial of bigger pieces would cost more than it tells. */
+export const MAX_SAMPLE_BYTES = 4 * 1024 * 1024
 const ROUNDS = 3
 
 /**
@@ -114,18 +125,18 @@ export async function pickSha1(
 }
 
 /**
- * WebCrypto and, where WebAssembly compiles, hash-wasm, timed against each other (`pickSha1`). Without
- * WebAssembly it is WebCrypto alone.
+ * WebCrypto and, where WebAssembly compiles, hash-wasm, timed against each other (`pickSha1`) on a sample of
+ * `sampleBytes` (the pieces' length; at most `MAX_SAMPLE_BYTES`). Without WebAssembly it is WebCrypto alone.
  */
-export async function chooseSha1(): Promise<Sha1Choice> {
+export async function chooseSha1(sampleBytes = SAMPLE_BYTES): Promise<Sha1Choice> {
   const candidates: Sha1Candidate[] = [{ name: 'webcrypto', sha1: webCryptoSha1 }]
   const wasm = await wasmSha1().catch(() => null)
   if (wasm) candidates.push({ name: 'wasm', sha1: wasm })
-  return pickSha1(candidates)
+  return pickSha1(candidates, defaultSample(Math.min(sampleBytes, MAX_SAMPLE_BYTES)))
 }
 
-function defaultSample(): Uint8Array {
-  const sample = new Uint8Array(SAMPLE_BYTES)
+function defaultSample(size = SAMPLE_BYTES): Uint8Array {
+  const sample = new Uint8Array(size)
   for (let i = 0; i < sample.length; i++) sample[i] = (i * 31) & 0xff
   return sample
 }
@@ -139,4 +150,21 @@ export function sha1Detail({ name, trials }: Sha1Report): Record<string, string 
   const detail: Record<string, string | number> = { sha1: name }
   for (const trial of trials) detail[trial.name] = trial.matched ? Math.round(trial.ms * 10) / 10 : 'failed'
   return detail
+}
+
+/**
+ * A `Sha1` that hashes with `choice`'s once it is made. Until then it copies each input and hashes the copy
+ * when the choice comes, so it still takes its copy before it returns: the caller may reuse its buffer at once.
+ */
+export function sha1When(choice: Promise<Sha1Choice>): Sha1 {
+  let chosen: Sha1 | null = null
+  void choice.then(
+    ({ sha1 }) => (chosen = sha1),
+    () => {},
+  )
+  return (bytes) => {
+    if (chosen) return chosen(bytes)
+    const copy = bytes.slice()
+    return choice.then(({ sha1 }) => sha1(copy))
+  }
 }
