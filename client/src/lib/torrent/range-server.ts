@@ -36,7 +36,7 @@ export interface RangePeer {
 
 /**
  * How a request is read: in one read of the file (a whole request, ≤ MAX_REQUEST_BYTES), then sent in
- * answers of `ANSWER_BYTES`. Chromium serves a page's `File` reads in turn, and the hashing workers' 16 MiB reads of
+ * answers of `ANSWER_BYTES`. Chromium serves a page's `File` reads in turn, and the hashing workers' reads of
  * the same file are in that queue: one read per request waits once, where 256 KiB reads waited four times.
  * The next request's read starts as soon as the current one's bytes are in, or as it comes if it comes later,
  * so its wait in that queue overlaps the current answer's sending.

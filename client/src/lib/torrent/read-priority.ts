@@ -1,9 +1,10 @@
 /**
  * Who reads a dropped `File` first. Chromium serves a page's reads of one file in turn, through its browser
  * process, so a member's range read (torrent/range-server.ts) waits behind every hashing read already queued
- * (torrent/piece-hash.ts, 16 MiB each). While a member's read of the file is in flight, hashing issues no new
- * read, and for `LINGER_MS` after the last one, so a member's next read (the demuxer's next step, a round trip
- * later) finds the queue empty again: a film starts for the others at the speed of a 1 MiB read.
+ * (torrent/piece-hash.ts: each worker's stream of the file, 512 KiB a read). While a member's read of the file
+ * is in flight, hashing issues no new read, and for `LINGER_MS` after the last one, so a member's next read
+ * (the demuxer's next step, a round trip later) finds the queue empty again: a film starts for the others at
+ * the speed of a 1 MiB read.
  *
  * Hashing keeps a fair share: it is held at most `HOLD_MS` at a stretch, then reads for `SHARE_MS` whatever
  * the members ask (their reads then wait behind at most one hashing read per worker). Members that stream
