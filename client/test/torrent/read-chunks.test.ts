@@ -128,4 +128,22 @@ describe('reading a file in chunks', () => {
     const expected = await hashPieceRange(blob, 1000, 1, 6)
     expect(await hashPieceRange(viaChunks, 1000, 1, 6, { sha1: webCryptoSha1 })).toEqual(expected)
   })
+
+  it('a file that fails to read fails the hashing, and one cut short says so', async () => {
+    const failing = {
+      size: 5000,
+      slice: () => ({
+        stream: () =>
+          new ReadableStream<Uint8Array>({
+            pull: (controller) => controller.error(new DOMException('the file changed', 'NotReadableError')),
+          }),
+      }),
+    } as unknown as Blob
+    await expect(hashPieceRange(failing, 1000, 0, 5)).rejects.toThrow('the file changed')
+    const short = {
+      size: 5000,
+      slice: () => ({ stream: () => chunkStream(bytes(3500), 1000) }),
+    } as unknown as Blob
+    await expect(hashPieceRange(short, 1000, 0, 5)).rejects.toThrow('the file ended before its last piece')
+  })
 })
