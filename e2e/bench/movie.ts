@@ -48,7 +48,8 @@
  * hashed, as the app does)  BENCH_MOVIE_RAW=0 (no raw channels: their columns stay empty, a run is ~1 min
  * shorter)  BENCH_TRACE=1 (print every page's steps from the select to playing and from the seek to together:
  * e2e/bench/movie-trace.ts; BENCH_TRACE_FILE=<path> also writes them whole, as JSON lines)  BENCH_PROFILE=1 (each
- * page's main thread over the 8 s of throughput, e2e/bench/profile.ts)  BENCH_MOVIE_BROWSERS=1 (the three people
+ * page's main thread over the 8 s of throughput, e2e/bench/profile.ts; `start`: B's and C's from the select's
+ * click to both playing)  BENCH_MOVIE_BROWSERS=1 (the three people
  * are three contexts of one browser; `3`: the leechers get browsers of their own, so each person has their own
  * network service, as on three machines; `1,3`: both, interleaved, a row each. In one browser every packet of
  * every person's connections passes one network-service thread, a queue no real room has: docs/benchmarks.md,
@@ -75,6 +76,8 @@ const SHARE_EARLY = process.env.BENCH_SHARE_EARLY !== '0'
 const RAW = process.env.BENCH_MOVIE_RAW !== '0'
 const TRACE = process.env.BENCH_TRACE === '1'
 const PROFILE = process.env.BENCH_PROFILE === '1'
+/** BENCH_PROFILE=start: B's and C's main threads from the select's click to both playing, instead. */
+const PROFILE_START = process.env.BENCH_PROFILE === 'start'
 /** BENCH_TRACE_FILE=<path>: every page's traced steps, whole, as JSON lines (with BENCH_TRACE=1). */
 const TRACE_FILE = process.env.BENCH_TRACE_FILE ?? null
 /** `1`: the three people share one browser; `3`: a browser each; `1,3`: both, interleaved. */
@@ -452,6 +455,9 @@ async function oneRun(
     if (early) {
       const localKey = (await film.getAttribute('data-local-key')) ?? ''
       const clickAt = await armAction(b.page)
+      const profiles = PROFILE_START
+        ? await Promise.all([b, c].map((leech) => startProfile(leech.page, log)))
+        : []
       const selected = Date.now()
       await film.getByTestId('playlist-select').click()
       const clicked = await clickAt()
@@ -470,6 +476,7 @@ async function oneRun(
         if (event === null) log(`${leech.name}: no playing mark for the film; its polled time stands`)
         addToPlaying.push((event ?? at) - selected)
       }
+      for (const [i, stop] of profiles.entries()) await stop(`${[b, c][i]!.name} from the select to playing`)
       if (TRACE) await logSteps('select → playing', people, selected)
     }
     const hashed = await until(
