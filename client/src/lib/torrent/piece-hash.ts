@@ -17,11 +17,11 @@ import { webCryptoSha1, type Sha1, type Sha1Report } from './sha1.ts'
 /** SHA-1 is 20 bytes. */
 export const HASH_BYTES = 20
 /**
- * The file is read through its stream into one reused buffer of this size. Below ~1 MiB on purpose: Chromium
- * maps every larger buffer afresh, and touching fresh memory is what a read cost on the machine of 2026-12-07
- * (3.5 ms a MiB in page faults): 16 MiB `Blob.slice` reads came in at 223 MB/s, 1 MiB ones at 89 MB/s, the
- * stream's own 1–2 MiB chunks at 229 MB/s, and this buffer at 972 MB/s (docs/benchmarks.md, "This machine's
- * fresh memory").
+ * The file is read through its stream into one reused buffer of this size. Below ~1 MiB on purpose: Chromium's
+ * larger buffers behave as freshly mapped ones, and touching fresh memory is what a read cost on the machine
+ * of 2026-12-07 (3.5 ms a MiB in page faults): 16 MiB `Blob.slice` reads came in at 223 MB/s, 1 MiB ones at
+ * 89 MB/s, the stream's own 1–2 MiB chunks at 229 MB/s, and this buffer at 972 MB/s (docs/benchmarks.md,
+ * "This machine's fresh memory").
  */
 export const CHUNK_BYTES = 512 * 1024
 /** About this many bytes of pieces per batch handed to a worker. */
