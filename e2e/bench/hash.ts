@@ -104,7 +104,7 @@ async function bundles(): Promise<Record<string, string>> {
   }
   return {
     '/hash.js': await one(
-      `import { hashPieces } from './piece-hash.ts'; (self as any).hashPieces = hashPieces`,
+      `import { hashPieces } from './piece-hash.ts'; import { sha1Detail } from './sha1.ts'; Object.assign(self, { hashPieces, sha1Detail })`,
     ),
     '/hash-worker.js': await one(`import './hash-worker.ts'`),
     '/ceiling-worker.js': await one(CEILING_WORKER),
@@ -213,8 +213,7 @@ window.measure = async (variant, workers) => {
   const start = performance.now()
   if (variant === 'app') {
     const chose = []
-    const onSha1 = ({ name, trials }) =>
-      chose.push(name + ' (' + trials.map((t) => t.name + ' ' + (t.matched ? t.ms.toFixed(1) + ' ms' : 'failed')).join(', ') + ')')
+    const onSha1 = (report) => chose.push(JSON.stringify(window.sha1Detail(report)))
     const pieces = await window.hashPieces(file, 1024 * 1024, { workers, onSha1, createWorker: () => new Worker('/hash-worker.js') })
     return { ms: performance.now() - start, sha1: chose.join('; '), pieces: await hex(pieces) }
   }

@@ -14,6 +14,7 @@ import { hkdf } from '@noble/hashes/hkdf.js'
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256, sha512 } from '@noble/hashes/sha2.js'
 import { concatBytes } from '@noble/hashes/utils.js'
+import { sameBytes } from '../bytes.ts'
 
 const Point = ristretto255.Point
 const DSI = 'Theatron-CPace-ristretto255-v1'
@@ -99,12 +100,4 @@ export function openPayload(key: Uint8Array, box: Uint8Array, tag: Uint8Array): 
   if (!sameBytes(expected, tag)) return null
   const pad = hkdf(sha256, key, undefined, encoder.encode('payload/pad'), box.length)
   return box.map((byte, i) => byte ^ pad[i]!)
-}
-
-/** Compares in time independent of where the first difference is. */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  let diff = 0
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!
-  return diff === 0
 }

@@ -9,16 +9,9 @@
  * as a failed guess (`wrong`) and burns its code.
  */
 import { fromBase64url } from '../mesh/signing.ts'
+import { sameBytes } from '../bytes.ts'
 import { base64url } from '../random.ts'
-import {
-  confirmTag,
-  cpaceKey,
-  cpaceStart,
-  openPayload,
-  sameBytes,
-  sealPayload,
-  type CpaceStart,
-} from './cpace.ts'
+import { confirmTag, cpaceKey, cpaceStart, openPayload, sealPayload, type CpaceStart } from './cpace.ts'
 import type { CodeMessage } from './protocol.ts'
 
 /** Who is talking to whom, in which rendezvous: bound into the PAKE so a run cannot be moved elsewhere. */

@@ -1,4 +1,5 @@
 import { canonical, peerIdFor, verify, type Signer, type Bytes } from './signing.ts'
+import { sameBytes } from '../bytes.ts'
 
 /**
  * The mutual handshake every link runs before it carries a room message: each side proves it holds the
@@ -119,7 +120,7 @@ export class Handshake {
     if (!remote || !transcriptHash) return this.#fail('out-of-order')
     const { crypto } = this.#options
     const expected = await crypto.derive(transcriptHash, canonical(['proof', remote.id]))
-    if (!equal(expected, proof.mac)) return this.#fail('bad-proof')
+    if (!sameBytes(expected, proof.mac)) return this.#fail('bad-proof')
     const signed = canonical([SIGNATURE_LABEL, transcriptHash, remote.id])
     if (!(await crypto.verify(remote.publicKey, signed, proof.signature))) return this.#fail('bad-signature')
     if (this.#failed) return this.#failed
@@ -164,12 +165,4 @@ export function handshakeCrypto(roomKey: CryptoKey, signer: Pick<Signer, 'sign'>
     peerIdFor,
     sha256: async (bytes) => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)),
   }
-}
-
-/** Byte equality that looks at every byte whatever the first difference. */
-function equal(a: Bytes, b: Bytes): boolean {
-  if (a.length !== b.length) return false
-  let difference = 0
-  for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!
-  return difference === 0
 }

@@ -6,7 +6,7 @@
  */
 import { hashPieceRange, type HashAnswer, type HashPause, type HashRequest } from './piece-hash.ts'
 import { ReadGate } from './read-priority.ts'
-import { chooseSha1, sha1When, type Sha1Choice } from './sha1.ts'
+import { chooseSha1, sha1When, type Sha1, type Sha1Choice } from './sha1.ts'
 
 const scope = self as unknown as {
   onmessage: ((event: MessageEvent<HashRequest | HashPause>) => void) | null
@@ -14,15 +14,18 @@ const scope = self as unknown as {
 }
 
 const gate = new ReadGate()
-/** Chosen on the first batch, on a sample of its piece length (a worker hashes one file). */
+/**
+ * Chosen on the first batch, on a sample of its piece length (a worker hashes one file). The first read goes out
+ * while the choice is made; the pieces read meanwhile wait for it as copies (`sha1When`).
+ */
+let sha1: Sha1 | null = null
 let choice: Promise<Sha1Choice> | null = null
 
 scope.onmessage = ({ data }) => {
   if ('paused' in data) return gate.set(data.paused)
   const { id, blob, pieceLength, first, end } = data
   const chosen = (choice ??= chooseSha1(pieceLength))
-  // The first read goes out while the choice is made; the pieces read meanwhile wait for it as copies.
-  const sha1 = sha1When(chosen)
+  sha1 ??= sha1When(chosen)
   hashPieceRange(blob, pieceLength, first, end, { mayRead: gate.mayRead, sha1 })
     .then(async (hashes) => {
       const { name, trials } = await chosen

@@ -12,6 +12,7 @@
  * used only while it gives the same digests.
  */
 import { createSHA1 } from 'hash-wasm'
+import { sameBytes } from '../bytes.ts'
 
 /**
  * The 20-byte SHA-1 of `bytes`. It takes its copy of `bytes` before it returns (WebCrypto's `digest` does, by
@@ -100,7 +101,7 @@ export async function pickSha1(
     if (at === 0) continue
     const trial = trials[at] as Sha1Trial
     trial.matched = await candidate.sha1(sample).then(
-      (digest) => equal(digest, expected),
+      (digest) => sameBytes(digest, expected),
       () => false,
     )
   }
@@ -112,7 +113,7 @@ export async function pickSha1(
       if (!trial.matched) continue
       const start = now()
       try {
-        trial.matched = equal(await candidate.sha1(sample), expected)
+        trial.matched = sameBytes(await candidate.sha1(sample), expected)
       } catch {
         trial.matched = false
       }
@@ -139,10 +140,6 @@ function defaultSample(size = SAMPLE_BYTES): Uint8Array {
   const sample = new Uint8Array(size)
   for (let i = 0; i < sample.length; i++) sample[i] = (i * 31) & 0xff
   return sample
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i])
 }
 
 /** A report as a trace step's detail: the choice, and each candidate's time in ms, or `failed`. */
