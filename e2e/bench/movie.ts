@@ -63,7 +63,7 @@ import type { Browser, Page } from '@playwright/test'
 import { createRoom, expectMembers, join as joinRoom, person, type Person } from '../lib/room.ts'
 import { ensureTestVideo } from '../scripts/make-test-video.ts'
 import { ensureMovie, type MovieKind } from '../scripts/make-movie.ts'
-import { browserRss, cpuSpent, machineIdle, sampleCpu } from './procfs.ts'
+import { browserRss, cpuSpent, machineIdle, sampleCpu, sampleFaults, type CpuSample } from './procfs.ts'
 import { clearSteps, formatSteps, MOVIE_PROBE, pageSteps } from './movie-trace.ts'
 import { startProfile } from './profile.ts'
 import { launchChromium } from '../lib/browser.ts'
@@ -131,6 +131,13 @@ interface MovieRun {
   /** The browser's CPU over the torrent's seconds, in cores (all its processes), and the machine's idle share. */
   browserCores: number
   machineIdle: number
+  /** Page faults (docs/benchmarks.md, "Fresh memory in the pages"); `start…` only for a film shared early. */
+  freshPages: {
+    startMain: number | null
+    startAll: number | null
+    playMainPerMiB: number
+    playAllPerMiB: number
+  }
   peakMB: number[]
   /** The largest growth of the renderers' resident memory (all three pages) over its level before the drop. */
   rssGrowthMB: number
@@ -452,12 +459,15 @@ async function oneRun(
     const addToPlayingPolled: number[] = []
     const actionLag: MovieRun['actionLag'] = { select: [], paste: [], seek: [] }
     const early = (await film.getAttribute('data-kind')) === 'local'
+    let faultsBefore: CpuSample = new Map()
+    let startFaults: FreshPages | null = null
     if (early) {
       const localKey = (await film.getAttribute('data-local-key')) ?? ''
       const clickAt = await armAction(b.page)
       const profiles = PROFILE_START
         ? await Promise.all([b, c].map((leech) => startProfile(leech.page, log)))
         : []
+      faultsBefore = await sampleFaults()
       const selected = Date.now()
       await film.getByTestId('playlist-select').click()
       const clicked = await clickAt()
@@ -476,6 +486,7 @@ async function oneRun(
         if (event === null) log(`${leech.name}: no playing mark for the film; its polled time stands`)
         addToPlaying.push((event ?? at) - selected)
       }
+      startFaults = freshPages(faultsBefore, await sampleFaults())
       for (const [i, stop] of profiles.entries()) await stop(`${[b, c][i]!.name} from the select to playing`)
       if (TRACE) await logSteps('select → playing', people, selected)
     }
@@ -504,13 +515,27 @@ async function oneRun(
     }
 
     // Throughput while they play: B's and C's torrents over the same 8 s, and the CPU meanwhile.
-    const [cpu0, idle0] = [await sampleCpu(), await machineIdle()]
+    const [cpu0, idle0, faults0] = [await sampleCpu(), await machineIdle(), await sampleFaults()]
     const t0 = Date.now()
     const playing = await downloadRates(people, 'while they play')
     const [torrentB, torrentC] = playing.torrent
     const seconds = (Date.now() - t0) / 1000
     const idle1 = await machineIdle()
     const browserMs = cpuSpent(cpu0, await sampleCpu()).reduce((sum, [, ms]) => sum + ms, 0)
+    const playFaults = freshPages(faults0, await sampleFaults())
+    // What reached B and C in the window: their torrents' verified pieces and the owner's range answers.
+    const receivedMiB =
+      ((torrentB ?? 0) + (torrentC ?? 0) + playing.owner[0] + playing.owner[1]) * seconds * (1e6 / 2 ** 20)
+    log(
+      `  fresh pages while they play: renderers' main threads ${Math.round(playFaults.main / receivedMiB)} ` +
+        `a MiB received, every thread of the browser ${Math.round(playFaults.all / receivedMiB)} ` +
+        `(${playFaults.main} and ${playFaults.all} in ${seconds.toFixed(1)} s, ${receivedMiB.toFixed(1)} MiB)`,
+    )
+    if (startFaults)
+      log(
+        `  fresh pages from the select to both playing: renderers' main threads ${startFaults.main}, ` +
+          `every thread of the browser ${startFaults.all}`,
+      )
 
     // Seek to 80 %: all three playing together past it.
     const duration = await seeder.page.evaluate(
@@ -582,12 +607,30 @@ async function oneRun(
       peakMB,
       pausedMBps: stillRates.torrent,
       pausedOwnerMBps: stillRates.owner,
+      freshPages: {
+        startMain: startFaults?.main ?? null,
+        startAll: startFaults?.all ?? null,
+        playMainPerMiB: playFaults.main / receivedMiB,
+        playAllPerMiB: playFaults.all / receivedMiB,
+      },
     }
   } finally {
     for (const stop of stops) stop()
     await Promise.all(people.map((someone) => someone.close()))
     await Promise.all(launched.map((b) => b.close()))
   }
+}
+
+/** Page faults between two samples: the renderers' main threads, and every thread of the browser. */
+interface FreshPages {
+  main: number
+  all: number
+}
+
+function freshPages(before: CpuSample, after: CpuSample): FreshPages {
+  const spent = cpuSpent(before, after)
+  const sum = (parts: [string, number][]) => parts.reduce((total, [, n]) => total + n, 0)
+  return { main: sum(spent.filter(([key]) => key === 'renderer main')), all: sum(spent) }
 }
 
 /** A client build the bench serves: its name in the table and the server's URL. */
