@@ -26,6 +26,22 @@ describe('ByteWindow', () => {
     expect(window.end).toBe(100)
   })
 
+  it('copies bytes into a target at an offset, within one chunk or across several', () => {
+    const window = new ByteWindow()
+    for (let at = 1000; at < 1100; at += 10) window.add(chunk(at, 10), at)
+    const target = new Uint8Array(60).fill(7)
+    window.copyTo(1005, 37, target, 3)
+    window.copyTo(1091, 4, target, 45)
+    window.copyTo(1050, 0, target, 59)
+    expect([...target.subarray(0, 3)]).toEqual([7, 7, 7])
+    expect([...target.subarray(3, 40)]).toEqual([...chunk(1005, 37)])
+    expect([...target.subarray(40, 45)]).toEqual([7, 7, 7, 7, 7])
+    expect([...target.subarray(45, 49)]).toEqual([...chunk(1091, 4)])
+    expect([...target.subarray(49)]).toEqual(Array(11).fill(7))
+    expect(() => window.copyTo(1095, 6, target, 0)).toThrow(RangeError)
+    expect(() => window.copyTo(999, 2, target, 0)).toThrow(RangeError)
+  })
+
   it('starts over when a chunk does not follow what it holds', () => {
     const window = new ByteWindow()
     window.add(chunk(0, 10), 0)

@@ -43,22 +43,37 @@ export class ByteWindow {
    * more than one.
    */
   bytes(offset: number, size: number): Uint8Array {
-    if (offset < this.#start || offset + size > this.#end || size < 0) {
-      throw new RangeError(`bytes ${offset}+${size} are outside the window [${this.#start}, ${this.#end})`)
-    }
+    this.#check(offset, size)
     if (size === 0) return new Uint8Array(0)
-    let i = this.#chunkAt(offset)
+    const i = this.#chunkAt(offset)
     const first = this.#chunks[i]!
     const from = offset - this.#starts[i]!
     if (from + size <= first.byteLength) return first.subarray(from, from + size)
     const out = new Uint8Array(size)
+    this.copyTo(offset, size, out, 0)
+    return out
+  }
+
+  #check(offset: number, size: number): void {
+    if (offset < this.#start || offset + size > this.#end || size < 0) {
+      throw new RangeError(`bytes ${offset}+${size} are outside the window [${this.#start}, ${this.#end})`)
+    }
+  }
+
+  /**
+   * Copies the bytes [offset, offset + size), which must be held, into `target` at `at`: straight from their
+   * chunks, with no buffer in between for a span that crosses two.
+   */
+  copyTo(offset: number, size: number, target: Uint8Array, at: number): void {
+    this.#check(offset, size)
+    if (size === 0) return
+    let i = this.#chunkAt(offset)
     let written = 0
-    for (let at = from; written < size; i++, at = 0) {
-      const part = this.#chunks[i]!.subarray(at, at + size - written)
-      out.set(part, written)
+    for (let from = offset - this.#starts[i]!; written < size; i++, from = 0) {
+      const part = this.#chunks[i]!.subarray(from, from + size - written)
+      target.set(part, at + written)
       written += part.byteLength
     }
-    return out
   }
 
   /** Lets go of the bytes before `offset` (kept within the window). */

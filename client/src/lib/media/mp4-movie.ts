@@ -94,11 +94,11 @@ export class Mp4Movie {
   }
 
   /**
-   * Fragments one after another in one array, written once: each run's `moof` and `mdat`, the samples copied
-   * straight from `bytesOf(offset, size)` (they must be at hand: media/mse.ts reads them first), so one append
-   * takes them all.
+   * Fragments one after another in one array, written once: each run's `moof` and `mdat`, each sample's file
+   * bytes copied straight into it by `copySample(offset, size, out, at)` (they must be at hand: media/mse.ts
+   * reads them first), so one append takes them all.
    */
-  fragments(runs: readonly FragmentRun[], bytesOf: (offset: number, size: number) => Uint8Array): Uint8Array {
+  fragments(runs: readonly FragmentRun[], copySample: SampleCopier): Uint8Array {
     const built = runs.map(({ track, from, to }) => {
       const samples = this.tracks[track]?.samples.slice(from, to) ?? []
       if (samples.length === 0) throw new Mp4Error('an empty fragment')
@@ -116,7 +116,7 @@ export class Mp4Movie {
       out.set(MDAT, at + 4)
       at += 8
       for (const sample of samples) {
-        out.set(bytesOf(sample.offset, sample.size), at)
+        copySample(sample.offset, sample.size, out, at)
         at += sample.size
       }
     }
@@ -135,6 +135,9 @@ export class Mp4Movie {
     return new Uint8Array(stream.buffer, 0, stream.getPosition())
   }
 }
+
+/** Copies the file's bytes [offset, offset + size) into `target` at `at` (media/byte-window.ts `copyTo`). */
+export type SampleCopier = (offset: number, size: number, target: Uint8Array, at: number) => void
 
 /** Samples [from, to) of `tracks[track]`, for one fragment. */
 export interface FragmentRun {

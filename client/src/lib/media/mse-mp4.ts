@@ -216,7 +216,9 @@ class Mp4Feed implements Feed {
       this.#next[i] = to
     })
     const out =
-      runs.length > 0 ? [this.#movie.fragments(runs, (offset, size) => window.bytes(offset, size))] : []
+      runs.length > 0
+        ? [this.#movie.fragments(runs, (offset, size, target, at) => window.copyTo(offset, size, target, at))]
+        : []
     this.#trim()
     return out
   }
