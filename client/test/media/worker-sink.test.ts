@@ -11,7 +11,8 @@ class FakeWorker {
   terminated = false
 
   postMessage(request: unknown, transfer: Transferable[] = []): void {
-    this.posted.push({ request, transfer })
+    // As a real worker's port does: what is transferred leaves the page (its arrays read empty there).
+    this.posted.push({ request: structuredClone(request, { transfer }), transfer })
   }
   terminate(): void {
     this.terminated = true
@@ -100,6 +101,29 @@ describe('WorkerSink', () => {
       failure: { name: 'QuotaExceededError', message: 'full' },
     })
     await expect(full).rejects.toMatchObject({ name: 'QuotaExceededError' })
+  })
+
+  it('an owned append moves the caller’s buffer itself; a failed one comes back to be appended again', async () => {
+    const worker = new FakeWorker()
+    const sink = new WorkerSink(started(worker))
+    worker.report({ type: 'open' })
+    const fragment = new Uint8Array([4, 5, 6, 7])
+    const full = sink.append(fragment, true)
+    const first = worker.posted.at(-1)!.request as { bytes: Uint8Array }
+    expect([...first.bytes]).toEqual([4, 5, 6, 7])
+    expect(fragment.byteLength).toBe(0) // moved, not copied
+    worker.report({
+      type: 'done',
+      id: worker.lastId(),
+      failure: { name: 'QuotaExceededError', message: 'full' },
+      bytes: first.bytes,
+    })
+    await expect(full).rejects.toMatchObject({ name: 'QuotaExceededError' })
+
+    const again = sink.append(fragment, true)
+    expect([...(worker.posted.at(-1)!.request as { bytes: Uint8Array }).bytes]).toEqual([4, 5, 6, 7])
+    worker.report({ type: 'done', id: worker.lastId() })
+    await again
   })
 
   it('a worker that fails before its source opens fails the start, and what waits', async () => {

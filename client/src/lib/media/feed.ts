@@ -49,6 +49,11 @@ export interface Feed {
   readonly duration: number | null
   /** What to append for `chunk`, read at file offset `at`. */
   take(chunk: Uint8Array, at: number): Uint8Array[]
+  /**
+   * Whether `take` returns arrays made for that call, which nothing else holds (an MP4's fragments): an
+   * append may then hand them over without a copy (media/sink.ts). A WebM's are views into the chunk read.
+   */
+  readonly built?: boolean
   /** Where the read must restart so that `seconds` plays next; null when the running read brings it. */
   restartFor(seconds: number, read: ReadState): Promise<Restart | null>
   /**

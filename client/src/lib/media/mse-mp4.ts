@@ -194,6 +194,7 @@ class Mp4Feed implements Feed {
   #next: number[]
   /** Bytes read and not yet put in fragments. */
   readonly #window = new ByteWindow()
+  readonly built = true
 
   constructor(movie: Mp4Movie, source: ByteSource) {
     this.#movie = movie

@@ -171,7 +171,7 @@ export class MseStream {
       // Fragments made on the fly carry no length: the element's seek bar has it from the index.
       if (feed.duration !== null) this.#sink.setDuration(feed.duration)
       this.#position = 0
-      await this.#appendAll(start.first, generation)
+      await this.#appendAll(start.first, generation, false)
       if (generation !== this.#generation) return
       trace('mse:first-appended', { parts: start.first.length })
       this.#position = start.position
@@ -225,7 +225,8 @@ export class MseStream {
           return
         }
         const feed = this.#feed
-        await this.#appendAll(feed ? feed.take(next.value, this.#position) : [next.value], generation)
+        const parts = feed ? feed.take(next.value, this.#position) : [next.value]
+        await this.#appendAll(parts, generation, feed?.built === true)
         if (generation !== this.#generation) return
         this.#position += next.value.byteLength
         if (feed && !this.#prepared && this.#ahead() >= PREPARE_AHEAD_S) {
@@ -253,24 +254,28 @@ export class MseStream {
 
   /**
    * A chunk's parts (an MP4 fragment's `moof` and `mdat`, or several fragments) in one append: each append
-   * waits for its `updateend`, a task on the busy page (and a hop back from the worker's thread).
+   * waits for its `updateend`, a task on the busy page (and a hop back from the worker's thread). `built`:
+   * the parts were made for this append (`Feed.built`), so the sink may take them over, as it may the array
+   * that joins several.
    */
-  async #appendAll(parts: readonly Uint8Array[], generation: number): Promise<void> {
-    if (parts.length > 0) await this.#append(concat(parts), generation)
+  async #appendAll(parts: readonly Uint8Array[], generation: number, built: boolean): Promise<void> {
+    if (parts.length > 0) await this.#append(concat(parts), generation, built || parts.length > 1)
   }
 
-  async #append(bytes: Uint8Array, generation: number): Promise<void> {
+  async #append(bytes: Uint8Array, generation: number, owned: boolean): Promise<void> {
     if (!this.#buffering) return
+    // An owned append moved to a worker leaves `bytes` empty here.
+    const size = bytes.byteLength
     for (let attempt = 0; ; attempt++) {
       await this.#sink.idle()
       if (generation !== this.#generation || this.#sink.readyState === 'closed') return
       try {
         const since = performance.now()
-        await this.#sink.append(bytes)
-        trace('mse:appended', { ms: Math.round(performance.now() - since), bytes: bytes.byteLength })
+        await this.#sink.append(bytes, owned)
+        trace('mse:appended', { ms: Math.round(performance.now() - since), bytes: size })
       } catch (err) {
         if (!(err instanceof DOMException && err.name === 'QuotaExceededError')) throw err
-        trace('mse:full', { attempt, t: this.#media.currentTime, bytes: bytes.byteLength })
+        trace('mse:full', { attempt, t: this.#media.currentTime, bytes: size })
         // Full: drop what was played, then wait for playback to move before trying again.
         if (attempt === 0) await this.#removePlayed()
         else await this.#nextWake()

@@ -30,7 +30,13 @@ export const SinkReport = v.variant('type', [
   v.object({ type: v.literal('handle'), handle: v.custom<MediaSourceHandle>(isHandle) }),
   v.object({ type: v.literal('open') }),
   v.object({ type: v.literal('close') }),
-  v.object({ type: v.literal('done'), id, failure: v.optional(failure) }),
+  // `bytes`: a failed append's bytes, handed back (media/worker-sink.ts).
+  v.object({
+    type: v.literal('done'),
+    id,
+    failure: v.optional(failure),
+    bytes: v.optional(v.instance(Uint8Array)),
+  }),
 ])
 export type SinkReport = v.InferOutput<typeof SinkReport>
 

@@ -41,11 +41,15 @@ function run(request: SinkRequest): void {
         mediaSource.duration = request.seconds
       })
     case 'append':
-      return answer(request.id, () => {
-        const target = opened()
-        target.appendBuffer(request.bytes as Uint8Array<ArrayBuffer>)
-        return settled(target)
-      })
+      return answer(
+        request.id,
+        () => {
+          const target = opened()
+          target.appendBuffer(request.bytes as Uint8Array<ArrayBuffer>)
+          return settled(target)
+        },
+        request.bytes,
+      )
     case 'remove':
       return answer(request.id, () => {
         const target = opened()
@@ -63,11 +67,19 @@ function run(request: SinkRequest): void {
   }
 }
 
-/** Runs `operation` after those before it, then answers `id`: done, or what it threw. */
-function answer(id: number, operation: () => void | Promise<void>): void {
+/**
+ * Runs `operation` after those before it, then answers `id`: done, or what it threw. A failed append's bytes
+ * (`appended`) go back with the answer: the page appends them again once there is room.
+ */
+function answer(id: number, operation: () => void | Promise<void>, appended?: Uint8Array<ArrayBuffer>): void {
   queue = queue.then(operation).then(
     () => scope.postMessage({ type: 'done', id }),
-    (err: unknown) => scope.postMessage({ type: 'done', id, failure: failureOf(err) }),
+    (err: unknown) =>
+      appended
+        ? scope.postMessage({ type: 'done', id, failure: failureOf(err), bytes: appended }, [
+            appended.buffer as ArrayBuffer,
+          ])
+        : scope.postMessage({ type: 'done', id, failure: failureOf(err) }),
   )
 }
 

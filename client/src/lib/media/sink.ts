@@ -24,8 +24,12 @@ export interface MediaSink {
   /**
    * Resolves once the SourceBuffer took the bytes (`updateend`). Rejects with the `DOMException` that
    * `appendBuffer` threw (`QuotaExceededError`: full), or an `Error` when the buffer failed to take them.
+   *
+   * `owned`: nothing else holds `bytes` or the buffer under them (an MP4's fragments, made for this append).
+   * A sink in a worker then moves the buffer there instead of copying it, which empties `bytes` here; after a
+   * failed append the worker hands the bytes back, so appending the same `bytes` again appends them.
    */
-  append(bytes: Uint8Array): Promise<void>
+  append(bytes: Uint8Array, owned?: boolean): Promise<void>
   remove(start: number, end: number): Promise<void>
   /** Resolves once no append or removal is in progress. */
   idle(): Promise<void>

@@ -56,7 +56,8 @@ function takeWorker(): StartedWorker {
   return taken
 }
 
-type Pending = { resolve: () => void; reject: (err: Error) => void }
+/** An operation asked of the worker; `appended`: the caller's bytes, for an append. */
+type Pending = { resolve: () => void; reject: (err: Error) => void; appended: Uint8Array | null }
 
 export class WorkerSink implements MediaSink {
   readonly url = ''
@@ -67,6 +68,8 @@ export class WorkerSink implements MediaSink {
   #element: HTMLMediaElement | null = null
   #nextId = 0
   readonly #pending = new Map<number, Pending>()
+  /** The bytes of a failed append, given back by the worker, under the caller's array that sent them. */
+  readonly #returned = new WeakMap<Uint8Array, Uint8Array<ArrayBuffer>>()
   /** The last operation asked for, settled either way: what `idle` waits for. */
   #last: Promise<void> = Promise.resolve()
   readonly #closeListeners: (() => void)[] = []
@@ -108,11 +111,13 @@ export class WorkerSink implements MediaSink {
     this.#post({ type: 'duration', seconds })
   }
 
-  append(bytes: Uint8Array): Promise<void> {
-    // The bytes stay the caller's (a piece the store keeps): the worker gets a copy, moved rather than cloned.
-    const copy = bytes.slice()
+  append(bytes: Uint8Array, owned = false): Promise<void> {
+    // Bytes the caller keeps (a piece the store holds) go as a copy; either way the buffer is moved, not cloned.
+    const back = this.#returned.get(bytes)
+    this.#returned.delete(bytes)
+    const given = back ?? (owned ? (bytes as Uint8Array<ArrayBuffer>) : bytes.slice())
     if (this.#state === 'ended') this.#state = 'open' // an append reopens an ended source
-    return this.#call({ type: 'append', id: this.#id(), bytes: copy }, [copy.buffer])
+    return this.#call({ type: 'append', id: this.#id(), bytes: given }, [given.buffer], bytes)
   }
 
   remove(start: number, end: number): Promise<void> {
@@ -154,10 +159,14 @@ export class WorkerSink implements MediaSink {
     if (!this.#destroyed) this.#worker.postMessage(request, transfer)
   }
 
-  #call(request: SinkRequest & { id: number }, transfer: Transferable[] = []): Promise<void> {
+  #call(
+    request: SinkRequest & { id: number },
+    transfer: Transferable[] = [],
+    appended: Uint8Array | null = null,
+  ): Promise<void> {
     if (this.#destroyed) return Promise.reject(new Error('the media source is gone'))
     const answered = new Promise<void>((resolve, reject) =>
-      this.#pending.set(request.id, { resolve, reject }),
+      this.#pending.set(request.id, { resolve, reject, appended }),
     )
     this.#last = answered.catch(() => {})
     this.#post(request, transfer)
@@ -185,6 +194,7 @@ export class WorkerSink implements MediaSink {
       case 'done': {
         const pending = this.#pending.get(report.id)
         this.#pending.delete(report.id)
+        if (pending?.appended && report.bytes) this.#returned.set(pending.appended, report.bytes)
         if (report.failure) pending?.reject(errorOf(report.failure))
         else pending?.resolve()
         return
