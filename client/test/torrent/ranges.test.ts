@@ -6,13 +6,14 @@
 import { describe, expect, it } from 'vitest'
 import { expectWarning } from '../console.ts'
 import { readAll, type ByteSource } from '../../src/lib/media/feed.ts'
-import { RangeServer, type RangePeer } from '../../src/lib/torrent/range-server.ts'
+import { RangeServer, readAnswers, type RangePeer } from '../../src/lib/torrent/range-server.ts'
 import { OwnerRanges, rangeSource } from '../../src/lib/torrent/range-source.ts'
 import { preferTorrent, SPAN_BYTES } from '../../src/lib/torrent/prefer-torrent.ts'
 import { HOLD_MS, LINGER_MS, ReadPriority, SHARE_MS } from '../../src/lib/torrent/read-priority.ts'
 import { ManualTimers } from '../manual-timers.ts'
 import {
   ANSWER_BYTES,
+  ANSWER_HEADER,
   encodeAnswer,
   encodeRequest,
   MAX_OUTSTANDING,
@@ -136,6 +137,67 @@ function stalledServer(files: Blob[], priority: ReadPriority | null = null) {
   }
   return { server, written, ask }
 }
+
+describe("the owner's reads", () => {
+  /** A file whose slice's stream gives `data` in chunks of `chunk` bytes, whatever the slice. */
+  const streamed = (data: Uint8Array, chunk: number) =>
+    ({
+      size: 1 << 30,
+      slice: () => ({
+        stream: () =>
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              for (let at = 0; at < data.length; at += chunk) controller.enqueue(data.slice(at, at + chunk))
+              controller.close()
+            },
+          }),
+      }),
+    }) as unknown as Blob
+
+  it('reads a request straight into its answers: one buffer, each part behind its header', async () => {
+    const data = bytes(5 * ANSWER_BYTES)
+    const start = 1234
+    const end = start + 2 * ANSWER_BYTES + 777
+    const answers = await readAnswers(new Blob([data]), { t: 'get', id: 4242, file: 0, start, end })
+    expect(answers.map((a) => a.length)).toEqual([
+      ANSWER_HEADER + ANSWER_BYTES,
+      ANSWER_HEADER + ANSWER_BYTES,
+      ANSWER_HEADER + 777,
+    ])
+    expect(new Set(answers.map((a) => a.buffer)).size).toBe(1)
+    const bodies = answers.map((answer) => {
+      const parsed = parseRangeAnswer(answer)
+      if (!parsed.ok || parsed.value.t !== 'data') throw new Error('not a data answer')
+      expect(parsed.value.id).toBe(4242)
+      return parsed.value.bytes
+    })
+    expectBytes(Buffer.concat(bodies), data.subarray(start, end))
+  })
+
+  it('places a stream that comes in chunks of any size', async () => {
+    const data = bytes(ANSWER_BYTES + 5000)
+    for (const chunk of [1000, ANSWER_BYTES - 1, ANSWER_BYTES + 3, data.length]) {
+      const answers = await readAnswers(streamed(data, chunk), {
+        t: 'get',
+        id: 1,
+        file: 0,
+        start: 0,
+        end: data.length,
+      })
+      expectBytes(Buffer.concat(answers.map((a) => a.subarray(ANSWER_HEADER))), data)
+    }
+  })
+
+  it('a file cut short, or one that gives more than its slice, fails the read', async () => {
+    const request = { t: 'get', id: 1, file: 0, start: 0, end: 10_000 } as const
+    await expect(readAnswers(streamed(bytes(9_000), 4096), request)).rejects.toThrow(
+      'the file ended 1000 bytes short of the range',
+    )
+    await expect(readAnswers(streamed(bytes(10_001), 4096), request)).rejects.toThrow(
+      'the file gave more bytes than its slice holds',
+    )
+  })
+})
 
 describe('reading a file from its owner', () => {
   it('brings every byte, in requests no larger than the bound, a few in flight', async () => {

@@ -8,12 +8,15 @@
  */
 import {
   ANSWER_BYTES,
+  ANSWER_HEADER,
   encodeAnswer,
   MAX_OUTSTANDING,
   parseRangeRequest,
+  writeDataHeader,
   type GetRequest,
   type RangeAnswer,
 } from './range-wire.ts'
+import { readChunks } from './piece-hash.ts'
 import type { ReadPriority } from './read-priority.ts'
 import { trace } from '../trace.ts'
 
@@ -39,7 +42,8 @@ export interface RangePeer {
  * answers of `ANSWER_BYTES`. Chromium serves a page's `File` reads in turn, and the hashing workers' reads of
  * the same file are in that queue: one read per request waits once, where 256 KiB reads waited four times.
  * The next request's read starts as soon as the current one's bytes are in, or as it comes if it comes later,
- * so its wait in that queue overlaps the current answer's sending.
+ * so its wait in that queue overlaps the current answer's sending. The file's bytes go straight into the
+ * answers' messages (`readAnswers`): one fresh buffer per request, not a read's buffer and then a message's.
  */
 export class RangeServer {
   readonly #peer: RangePeer
@@ -54,7 +58,7 @@ export class RangeServer {
   #closed = false
   readonly #priority: ReadPriority | null
   /** The reads of the file started for requests (the running one's, the next one's ahead of its turn). */
-  readonly #reads = new Map<GetRequest, Promise<Uint8Array>>()
+  readonly #reads = new Map<GetRequest, Promise<Uint8Array[]>>()
 
   /**
    * `label` names the requester in log lines; while this server's reads of the file are in flight, `priority`
@@ -130,17 +134,13 @@ export class RangeServer {
   }
 
   async #answer(request: GetRequest, running: { cancelled: boolean }): Promise<void> {
-    const bytes = await this.#read(request)
+    const answers = await this.#read(request)
     this.#reads.delete(request)
     this.#sending = true
     this.#readNext()
-    for (let part = 0; part < bytes.length; part += ANSWER_BYTES) {
+    for (const answer of answers) {
       if (running.cancelled) return
-      const full = !this.#send({
-        t: 'data',
-        id: request.id,
-        bytes: bytes.subarray(part, part + ANSWER_BYTES),
-      })
+      const full = !this.#write(answer)
       if (full) await new Promise<void>((resolve) => (this.#drained = resolve))
     }
     if (!running.cancelled) this.#send({ t: 'end', id: request.id })
@@ -157,22 +157,18 @@ export class RangeServer {
   }
 
   /**
-   * The bytes of a request (at most MAX_REQUEST_BYTES: one read), its read started once. The hashing waits
+   * The answers of a request (at most MAX_REQUEST_BYTES: one read), its read started once. The hashing waits
    * while the read is in flight (`priority`); a failed read is reported when the request's turn comes.
    */
-  #read(request: GetRequest): Promise<Uint8Array> {
+  #read(request: GetRequest): Promise<Uint8Array[]> {
     const started = this.#reads.get(request)
     if (started) return started
     const file = this.#files[request.file] as Blob
     const done = this.#priority?.begin()
-    const read = file
-      .slice(request.start, request.end)
-      .arrayBuffer()
-      .then((buffer) => new Uint8Array(buffer))
-      .finally(() => {
-        done?.()
-        trace('range-server:read', { start: request.start })
-      })
+    const read = readAnswers(file, request).finally(() => {
+      done?.()
+      trace('range-server:read', { start: request.start })
+    })
     read.catch(() => {})
     this.#reads.set(request, read)
     return read
@@ -180,8 +176,12 @@ export class RangeServer {
 
   /** Writes one answer; false when the connection's buffer is full. */
   #send(answer: RangeAnswer): boolean {
+    return this.#write(encodeAnswer(answer))
+  }
+
+  #write(message: Uint8Array): boolean {
     if (this.#closed) return true
-    return this.#peer.write(encodeAnswer(answer))
+    return this.#peer.write(message)
   }
 
   #wakeDrained(): void {
@@ -189,4 +189,42 @@ export class RangeServer {
     this.#drained = null
     drained?.()
   }
+}
+
+/**
+ * Request `request`'s data answers, read from `file` into one buffer laid out as the messages themselves: each
+ * `ANSWER_BYTES` of the file behind its answer's header, each answer a view of its message. Rejects when the
+ * file cannot be read or gives other than the bytes asked for.
+ */
+export async function readAnswers(file: Blob, request: GetRequest): Promise<Uint8Array[]> {
+  const size = request.end - request.start
+  const parts = Math.ceil(size / ANSWER_BYTES)
+  const stride = ANSWER_HEADER + ANSWER_BYTES
+  const messages = new Uint8Array(size + parts * ANSWER_HEADER)
+  let placed = 0
+  for await (const chunk of readChunks(file.slice(request.start, request.end).stream(), ANSWER_BYTES)) {
+    if (placed + chunk.length > size) throw new Error('the file gave more bytes than its slice holds')
+    for (let from = 0; from < chunk.length;) {
+      const within = placed % ANSWER_BYTES
+      const n = Math.min(chunk.length - from, ANSWER_BYTES - within)
+      messages.set(
+        chunk.subarray(from, from + n),
+        Math.floor(placed / ANSWER_BYTES) * stride + ANSWER_HEADER + within,
+      )
+      from += n
+      placed += n
+    }
+  }
+  if (placed !== size) throw new Error(`the file ended ${size - placed} bytes short of the range`)
+  const answers: Uint8Array[] = []
+  for (let part = 0; part < parts; part++) {
+    const start = part * stride
+    const message = messages.subarray(
+      start,
+      start + ANSWER_HEADER + Math.min(ANSWER_BYTES, size - part * ANSWER_BYTES),
+    )
+    writeDataHeader(message, request.id)
+    answers.push(message)
+  }
+  return answers
 }

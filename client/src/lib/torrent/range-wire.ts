@@ -67,7 +67,8 @@ export function encodeRequest(request: RangeRequest): Uint8Array {
 const DATA = 0
 const END = 1
 const REFUSED = 2
-const HEADER = 5
+/** The bytes before an answer's body: its kind and its request's id. */
+export const ANSWER_HEADER = 5
 
 export type RangeAnswer =
   | { t: 'data'; id: number; bytes: Uint8Array }
@@ -77,10 +78,10 @@ export type RangeAnswer =
 /** An owner's message, from its bytes. */
 export function parseRangeAnswer(raw: unknown): WireResult<RangeAnswer> {
   if (!(raw instanceof Uint8Array)) return fail('ERR_NOT_OBJECT', 'an answer is binary')
-  if (raw.length < HEADER) return fail('ERR_INVALID', 'answer: shorter than its header')
-  if (raw.length > HEADER + ANSWER_BYTES) return fail('ERR_TOO_LARGE', 'answer: too large')
+  if (raw.length < ANSWER_HEADER) return fail('ERR_INVALID', 'answer: shorter than its header')
+  if (raw.length > ANSWER_HEADER + ANSWER_BYTES) return fail('ERR_TOO_LARGE', 'answer: too large')
   const id = new DataView(raw.buffer, raw.byteOffset, raw.byteLength).getUint32(1)
-  const body = raw.subarray(HEADER)
+  const body = raw.subarray(ANSWER_HEADER)
   switch (raw[0]) {
     case DATA:
       return body.length > 0 ? ok({ t: 'data', id, bytes: body }) : fail('ERR_INVALID', 'data: empty')
@@ -100,9 +101,21 @@ export function encodeAnswer(answer: RangeAnswer): Uint8Array {
       : answer.t === 'refused'
         ? new TextEncoder().encode(answer.reason.slice(0, 200))
         : new Uint8Array(0)
-  const out = new Uint8Array(HEADER + body.length)
-  out[0] = answer.t === 'data' ? DATA : answer.t === 'end' ? END : REFUSED
-  new DataView(out.buffer).setUint32(1, answer.id)
-  out.set(body, HEADER)
+  const out = new Uint8Array(ANSWER_HEADER + body.length)
+  writeHeader(out, answer.t === 'data' ? DATA : answer.t === 'end' ? END : REFUSED, answer.id)
+  out.set(body, ANSWER_HEADER)
   return out
+}
+
+/**
+ * Makes `message`'s first `ANSWER_HEADER` bytes a data answer's header for request `id`: its body, the bytes
+ * after them, is already in place (the owner reads the file straight into its answers, torrent/range-server.ts).
+ */
+export function writeDataHeader(message: Uint8Array, id: number): void {
+  writeHeader(message, DATA, id)
+}
+
+function writeHeader(message: Uint8Array, kind: number, id: number): void {
+  message[0] = kind
+  new DataView(message.buffer, message.byteOffset, ANSWER_HEADER).setUint32(1, id)
 }
