@@ -28,6 +28,7 @@
  * speed, never a stream. Why each is worth it: docs/streaming.md (Storage; Room wires are trusted at once).
  */
 import { hex } from '../random.ts'
+import { checkInPage, type PieceCheck } from './piece-check.ts'
 import { pieceSize } from './head.ts'
 import { trace } from '../trace.ts'
 import type { RequestBlock } from './block-runs.ts'
@@ -177,12 +178,14 @@ interface AdoptingTorrent {
  * reservations: blocks still on their way for it are then ignored), announced to every wire (`have`), and
  * the torrent's done state and requests updated (`_checkDone`, `_update`). `held`: the torrent has it already
  * or cannot take it (destroyed, no such piece, a wrong length); `forged`: the hash differs;
- * `unsupported`: an internal is missing.
+ * `unsupported`: an internal is missing. `check` digests the bytes (torrent/piece-check.ts): on the page by
+ * default, in a worker for the owner's reads.
  */
 export async function adoptPiece(
   torrent: object,
   index: number,
-  bytes: Uint8Array<ArrayBuffer>,
+  given: Uint8Array<ArrayBuffer>,
+  check: PieceCheck = checkInPage,
 ): Promise<Adoption> {
   const t = torrent as TorrentInternals & AdoptingTorrent
   const { _hashes: hashes, _markVerified: markVerified, _checkDone: checkDone, _update: update } = t
@@ -194,8 +197,9 @@ export async function adoptPiece(
   if (t.destroyed || typeof expected !== 'string' || t.bitfield.get(index)) return 'held'
   const { pieceLength, length } = t
   if (typeof pieceLength !== 'number' || typeof length !== 'number') return 'unsupported'
-  if (bytes.length !== pieceSize(index, pieceLength, length)) return 'held'
-  if (hex(new Uint8Array(await crypto.subtle.digest('SHA-1', bytes))) !== expected) return 'forged'
+  if (given.length !== pieceSize(index, pieceLength, length)) return 'held'
+  const { digest, bytes } = await check(given)
+  if (hex(digest) !== expected) return 'forged'
   const store = t.store
   if (t.destroyed || t.bitfield.get(index)) return 'held'
   await new Promise<void>((resolve, reject) =>
