@@ -38,6 +38,10 @@
  *   click that selects or submits, the seek bar's `input`) reached the page: Playwright's actionability checks
  *   and dispatch into a busy page, 0.02–0.9 s in the runs of 2026-12-07. The start marks stay where they are,
  *   so every figure includes it; it is reported so that a reader can tell the bench's part from the app's;
+ * - fresh pages (logged per run, not in the table): the page faults of the renderers' main threads and of every
+ *   thread of the browser (/proc), per MiB that reached B and C over the 8 s of throughput, and in all from
+ *   the select to both playing: the fresh memory the pages touched, which the machine's load does not change
+ *   (docs/benchmarks.md, "Fresh memory in the pages");
  * - peak memory: the largest JS heap + ArrayBuffer backing store (CDP `Runtime.getHeapUsage`) of each page;
  *   and the largest growth of the renderers' resident memory (the three pages together, /proc) from the drop
  *   on, against what B's and C's tabs hold of the film at the end (the pieces live in IndexedDB, which in
