@@ -558,6 +558,10 @@ async function oneRun(
       const times = states.map((s) => s.t)
       return states.every((s) => s.playing && s.t >= target) && Math.max(...times) - Math.min(...times) <= 0.5
     }, 60_000)
+    if (together === null) {
+      log(`  the seek to ${target} s did not bring the three together within 60 s:`)
+      await diagnose(people, consoles)
+    }
     const playedPast = await Promise.all(people.map((someone) => playingPast(someone.page)))
     const seekTogetherEvent =
       together !== null && playedPast.every((at) => at !== null)

@@ -1,6 +1,6 @@
 /** Reading a dropped file through its stream into one reused buffer (torrent/piece-hash.ts, `readChunks`). */
 import { describe, expect, it } from 'vitest'
-import { hashPieceRange, readChunks } from '../../src/lib/torrent/piece-hash.ts'
+import { hashPieceRange, readChunks, readersHeld } from '../../src/lib/torrent/piece-hash.ts'
 import { webCryptoSha1 } from '../../src/lib/torrent/sha1.ts'
 
 const bytes = (length: number) => Uint8Array.from({ length }, (_, i) => (i * 7 + (i >> 8)) % 251)
@@ -110,6 +110,18 @@ describe('reading a file in chunks', () => {
     open()
     expect((await second).done).toBe(false)
     await chunks.return()
+  })
+
+  it('holds its reader while it reads (a pending read is not left to the garbage collector), then lets go', async () => {
+    const { stream } = byteStream(bytes(4096), 1024)
+    const { stream: other } = byteStream(bytes(10_000), 1000)
+    const chunks = readChunks(stream, 1024)
+    await chunks.next()
+    expect(readersHeld()).toBe(1)
+    for await (const chunk of readChunks(other, 1000)) if (chunk.length > 0) break // left early
+    expect(readersHeld()).toBe(1)
+    for (let next = await chunks.next(); !next.done; next = await chunks.next());
+    expect(readersHeld()).toBe(0)
   })
 
   it('leaving early cancels the stream', async () => {

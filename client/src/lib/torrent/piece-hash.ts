@@ -40,10 +40,23 @@ export function pieceCount(length: number, pieceLength: number): number {
 }
 
 /**
+ * The readers `readChunks` is reading. Chromium (150) may collect a `Blob`'s stream while a BYOB read on it
+ * is pending, when nothing but that read refers to the stream, and the read then never settles: eight
+ * concurrent reads of 1 MiB slices stalled within a minute, every time, and never once their readers were
+ * held here (docs/streaming.md, "Fresh memory on the streaming paths").
+ */
+const reading = new Set<ReadableStreamReader<Uint8Array>>()
+
+/** How many readers `readChunks` holds now (a test's view of `reading`). */
+export function readersHeld(): number {
+  return reading.size
+}
+
+/**
  * The bytes of `stream` in order, each view valid only until the next is asked for: read into one reused
  * buffer of `chunkBytes` (a BYOB reader) where the stream is a byte stream, as a `Blob`'s is in Chromium and
  * Firefox, else in the stream's own chunks. Each read starts only once `mayRead` resolves. Leaving early
- * cancels the stream.
+ * cancels the stream. The reader is held (`reading`) until the stream ends.
  */
 export async function* readChunks(
   stream: ReadableStream<Uint8Array>,
@@ -52,6 +65,7 @@ export async function* readChunks(
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const byob = byobReader(stream)
   const reader = byob ?? stream.getReader()
+  reading.add(reader)
   let buffer = new ArrayBuffer(chunkBytes)
   let done = false
   try {
@@ -68,6 +82,7 @@ export async function* readChunks(
       yield result.value
     }
   } finally {
+    reading.delete(reader)
     if (!done) await reader.cancel().catch(() => {})
     reader.releaseLock()
   }
