@@ -76,9 +76,7 @@ function answer(id: number, operation: () => void | Promise<void>, appended?: Ui
     () => scope.postMessage({ type: 'done', id }),
     (err: unknown) =>
       appended
-        ? scope.postMessage({ type: 'done', id, failure: failureOf(err), bytes: appended }, [
-            appended.buffer as ArrayBuffer,
-          ])
+        ? scope.postMessage({ type: 'done', id, failure: failureOf(err), bytes: appended }, [appended.buffer])
         : scope.postMessage({ type: 'done', id, failure: failureOf(err) }),
   )
 }

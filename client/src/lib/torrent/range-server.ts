@@ -192,7 +192,7 @@ export class RangeServer {
 }
 
 /**
- * Request `request`'s data answers, read from `file` into one buffer laid out as the messages themselves: each
+ * The data answers of `request`, read from `file` into one buffer laid out as the messages themselves: each
  * `ANSWER_BYTES` of the file behind its answer's header, each answer a view of its message. Rejects when the
  * file cannot be read or gives other than the bytes asked for.
  */
