@@ -6,6 +6,7 @@
  * the pages"). Where no worker can run (unit tests, a worker that failed to start), the page digests with
  * WebCrypto as before.
  */
+import { webCryptoSha1 } from './sha1.ts'
 
 /** Bytes and their SHA-1; `bytes` are the caller's, back from wherever they were digested. */
 export interface Checked {
@@ -16,10 +17,7 @@ export interface Checked {
 /** Digests `bytes`; the caller uses the returned `bytes` from then on (the given ones may have moved away). */
 export type PieceCheck = (bytes: Uint8Array<ArrayBuffer>) => Promise<Checked>
 
-export const checkInPage: PieceCheck = async (bytes) => ({
-  digest: new Uint8Array(await crypto.subtle.digest('SHA-1', bytes)),
-  bytes,
-})
+export const checkInPage: PieceCheck = async (bytes) => ({ digest: await webCryptoSha1(bytes), bytes })
 
 /** Page → worker. */
 export interface CheckRequest {
