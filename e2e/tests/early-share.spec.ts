@@ -175,4 +175,47 @@ test.describe('sharing a film before it is hashed', () => {
     // Ana plays her own file, not through MSE: she has no use for it.
     expect(await indexReaderLoaded(ana.page)).toBe(false)
   })
+
+  test('an MP4 with its index at the end: the others ask for the index first, where Ana says it is', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    // 960 s, ~38 MB, `moov` after the media data as ffmpeg writes it: shared before it is hashed.
+    const film = await testMp4('h264-aac-20s-x48-moov-end.mp4', {
+      seconds: 20,
+      codec: 'h264',
+      moov: 'end',
+      loops: 48,
+    })
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana', { shareEarly: true })
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    people = [ana, bo]
+    await gather(people)
+    const release = await holdSeeding(ana.page)
+    await ana.page.getByTestId('file-input').setInputFiles(film)
+    await expect(bo.page.getByTestId('playlist-item')).toHaveAttribute('data-kind', 'local')
+    await expectPlaying(bo)
+    expect((await playerState(bo)).via).toBe('mse')
+
+    // Bo's first request was the tail from where Ana's item says the index starts, and his head agreed.
+    const steps = await bo.page.evaluate(() =>
+      ['mp4:tail-first', 'range:get', 'mp4:located'].map((name) =>
+        performance
+          .getEntriesByName(`theatron:trace:${name}`)
+          .map((mark) => (mark as PerformanceMark).detail as Record<string, unknown>),
+      ),
+    )
+    const [tailFirst, gets, located] = steps as [
+      Record<string, unknown>[],
+      Record<string, unknown>[],
+      Record<string, unknown>[],
+    ]
+    expect(tailFirst).toHaveLength(1)
+    const start = tailFirst[0]?.start
+    expect(start).toBeGreaterThan(30_000_000)
+    expect(gets[0]?.start).toBe(start)
+    expect(located).toEqual([expect.objectContaining({ kind: 'tail', hinted: true })])
+    await expect(bo.page.getByTestId('player-error')).toHaveCount(0)
+    await release.evaluate((done) => done())
+  })
 })

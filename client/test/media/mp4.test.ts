@@ -8,6 +8,7 @@ import {
   MAX_HEAD_BYTES,
   seekPoint,
   syncAtOrAfter,
+  tailIndexStart,
   type SampleInfo,
 } from '../../src/lib/media/mp4.ts'
 
@@ -191,5 +192,17 @@ describe('which samples a window of read bytes holds whole', () => {
     expect(completeUntil(samples, 2, 250, 399)).toBe(2)
     // A sample that starts before the window (its bytes were dropped) stops the run.
     expect(completeUntil(samples, 1, 150, 450)).toBe(1)
+  })
+})
+
+describe('where the index lies when it follows the media data (the owner tells the others)', () => {
+  it('is the end of mdat for moov at the end, and nothing for a faststart file or no MP4', () => {
+    const tail = file(box('ftyp', 24), box('free', 0), box('mdat', 50_000, true), box('moov', 700))
+    expect(tailIndexStart(tail.subarray(0, 64), tail.length)).toBe(50_056)
+    const head = file(box('ftyp', 24), box('moov', 1000), box('mdat', 5000))
+    expect(tailIndexStart(head, head.length)).toBeNull()
+    // The head does not reach mdat's header yet: nothing to tell.
+    expect(tailIndexStart(tail.subarray(0, 36), tail.length)).toBeNull()
+    expect(tailIndexStart(file(box('EBML', 40)), 48)).toBeNull()
   })
 })

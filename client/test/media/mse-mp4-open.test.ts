@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { claimedSampleBytes, locateMoov } from '../../src/lib/media/mp4.ts'
-import { openMp4 } from '../../src/lib/media/mse-mp4.ts'
+import { MAX_PREFETCHED_TAIL, openMp4, prefetchTail, tailIndexOf } from '../../src/lib/media/mse-mp4.ts'
+import type { ByteSource } from '../../src/lib/media/feed.ts'
 import { fixture, loggedSource } from './logged-source.ts'
 
 // The same ffmpeg-made H.264 + AAC file (media/mp4-samples.test.ts), with its moov after the media data
@@ -88,5 +89,68 @@ describe('an index that claims more samples than the file holds', () => {
     if (first.done) throw new Error('empty fixture')
     const opened = await openMp4(iterator, first.value, source)
     expect(opened).toEqual({ ok: false, reason: 'its index claims more sample data than the file holds' })
+  })
+})
+
+describe('an index the owner says is at the end: asked for before the head', () => {
+  const bytes = fixture('h264-aac-moov-end.mp4')
+  const location = locateMoov(bytes, bytes.length)
+  if (location.kind !== 'tail') throw new Error('the fixture has its moov at the end')
+
+  /** Opens the file as media/mse.ts does: the hinted tail first, then the read from the start. */
+  async function openHinted(tailIndexAt: number) {
+    const logged = loggedSource(bytes)
+    const source: ByteSource = { ...logged.source, tailIndexAt }
+    const tail = prefetchTail(source)
+    const iterator = source.read(0)
+    const first = await iterator.next()
+    if (first.done) throw new Error('empty fixture')
+    const opened = await openMp4(iterator, first.value, source, tail)
+    return { opened, log: logged.log }
+  }
+
+  it('where the head says too: the tail comes first and the read from the start goes on untouched', async () => {
+    const { opened, log } = await openHinted(location.start)
+    if (!opened.ok) throw new Error(opened.reason)
+    expect(log).toEqual([`read ${location.start}`, 'read 0'])
+    expect(opened.readAgain).toBeUndefined()
+    expect(opened.position).toBe(4096)
+    expect(opened.feed.mimeType).toMatch(/^video\/mp4; codecs="avc1\.[0-9a-f]{6},mp4a\.40\.2"$/)
+  })
+
+  it('where the head says otherwise: that read is stopped and the index is found as without a hint', async () => {
+    const wrong = location.start - 8
+    const { opened, log } = await openHinted(wrong)
+    if (!opened.ok) throw new Error(opened.reason)
+    expect(log).toEqual([
+      `read ${wrong}`,
+      'read 0',
+      `end ${wrong}`,
+      'end 0',
+      `read ${location.start}`,
+      'read 4096',
+    ])
+    expect(opened.position).toBe(4096)
+  })
+
+  it('no hint, or one outside the file or too far from its end, asks for nothing', () => {
+    const { source, log } = loggedSource(bytes)
+    const at = (tailIndexAt: number | undefined, length = bytes.length) =>
+      prefetchTail({ ...source, length, ...(tailIndexAt === undefined ? {} : { tailIndexAt }) })
+    expect(at(undefined)).toBeNull()
+    expect(at(0)).toBeNull()
+    expect(at(bytes.length)).toBeNull()
+    expect(at(1.5)).toBeNull()
+    expect(at(1, MAX_PREFETCHED_TAIL + 2)).toBeNull()
+    expect(log).toEqual([])
+    const near = at(MAX_PREFETCHED_TAIL, MAX_PREFETCHED_TAIL * 2)
+    expect(near?.start).toBe(MAX_PREFETCHED_TAIL)
+    near?.cancel()
+  })
+
+  it("is read from a dropped file's head by its owner", async () => {
+    expect(await tailIndexOf(new Blob([bytes]))).toBe(location.start)
+    expect(await tailIndexOf(new Blob([fixture('h264-aac.mp4')]))).toBeNull()
+    expect(await tailIndexOf(new Blob([new Uint8Array(100)]))).toBeNull()
   })
 })

@@ -279,8 +279,16 @@ describe('concurrent edits', () => {
 
 describe('parsePlaylistOp', () => {
   const s = emptyPlaylist()
+  const dropped = { kind: 'local' as const, localKey: 'b'.repeat(40), title: 'film.mp4', size: 1_000_000 }
   const add = makeAdd(s, 'alice', video(1), { fileIndex: 2 })
   const roundTrip = (op: unknown) => parsePlaylistOp(JSON.parse(JSON.stringify(op)))
+
+  it("takes a dropped file's index offset within the file, and an item without one", () => {
+    for (const item of [dropped, { ...dropped, indexAt: dropped.size - 1 }]) {
+      const op = makeAdd(s, 'alice', item)
+      expect(roundTrip(op)).toEqual({ ok: true, value: op })
+    }
+  })
 
   it('accepts every op kind after a JSON round trip', () => {
     const ops = [
@@ -313,6 +321,9 @@ describe('parsePlaylistOp', () => {
     ['magnet for another torrent', { ...add, item: { ...video(1), torrentId: video(2).torrentId } }],
     ['not a magnet', { ...add, item: { ...video(1), torrentId: 'javascript:alert(1)' } }],
     ['select with number id', { type: 'select', stamp: { counter: 1, peer: 'a' }, id: 3 }],
+    ['local index at its size', { ...add, item: { ...dropped, indexAt: dropped.size } }],
+    ['local index at 0', { ...add, item: { ...dropped, indexAt: 0 } }],
+    ['fractional local index', { ...add, item: { ...dropped, indexAt: 1.5 } }],
   ])('rejects %s', (_name, raw) => {
     const result = parsePlaylistOp(raw)
     expect(result.ok).toBe(false)

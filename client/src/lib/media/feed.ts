@@ -21,6 +21,12 @@ export interface ByteSource {
   read(start: number, end?: number): AsyncIterator<Uint8Array>
   /** Whether every byte of [start, end) is downloaded and verified: reading it waits for no peer. */
   has(start: number, end: number): boolean
+  /**
+   * Where the file's index starts when it follows the media data (an MP4's boxes after `mdat`), as whoever
+   * offers the bytes says: a hint, asked for first and used only when the head says the same
+   * (media/mse-mp4.ts `prefetchTail`).
+   */
+  readonly tailIndexAt?: number
 }
 
 /** Where the running read is: whether one runs, and the file offset of the next byte it hands over. */

@@ -78,6 +78,16 @@ export function locateMoov(head: Uint8Array, fileLength: number): MoovLocation {
   }
 }
 
+/**
+ * Where the index of the MP4 that `head` starts lies when it follows the media data: the file offset of the
+ * boxes after `mdat`. Null for a faststart file, a head that does not reach `mdat`'s header, or no MP4.
+ */
+export function tailIndexStart(head: Uint8Array, fileLength: number): number | null {
+  if (!isMp4(head)) return null
+  const location = locateMoov(head, fileLength)
+  return location.kind === 'tail' ? location.start : null
+}
+
 function more(until: number): MoovLocation {
   return until > MAX_HEAD_BYTES
     ? { kind: 'unsupported', reason: 'its head is larger than expected' }

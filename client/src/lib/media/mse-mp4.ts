@@ -28,6 +28,7 @@ import {
   locateMoov,
   sampleSeconds,
   seekPoint,
+  tailIndexStart,
 } from './mp4.ts'
 
 /**
@@ -51,6 +52,68 @@ export function readBringsIt(
   if (!read.pumping || pending === null || pending > seconds + PENDING_SLACK_S) return false
   if (read.position >= offset) return true
   return offset - read.position <= NEAR_BYTES && has(read.position, offset)
+}
+
+/**
+ * The longest tail `prefetchTail` asks for on a hint: a 3-hour film's `moov` is under 16 MiB; a hint pointing
+ * further back is ignored (the head still finds the index).
+ */
+export const MAX_PREFETCHED_TAIL = 32 * 1024 * 1024
+/** How much of a dropped file's head `tailIndexOf` reads to find where its index lies. */
+export const HINT_HEAD_BYTES = 64 * 1024
+
+/** The tail of a file, asked for before its head (`prefetchTail`). */
+export interface TailPrefetch {
+  /** The file offset it starts at. */
+  start: number
+  bytes: Promise<Uint8Array>
+  /** Stops the read if it still runs (its bytes were not needed). */
+  cancel(): void
+}
+
+/**
+ * Asks for the tail from `source.tailIndexAt` on, before anything else is read, so that the index comes in the
+ * first answer instead of one round trip after the head's (the owner of a dropped file says where it lies:
+ * playlist/wire.ts). Null without a usable hint. `readMp4Index` takes its bytes only when the head names the
+ * same offset; otherwise the read is cancelled and the index found as without it.
+ */
+export function prefetchTail(source: ByteSource): TailPrefetch | null {
+  const start = source.tailIndexAt
+  if (start === undefined || !Number.isSafeInteger(start) || start <= 0 || start >= source.length) return null
+  if (source.length - start > MAX_PREFETCHED_TAIL) return null
+  trace('mp4:tail-first', { start })
+  const iterator = source.read(start, source.length - 1)
+  let cancelled = false
+  const collect = async (): Promise<Uint8Array> => {
+    const parts: Uint8Array[] = []
+    for (;;) {
+      const next = await iterator.next()
+      if (cancelled) throw new Error('the tail was not needed')
+      if (next.done) return concat(parts)
+      parts.push(next.value)
+    }
+  }
+  const bytes = collect()
+  bytes.catch(() => {})
+  const cancel = () => {
+    if (cancelled) return
+    cancelled = true
+    void iterator.return?.()?.catch(() => {})
+  }
+  return { start, bytes, cancel }
+}
+
+/**
+ * Where a dropped MP4's index lies when it follows the media data (`tailIndexStart`), from its first
+ * HINT_HEAD_BYTES; null when it is not such a file or cannot be read.
+ */
+export async function tailIndexOf(file: Blob): Promise<number | null> {
+  try {
+    const head = new Uint8Array(await file.slice(0, HINT_HEAD_BYTES).arrayBuffer())
+    return tailIndexStart(head, file.size)
+  } catch {
+    return null
+  }
 }
 
 type IndexRead = { ok: true; movie: Mp4Movie; head: Uint8Array } | { ok: false; reason: string }
@@ -87,13 +150,15 @@ export function warmUpMp4(name: string): boolean {
  * in them plays before the index is in. `onTail(position)` runs once the tail's first bytes are in: where the
  * read from the start goes on. By then the tail is on its way (the owner answers a link's requests in order;
  * a torrent has verified the tail's first piece), so the head's bytes come behind it, not ahead of it, and
- * are there by the time the index is parsed.
+ * are there by the time the index is parsed. With `prefetched` (`prefetchTail`) at the offset the head names,
+ * the tail was asked for first: the read from the start goes on untouched and `onTail` is not called.
  */
 export async function readMp4Index(
   iterator: AsyncIterator<Uint8Array>,
   first: Uint8Array,
   source: ByteSource,
   onTail: (position: number) => void = () => {},
+  prefetched: TailPrefetch | null = null,
 ): Promise<IndexRead> {
   // Loading while the index arrives.
   const module = loadMp4Movie()
@@ -108,16 +173,20 @@ export async function readMp4Index(
     head = concat(parts)
     location = locateMoov(head, source.length)
   }
+  const hinted = location.kind === 'tail' && prefetched?.start === location.start ? prefetched : null
+  if (!hinted) prefetched?.cancel()
   if (location.kind === 'unsupported') return { ok: false, reason: location.reason }
-  trace('mp4:located', { kind: location.kind, head: head.byteLength })
+  trace('mp4:located', { kind: location.kind, head: head.byteLength, hinted: hinted !== null })
   const ftyp = head.subarray(location.ftyp.start, location.ftyp.end)
   let moov: Uint8Array
   if (location.kind === 'head') {
     moov = head.subarray(location.moov.start, location.moov.end)
   } else {
-    void iterator.return?.()?.catch(() => {})
+    if (!hinted) void iterator.return?.()?.catch(() => {})
     // After the media data: the boxes from there to the end of the file, `moov` among them.
-    const tail = await readAll(source, location.start, source.length - 1, () => onTail(head.byteLength))
+    const tail = hinted
+      ? await hinted.bytes
+      : await readAll(source, location.start, source.length - 1, () => onTail(head.byteLength))
     const box = findMoovInTail(tail, location.start, source.length)
     if (!box) return { ok: false, reason: 'it has no moov box after its media data' }
     moov = tail.subarray(box.start - location.start, box.end - location.start)
@@ -136,22 +205,32 @@ export async function readMp4Index(
   }
 }
 
-/** Reads the file's index and opens the feed (`first`: the bytes read so far from its start). */
+/**
+ * Reads the file's index and opens the feed (`first`: the bytes read so far from its start; `prefetched`: its
+ * tail, asked for first on a hint).
+ */
 export async function openMp4(
   iterator: AsyncIterator<Uint8Array>,
   first: Uint8Array,
   source: ByteSource,
+  prefetched: TailPrefetch | null = null,
 ): Promise<Opened> {
   // With the index in the tail, the read from the start goes on as the tail comes, its first chunk asked for
   // while the rest of the tail comes and the index is parsed.
   let again: ReadAgain | null = null
   const endAgain = () => void (again as ReadAgain | null)?.iterator.return?.()?.catch(() => {})
-  const index = await readMp4Index(iterator, first, source, (position) => {
-    const read = source.read(position)
-    const next = read.next()
-    next.catch(() => {})
-    again = { iterator: read, next }
-  }).catch((err: unknown) => {
+  const index = await readMp4Index(
+    iterator,
+    first,
+    source,
+    (position) => {
+      const read = source.read(position)
+      const next = read.next()
+      next.catch(() => {})
+      again = { iterator: read, next }
+    },
+    prefetched,
+  ).catch((err: unknown) => {
     endAgain()
     throw err
   })

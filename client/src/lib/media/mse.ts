@@ -23,7 +23,7 @@ import { concat } from './bytes.ts'
 import { unplayableCodecs } from './codecs.ts'
 import { nextToPlay, type ByteSource, type Feed, type Opened } from './feed.ts'
 import { isMp4 } from './mp4.ts'
-import { openMp4 } from './mse-mp4.ts'
+import { openMp4, prefetchTail, type TailPrefetch } from './mse-mp4.ts'
 import { openWebm } from './mse-webm.ts'
 import type { MediaSink } from './sink.ts'
 import type { AttachedSource, PlayheadView } from './target.ts'
@@ -32,7 +32,7 @@ import { trace } from '../trace.ts'
 
 export { NEAR_BYTES, readReachesSoon, type ByteSource } from './feed.ts'
 export { readOnFrom } from './mse-webm.ts'
-export { warmUpMp4 } from './mse-mp4.ts'
+export { tailIndexOf, warmUpMp4 } from './mse-mp4.ts'
 
 /** How far past the playhead it appends before waiting for playback to move. */
 export const AHEAD_S = 60
@@ -139,12 +139,14 @@ export class MseStream {
   async #start(): Promise<void> {
     const generation = ++this.#generation
     trace('mse:start')
+    // Asked for before the head, so that the owner answers it first.
+    const tail = prefetchTail(this.#source)
     let iterator = this.#source.read(0)
     this.#iterator = iterator
     let primed: Promise<IteratorResult<Uint8Array>> | null = null
     let feed: Feed
     try {
-      const start = await this.#open(iterator)
+      const start = await this.#open(iterator, tail).finally(() => tail?.cancel())
       if (generation !== this.#generation) {
         if (start.ok) void start.readAgain?.iterator.return?.()?.catch(() => {})
         return
@@ -186,13 +188,13 @@ export class MseStream {
     await this.#pump(generation, iterator, primed).catch((err: unknown) => this.#stopped(err, generation))
   }
 
-  /** Reads the first bytes and opens the feed of the container they start. */
-  async #open(iterator: AsyncIterator<Uint8Array>): Promise<Opened> {
+  /** Reads the first bytes and opens the feed of the container they start (`tail`: asked for on a hint). */
+  async #open(iterator: AsyncIterator<Uint8Array>, tail: TailPrefetch | null): Promise<Opened> {
     const first = await iterator.next()
     if (first.done) return { ok: false, reason: 'the file is empty' }
     trace('mse:first-bytes', { bytes: first.value.byteLength })
     return isMp4(first.value)
-      ? openMp4(iterator, first.value, this.#source)
+      ? openMp4(iterator, first.value, this.#source, tail)
       : openWebm(iterator, first.value, this.#source)
   }
 

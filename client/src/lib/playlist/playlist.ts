@@ -59,6 +59,11 @@ export interface LocalItemData {
   title: string
   /** The file's size in bytes. */
   size: number
+  /**
+   * Where the file's index starts when it follows the media data (an MP4's boxes after `mdat`), as the owner
+   * read it: members ask for it first (media/mse-mp4.ts `prefetchTail`).
+   */
+  indexAt?: number | undefined
 }
 
 /**

@@ -49,13 +49,20 @@ const UrlData = v.object({
   ),
   title: Title,
 })
-/** A dropped file still being hashed: a random key (hex, as an info hash), its name and size. */
-const LocalData = v.object({
-  kind: v.literal('local'),
-  localKey: InfoHash,
-  title: Title,
-  size: integer(1, 2 ** 50),
-})
+/**
+ * A dropped file still being hashed: a random key (hex, as an info hash), its name and size; where its index
+ * lies when it follows the media data (a hint the members check against the file's head).
+ */
+const LocalData = v.pipe(
+  v.object({
+    kind: v.literal('local'),
+    localKey: InfoHash,
+    title: Title,
+    size: integer(1, 2 ** 50),
+    indexAt: v.optional(integer(1, 2 ** 50)),
+  }),
+  v.check((item) => item.indexAt === undefined || item.indexAt < item.size, 'indexAt is not within the file'),
+)
 /** A member's screen: who shares it; the item the room goes back to after it. */
 const ScreenData = v.object({
   kind: v.literal('screen'),

@@ -54,7 +54,7 @@ import {
   type UrlItem,
 } from '../playlist/playlist.ts'
 import { attachableFile } from '../media/keyframes.ts'
-import { mseCandidate, MseStream, warmUpMp4 } from '../media/mse.ts'
+import { mseCandidate, MseStream, tailIndexOf, warmUpMp4 } from '../media/mse.ts'
 import { earlyLinks } from './early-links.ts'
 import { hex, randomBytes } from '../random.ts'
 import { rangeSource, type OwnerRanges } from '../torrent/range-source.ts'
@@ -388,7 +388,15 @@ export class StreamingStore {
     this.#torrents.serveLocal(localKey, [file])
     // The announcement brings the members' links to this tab for the key.
     this.#torrents.setHave(localKey, true)
-    const added = this.playlist.addOrSelect({ kind: 'local', localKey, title: file.name, size: file.size })
+    const indexAt = /\.(mp4|m4v)$/i.test(file.name) ? await tailIndexOf(file) : null
+    if (this.#destroyed) return
+    const added = this.playlist.addOrSelect({
+      kind: 'local',
+      localKey,
+      title: file.name,
+      size: file.size,
+      ...(indexAt === null ? {} : { indexAt }),
+    })
     if (added?.kind !== 'added') return
     this.preparing = file.name
     try {
@@ -643,7 +651,7 @@ export class StreamingStore {
     } else {
       // Kept until the torrent has every byte: the owner's link serves what the torrent lacks.
       const ranges = this.#linkOwner(item)
-      const source = preferTorrent(rangeSource(ranges, 0, item.size), () => ranges.reachable)
+      const source = preferTorrent(rangeSource(ranges, 0, item.size, item.indexAt), () => ranges.reachable)
       this.#prepared.source = source
       const stream = new MseStream(video, source, ({ reason, unplayable }) => {
         if (generation !== this.#generation) return

@@ -35,6 +35,7 @@ export function preferTorrent(owner: ByteSource, reachable: () => boolean): Swit
   }
   return {
     length: owner.length,
+    ...(owner.tailIndexAt === undefined ? {} : { tailIndexAt: owner.tailIndexAt }),
     has: (start, end) => torrent?.has(start, end) ?? owner.has(start, end),
     read: (start, end = owner.length - 1) => new SpanRead(pick, start, end),
     useTorrent: (source, pieces) => {

@@ -167,10 +167,19 @@ export class OwnerRanges {
   }
 }
 
-/** File `file` (of `length` bytes) of the owner's drop, read over the range protocol. */
-export function rangeSource(ranges: OwnerRanges, file: number, length: number): ByteSource {
+/**
+ * File `file` (of `length` bytes) of the owner's drop, read over the range protocol; `tailIndexAt`: where the
+ * owner says its index lies (`ByteSource.tailIndexAt`).
+ */
+export function rangeSource(
+  ranges: OwnerRanges,
+  file: number,
+  length: number,
+  tailIndexAt?: number,
+): ByteSource {
   return {
     length,
+    ...(tailIndexAt === undefined ? {} : { tailIndexAt }),
     // Nothing is held here: every byte is the owner's until the torrent has it.
     has: (start, end) => end <= start,
     read: (start, end = length - 1) => new RangeRead(ranges, file, start, Math.min(end + 1, length)),
