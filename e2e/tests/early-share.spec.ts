@@ -9,7 +9,7 @@ import { test, expect } from '../lib/fixtures.ts'
 import { gather, person, type Person } from '../lib/room.ts'
 import { expectPlaying } from '../lib/player.ts'
 import { spreadMs } from '../lib/sync.ts'
-import { derivedVideo } from '../scripts/make-test-video.ts'
+import { derivedVideo, ensureTestVideo } from '../scripts/make-test-video.ts'
 import { testMp4 } from '../scripts/make-test-mp4.ts'
 
 test.setTimeout(180_000)
@@ -54,6 +54,21 @@ function indexReaderLoaded(page: Page): Promise<boolean> {
     performance.getEntriesByType('resource').some((entry) => /\/mp4-movie-[^/]*\.js$/.test(entry.name)),
   )
 }
+
+/** The details of this page's trace marks of a step (e2e build). */
+function marks(page: Page, step: string): Promise<Record<string, unknown>[]> {
+  return page.evaluate(
+    (name) =>
+      performance
+        .getEntriesByName(`theatron:trace:${name}`)
+        .map((mark) => (mark as PerformanceMark).detail as Record<string, unknown>),
+    step,
+  )
+}
+
+/** The MP4 the last two tests drop: 960 s, ~38 MB, `moov` after the media data as ffmpeg writes it. */
+const moovAtEnd = () =>
+  testMp4('h264-aac-20s-x48-moov-end.mp4', { seconds: 20, codec: 'h264', moov: 'end', loops: 48 })
 
 /** How many links to an owner this page has made (its `range:link` trace marks, e2e build). */
 function linksMade(page: Page): Promise<number> {
@@ -180,13 +195,8 @@ test.describe('sharing a film before it is hashed', () => {
     app,
     chromiumBrowser,
   }) => {
-    // 960 s, ~38 MB, `moov` after the media data as ffmpeg writes it: shared before it is hashed.
-    const film = await testMp4('h264-aac-20s-x48-moov-end.mp4', {
-      seconds: 20,
-      codec: 'h264',
-      moov: 'end',
-      loops: 48,
-    })
+    // Shared before it is hashed, and played at once.
+    const film = await moovAtEnd()
     const ana = await person(chromiumBrowser, app.baseURL, 'Ana', { shareEarly: true })
     const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
     people = [ana, bo]
@@ -198,23 +208,68 @@ test.describe('sharing a film before it is hashed', () => {
     expect((await playerState(bo)).via).toBe('mse')
 
     // Bo's first request was the tail from where Ana's item says the index starts, and his head agreed.
-    const steps = await bo.page.evaluate(() =>
-      ['mp4:tail-first', 'range:get', 'mp4:located'].map((name) =>
-        performance
-          .getEntriesByName(`theatron:trace:${name}`)
-          .map((mark) => (mark as PerformanceMark).detail as Record<string, unknown>),
-      ),
-    )
-    const [tailFirst, gets, located] = steps as [
-      Record<string, unknown>[],
-      Record<string, unknown>[],
-      Record<string, unknown>[],
-    ]
+    const tailFirst = await marks(bo.page, 'mp4:tail-first')
     expect(tailFirst).toHaveLength(1)
     const start = tailFirst[0]?.start
     expect(start).toBeGreaterThan(30_000_000)
-    expect(gets[0]?.start).toBe(start)
-    expect(located).toEqual([expect.objectContaining({ kind: 'tail', hinted: true })])
+    expect((await marks(bo.page, 'range:get'))[0]?.start).toBe(start)
+    expect(await marks(bo.page, 'mp4:located')).toEqual([
+      expect.objectContaining({ kind: 'tail', hinted: true }),
+    ])
+    await expect(bo.page.getByTestId('player-error')).toHaveCount(0)
+    await release.evaluate((done) => done())
+  })
+
+  test('an MP4 listed before anyone plays it: the others read its index and head first, and start from them', async ({
+    app,
+    chromiumBrowser,
+  }) => {
+    const film = await moovAtEnd()
+    const ana = await person(chromiumBrowser, app.baseURL, 'Ana', { shareEarly: true })
+    const bo = await person(chromiumBrowser, app.baseURL, 'Bo')
+    people = [ana, bo]
+    await gather(people)
+    // Something plays, so the film joins the playlist unselected.
+    await ana.page.getByTestId('file-input').setInputFiles(await ensureTestVideo())
+    await expectPlaying(bo)
+    const release = await holdSeeding(ana.page)
+    await ana.page.getByTestId('file-input').setInputFiles(film)
+    const item = bo.page.getByTestId('playlist-item').nth(1)
+    await expect(item).toHaveAttribute('data-kind', 'local')
+    await expect(item).toHaveAttribute('data-selected', 'false')
+
+    // Bo reads the tail (where Ana's item says the index is), then the first mebibyte, and holds them.
+    await expect.poll(async () => (await marks(bo.page, 'range:warm')).length).toBe(2)
+    const [tail, head] = await marks(bo.page, 'range:warm')
+    expect(tail?.start).toBeGreaterThan(30_000_000)
+    expect(head).toEqual({ start: 0, bytes: 1024 * 1024 })
+    await expect
+      .poll(() => marks(bo.page, 'range:warmed'))
+      .toEqual([
+        { start: tail?.start, bytes: tail?.bytes },
+        { start: 0, bytes: 1024 * 1024 },
+      ])
+    const asked = (await marks(bo.page, 'range:get')).length
+
+    // Selected, it plays from them: the index and the head come from what Bo holds, not from Ana again.
+    await item.getByTestId('playlist-select').click()
+    await expect
+      .poll(() => bo.page.getByTestId('player').evaluate((v: HTMLVideoElement) => v.duration))
+      .toBeGreaterThan(900)
+    await expectPlaying(bo)
+    expect((await playerState(bo)).via).toBe('mse')
+    // Each span whole, in one read or in a read per torrent span it crosses (prefer-torrent.ts).
+    const held = await marks(bo.page, 'range:held')
+    expect(held.every((mark) => mark.taken === true)).toBe(true)
+    const heldFrom = (start: unknown) =>
+      held.filter((mark) => mark.start === start).reduce((sum, mark) => sum + Number(mark.bytes), 0)
+    expect(heldFrom(tail?.start)).toBe(tail?.bytes)
+    expect(heldFrom(0)).toBe(1024 * 1024)
+    const after = (await marks(bo.page, 'range:get')).slice(asked)
+    expect(after.length).toBeGreaterThan(0)
+    expect(
+      after.every((get) => Number(get.start) >= 1024 * 1024 && Number(get.start) < Number(tail?.start)),
+    ).toBe(true)
     await expect(bo.page.getByTestId('player-error')).toHaveCount(0)
     await release.evaluate((done) => done())
   })

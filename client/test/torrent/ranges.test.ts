@@ -478,3 +478,72 @@ describe('preferring the torrent', () => {
     expect(taken).toEqual([1, 4, 5])
   })
 })
+
+describe('a film read before anyone plays it (warm)', () => {
+  // A read that has all its bytes cancels what is left of its last request: only the gets count here.
+  const getsIn = (end: PipeEnd) => requestsIn(end).filter((r) => r.t === 'get')
+
+  it('hands the held spans to the reads that start in them, and asks only for the rest', async () => {
+    const data = bytes(3 * MAX_REQUEST_BYTES + 5000)
+    const { member, ranges } = linked([new Blob([data])])
+    const tail = data.length - 700_000
+    await ranges.warm(0, tail, data.length)
+    await ranges.warm(0, 0, MAX_REQUEST_BYTES)
+    const warmed = getsIn(member).length
+    expect(warmed).toBe(2)
+    const source = rangeSource(ranges, 0, data.length, tail)
+    // The tail, all held: no request.
+    expectBytes(await readAll(source, tail, data.length - 1), data.subarray(tail))
+    expect(getsIn(member)).toHaveLength(warmed)
+    // From 1000 on: the held head's rest, then the owner's bytes from where it ends.
+    expectBytes(await readAll(source, 1000, tail - 1), data.subarray(1000, tail))
+    const later = getsIn(member).slice(warmed)
+    expect(later[0]).toMatchObject({ t: 'get', start: MAX_REQUEST_BYTES })
+    // Each span goes to one read; a second read asks the owner, and nothing more is warmed once reading began.
+    await ranges.warm(0, 2 * MAX_REQUEST_BYTES, 3 * MAX_REQUEST_BYTES)
+    const before = getsIn(member).length
+    expectBytes(await readAll(source, 0, 99), data.subarray(0, 100))
+    expect(getsIn(member).slice(before)).toEqual([expect.objectContaining({ t: 'get', start: 0, end: 100 })])
+  })
+
+  it('a read that stops inside a span leaves the rest of it to the read that goes on from there', async () => {
+    const data = bytes(300_000)
+    const { member, ranges } = linked([new Blob([data])])
+    await ranges.warm(0, 0, data.length)
+    const source = rangeSource(ranges, 0, data.length)
+    expectBytes(await readAll(source, 0, 99_999), data.subarray(0, 100_000))
+    expectBytes(await readAll(source, 100_000, data.length - 1), data.subarray(100_000))
+    expect(getsIn(member)).toHaveLength(1)
+    expect(ranges.held.take(0, 0, data.length)).toBeNull()
+  })
+
+  it('a read that comes while the held span is on its way waits for it, and its rest is asked for at once', async () => {
+    const data = bytes(2 * MAX_REQUEST_BYTES)
+    const { member, ranges } = linked([new Blob([data])])
+    const warm = ranges.warm(0, 0, MAX_REQUEST_BYTES)
+    const read = readAll(rangeSource(ranges, 0, data.length), 0, data.length - 1)
+    expectBytes(await read, data)
+    await warm
+    expect(getsIn(member).map((r) => r.t === 'get' && r.start)).toEqual([0, MAX_REQUEST_BYTES])
+  })
+
+  it('a span the owner refused is read again by the read that takes it', async () => {
+    const data = bytes(1000)
+    const { member, ranges } = linked([new Blob([data])])
+    // Past the end of the file: the owner refuses it, and the span holds nothing.
+    await ranges.warm(0, 0, 2000)
+    expectBytes(await readAll(rangeSource(ranges, 0, data.length), 0, 999), data.subarray(0, 1000))
+    expect(getsIn(member).map((r) => r.t === 'get' && [r.start, r.end])).toEqual([
+      [0, 2000],
+      [0, 1000],
+    ])
+  })
+
+  it('holds nothing after the link to the owner is closed', async () => {
+    const { member, ranges } = linked([new Blob([bytes(1000)])])
+    ranges.close()
+    await ranges.warm(0, 0, 1000)
+    expect(getsIn(member)).toEqual([])
+    expect(ranges.held.take(0, 0, 1000)).toBeNull()
+  })
+})

@@ -119,13 +119,20 @@ export function nextToPlay(
  * The bytes [start, end] of a source, whole; `onFirst` runs once, as the first of them are in (or at the end,
  * if none came).
  */
-export async function readAll(
+export function readAll(
   source: ByteSource,
   start: number,
   end: number,
   onFirst: () => void = () => {},
 ): Promise<Uint8Array> {
-  const iterator = source.read(start, end)
+  return readThrough(source.read(start, end), onFirst)
+}
+
+/** Everything `iterator` brings, joined; `onFirst` runs once, as the first of it is in (or at the end). */
+export async function readThrough(
+  iterator: AsyncIterator<Uint8Array>,
+  onFirst: () => void = () => {},
+): Promise<Uint8Array> {
   const parts: Uint8Array[] = []
   for (;;) {
     const next = await iterator.next()

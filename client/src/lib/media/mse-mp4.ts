@@ -9,6 +9,7 @@ import { concat } from './bytes.ts'
 import {
   NEAR_BYTES,
   readAll,
+  readThrough,
   type ByteSource,
   type Feed,
   type Opened,
@@ -83,23 +84,10 @@ export function prefetchTail(source: ByteSource): TailPrefetch | null {
   if (source.length - start > MAX_PREFETCHED_TAIL) return null
   trace('mp4:tail-first', { start })
   const iterator = source.read(start, source.length - 1)
-  let cancelled = false
-  const collect = async (): Promise<Uint8Array> => {
-    const parts: Uint8Array[] = []
-    for (;;) {
-      const next = await iterator.next()
-      if (cancelled) throw new Error('the tail was not needed')
-      if (next.done) return concat(parts)
-      parts.push(next.value)
-    }
-  }
-  const bytes = collect()
+  const bytes = readThrough(iterator)
   bytes.catch(() => {})
-  const cancel = () => {
-    if (cancelled) return
-    cancelled = true
-    void iterator.return?.()?.catch(() => {})
-  }
+  // A cancelled read ends early; its bytes are not used.
+  const cancel = () => void iterator.return?.()?.catch(() => {})
   return { start, bytes, cancel }
 }
 

@@ -57,7 +57,7 @@ import { attachableFile } from '../media/keyframes.ts'
 import { mseCandidate, MseStream, tailIndexOf, warmUpMp4 } from '../media/mse.ts'
 import { earlyLinks } from './early-links.ts'
 import { hex, randomBytes } from '../random.ts'
-import { rangeSource, type OwnerRanges } from '../torrent/range-source.ts'
+import { rangeSource, WARM_HEAD_BYTES, WARM_TAIL_BYTES, type OwnerRanges } from '../torrent/range-source.ts'
 import { preferTorrent, type SwitchingSource } from '../torrent/prefer-torrent.ts'
 import { playedSupply } from './supply.ts'
 import { looksLikeUrl, parseVideoUrl, type VideoUrl } from '../media/url.ts'
@@ -953,8 +953,20 @@ export class StreamingStore {
       has: (key) => this.#torrents.has(key),
       reading: this.#prepared?.localKey ?? null,
     })
-    for (const item of open) this.#linkOwner(item)
+    for (const item of open) this.#warm(item, this.#linkOwner(item))
     for (const key of close) this.#unlinkOwner(key)
+  }
+
+  /**
+   * Reads a listed film's index (an MP4's tail, where its owner says it lies) and then its head from the owner
+   * before anyone selects it: a start then finds them here (torrent/held-spans.ts).
+   */
+  #warm(item: LocalItem, ranges: OwnerRanges): void {
+    const { indexAt, size } = item
+    const tail =
+      indexAt !== undefined && size - indexAt <= WARM_TAIL_BYTES && /\.(mp4|m4v)$/i.test(item.title)
+    const first = tail ? ranges.warm(0, indexAt, size) : Promise.resolve()
+    void first.then(() => ranges.warm(0, 0, Math.min(size, WARM_HEAD_BYTES)))
   }
 
   /**

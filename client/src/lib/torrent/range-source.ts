@@ -14,9 +14,10 @@
  * that link is a WebRTC connection signalled over the room's authenticated channel with the owner.
  */
 import { concat } from '../media/bytes.ts'
-import type { ByteSource } from '../media/feed.ts'
+import { readThrough, type ByteSource } from '../media/feed.ts'
 import type { RangePeer } from './range-server.ts'
 import { encodeRequest, MAX_REQUEST_BYTES, parseRangeAnswer } from './range-wire.ts'
+import { HeldRead, HeldSpans } from './held-spans.ts'
 import { trace } from '../trace.ts'
 
 /** Requests a read keeps in flight: the next is on its way while the last is answered. */
@@ -127,11 +128,38 @@ export class RangeLink {
   }
 }
 
+/**
+ * The longest tail (a film's index) a member reads before the film is selected (`OwnerRanges.warm`): a 2-hour
+ * film's `moov` is ~4 MB.
+ */
+export const WARM_TAIL_BYTES = 8 * 1024 * 1024
+/** How much of a film's head a member reads before it is selected: its first second or so, and the index of a faststart MP4. */
+export const WARM_HEAD_BYTES = 1024 * 1024
+
 /** The owner's link for one item, as links come and go; reads wait for one. */
 export class OwnerRanges {
   #link: RangeLink | null = null
   #waiting: ((link: RangeLink) => void)[] = []
   #closed = false
+  /** Spans read before the film is played (held-spans.ts). */
+  readonly held = new HeldSpans()
+
+  /**
+   * Reads [start, stop) of file `file` now, before anyone plays the film, and holds it for the read that starts
+   * in it (held-spans.ts); resolves once it is in (or failed). Nothing is read once the film is read for
+   * playing, or after `close`.
+   */
+  warm(file: number, start: number, stop: number): Promise<void> {
+    if (this.#closed || stop <= start || this.held.reading) return Promise.resolve()
+    const read = new RangeRead(this, file, start, stop)
+    const bytes = readThrough(read).catch(() => null)
+    if (!this.held.add({ file, start, stop, bytes })) {
+      void read.return()
+      return Promise.resolve()
+    }
+    trace('range:warm', { start, bytes: stop - start })
+    return bytes.then((held) => trace('range:warmed', { start, bytes: held?.length ?? 0 }))
+  }
 
   /** A new connection to the owner (the old one, if any, is closed). */
   setLink(peer: RangePeer, label: string): void {
@@ -162,6 +190,7 @@ export class OwnerRanges {
   close(): void {
     this.#closed = true
     this.#waiting = []
+    this.held.clear()
     this.#link?.close()
     this.#link = null
   }
@@ -182,7 +211,12 @@ export function rangeSource(
     ...(tailIndexAt === undefined ? {} : { tailIndexAt }),
     // Nothing is held here: every byte is the owner's until the torrent has it.
     has: (start, end) => end <= start,
-    read: (start, end = length - 1) => new RangeRead(ranges, file, start, Math.min(end + 1, length)),
+    read: (start, end = length - 1) => {
+      const stop = Math.min(end + 1, length)
+      const readOn = (from: number, to: number) => new RangeRead(ranges, file, from, to)
+      const held = ranges.held.take(file, start, stop)
+      return held ? new HeldRead(held, start, stop, readOn, HAND_BYTES) : readOn(start, stop)
+    },
   }
 }
 
