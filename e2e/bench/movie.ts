@@ -47,7 +47,8 @@
  *   on, against what B's and C's tabs hold of the film at the end (the pieces live in IndexedDB, which in
  *   these incognito contexts is the browser process's memory, so only the renderers are counted).
  *
- * Knobs: BENCH_MOVIE_RUNS=2  BENCH_MOVIE_KINDS=mp4,mp4-faststart,webm  BENCH_SHARE_EARLY=0 (the seeder waits for
+ * Knobs: BENCH_MOVIE_RUNS=2  BENCH_MOVIE_KINDS=mp4,mp4-faststart,webm  BENCH_MOVIE_SELECT_AFTER_MS=0 (B selects
+ * the film this long after it reached both leechers: a person who reads the playlist first)  BENCH_SHARE_EARLY=0 (the seeder waits for
  * the film's torrent before sharing it, `theatron:share-early` = `off`; by default it shares the film before it is
  * hashed, as the app does)  BENCH_MOVIE_RAW=0 (no raw channels: their columns stay empty, a run is ~1 min
  * shorter)  BENCH_TRACE=1 (print every page's steps from the select to playing and from the seek to together:
@@ -90,6 +91,12 @@ const BROWSERS = (process.env.BENCH_MOVIE_BROWSERS ?? '1').split(',').map((n) =>
   return n.trim() === '3'
 })
 const RAW_BYTES = 64 * 1024 * 1024
+/**
+ * BENCH_MOVIE_SELECT_AFTER_MS=<ms>: B selects the film this long after it reached both leechers, as a person who
+ * reads the playlist first does (0, the default: at once). A pause a person takes, not a wait for the app: the
+ * start mark stays the click.
+ */
+const SELECT_AFTER_MS = Number(process.env.BENCH_MOVIE_SELECT_AFTER_MS ?? 0)
 
 export type RawChannel = (from: Page, to: Page, path: string, limit?: number) => Promise<number>
 /** Both at once; each transfer's milliseconds. */
@@ -457,6 +464,7 @@ async function oneRun(
       if (at === null) throw new Error(`${leech.name}: the film never reached the playlist`)
       dropToItem.push(at - dropped)
     }
+    if (SELECT_AFTER_MS > 0) await new Promise((resolve) => setTimeout(resolve, SELECT_AFTER_MS))
     const film = b.page.getByTestId('playlist-item').nth(1)
     const pasteToPlaying: number[] = []
     const addToPlaying: number[] = []
