@@ -120,12 +120,17 @@ export function loadMp4Movie(): Promise<typeof import('./mp4-movie.ts')> {
   return movieModule
 }
 
+/** Whether `name` is an MP4's (by its extension). */
+export function mp4Name(name: string): boolean {
+  return /\.(mp4|m4v)$/i.test(name)
+}
+
 /**
  * Starts loading the index reader when `name` is an MP4's, so that it is there by the time the file's index
  * is (it took 300–370 ms to come on a busy page, after the index had arrived). True when it did.
  */
 export function warmUpMp4(name: string): boolean {
-  if (!/\.(mp4|m4v)$/i.test(name)) return false
+  if (!mp4Name(name)) return false
   loadMp4Movie().catch(() => {})
   return true
 }

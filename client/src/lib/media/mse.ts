@@ -32,7 +32,7 @@ import { trace } from '../trace.ts'
 
 export { NEAR_BYTES, readReachesSoon, type ByteSource } from './feed.ts'
 export { readOnFrom } from './mse-webm.ts'
-export { tailIndexOf, warmUpMp4 } from './mse-mp4.ts'
+export { mp4Name, tailIndexOf, warmUpMp4 } from './mse-mp4.ts'
 
 /** How far past the playhead it appends before waiting for playback to move. */
 export const AHEAD_S = 60

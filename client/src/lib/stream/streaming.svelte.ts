@@ -54,7 +54,7 @@ import {
   type UrlItem,
 } from '../playlist/playlist.ts'
 import { attachableFile } from '../media/keyframes.ts'
-import { mseCandidate, MseStream, tailIndexOf, warmUpMp4 } from '../media/mse.ts'
+import { mp4Name, mseCandidate, MseStream, tailIndexOf, warmUpMp4 } from '../media/mse.ts'
 import { earlyLinks } from './early-links.ts'
 import { hex, randomBytes } from '../random.ts'
 import { rangeSource, WARM_HEAD_BYTES, WARM_TAIL_BYTES, type OwnerRanges } from '../torrent/range-source.ts'
@@ -388,7 +388,7 @@ export class StreamingStore {
     this.#torrents.serveLocal(localKey, [file])
     // The announcement brings the members' links to this tab for the key.
     this.#torrents.setHave(localKey, true)
-    const indexAt = /\.(mp4|m4v)$/i.test(file.name) ? await tailIndexOf(file) : null
+    const indexAt = mp4Name(file.name) ? await tailIndexOf(file) : null
     if (this.#destroyed) return
     const added = this.playlist.addOrSelect({
       kind: 'local',
@@ -963,8 +963,7 @@ export class StreamingStore {
    */
   #warm(item: LocalItem, ranges: OwnerRanges): void {
     const { indexAt, size } = item
-    const tail =
-      indexAt !== undefined && size - indexAt <= WARM_TAIL_BYTES && /\.(mp4|m4v)$/i.test(item.title)
+    const tail = indexAt !== undefined && size - indexAt <= WARM_TAIL_BYTES && mp4Name(item.title)
     const first = tail ? ranges.warm(0, indexAt, size) : Promise.resolve()
     void first.then(() => ranges.warm(0, 0, Math.min(size, WARM_HEAD_BYTES)))
   }

@@ -133,7 +133,10 @@ export class RangeLink {
  * film's `moov` is ~4 MB.
  */
 export const WARM_TAIL_BYTES = 8 * 1024 * 1024
-/** How much of a film's head a member reads before it is selected: its first second or so, and the index of a faststart MP4. */
+/**
+ * How much of a film's head a member reads before it is selected: its first second or so, and a faststart MP4's
+ * index.
+ */
 export const WARM_HEAD_BYTES = 1024 * 1024
 
 /** The owner's link for one item, as links come and go; reads wait for one. */
@@ -209,7 +212,7 @@ export function rangeSource(
   return {
     length,
     ...(tailIndexAt === undefined ? {} : { tailIndexAt }),
-    // Nothing is held here: every byte is the owner's until the torrent has it.
+    // Nothing counts as here: every byte is the owner's until the torrent has it (held spans' too).
     has: (start, end) => end <= start,
     read: (start, end = length - 1) => {
       const stop = Math.min(end + 1, length)
