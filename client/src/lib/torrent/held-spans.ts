@@ -7,18 +7,67 @@
  * - `HeldSpans`: the spans of one owner's files, each given to the reads that start in it, and let go once one
  *   reads to its end.
  *   Nothing more is warmed once the film is read for playing: the reads then ask for what they need themselves.
- * - `HeldRead`: such a read: the held bytes first (waited for while they are still coming), then the rest of
- *   what it asked for from the owner, asked for at once so that it comes right behind them. A span whose read
- *   failed is read again as if it had never been held.
+ * - `HeldSpan`: one span, filled as its read brings its bytes.
+ * - `HeldRead`: a read that starts in a span: the span's bytes as they come (a start needs the first of them,
+ *   not all), then the rest of what it asked for from the owner, asked for at once so that it comes right
+ *   behind them. Where a span's read ended short, the read goes on from the owner from there.
  */
 import { trace } from '../trace.ts'
 
-/** Bytes [start, stop) of file `file`, on their way or in; null once their read failed. */
-export interface HeldSpan {
-  file: number
-  start: number
-  stop: number
-  bytes: Promise<Uint8Array | null>
+/** Bytes [start, stop) of file `file`, held as their read brings them. */
+export class HeldSpan {
+  readonly file: number
+  readonly start: number
+  readonly stop: number
+  readonly #parts: Uint8Array[] = []
+  /** Bytes in, from `start`. */
+  #received = 0
+  #ended = false
+  #waiters: (() => void)[] = []
+
+  constructor(file: number, start: number, stop: number) {
+    this.file = file
+    this.start = start
+    this.stop = stop
+  }
+
+  /** Holds what `read` brings until it ends or fails; resolves with the bytes held then. */
+  async fill(read: AsyncIterator<Uint8Array>): Promise<number> {
+    try {
+      for (let next = await read.next(); !next.done; next = await read.next()) {
+        this.#parts.push(next.value)
+        this.#received += next.value.length
+        this.#wake()
+      }
+    } catch {
+      // Ended short: a read that needs more goes on from the owner.
+    }
+    this.#ended = true
+    this.#wake()
+    return this.#received
+  }
+
+  /**
+   * The held bytes from file offset `at` on, at most `max` (a view, no copy), waiting while they are still
+   * coming; null when they will not come (the span's read ended before `at`).
+   */
+  async from(at: number, max: number): Promise<Uint8Array | null> {
+    for (;;) {
+      let offset = at - this.start
+      if (offset < this.#received) {
+        for (const part of this.#parts) {
+          if (offset < part.length) return part.subarray(offset, offset + max)
+          offset -= part.length
+        }
+      }
+      if (this.#ended) return null
+      await new Promise<void>((resolve) => this.#waiters.push(resolve))
+    }
+  }
+
+  #wake(): void {
+    for (const wake of this.#waiters.splice(0)) wake()
+  }
 }
 
 export class HeldSpans {
@@ -30,7 +79,7 @@ export class HeldSpans {
     return this.#reading
   }
 
-  /** Holds a span on its way (ignored once reading began, or when one starts at the same byte). */
+  /** Holds a span (not once reading began, nor when one starts at the same byte). */
   add(span: HeldSpan): boolean {
     if (this.#reading || this.#spans.some((s) => s.file === span.file && s.start === span.start)) return false
     this.#spans.push(span)
@@ -63,53 +112,52 @@ export class HeldRead implements AsyncIterator<Uint8Array> {
   readonly #span: HeldSpan
   readonly #readOn: ReadOn
   readonly #hand: number
-  #start: number
+  /** The next byte to hand over. */
+  #position: number
   readonly #stop: number
-  /** Where the held part ends: the read goes on from the owner from here. */
-  readonly #heldStop: number
-  /** The held bytes not yet handed over; null until they are in. */
-  #left: Uint8Array | null = null
-  /** The read after the held part (or, when the span failed, of everything): asked for at once. */
+  /** Where the held part ends, unless its read ended short: the read goes on from the owner from there. */
+  #heldStop: number
+  /** The read after the held part: asked for at once. */
   #rest: AsyncIterator<Uint8Array> | null
   #restFirst: Promise<IteratorResult<Uint8Array>> | null = null
+  #traced = false
   #ended = false
 
   constructor(span: HeldSpan, start: number, stop: number, readOn: ReadOn, hand: number) {
     this.#span = span
     this.#readOn = readOn
     this.#hand = hand
-    this.#start = start
+    this.#position = start
     this.#stop = stop
     this.#heldStop = Math.min(span.stop, stop)
     this.#rest = this.#heldStop < stop ? readOn(this.#heldStop, stop) : null
-    if (this.#rest) {
-      this.#restFirst = this.#rest.next()
-      this.#restFirst.catch(() => {})
-    }
+    this.#restFirst = this.#rest?.next() ?? null
+    this.#restFirst?.catch(() => {})
   }
 
   async next(): Promise<IteratorResult<Uint8Array>> {
     if (this.#ended) return { done: true, value: undefined }
-    if (this.#left === null && this.#start < this.#heldStop) {
-      const bytes = await this.#span.bytes
+    if (this.#position < this.#heldStop) {
+      const max = Math.min(this.#hand, this.#heldStop - this.#position)
+      const bytes = await this.#span.from(this.#position, max)
       if (this.#ended) return { done: true, value: undefined }
-      if (!bytes || bytes.length < this.#heldStop - this.#span.start) {
-        // The span's read failed: read everything from the owner, as without it.
-        void this.#rest?.return?.()?.catch(() => {})
-        this.#rest = this.#readOn(this.#start, this.#stop)
-        this.#restFirst = null
-        this.#start = this.#heldStop
-        trace('range:held', { start: this.#span.start, taken: false })
-      } else {
-        this.#left = bytes.subarray(this.#start - this.#span.start, this.#heldStop - this.#span.start)
-        trace('range:held', { start: this.#span.start, taken: true, bytes: this.#left.length })
+      if (bytes) {
+        if (!this.#traced)
+          trace('range:held', {
+            start: this.#span.start,
+            taken: true,
+            bytes: this.#heldStop - this.#position,
+          })
+        this.#traced = true
+        this.#position += bytes.length
+        return { done: false, value: bytes }
       }
-    }
-    if (this.#left && this.#left.length > 0) {
-      const part = this.#left.subarray(0, this.#hand)
-      this.#left = this.#left.subarray(part.length)
-      this.#start += part.length
-      return { done: false, value: part }
+      // The span's read ended short: everything from here comes from the owner.
+      trace('range:held', { start: this.#span.start, taken: false, at: this.#position })
+      void this.#rest?.return?.()?.catch(() => {})
+      this.#rest = this.#readOn(this.#position, this.#stop)
+      this.#restFirst = null
+      this.#heldStop = this.#position
     }
     if (!this.#rest) return this.#finish()
     const first = this.#restFirst
@@ -126,7 +174,6 @@ export class HeldRead implements AsyncIterator<Uint8Array> {
 
   #finish(): IteratorResult<Uint8Array> {
     this.#ended = true
-    this.#left = null
     return { done: true, value: undefined }
   }
 }

@@ -14,10 +14,10 @@
  * that link is a WebRTC connection signalled over the room's authenticated channel with the owner.
  */
 import { concat } from '../media/bytes.ts'
-import { readThrough, type ByteSource } from '../media/feed.ts'
+import type { ByteSource } from '../media/feed.ts'
 import type { RangePeer } from './range-server.ts'
 import { encodeRequest, MAX_REQUEST_BYTES, parseRangeAnswer } from './range-wire.ts'
-import { HeldRead, HeldSpans } from './held-spans.ts'
+import { HeldRead, HeldSpan, HeldSpans } from './held-spans.ts'
 import { trace } from '../trace.ts'
 
 /** Requests a read keeps in flight: the next is on its way while the last is answered. */
@@ -153,15 +153,13 @@ export class OwnerRanges {
    * playing, or after `close`.
    */
   warm(file: number, start: number, stop: number): Promise<void> {
-    if (this.#closed || stop <= start || this.held.reading) return Promise.resolve()
-    const read = new RangeRead(this, file, start, stop)
-    const bytes = readThrough(read).catch(() => null)
-    if (!this.held.add({ file, start, stop, bytes })) {
-      void read.return()
-      return Promise.resolve()
-    }
+    if (this.#closed || stop <= start) return Promise.resolve()
+    const span = new HeldSpan(file, start, stop)
+    if (!this.held.add(span)) return Promise.resolve()
     trace('range:warm', { start, bytes: stop - start })
-    return bytes.then((held) => trace('range:warmed', { start, bytes: held?.length ?? 0 }))
+    return span
+      .fill(new RangeRead(this, file, start, stop))
+      .then((bytes) => trace('range:warmed', { start, bytes }))
   }
 
   /** A new connection to the owner (the old one, if any, is closed). */
