@@ -5,8 +5,8 @@
  * round trip of 0.2–0.5 s, in `bench:movie`'s traces).
  *
  * - `HeldSpans`: the spans of one owner's files, each given to the reads that start in it, and let go once one
- *   reads to its end.
- *   Nothing more is warmed once the film is read for playing: the reads then ask for what they need themselves.
+ *   reads to its end. Nothing more is warmed once the film is read for playing: the reads then ask for what
+ *   they need themselves.
  * - `HeldSpan`: one span, filled as its read brings its bytes.
  * - `HeldRead`: a read that starts in a span: the span's bytes as they come (a start needs the first of them,
  *   not all), then the rest of what it asked for from the owner, asked for at once so that it comes right
